@@ -1,0 +1,33 @@
+# One command to run the service, one to test it. Both set themselves up.
+PYTHON ?= python3
+VENV ?= .venv
+BIN := $(VENV)/bin
+PORT ?= 5000
+
+.PHONY: run test setup lint bench-speech clean
+
+$(BIN)/ivr: pyproject.toml
+	$(PYTHON) -m venv $(VENV)
+	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip install --quiet -e ".[test]"
+	touch $(BIN)/ivr
+
+setup: $(BIN)/ivr
+
+## Run the service on embedded defaults: SQLite, the demo menus, a development token.
+run: setup
+	$(BIN)/ivr db upgrade
+	$(BIN)/ivr check
+	IVR_ENV=$${IVR_ENV:-development} $(BIN)/ivr run --host 0.0.0.0 --port $(PORT)
+
+## The whole test suite (SQLite, plus PostgreSQL where reachable) and the linters.
+test: setup
+	$(BIN)/ruff check ivr tests benchmarks app.py
+	$(BIN)/mypy
+	$(BIN)/python -m pytest -q
+
+bench-speech: setup
+	$(BIN)/python benchmarks/bench_speech.py
+
+clean:
+	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -1,0 +1,102 @@
+"""A telephone self-service help desk: YAML menu trees that answer Twilio calls."""
+
+from __future__ import annotations
+
+import logging
+import os
+import sys
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from datetime import datetime
+from pathlib import Path
+from typing import Any
+
+from flask import Flask, Response, request
+from werkzeug.exceptions import HTTPException
+from werkzeug.middleware.proxy_fix import ProxyFix
+
+from ivr import config as cfg
+from ivr.engine.core import utcnow
+from ivr.menu.catalog import MenuCatalog
+from ivr.recorder import JourneyRecorder
+from ivr.store import Store
+
+log = logging.getLogger("ivr")
+
+
+@dataclass
+class Services:
+    """What the webhooks share: menus, storage, the journey writer and the clock."""
+
+    catalog: MenuCatalog
+    store: Store
+    recorder: JourneyRecorder
+    prompts_dir: Path
+    clock: Callable[[], datetime] = utcnow
+    _audio: dict[str, bool] = field(default_factory=dict)
+
+    def audio_available(self, path: str) -> bool:
+        """Whether a recorded prompt exists (remembered per worker)."""
+        known = self._audio.get(path)
+        if known is None:
+            known = (self.prompts_dir / path).is_file()
+            self._audio[path] = known
+        return known
+
+
+def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
+    """Build the Flask app from environment variables, overridden by ``test_config``."""
+    app = Flask(__name__,
+                instance_path=os.environ.get("IVR_INSTANCE_DIR") or str(cfg.PROJECT_ROOT / "instance"),
+                instance_relative_config=True)
+    try:
+        from dotenv import load_dotenv
+
+        load_dotenv(cfg.PROJECT_ROOT / ".env", override=False)
+    except ImportError:  # pragma: no cover - python-dotenv is a dependency
+        pass
+    settings: dict[str, Any] = cfg.env_settings()
+    if test_config:
+        settings.update(test_config)
+    instance = Path(app.instance_path)
+    for warning in cfg.finalize(settings, instance):
+        log.warning(warning)
+        print(f"ivr: warning: {warning}", file=sys.stderr, flush=True)
+    app.config.update(settings)
+    app.config["SECRET_KEY"] = settings["SECRET_KEY"]
+
+    proxies = int(settings.get("IVR_TRUSTED_PROXIES") or 0)
+    if proxies:
+        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore[method-assign]
+                                x_host=proxies, x_port=proxies, x_prefix=proxies)
+
+    store = Store(settings["DATABASE_URL"])
+    catalog = MenuCatalog(cfg.project_path(settings["IVR_MENUS_DIR"]),
+                          check_every=float(settings["IVR_MENU_CHECK_SECONDS"]))
+    for problem in catalog.problems:
+        log.error("%s", problem)
+    services = Services(
+        catalog=catalog,
+        store=store,
+        recorder=JourneyRecorder(store, int(settings["IVR_JOURNEY_FLUSH_MS"])),
+        prompts_dir=cfg.project_path(settings["IVR_PROMPTS_DIR"]),
+    )
+    if "IVR_CLOCK" in settings:
+        services.clock = settings["IVR_CLOCK"]
+    app.extensions["ivr"] = services
+
+    from ivr.web import site, voice
+
+    app.register_blueprint(voice.bp)
+    app.register_blueprint(site.bp)
+
+    @app.errorhandler(Exception)
+    def _unexpected(exc: Exception) -> Any:
+        """HTTP errors keep their code; anything else on a Twilio URL still gets TwiML."""
+        if isinstance(exc, HTTPException):
+            return exc
+        log.exception("unhandled error on %s", request.path)
+        if request.path.startswith("/voice"):
+            return voice.xml(voice._apology())
+        return Response("Internal error\n", 500, mimetype="text/plain")
+    return app

@@ -1,0 +1,216 @@
+"""The ``ivr`` command: run the service, check menus, place simulated calls, migrate."""
+
+from __future__ import annotations
+
+import os
+import shlex
+import sys
+from pathlib import Path
+from typing import Any, TextIO
+
+import click
+from ivr.simulator import FlaskTransport, Heard, HttpTransport, Phone, SimulatorError
+
+
+@click.group()
+def cli() -> None:
+    """IVR help desk: YAML menu trees that answer Twilio calls."""
+
+
+@cli.command("run")
+@click.option("--host", default="127.0.0.1", show_default=True, help="Interface to listen on.")
+@click.option("--port", type=int, default=None, help="Port (default: $PORT, else 5000).")
+@click.option("--debug", is_flag=True, help="Reload on code changes and show tracebacks.")
+def run_command(host: str, port: int | None, debug: bool) -> None:
+    """Run the service with Flask's development server (use gunicorn in production)."""
+    from ivr import create_app
+
+    app = create_app()
+    port = port or int(os.environ.get("PORT") or 5000)
+    token_note = " (development token)" if app.config.get("IVR_DEV_TOKEN") else ""
+    click.echo(f"IVR help desk on http://{host}:{port}/  menus: "
+               f"{', '.join(app.extensions['ivr'].catalog.menus) or 'none'}{token_note}")
+    click.echo("Try a call without a phone: ivr call  (in another terminal)")
+    app.run(host=host, port=port, debug=debug, use_reloader=debug)
+
+
+@cli.command("check")
+@click.argument("paths", nargs=-1, type=click.Path(path_type=Path))
+@click.option("--strict", is_flag=True, help="Treat warnings as errors (exit 1).")
+@click.option("--prompts", "prompts_dir", type=click.Path(path_type=Path), default=None,
+              help="Folder of recorded prompts (default: prompts/ beside the menus folder).")
+def check_command(paths: tuple[Path, ...], strict: bool, prompts_dir: Path | None) -> None:
+    """Validate and lint menu files (default: every file in menus/).
+
+    Prints one line per problem as FILE:LINE:COLUMN: SEVERITY: MESSAGE and exits 1 when
+    any file has errors (or warnings, with --strict), 0 otherwise.
+    """
+    from ivr.config import env_settings, project_path
+    from ivr.menu.lint import check_paths
+
+    if not paths:
+        paths = (project_path(env_settings()["IVR_MENUS_DIR"]),)
+    if prompts_dir is None:
+        prompts_dir = project_path(env_settings()["IVR_PROMPTS_DIR"])
+    problems, checked = check_paths(list(paths), prompts_dir)
+    for problem in problems:
+        click.echo(str(problem))
+    errors = sum(1 for p in problems if p.severity == "error")
+    warnings = len(problems) - errors
+    click.echo(f"{checked} menu file(s) checked: {errors} error(s), {warnings} warning(s)")
+    if checked == 0:
+        click.echo("no menu files found", err=True)
+        sys.exit(2)
+    sys.exit(1 if errors or (strict and warnings) else 0)
+
+
+def _show(heard: list[Heard], out: TextIO) -> None:
+    for item in heard:
+        if item.kind == "say":
+            out.write(f"   SAY [{item.locale} {item.voice}]: {item.text}\n")
+        elif item.kind == "play":
+            out.write(f"   PLAY {item.url}\n")
+    out.flush()
+
+
+@cli.command("call")
+@click.argument("menu_id", required=False)
+@click.option("--to", "called", help="The number called (default: the menu's first number).")
+@click.option("--from", "caller", default="+15551230000", show_default=True,
+              help="The caller's number.")
+@click.option("--script", "script", type=click.File("r"), default=None,
+              help="Read the caller's actions from a file ('-' for standard input).")
+@click.option("--steps", default=None,
+              help="Actions separated by ';', e.g. \"1; say returns; wait; #\".")
+@click.option("--url", default=None,
+              help="Call a running server at this base URL instead of in-process.")
+@click.option("--twiml", is_flag=True, help="Also print the TwiML of every answer.")
+def call_command(menu_id: str | None, called: str | None, caller: str, script: TextIO | None,
+                 steps: str | None, url: str | None, twiml: bool) -> None:
+    """Place a simulated call through the real webhooks and show what the caller hears.
+
+    Actions: keys like 1 or * (pressed), 'say TEXT' (spoken), 'wait' (silence until
+    the timeout), 'dial STATUS' (how a transfer ends: completed, no-answer, busy...),
+    'hangup'. Interactively, an empty line is silence and any other text is speech.
+    Exits 0 when the call ended, 1 on a webhook error, 3 if actions ran out first.
+    """
+    from ivr import create_app
+
+    overrides: dict[str, Any] = {}
+    if url is None and not os.environ.get("TWILIO_AUTH_TOKEN"):
+        overrides["IVR_ENV"] = os.environ.get("IVR_ENV", "development")
+        if overrides["IVR_ENV"] == "production":
+            overrides["IVR_ENV"] = "development"
+    app = create_app(overrides)
+    if url is None:
+        from ivr.migrations import upgrade
+
+        upgrade(app.config["DATABASE_URL"])  # idempotent: the journeys need their tables
+    catalog = app.extensions["ivr"].catalog
+    menu = catalog.get(menu_id) if menu_id else catalog.for_number(called or "")
+    if menu_id and menu is None:
+        raise click.BadParameter(f"no menu {menu_id!r} (loaded: {', '.join(catalog.menus)})",
+                                 param_hint="MENU")
+    if called is None:
+        called = menu.numbers[0] if menu and menu.numbers else "+15005550006"
+    transport: Any = HttpTransport() if url else FlaskTransport(app)
+    base = (url or app.config.get("IVR_PUBLIC_URL") or "http://localhost").rstrip("/")
+    phone = Phone(transport, app.config["TWILIO_AUTH_TOKEN"], base_url=base, caller=caller,
+                  called=called)
+    actions: list[str] | None = None
+    if steps is not None:
+        actions = [s.strip() for s in steps.split(";")]
+    elif script is not None:
+        actions = [line.strip() for line in script if line.strip() and not line.startswith("#!")]
+    out = sys.stdout
+    out.write(f"-- calling {called} ({menu.id if menu else 'no menu'}) from {caller}\n")
+    try:
+        _show(phone.dial(), out)
+        status = _converse(phone, actions, out, twiml)
+    except SimulatorError as exc:
+        out.write(f"!! {exc}\n")
+        sys.exit(1)
+    for problem in phone.problems:
+        out.write(f"!! {problem}\n")
+    sys.exit(status)
+
+
+def _converse(phone: Phone, actions: list[str] | None, out: TextIO, twiml: bool) -> int:
+    """Feed actions until the call ends; returns the exit status."""
+    interactive = actions is None
+    while not phone.ended:
+        if twiml and phone.exchanges:
+            out.write(f"   <<< {phone.exchanges[-1].body}\n")
+        if phone.dialing is not None:
+            out.write(f"   ... transferring to {phone.dialing.text} [{phone.node}]\n")
+        elif phone.listening is not None:
+            kind = phone.listening.get("input", "dtmf")
+            out.write(f"   ... listening ({kind}, {phone.listening.get('timeout', '5')} s) "
+                      f"[{phone.node}]\n")
+        if interactive:
+            try:
+                line = input("> ")
+            except EOFError:
+                out.write("-- hung up\n")
+                return 0
+        else:
+            assert actions is not None
+            if not actions:
+                out.write("-- actions ran out before the call ended\n")
+                return 3
+            line = actions.pop(0)
+            out.write(f"> {line}\n")
+        if not _act(phone, line.strip(), out, interactive):
+            return 0
+    out.write("-- call ended\n")
+    return 0
+
+
+def _act(phone: Phone, line: str, out: TextIO, interactive: bool) -> bool:
+    """Perform one caller action; False when the caller hung up."""
+    word, _, rest = line.partition(" ")
+    if line == "hangup":
+        out.write("-- hung up\n")
+        return False
+    if phone.dialing is not None:
+        status = rest if word == "dial" else (line or "completed")
+        _show(phone.dial_ends(status or "completed"), out)
+    elif word == "say":
+        _show(phone.say(rest), out)
+    elif line in ("", "wait"):
+        _show(phone.silence(), out)
+    elif all(c in "0123456789*#" for c in line):
+        _show(phone.press(line), out)
+    elif interactive:
+        _show(phone.say(line), out)
+    else:
+        raise click.UsageError(f"unknown action {shlex.quote(line)}")
+    return True
+
+
+@cli.group("db")
+def db_group() -> None:
+    """Database commands."""
+
+
+@db_group.command("upgrade")
+def db_upgrade() -> None:
+    """Create or migrate the database to the latest schema."""
+    from ivr.config import database_url, env_settings
+    from ivr.migrations import upgrade
+
+    url = database_url(env_settings()["DATABASE_URL"], _instance_path())
+    upgrade(url)
+    click.echo(f"database is up to date ({url.split('@')[-1]})")
+
+
+def _instance_path() -> Path:
+    """The instance folder Flask would use for the app."""
+    from ivr.config import PROJECT_ROOT
+
+    return Path(os.environ.get("IVR_INSTANCE_DIR") or PROJECT_ROOT / "instance")
+
+
+def main() -> None:
+    """Console entry point."""
+    cli(prog_name="ivr")

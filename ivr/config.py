@@ -1,0 +1,102 @@
+"""Configuration from environment variables (a .env file is honoured), with safe defaults."""
+
+from __future__ import annotations
+
+import os
+import secrets
+from collections.abc import Mapping
+from pathlib import Path
+from typing import Any
+
+PROJECT_ROOT = Path(__file__).resolve().parent.parent
+
+# Every setting the app reads, with its default and meaning (docs/configuration.md
+# is checked against this table by the test suite).
+SETTINGS: dict[str, tuple[str, str]] = {
+    "IVR_ENV": ("production", "production, development or test; production refuses to start "
+                "without TWILIO_AUTH_TOKEN"),
+    "TWILIO_AUTH_TOKEN": ("", "the account's auth token: verifies X-Twilio-Signature"),
+    "TWILIO_ACCOUNT_SID": ("", "the account SID (AC...); used by the REST client and simulator"),
+    "DATABASE_URL": ("", "SQLAlchemy URL; empty = SQLite in the instance folder; "
+                     "postgres:// and postgresql:// use psycopg"),
+    "PORT": ("5000", "the port `ivr run` and the Procfile's gunicorn listen on"),
+    "IVR_PUBLIC_URL": ("", "the public base URL Twilio calls, e.g. https://ivr.example.org "
+                       "(use it behind a TLS-terminating proxy)"),
+    "IVR_TRUSTED_PROXIES": ("0", "how many proxies' X-Forwarded-* headers to trust instead"),
+    "IVR_MENUS_DIR": ("menus", "folder of menu YAML files (relative to the project)"),
+    "IVR_PROMPTS_DIR": ("prompts", "folder of recorded prompts served at /prompts/"),
+    "IVR_MENU_CHECK_SECONDS": ("2", "how often a worker looks for changed menu files"),
+    "IVR_JOURNEY_FLUSH_MS": ("200", "how long journey lines wait to be written in one batch"),
+    "SECRET_KEY": ("", "Flask session key; generated per instance folder when empty"),
+}
+
+
+def env_settings(environ: Mapping[str, str] | None = None) -> dict[str, str]:
+    """Each known setting from the environment, else its default."""
+    environ = os.environ if environ is None else environ
+    return {name: environ.get(name, default) for name, (default, _) in SETTINGS.items()}
+
+
+def database_url(raw: str, instance_path: Path) -> str:
+    """The SQLAlchemy URL: SQLite in the instance folder by default; Heroku-style URLs fixed."""
+    if not raw:
+        return f"sqlite:///{instance_path / 'ivr.sqlite3'}"
+    for prefix in ("postgres://", "postgresql://"):
+        if raw.startswith(prefix):
+            return "postgresql+psycopg://" + raw[len(prefix):]
+    return raw
+
+
+def project_path(value: str) -> Path:
+    """A folder setting: absolute as given, relative to the project otherwise."""
+    path = Path(value)
+    return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def instance_secret(instance_path: Path, name: str) -> str:
+    """A random secret kept in the instance folder, so it survives restarts."""
+    instance_path.mkdir(parents=True, exist_ok=True)
+    file = instance_path / name
+    if file.exists():
+        return file.read_text().strip()
+    value = secrets.token_hex(16)
+    file.write_text(value + "\n")
+    file.chmod(0o600)
+    return value
+
+
+class ConfigError(RuntimeError):
+    """The service cannot start safely with this configuration."""
+
+
+def finalize(config: dict[str, Any], instance_path: Path) -> list[str]:
+    """Fill derived settings; returns warnings. Raises ConfigError when unsafe."""
+    warnings: list[str] = []
+    env = config["IVR_ENV"]
+    if env not in ("production", "development", "test"):
+        raise ConfigError(f"IVR_ENV must be production, development or test, not {env!r}")
+    if not config["TWILIO_AUTH_TOKEN"]:
+        if env == "production":
+            raise ConfigError(
+                "TWILIO_AUTH_TOKEN is not set: every Twilio webhook would be refused with 403 "
+                "and callers would hear an application error. Set it (Twilio console > "
+                "Account > API keys & tokens), or set IVR_ENV=development to try the service "
+                "locally with a generated development token."
+            )
+        config["TWILIO_AUTH_TOKEN"] = instance_secret(instance_path, "dev_auth_token")
+        config["IVR_DEV_TOKEN"] = True
+        warnings.append(
+            "development mode: no TWILIO_AUTH_TOKEN, using a generated development token "
+            f"({config['TWILIO_AUTH_TOKEN'][:4]}...); real Twilio requests will be refused"
+        )
+    if not config["SECRET_KEY"]:
+        config["SECRET_KEY"] = instance_secret(instance_path, "secret_key")
+    if env == "production" and not config["IVR_PUBLIC_URL"] and not int(
+        config["IVR_TRUSTED_PROXIES"] or 0
+    ):
+        warnings.append(
+            "IVR_PUBLIC_URL is not set: behind a TLS-terminating proxy the signatures of "
+            "Twilio's https requests will not match and calls will be refused (403)"
+        )
+    config["DATABASE_URL"] = database_url(config["DATABASE_URL"], instance_path)
+    return warnings

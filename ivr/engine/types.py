@@ -1,0 +1,205 @@
+"""Plain values that flow in and out of the call engine.
+
+Events come in (a call starts, the caller pressed or said something, silence, a
+transfer ended); a Turn comes out: what the caller hears and where the call goes
+next. Nothing here knows about HTTP, TwiML or databases.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field, replace
+
+NODE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+MAX_PATH = 12  # how many menu levels "back" remembers
+
+
+@dataclass(frozen=True)
+class CallState:
+    """Where a call is. It travels in the callback URLs, so any worker can serve any step."""
+
+    menu: str
+    node: str
+    lang: str
+    tries: int = 0
+    path: tuple[str, ...] = ()  # menu nodes entered, for "back"
+    started: int = 0  # epoch seconds when the call began
+    version: str = ""  # menu version the state was made with
+
+    def to_params(self) -> dict[str, str]:
+        """The state as short URL query parameters."""
+        return {
+            "m": self.menu,
+            "n": self.node,
+            "l": self.lang,
+            "t": str(self.tries),
+            "p": ".".join(self.path),
+            "s": str(self.started),
+            "v": self.version,
+        }
+
+    @classmethod
+    def from_params(cls, params: Mapping[str, str]) -> CallState | None:
+        """Rebuild a state from URL parameters; None when they are missing or malformed."""
+        try:
+            menu, node, lang = params["m"], params["n"], params["l"]
+            tries = int(params.get("t", "0"))
+            started = int(params.get("s", "0"))
+        except (KeyError, ValueError):
+            return None
+        path = tuple(p for p in params.get("p", "").split(".") if p)
+        ids_ok = all(NODE_ID.match(x) for x in (menu, node, *path))
+        if not ids_ok or not re.match(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$", lang):
+            return None
+        if not 0 <= tries <= 99 or started < 0:
+            return None
+        version = params.get("v", "")
+        return cls(menu, node, lang, tries, path[-MAX_PATH:], started, version[:16])
+
+    def at(self, node: str, *, tries: int = 0) -> CallState:
+        """The same call at another node."""
+        return replace(self, node=node, tries=tries)
+
+
+# ---- events -------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Input:
+    """The caller pressed keys or spoke."""
+
+    digits: str = ""
+    speech: str = ""
+    confidence: float | None = None
+
+
+@dataclass(frozen=True)
+class Silence:
+    """The caller said and pressed nothing before the timeout."""
+
+
+@dataclass(frozen=True)
+class Done:
+    """The node finished playing (a message ended without a key)."""
+
+
+@dataclass(frozen=True)
+class DialEnded:
+    """A transfer to a person ended: Twilio's DialCallStatus."""
+
+    status: str
+
+
+@dataclass(frozen=True)
+class Enter:
+    """Go into the state's node (after a redirect)."""
+
+
+Event = Input | Silence | Done | DialEnded | Enter
+
+# Short names used in callback URLs, and back.
+EVENT_NAMES: dict[type, str] = {Input: "in", Silence: "silence", Done: "done", DialEnded: "dial",
+                                Enter: "go"}
+
+
+# ---- actions ------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Speak:
+    """Text spoken by Twilio's text-to-speech."""
+
+    text: str
+    locale: str
+    voice: str
+
+
+@dataclass(frozen=True)
+class Play:
+    """A recorded file from prompts/ (path relative to it); ``text`` is what it says."""
+
+    audio: str
+    text: str = ""
+
+
+@dataclass(frozen=True)
+class Pause:
+    """Silence, in seconds."""
+
+    seconds: int = 1
+
+
+@dataclass(frozen=True)
+class Next:
+    """A callback to the engine: this state, receiving this event."""
+
+    state: CallState
+    event: str
+
+
+@dataclass(frozen=True)
+class Gather:
+    """Listen for keys and/or speech while playing ``prompts``; ``then`` runs on input."""
+
+    prompts: tuple[Speak | Play | Pause, ...]
+    then: Next
+    input: str = "dtmf speech"
+    timeout: int = 6
+    num_digits: int | None = 1
+    finish_on_key: str = ""
+    locale: str = "en-US"
+    speech_model: str = "phone_call"
+    hints: tuple[str, ...] = ()
+
+
+@dataclass(frozen=True)
+class Redirect:
+    """Continue the call with another engine step."""
+
+    then: Next
+
+
+@dataclass(frozen=True)
+class Dial:
+    """Transfer the caller to a number; ``then`` receives how it ended."""
+
+    number: str
+    timeout: int
+    then: Next
+    caller_id: str | None = None
+
+
+@dataclass(frozen=True)
+class Hangup:
+    """End the call."""
+
+
+Action = Speak | Play | Pause | Gather | Redirect | Dial | Hangup
+
+
+@dataclass(frozen=True)
+class Step:
+    """One line of the call's journey: what happened at which node."""
+
+    node: str
+    event: str
+    input: str = ""
+    outcome: str = ""
+    lang: str = ""
+
+
+@dataclass(frozen=True)
+class Turn:
+    """The engine's answer to one event: what to play, and the journey lines it adds."""
+
+    actions: tuple[Action, ...]
+    steps: tuple[Step, ...] = field(default=())
+    state: CallState | None = None  # the state the call is in after this turn
+
+    @property
+    def ends_call(self) -> bool:
+        """True when the call ends after these actions."""
+        return any(isinstance(a, Hangup) for a in self.actions) or not any(
+            isinstance(a, Gather | Redirect | Dial) for a in self.actions
+        )

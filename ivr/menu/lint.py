@@ -1,0 +1,224 @@
+"""`ivr check`: everything the loader accepts but a caller would still trip over."""
+
+from __future__ import annotations
+
+from collections import defaultdict
+from pathlib import Path
+
+from ivr import twilio_lang
+from ivr.engine.hours import Schedule
+from ivr.menu.loader import MenuError, load_menu
+from ivr.menu.model import Menu
+from ivr.menu.source import Problem, Problems, Where
+from ivr.nodes.menu import MAX_HINTS, fold
+
+
+def lint(menu: Menu, prompts_dir: Path | None) -> list[Problem]:
+    """Problems in a menu that loaded."""
+    problems = Problems()
+    _languages(menu, problems)
+    _reachability(menu, problems)
+    _prompts(menu, prompts_dir, problems)
+    _options(menu, problems)
+    _hours(menu, problems)
+    return problems.sorted()
+
+
+def _languages(menu: Menu, problems: Problems) -> None:
+    """Twilio must be able to speak and hear every declared language."""
+    for lang in menu.languages.values():
+        if (why := twilio_lang.voice_locale_ok(lang.voice, lang.locale)) is not None:
+            problems.error(lang.where, why)
+        if (why := twilio_lang.recognition_ok(lang.locale)) is not None:
+            problems.error(lang.where, f"speech input: {why}")
+        elif not twilio_lang.model_supports(lang.speech_model, lang.locale):
+            problems.error(lang.where, f"speech model {lang.speech_model!r} cannot recognise "
+                           f"{lang.locale}; use {twilio_lang.speech_model_for(lang.locale)!r}")
+
+
+def _edges(menu: Menu, node_id: str) -> set[str]:
+    """Nodes a caller can go to from ``node_id`` (special targets resolved)."""
+    node = menu.nodes[node_id]
+    out = set()
+    targets = [t for t, _ in node.targets()]
+    if node.listens or node.kind == "message":
+        targets += list(menu.global_keys.values())
+    if node.listens and menu.defaults.fallback and not node.fallback:
+        targets.append(menu.defaults.fallback)
+    if node.kind == "transfer" and menu.defaults.fallback:
+        targets.append(menu.defaults.fallback)
+    for target in targets:
+        if target == "main":
+            out.add(menu.main)
+        elif target == "back":
+            out.add(menu.main)
+        elif target != "repeat":
+            out.add(target)
+    return out & set(menu.nodes)
+
+
+def _reachability(menu: Menu, problems: Problems) -> None:
+    """Unreachable nodes, dead ends, and loops that never listen."""
+    edges = {n: _edges(menu, n) for n in menu.nodes}
+    seen = {menu.start}
+    todo = [menu.start]
+    while todo:
+        for nxt in edges[todo.pop()]:
+            if nxt not in seen:
+                seen.add(nxt)
+                todo.append(nxt)
+    for node_id, node in menu.nodes.items():
+        if node_id not in seen:
+            problems.warning(node.where, f"node {node_id!r} can never be reached from "
+                             f"{menu.start!r}")
+    # Which nodes can reach the end of a call (a hangup or a transfer)?
+    reverse: dict[str, set[str]] = defaultdict(set)
+    for source, targets in edges.items():
+        for target in targets:
+            reverse[target].add(source)
+    can_end = {n for n, node in menu.nodes.items() if node.ends_call}
+    todo = list(can_end)
+    while todo:
+        for source in reverse[todo.pop()]:
+            if source not in can_end:
+                can_end.add(source)
+                todo.append(source)
+    for node_id in sorted(seen - can_end):
+        problems.error(menu.nodes[node_id].where, f"no way out: from {node_id!r} a caller can "
+                       "never reach a hangup or a transfer (add a fallback or a goodbye)")
+    # Nodes that move on without waiting (hours) must not loop among themselves.
+    instant = {n for n, node in menu.nodes.items() if node.kind == "hours"}
+    for start in instant:
+        stack, visited = [start], set()
+        while stack:
+            current = stack.pop()
+            for nxt in edges[current] & instant:
+                if nxt == start:
+                    problems.error(menu.nodes[start].where, f"{start!r} loops back to itself "
+                                   "without the caller doing anything")
+                    stack = []
+                    break
+                if nxt not in visited:
+                    visited.add(nxt)
+                    stack.append(nxt)
+    for node in menu.nodes.values():
+        if node.kind == "transfer":
+            target = getattr(node, "no_answer", None) or node.fallback or menu.defaults.fallback
+            if target == node.id:
+                problems.error(node.where, f"when nobody answers, {node.id!r} would dial again "
+                               "forever: point no_answer somewhere else")
+
+
+def _prompts(menu: Menu, prompts_dir: Path | None, problems: Problems) -> None:
+    """Translations, audio files and Twilio's text limits."""
+    for node in menu.nodes.values():
+        for label, prompt in node.prompts():
+            versions = prompt.versions
+            if "*" not in versions:
+                missing = [code for code in menu.languages if code not in versions]
+                if missing:
+                    problems.warning(prompt.where, f"{node.id}.{label} has no "
+                                     f"{', '.join(missing)} version (callers will hear "
+                                     f"{menu.default_language})")
+            for code, spoken in versions.items():
+                lang = menu.languages.get(code) or menu.languages[menu.default_language]
+                if spoken.text and len(spoken.text) > twilio_lang.say_text_limit(lang.voice):
+                    problems.error(prompt.where, f"{node.id}.{label} ({code}) is "
+                                   f"{len(spoken.text)} characters; {lang.voice} speaks at most "
+                                   f"{twilio_lang.say_text_limit(lang.voice)}")
+                if spoken.audio and prompts_dir is not None:
+                    if not (prompts_dir / spoken.audio).is_file():
+                        severity = problems.warning if spoken.text else problems.error
+                        fallback = " (its text is spoken instead)" if spoken.text else ""
+                        severity(prompt.where, f"audio file prompts/{spoken.audio} is missing"
+                                 f"{fallback}")
+                    elif Path(spoken.audio).suffix.lower() not in (".wav", ".mp3", ".aiff",
+                                                                  ".gsm", ".ulaw"):
+                        problems.error(prompt.where, f"Twilio cannot play {spoken.audio}: use "
+                                       "wav, mp3, aiff, gsm or ulaw")
+
+
+def _options(menu: Menu, problems: Problems) -> None:
+    """Shared phrases, missing phrases per language, keys that shadow global keys."""
+    for node in menu.nodes.values():
+        sets = node.phrase_sets()
+        if not sets:
+            continue
+        owners: dict[tuple[str, str], str] = {}
+        total: dict[str, int] = defaultdict(int)
+        for label, phrases in sets:
+            for code, items in phrases.items():
+                total[code] += len(items)
+                for phrase in items:
+                    key = (code, fold(phrase))
+                    if key in owners and owners[key] != label:
+                        problems.error(node.where, f"in {node.id!r}, the phrase {phrase!r} "
+                                       f"({code}) belongs to both {owners[key]} and {label}")
+                    owners.setdefault(key, label)
+            if node.kind == "menu" and phrases and "*" not in phrases:
+                missing = [c for c in menu.languages if c not in phrases]
+                if missing:
+                    problems.warning(node.where, f"in {node.id!r}, {label} has no phrases in "
+                                     f"{', '.join(missing)}: those callers must press a key")
+        for code, count in total.items():
+            if count > MAX_HINTS:
+                problems.warning(node.where, f"{node.id!r} has {count} {code} phrases; Twilio "
+                                 f"takes {MAX_HINTS} hints, the rest are not sent as hints")
+        for key, where in node.keys():
+            if key in menu.global_keys:
+                problems.warning(where, f"key {key!r} in {node.id!r} hides the global key "
+                                 f"{key!r} ({menu.global_keys[key]}) there")
+        if node.kind == "language" and len(menu.languages) < 2:
+            problems.warning(node.where, "a language choice with only one language declared")
+
+
+def _hours(menu: Menu, problems: Problems) -> None:
+    """Schedules that are never open are usually a typo."""
+    for schedule in menu.schedules.values():
+        if not any(schedule.weekly.values()) and not schedule.special:
+            problems.warning(Where(menu.file, 1), f"schedule {schedule.name!r} is never open")
+        _ = Schedule  # schedules are validated by the loader; this lints only their content
+
+
+def check_paths(paths: list[Path], prompts_dir: Path | None) -> tuple[list[Problem], int]:
+    """Check files and folders of menus together; returns (problems, files checked)."""
+    files: list[Path] = []
+    for path in paths:
+        if path.is_dir():
+            files.extend(sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml")))
+        else:
+            files.append(path)
+    problems: list[Problem] = []
+    menus: list[Menu] = []
+    for file in files:
+        try:
+            menu = load_menu(file)
+        except MenuError as exc:
+            problems.extend(exc.problems)
+            continue
+        menus.append(menu)
+        problems.extend(lint(menu, prompts_dir))
+    problems.extend(_across(menus))
+    return problems, len(files)
+
+
+def _across(menus: list[Menu]) -> list[Problem]:
+    """Problems between menus: a number claimed twice, ids reused, several defaults."""
+    problems = Problems()
+    numbers: dict[str, str] = {}
+    ids: dict[str, str] = {}
+    for menu in menus:
+        where = Where(menu.file, 1)
+        if menu.id in ids:
+            problems.error(where, f"menu id {menu.id!r} is also used by {ids[menu.id]}")
+        ids.setdefault(menu.id, menu.file)
+        for number in menu.numbers:
+            if number in numbers:
+                problems.error(where, f"number {number} is also answered by {numbers[number]}")
+            numbers.setdefault(number, menu.file)
+    defaults = [m for m in menus if m.is_default]
+    if len(defaults) > 1:
+        for menu in defaults[1:]:
+            problems.error(Where(menu.file, 1), f"more than one default menu "
+                           f"({', '.join(m.id for m in defaults)})")
+    return problems.sorted()

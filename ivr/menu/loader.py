@@ -1,0 +1,477 @@
+"""Turn a menu YAML file into a validated Menu, or a list of file:line problems."""
+
+from __future__ import annotations
+
+import hashlib
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from datetime import date
+from pathlib import Path
+from typing import Any
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
+
+from ivr.engine.hours import Schedule, parse_days, parse_ranges
+from ivr.engine.messages import BUILTIN, MESSAGE_NAMES
+from ivr.engine.types import NODE_ID
+from ivr.menu.model import SPECIAL_TARGETS, Defaults, Language, Menu, Option, Prompt, Spoken
+from ivr.menu.source import Fields, Problem, Problems, Value, Where, compose
+from ivr.nodes import COMMON_FIELDS, NODE_KINDS, Node
+
+TOP_FIELDS = ("menu", "name", "numbers", "default", "languages", "start", "main", "defaults",
+              "global_keys", "hours", "messages", "nodes")
+KEYS = set("0123456789*#")
+LANG_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
+E164 = re.compile(r"^\+[1-9]\d{6,14}$")
+DEFAULT_LOCALES = {"en": "en-US", "fr": "fr-FR", "ro": "ro-RO", "de": "de-DE", "es": "es-ES",
+                   "it": "it-IT", "pt": "pt-PT", "nl": "nl-NL", "pl": "pl-PL"}
+
+
+class MenuError(Exception):
+    """A menu file that cannot be loaded; ``problems`` says where and why."""
+
+    def __init__(self, problems: list[Problem]) -> None:
+        self.problems = problems
+        super().__init__("\n".join(str(p) for p in problems))
+
+
+@dataclass
+class ParseContext:
+    """What node parsers need: the menu's languages and schedules, and a place for problems."""
+
+    problems: Problems
+    languages: list[str] = field(default_factory=list)
+    schedule_names: set[str] = field(default_factory=set)
+    targets: list[tuple[str, Where]] = field(default_factory=list)
+
+    def target(self, value: Value) -> str:
+        """A node id or special target (repeat, back, main), checked once all nodes are read."""
+        text = value.text("a node name") or ""
+        if text:
+            self.targets.append((text, value.where))
+        return text
+
+    def prompt(self, value: Value) -> Prompt | None:
+        """A prompt: text, {text, audio}, or per-language text / {text, audio}."""
+        if value.is_scalar:
+            text = value.text("prompt text")
+            return Prompt({"*": Spoken(text=text)}, value.where) if text else None
+        if not value.is_mapping:
+            value.error("expected prompt text, or a mapping of languages to text")
+            return None
+        fields = value.fields("a prompt")
+        if "text" in fields.entries or "audio" in fields.entries:
+            spoken = self._spoken(fields)
+            return Prompt({"*": spoken}, value.where) if spoken else None
+        versions: dict[str, Spoken] = {}
+        for lang in list(fields.entries):
+            item = fields.get(lang)
+            if lang not in self.languages:
+                where = fields.key_where(lang)
+                declared = ", ".join(self.languages)
+                self.problems.error(where, f"language {lang!r} is not declared under "
+                                    f"'languages' (declared: {declared})")
+                continue
+            if item is None:
+                continue
+            if item.is_mapping:
+                spoken = self._spoken(item.fields(f"the {lang!r} prompt"))
+            else:
+                text = item.text("prompt text")
+                spoken = Spoken(text=text) if text else None
+            if spoken:
+                versions[lang] = spoken
+        return Prompt(versions, value.where) if versions else None
+
+    def _spoken(self, fields: Fields) -> Spoken | None:
+        """A {text, audio} pair."""
+        text_value, audio_value = fields.get("text"), fields.get("audio")
+        fields.done()
+        text = text_value.text("prompt text") if text_value else None
+        audio = audio_value.text("an audio file under prompts/") if audio_value else None
+        if audio and (audio.startswith("/") or ".." in Path(audio).parts):
+            audio_value.error("audio must be a path inside prompts/, like shop/en/hours.mp3")
+            audio = None
+        if text is None and audio is None:
+            fields.value.error("a prompt needs 'text', 'audio' or both")
+            return None
+        return Spoken(text=text, audio=audio)
+
+    def phrases(self, value: Value) -> dict[str, tuple[str, ...]]:
+        """Spoken phrases: a list (any language) or per-language lists."""
+        if not value.is_mapping:
+            return {"*": tuple(value.text_list("a phrase"))}
+        out: dict[str, tuple[str, ...]] = {}
+        for key, item in value.pairs():
+            lang = str(key.node.value)
+            if lang not in self.languages:
+                key.error(f"language {lang!r} is not declared under 'languages'")
+                continue
+            out[lang] = tuple(item.text_list("a phrase"))
+        return out
+
+    def options(
+        self, value: Value, *, where_of: Value, language_choice: bool = False
+    ) -> tuple[Option, ...]:
+        """A node's options, each with a key and/or phrases, and where it leads."""
+        options: list[Option] = []
+        keys_seen: dict[str, Where] = {}
+        if not value.is_sequence:
+            value.error("expected a list of options (lines starting with '- ')")
+            return ()
+        for item in value.items():
+            if not item.is_mapping:
+                item.error("expected an option: key, phrases, go")
+                continue
+            fields = item.fields("an option")
+            key = None
+            key_value = fields.get("key")
+            if key_value is not None:
+                key = key_value.text("a key")
+                if key is not None and key not in KEYS:
+                    key_value.error(f"a key is one of 0-9, * or # (quoted: \"*\"), found {key!r}")
+                    key = None
+                elif key in keys_seen:
+                    key_value.error(f"key {key!r} is already used by the option at line "
+                                    f"{keys_seen[key].line}")
+                elif key is not None:
+                    keys_seen[key] = key_value.where
+            phrases_value = fields.get("phrases")
+            phrases = self.phrases(phrases_value) if phrases_value else {}
+            language = None
+            go = ""
+            if language_choice:
+                lang_value = fields.require("language", "the language this option selects")
+                if lang_value is not None:
+                    language = lang_value.text("a language code")
+                    if language and language not in self.languages:
+                        lang_value.error(f"language {language!r} is not declared under "
+                                         "'languages'")
+            else:
+                go_value = fields.require("go", "the node this option leads to")
+                go = self.target(go_value) if go_value else ""
+            fields.done()
+            if key is None and not phrases:
+                item.error("an option needs a 'key', 'phrases' or both")
+            options.append(Option(key, phrases, go, item.where, language))
+        if not options:
+            where_of.error("a node with options needs at least one")
+        return tuple(options)
+
+
+def _version(data: bytes) -> str:
+    return hashlib.sha1(data).hexdigest()[:10]
+
+
+def load_menu(path: str | Path, display_name: str | None = None) -> Menu:
+    """Load and validate one menu file; raises MenuError with every problem found."""
+    path = Path(path)
+    name = display_name or str(path)
+    try:
+        data = path.read_bytes()
+    except OSError as exc:
+        raise MenuError([Problem(Where(name, 1), f"cannot read the file: {exc.strerror}")])
+    return load_text(data, name, default_id=path.stem)
+
+
+def load_text(data: bytes | str, file: str, default_id: str = "menu") -> Menu:
+    """Load and validate menu YAML given as text; raises MenuError."""
+    raw = data.encode() if isinstance(data, str) else data
+    problems = Problems()
+    try:
+        text = raw.decode("utf-8")
+    except UnicodeDecodeError as exc:
+        raise MenuError([Problem(Where(file, 1), f"the file is not UTF-8 text ({exc.reason})")])
+    root = compose(text, file, problems)
+    if root is None:
+        raise MenuError(problems.sorted())
+    if not root.is_mapping:
+        root.error("a menu file is a mapping with 'languages', 'start' and 'nodes'")
+        raise MenuError(problems.sorted())
+    menu = _build(root, text, raw, default_id, problems)
+    if problems.errors or menu is None:
+        raise MenuError(problems.sorted())
+    return menu
+
+
+def _build(root: Value, text: str, raw: bytes, default_id: str, problems: Problems) -> Menu | None:
+    """Read every top-level section; problems accumulate rather than stopping early."""
+    top = root.fields("the menu")
+    ctx = ParseContext(problems)
+
+    menu_id = default_id
+    if (v := top.get("menu")) is not None:
+        menu_id = v.text("a menu id") or default_id
+    if not NODE_ID.match(menu_id):
+        root.error(f"menu id {menu_id!r} must be letters, digits, _ or - (starting with a letter)")
+    title = (v.text("a name") if (v := top.get("name")) else None) or menu_id
+
+    numbers: list[str] = []
+    if (v := top.get("numbers")) is not None:
+        for item in v.items():
+            number = item.text("a phone number")
+            if number is not None and not E164.match(number):
+                item.error(f"{number!r} is not an E.164 phone number like +15551234567")
+            elif number is not None:
+                numbers.append(number)
+    is_default = bool(v.boolean("default")) if (v := top.get("default")) is not None else False
+
+    languages = _languages(top.require("languages", "the languages callers can use"), problems)
+    ctx.languages = list(languages)
+
+    schedules = _schedules(top.get("hours"), problems)
+    ctx.schedule_names = set(schedules)
+
+    defaults = _defaults(top.get("defaults"), ctx)
+    global_keys = _global_keys(top.get("global_keys"), ctx)
+    messages = _messages(top.get("messages"), languages, root, problems)
+
+    nodes: dict[str, Node] = {}
+    nodes_value = top.require("nodes", "the menu's nodes, by name")
+    if nodes_value is not None:
+        for key, item in nodes_value.pairs():
+            node = _node(str(key.node.value), key, item, ctx)
+            if node is not None:
+                nodes[node.id] = node
+        if nodes_value.is_mapping and not nodes_value.node.value:
+            nodes_value.error("a menu needs at least one node")
+
+    start_value = top.require("start", "the first node of a call")
+    start = ctx.target(start_value) if start_value else ""
+    main_value = top.get("main")
+    main = (ctx.target(main_value) if main_value else "") or ("main" if "main" in nodes else start)
+    top.done()
+    if "main" in nodes and main != "main":
+        problems.error(nodes["main"].where, "a node named 'main' must be the main menu ('main: "
+                       f"main'); 'main' as a target always means the main menu, here {main!r}")
+
+    for target, where in ctx.targets:
+        if target in nodes or target in SPECIAL_TARGETS:
+            continue
+        import difflib
+
+        close = difflib.get_close_matches(target, list(nodes), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        problems.error(where, f"no node named {target!r}{hint}")
+    for name, target in (("start", start), ("main", main)):
+        if target in SPECIAL_TARGETS and target not in nodes:
+            problems.error(top.key_where(name), f"{name} must name a node, not {target!r}")
+
+    if problems.errors or not languages:
+        return None
+    return Menu(
+        id=menu_id,
+        name=title,
+        file=root.file,
+        version=_version(raw),
+        numbers=tuple(numbers),
+        is_default=is_default,
+        languages=languages,
+        start=start,
+        main=main,
+        defaults=defaults,
+        global_keys=global_keys,
+        schedules=schedules,
+        messages=messages,
+        nodes=nodes,
+        source=text,
+    )
+
+
+def _languages(value: Value | None, problems: Problems) -> dict[str, Language]:
+    """``languages: {en: {locale, voice, speech_model, name}}``."""
+    from ivr import twilio_lang
+
+    out: dict[str, Language] = {}
+    if value is None:
+        return out
+    for key, item in value.pairs():
+        code = str(key.node.value)
+        if not LANG_CODE.match(code):
+            key.error(f"language code {code!r} should look like en, fr, ro or pt-BR")
+            continue
+        fields = item.fields(f"language {code!r}") if item.is_mapping else None
+        if fields is None and not item.is_null:
+            item.error(f"expected locale/voice settings for {code!r}")
+            continue
+        locale_value = fields.get("locale") if fields else None
+        locale = locale_value.text("a locale like en-US") if locale_value else None
+        locale = locale or DEFAULT_LOCALES.get(code)
+        if not locale:
+            (locale_value or key).error(f"language {code!r} needs a locale, like {code}-XX")
+            continue
+        voice_value = fields.get("voice") if fields else None
+        voice = voice_value.text("a voice") if voice_value else None
+        voice = voice or twilio_lang.suggest_voice(locale) or "woman"
+        model_value = fields.get("speech_model") if fields else None
+        model = model_value.text("a speech model") if model_value else None
+        if not model:
+            try:
+                model = twilio_lang.speech_model_for(locale)
+            except ValueError:  # Twilio cannot recognise it; `ivr check` says so
+                model = "default"
+        name_value = fields.get("name") if fields else None
+        name = (name_value.text("a name") if name_value else None) or code
+        if fields:
+            fields.done()
+        out[code] = Language(code, locale, voice, model, name, key.where)
+    if not out and not problems.errors:
+        value.error("declare at least one language, e.g. en: {locale: en-US}")
+    return out
+
+
+def _schedules(value: Value | None, problems: Problems) -> dict[str, Schedule]:
+    """``hours: {name: {timezone, weekly, closed, special}}``."""
+    out: dict[str, Schedule] = {}
+    if value is None:
+        return out
+    for key, item in value.pairs():
+        name = str(key.node.value)
+        fields = item.fields(f"schedule {name!r}")
+        tz_value = fields.require("timezone", "an IANA timezone like Europe/Bucharest")
+        timezone = tz_value.text("a timezone") if tz_value else None
+        if timezone:
+            try:
+                ZoneInfo(timezone)
+            except (ZoneInfoNotFoundError, ValueError):
+                tz_value.error(f"unknown timezone {timezone!r} (use an IANA name like "
+                               "Europe/Paris or America/New_York)")
+                timezone = None
+        weekly: dict[int, tuple[tuple[int, int], ...]] = {}
+        if (w := fields.require("weekly", "opening hours per day, like mon-fri: 09:00-17:00")):
+            for day_key, hours in w.pairs():
+                days, error = parse_days(str(day_key.node.value))
+                if error:
+                    day_key.error(error)
+                ranges, error = parse_ranges(hours.text("hours like 09:00-17:00") or "closed")
+                if error:
+                    hours.error(error)
+                for day in days:
+                    if day in weekly:
+                        day_key.error(f"{str(day_key.node.value)!r} sets a day that is already set")
+                    weekly[day] = ranges
+        closed: set[date] = set()
+        if (c := fields.get("closed")) is not None:
+            for item_date in c.items():
+                parsed = _date(item_date)
+                if parsed:
+                    closed.add(parsed)
+        special: dict[date, tuple[tuple[int, int], ...]] = {}
+        if (s := fields.get("special")) is not None:
+            for day_key, hours in s.pairs():
+                parsed = _date(day_key)
+                ranges, error = parse_ranges(hours.text("hours like 09:00-12:00") or "closed")
+                if error:
+                    hours.error(error)
+                if parsed:
+                    special[parsed] = ranges
+        fields.done()
+        if timezone:
+            out[name] = Schedule(name, timezone, weekly, frozenset(closed), special)
+    return out
+
+
+def _date(value: Value) -> date | None:
+    """A date written as YYYY-MM-DD."""
+    text = value.text("a date like 2026-12-25")
+    if text is None:
+        return None
+    try:
+        return date.fromisoformat(text)
+    except ValueError:
+        value.error(f"expected a date like 2026-12-25, found {text!r}")
+        return None
+
+
+def _defaults(value: Value | None, ctx: ParseContext) -> Defaults:
+    """``defaults: {timeout, tries, fallback, max_call}``."""
+    if value is None:
+        return Defaults()
+    fields = value.fields("defaults")
+    out: dict[str, Any] = {}
+    if (v := fields.get("timeout")) is not None:
+        out["timeout"] = v.integer("timeout (seconds)", 1, 60)
+    if (v := fields.get("tries")) is not None:
+        out["tries"] = v.integer("tries", 1, 10)
+    if (v := fields.get("fallback")) is not None:
+        out["fallback"] = ctx.target(v)
+    if (v := fields.get("max_call")) is not None:
+        out["max_call"] = v.integer("max_call (seconds)", 30, 14400)
+    fields.done()
+    return Defaults(**{k: v for k, v in out.items() if v is not None})
+
+
+def _global_keys(value: Value | None, ctx: ParseContext) -> dict[str, str]:
+    """``global_keys: {"*": repeat, "#": back, "9": main, "0": agent}``."""
+    out: dict[str, str] = {}
+    if value is None:
+        return out
+    for key, item in value.pairs():
+        name = str(key.node.value)
+        if name not in KEYS:
+            key.error(f"a global key is one of 0-9, * or # (in quotes), found {name!r}")
+            continue
+        out[name] = ctx.target(item)
+    return out
+
+
+def _messages(
+    value: Value | None, languages: Mapping[str, Language], root: Value, problems: Problems
+) -> dict[str, dict[str, str]]:
+    """Built-in system phrases, overridden per language by ``messages``."""
+    out = {code: dict(BUILTIN.get(code, {})) for code in languages}
+    if value is not None:
+        for key, item in value.pairs():
+            code = str(key.node.value)
+            if code not in languages:
+                key.error(f"language {code!r} is not declared under 'languages'")
+                continue
+            fields = item.fields(f"messages for {code!r}")
+            for name in MESSAGE_NAMES:
+                if (v := fields.get(name)) is not None and (text := v.text("text")):
+                    out[code][name] = text
+            fields.done()
+    for code, table in out.items():
+        missing = [n for n in MESSAGE_NAMES if n not in table]
+        if missing:
+            where = languages[code].where
+            problems.error(where, f"language {code!r} has no built-in system phrases; add "
+                           f"messages: {{{code}: {{...}}}} with: {', '.join(missing)}")
+    return out
+
+
+def _node(node_id: str, key: Value, item: Value, ctx: ParseContext) -> Node | None:
+    """One entry under ``nodes``: its kind decides which fields it takes."""
+    if not NODE_ID.match(node_id) or node_id in ("repeat", "back"):
+        key.error(f"node name {node_id!r} must be letters, digits, _ or - (starting with a "
+                  f"letter) and not 'repeat' or 'back'")
+        return None
+    if not item.is_mapping:
+        item.error(f"node {node_id!r} must be a mapping with a 'type'")
+        return None
+    fields = item.fields(f"node {node_id!r}")
+    type_value = fields.require("type", "one of " + ", ".join(NODE_KINDS))
+    kind_name = type_value.text("a node type") if type_value else None
+    kind = NODE_KINDS.get(kind_name or "")
+    if type_value is not None and kind_name is not None and kind is None:
+        type_value.error(f"unknown node type {kind_name!r} (expected one of: "
+                         f"{', '.join(NODE_KINDS)})")
+    common: dict[str, Any] = {"id": node_id, "where": key.where}
+    if (v := fields.get("say")) is not None:
+        common["say"] = ctx.prompt(v)
+    if (v := fields.get("timeout")) is not None:
+        common["timeout"] = v.integer("timeout (seconds)", 1, 60)
+    if (v := fields.get("tries")) is not None:
+        common["tries"] = v.integer("tries", 1, 10)
+    if (v := fields.get("fallback")) is not None:
+        common["fallback"] = ctx.target(v)
+    if (v := fields.get("description")) is not None:
+        common["description"] = v.text("a description") or ""
+    fields.taken.update(COMMON_FIELDS)
+    if kind is None:
+        return None
+    own = kind.parse_fields(fields, ctx)
+    fields.done()
+    if kind.kind in ("menu", "message", "language") and "say" not in common:
+        item.error(f"a {kind.kind} node needs 'say' (what the caller hears)")
+    return kind(**{k: v for k, v in common.items() if v is not None}, **own)

@@ -1,0 +1,102 @@
+"""The menu as the engine sees it: frozen values built by the loader."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from typing import TYPE_CHECKING, Any
+
+from ivr.menu.source import Where
+
+if TYPE_CHECKING:
+    from ivr.engine.hours import Schedule
+    from ivr.nodes.base import Node
+
+# Targets that are not node ids: where "go" can point besides a node.
+SPECIAL_TARGETS = ("repeat", "back", "main")
+
+
+@dataclass(frozen=True)
+class Spoken:
+    """One language's version of a prompt: text to speak and/or a recorded file."""
+
+    text: str | None = None
+    audio: str | None = None  # path under prompts/
+
+
+@dataclass(frozen=True)
+class Prompt:
+    """Something the caller hears, per language (``*`` = any language)."""
+
+    versions: Mapping[str, Spoken]
+    where: Where
+
+    def for_language(self, lang: str, default: str) -> Spoken | None:
+        """The version for ``lang``, else the language-independent one, else the default's."""
+        return self.versions.get(lang) or self.versions.get("*") or self.versions.get(default)
+
+
+@dataclass(frozen=True)
+class Language:
+    """A language callers can use: how Twilio speaks and hears it."""
+
+    code: str  # short code used in the file: en, fr, ro
+    locale: str  # BCP-47 for Twilio: en-US, fr-FR, ro-RO
+    voice: str  # <Say voice=...>
+    speech_model: str  # <Gather speechModel=...>
+    name: str
+    where: Where
+
+
+@dataclass(frozen=True)
+class Option:
+    """A choice in a menu: a key and/or spoken phrases, and where it leads."""
+
+    key: str | None
+    phrases: Mapping[str, tuple[str, ...]]
+    go: str
+    where: Where
+    language: str | None = None  # for language choice options
+    label: Mapping[str, str] = field(default_factory=dict)
+
+
+@dataclass(frozen=True)
+class Defaults:
+    """Menu-wide settings that nodes inherit."""
+
+    timeout: int = 6
+    tries: int = 3
+    fallback: str | None = None
+    max_call: int = 1800
+
+
+@dataclass(frozen=True)
+class Menu:
+    """A complete, validated menu tree loaded from one YAML file."""
+
+    id: str
+    name: str
+    file: str
+    version: str  # short hash of the file's bytes
+    numbers: tuple[str, ...]
+    is_default: bool
+    languages: Mapping[str, Language]
+    start: str
+    main: str
+    defaults: Defaults
+    global_keys: Mapping[str, str]
+    schedules: Mapping[str, Schedule]
+    messages: Mapping[str, Mapping[str, str]]
+    nodes: Mapping[str, Node]
+    source: str = field(repr=False, default="")
+    cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
+
+    @property
+    def default_language(self) -> str:
+        """The language a call starts in: the first one declared."""
+        return next(iter(self.languages))
+
+    def message(self, name: str, lang: str) -> str:
+        """A system phrase (sorry, goodbye...) in ``lang``."""
+        table = self.messages.get(lang) or self.messages[self.default_language]
+        return table[name]

@@ -1,0 +1,17 @@
+"""Alembic environment: runs migrations online against the configured URL."""
+
+from __future__ import annotations
+
+from alembic import context
+
+from ivr.store import make_engine, metadata
+
+config = context.config
+url = config.get_main_option("sqlalchemy.url") or ""
+engine = make_engine(url)
+with engine.connect() as connection:
+    context.configure(connection=connection, target_metadata=metadata,
+                      render_as_batch=engine.dialect.name == "sqlite")
+    with context.begin_transaction():
+        context.run_migrations()
+engine.dispose()

@@ -1,0 +1,18 @@
+"""Node kinds: one module each. Adding a kind means adding a module and a line here."""
+
+from __future__ import annotations
+
+from ivr.nodes.base import COMMON_FIELDS, Node
+from ivr.nodes.hangup import HangupNode
+from ivr.nodes.hours import HoursNode
+from ivr.nodes.language import LanguageNode
+from ivr.nodes.menu import MenuNode
+from ivr.nodes.message import MessageNode
+from ivr.nodes.transfer import TransferNode
+
+NODE_KINDS: dict[str, type[Node]] = {
+    kind.kind: kind
+    for kind in (MenuNode, MessageNode, TransferNode, HoursNode, LanguageNode, HangupNode)
+}
+
+__all__ = ["COMMON_FIELDS", "NODE_KINDS", "Node"]

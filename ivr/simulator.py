@@ -1,0 +1,257 @@
+"""A phone that follows TwiML the way Twilio does: the terminal and test simulator.
+
+It places signed requests through the real webhooks (in-process through Flask's
+test client, or over HTTP to a running server), reads the real TwiML and behaves
+as Twilio would: a Gather that times out falls through to the next verb; the end
+of a document without <Redirect> hangs up.
+"""
+
+from __future__ import annotations
+
+import secrets
+import urllib.error
+import urllib.parse
+import urllib.request
+import xml.etree.ElementTree as ET
+from dataclasses import dataclass, field
+from typing import Any, Protocol
+
+from twilio.request_validator import RequestValidator
+
+
+class SimulatorError(Exception):
+    """The app answered something Twilio could not use."""
+
+
+@dataclass(frozen=True)
+class Heard:
+    """One thing the caller heard."""
+
+    kind: str  # say | play | pause
+    text: str
+    locale: str = ""
+    voice: str = ""
+    url: str = ""
+
+
+@dataclass
+class Exchange:
+    """One webhook request and its TwiML answer."""
+
+    url: str
+    params: dict[str, str]
+    status: int
+    body: str
+
+
+class Transport(Protocol):
+    """How the phone reaches the app."""
+
+    def post(self, url: str, params: dict[str, str], headers: dict[str, str]) -> tuple[int, str]:
+        """POST a form; return (status, body)."""
+        ...
+
+
+class FlaskTransport:
+    """In-process, through the Flask test client."""
+
+    def __init__(self, app: Any, base_url: str = "http://localhost") -> None:
+        self.client = app.test_client()
+        self.base_url = base_url
+
+    def post(self, url: str, params: dict[str, str], headers: dict[str, str]) -> tuple[int, str]:
+        """POST through the test client."""
+        parts = urllib.parse.urlsplit(url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        base = f"{parts.scheme}://{parts.netloc}"
+        response = self.client.post(path, data=params, headers=headers, base_url=base)
+        return response.status_code, response.get_data(as_text=True)
+
+
+class HttpTransport:
+    """Over HTTP, to a running server."""
+
+    def post(self, url: str, params: dict[str, str], headers: dict[str, str]) -> tuple[int, str]:
+        """POST with urllib."""
+        data = urllib.parse.urlencode(params).encode()
+        req = urllib.request.Request(url, data=data, headers=headers, method="POST")
+        try:
+            with urllib.request.urlopen(req, timeout=15) as response:
+                return response.status, response.read().decode()
+        except urllib.error.HTTPError as exc:
+            return exc.code, exc.read().decode(errors="replace")
+
+
+def new_sid(prefix: str) -> str:
+    """A Twilio-shaped SID: two letters and 32 hex digits."""
+    return prefix + secrets.token_hex(16)
+
+
+@dataclass
+class Phone:
+    """A caller on a simulated line."""
+
+    transport: Transport
+    token: str
+    base_url: str = "http://localhost"
+    caller: str = "+15551230000"
+    called: str = "+15005550006"
+    account_sid: str = field(default_factory=lambda: new_sid("AC"))
+    call_sid: str = field(default_factory=lambda: new_sid("CA"))
+    heard: list[Heard] = field(default_factory=list)
+    exchanges: list[Exchange] = field(default_factory=list)
+    problems: list[str] = field(default_factory=list)
+    ended: bool = False
+    listening: ET.Element | None = None  # the Gather waiting for input
+    dialing: ET.Element | None = None  # a Dial in progress
+    _rest: list[ET.Element] = field(default_factory=list)  # verbs after the Gather
+    _mark: int = 0
+
+    # ---- what the phone sends ----------------------------------------------------
+
+    def base_params(self) -> dict[str, str]:
+        """The parameters Twilio sends with every voice request (unknown geo fields empty)."""
+        return {
+            "CallSid": self.call_sid, "AccountSid": self.account_sid,
+            "From": self.caller, "To": self.called, "Caller": self.caller,
+            "Called": self.called, "CallStatus": "in-progress", "ApiVersion": "2010-04-01",
+            "Direction": "inbound", "FromCity": "", "FromState": "", "FromZip": "",
+            "FromCountry": "US", "ToCity": "", "ToState": "", "ToZip": "", "ToCountry": "US",
+            "CallerCity": "", "CallerState": "", "CallerZip": "", "CallerCountry": "US",
+            "CalledCity": "", "CalledState": "", "CalledZip": "", "CalledCountry": "US",
+        }
+
+    def request(self, url: str, extra: dict[str, str] | None = None) -> str:
+        """POST a signed webhook and return its TwiML."""
+        params = {**self.base_params(), **(extra or {})}
+        signature = RequestValidator(self.token).compute_signature(url, params)
+        headers = {"X-Twilio-Signature": signature, "User-Agent": "TwilioProxy/1.1",
+                   "I-Twilio-Idempotency-Token": secrets.token_hex(16)}
+        status, body = self.transport.post(url, params, headers)
+        self.exchanges.append(Exchange(url, params, status, body))
+        if status != 200:
+            raise SimulatorError(f"{url} answered HTTP {status}: {body[:200]}")
+        return body
+
+    def dial(self) -> list[Heard]:
+        """Place the call."""
+        self._run(self.request(f"{self.base_url}/voice", {"CallStatus": "ringing"}))
+        return self.new()
+
+    def press(self, digits: str) -> list[Heard]:
+        """Press keys while a Gather listens."""
+        gather = self._need_gather()
+        count = gather.get("numDigits")
+        digits = digits[: int(count)] if count else digits
+        return self._answer(gather, {"Digits": digits, "FinishedOnKey": "", "msg": "Gather End"})
+
+    def say(self, text: str, confidence: float | None = 0.92) -> list[Heard]:
+        """Speak while a Gather listens (None = Twilio omits Confidence)."""
+        gather = self._need_gather()
+        if "speech" not in (gather.get("input") or "dtmf"):
+            # A keys-only Gather ignores speech and times out.
+            return self.silence()
+        extra = {"SpeechResult": text, "msg": "Gather End"}
+        if confidence is not None:
+            extra["Confidence"] = f"{confidence:.2f}"
+        return self._answer(gather, extra)
+
+    def silence(self) -> list[Heard]:
+        """Say nothing: Twilio goes on with the verbs after the Gather."""
+        self._need_gather()
+        self.listening = None
+        rest, self._rest = self._rest, []
+        self._run_verbs(rest)
+        return self.new()
+
+    def dial_ends(self, status: str) -> list[Heard]:
+        """The transfer ends with DialCallStatus ``status``."""
+        if self.dialing is None:
+            raise SimulatorError("no transfer in progress")
+        dial, self.dialing = self.dialing, None
+        action = dial.get("action")
+        if not action:
+            self.ended = True
+            return self.new()
+        extra = {"DialCallStatus": status, "DialCallSid": new_sid("CA"),
+                 "DialCallDuration": "42" if status == "completed" else "0"}
+        self._run(self.request(self._absolute(action), extra))
+        return self.new()
+
+    def new(self) -> list[Heard]:
+        """What was heard since the last call to ``new``."""
+        out = self.heard[self._mark:]
+        self._mark = len(self.heard)
+        return out
+
+    # ---- following TwiML -----------------------------------------------------------
+
+    def _need_gather(self) -> ET.Element:
+        if self.ended or self.listening is None:
+            raise SimulatorError("nothing is listening: the call has ended or is transferring")
+        return self.listening
+
+    def _answer(self, gather: ET.Element, extra: dict[str, str]) -> list[Heard]:
+        self.listening, self._rest = None, []
+        action = gather.get("action")
+        if not action:
+            raise SimulatorError("a Gather without an action URL")
+        self._run(self.request(self._absolute(action), extra))
+        return self.new()
+
+    def _absolute(self, url: str) -> str:
+        return urllib.parse.urljoin(self.exchanges[-1].url if self.exchanges else self.base_url,
+                                    url)
+
+    def _run(self, body: str) -> None:
+        try:
+            root = ET.fromstring(body)
+        except ET.ParseError as exc:
+            raise SimulatorError(f"invalid TwiML: {exc}: {body[:200]}") from exc
+        if root.tag != "Response":
+            raise SimulatorError(f"TwiML root must be <Response>, found <{root.tag}>")
+        self._run_verbs(list(root))
+
+    def _run_verbs(self, verbs: list[ET.Element]) -> None:
+        for index, verb in enumerate(verbs):
+            if verb.tag in ("Say", "Play", "Pause"):
+                self._hear(verb)
+            elif verb.tag == "Gather":
+                for child in verb:
+                    if child.tag not in ("Say", "Play", "Pause"):
+                        self.problems.append(f"<{child.tag}> is not allowed inside <Gather>")
+                    self._hear(child)
+                self._rest = verbs[index + 1:]
+                if not self._rest:
+                    self.problems.append("a <Gather> with no verb after it: silence hangs up")
+                self.listening = verb
+                return
+            elif verb.tag == "Redirect":
+                self._run(self.request(self._absolute(verb.text or "")))
+                return
+            elif verb.tag == "Dial":
+                self.dialing = verb
+                return
+            elif verb.tag == "Hangup":
+                self.ended = True
+                return
+            else:
+                self.problems.append(f"unexpected verb <{verb.tag}>")
+        self.ended = True  # the document ran out: Twilio hangs up
+
+    def _hear(self, verb: ET.Element) -> None:
+        if verb.tag == "Say":
+            self.heard.append(Heard("say", verb.text or "", verb.get("language", ""),
+                                    verb.get("voice", "")))
+        elif verb.tag == "Play":
+            self.heard.append(Heard("play", "", url=verb.text or ""))
+        elif verb.tag == "Pause":
+            self.heard.append(Heard("pause", "", url=""))
+
+    @property
+    def node(self) -> str:
+        """The menu node the call is at, read from the last callback URL."""
+        source = self.listening if self.listening is not None else self.dialing
+        url = source.get("action", "") if source is not None else ""
+        query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
+        return query.get("n", [""])[0]

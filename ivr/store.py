@@ -1,0 +1,158 @@
+"""Persistence: the SQL tables and every query the app makes (views never build SQL)."""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Sequence
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+from sqlalchemy.engine import Engine
+
+metadata = sa.MetaData()
+
+calls = sa.Table(
+    "calls",
+    metadata,
+    sa.Column("call_sid", sa.String(64), primary_key=True),
+    sa.Column("account_sid", sa.String(64)),
+    sa.Column("from_number", sa.String(64)),
+    sa.Column("to_number", sa.String(64)),
+    sa.Column("menu", sa.String(64)),
+    sa.Column("started_at", sa.DateTime(timezone=True)),
+    sa.Column("status", sa.String(20)),
+    sa.Column("status_seq", sa.Integer, nullable=False, server_default="-1"),
+    sa.Column("duration", sa.Integer),
+    sa.Column("updated_at", sa.DateTime(timezone=True)),
+)
+
+journey_steps = sa.Table(
+    "journey_steps",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("call_sid", sa.String(64), nullable=False, index=True),
+    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("menu", sa.String(64)),
+    sa.Column("node", sa.String(64), nullable=False),
+    sa.Column("event", sa.String(32), nullable=False),
+    sa.Column("input", sa.Text, nullable=False, server_default=""),
+    sa.Column("outcome", sa.String(255), nullable=False, server_default=""),
+    sa.Column("lang", sa.String(16), nullable=False, server_default=""),
+    # Twilio's I-Twilio-Idempotency-Token: a retried webhook adds nothing twice.
+    sa.Column("request_token", sa.String(128)),
+    sa.Column("part", sa.Integer, nullable=False, server_default="0"),
+    sa.UniqueConstraint("call_sid", "request_token", "part", name="uq_journey_request"),
+)
+
+
+def make_engine(url: str) -> Engine:
+    """An SQLAlchemy engine; SQLite gets WAL and a busy timeout so workers can share it."""
+    if url.startswith("sqlite"):
+        path = url.split("///", 1)[-1]
+        if path and path != ":memory:":
+            Path(path).parent.mkdir(parents=True, exist_ok=True)
+        engine = sa.create_engine(url, connect_args={"timeout": 15})
+
+        @sa.event.listens_for(engine, "connect")
+        def _pragmas(conn: Any, _record: Any) -> None:
+            cursor = conn.cursor()
+            cursor.execute("PRAGMA journal_mode=WAL")
+            cursor.execute("PRAGMA synchronous=NORMAL")
+            cursor.execute("PRAGMA busy_timeout=15000")
+            cursor.close()
+
+        return engine
+    return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
+
+
+def _insert(engine: Engine, table: sa.Table) -> Any:
+    """A dialect insert that supports ON CONFLICT."""
+    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
+    return dialect.insert(table)
+
+
+class Store:
+    """The app's database: calls and their journeys."""
+
+    def __init__(self, url: str) -> None:
+        self.url = url
+        self.engine = make_engine(url)
+
+    def ping(self) -> None:
+        """Raise if the database cannot be reached."""
+        with self.engine.connect() as conn:
+            conn.execute(sa.text("SELECT 1"))
+
+    def write_batch(
+        self,
+        starts: Sequence[dict[str, Any]],
+        steps: Sequence[dict[str, Any]],
+        statuses: Sequence[dict[str, Any]],
+    ) -> None:
+        """Write a batch of journey data in one transaction; repeats are ignored."""
+        with self.engine.begin() as conn:
+            for start in starts:
+                stmt = _insert(self.engine, calls).values(**start)
+                conn.execute(stmt.on_conflict_do_update(
+                    index_elements=["call_sid"],
+                    set_={k: stmt.excluded[k] for k in
+                          ("account_sid", "from_number", "to_number", "menu", "started_at")},
+                ))
+            for status in statuses:
+                stmt = _insert(self.engine, calls).values(**status)
+                conn.execute(stmt.on_conflict_do_update(
+                    index_elements=["call_sid"],
+                    set_={k: stmt.excluded[k] for k in
+                          ("status", "status_seq", "duration", "updated_at")},
+                    # Status callbacks may arrive out of order: keep the latest in sequence.
+                    where=calls.c.status_seq <= stmt.excluded.status_seq,
+                ))
+            if steps:
+                stmt = _insert(self.engine, journey_steps).on_conflict_do_nothing(
+                    index_elements=["call_sid", "request_token", "part"]
+                )
+                conn.execute(stmt, list(steps))
+
+    def journey(self, call_sid: str) -> list[dict[str, Any]]:
+        """The steps of one call, in order."""
+        query = (
+            sa.select(journey_steps)
+            .where(journey_steps.c.call_sid == call_sid)
+            .order_by(journey_steps.c.at, journey_steps.c.id)
+        )
+        with self.engine.connect() as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
+
+    def call(self, call_sid: str) -> dict[str, Any] | None:
+        """One call's row."""
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(calls).where(calls.c.call_sid == call_sid)).first()
+        return dict(row._mapping) if row else None
+
+    def count_steps(self) -> int:
+        """How many journey steps are stored."""
+        with self.engine.connect() as conn:
+            return int(conn.execute(sa.select(sa.func.count()).select_from(journey_steps))
+                       .scalar_one())
+
+    def recent_calls(self, limit: int = 50) -> list[dict[str, Any]]:
+        """The latest calls, newest first."""
+        query = sa.select(calls).order_by(calls.c.started_at.desc()).limit(limit)
+        with self.engine.connect() as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
+
+    def dispose(self) -> None:
+        """Close pooled connections."""
+        self.engine.dispose()
+
+
+def utc(value: datetime | None = None) -> datetime:
+    """An aware UTC timestamp."""
+    return value.astimezone(UTC) if value else datetime.now(UTC)
+
+
+def rows_of(items: Iterable[dict[str, Any]]) -> list[dict[str, Any]]:
+    """A list copy of rows (batches are handed between threads)."""
+    return [dict(i) for i in items]

@@ -1,0 +1,66 @@
+"""Public, unsigned routes: recorded prompts for Twilio to fetch, the health check, the home page."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, Response, current_app, jsonify, send_from_directory
+
+bp = Blueprint("site", __name__)
+AUDIO_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".aiff": "audio/aiff",
+               ".gsm": "audio/x-gsm", ".ulaw": "audio/basic"}
+
+
+@bp.get("/prompts/<path:filename>")
+def prompt(filename: str) -> Response:
+    """A recorded prompt (Twilio fetches it for <Play>); only audio files are served."""
+    suffix = "." + filename.rsplit(".", 1)[-1].lower() if "." in filename else ""
+    if suffix not in AUDIO_TYPES:
+        return Response("Not found\n", 404, mimetype="text/plain")
+    folder = current_app.extensions["ivr"].prompts_dir
+    response = send_from_directory(folder, filename, mimetype=AUDIO_TYPES[suffix], max_age=300)
+    return response
+
+
+@bp.get("/healthz")
+def health() -> tuple[Response, int]:
+    """Is this instance able to answer calls? 200 when yes, 503 with reasons when not."""
+    svc = current_app.extensions["ivr"]
+    problems: list[str] = []
+    report: dict[str, Any] = {}
+    svc.catalog.maybe_reload()
+    menus = svc.catalog.menus
+    report["menus"] = {m.id: m.version for m in menus.values()}
+    if not menus:
+        problems.append("no menu is loaded: calls cannot be answered")
+    menu_problems = [str(p) for p in svc.catalog.problems]
+    report["menu_problems"] = menu_problems
+    token = bool(current_app.config.get("TWILIO_AUTH_TOKEN"))
+    report["auth_token"] = "development" if current_app.config.get("IVR_DEV_TOKEN") else token
+    try:
+        svc.store.ping()
+        report["database"] = "ok"
+    except Exception as exc:  # noqa: BLE001 - report any database failure
+        report["database"] = f"unreachable: {type(exc).__name__}"
+        problems.append("database unreachable: journeys are buffered in memory")
+    report["journey_backlog"] = svc.recorder.pending
+    report["public_url"] = current_app.config.get("IVR_PUBLIC_URL") or None
+    report["problems"] = problems
+    report["status"] = "ok" if not problems else "degraded"
+    return jsonify(report), (200 if not problems else 503)
+
+
+@bp.get("/")
+def home() -> Response:
+    """A plain page saying what this service is and where Twilio should point."""
+    svc = current_app.extensions["ivr"]
+    menus = ", ".join(f"{m.id} ({', '.join(m.numbers) or 'default'})"
+                      for m in svc.catalog.menus.values())
+    text = (
+        "IVR help desk is running.\n"
+        "Point your Twilio number's 'A call comes in' webhook (HTTP POST) at /voice\n"
+        "and its call status callback at /voice/status.\n"
+        f"Menus: {menus or 'none loaded'}\n"
+        "Health: /healthz\n"
+    )
+    return Response(text, 200, mimetype="text/plain")

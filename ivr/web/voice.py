@@ -1,0 +1,230 @@
+"""The Twilio voice webhooks: read the request, run the engine, answer TwiML.
+
+Every answer is valid TwiML, even when our own code fails: a caller must never
+hear Twilio's "an application error has occurred".
+"""
+
+from __future__ import annotations
+
+import functools
+import logging
+import math
+from collections.abc import Callable
+from datetime import datetime
+from typing import Any, TypeVar
+from urllib.parse import quote, urlencode
+
+from flask import Blueprint, Response, current_app, request
+
+from ivr import twiml
+from ivr.engine import core
+from ivr.engine.messages import BUILTIN
+from ivr.engine.types import (
+    CallState,
+    DialEnded,
+    Done,
+    Enter,
+    Event,
+    Input,
+    Next,
+    Silence,
+    Turn,
+)
+from ivr.menu.model import Menu
+from ivr.web.security import base_url, twilio_only
+
+log = logging.getLogger(__name__)
+bp = Blueprint("voice", __name__)
+F = TypeVar("F", bound=Callable[..., Any])
+
+MAX_FIELD = 2000  # longer form values are cut: no caller says more in one breath
+DIAL_STATUSES = {"completed", "answered", "busy", "no-answer", "failed", "canceled"}
+
+
+def services() -> Any:
+    """The app's shared services (catalog, recorder, clock)."""
+    return current_app.extensions["ivr"]
+
+
+def xml(body: str) -> Response:
+    """A TwiML response."""
+    return Response(body, 200, mimetype="text/xml")
+
+
+def field(name: str) -> str:
+    """A form field from Twilio, bounded in length."""
+    return (request.form.get(name) or "")[:MAX_FIELD]
+
+
+def url_for_next(nxt: Next) -> str:
+    """The absolute callback URL of an engine step (its state is in the query)."""
+    params = {**nxt.state.to_params(), "e": nxt.event}
+    return f"{base_url()}/voice/step?{urlencode(params, quote_via=quote)}"
+
+
+def audio_url(path: str) -> str:
+    """The public URL of a recorded prompt."""
+    return f"{base_url()}/prompts/{quote(path)}"
+
+
+def never_fail(view: F) -> F:
+    """Turn any exception into an apology in TwiML (logged with the CallSid)."""
+
+    @functools.wraps(view)
+    def wrapper(*args: Any, **kwargs: Any) -> Any:
+        try:
+            return view(*args, **kwargs)
+        except Exception:  # noqa: BLE001 - the caller must hear something sensible
+            call_sid = request.form.get("CallSid", "?")
+            log.exception("webhook %s failed for call %s", request.path, call_sid)
+            return xml(_apology())
+
+    return wrapper  # type: ignore[return-value]
+
+
+def _apology() -> str:
+    """Apologise in the caller's language and restart at the main menu (once), else hang up."""
+    state = CallState.from_params(request.args)
+    lang = state.lang if state else "en"
+    text = BUILTIN.get(lang, BUILTIN["en"])["error"]
+    locale, voice = "en-US", "Polly.Joanna"
+    menu = services().catalog.get(state.menu) if state else None
+    if menu and lang in menu.languages:
+        text = menu.message("error", lang)
+        locale, voice = menu.languages[lang].locale, menu.languages[lang].voice
+    then = None
+    if state and menu and request.args.get("x") != "1" and menu.main in menu.nodes:
+        restart = Next(CallState(state.menu, menu.main, lang, 0, (), state.started,
+                                 menu.version), "go")
+        then = url_for_next(restart) + "&x=1"
+    return twiml.apology(text, locale, voice, then)
+
+
+def _record(turn: Turn, menu: Menu, now: datetime) -> None:
+    """Queue the turn's journey lines (written in batches, off the caller's path)."""
+    call_sid = field("CallSid")
+    token = request.headers.get("I-Twilio-Idempotency-Token") or None
+    services().recorder.steps([
+        {
+            "call_sid": call_sid,
+            "at": now,
+            "menu": menu.id,
+            "node": step.node,
+            "event": step.event,
+            "input": step.input[:MAX_FIELD],
+            "outcome": step.outcome[:255],
+            "lang": step.lang,
+            "request_token": token[:128] if token else None,
+            "part": part,
+        }
+        for part, step in enumerate(turn.steps)
+    ])
+
+
+def _render(turn: Turn) -> Response:
+    return xml(twiml.render(turn, url_for_next, audio_url))
+
+
+def _no_menu() -> Response:
+    """No menu can answer: say so and hang up (still valid TwiML)."""
+    log.error("no menu answers %s (menus loaded: %s)", field("To"),
+              ", ".join(services().catalog.menus) or "none")
+    return xml(twiml.apology(BUILTIN["en"]["error"], "en-US", "Polly.Joanna", None))
+
+
+@bp.post("/voice")
+@twilio_only
+@never_fail
+def incoming() -> Response:
+    """A call comes in: pick the menu by the number called and enter its start node."""
+    svc = services()
+    svc.catalog.maybe_reload()
+    menu = svc.catalog.for_number(field("To"))
+    if menu is None:
+        return _no_menu()
+    now = svc.clock()
+    turn = core.start(menu, now, svc.audio_available)
+    svc.recorder.call_started({
+        "call_sid": field("CallSid"),
+        "account_sid": field("AccountSid"),
+        "from_number": field("From"),
+        "to_number": field("To"),
+        "menu": menu.id,
+        "started_at": now,
+    })
+    _record(turn, menu, now)
+    return _render(turn)
+
+
+def parse_event(name: str) -> Event:
+    """The engine event for a callback's ``e`` parameter and Twilio's form fields."""
+    if name == "in":
+        confidence = None
+        raw = field("Confidence")
+        if raw:
+            try:
+                value = float(raw)
+                confidence = value if math.isfinite(value) else None
+            except ValueError:
+                confidence = None
+        digits = "".join(c for c in field("Digits") if c in "0123456789*#")[:32]
+        return Input(digits=digits, speech=field("SpeechResult").strip(), confidence=confidence)
+    if name == "silence":
+        return Silence()
+    if name == "done":
+        return Done()
+    if name == "dial":
+        status = field("DialCallStatus")
+        return DialEnded(status if status in DIAL_STATUSES else "failed")
+    return Enter()
+
+
+@bp.post("/voice/step")
+@twilio_only
+@never_fail
+def step() -> Response:
+    """A callback within a call: apply the caller's input to the state in the URL."""
+    svc = services()
+    svc.catalog.maybe_reload()
+    now = svc.clock()
+    state = CallState.from_params(request.args)
+    menu = svc.catalog.get(state.menu) if state else None
+    if state is None or menu is None:
+        # A state we cannot read (or a menu that was removed): start the call afresh.
+        menu = svc.catalog.for_number(field("To"))
+        if menu is None:
+            return _no_menu()
+        log.warning("unreadable call state for %s; restarting the menu", field("CallSid"))
+        turn = core.start(menu, now, svc.audio_available)
+    else:
+        turn = core.step(menu, state, parse_event(request.args.get("e", "go")), now,
+                         svc.audio_available)
+    _record(turn, menu, now)
+    return _render(turn)
+
+
+@bp.post("/voice/status")
+@twilio_only
+@never_fail
+def status() -> Response:
+    """Twilio's call status callback: remember how the call ended."""
+    try:
+        sequence = int(field("SequenceNumber") or 0)
+    except ValueError:
+        sequence = 0
+    try:
+        duration: int | None = int(field("CallDuration")) if field("CallDuration") else None
+    except ValueError:
+        duration = None
+    svc = services()
+    svc.recorder.status({
+        "call_sid": field("CallSid"),
+        "account_sid": field("AccountSid"),
+        "from_number": field("From"),
+        "to_number": field("To"),
+        "status": field("CallStatus")[:20],
+        "status_seq": sequence,
+        "duration": duration,
+        "updated_at": svc.clock(),
+    })
+    return Response(status=204)

@@ -1,0 +1,152 @@
+"""Walk every path of every demo menu in every language through the real webhooks.
+
+From the incoming call, every key, a spoken option, nonsense speech, silence and
+every transfer outcome is tried at every point the call can reach. Every answer
+must be valid TwiML, every <Gather> must be followed by a verb (or silence hangs
+up), every reachable point must be able to reach the end of the call, and a
+silent caller must reach the end within a bounded number of steps.
+"""
+
+from __future__ import annotations
+
+import xml.etree.ElementTree as ET
+from collections import deque
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+from urllib.parse import parse_qs, urlsplit
+
+import pytest
+
+from ivr.menu.loader import load_menu
+from tests.conftest import OPEN_TIME, ROOT, make_app
+from tests.test_webhooks import post, twilio_params
+
+MENU_FILES = sorted((ROOT / "menus").glob("*.yaml")) + [ROOT / "tests" / "menus" / "mini.yaml"]
+KEYS = list("0123456789*#")
+SILENT_STEPS_LIMIT = 40  # a silent caller is done within this many requests
+END = ("END", "", ())
+
+
+def _edges(verbs: list[ET.Element], problems: list[str], where: str) -> list[tuple[str, str, tuple]]:
+    """The ways a call can continue after these verbs, as (label, url, params) triples."""
+    for index, verb in enumerate(verbs):
+        tag = verb.tag
+        if tag in ("Say", "Play", "Pause"):
+            if tag == "Say" and not (verb.text or "").strip():
+                problems.append(f"{where}: an empty <Say>")
+            continue
+        if tag == "Gather":
+            for child in verb:
+                if child.tag not in ("Say", "Play", "Pause"):
+                    problems.append(f"{where}: <{child.tag}> inside <Gather>")
+            rest = verbs[index + 1:]
+            if not rest:
+                problems.append(f"{where}: <Gather> with no verb after it")
+            action = verb.get("action") or ""
+            out = [(f"key {k}", action, (("Digits", k),)) for k in KEYS]
+            if "speech" in (verb.get("input") or ""):
+                hints = [h.strip() for h in (verb.get("hints") or "").split(",") if h.strip()]
+                for hint in hints[:2]:
+                    out.append((f"say {hint}", action, (("SpeechResult", hint),
+                                                       ("Confidence", "0.9"))))
+                out.append(("say nonsense", action, (("SpeechResult", "purple elephant"),)))
+            silent = _edges(rest, problems, where) if rest else [END]
+            return out + [("silence", *edge[1:]) if edge != END else END for edge in silent]
+        if tag == "Redirect":
+            return [("redirect", verb.text or "", ())]
+        if tag == "Dial":
+            action = verb.get("action")
+            if not action:
+                return [END]
+            return [(f"dial {s}", action, (("DialCallStatus", s),))
+                    for s in ("completed", "no-answer", "busy", "failed")]
+        if tag == "Hangup":
+            return [END]
+        problems.append(f"{where}: unexpected <{tag}>")
+    return [END]  # the document ran out: Twilio hangs up
+
+
+CLOSED_TIME = datetime(2026, 12, 25, 12, 0, tzinfo=UTC)  # a holiday in every demo menu
+
+
+def _walk(client: Any, base: dict[str, str]) -> tuple[dict[tuple, list[tuple]], set[str],
+                                                       set[str], list[str]]:
+    """Explore every reachable point of a call; returns (graph, nodes, locales, problems)."""
+    problems: list[str] = []
+    graph: dict[tuple, list[tuple]] = {}
+    locales: set[str] = set()
+    nodes_seen: set[str] = set()
+    queue = deque([("call", "http://localhost/voice", ())])
+    while queue:
+        state = queue.popleft()
+        if state in graph or state == END:
+            continue
+        _, url, extra = state
+        response = post(client, url, {**base, **dict(extra)})
+        where = f"{url} {dict(extra)}"
+        assert response.status_code == 200, where
+        assert response.mimetype == "text/xml", where
+        root = ET.fromstring(response.get_data(as_text=True))
+        assert root.tag == "Response", where
+        locales.update(say.get("language") or "" for say in root.iter("Say"))
+        for callback in [g.get("action") for g in root.iter("Gather")] + [
+                d.get("action") for d in root.iter("Dial")]:
+            nodes_seen.update(parse_qs(urlsplit(callback or "").query).get("n", []))
+        edges = _edges(list(root), problems, where)
+        graph[state] = edges
+        queue.extend(e for e in edges if e not in graph)
+        assert len(graph) < 20000, "the walk does not converge"
+    return graph, nodes_seen, locales, problems
+
+
+
+
+@pytest.mark.parametrize("menu_file", MENU_FILES, ids=lambda p: p.stem)
+def test_every_path_of_every_menu(menu_file: Path, tmp_path: Path, clock: Any) -> None:
+    from ivr.migrations import upgrade
+
+    menu = load_menu(menu_file)
+    app = make_app(f"sqlite:///{tmp_path / 'walk.sqlite3'}", tmp_path, clock,
+                   IVR_MENUS_DIR=str(menu_file.parent))
+    upgrade(app.config["DATABASE_URL"])
+    client = app.test_client()
+    called = menu.numbers[0] if menu.numbers else "+15005550001"
+    base = twilio_params(To=called, Called=called)
+    nodes_seen: set[str] = set()
+    for moment in (OPEN_TIME, CLOSED_TIME):
+        clock.now = moment
+        graph, seen, locales, problems = _walk(client, base)
+        nodes_seen |= seen
+        assert not problems, "\n".join(problems[:20])
+        # Every language of the menu is spoken.
+        assert {lang.locale for lang in menu.languages.values()} <= locales
+        _assert_every_point_can_end(graph)
+    # Every node that waits for the caller (or dials) was reached, open or closed.
+    waiting = {n for n, node in menu.nodes.items() if node.kind not in ("hours", "hangup")}
+    assert waiting <= nodes_seen, sorted(waiting - nodes_seen)
+    app.extensions["ivr"].recorder.flush()
+    app.extensions["ivr"].store.dispose()
+
+
+def _assert_every_point_can_end(graph: dict[tuple, list[tuple]]) -> None:
+    """Every point can reach the end; a silent caller gets there in bounded steps."""
+    can_end = {s for s, edges in graph.items() if END in edges}
+    changed = True
+    while changed:
+        changed = False
+        for state, edges in graph.items():
+            if state not in can_end and any(e in can_end for e in edges):
+                can_end.add(state)
+                changed = True
+    stuck = [s for s in graph if s not in can_end]
+    assert not stuck, f"{len(stuck)} points can never end the call, e.g. {stuck[:3]}"
+    for state in graph:
+        current, steps = state, 0
+        while current != END:
+            edges = graph[current]
+            quiet = [e for e in edges if e == END or e[0] in ("silence", "redirect")]
+            current = quiet[0] if quiet else next(
+                (e for e in edges if e[0] == "dial no-answer"), edges[0])
+            steps += 1
+            assert steps <= SILENT_STEPS_LIMIT, f"silence never ends the call from {state}"
