@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import logging
-import os
 import sys
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field
@@ -46,15 +45,10 @@ class Services:
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app from environment variables, overridden by ``test_config``."""
-    app = Flask(__name__,
-                instance_path=os.environ.get("IVR_INSTANCE_DIR") or str(cfg.PROJECT_ROOT / "instance"),
-                instance_relative_config=True)
-    try:
-        from dotenv import load_dotenv
+    from dotenv import load_dotenv
 
-        load_dotenv(cfg.PROJECT_ROOT / ".env", override=False)
-    except ImportError:  # pragma: no cover - python-dotenv is a dependency
-        pass
+    load_dotenv(cfg.PROJECT_ROOT / ".env", override=False)
+    app = Flask(__name__, instance_path=str(cfg.instance_dir()), instance_relative_config=True)
     settings: dict[str, Any] = cfg.env_settings()
     if test_config:
         settings.update(test_config)

@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 import click
+
 from ivr.simulator import FlaskTransport, Heard, HttpTransport, Phone, SimulatorError
 
 
@@ -117,6 +118,8 @@ def call_command(menu_id: str | None, called: str | None, caller: str, script: T
     base = (url or app.config.get("IVR_PUBLIC_URL") or "http://localhost").rstrip("/")
     phone = Phone(transport, app.config["TWILIO_AUTH_TOKEN"], base_url=base, caller=caller,
                   called=called)
+    if app.config.get("TWILIO_ACCOUNT_SID"):
+        phone.account_sid = app.config["TWILIO_ACCOUNT_SID"]
     actions: list[str] | None = None
     if steps is not None:
         actions = [s.strip() for s in steps.split(";")]
@@ -196,19 +199,12 @@ def db_group() -> None:
 @db_group.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database to the latest schema."""
-    from ivr.config import database_url, env_settings
+    from ivr.config import database_url, env_settings, instance_dir
     from ivr.migrations import upgrade
 
-    url = database_url(env_settings()["DATABASE_URL"], _instance_path())
+    url = database_url(env_settings()["DATABASE_URL"], instance_dir())
     upgrade(url)
     click.echo(f"database is up to date ({url.split('@')[-1]})")
-
-
-def _instance_path() -> Path:
-    """The instance folder Flask would use for the app."""
-    from ivr.config import PROJECT_ROOT
-
-    return Path(os.environ.get("IVR_INSTANCE_DIR") or PROJECT_ROOT / "instance")
 
 
 def main() -> None:

@@ -16,7 +16,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "IVR_ENV": ("production", "production, development or test; production refuses to start "
                 "without TWILIO_AUTH_TOKEN"),
     "TWILIO_AUTH_TOKEN": ("", "the account's auth token: verifies X-Twilio-Signature"),
-    "TWILIO_ACCOUNT_SID": ("", "the account SID (AC...); used by the REST client and simulator"),
+    "TWILIO_ACCOUNT_SID": ("", "the account SID (AC...); `ivr call` sends it as AccountSid"),
     "DATABASE_URL": ("", "SQLAlchemy URL; empty = SQLite in the instance folder; "
                      "postgres:// and postgresql:// use psycopg"),
     "PORT": ("5000", "the port `ivr run` and the Procfile's gunicorn listen on"),
@@ -28,6 +28,7 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "IVR_MENU_CHECK_SECONDS": ("2", "how often a worker looks for changed menu files"),
     "IVR_JOURNEY_FLUSH_MS": ("200", "how long journey lines wait to be written in one batch"),
     "SECRET_KEY": ("", "Flask session key; generated per instance folder when empty"),
+    "IVR_INSTANCE_DIR": ("instance", "folder for the SQLite database and generated secrets"),
 }
 
 
@@ -51,6 +52,11 @@ def project_path(value: str) -> Path:
     """A folder setting: absolute as given, relative to the project otherwise."""
     path = Path(value)
     return path if path.is_absolute() else PROJECT_ROOT / path
+
+
+def instance_dir(environ: Mapping[str, str] | None = None) -> Path:
+    """The instance folder: SQLite database and generated secrets live here."""
+    return project_path(env_settings(environ)["IVR_INSTANCE_DIR"])
 
 
 def instance_secret(instance_path: Path, name: str) -> str:

@@ -103,8 +103,8 @@ def _reachability(menu: Menu, problems: Problems) -> None:
                     stack.append(nxt)
     for node in menu.nodes.values():
         if node.kind == "transfer":
-            target = getattr(node, "no_answer", None) or node.fallback or menu.defaults.fallback
-            if target == node.id:
+            no_answer: str | None = getattr(node, "no_answer", None)
+            if (no_answer or node.fallback or menu.defaults.fallback) == node.id:
                 problems.error(node.where, f"when nobody answers, {node.id!r} would dial again "
                                "forever: point no_answer somewhere else")
 
@@ -150,11 +150,11 @@ def _options(menu: Menu, problems: Problems) -> None:
             for code, items in phrases.items():
                 total[code] += len(items)
                 for phrase in items:
-                    key = (code, fold(phrase))
-                    if key in owners and owners[key] != label:
+                    folded = (code, fold(phrase))
+                    if folded in owners and owners[folded] != label:
                         problems.error(node.where, f"in {node.id!r}, the phrase {phrase!r} "
-                                       f"({code}) belongs to both {owners[key]} and {label}")
-                    owners.setdefault(key, label)
+                                       f"({code}) belongs to both {owners[folded]} and {label}")
+                    owners.setdefault(folded, label)
             if node.kind == "menu" and phrases and "*" not in phrases:
                 missing = [c for c in menu.languages if c not in phrases]
                 if missing:

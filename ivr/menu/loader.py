@@ -89,7 +89,7 @@ class ParseContext:
         fields.done()
         text = text_value.text("prompt text") if text_value else None
         audio = audio_value.text("an audio file under prompts/") if audio_value else None
-        if audio and (audio.startswith("/") or ".." in Path(audio).parts):
+        if audio_value and audio and (audio.startswith("/") or ".." in Path(audio).parts):
             audio_value.error("audio must be a path inside prompts/, like shop/en/hours.mp3")
             audio = None
         if text is None and audio is None:
@@ -170,7 +170,7 @@ def load_menu(path: str | Path, display_name: str | None = None) -> Menu:
     try:
         data = path.read_bytes()
     except OSError as exc:
-        raise MenuError([Problem(Where(name, 1), f"cannot read the file: {exc.strerror}")])
+        raise MenuError([Problem(Where(name, 1), f"cannot read the file: {exc.strerror}")]) from None
     return load_text(data, name, default_id=path.stem)
 
 
@@ -181,7 +181,7 @@ def load_text(data: bytes | str, file: str, default_id: str = "menu") -> Menu:
     try:
         text = raw.decode("utf-8")
     except UnicodeDecodeError as exc:
-        raise MenuError([Problem(Where(file, 1), f"the file is not UTF-8 text ({exc.reason})")])
+        raise MenuError([Problem(Where(file, 1), f"the file is not UTF-8 text ({exc.reason})")]) from None
     root = compose(text, file, problems)
     if root is None:
         raise MenuError(problems.sorted())
@@ -330,7 +330,7 @@ def _schedules(value: Value | None, problems: Problems) -> dict[str, Schedule]:
         fields = item.fields(f"schedule {name!r}")
         tz_value = fields.require("timezone", "an IANA timezone like Europe/Bucharest")
         timezone = tz_value.text("a timezone") if tz_value else None
-        if timezone:
+        if tz_value and timezone:
             try:
                 ZoneInfo(timezone)
             except (ZoneInfoNotFoundError, ValueError):

@@ -107,7 +107,7 @@ class Value:
         """True for an empty value or ``null``/``~``."""
         return (
             self.is_scalar
-            and self.node.style is None
+            and getattr(self.node, 'style', None) is None
             and self.node.value in ("", "~", "null", "Null", "NULL")
         )
 
@@ -124,7 +124,7 @@ class Value:
             self.error(f"expected {what}, found {self._kind()}")
             return None
         raw = str(self.node.value)
-        if self.node.style is None and raw.lower() in YAML11_BOOLEANS:
+        if getattr(self.node, 'style', None) is None and raw.lower() in YAML11_BOOLEANS:
             self.error(
                 f"unquoted {raw!r} is a boolean in YAML 1.1 (other tools read it as "
                 f'true/false); write it in quotes: "{raw}"'
@@ -226,7 +226,7 @@ class Fields:
         self.entries: dict[str, tuple[Value, Value]] = {}
         for key, item in value.pairs():
             name = str(key.node.value)
-            if key.node.style is None and name.lower() in YAML11_BOOLEANS:
+            if getattr(key.node, 'style', None) is None and name.lower() in YAML11_BOOLEANS:
                 key.error(
                     f"unquoted key {name!r} is a boolean in YAML 1.1; write it in quotes: "
                     f'"{name}"'

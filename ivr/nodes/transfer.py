@@ -6,7 +6,7 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ivr.engine.types import DialEnded, Dial, Event, Hangup, Turn
+from ivr.engine.types import Dial, DialEnded, Event, Hangup, Turn
 from ivr.menu.source import Fields, Where
 from ivr.nodes.base import Node
 
