@@ -34,14 +34,22 @@ class JourneyRecorder:
         self._statuses: list[dict[str, Any]] = []
         self._wake = threading.Event()
         self._pid = 0
+        self._closed = False
         self.failures = 0
         self.dropped = 0
         atexit.register(self.flush)
 
+    def close(self) -> bool:
+        """Write what is buffered and stop the writer thread (a graceful shutdown)."""
+        self._closed = True
+        self._wake.set()
+        atexit.unregister(self.flush)
+        return self.flush()
+
     def _ensure_thread(self) -> None:
         # Started lazily in the process that records, so a pre-forking server
         # (gunicorn --preload) gives each worker its own thread.
-        if self._pid != os.getpid():
+        if self._pid != os.getpid() and not self._closed:
             self._pid = os.getpid()
             thread = threading.Thread(target=self._run, name="journey-writer", daemon=True)
             thread.start()
@@ -94,9 +102,11 @@ class JourneyRecorder:
             return True
 
     def _run(self) -> None:
-        while True:
+        while not self._closed:
             self._wake.wait(self.interval)
             self._wake.clear()
+            if self._closed:
+                return
             try:
                 self.flush()
             except Exception:  # noqa: BLE001 - the writer thread must never die

@@ -117,7 +117,12 @@ def app(db_url: str, tmp_path: Path, clock: Clock) -> Iterator[Any]:
     """The app on the mini test menu."""
     application = make_app(db_url, tmp_path, clock)
     yield application
-    application.extensions["ivr"].recorder.flush()
+    shutdown(application)
+
+
+def shutdown(application: Any) -> None:
+    """Stop an app's journey writer and close its database connections."""
+    application.extensions["ivr"].recorder.close()
     application.extensions["ivr"].store.dispose()
 
 

@@ -9,7 +9,7 @@ import pytest
 from click.testing import CliRunner
 
 from ivr.cli import cli
-from tests.conftest import ROOT
+from tests.conftest import ROOT, shutdown
 
 
 @pytest.fixture
@@ -90,4 +90,4 @@ def test_development_token_is_generated_once_and_kept(env: dict[str, str]) -> No
     assert len(first.config["TWILIO_AUTH_TOKEN"]) == 32
     assert first.config["TWILIO_AUTH_TOKEN"] == second.config["TWILIO_AUTH_TOKEN"]
     for app in (first, second):
-        app.extensions["ivr"].store.dispose()
+        shutdown(app)

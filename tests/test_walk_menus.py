@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from ivr.menu.loader import load_menu
-from tests.conftest import OPEN_TIME, ROOT, make_app
+from tests.conftest import OPEN_TIME, ROOT, make_app, shutdown
 from tests.test_webhooks import post, twilio_params
 
 MENU_FILES = sorted((ROOT / "menus").glob("*.yaml")) + [ROOT / "tests" / "menus" / "mini.yaml"]
@@ -125,8 +125,7 @@ def test_every_path_of_every_menu(menu_file: Path, tmp_path: Path, clock: Any) -
     # Every node that waits for the caller (or dials) was reached, open or closed.
     waiting = {n for n, node in menu.nodes.items() if node.kind not in ("hours", "hangup")}
     assert waiting <= nodes_seen, sorted(waiting - nodes_seen)
-    app.extensions["ivr"].recorder.flush()
-    app.extensions["ivr"].store.dispose()
+    shutdown(app)
 
 
 def _assert_every_point_can_end(graph: dict[tuple, list[tuple]]) -> None:

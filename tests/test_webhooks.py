@@ -10,7 +10,7 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from ivr.simulator import FlaskTransport, Phone
-from tests.conftest import TOKEN
+from tests.conftest import TOKEN, shutdown
 
 CALL_SID = "CA" + "0" * 31 + "1"
 ACCOUNT_SID = "AC" + "f" * 32
@@ -180,7 +180,7 @@ def test_signature_uses_the_public_url_behind_a_tls_proxy(db_url: str, tmp_path:
                            headers={"X-Twilio-Signature": signature})
     root = twiml(response)
     assert (root[0].get("action") or "").startswith("https://ivr.example.org/voice/step?")
-    app.extensions["ivr"].store.dispose()
+    shutdown(app)
 
 
 @pytest.mark.parametrize("query", [
@@ -295,3 +295,23 @@ def test_health_reports_menus_database_and_token(app: Any) -> None:
     body = response.get_json()
     assert body["database"] == "ok" and "mini" in body["menus"]
     assert body["auth_token"] is True and body["status"] == "ok"
+
+
+def test_trusted_proxy_headers_restore_the_url_twilio_signed(db_url: str, tmp_path: Any,
+                                                             clock: Any) -> None:
+    from tests.conftest import make_app
+
+    app = make_app(db_url, tmp_path, clock, IVR_TRUSTED_PROXIES="1")
+    client = app.test_client()
+    params = twilio_params()
+    signature = RequestValidator(TOKEN).compute_signature("https://help.example.org/voice",
+                                                          params)
+    forwarded = {"X-Forwarded-Proto": "https", "X-Forwarded-Host": "help.example.org",
+                 "X-Twilio-Signature": signature}
+    ok = client.post("/voice", data=params, base_url="http://127.0.0.1:8000", headers=forwarded)
+    assert ok.status_code == 200
+    # Without the forwarded headers the same signature does not match.
+    plain = client.post("/voice", data=params, base_url="http://127.0.0.1:8000",
+                        headers={"X-Twilio-Signature": signature})
+    assert plain.status_code == 403
+    shutdown(app)
