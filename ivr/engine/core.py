@@ -7,6 +7,7 @@ simulator, tests) give it the time and the caller's input and render its Turn.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
+from dataclasses import replace
 from datetime import UTC, datetime
 
 from ivr.engine.types import (
@@ -129,7 +130,7 @@ class Call:
         if target == "back":
             return self.enter(self._back_target(), before)
         if target == "main":
-            self.state = CallState(**{**self.state.__dict__, "path": ()})
+            self.state = replace(self.state, path=())
             return self.enter(self.menu.main, before)
         return self.enter(target, before, tries=tries)
 
@@ -161,9 +162,17 @@ class Call:
         turn = node.enter(self)
         return Turn((*before, *turn.actions), turn.steps, turn.state)
 
+    def set_pending(self, pending: str) -> None:
+        """Ask a question within the current node (a confirmation or a refinement)."""
+        self.state = replace(self.state, pending=pending)
+
+    def clear_pending(self) -> None:
+        """The pending question was answered."""
+        self.state = replace(self.state, pending="")
+
     def set_language(self, lang: str) -> None:
         """Switch the caller to ``lang`` for the rest of the call."""
-        self.state = CallState(**{**self.state.__dict__, "lang": lang})
+        self.state = replace(self.state, lang=lang)
 
     def retry(
         self, reason: str, node_tries: int, before: Iterable[Action] = (), *, input: str = ""
@@ -171,10 +180,12 @@ class Call:
         """Ask again after a miss, or go to the fallback once the tries are used up."""
         tries = self.state.tries + 1
         self.log(reason, input, f"try {tries}/{node_tries}")
-        sorry = self.message("no_input" if reason == "silence" else "no_match")
+        sorry: list[Action] = []
+        if reason != "not_confirmed":  # after "no, not that" just ask again
+            sorry = [self.message("no_input" if reason == "silence" else "no_match")]
         if tries >= node_tries:
-            return self.fallback([*before, sorry])
-        return self.enter(self.state.node, [*before, sorry], tries=tries)
+            return self.fallback([*before, *sorry])
+        return self.enter(self.state.node, [*before, *sorry], tries=tries)
 
     def fallback(self, before: Iterable[Action] = ()) -> Turn:
         """Send the caller to the node's fallback (or say goodbye when there is none)."""
@@ -233,7 +244,7 @@ def step(
     if state.node not in menu.nodes:
         # The menu was reloaded and this node is gone: restart gracefully.
         call.log("menu_changed", outcome=f"missing:{state.node}", node=state.node)
-        call.state = CallState(**{**call.state.__dict__, "node": menu.main, "path": ()})
+        call.state = replace(call.state, node=menu.main, path=(), pending="")
         target = menu.main if menu.main in menu.nodes else menu.start
         return call.enter(target, [call.message("menu_changed")])
     if state.started and now.timestamp() - state.started > menu.defaults.max_call:

@@ -11,7 +11,22 @@ MESSAGE_NAMES = (
     "error",  # our own failure: apologise and carry on
     "menu_changed",  # the node the caller was on vanished in a reload
     "transfer_failed",  # nobody answered a transfer
+    "refine_intro",  # before offering a few candidates for a spoken request
+    "refine_option",  # one candidate: {label} and {key}
+    "refine_other",  # how to say something else instead
+    "confirm",  # a low-confidence recognition: {label}
+    "nothing_found",  # a spoken request matched nothing
 )
+
+# Words that answer a yes/no confirmation, per language (folded: no accents).
+YES_NO: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
+    "en": (("yes", "yeah", "yep", "correct", "right", "sure", "exactly", "that's right"),
+           ("no", "nope", "wrong", "not really", "something else")),
+    "fr": (("oui", "ouais", "exact", "exactement", "c'est ca", "d'accord", "tout a fait"),
+           ("non", "pas du tout", "autre chose", "ce n'est pas ca")),
+    "ro": (("da", "corect", "exact", "asa e", "sigur"),
+           ("nu", "gresit", "altceva", "nu e corect")),
+}
 
 BUILTIN: dict[str, dict[str, str]] = {
     "en": {
@@ -23,6 +38,11 @@ BUILTIN: dict[str, dict[str, str]] = {
         "error": "We're sorry, something went wrong on our side.",
         "menu_changed": "Our menu has just been updated. Let's start again.",
         "transfer_failed": "Sorry, nobody is available to take your call right now.",
+        "refine_intro": "I found a few things that might help.",
+        "refine_option": "For {label}, press {key}.",
+        "refine_other": "Or say something else.",
+        "confirm": "Did you mean {label}? Press 1 or say yes. Press 2 or say no.",
+        "nothing_found": "Sorry, I couldn't find anything about that.",
     },
     "fr": {
         "no_match": "Désolé, je n'ai pas compris.",
@@ -33,6 +53,11 @@ BUILTIN: dict[str, dict[str, str]] = {
         "error": "Nous sommes désolés, un problème est survenu de notre côté.",
         "menu_changed": "Notre menu vient d'être mis à jour. Reprenons depuis le début.",
         "transfer_failed": "Désolé, personne n'est disponible pour le moment.",
+        "refine_intro": "J'ai trouvé plusieurs réponses possibles.",
+        "refine_option": "Pour {label}, tapez {key}.",
+        "refine_other": "Ou dites autre chose.",
+        "confirm": "Vous voulez dire {label} ? Tapez 1 ou dites oui. Tapez 2 ou dites non.",
+        "nothing_found": "Désolé, je n'ai rien trouvé à ce sujet.",
     },
     "ro": {
         "no_match": "Ne pare rău, nu am înțeles.",
@@ -43,5 +68,10 @@ BUILTIN: dict[str, dict[str, str]] = {
         "error": "Ne pare rău, a apărut o problemă la noi.",
         "menu_changed": "Meniul nostru tocmai a fost actualizat. Să o luăm de la început.",
         "transfer_failed": "Ne pare rău, nu este nimeni disponibil în acest moment.",
+        "refine_intro": "Am găsit câteva variante care v-ar putea ajuta.",
+        "refine_option": "Pentru {label}, apăsați {key}.",
+        "refine_other": "Sau spuneți altceva.",
+        "confirm": "Ați spus {label}? Apăsați 1 sau spuneți da. Apăsați 2 sau spuneți nu.",
+        "nothing_found": "Ne pare rău, nu am găsit nimic despre asta.",
     },
 }

@@ -26,6 +26,7 @@ class CallState:
     path: tuple[str, ...] = ()  # menu nodes entered, for "back"
     started: int = 0  # epoch seconds when the call began
     version: str = ""  # menu version the state was made with
+    pending: str = ""  # a question within the node: "refine:a,b" or "confirm:a"
 
     def to_params(self) -> dict[str, str]:
         """The state as short URL query parameters."""
@@ -37,6 +38,7 @@ class CallState:
             "p": ".".join(self.path),
             "s": str(self.started),
             "v": self.version,
+            **({"c": self.pending} if self.pending else {}),
         }
 
     @classmethod
@@ -55,11 +57,14 @@ class CallState:
         if not 0 <= tries <= 99 or started < 0:
             return None
         version = params.get("v", "")
-        return cls(menu, node, lang, tries, path[-MAX_PATH:], started, version[:16])
+        pending = params.get("c", "")
+        if pending and not re.match(r"^(refine|confirm):[A-Za-z0-9_,-]{1,200}$", pending):
+            pending = ""
+        return cls(menu, node, lang, tries, path[-MAX_PATH:], started, version[:16], pending)
 
     def at(self, node: str, *, tries: int = 0) -> CallState:
-        """The same call at another node."""
-        return replace(self, node=node, tries=tries)
+        """The same call at another node (any pending question is dropped)."""
+        return replace(self, node=node, tries=tries, pending="")
 
 
 # ---- events -------------------------------------------------------------------

@@ -14,12 +14,21 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ivr.engine.hours import Schedule, parse_days, parse_ranges
 from ivr.engine.messages import BUILTIN, MESSAGE_NAMES
 from ivr.engine.types import NODE_ID
-from ivr.menu.model import SPECIAL_TARGETS, Defaults, Language, Menu, Option, Prompt, Spoken
+from ivr.menu.model import (
+    SPECIAL_TARGETS,
+    Defaults,
+    Language,
+    Menu,
+    Option,
+    Prompt,
+    SpeechSettings,
+    Spoken,
+)
 from ivr.menu.source import Fields, Problem, Problems, Value, Where, compose
 from ivr.nodes import COMMON_FIELDS, NODE_KINDS, Node
 
 TOP_FIELDS = ("menu", "name", "numbers", "default", "languages", "start", "main", "defaults",
-              "global_keys", "hours", "messages", "nodes")
+              "global_keys", "hours", "messages", "speech", "nodes")
 KEYS = set("0123456789*#")
 LANG_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -225,6 +234,7 @@ def _build(root: Value, text: str, raw: bytes, default_id: str, problems: Proble
     defaults = _defaults(top.get("defaults"), ctx)
     global_keys = _global_keys(top.get("global_keys"), ctx)
     messages = _messages(top.get("messages"), languages, root, problems)
+    speech = _speech(top.get("speech"))
 
     nodes: dict[str, Node] = {}
     nodes_value = top.require("nodes", "the menu's nodes, by name")
@@ -274,8 +284,23 @@ def _build(root: Value, text: str, raw: bytes, default_id: str, problems: Proble
         schedules=schedules,
         messages=messages,
         nodes=nodes,
+        speech=speech,
         source=text,
     )
+
+
+def _speech(value: Value | None) -> SpeechSettings:
+    """``speech: {jump: true, confirm_below: 0.4}``."""
+    if value is None:
+        return SpeechSettings()
+    fields = value.fields("speech")
+    out: dict[str, Any] = {}
+    if (v := fields.get("jump")) is not None:
+        out["jump"] = v.boolean("jump")
+    if (v := fields.get("confirm_below")) is not None:
+        out["confirm_below"] = v.number("confirm_below (a Twilio Confidence)", 0.0, 1.0)
+    fields.done()
+    return SpeechSettings(**{k: v for k, v in out.items() if v is not None})
 
 
 def _languages(value: Value | None, problems: Problems) -> dict[str, Language]:
@@ -467,6 +492,8 @@ def _node(node_id: str, key: Value, item: Value, ctx: ParseContext) -> Node | No
         common["fallback"] = ctx.target(v)
     if (v := fields.get("description")) is not None:
         common["description"] = v.text("a description") or ""
+    if (v := fields.get("phrases")) is not None:
+        common["phrases"] = ctx.phrases(v)
     fields.taken.update(COMMON_FIELDS)
     if kind is None:
         return None

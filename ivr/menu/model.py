@@ -71,6 +71,14 @@ class Defaults:
 
 
 @dataclass(frozen=True)
+class SpeechSettings:
+    """How spoken requests are handled across the menu."""
+
+    jump: bool = True  # a request that fits elsewhere in the menu may go there
+    confirm_below: float = 0.4  # Twilio Confidence under which a match is confirmed first
+
+
+@dataclass(frozen=True)
 class Menu:
     """A complete, validated menu tree loaded from one YAML file."""
 
@@ -88,6 +96,7 @@ class Menu:
     schedules: Mapping[str, Schedule]
     messages: Mapping[str, Mapping[str, str]]
     nodes: Mapping[str, Node]
+    speech: SpeechSettings = field(default_factory=SpeechSettings)
     source: str = field(repr=False, default="")
     cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 

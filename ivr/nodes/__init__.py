@@ -8,11 +8,13 @@ from ivr.nodes.hours import HoursNode
 from ivr.nodes.language import LanguageNode
 from ivr.nodes.menu import MenuNode
 from ivr.nodes.message import MessageNode
+from ivr.nodes.question import QuestionNode
 from ivr.nodes.transfer import TransferNode
 
 NODE_KINDS: dict[str, type[Node]] = {
     kind.kind: kind
-    for kind in (MenuNode, MessageNode, TransferNode, HoursNode, LanguageNode, HangupNode)
+    for kind in (MenuNode, MessageNode, TransferNode, HoursNode, LanguageNode, HangupNode,
+                 QuestionNode)
 }
 
 __all__ = ["COMMON_FIELDS", "NODE_KINDS", "Node"]

@@ -2,7 +2,8 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ivr.engine.types import Enter, Event, Turn
@@ -13,7 +14,7 @@ if TYPE_CHECKING:
     from ivr.engine.core import Call
     from ivr.menu.loader import ParseContext
 
-COMMON_FIELDS = ("type", "say", "timeout", "tries", "fallback", "description")
+COMMON_FIELDS = ("type", "say", "timeout", "tries", "fallback", "description", "phrases")
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class Node:
     tries: int | None = None  # failed attempts before the fallback
     fallback: str | None = None
     description: str = ""
+    # What callers might say to get here from anywhere (the menu's searchable directory).
+    phrases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
     kind: ClassVar[str] = ""
     summary: ClassVar[str] = ""
@@ -52,6 +55,14 @@ class Node:
 
     def phrase_sets(self) -> list[tuple[str, dict[str, tuple[str, ...]]]]:
         """Spoken phrases per option (label, language -> phrases), for linting."""
+        return []
+
+    def own_phrases(self, lang: str) -> tuple[str, ...]:
+        """This node's directory phrases in ``lang``."""
+        return self.phrases.get(lang, ()) or self.phrases.get("*", ())
+
+    def option_phrases(self, lang: str) -> list[tuple[str, list[str]]]:
+        """(destination, phrases in ``lang``) for each option that leads somewhere."""
         return []
 
     def keys(self) -> list[tuple[str, Where]]:

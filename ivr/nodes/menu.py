@@ -11,6 +11,8 @@ from ivr.engine.types import Event, Input, Redirect, Silence, Turn
 from ivr.menu.model import Option
 from ivr.menu.source import Fields, Where
 from ivr.nodes.base import Node
+from ivr.nodes.routing import handle_pending, understand
+from ivr.speech import PhraseIndex
 
 if TYPE_CHECKING:
     from ivr.engine.core import Call
@@ -50,11 +52,11 @@ def spoken_key(speech: str, lang: str) -> str | None:
 
 
 def match_speech(call: Call, node_id: str, options: tuple[Option, ...], speech: str) -> Option | None:
-    """The option a spoken answer confidently names, using the menu's phrase index."""
+    """The option a spoken answer confidently names (options indexed by position)."""
     from ivr.speech import PhraseIndex
 
     lang = call.state.lang
-    cache_key = ("phrase-index", node_id, lang)
+    cache_key = ("option-index", node_id, lang)
     index = call.menu.cache.get(cache_key)
     if index is None:
         entries = [
@@ -65,13 +67,24 @@ def match_speech(call: Call, node_id: str, options: tuple[Option, ...], speech: 
         call.menu.cache[cache_key] = index
     decision = index.decide(speech)
     if decision.kind != "confident" or not decision.candidates:
-        best = decision.candidates[0] if decision.candidates else None
-        call.log("speech", speech, f"no-match:{decision.kind}"
-                 + (f":{options[int(best.target)].go}:{best.score:.2f}" if best else ""))
         return None
-    best = decision.candidates[0]
-    call.log("speech", speech, f"match:{best.score:.2f}")
-    return options[int(best.target)]
+    return options[int(decision.candidates[0].target)]
+
+
+def destination_index(call: Call, node_id: str, options: tuple[Option, ...]) -> PhraseIndex:
+    """The node's options as a phrase index keyed by where each option leads."""
+    lang = call.state.lang
+    cache_key = ("destination-index", node_id, lang)
+    index = call.menu.cache.get(cache_key)
+    if index is None:
+        merged: dict[str, list[str]] = {}
+        for option in options:
+            words = option.phrases.get(lang, ()) or option.phrases.get("*", ())
+            if words:
+                merged.setdefault(option.go, []).extend(words)
+        index = PhraseIndex(list(merged.items()), lang)
+        call.menu.cache[cache_key] = index
+    return index
 
 
 def hints_for(options: tuple[Option, ...], lang: str) -> tuple[str, ...]:
@@ -137,19 +150,29 @@ class MenuNode(Node):
         )
         return call.turn([gather, Redirect(call.next("silence"))])
 
+    def option_phrases(self, lang: str) -> list[tuple[str, list[str]]]:
+        """Each option's destination and phrases in ``lang``."""
+        return [(o.go, list(o.phrases.get(lang, ()) or o.phrases.get("*", ())))
+                for o in self.options]
+
     def handle(self, call: Call, event: Event) -> Turn:
-        """Follow the chosen option, a global key, or ask again."""
+        """Follow the chosen option, a global key, a spoken request, or ask again."""
+        tries = self.tries_for(call)
+        if (turn := handle_pending(call, event, tries)) is not None:
+            return turn
         if isinstance(event, Silence):
-            return call.retry("silence", self.tries_for(call))
+            return call.retry("silence", tries)
         if not isinstance(event, Input):
             return super().handle(call, event)
-        option = find_option(self.options, call, event)
-        if option is not None:
-            call.log("choice", event.digits or event.speech, f"go:{option.go}")
-            return call.go(option.go)
         key = event.digits or (spoken_key(event.speech, call.state.lang) if event.speech else None)
         if key:
-            turn = call.global_key(key)
-            if turn is not None:
+            for option in self.options:
+                if option.key == key:
+                    call.log("choice", event.digits or event.speech, f"go:{option.go}")
+                    return call.go(option.go)
+            if (turn := call.global_key(key)) is not None:
                 return turn
-        return call.retry("no_match", self.tries_for(call), input=event.digits or event.speech)
+        if event.speech:
+            return understand(call, destination_index(call, self.id, self.options), event.speech,
+                              event.confidence, tries, search_all=call.menu.speech.jump)
+        return call.retry("no_match", tries, input=event.digits)
