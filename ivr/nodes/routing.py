@@ -10,6 +10,7 @@ call state (``pending``) like everything else.
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
@@ -119,18 +120,23 @@ def _yes_no_hints(call: Call) -> tuple[str, ...]:
     return (*yes[:3], *no[:2])
 
 
+def _plain(text: str) -> str:
+    """Folded words only: "Yes." and "yes" compare equal."""
+    return " ".join(re.findall(r"[\w']+", fold(text)))
+
+
 def yes_or_no(text: str, lang: str) -> bool | None:
     """True for a yes, False for a no, None when it is neither."""
-    said = fold(text)
+    said = _plain(text)
     yes, no = YES_NO.get(lang.split("-")[0], YES_NO["en"])
-    if said in {fold(w) for w in no}:
+    if said in {_plain(w) for w in no}:
         return False
-    if said in {fold(w) for w in yes}:
+    if said in {_plain(w) for w in yes}:
         return True
     words = said.split()
-    if any(fold(w) in words for w in no if " " not in w):
+    if any(_plain(w) in words for w in no if " " not in w):
         return False
-    if any(fold(w) in words for w in yes if " " not in w):
+    if any(_plain(w) in words for w in yes if " " not in w):
         return True
     return None
 
