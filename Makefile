@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 
-.PHONY: run test setup lint bench-speech clean
+.PHONY: run test setup lint bench-speech bench-step clean
 
 $(BIN)/ivr: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -17,6 +17,7 @@ setup: $(BIN)/ivr
 ## Run the service on embedded defaults: SQLite, the demo menus, a development token.
 run: setup
 	$(BIN)/ivr db upgrade
+	$(BIN)/ivr demo seed
 	$(BIN)/ivr check
 	IVR_ENV=$${IVR_ENV:-development} $(BIN)/ivr run --host 0.0.0.0 --port $(PORT)
 
@@ -28,6 +29,10 @@ test: setup
 
 bench-speech: setup
 	$(BIN)/python benchmarks/bench_speech.py
+	$(BIN)/python benchmarks/bench_menus.py
+
+bench-step: setup
+	$(BIN)/python benchmarks/bench_step.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache
