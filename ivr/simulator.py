@@ -104,6 +104,7 @@ class Phone:
     ended: bool = False
     listening: ET.Element | None = None  # the Gather waiting for input
     dialing: ET.Element | None = None  # a Dial in progress
+    recording: ET.Element | None = None  # a Record in progress
     _rest: list[ET.Element] = field(default_factory=list)  # verbs after the Gather
     _mark: int = 0
 
@@ -178,6 +179,58 @@ class Phone:
         self._run(self.request(self._absolute(action), extra))
         return self.new()
 
+    def record(self, duration: int = 12, digits: str = "#", *,
+               recording_sid: str | None = None) -> tuple[list[Heard], dict[str, str]]:
+        """Speak a message into a <Record> and end it (with a key, or "hangup").
+
+        Returns what was heard and the recording's details; Twilio's asynchronous
+        recordingStatusCallback is NOT sent here: tests send it with ``recording_status``
+        in whatever order they want.
+        """
+        if self.recording is None:
+            raise SimulatorError("nothing is recording")
+        record, self.recording = self.recording, None
+        sid = recording_sid or new_sid("RE")
+        details = {"RecordingSid": sid, "RecordingDuration": str(duration),
+                   "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/"
+                                   f"{self.account_sid}/Recordings/{sid}",
+                   "status_url": record.get("recordingStatusCallback") or "",
+                   "transcribe_url": record.get("transcribeCallback") or ""}
+        action = record.get("action")
+        if action:
+            extra = {k: v for k, v in details.items() if not k.endswith("_url")}
+            self._run(self.request(self._absolute(action), {**extra, "Digits": digits}))
+        else:
+            self.ended = True
+        return self.new(), details
+
+    def recording_status(self, details: dict[str, str], status: str = "completed") -> int:
+        """Send Twilio's recordingStatusCallback for a recording; returns the HTTP status."""
+        params = {"AccountSid": self.account_sid, "CallSid": self.call_sid,
+                  "RecordingSid": details["RecordingSid"], "RecordingUrl": details["RecordingUrl"],
+                  "RecordingStatus": status, "RecordingDuration": details["RecordingDuration"],
+                  "RecordingChannels": "1", "RecordingSource": "RecordVerb",
+                  "RecordingStartTime": "Mon, 23 Nov 2026 08:00:00 +0000", "ErrorCode": "0"}
+        return self._side(details["status_url"], params)
+
+    def transcription(self, details: dict[str, str], text: str, status: str = "completed") -> int:
+        """Send Twilio's transcribeCallback; returns the HTTP status."""
+        params = {**self.base_params(), "TranscriptionSid": new_sid("TR"),
+                  "TranscriptionText": text, "TranscriptionStatus": status,
+                  "TranscriptionUrl": "https://api.twilio.com/2010-04-01/Transcriptions/x",
+                  "RecordingSid": details["RecordingSid"], "RecordingUrl": details["RecordingUrl"]}
+        return self._side(details["transcribe_url"], params)
+
+    def _side(self, url: str, params: dict[str, str]) -> int:
+        """POST a signed asynchronous callback whose answer Twilio ignores."""
+        if not url:
+            raise SimulatorError("the <Record> had no such callback URL")
+        url = self._absolute(url)
+        signature = RequestValidator(self.token).compute_signature(url, params)
+        status, body = self.transport.post(url, params, {"X-Twilio-Signature": signature})
+        self.exchanges.append(Exchange(url, params, status, body))
+        return status
+
     def new(self) -> list[Heard]:
         """What was heard since the last call to ``new``."""
         out = self.heard[self._mark:]
@@ -232,6 +285,9 @@ class Phone:
             elif verb.tag == "Dial":
                 self.dialing = verb
                 return
+            elif verb.tag == "Record":
+                self.recording = verb
+                return
             elif verb.tag == "Hangup":
                 self.ended = True
                 return
@@ -251,7 +307,8 @@ class Phone:
     @property
     def node(self) -> str:
         """The menu node the call is at, read from the last callback URL."""
-        source = self.listening if self.listening is not None else self.dialing
+        source = next((s for s in (self.listening, self.dialing, self.recording)
+                       if s is not None), None)
         url = source.get("action", "") if source is not None else ""
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
         return query.get("n", [""])[0]

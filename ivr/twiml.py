@@ -14,6 +14,7 @@ from ivr.engine.types import (
     Next,
     Pause,
     Play,
+    Record,
     Redirect,
     Speak,
     Turn,
@@ -32,8 +33,13 @@ def _say(parent: VoiceResponse | TwimlGather, item: Speak | Play | Pause,
         parent.pause(length=item.seconds)
 
 
-def render(turn: Turn, url_for: Callable[[Next], str], audio_url: Callable[[str], str]) -> str:
-    """TwiML for a turn; ``url_for`` makes callback URLs, ``audio_url`` prompt URLs."""
+def render(turn: Turn, url_for: Callable[[Next], str], audio_url: Callable[[str], str],
+           side_url: Callable[[str, Next], str] | None = None) -> str:
+    """TwiML for a turn; ``url_for`` makes callback URLs, ``audio_url`` prompt URLs.
+
+    ``side_url(kind, next)`` makes the URLs of Twilio's asynchronous callbacks
+    ("recording", "transcription"), whose answers Twilio ignores.
+    """
     response = VoiceResponse()
     for action in turn.actions:
         if isinstance(action, Speak | Play | Pause):
@@ -64,6 +70,23 @@ def render(turn: Turn, url_for: Callable[[Next], str], audio_url: Callable[[str]
                 method="POST",
                 timeout=action.timeout,
                 caller_id=action.caller_id,
+            )
+        elif isinstance(action, Record):
+            side = side_url or (lambda kind, nxt: url_for(Next(nxt.state, kind)))
+            response.record(
+                action=url_for(action.then),
+                method="POST",
+                max_length=action.max_length,
+                timeout=action.timeout,
+                finish_on_key=action.finish_on_key,
+                play_beep=action.play_beep,
+                trim="trim-silence",
+                recording_status_callback=side("recording", action.then),
+                recording_status_callback_method="POST",
+                recording_status_callback_event="completed absent",
+                transcribe=True if action.transcribe else None,
+                transcribe_callback=side("transcription", action.then)
+                if action.transcribe else None,
             )
         elif isinstance(action, Hangup):
             response.hangup()

@@ -9,6 +9,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable
 from dataclasses import replace
 from datetime import UTC, datetime
+from typing import TYPE_CHECKING
 
 from ivr.engine.types import (
     MAX_PATH,
@@ -25,6 +26,9 @@ from ivr.engine.types import (
     Turn,
 )
 from ivr.menu.model import Language, Menu, Prompt
+
+if TYPE_CHECKING:
+    from ivr.lookup import Lookups
 
 MAX_HOPS = 16  # nodes entered in one turn without waiting for the caller
 
@@ -46,11 +50,16 @@ class Call:
         state: CallState,
         now: datetime,
         audio_available: Callable[[str], bool] = _always,
+        *,
+        caller: str = "",
+        lookups: Lookups | None = None,
     ) -> None:
         self.menu = menu
         self.state = state
         self.now = now
         self.audio_available = audio_available
+        self.caller = caller  # the caller's number (Twilio's From); "" when unknown
+        self.lookups = lookups  # live data for lookup nodes; None = no data sources
         self.steps: list[Step] = []
         self.hops = 0
 
@@ -98,8 +107,13 @@ class Call:
         input: str = "dtmf speech",
         num_digits: int | None = 1,
         hints: tuple[str, ...] = (),
+        finish_on_key: str = "",
     ) -> Gather:
-        """Listen in the caller's language while playing ``prompts``."""
+        """Listen in the caller's language while playing ``prompts``.
+
+        ``num_digits=None`` with ``finish_on_key="#"`` collects a number of any length
+        that the caller ends with # (Twilio leaves the # out of Digits).
+        """
         language = self.language
         return Gather(
             prompts=tuple(prompts),
@@ -107,6 +121,7 @@ class Call:
             input=input,
             timeout=timeout,
             num_digits=num_digits,
+            finish_on_key=finish_on_key,
             locale=language.locale,
             speech_model=language.speech_model,
             hints=hints,
@@ -128,11 +143,21 @@ class Call:
         if target == "repeat":
             return self.enter(self.state.node, before, tries=tries)
         if target == "back":
-            return self.enter(self._back_target(), before)
+            back = self._back_target()
+            if back not in self.menu.nodes:
+                return self.menu_changed(back, before)
+            return self.enter(back, before)
         if target == "main":
             self.state = replace(self.state, path=())
             return self.enter(self.menu.main, before)
         return self.enter(target, before, tries=tries)
+
+    def menu_changed(self, missing: str, before: Iterable[Action] = ()) -> Turn:
+        """The caller was heading for a node a menu reload removed: restart at the main menu."""
+        self.log("menu_changed", outcome=f"missing:{missing}")
+        self.state = replace(self.state, path=(), pending="", version=self.menu.version)
+        target = self.menu.main if self.menu.main in self.menu.nodes else self.menu.start
+        return self.enter(target, [*before, self.message("menu_changed")])
 
     def _back_target(self) -> str:
         path = self.state.path
@@ -214,6 +239,9 @@ def start(
     menu: Menu,
     now: datetime,
     audio_available: Callable[[str], bool] = _always,
+    *,
+    caller: str = "",
+    lookups: Lookups | None = None,
 ) -> Turn:
     """A new call reaches ``menu``: enter its start node."""
     state = CallState(
@@ -225,7 +253,7 @@ def start(
         int(now.timestamp()),
         menu.version,
     )
-    call = Call(menu, state, now, audio_available)
+    call = Call(menu, state, now, audio_available, caller=caller, lookups=lookups)
     call.log("call", outcome=f"menu:{menu.id}", node=menu.start)
     return call.enter(menu.start, [])
 
@@ -236,20 +264,19 @@ def step(
     event: Event,
     now: datetime,
     audio_available: Callable[[str], bool] = _always,
+    *,
+    caller: str = "",
+    lookups: Lookups | None = None,
 ) -> Turn:
-    """Apply one caller event to a call in progress."""
-    call = Call(menu, state, now, audio_available)
+    """Apply one caller event to a call in progress (``caller``: Twilio's From)."""
+    call = Call(menu, state, now, audio_available, caller=caller, lookups=lookups)
     if state.lang not in menu.languages:
         call.set_language(menu.default_language)
-    if state.node not in menu.nodes:
-        # The menu was reloaded and this node is gone: restart gracefully.
-        call.log("menu_changed", outcome=f"missing:{state.node}", node=state.node)
-        call.state = replace(call.state, node=menu.main, path=(), pending="")
-        target = menu.main if menu.main in menu.nodes else menu.start
-        return call.enter(target, [call.message("menu_changed")])
     if state.started and now.timestamp() - state.started > menu.defaults.max_call:
         call.log("too_long", outcome="hangup")
         return call.turn([call.message("too_long"), Hangup()])
+    if state.node not in menu.nodes:
+        return call.menu_changed(state.node)  # the menu was reloaded and this node is gone
     return menu.nodes[state.node].handle(call, event)
 
 

@@ -82,8 +82,15 @@ def parse_ranges(text: str) -> tuple[tuple[Range, ...], str | None]:
     return tuple(sorted(ranges)), None
 
 
+DAY_NAMES = {
+    "mon": 0, "monday": 0, "tue": 1, "tues": 1, "tuesday": 1, "wed": 2, "wednesday": 2,
+    "thu": 3, "thur": 3, "thurs": 3, "thursday": 3, "fri": 4, "friday": 4,
+    "sat": 5, "saturday": 5, "sun": 6, "sunday": 6,
+}
+
+
 def parse_days(text: str) -> tuple[list[int], str | None]:
-    """Parse "mon-fri", "sat,sun", "daily" or "weekend" into weekday numbers."""
+    """Parse "mon-fri", "sat,sun", "daily", "weekdays" or "weekend" into weekday numbers."""
     text = text.strip().lower()
     if text in ("daily", "every day"):
         return list(range(7)), None
@@ -92,19 +99,18 @@ def parse_days(text: str) -> tuple[list[int], str | None]:
     if text == "weekend":
         return [5, 6], None
     days: list[int] = []
-    for part in text.split(","):
-        part = part.strip()[:3] if "-" not in part else part.strip()
-        if "-" in part:
-            first, _, last = part.partition("-")
-            first, last = first.strip()[:3], last.strip()[:3]
-            if first not in DAYS or last not in DAYS:
-                return [], f"unknown day range {part!r} (use mon, tue, wed, thu, fri, sat, sun)"
-            a, b = DAYS.index(first), DAYS.index(last)
-            days.extend(DAYS.index(d) % 7 for d in _cycle(a, b))
-        elif part in DAYS:
-            days.append(DAYS.index(part))
+    hint = "(use mon, tue, wed, thu, fri, sat, sun, ranges like mon-fri, lists like sat,sun)"
+    for part in (p.strip() for p in text.split(",")):
+        first, dash, last = part.partition("-")
+        if dash:
+            a, b = DAY_NAMES.get(first.strip()), DAY_NAMES.get(last.strip())
+            if a is None or b is None:
+                return [], f"unknown day range {part!r} {hint}"
+            days.extend(DAYS.index(d) for d in _cycle(a, b))
+        elif part in DAY_NAMES:
+            days.append(DAY_NAMES[part])
         else:
-            return [], f"unknown day {part!r} (use mon, tue, wed, thu, fri, sat, sun, mon-fri)"
+            return [], f"unknown day {part!r} {hint}"
     return days, None
 
 

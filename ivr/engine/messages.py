@@ -16,6 +16,12 @@ MESSAGE_NAMES = (
     "refine_other",  # how to say something else instead
     "confirm",  # a low-confidence recognition: {label}
     "nothing_found",  # a spoken request matched nothing
+    "lookup_readback",  # the number the caller entered, read back: {digits}
+    "lookup_invalid",  # the entry is too short, too long or not digits
+    "lookup_not_found",  # no record for the number entered: {digits}
+    "lookup_failed",  # the data source is slow or down: apologise (then the fallback)
+    "lookup_refused",  # the second factor did not match
+    "lookup_no_caller_id",  # the caller's number is withheld but the lookup needs it
 )
 
 # Words that answer a yes/no confirmation, per language (folded: no accents).
@@ -43,6 +49,14 @@ BUILTIN: dict[str, dict[str, str]] = {
         "refine_other": "Or say something else.",
         "confirm": "Did you mean {label}? Press 1 or say yes. Press 2 or say no.",
         "nothing_found": "Sorry, I couldn't find anything about that.",
+        "voicemail_thanks": "Thank you, we have your message and will get back to you. Goodbye.",
+        "lookup_readback": ("You entered {digits}. If that is right, press 1 or say yes. "
+                            "To enter it again, press 2 or say no."),
+        "lookup_invalid": "Sorry, that number doesn't look right.",
+        "lookup_not_found": "Sorry, I couldn't find anything for {digits}.",
+        "lookup_failed": "Sorry, we can't check that right now.",
+        "lookup_refused": "Sorry, those details don't match our records.",
+        "lookup_no_caller_id": "Sorry, I can't see the number you are calling from.",
     },
     "fr": {
         "no_match": "Désolé, je n'ai pas compris.",
@@ -58,6 +72,14 @@ BUILTIN: dict[str, dict[str, str]] = {
         "refine_other": "Ou dites autre chose.",
         "confirm": "Vous voulez dire {label} ? Tapez 1 ou dites oui. Tapez 2 ou dites non.",
         "nothing_found": "Désolé, je n'ai rien trouvé à ce sujet.",
+        "voicemail_thanks": "Merci, nous avons bien reçu votre message et vous rappellerons. Au revoir.",
+        "lookup_readback": ("Vous avez saisi {digits}. Si c'est correct, tapez 1 ou dites oui. "
+                            "Pour le saisir à nouveau, tapez 2 ou dites non."),
+        "lookup_invalid": "Désolé, ce numéro ne semble pas correct.",
+        "lookup_not_found": "Désolé, je n'ai rien trouvé pour {digits}.",
+        "lookup_failed": "Désolé, nous ne pouvons pas vérifier cela pour le moment.",
+        "lookup_refused": "Désolé, ces informations ne correspondent pas à notre dossier.",
+        "lookup_no_caller_id": "Désolé, je ne vois pas le numéro depuis lequel vous appelez.",
     },
     "ro": {
         "no_match": "Ne pare rău, nu am înțeles.",
@@ -73,5 +95,13 @@ BUILTIN: dict[str, dict[str, str]] = {
         "refine_other": "Sau spuneți altceva.",
         "confirm": "Ați spus {label}? Apăsați 1 sau spuneți da. Apăsați 2 sau spuneți nu.",
         "nothing_found": "Ne pare rău, nu am găsit nimic despre asta.",
+        "voicemail_thanks": "Vă mulțumim, am primit mesajul și vă vom contacta. La revedere.",
+        "lookup_readback": ("Ați introdus {digits}. Dacă este corect, apăsați 1 sau spuneți da. "
+                            "Pentru a-l introduce din nou, apăsați 2 sau spuneți nu."),
+        "lookup_invalid": "Ne pare rău, acest număr nu pare corect.",
+        "lookup_not_found": "Ne pare rău, nu am găsit nimic pentru {digits}.",
+        "lookup_failed": "Ne pare rău, nu putem verifica acest lucru acum.",
+        "lookup_refused": "Ne pare rău, aceste date nu corespund cu evidențele noastre.",
+        "lookup_no_caller_id": "Ne pare rău, nu văd numărul de pe care sunați.",
     },
 }

@@ -26,7 +26,7 @@ class CallState:
     path: tuple[str, ...] = ()  # menu nodes entered, for "back"
     started: int = 0  # epoch seconds when the call began
     version: str = ""  # menu version the state was made with
-    pending: str = ""  # a question within the node: "refine:a,b" or "confirm:a"
+    pending: str = ""  # a question within the node: "refine:a,b", "confirm:a", "lookup:confirm:SEALED"
 
     def to_params(self) -> dict[str, str]:
         """The state as short URL query parameters."""
@@ -58,7 +58,8 @@ class CallState:
             return None
         version = params.get("v", "")
         pending = params.get("c", "")
-        if pending and not re.match(r"^(refine|confirm):[A-Za-z0-9_,-]{1,200}$", pending):
+        if pending and not (re.match(r"^(refine|confirm):[A-Za-z0-9_,-]{1,200}$", pending)
+                            or re.match(r"^lookup:(confirm|verify):[A-Za-z0-9_-]{1,200}$", pending)):
             pending = ""
         return cls(menu, node, lang, tries, path[-MAX_PATH:], started, version[:16], pending)
 
@@ -101,11 +102,20 @@ class Enter:
     """Go into the state's node (after a redirect)."""
 
 
-Event = Input | Silence | Done | DialEnded | Enter
+@dataclass(frozen=True)
+class Recorded:
+    """A <Record> finished: Twilio's RecordingSid, RecordingDuration and ending key."""
+
+    recording_sid: str = ""
+    duration: int = 0
+    digits: str = ""  # the key that ended it, or "hangup"
+
+
+Event = Input | Silence | Done | DialEnded | Enter | Recorded
 
 # Short names used in callback URLs, and back.
 EVENT_NAMES: dict[type, str] = {Input: "in", Silence: "silence", Done: "done", DialEnded: "dial",
-                                Enter: "go"}
+                                Enter: "go", Recorded: "rec"}
 
 
 # ---- actions ------------------------------------------------------------------
@@ -176,11 +186,23 @@ class Dial:
 
 
 @dataclass(frozen=True)
+class Record:
+    """Record a voicemail; ``then`` receives Recorded. Twilio reports the file separately."""
+
+    then: Next
+    max_length: int = 120
+    timeout: int = 5  # seconds of silence that end the recording
+    finish_on_key: str = "#"
+    play_beep: bool = True
+    transcribe: bool = False  # Twilio's transcription: en-US only, 2-120 s
+
+
+@dataclass(frozen=True)
 class Hangup:
     """End the call."""
 
 
-Action = Speak | Play | Pause | Gather | Redirect | Dial | Hangup
+Action = Speak | Play | Pause | Gather | Redirect | Dial | Record | Hangup
 
 
 @dataclass(frozen=True)
@@ -206,5 +228,5 @@ class Turn:
     def ends_call(self) -> bool:
         """True when the call ends after these actions."""
         return any(isinstance(a, Hangup) for a in self.actions) or not any(
-            isinstance(a, Gather | Redirect | Dial) for a in self.actions
+            isinstance(a, Gather | Redirect | Dial | Record) for a in self.actions
         )

@@ -12,6 +12,7 @@ import time
 from dataclasses import dataclass, field
 from pathlib import Path
 
+from ivr.menu.lint import lint
 from ivr.menu.loader import MenuError, load_menu
 from ivr.menu.model import Menu
 from ivr.menu.source import Problem
@@ -29,8 +30,10 @@ class _Entry:
 class MenuCatalog:
     """The menus in a folder, reloaded when their files change."""
 
-    def __init__(self, folder: str | Path, check_every: float = 2.0) -> None:
+    def __init__(self, folder: str | Path, check_every: float = 2.0,
+                 prompts_dir: str | Path | None = None) -> None:
         self.folder = Path(folder)
+        self.prompts_dir = Path(prompts_dir) if prompts_dir is not None else None
         self.check_every = check_every
         self._entries: dict[Path, _Entry] = {}
         self._checked = 0.0
@@ -58,6 +61,10 @@ class MenuCatalog:
                     continue
                 try:
                     menu = load_menu(path, display_name=self._display(path))
+                    # Only what passes `ivr check` goes live (warnings are fine).
+                    errors = [p for p in lint(menu, self.prompts_dir) if p.severity == "error"]
+                    if errors:
+                        raise MenuError(errors)
                 except MenuError as exc:
                     kept = entry.menu if entry else None
                     log.error("menu %s not loaded (%s kept):\n%s", path.name,

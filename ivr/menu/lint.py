@@ -21,6 +21,7 @@ def lint(menu: Menu, prompts_dir: Path | None) -> list[Problem]:
     _prompts(menu, prompts_dir, problems)
     _options(menu, problems)
     _hours(menu, problems)
+    _lookups(menu, problems)
     return problems.sorted()
 
 
@@ -76,7 +77,9 @@ def _reachability(menu: Menu, problems: Problems) -> None:
     for source, targets in edges.items():
         for target in targets:
             reverse[target].add(source)
-    can_end = {n for n, node in menu.nodes.items() if node.ends_call}
+    # A node that listens and has no fallback ends the call itself once its tries are used.
+    can_end = {n for n, node in menu.nodes.items() if node.ends_call
+               or (node.listens and not (node.fallback or menu.defaults.fallback))}
     todo = list(can_end)
     while todo:
         for source in reverse[todo.pop()]:
@@ -121,11 +124,15 @@ def _prompts(menu: Menu, prompts_dir: Path | None, problems: Problems) -> None:
                                      f"{', '.join(missing)} version (callers will hear "
                                      f"{menu.default_language})")
             for code, spoken in versions.items():
-                lang = menu.languages.get(code) or menu.languages[menu.default_language]
-                if spoken.text and len(spoken.text) > twilio_lang.say_text_limit(lang.voice):
-                    problems.error(prompt.where, f"{node.id}.{label} ({code}) is "
-                                   f"{len(spoken.text)} characters; {lang.voice} speaks at most "
-                                   f"{twilio_lang.say_text_limit(lang.voice)}")
+                # A prompt for any language ("*") is spoken with every language's voice.
+                voices = {menu.languages[c].voice for c in menu.languages} if code == "*" \
+                    else {(menu.languages.get(code) or menu.languages[menu.default_language]).voice}
+                for voice in sorted(voices):
+                    limit = twilio_lang.say_text_limit(voice)
+                    if spoken.text and len(spoken.text) > limit:
+                        problems.error(prompt.where, f"{node.id}.{label} ({code}) is "
+                                       f"{len(spoken.text)} characters; {voice} speaks at most "
+                                       f"{limit}")
                 if spoken.audio and prompts_dir is not None:
                     if not (prompts_dir / spoken.audio).is_file():
                         severity = problems.warning if spoken.text else problems.error
@@ -149,8 +156,10 @@ def _options(menu: Menu, problems: Problems) -> None:
         for label, phrases in sets:
             for code, items in phrases.items():
                 total[code] += len(items)
-                for phrase in items:
-                    folded = (code, fold(phrase))
+                # A phrase for any language ("*") competes with every language's phrases.
+                codes = list(menu.languages) if code == "*" else [code]
+                for phrase, lang in ((p, c) for p in items for c in codes):
+                    folded = (lang, fold(phrase))
                     if folded in owners and owners[folded] != label:
                         problems.error(node.where, f"in {node.id!r}, the phrase {phrase!r} "
                                        f"({code}) belongs to both {owners[folded]} and {label}")
@@ -180,19 +189,68 @@ def _hours(menu: Menu, problems: Problems) -> None:
         _ = Schedule  # schedules are validated by the loader; this lints only their content
 
 
+def _lookups(menu: Menu, problems: Problems) -> None:
+    """Sources: variables that are not set, CSV files and columns, fields no source gives."""
+    import csv
+    import os
+
+    from ivr.nodes.lookup import LookupNode
+
+    nodes = [n for n in menu.nodes.values() if isinstance(n, LookupNode)]
+    used = {n.source for n in nodes}
+    for declared in menu.sources.values():
+        if declared.name not in used:
+            problems.warning(declared.where, f"source {declared.name!r} is not used by any lookup")
+        for name in declared.env_names():
+            if not os.environ.get(name):
+                problems.warning(declared.where, f"source {declared.name!r} reads ${name}, which "
+                                 "is not set here: its lookups will apologise and fall back")
+    for node in nodes:
+        source = menu.sources.get(node.source)
+        if source is None:
+            continue
+        columns: set[str] | None = None
+        if source.kind == "http" and source.fields:
+            columns = set(source.fields)
+        elif source.kind == "csv":
+            if not Path(menu.file).is_file():
+                continue  # a menu not read from a file we can see (tests, display names)
+            path = Path(menu.file).parent / source.file
+            try:
+                with path.open(newline="", encoding="utf-8-sig") as handle:
+                    columns = set(next(csv.reader(handle), []))
+            except OSError:
+                problems.error(source.where, f"source {source.name!r}: file {source.file} not "
+                               f"found next to {Path(menu.file).name}")
+                continue
+            if source.key not in columns:
+                problems.error(source.where, f"source {source.name!r}: {source.file} has no "
+                               f"column {source.key!r} (columns: {', '.join(sorted(columns))})")
+        if columns is not None:
+            for name, where in node.fields_used().items():
+                if name not in columns:
+                    problems.error(where, f"{node.id!r} uses {{{name}}} but source "
+                                   f"{source.name!r} gives only {', '.join(sorted(columns))}")
+        if node.identify == "caller_id" and node.verify and node.verify.by == "caller_id":
+            problems.warning(node.where, f"{node.id!r} identifies the caller by caller ID "
+                             "already; verify by caller_id adds nothing")
+
+
 def check_paths(paths: list[Path], prompts_dir: Path | None) -> tuple[list[Problem], int]:
     """Check files and folders of menus together; returns (problems, files checked)."""
-    files: list[Path] = []
+    found: list[Path] = []
     for path in paths:
         if path.is_dir():
-            files.extend(sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml")))
+            found.extend(sorted(p for p in path.iterdir() if p.suffix in (".yaml", ".yml")))
         else:
-            files.append(path)
+            found.append(path)
+    # A file named twice (a folder and one of its files) is checked once.
+    files = list({p.resolve(): p for p in found}.values())
     problems: list[Problem] = []
     menus: list[Menu] = []
     for file in files:
         try:
-            menu = load_menu(file)
+            menu = load_menu(file, display_name=_shown(file))
         except MenuError as exc:
             problems.extend(exc.problems)
             continue
@@ -200,6 +258,16 @@ def check_paths(paths: list[Path], prompts_dir: Path | None) -> tuple[list[Probl
         problems.extend(lint(menu, prompts_dir))
     problems.extend(_across(menus))
     return problems, len(files)
+
+
+def _shown(file: Path) -> str:
+    """A file name as the admin typed it, or relative to the current folder."""
+    if not file.is_absolute():
+        return str(file)
+    try:
+        return str(file.relative_to(Path.cwd()))
+    except ValueError:
+        return str(file)
 
 
 def _across(menus: list[Menu]) -> list[Problem]:

@@ -14,6 +14,7 @@ from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 from ivr.engine.hours import Schedule, parse_days, parse_ranges
 from ivr.engine.messages import BUILTIN, MESSAGE_NAMES
 from ivr.engine.types import NODE_ID
+from ivr.lookup.config import parse_sources
 from ivr.menu.model import (
     SPECIAL_TARGETS,
     Defaults,
@@ -24,11 +25,11 @@ from ivr.menu.model import (
     SpeechSettings,
     Spoken,
 )
-from ivr.menu.source import Fields, Problem, Problems, Value, Where, compose
+from ivr.menu.source import YAML11_BOOLEANS, Fields, Problem, Problems, Value, Where, compose
 from ivr.nodes import COMMON_FIELDS, NODE_KINDS, Node
 
 TOP_FIELDS = ("menu", "name", "numbers", "default", "languages", "start", "main", "defaults",
-              "global_keys", "hours", "messages", "speech", "nodes")
+              "global_keys", "hours", "messages", "speech", "sources", "nodes")
 KEYS = set("0123456789*#")
 LANG_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -51,6 +52,7 @@ class ParseContext:
     problems: Problems
     languages: list[str] = field(default_factory=list)
     schedule_names: set[str] = field(default_factory=set)
+    source_names: set[str] = field(default_factory=set)  # names under 'sources'
     targets: list[tuple[str, Where]] = field(default_factory=list)
 
     def target(self, value: Value) -> str:
@@ -160,7 +162,7 @@ class ParseContext:
                 go_value = fields.require("go", "the node this option leads to")
                 go = self.target(go_value) if go_value else ""
             fields.done()
-            if key is None and not phrases:
+            if key_value is None and not phrases:
                 item.error("an option needs a 'key', 'phrases' or both")
             options.append(Option(key, phrases, go, item.where, language))
         if not options:
@@ -228,18 +230,25 @@ def _build(root: Value, text: str, raw: bytes, default_id: str, problems: Proble
     languages = _languages(top.require("languages", "the languages callers can use"), problems)
     ctx.languages = list(languages)
 
-    schedules = _schedules(top.get("hours"), problems)
+    hours_value = top.get("hours")
+    schedules = _schedules(hours_value, problems)
+    # A schedule with mistakes is still a known name: its errors are reported once.
     ctx.schedule_names = set(schedules)
+    if hours_value is not None and hours_value.is_mapping:
+        ctx.schedule_names |= {str(k.value) for k, _ in hours_value.node.value}
 
     defaults = _defaults(top.get("defaults"), ctx)
     global_keys = _global_keys(top.get("global_keys"), ctx)
     messages = _messages(top.get("messages"), languages, root, problems)
     speech = _speech(top.get("speech"))
+    sources = parse_sources(top.get("sources"), problems, ctx.source_names)
 
     nodes: dict[str, Node] = {}
+    declared: set[str] = set()  # every node name written, even one that failed to parse
     nodes_value = top.require("nodes", "the menu's nodes, by name")
     if nodes_value is not None:
         for key, item in nodes_value.pairs():
+            declared.add(str(key.node.value))
             node = _node(str(key.node.value), key, item, ctx)
             if node is not None:
                 nodes[node.id] = node
@@ -256,7 +265,7 @@ def _build(root: Value, text: str, raw: bytes, default_id: str, problems: Proble
                        f"main'); 'main' as a target always means the main menu, here {main!r}")
 
     for target, where in ctx.targets:
-        if target in nodes or target in SPECIAL_TARGETS:
+        if target in declared or target in SPECIAL_TARGETS:
             continue
         import difflib
 
@@ -264,7 +273,7 @@ def _build(root: Value, text: str, raw: bytes, default_id: str, problems: Proble
         hint = f"; did you mean {close[0]!r}?" if close else ""
         problems.error(where, f"no node named {target!r}{hint}")
     for name, target in (("start", start), ("main", main)):
-        if target in SPECIAL_TARGETS and target not in nodes:
+        if target in SPECIAL_TARGETS and target not in declared:
             problems.error(top.key_where(name), f"{name} must name a node, not {target!r}")
 
     if problems.errors or not languages:
@@ -286,6 +295,7 @@ def _build(root: Value, text: str, raw: bytes, default_id: str, problems: Proble
         nodes=nodes,
         speech=speech,
         source=text,
+        sources=sources,
     )
 
 
@@ -312,6 +322,9 @@ def _languages(value: Value | None, problems: Problems) -> dict[str, Language]:
         return out
     for key, item in value.pairs():
         code = str(key.node.value)
+        if getattr(key.node, "style", None) is None and code.lower() in YAML11_BOOLEANS:
+            key.error(f"unquoted key {code!r} is a boolean in YAML 1.1; write it in quotes: "
+                      f'"{code}"')  # still declared, so later mentions are not errors too
         if not LANG_CODE.match(code):
             key.error(f"language code {code!r} should look like en, fr, ro or pt-BR")
             continue
@@ -482,8 +495,11 @@ def _node(node_id: str, key: Value, item: Value, ctx: ParseContext) -> Node | No
         type_value.error(f"unknown node type {kind_name!r} (expected one of: "
                          f"{', '.join(NODE_KINDS)})")
     common: dict[str, Any] = {"id": node_id, "where": key.where}
+    say_errors = 0
     if (v := fields.get("say")) is not None:
+        before = len(ctx.problems.errors)
         common["say"] = ctx.prompt(v)
+        say_errors = len(ctx.problems.errors) - before
     if (v := fields.get("timeout")) is not None:
         common["timeout"] = v.integer("timeout (seconds)", 1, 60)
     if (v := fields.get("tries")) is not None:
@@ -499,6 +515,9 @@ def _node(node_id: str, key: Value, item: Value, ctx: ParseContext) -> Node | No
         return None
     own = kind.parse_fields(fields, ctx)
     fields.done()
-    if kind.kind in ("menu", "message", "language") and "say" not in common:
-        item.error(f"a {kind.kind} node needs 'say' (what the caller hears)")
+    if kind.kind in ("menu", "message", "language", "question") and common.get("say") is None \
+            and not say_errors:  # a written but broken prompt is reported once, where it is
+        empty = "say" in fields.entries
+        ctx.problems.error(fields.key_where("say"), f"a {kind.kind} node needs "
+                           + ("a non-empty 'say'" if empty else "'say'") + " (what the caller hears)")
     return kind(**{k: v for k, v in common.items() if v is not None}, **own)

@@ -10,6 +10,7 @@ from ivr.menu.source import Where
 
 if TYPE_CHECKING:
     from ivr.engine.hours import Schedule
+    from ivr.lookup.config import SourceConfig
     from ivr.nodes.base import Node
 
 # Targets that are not node ids: where "go" can point besides a node.
@@ -98,6 +99,7 @@ class Menu:
     nodes: Mapping[str, Node]
     speech: SpeechSettings = field(default_factory=SpeechSettings)
     source: str = field(repr=False, default="")
+    sources: Mapping[str, SourceConfig] = field(default_factory=dict)  # live data for lookups
     cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property

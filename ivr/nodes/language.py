@@ -68,7 +68,8 @@ class LanguageNode(Node):
                 call.set_language(option.language)
                 call.log("language", event.digits or event.speech, f"lang:{option.language}")
                 return call.go(self.next)
-            key = event.digits or spoken_key(event.speech, call.state.lang)
+            key = event.digits or next(
+                (k for code in call.menu.languages if (k := spoken_key(event.speech, code))), None)
             if key and (turn := call.global_key(key)) is not None:
                 return turn
         elif not isinstance(event, Silence):
@@ -85,6 +86,13 @@ class LanguageNode(Node):
     def _choice(self, call: Call, event: Input) -> Option | None:
         """Match keys first, then phrases in any of the menu's languages."""
         option = find_option(self.options, call, event)
+        if option is None and event.speech and not event.digits:
+            # "trois" or "trei": a key named in any of the offered languages.
+            for code in call.menu.languages:
+                key = spoken_key(event.speech, code)
+                option = next((o for o in self.options if key and o.key == key), None)
+                if option is not None:
+                    return option
         if option is None and event.speech and not event.digits:
             for code in call.menu.languages:
                 for candidate in self.options:

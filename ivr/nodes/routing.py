@@ -149,6 +149,9 @@ def handle_pending(call: Call, event: object, node_tries: int) -> Turn | None:
     kind, _, rest = pending.partition(":")
     targets = [t for t in rest.split(",") if t]
     call.clear_pending()
+    gone = [t for t in targets if t not in call.menu.nodes and t not in ("main", "back")]
+    if gone:  # the menu was reloaded since the question was asked
+        return call.menu_changed(gone[0])
     if isinstance(event, Silence):
         return call.retry("silence", node_tries)
     if not isinstance(event, Input):

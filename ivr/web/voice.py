@@ -27,6 +27,7 @@ from ivr.engine.types import (
     Event,
     Input,
     Next,
+    Recorded,
     Silence,
     Turn,
 )
@@ -60,6 +61,12 @@ def url_for_next(nxt: Next) -> str:
     """The absolute callback URL of an engine step (its state is in the query)."""
     params = {**nxt.state.to_params(), "e": nxt.event}
     return f"{base_url()}/voice/step?{urlencode(params, quote_via=quote)}"
+
+
+def side_url(kind: str, nxt: Next) -> str:
+    """The URL of an asynchronous callback (recording status, transcription) for a call."""
+    params = {k: v for k, v in nxt.state.to_params().items() if k in ("m", "n", "l", "s")}
+    return f"{base_url()}/voice/{kind}?{urlencode(params, quote_via=quote)}"
 
 
 def audio_url(path: str) -> str:
@@ -122,7 +129,7 @@ def _record(turn: Turn, menu: Menu, now: datetime) -> None:
 
 
 def _render(turn: Turn) -> Response:
-    return xml(twiml.render(turn, url_for_next, audio_url))
+    return xml(twiml.render(turn, url_for_next, audio_url, side_url))
 
 
 def _no_menu() -> Response:
@@ -143,7 +150,7 @@ def incoming() -> Response:
     if menu is None:
         return _no_menu()
     now = svc.clock()
-    turn = core.start(menu, now, svc.audio_available)
+    turn = core.start(menu, now, svc.audio_available, caller=field("From"), lookups=svc.lookups)
     svc.recorder.call_started({
         "call_sid": field("CallSid"),
         "account_sid": field("AccountSid"),
@@ -176,6 +183,12 @@ def parse_event(name: str) -> Event:
     if name == "dial":
         status = field("DialCallStatus")
         return DialEnded(status if status in DIAL_STATUSES else "failed")
+    if name == "rec":
+        try:
+            duration = max(0, int(field("RecordingDuration") or 0))
+        except ValueError:
+            duration = 0
+        return Recorded(field("RecordingSid")[:64], duration, field("Digits")[:16])
     return Enter()
 
 
@@ -195,10 +208,16 @@ def step() -> Response:
         if menu is None:
             return _no_menu()
         log.warning("unreadable call state for %s; restarting the menu", field("CallSid"))
-        turn = core.start(menu, now, svc.audio_available)
+        turn = core.start(menu, now, svc.audio_available, caller=field("From"),
+                          lookups=svc.lookups)
     else:
-        turn = core.step(menu, state, parse_event(request.args.get("e", "go")), now,
-                         svc.audio_available)
+        event = parse_event(request.args.get("e", "go"))
+        if isinstance(event, Recorded):
+            from ivr.voicemail.web import on_record_action
+
+            on_record_action(state, now)  # stored (or spooled) before the caller is thanked
+        turn = core.step(menu, state, event, now, svc.audio_available, caller=field("From"),
+                         lookups=svc.lookups)
     _record(turn, menu, now)
     return _render(turn)
 

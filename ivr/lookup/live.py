@@ -1,0 +1,180 @@
+"""The real ``Lookups``: sources from the menus, run under a time budget behind a breaker."""
+
+from __future__ import annotations
+
+import logging
+import os
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import Future, ThreadPoolExecutor
+from concurrent.futures import TimeoutError as FutureTimeout
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
+
+from ivr.lookup import LookupResult
+from ivr.lookup.breaker import CircuitBreaker
+from ivr.lookup.config import SourceConfig
+from ivr.lookup.seal import Sealer
+from ivr.lookup.sources import CsvSource, HttpSource, SourceError, SqlSource, sql_engine
+
+if TYPE_CHECKING:
+    from sqlalchemy.engine import Engine
+
+    from ivr.menu.model import Menu
+
+log = logging.getLogger(__name__)
+WORKERS_PER_SOURCE = 4  # a hung source ties up at most these threads, never the others'
+
+
+class Source(Protocol):
+    """Anything that fetches one record."""
+
+    def fetch(self, params: Mapping[str, str], timeout: float) -> dict[str, Any] | None:
+        """The record for ``params``, None when there is none; SourceError on failure."""
+        ...
+
+
+class LiveLookups:
+    """Look records up in a menu's sources, within ``timeout`` seconds per lookup."""
+
+    def __init__(
+        self,
+        *,
+        menus_dir: Path,
+        database_url: str,
+        secret: str,
+        timeout: float = 2.5,
+        breaker_failures: int = 3,
+        breaker_seconds: float = 30.0,
+        environ: Mapping[str, str] | None = None,
+        clock: Callable[[], float] = time.monotonic,
+    ) -> None:
+        self.menus_dir = menus_dir
+        self.database_url = database_url
+        self.timeout = timeout
+        self.environ = os.environ if environ is None else environ
+        self.breaker = CircuitBreaker(breaker_failures, breaker_seconds, clock)
+        self._sealer = Sealer(secret)
+        self._sources: dict[tuple[str, str, str], Source] = {}
+        self._engines: dict[str, Engine] = {}
+        self._pools: dict[tuple[str, str], ThreadPoolExecutor] = {}
+        self._lock = threading.Lock()
+
+    # ---- Lookups protocol ---------------------------------------------------
+
+    def find(self, menu: Menu, source: str, params: Mapping[str, str]) -> LookupResult:
+        """One record from ``menu``'s source, or why not; never slower than the budget."""
+        config = menu.sources.get(source)
+        if config is None:
+            return LookupResult.failed("no_source")
+        key = (menu.id, source)
+        if not self.breaker.allow(key):
+            log.warning("lookup source %s/%s skipped: circuit open after repeated failures",
+                        menu.id, source)
+            return LookupResult.failed("circuit_open")
+        budget = config.timeout or self.timeout
+        started = time.monotonic()
+        try:
+            src = self._source(menu, config)
+            future: Future[dict[str, Any] | None] = self._pool(key).submit(src.fetch, params,
+                                                                           budget)
+            record = future.result(timeout=budget)
+        except FutureTimeout:
+            future.cancel()
+            return self._failed(key, "timeout", started)
+        except SourceError as exc:
+            return self._failed(key, exc.reason, started)
+        except Exception:  # noqa: BLE001 - a broken source must not break the call
+            log.exception("lookup source %s/%s raised", menu.id, source)
+            return self._failed(key, "error", started)
+        self.breaker.record(key, True)
+        return LookupResult.found(record) if record is not None else LookupResult.not_found()
+
+    def seal(self, text: str, context: str) -> str:
+        """Seal with the app's secret (see ``ivr.lookup.seal``)."""
+        return self._sealer.seal(text, context)
+
+    def unseal(self, token: str, context: str) -> str | None:
+        """Open a token sealed by any worker with the same secret."""
+        return self._sealer.unseal(token, context)
+
+    # ---- plumbing -----------------------------------------------------------
+
+    def _failed(self, key: tuple[str, str], reason: str, started: float) -> LookupResult:
+        self.breaker.record(key, False)
+        log.warning("lookup source %s/%s failed after %.0f ms: %s", key[0], key[1],
+                    (time.monotonic() - started) * 1000, reason)
+        return LookupResult.failed(reason.split(":", 1)[0])
+
+    def _pool(self, key: tuple[str, str]) -> ThreadPoolExecutor:
+        with self._lock:
+            pool = self._pools.get(key)
+            if pool is None:
+                pool = ThreadPoolExecutor(WORKERS_PER_SOURCE, thread_name_prefix=f"lookup-{key[1]}")
+                self._pools[key] = pool
+            return pool
+
+    def _source(self, menu: Menu, config: SourceConfig) -> Source:
+        cache_key = (menu.id, menu.version, config.name)
+        with self._lock:
+            source = self._sources.get(cache_key)
+            if source is None:
+                source = self._make(config)
+                self._sources[cache_key] = source
+            return source
+
+    def _make(self, config: SourceConfig) -> Source:
+        if config.kind == "http":
+            return HttpSource(config, self.environ)
+        if config.kind == "csv":
+            return CsvSource(config, self.menus_dir / config.file)
+        url = self.database_url
+        if config.url_env:
+            from ivr.config import database_url
+
+            raw = self.environ.get(config.url_env, "")
+            if not raw:
+                raise SourceError(f"missing_env:{config.url_env}")
+            url = database_url(raw, self.menus_dir)
+        engine = self._engines.get(url)
+        if engine is None:
+            engine = sql_engine(url, config.timeout or self.timeout)
+            self._engines[url] = engine
+        return SqlSource(config, engine)
+
+    def close(self) -> None:
+        """Stop the worker threads and close database connections."""
+        with self._lock:
+            for pool in self._pools.values():
+                pool.shutdown(wait=False, cancel_futures=True)
+            for engine in self._engines.values():
+                engine.dispose()
+            self._pools.clear()
+            self._engines.clear()
+            self._sources.clear()
+
+
+def lookups_from_settings(settings: Mapping[str, Any], menus_dir: Path) -> LiveLookups:
+    """The app's LiveLookups from its settings; ConfigError names a bad value."""
+    from ivr.config import ConfigError
+
+    def number(name: str, kind: type[float] | type[int]) -> float:
+        try:
+            return kind(settings[name])
+        except (TypeError, ValueError):
+            raise ConfigError(f"{name} must be a number, not {settings[name]!r}") from None
+
+    timeout = number("IVR_LOOKUP_TIMEOUT", float)
+    failures = int(number("IVR_LOOKUP_BREAKER_FAILURES", int))
+    cooldown = number("IVR_LOOKUP_BREAKER_SECONDS", float)
+    if not 0.1 <= timeout <= 10:
+        raise ConfigError(f"IVR_LOOKUP_TIMEOUT must be between 0.1 and 10 seconds (Twilio "
+                          f"waits 15 s for the whole answer), not {timeout:g}")
+    if failures < 1:
+        raise ConfigError(f"IVR_LOOKUP_BREAKER_FAILURES must be at least 1, not {failures}")
+    if cooldown < 0:
+        raise ConfigError(f"IVR_LOOKUP_BREAKER_SECONDS must not be negative, not {cooldown:g}")
+    return LiveLookups(menus_dir=menus_dir, database_url=str(settings["DATABASE_URL"]),
+                       secret=str(settings["SECRET_KEY"]), timeout=timeout,
+                       breaker_failures=failures, breaker_seconds=cooldown)

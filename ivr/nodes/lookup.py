@@ -1,0 +1,342 @@
+"""``type: lookup`` — "Enter your order number": look a record up and read the answer.
+
+The caller keys (or says) an identifier, hears it read back digit by digit and
+confirms it (1) or enters it again (2); optionally a second factor (caller ID,
+postcode, PIN) must match the record before anything personal is spoken. The
+record fills a per-language answer template, and may route the caller onward by
+a field's value. The record comes from an injected ``Lookups`` (``call.lookups``):
+the engine does no I/O. Identifiers travel sealed in the callback URL and appear
+masked in the journey; a PIN is compared and forgotten.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterable, Mapping, Sequence
+from dataclasses import dataclass, field, replace
+from typing import TYPE_CHECKING, Any
+
+from ivr.engine.types import Action, Event, Input, Redirect, Silence, Turn
+from ivr.lookup import FAILED, NOT_FOUND, LookupResult
+from ivr.lookup.match import same_phone, same_secret, spoken_digits
+from ivr.lookup.node_fields import ByValue, Verify, by_value, choice, template, verify
+from ivr.lookup.speak import MissingField, digits, mask, placeholders, render
+from ivr.menu.model import Prompt
+from ivr.menu.source import Fields, Where
+from ivr.nodes.base import Node
+from ivr.nodes.menu import spoken_key
+from ivr.nodes.routing import yes_or_no
+
+if TYPE_CHECKING:
+    from ivr.engine.core import Call
+    from ivr.menu.loader import ParseContext
+
+IDENTIFY = ("keypad", "caller_id")
+CONFIRM, VERIFY = "lookup:confirm:", "lookup:verify:"
+WITHHELD = ("", "anonymous", "unknown", "restricted", "private", "blocked")
+
+
+@dataclass(frozen=True)
+class LookupNode(Node):
+    """Ask for an identifier, look the record up, speak the answer, go on."""
+
+    source: str = ""
+    identify: str = "keypad"
+    digits: int | None = None  # a fixed length
+    min_digits: int = 2
+    max_digits: int = 20
+    speech: bool = True
+    confirm: bool = True
+    verify: Verify | None = None
+    answer: Prompt | None = None
+    answer_when: ByValue = field(default_factory=ByValue)
+    values: Mapping[str, Mapping[str, Prompt]] = field(default_factory=dict)
+    route: ByValue = field(default_factory=ByValue)
+    next: str = "back"
+
+    kind = "lookup"
+    summary = "ask for an order or card number, look it up in a source, read the answer"
+    listens = True
+
+    # ---- reading the YAML -----------------------------------------------------
+
+    @classmethod
+    def parse_fields(cls, fields: Fields, ctx: ParseContext) -> dict[str, Any]:
+        """Read the source, how to identify, the answer and where to go next."""
+        out: dict[str, Any] = {}
+        if (v := fields.require("source", "the name of a source under 'sources'")) is not None:
+            name = v.text("a source name") or ""
+            if name and name not in ctx.source_names:
+                known = ", ".join(sorted(ctx.source_names)) or "none defined"
+                v.error(f"unknown source {name!r} (defined under 'sources': {known})")
+            out["source"] = name
+        if (v := fields.get("identify")) is not None:
+            out["identify"] = choice(v, "identify", IDENTIFY)
+        if (v := fields.get("digits")) is not None:
+            out["digits"] = v.integer("digits (a fixed length)", 2, 32)
+        for name in ("min_digits", "max_digits"):
+            if (v := fields.get(name)) is not None:
+                out[name] = v.integer(name, 2, 32)
+        if out.get("min_digits", 2) > out.get("max_digits", 20):
+            fields.value.error("min_digits is more than max_digits")
+        for name in ("speech", "confirm"):
+            if (v := fields.get(name)) is not None:
+                out[name] = v.boolean(name)
+        if (v := fields.get("verify")) is not None:
+            out["verify"] = verify(v, ctx)
+        if (v := fields.require("answer", "what the caller hears, e.g. \"Order "
+                                "{order_id:digits} is {status}\"")) is not None:
+            out["answer"] = template(v, ctx)
+        if (v := fields.get("answer_when")) is not None:
+            out["answer_when"] = by_value(v, "answer_when", lambda item: template(item, ctx))
+        if (v := fields.get("values")) is not None:
+            out["values"] = {str(k.node.value): by_value(item, "values", ctx.prompt,
+                                                          with_field=False).choices
+                             for k, item in v.pairs()}
+        if (v := fields.get("route")) is not None:
+            out["route"] = by_value(v, "route", ctx.target)
+        if (v := fields.get("next")) is not None:
+            out["next"] = ctx.target(v)
+        if out.get("identify") != "caller_id" and fields.get("say") is None:
+            fields.value.error("a lookup node needs 'say' (the question: \"Please enter your "
+                               "order number, then the hash key.\") unless it uses "
+                               "identify: caller_id")
+        return {k: v for k, v in out.items() if v is not None}
+
+    def targets(self) -> list[tuple[str, Where]]:
+        """``next``, the route targets and the fallback."""
+        routes = [(str(t), self.where) for t in self.route.choices.values()]
+        return [*super().targets(), (self.next, self.where), *routes]
+
+    def prompts(self) -> list[tuple[str, Prompt]]:
+        """The question, the answers, the second factor's question and the value names."""
+        out = super().prompts()
+        if self.answer:
+            out.append(("answer", self.answer))
+        out += [(f"answer_when {v}", p) for v, p in self.answer_when.choices.items()]
+        if self.verify and self.verify.say:
+            out.append(("verify.say", self.verify.say))
+        for name, table in self.values.items():
+            out += [(f"values.{name}.{value}", p) for value, p in table.items()]
+        return out
+
+    def fields_used(self) -> dict[str, Where]:
+        """Record fields this node reads (templates, second factor, choices), for linting."""
+        used: dict[str, Where] = {}
+        templates = [self.answer, *self.answer_when.choices.values()]
+        for prompt in templates:
+            for version in prompt.versions.values() if prompt else ():
+                for placeholder in placeholders(version.text or ""):
+                    used.setdefault(placeholder.field, prompt.where)
+        for name in (self.answer_when.field, self.route.field,
+                     self.verify.field if self.verify else ""):
+            if name:
+                used.setdefault(name, self.where)
+        return used
+
+    # ---- the call -------------------------------------------------------------
+
+    def enter(self, call: Call) -> Turn:
+        """Ask for the identifier (or use the caller's number)."""
+        if self.identify == "caller_id":
+            if call.caller.strip().lower() in WITHHELD:
+                call.log("lookup", outcome="no_caller_id")
+                return call.fallback([call.message("lookup_no_caller_id")])
+            return self._proceed(call, call.caller, [])
+        return self._ask(call, [])
+
+    def _ask(self, call: Call, before: Iterable[Action]) -> Turn:
+        # A fixed length ends by itself, so # stays a key (a global "back"); else # ends it.
+        gather = call.gather(call.hear(self.say), timeout=self.timeout_for(call),
+                             input="dtmf speech" if self.speech else "dtmf",
+                             num_digits=self.digits, finish_on_key="" if self.digits else "#")
+        return call.turn([*before, gather, Redirect(call.next("silence"))])
+
+    def handle(self, call: Call, event: Event) -> Turn:
+        """The identifier, a yes/no to the read-back, or the second factor."""
+        pending = call.state.pending
+        if pending.startswith(CONFIRM) or pending.startswith(VERIFY):
+            identifier = self._unseal(call, pending.split(":", 2)[2])
+            if identifier is None:  # a forged or stale URL: start this node again
+                call.log("lookup", outcome="bad_state")
+                return call.enter(self.id, [])
+            if pending.startswith(CONFIRM):
+                return self._on_confirm(call, event, identifier)
+            return self._on_verify(call, event, identifier)
+        if isinstance(event, Silence):
+            return self._miss(call, "silence", [call.message("no_input")])
+        if not isinstance(event, Input):
+            return super().handle(call, event)
+        if (turn := self._global(call, event)) is not None:
+            return turn
+        # Twilio leaves the finishing # out of Digits; a simulator or a test may not.
+        entered = event.digits.rstrip("#") or spoken_digits(event.speech, call.state.lang)
+        if not self._valid(entered):
+            return self._miss(call, "invalid", [call.message("lookup_invalid")],
+                              input=mask(entered) if entered else "")
+        if self.confirm:
+            call.log("lookup_entry", mask(entered), "readback")
+            return self._readback(call, entered, [])
+        call.log("lookup_entry", mask(entered), "entered")
+        return self._proceed(call, entered, [])
+
+    def _global(self, call: Call, event: Input) -> Turn | None:
+        """A lone key that works everywhere (no identifier is one key long)."""
+        if len(event.digits) == 1:
+            return call.global_key(event.digits)
+        return None
+
+    def _valid(self, entered: str) -> bool:
+        if not entered.isdigit():
+            return False
+        if self.digits is not None:
+            return len(entered) == self.digits
+        return self.min_digits <= len(entered) <= self.max_digits
+
+    def _context(self, call: Call) -> str:
+        return f"{call.menu.id}:{self.id}:{call.state.started}"
+
+    def _unseal(self, call: Call, token: str) -> str | None:
+        return call.lookups.unseal(token, self._context(call)) if call.lookups else None
+
+    def _pending(self, call: Call, kind: str, identifier: str) -> bool:
+        if call.lookups is None:
+            return False
+        call.set_pending(kind + call.lookups.seal(identifier, self._context(call)))
+        return True
+
+    def _readback(self, call: Call, identifier: str, before: Iterable[Action]) -> Turn:
+        """"You entered 1 2 3 4. Press 1 or say yes..." — the identifier travels sealed."""
+        if not self._pending(call, CONFIRM, identifier):
+            return self._failed(call, identifier, "no_lookups")
+        text = call.menu.message("lookup_readback", call.state.lang).format(
+            digits=digits(identifier))
+        gather = call.gather([call.speak_text(text)], timeout=self.timeout_for(call))
+        return call.turn([*before, gather, Redirect(call.next("silence"))])
+
+    def _on_confirm(self, call: Call, event: Event, identifier: str) -> Turn:
+        if isinstance(event, Silence):
+            return self._miss(call, "silence", [call.message("no_input")],
+                              again=lambda b: self._readback(call, identifier, b))
+        if not isinstance(event, Input):
+            return self._readback(call, identifier, [])
+        key = event.digits or spoken_key(event.speech, call.state.lang) or ""
+        answer = {"1": True, "2": False}.get(key)
+        if answer is None and not event.digits:
+            answer = yes_or_no(event.speech, call.state.lang)
+        if answer is True:
+            call.log("confirm", event.digits or event.speech, "yes")
+            call.clear_pending()
+            return self._proceed(call, identifier, [])
+        if answer is False:
+            call.log("confirm", event.digits or event.speech, "no:again")
+            return call.enter(self.id, [], tries=call.state.tries)
+        call.clear_pending()
+        if (turn := self._global(call, event)) is not None:
+            return turn
+        return self._miss(call, "no_match", [call.message("no_match")],
+                          again=lambda b: self._readback(call, identifier, b))
+
+    def _ask_factor(self, call: Call, identifier: str, before: Iterable[Action]) -> Turn:
+        assert self.verify is not None
+        if not self._pending(call, VERIFY, identifier):
+            return self._failed(call, identifier, "no_lookups")
+        # A PIN is keyed, never spoken aloud (and never sent to speech recognition).
+        spoken = self.verify.by == "postcode" and self.speech
+        gather = call.gather(call.hear(self.verify.say), timeout=self.timeout_for(call),
+                             input="dtmf speech" if spoken else "dtmf",
+                             num_digits=self.verify.digits,
+                             finish_on_key="" if self.verify.digits else "#")
+        return call.turn([*before, gather, Redirect(call.next("silence"))])
+
+    def _on_verify(self, call: Call, event: Event, identifier: str) -> Turn:
+        def again(before: list[Action]) -> Turn:
+            return self._ask_factor(call, identifier, before)
+
+        if isinstance(event, Silence):
+            return self._miss(call, "silence", [call.message("no_input")], again=again)
+        if not isinstance(event, Input):
+            return again([])
+        call.clear_pending()
+        factor = event.digits or (spoken_digits(event.speech, call.state.lang)
+                                  if self.verify and self.verify.by == "postcode" else "")
+        if not factor:
+            return self._miss(call, "invalid", [call.message("lookup_invalid")], again=again)
+        return self._look_up(call, identifier, factor)
+
+    def _proceed(self, call: Call, identifier: str, before: list[Action]) -> Turn:
+        """The identifier is settled: ask the second factor first, or look it up now."""
+        if self.verify and self.verify.by != "caller_id":
+            return self._ask_factor(call, identifier, before)
+        return self._look_up(call, identifier, None)
+
+    def _look_up(self, call: Call, identifier: str, factor: str | None) -> Turn:
+        if call.lookups is None:
+            return self._failed(call, identifier, "no_lookups")
+        result: LookupResult = call.lookups.find(call.menu, self.source,
+                                                 {"id": identifier, "caller": call.caller})
+        if result.status == FAILED:
+            return self._failed(call, identifier, result.reason)
+        if result.status == NOT_FOUND:
+            call.log("lookup", mask(identifier), "not_found")
+            sorry = call.message("lookup_not_found").text.format(digits=digits(identifier))
+            if self.identify == "caller_id":
+                return call.fallback([call.speak_text(sorry)])
+            return self._miss(call, "not_found", [call.speak_text(sorry)])
+        record = result.record
+        if self.verify is not None:
+            expected = str(record.get(self.verify.field) or "")
+            if self.verify.by == "caller_id":
+                ok = same_phone(call.caller, expected)
+            else:
+                ok = bool(expected) and same_secret(factor or "", expected)
+            call.log("verify", "", f"{self.verify.by}:{'match' if ok else 'mismatch'}")
+            if not ok:
+                refused = [call.message("lookup_refused")]
+                if self.verify.by == "caller_id":
+                    return call.fallback(refused)
+                return self._miss(call, "refused", refused,
+                                  again=lambda b: self._ask_factor(call, identifier, b))
+        return self._answer(call, identifier, record)
+
+    def _answer(self, call: Call, identifier: str, record: Mapping[str, Any]) -> Turn:
+        lang = call.state.lang
+        prompt = self.answer
+        if self.answer_when.field:
+            prompt = self.answer_when.choices.get(str(record.get(self.answer_when.field)), prompt)
+        version = prompt.for_language(lang, call.menu.default_language) if prompt else None
+        try:
+            text = render(version.text or "" if version else "", record, lang,
+                          today=call.now.date(), translate=lambda f, v: self._value(call, f, v))
+        except MissingField as missing:
+            return self._failed(call, identifier, f"missing_field:{missing.args[0]}")
+        target = self.next
+        if self.route.field:
+            target = str(self.route.choices.get(str(record.get(self.route.field)), self.next))
+        call.log("lookup", mask(identifier), f"found:go:{target}")
+        return call.go(target, [call.speak_text(text)])
+
+    def _value(self, call: Call, field_name: str, value: str) -> str | None:
+        prompt = self.values.get(field_name, {}).get(value)
+        version = prompt.for_language(call.state.lang, call.menu.default_language) if prompt else None
+        return version.text if version else None
+
+    def _failed(self, call: Call, identifier: str, reason: str) -> Turn:
+        """The source is slow, down or broken: apologise and take the fallback."""
+        call.log("lookup", mask(identifier), f"failed:{reason}"[:64])
+        return call.fallback([call.message("lookup_failed")])
+
+    def _miss(self, call: Call, reason: str, sorry: Sequence[Action], *, input: str = "",
+              again: Callable[[list[Action]], Turn] | None = None) -> Turn:
+        """Count a failed try: ask again (the same question), or the fallback at the limit."""
+        tries = call.state.tries + 1
+        limit = self.tries_for(call)
+        call.log(reason, input, f"try {tries}/{limit}")
+        if tries >= limit:
+            call.clear_pending()
+            return call.fallback(sorry)
+        if again is None:
+            return call.enter(self.id, list(sorry), tries=tries)
+        call.state = replace(call.state, tries=tries)
+        return again(list(sorry))
+
+
