@@ -97,7 +97,7 @@ def call_command(menu_id: str | None, called: str | None, caller: str, script: T
     """
     from ivr import create_app
 
-    overrides: dict[str, Any] = {}
+    overrides: dict[str, Any] = {"IVR_WORKER_IN_APP": "false"}  # a simulated call sends nothing
     if url is None and not os.environ.get("TWILIO_AUTH_TOKEN"):
         overrides["IVR_ENV"] = os.environ.get("IVR_ENV", "development")
         if overrides["IVR_ENV"] == "production":
@@ -205,6 +205,34 @@ def db_upgrade() -> None:
     url = database_url(env_settings()["DATABASE_URL"], instance_dir())
     upgrade(url)
     click.echo(f"database is up to date ({url.split('@')[-1]})")
+
+
+def _add_demo_commands() -> None:
+    from ivr.lookup.demo import demo_group
+
+    cli.add_command(demo_group)
+
+
+_add_demo_commands()
+
+
+def _add_voicemail_commands() -> None:
+    from ivr.voicemail.cli import voicemail_group, worker_command
+
+    cli.add_command(worker_command)
+    cli.add_command(voicemail_group)
+
+
+_add_voicemail_commands()
+
+
+def _add_user_commands() -> None:
+    from ivr.dashboard.cli import user_group
+
+    cli.add_command(user_group)
+
+
+_add_user_commands()
 
 
 def main() -> None:

@@ -29,6 +29,30 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "IVR_JOURNEY_FLUSH_MS": ("200", "how long journey lines wait to be written in one batch"),
     "SECRET_KEY": ("", "Flask session key; generated per instance folder when empty"),
     "IVR_INSTANCE_DIR": ("instance", "folder for the SQLite database and generated secrets"),
+    "IVR_LOGIN_MAX_FAILURES": ("5", "dashboard: failed logins allowed per user name and address "
+                               "within the window before login answers 429"),
+    "IVR_LOGIN_WINDOW_SECONDS": ("600", "dashboard: how long failed logins count against the limit"),
+    "IVR_DASHBOARD_POLL_SECONDS": ("5", "dashboard: how often an open inbox asks for new voicemail"),
+    "IVR_LOOKUP_TIMEOUT": ("2.5", "seconds a lookup node waits for its data source (0.1 to 10; "
+                           "a source's own `timeout` wins); slower answers get an apology"),
+    "IVR_LOOKUP_BREAKER_FAILURES": ("3", "consecutive failures after which a data source is "
+                                    "skipped (per source, per worker)"),
+    "IVR_LOOKUP_BREAKER_SECONDS": ("30", "how long a failing data source is skipped before "
+                                   "it is tried again"),
+    "IVR_NOTIFY_SMS_TO": ("", "voicemail notifications: the on-call number to text (E.164)"),
+    "IVR_NOTIFY_SMS_FROM": ("", "voicemail notifications: your Twilio number that sends the SMS"),
+    "IVR_NOTIFY_EMAIL_TO": ("", "voicemail notifications: e-mail address(es), comma separated"),
+    "IVR_NOTIFY_EMAIL_FROM": ("ivr@localhost", "voicemail notifications: the sender address"),
+    "SMTP_HOST": ("", "the SMTP server for e-mail notifications"),
+    "SMTP_PORT": ("25", "its port"),
+    "SMTP_USER": ("", "SMTP login (empty: no login)"),
+    "SMTP_PASSWORD": ("", "SMTP password"),
+    "SMTP_STARTTLS": ("false", "true to upgrade the SMTP connection with STARTTLS"),
+    "IVR_NOTIFY_WEBHOOK_URL": ("", "voicemail notifications: a URL that receives JSON "
+                               "{\"text\": ...} (Slack-compatible incoming webhook)"),
+    "IVR_WORKER_IN_APP": ("auto", "run the background worker (notifications, recordings) "
+                          "inside the web app: auto = in development only"),
+    "IVR_RETENTION_DAYS": ("90", "`ivr voicemail purge` deletes recordings older than this"),
 }
 
 

@@ -73,11 +73,16 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
 
 
 def _truncate(url: str) -> None:
+    """Empty every table of the app (the PostgreSQL database is shared by a session)."""
     import sqlalchemy as sa
 
+    from ivr.schema import metadata
+
     engine = sa.create_engine(url)
+    existing = set(sa.inspect(engine).get_table_names())
+    names = ", ".join(f'"{t.name}"' for t in metadata.sorted_tables if t.name in existing)
     with engine.begin() as conn:
-        conn.execute(sa.text("TRUNCATE calls, journey_steps RESTART IDENTITY"))
+        conn.execute(sa.text(f"TRUNCATE {names} RESTART IDENTITY CASCADE"))
     engine.dispose()
 
 
@@ -130,3 +135,90 @@ def shutdown(application: Any) -> None:
 def phone(app: Any) -> Phone:
     """A simulated caller dialling the mini menu."""
     return Phone(FlaskTransport(app), TOKEN, called="+15005550001")
+
+
+# -- the agents' dashboard --------------------------------------------------------------------
+AGENT_PASSWORD = "agent-password-1"
+ADMIN_PASSWORD = "admin-password-1"
+
+
+def empty_dashboard_tables(url: str) -> None:
+    """Empty the voicemails and the dashboard's tables (the PostgreSQL database is shared)."""
+    import sqlalchemy as sa
+
+    if not url.startswith("postgresql"):
+        return
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text("TRUNCATE voicemail_notes, login_failures, users, voicemails, "
+                             "voicemail_media, outbox RESTART IDENTITY CASCADE"))
+    engine.dispose()
+
+
+@pytest.fixture
+def dashboard_app(db_url: str, tmp_path: Path, clock: Clock) -> Iterator[Any]:
+    """The app, with an agent (alice) and an admin (root) who can log in to the dashboard."""
+    empty_dashboard_tables(db_url)
+    application = make_app(db_url, tmp_path, clock)
+    users = application.extensions["dashboard"].users
+    users.add_user("alice", AGENT_PASSWORD, "agent", clock())
+    users.add_user("root", ADMIN_PASSWORD, "admin", clock())
+    yield application
+    shutdown(application)
+
+
+def csrf_token_of(client: Any) -> str:
+    """The CSRF token of the client's session, as the dashboard's forms carry it."""
+    with client.session_transaction() as session:
+        if "csrf" not in session:
+            session["csrf"] = secrets.token_urlsafe(16)
+        return str(session["csrf"])
+
+
+def log_in(client: Any, username: str = "alice", password: str = AGENT_PASSWORD) -> Any:
+    """Log a test client in to the dashboard; returns the login response."""
+    return client.post("/dashboard/login", data={"username": username, "password": password,
+                                                 "csrf_token": csrf_token_of(client)})
+
+
+VOICEMAIL_DEFAULTS: dict[str, Any] = {
+    "call_sid": "CA0000", "from_number": "+15551230000", "to_number": "+15005550001",
+    "menu": "mini", "lang": "en", "created_at": OPEN_TIME, "updated_at": OPEN_TIME, "duration": 12,
+    "recording_status": "completed",
+    "transcript": "Hello, my parcel never arrived.", "transcript_status": "completed",
+    "status": "new", "assigned_to": None,
+}
+
+
+def add_voicemail(app: Any, audio: bytes | None = None, **values: Any) -> int:
+    """Store a voicemail (and its WAV recording) as the recording pipeline would; returns its id."""
+    import sqlalchemy as sa
+
+    engine = app.extensions["ivr"].store.engine
+    table = sa.Table("voicemails", sa.MetaData(), autoload_with=engine)
+    row = {**VOICEMAIL_DEFAULTS, **values}
+    row.setdefault("recording_sid", f"RE{secrets.token_hex(16)}")
+    with engine.begin() as conn:
+        voicemail_id = int(conn.execute(table.insert().values(**row)).inserted_primary_key[0])
+    if audio is not None:
+        app.extensions["dashboard"].voicemails.store_media(voicemail_id, audio, "audio/wav",
+                                                           row["created_at"])
+    return voicemail_id
+
+
+def wav_bytes(seconds: float = 1.0, rate: int = 8000) -> bytes:
+    """A short real WAV file: a 440 Hz tone, mono, 16 bits."""
+    import io
+    import math
+    import struct
+    import wave
+
+    frames = b"".join(struct.pack("<h", int(8000 * math.sin(2 * math.pi * 440 * i / rate)))
+                      for i in range(int(seconds * rate)))
+    buffer = io.BytesIO()
+    with wave.open(buffer, "wb") as out:
+        out.setnchannels(1)
+        out.setsampwidth(2)
+        out.setframerate(rate)
+        out.writeframes(frames)
+    return buffer.getvalue()

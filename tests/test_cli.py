@@ -20,6 +20,7 @@ def env(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> dict[str, str]:
         "IVR_INSTANCE_DIR": str(tmp_path / "instance"),
         "DATABASE_URL": f"sqlite:///{tmp_path / 'cli.sqlite3'}",
         "IVR_MENUS_DIR": str(ROOT / "tests" / "menus"),
+        "IVR_WORKER_IN_APP": "false",
     }
     for name, value in values.items():
         monkeypatch.setenv(name, value)

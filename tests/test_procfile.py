@@ -81,5 +81,7 @@ def test_release_then_web_serves_signed_calls(tmp_path: Path) -> None:
     finally:
         server.terminate()
         server.wait(timeout=15)
+        if server.stdout:
+            server.stdout.close()
 
 

@@ -61,6 +61,14 @@ def _edges(verbs: list[ET.Element], problems: list[str], where: str) -> list[tup
                 return [END]
             return [(f"dial {s}", action, (("DialCallStatus", s),))
                     for s in ("completed", "no-answer", "busy", "failed")]
+        if tag == "Record":
+            action = verb.get("action")
+            if not verb.get("recordingStatusCallback"):
+                problems.append(f"{where}: <Record> without a recordingStatusCallback")
+            recorded = (("RecordingSid", "RE" + "5" * 32), ("RecordingDuration", "9"),
+                        ("RecordingUrl", "https://api.twilio.com/r/RE" + "5" * 32))
+            return [(f"record {end}", action, (*recorded, ("Digits", end)))
+                    for end in ("#", "hangup")] if action else [END]
         if tag == "Hangup":
             return [END]
         problems.append(f"{where}: unexpected <{tag}>")
@@ -91,8 +99,8 @@ def _walk(client: Any, base: dict[str, str]) -> tuple[dict[tuple, list[tuple]], 
         root = ET.fromstring(response.get_data(as_text=True))
         assert root.tag == "Response", where
         locales.update(say.get("language") or "" for say in root.iter("Say"))
-        for callback in [g.get("action") for g in root.iter("Gather")] + [
-                d.get("action") for d in root.iter("Dial")]:
+        for callback in [v.get("action") for tag in ("Gather", "Dial", "Record")
+                         for v in root.iter(tag)]:
             nodes_seen.update(parse_qs(urlsplit(callback or "").query).get("n", []))
         edges = _edges(list(root), problems, where)
         graph[state] = edges

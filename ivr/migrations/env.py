@@ -4,7 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from ivr.store import make_engine, metadata
+from ivr.schema import metadata
+from ivr.store import make_engine
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or ""

@@ -44,6 +44,13 @@ def health() -> tuple[Response, int]:
         report["database"] = f"unreachable: {type(exc).__name__}"
         problems.append("database unreachable: journeys are buffered in memory")
     report["journey_backlog"] = svc.recorder.pending
+    try:
+        from ivr.notify import backlog
+
+        report["outbox_backlog"] = backlog(svc.store.engine)
+    except Exception:  # noqa: BLE001 - already reported as a database problem
+        report["outbox_backlog"] = None
+    report["voicemail_spool"] = len(svc.intake.pending()) if svc.intake else 0
     report["public_url"] = current_app.config.get("IVR_PUBLIC_URL") or None
     report["problems"] = problems
     report["status"] = "ok" if not problems else "degraded"

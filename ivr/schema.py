@@ -1,0 +1,11 @@
+"""Every table of the app on one MetaData, for migrations and their tests."""
+
+from __future__ import annotations
+
+import ivr.dashboard.store
+import ivr.lookup.demo
+import ivr.notify
+import ivr.voicemail.store  # noqa: F401 - each module registers its tables on the metadata
+from ivr.store import metadata
+
+__all__ = ["metadata"]

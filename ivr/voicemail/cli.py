@@ -1,0 +1,47 @@
+"""`ivr worker` and `ivr voicemail purge`: the background jobs and retention."""
+
+from __future__ import annotations
+
+import click
+
+
+@click.command("worker")
+@click.option("--once", is_flag=True, help="Run every job once and exit (for cron or tests).")
+@click.option("--every", type=float, default=5.0, show_default=True, help="Seconds between runs.")
+def worker_command(once: bool, every: float) -> None:
+    """Send voicemail notifications, fetch recordings, replay spooled voicemails."""
+    from ivr import create_app
+
+    app = create_app({"IVR_WORKER_IN_APP": "false"})
+    worker = app.extensions["ivr"].worker
+    worker.every = every
+    if once:
+        worker.run_once()
+        click.echo("worker: one run done")
+        return
+    click.echo(f"worker: running every {every:g} s (Ctrl-C stops)")
+    try:
+        worker.run_forever()
+    except KeyboardInterrupt:
+        worker.stop()
+
+
+@click.group("voicemail")
+def voicemail_group() -> None:
+    """Voicemail maintenance."""
+
+
+@voicemail_group.command("purge")
+@click.option("--older-than", "days", type=int, default=None,
+              help="Age in days (default: IVR_RETENTION_DAYS).")
+def purge_command(days: int | None) -> None:
+    """Delete recordings older than N days here and at Twilio (transcripts and context stay)."""
+    from ivr import create_app
+
+    app = create_app({"IVR_WORKER_IN_APP": "false"})
+    if days is None:
+        days = int(app.config.get("IVR_RETENTION_DAYS") or 90)
+    if days < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--older-than")
+    purged = app.extensions["ivr"].media.purge(days)
+    click.echo(f"{purged} recording(s) older than {days} day(s) deleted")

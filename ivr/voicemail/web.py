@@ -1,0 +1,106 @@
+"""Twilio's voicemail callbacks: the recording status and the transcription.
+
+Both are asynchronous (Twilio ignores the answer), signed like every webhook, and may
+come before or after the <Record> action, more than once. Each is one idempotent
+report to the Intake, keyed on RecordingSid.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Response, current_app, request
+
+from ivr.engine.types import CallState
+from ivr.menu.model import Menu
+from ivr.web.security import twilio_only
+
+bp = Blueprint("voicemail", __name__)
+RECORDING_STATUSES = ("in-progress", "completed", "absent", "failed")
+
+
+def _field(name: str, limit: int = 512) -> str:
+    return (request.form.get(name) or "")[:limit]
+
+
+def _duration() -> int | None:
+    try:
+        return max(0, int(_field("RecordingDuration", 12))) if _field("RecordingDuration") else None
+    except ValueError:
+        return None
+
+
+def transcript_status(menu: Menu | None, node_id: str, lang: str) -> str:
+    """"pending" when Twilio will transcribe this voicemail, else "not_transcribed"."""
+    if menu is None or node_id not in menu.nodes or lang not in menu.languages:
+        return "not_transcribed"
+    node = menu.nodes[node_id]
+    will = getattr(node, "transcribed_by_twilio", None)
+    return "pending" if will and will(menu.languages[lang].locale) else "not_transcribed"
+
+
+def context(state: CallState | None) -> dict[str, Any]:
+    """Menu, node and language of the call, from the callback URL (signed by Twilio)."""
+    if state is None:
+        params = request.args
+        menu_id, node, lang = params.get("m", ""), params.get("n", ""), params.get("l", "")
+    else:
+        menu_id, node, lang = state.menu, state.node, state.lang
+    menu = current_app.extensions["ivr"].catalog.get(menu_id) if menu_id else None
+    return {"menu": menu_id[:64] or None, "node": node[:64] or None, "lang": lang[:16] or None,
+            "transcript_status": transcript_status(menu, node, lang)}
+
+
+def on_record_action(state: CallState, now: datetime) -> int | None:
+    """The <Record> action arrived: store the voicemail with the caller's whole context."""
+    sid = _field("RecordingSid", 64)
+    if not sid:
+        return None
+    svc = current_app.extensions["ivr"]
+    svc.recorder.flush()  # the journey so far, including this call's last steps
+    try:
+        steps = svc.store.journey(_field("CallSid", 64))
+    except Exception:  # noqa: BLE001 - without the database the journey waits for later
+        steps = []
+    from ivr.voicemail.store import journey_lines
+
+    return svc.intake.report(
+        sid, now, call_sid=_field("CallSid", 64), account_sid=_field("AccountSid", 64),
+        from_number=_field("From", 64), to_number=_field("To", 64),
+        recording_url=_field("RecordingUrl") or None, duration=_duration(),
+        journey=journey_lines(steps) or None, **context(state))
+
+
+@bp.post("/voice/recording")
+@twilio_only
+def recording_status() -> Response:
+    """recordingStatusCallback: the recording exists (or failed); Twilio ignores the reply."""
+    sid = _field("RecordingSid", 64)
+    if sid:
+        status = _field("RecordingStatus", 20)
+        svc = current_app.extensions["ivr"]
+        svc.intake.report(
+            sid, svc.clock(), call_sid=_field("CallSid", 64) or None,
+            account_sid=_field("AccountSid", 64) or None,
+            recording_url=_field("RecordingUrl") or None, duration=_duration(),
+            recording_status=status if status in RECORDING_STATUSES else "failed",
+            **context(None))
+    return Response(status=204)
+
+
+@bp.post("/voice/transcription")
+@twilio_only
+def transcription() -> Response:
+    """transcribeCallback: Twilio's English transcript (or its failure)."""
+    sid = _field("RecordingSid", 64)
+    if sid:
+        svc = current_app.extensions["ivr"]
+        ok = _field("TranscriptionStatus", 20) == "completed"
+        svc.intake.report(
+            sid, svc.clock(), call_sid=_field("CallSid", 64) or None,
+            from_number=_field("From", 64) or None, to_number=_field("To", 64) or None,
+            recording_url=_field("RecordingUrl") or None,
+            transcript=_field("TranscriptionText", 20000) if ok else None,
+            transcript_status="completed" if ok else "failed")
+    return Response(status=204)
