@@ -50,7 +50,12 @@ def check_command(paths: tuple[Path, ...], strict: bool, prompts_dir: Path | Non
     from ivr.menu.lint import check_paths
 
     if not paths:
-        paths = (project_path(env_settings()["IVR_MENUS_DIR"]),)
+        folder = project_path(env_settings()["IVR_MENUS_DIR"])
+        try:  # shown as the admin would type it: relative to where they are
+            folder = folder.relative_to(Path.cwd())
+        except ValueError:
+            pass
+        paths = (folder,)
     if prompts_dir is None:
         prompts_dir = project_path(env_settings()["IVR_PROMPTS_DIR"])
     problems, checked = check_paths(list(paths), prompts_dir)

@@ -17,7 +17,6 @@ from ivr.notify import (
     Channels,
     Sender,
     backlog,
-    enqueue,
     list_failed_deliveries,
     notify_voicemail,
     outbox,

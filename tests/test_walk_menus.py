@@ -19,7 +19,7 @@ from urllib.parse import parse_qs, urlsplit
 import pytest
 
 from ivr.menu.loader import load_menu
-from tests.conftest import OPEN_TIME, ROOT, make_app, shutdown
+from tests.conftest import ROOT, make_app, shutdown
 from tests.test_webhooks import post, twilio_params
 
 MENU_FILES = sorted((ROOT / "menus").glob("*.yaml")) + [ROOT / "tests" / "menus" / "mini.yaml"]

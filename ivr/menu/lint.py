@@ -250,7 +250,7 @@ def check_paths(paths: list[Path], prompts_dir: Path | None) -> tuple[list[Probl
     menus: list[Menu] = []
     for file in files:
         try:
-            menu = load_menu(file, display_name=_shown(file))
+            menu = load_menu(file)
         except MenuError as exc:
             problems.extend(exc.problems)
             continue
@@ -258,16 +258,6 @@ def check_paths(paths: list[Path], prompts_dir: Path | None) -> tuple[list[Probl
         problems.extend(lint(menu, prompts_dir))
     problems.extend(_across(menus))
     return problems, len(files)
-
-
-def _shown(file: Path) -> str:
-    """A file name as the admin typed it, or relative to the current folder."""
-    if not file.is_absolute():
-        return str(file)
-    try:
-        return str(file.relative_to(Path.cwd()))
-    except ValueError:
-        return str(file)
 
 
 def _across(menus: list[Menu]) -> list[Problem]:

@@ -65,11 +65,12 @@ def on_record_action(state: CallState, now: datetime) -> int | None:
         steps = []
     from ivr.voicemail.store import journey_lines
 
-    return svc.intake.report(
+    voicemail_id: int | None = svc.intake.report(
         sid, now, call_sid=_field("CallSid", 64), account_sid=_field("AccountSid", 64),
         from_number=_field("From", 64), to_number=_field("To", 64),
         recording_url=_field("RecordingUrl") or None, duration=_duration(),
         journey=journey_lines(steps) or None, **context(state))
+    return voicemail_id
 
 
 @bp.post("/voice/recording")
