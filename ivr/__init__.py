@@ -15,6 +15,7 @@ from werkzeug.exceptions import HTTPException
 from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ivr import config as cfg
+from ivr.dashboard import store as _dashboard_tables  # noqa: F401 - registers users, notes
 from ivr.engine.core import utcnow
 from ivr.menu.catalog import MenuCatalog
 from ivr.recorder import JourneyRecorder
@@ -32,6 +33,13 @@ class Services:
     recorder: JourneyRecorder
     prompts_dir: Path
     clock: Callable[[], datetime] = utcnow
+    lookups: Any = None  # ivr.lookup.live.LiveLookups: live data for lookup nodes
+    voicemails: Any = None  # ivr.voicemail.store.VoicemailStore
+    intake: Any = None  # ivr.voicemail.Intake: Twilio's voicemail reports, spooled if need be
+    media: Any = None  # ivr.voicemail.Media: recordings fetched from / deleted at Twilio
+    channels: Any = None  # ivr.notify.Channels
+    sender: Any = None  # ivr.notify.Sender: delivers the notification outbox
+    worker: Any = None  # ivr.notify.Worker: the periodic jobs
     _audio: dict[str, bool] = field(default_factory=dict)
 
     def audio_available(self, path: str) -> bool:
@@ -65,16 +73,21 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
                                 x_host=proxies, x_port=proxies, x_prefix=proxies)
 
     store = Store(settings["DATABASE_URL"])
+    prompts_dir = cfg.project_path(settings["IVR_PROMPTS_DIR"])
     catalog = MenuCatalog(cfg.project_path(settings["IVR_MENUS_DIR"]),
-                          check_every=float(settings["IVR_MENU_CHECK_SECONDS"]))
+                          check_every=float(settings["IVR_MENU_CHECK_SECONDS"]),
+                          prompts_dir=prompts_dir)
     for problem in catalog.problems:
         log.error("%s", problem)
     services = Services(
         catalog=catalog,
         store=store,
         recorder=JourneyRecorder(store, int(settings["IVR_JOURNEY_FLUSH_MS"])),
-        prompts_dir=cfg.project_path(settings["IVR_PROMPTS_DIR"]),
+        prompts_dir=prompts_dir,
     )
+    from ivr.lookup.live import lookups_from_settings
+
+    services.lookups = lookups_from_settings(settings, catalog.folder)
     if "IVR_CLOCK" in settings:
         services.clock = settings["IVR_CLOCK"]
     app.extensions["ivr"] = services
@@ -83,6 +96,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(voice.bp)
     app.register_blueprint(site.bp)
+    from ivr.dashboard.web import bp as dashboard_bp
+
+    app.register_blueprint(dashboard_bp)
+    from ivr.voicemail.setup import install as install_voicemail
+
+    install_voicemail(app, settings, services)
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:

@@ -1,0 +1,94 @@
+"""The administrators' area: who can use the dashboard, and notifications that failed."""
+
+from __future__ import annotations
+
+import importlib
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from ivr.dashboard.auth import admin_required
+from ivr.dashboard.desk import desk, now
+from ivr.dashboard.store import ROLES, UserExists
+
+bp = Blueprint("admin", __name__, url_prefix="/admin")
+MIN_PASSWORD = 8
+
+
+def failed_deliveries_source() -> Callable[..., Any] | None:
+    """ivr.notify's list_failed_deliveries, when the notifications module provides one."""
+    try:
+        module = importlib.import_module("ivr.notify")
+    except ImportError:
+        return None
+    found = getattr(module, "list_failed_deliveries", None)
+    return found if callable(found) else None
+
+
+@bp.get("/")
+@admin_required
+def index() -> BaseResponse:
+    """The admin area opens on its users."""
+    return redirect(url_for("dashboard.admin.users"))
+
+
+@bp.get("/users")
+@admin_required
+def users() -> str:
+    """Everyone who can log in, with a form to add another."""
+    return render_template("dashboard/admin_users.html", users=desk().users.users(), roles=ROLES,
+                           min_password=MIN_PASSWORD,
+                           has_deliveries=failed_deliveries_source() is not None)
+
+
+@bp.post("/users")
+@admin_required
+def add_user() -> Any:
+    """Create a user from the form; a taken name or short password re-shows it with a 400."""
+    username = request.form.get("username", "").strip()
+    password = request.form.get("password", "")
+    role = request.form.get("role", "agent")
+    error = None
+    if not username or len(username) > 64 or any(c.isspace() for c in username):
+        error = "A user name needs 1 to 64 characters and no spaces."
+    elif len(password) < MIN_PASSWORD:
+        error = f"A password needs at least {MIN_PASSWORD} characters."
+    elif role not in ROLES:
+        error = f"Role must be one of {', '.join(ROLES)}."
+    else:
+        try:
+            desk().users.add_user(username, password, role, now())
+        except UserExists:
+            error = f"There is already a user called {username}."
+    if error:
+        page = render_template("dashboard/admin_users.html", users=desk().users.users(),
+                               roles=ROLES, min_password=MIN_PASSWORD, error=error,
+                               form={"username": username, "role": role},
+                               has_deliveries=failed_deliveries_source() is not None)
+        return page, 400
+    return redirect(url_for("dashboard.admin.users"))
+
+
+@bp.post("/users/<username>/active")
+@admin_required
+def set_active(username: str) -> BaseResponse:
+    """Disable or re-enable a user (never yourself: someone must stay able to log in)."""
+    active = request.form.get("active") == "1"
+    if username == g.user["username"] and not active:
+        abort(400, "You cannot disable your own account.")
+    if not desk().users.set_active(username, active):
+        abort(404, f"There is no user {username}.")
+    return redirect(url_for("dashboard.admin.users"))
+
+
+@bp.get("/deliveries")
+@admin_required
+def deliveries() -> str:
+    """Notifications about voicemails that could not be delivered."""
+    source = failed_deliveries_source()
+    if source is None:
+        abort(404, "This installation has no notifications module.")
+    rows = list(source(desk().calls.engine))
+    return render_template("dashboard/admin_deliveries.html", rows=rows)

@@ -1,0 +1,71 @@
+// The inbox asks for new voicemail every few seconds and adds it without a reload.
+(function () {
+  "use strict";
+
+  function setNewCount(count) {
+    document.querySelectorAll("[data-new-count]").forEach(function (badge) {
+      badge.textContent = String(count);
+      badge.classList.toggle("badge--zero", count === 0);
+      badge.setAttribute("aria-label", count + " new");
+    });
+    var title = document.title.replace(/^\(\d+\) /, "");
+    document.title = count > 0 ? "(" + count + ") " + title : title;
+  }
+
+  function addRows(tbody, rows) {
+    // The newest comes first in the answer: insert in reverse so it ends on top.
+    for (var i = rows.length - 1; i >= 0; i--) {
+      var template = document.createElement("template");
+      template.innerHTML = rows[i].trim();
+      var row = template.content.firstElementChild;
+      if (!row || tbody.querySelector('tr[data-id="' + row.dataset.id + '"]')) { continue; }
+      row.classList.add("is-fresh");
+      tbody.insertBefore(row, tbody.firstElementChild);
+    }
+    var empty = document.querySelector("[data-empty]");
+    if (empty && tbody.children.length) { empty.remove(); }
+  }
+
+  function startPolling(table) {
+    var url = table.dataset.pollUrl;
+    var seconds = Math.max(1, parseFloat(table.dataset.pollSeconds || "5"));
+    var tbody = table.querySelector("[data-inbox-rows]");
+    var live = document.querySelector("[data-live-message]");
+    var busy = false;
+
+    function poll() {
+      if (busy || document.hidden) { return; }
+      busy = true;
+      var sep = url.indexOf("?") === -1 ? "?" : "&";
+      fetch(url + sep + "after=" + encodeURIComponent(table.dataset.latestId || "0"), {
+        credentials: "same-origin", headers: { "Accept": "application/json" }
+      }).then(function (response) {
+        if (response.redirected || response.status === 401) {
+          window.location.reload();  // the session ended: the login page will say so
+          return null;
+        }
+        return response.ok ? response.json() : null;
+      }).then(function (data) {
+        if (!data) { return; }
+        setNewCount(data.new_count);
+        if (data.rows.length) {
+          addRows(tbody, data.rows);
+          live.textContent = data.rows.length === 1 ? "1 new voicemail arrived."
+            : data.rows.length + " new voicemails arrived.";
+        }
+        if (data.latest_id > parseInt(table.dataset.latestId || "0", 10)) {
+          table.dataset.latestId = String(data.latest_id);
+        }
+      }).catch(function () { /* offline for a moment: try again next time */ })
+        .then(function () { busy = false; });
+    }
+
+    window.setInterval(poll, seconds * 1000);
+    document.addEventListener("visibilitychange", poll);
+  }
+
+  document.addEventListener("DOMContentLoaded", function () {
+    var table = document.querySelector("[data-inbox][data-poll-url]");
+    if (table && window.fetch) { startPolling(table); }
+  });
+}());
