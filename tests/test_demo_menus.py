@@ -72,3 +72,34 @@ def test_each_number_reaches_its_own_menu(shop: Any) -> None:
     assert "City Library" in library.dial()[0].text
     unknown = Phone(FlaskTransport(shop), TOKEN, called="+15009999999")
     assert "Northwind" in unknown.dial()[0].text  # the default menu answers other numbers
+
+
+@pytest.mark.parametrize("lang_key,ambiguous,target,pick_by_voice,answer", [
+    ("1", "a problem with my parcel", "tracking", "parcel tracking",
+     "Your tracking link is in the e-mail"),
+    ("2", "remboursement commande", "refund_time", "être remboursé",
+     "Nous remboursons sous cinq jours"),
+    ("3", "problemă cu comanda", "cancel_order", "anulez o comandă",
+     "Puteți modifica sau anula"),
+])
+def test_question_node_refines_by_key_and_by_voice_through_the_webhooks(
+        shop: Any, lang_key: str, ambiguous: str, target: str, pick_by_voice: str,
+        answer: str) -> None:
+    from urllib.parse import parse_qs, urlsplit
+
+    for how in ("key", "voice"):
+        phone = Phone(FlaskTransport(shop), TOKEN, called="+15005550006")
+        phone.dial()
+        phone.press(lang_key)
+        phone.press("5")  # "tell us in a few words what you need"
+        assert phone.node == "ask"
+        offered = phone.say(ambiguous)
+        assert phone.listening is not None and phone.node == "ask"
+        pending = parse_qs(urlsplit(phone.listening.get("action") or "").query)["c"][0]
+        assert pending.startswith("refine:"), pending  # the mini-menu waits for an answer
+        order = pending.split(":", 1)[1].split(",")
+        assert target in order and 2 <= len(order) <= 3
+        key = str(order.index(target) + 1)
+        assert any(f" {key}" in h.text for h in offered)  # "... press 2 ..." in the language
+        heard = phone.press(key) if how == "key" else phone.say(pick_by_voice)
+        assert any(answer in h.text for h in heard), [h.text for h in heard]
