@@ -9,7 +9,7 @@ PORT ?= 5000
 $(BIN)/ivr: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test]"
+	$(BIN)/pip install --quiet -e ".[test,embeddings]"
 	touch $(BIN)/ivr
 
 setup: $(BIN)/ivr

