@@ -173,6 +173,14 @@ class MenuNode(Node):
             if (turn := call.global_key(key)) is not None:
                 return turn
         if event.speech:
-            return understand(call, destination_index(call, self.id, self.options), event.speech,
-                              event.confidence, tries, search_all=call.menu.speech.jump)
+            return understand(call, self.local_index(call), event.speech, event.confidence,
+                              tries, search_all=self.searches_everywhere(call))
         return call.retry("no_match", tries, input=event.digits)
+
+    def local_index(self, call: Call) -> PhraseIndex | None:
+        """The phrases a spoken answer is matched against first: this node's options."""
+        return destination_index(call, self.id, self.options)
+
+    def searches_everywhere(self, call: Call) -> bool:
+        """Whether an answer that fits none of the options may go anywhere in the menu."""
+        return call.menu.speech.jump

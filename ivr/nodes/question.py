@@ -2,15 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from ivr.engine.types import Event, Input, Redirect, Silence, Turn
-from ivr.menu.model import Option
-from ivr.menu.source import Fields, Where
-from ivr.nodes.base import Node
-from ivr.nodes.menu import hints_for, spoken_key
-from ivr.nodes.routing import directory, directory_entries, handle_pending, understand
+from ivr.engine.types import Redirect, Turn
+from ivr.menu.source import Fields
+from ivr.nodes.menu import MenuNode, hints_for
+from ivr.nodes.routing import directory_entries
+from ivr.speech import PhraseIndex
 
 if TYPE_CHECKING:
     from ivr.engine.core import Call
@@ -20,15 +19,13 @@ MAX_HINTS = 500
 
 
 @dataclass(frozen=True)
-class QuestionNode(Node):
+class QuestionNode(MenuNode):
     """The caller states their question; it is matched against every destination in the menu.
 
     Confident: go there. Unsure: offer the two or three best as a spoken mini-menu.
     Nothing plausible: say so and ask again (the prompt should offer the main menu
     or a person), then the fallback. Keys work too: ``options`` and global keys.
     """
-
-    options: tuple[Option, ...] = field(default=())
 
     kind = "question"
     summary = "ask the caller to say what they need; search every answer in the menu"
@@ -40,14 +37,6 @@ class QuestionNode(Node):
         """Read optional ``options`` (keys that work while the question is asked)."""
         value = fields.get("options")
         return {"options": ctx.options(value, where_of=fields.value) if value else ()}
-
-    def targets(self) -> list[tuple[str, Where]]:
-        """The options' destinations and the fallback."""
-        return [*super().targets(), *((o.go, o.where) for o in self.options)]
-
-    def keys(self) -> list[tuple[str, Where]]:
-        """The options' keys."""
-        return [(o.key, o.where) for o in self.options if o.key]
 
     def enter(self, call: Call) -> Turn:
         """Ask the question; hints come from the whole menu's phrases."""
@@ -61,24 +50,10 @@ class QuestionNode(Node):
                              hints=tuple(hints))
         return call.turn([gather, Redirect(call.next("silence"))])
 
-    def handle(self, call: Call, event: Event) -> Turn:
-        """Search the menu for what the caller said."""
-        tries = self.tries_for(call)
-        if (turn := handle_pending(call, event, tries)) is not None:
-            return turn
-        if isinstance(event, Silence):
-            return call.retry("silence", tries)
-        if not isinstance(event, Input):
-            return super().handle(call, event)
-        key = event.digits or (spoken_key(event.speech, call.state.lang) if event.speech else None)
-        if key:
-            for option in self.options:
-                if option.key == key:
-                    call.log("choice", key, f"go:{option.go}")
-                    return call.go(option.go)
-            if (turn := call.global_key(key)) is not None:
-                return turn
-        if event.speech:
-            directory(call.menu, call.state.lang)  # built once per menu version and language
-            return understand(call, None, event.speech, event.confidence, tries, search_all=True)
-        return call.retry("no_match", tries, input=event.digits)
+    def local_index(self, call: Call) -> PhraseIndex | None:
+        """No options of its own to match first: the whole menu is the question's scope."""
+        return None
+
+    def searches_everywhere(self, call: Call) -> bool:
+        """Always: that is what the question is for."""
+        return True
