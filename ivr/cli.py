@@ -103,7 +103,8 @@ def call_command(menu_id: str | None, called: str | None, caller: str, script: T
     from ivr import create_app
 
     overrides: dict[str, Any] = {"IVR_WORKER_IN_APP": "false"}  # a simulated call sends nothing
-    if url is None and not os.environ.get("TWILIO_AUTH_TOKEN"):
+    if not os.environ.get("TWILIO_AUTH_TOKEN"):
+        # The development token in the instance folder: the one `make run` serves with.
         overrides["IVR_ENV"] = os.environ.get("IVR_ENV", "development")
         if overrides["IVR_ENV"] == "production":
             overrides["IVR_ENV"] = "development"

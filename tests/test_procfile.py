@@ -78,6 +78,11 @@ def test_release_then_web_serves_signed_calls(tmp_path: Path) -> None:
             body = response.read().decode()
             assert response.headers["Content-Type"].startswith("text/xml")
         assert re.search(r"<Gather [^>]*action=\"http://127\.0\.0\.1:\d+/voice/step\?", body)
+        # The terminal simulator against the running server, signed with its token.
+        call = subprocess.run(["ivr", "call", "shop", "--url", base, "--steps", "1; 4; hangup"],
+                              cwd=ROOT, env=env, capture_output=True, text=True, timeout=60)
+        assert call.returncode == 0, call.stdout + call.stderr
+        assert "PLAY " + base + "/prompts/shop/en/shop_hours.wav" in call.stdout
     finally:
         server.terminate()
         server.wait(timeout=15)
