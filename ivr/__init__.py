@@ -43,12 +43,14 @@ class Services:
     _audio: dict[str, bool] = field(default_factory=dict)
 
     def audio_available(self, path: str) -> bool:
-        """Whether a recorded prompt exists (remembered per worker)."""
-        known = self._audio.get(path)
-        if known is None:
-            known = (self.prompts_dir / path).is_file()
-            self._audio[path] = known
-        return known
+        """Whether a recorded prompt exists (once found, remembered per worker)."""
+        if self._audio.get(path):
+            return True
+        # Only a found file is remembered, so a recording added later is used at once.
+        found = (self.prompts_dir / path).is_file()
+        if found:
+            self._audio[path] = True
+        return found
 
 
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:

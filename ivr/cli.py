@@ -97,7 +97,8 @@ def call_command(menu_id: str | None, called: str | None, caller: str, script: T
 
     Actions: keys like 1 or * (pressed), 'say TEXT' (spoken), 'wait' (silence until
     the timeout), 'dial STATUS' (how a transfer ends: completed, no-answer, busy...),
-    'hangup'. Interactively, an empty line is silence and any other text is speech.
+    'record SECONDS' (leave a voicemail of that length), 'hangup'. Interactively, an
+    empty line is silence and any other text is speech.
     Exits 0 when the call ended, 1 on a webhook error, 3 if actions ran out first.
     """
     from ivr import create_app
@@ -152,6 +153,8 @@ def _converse(phone: Phone, actions: list[str] | None, out: TextIO, twiml: bool)
             out.write(f"   <<< {phone.exchanges[-1].body}\n")
         if phone.dialing is not None:
             out.write(f"   ... transferring to {phone.dialing.text} [{phone.node}]\n")
+        elif phone.recording is not None:
+            out.write(f"   ... recording a message after the beep [{phone.node}]\n")
         elif phone.listening is not None:
             kind = phone.listening.get("input", "dtmf")
             out.write(f"   ... listening ({kind}, {phone.listening.get('timeout', '5')} s) "
@@ -182,8 +185,21 @@ def _act(phone: Phone, line: str, out: TextIO, interactive: bool) -> bool:
         out.write("-- hung up\n")
         return False
     if phone.dialing is not None:
-        status = rest if word == "dial" else (line or "completed")
-        _show(phone.dial_ends(status or "completed"), out)
+        if word == "dial" and rest:
+            _show(phone.dial_ends(rest), out)
+        elif line == "" and interactive:
+            _show(phone.dial_ends("completed"), out)
+        else:
+            raise click.UsageError(f"a transfer is ringing: say how it ends with 'dial STATUS' "
+                                   f"(completed, no-answer, busy, failed), not {line!r}")
+    elif phone.recording is not None:
+        if word == "record":
+            seconds = int(rest) if rest.isdigit() else 10
+            heard, _ = phone.record(seconds, "#")
+            _show(heard, out)
+        else:
+            raise click.UsageError(f"recording a message: use 'record SECONDS' or 'hangup', "
+                                   f"not {line!r}")
     elif word == "say":
         _show(phone.say(rest), out)
     elif line in ("", "wait"):

@@ -92,3 +92,12 @@ def test_development_token_is_generated_once_and_kept(env: dict[str, str]) -> No
     assert first.config["TWILIO_AUTH_TOKEN"] == second.config["TWILIO_AUTH_TOKEN"]
     for app in (first, second):
         shutdown(app)
+
+
+def test_a_voicemail_can_be_left_in_the_simulator(env: dict[str, str]) -> None:
+    result = CliRunner().invoke(cli, ["call", "vm", "--steps", "1; record 12"])
+    assert result.exit_code == 0, result.output
+    assert "recording a message after the beep [message]" in result.output
+    assert "Thank you, we have your message" in result.output
+    assert "-- call ended" in result.output
+

@@ -103,3 +103,24 @@ def test_question_node_refines_by_key_and_by_voice_through_the_webhooks(
         assert any(f" {key}" in h.text for h in offered)  # "... press 2 ..." in the language
         heard = phone.press(key) if how == "key" else phone.say(pick_by_voice)
         assert any(answer in h.text for h in heard), [h.text for h in heard]
+
+
+def test_a_recording_added_while_running_is_played_at_once(shop: Any, tmp_path: Path) -> None:
+    svc = shop.extensions["ivr"]
+    svc.prompts_dir = tmp_path
+    assert svc.audio_available("shop/en/shop_hours.wav") is False
+    (tmp_path / "shop" / "en").mkdir(parents=True)
+    (tmp_path / "shop" / "en" / "shop_hours.wav").write_bytes(b"RIFF")
+    assert svc.audio_available("shop/en/shop_hours.wav") is True
+
+
+def test_saying_agent_after_hours_does_not_skip_the_opening_hours(shop: Any, clock: Any) -> None:
+    from datetime import UTC, datetime
+
+    clock.now = datetime(2026, 12, 25, 12, 0, tzinfo=UTC)  # closed
+    phone = Phone(FlaskTransport(shop), TOKEN, called="+15005550006")
+    phone.dial()
+    phone.press("1")
+    heard = phone.say("talk to a person")
+    assert phone.dialing is None
+    assert any("not available right now" in h.text for h in heard), [h.text for h in heard]

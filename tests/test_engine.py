@@ -476,7 +476,7 @@ def test_romanian_speech_without_diacritics(speech: str, target: str) -> None:
 def test_nonsense_speech_is_a_miss(mini: Menu) -> None:
     turn = send(mini, at(mini, "main"), Input(speech="purple elephant", confidence=0.9))
     assert turn.state.node == "main" and turn.state.tries == 1  # type: ignore[union-attr]
-    assert heard(turn) == [EN["no_match"], MAIN_EN]
+    assert heard(turn) == [EN["nothing_found"], MAIN_EN]  # a spoken request that fits nothing
 
 
 def test_low_recognition_confidence_asks_to_confirm(mini: Menu) -> None:

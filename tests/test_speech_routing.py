@@ -143,7 +143,7 @@ def test_nothing_plausible_says_so_then_falls_back() -> None:
     menu = load()
     first = say(menu, at(menu, "ask"), "purple elephants dancing")
     assert first.state is not None and first.state.node == "ask" and first.state.tries == 1
-    assert "didn't understand" in spoken(first)
+    assert "couldn't find anything" in spoken(first)
     assert [s.outcome for s in first.steps if s.event == "speech"] == ["nothing"]
     second = say(menu, first, "zebra saxophone")
     assert any(isinstance(a, Hangup) for a in second.actions)  # tries: 2 -> fallback: bye
@@ -158,7 +158,8 @@ def test_low_recognition_confidence_is_confirmed_first() -> None:
     assert yes.state is not None and yes.state.node == "refunds"
     no = say(menu, turn, "no")
     assert no.state is not None and no.state.node == "ask" and no.state.pending == ""
-    assert "didn't understand" not in spoken(no)  # "no" is an answer, not a mistake
+    # "no" is an answer, not a mistake: no apology
+    assert "didn't understand" not in spoken(no) and "couldn't find" not in spoken(no)
     by_key = press(menu, turn, "1")
     assert by_key.state is not None and by_key.state.node == "refunds"
 

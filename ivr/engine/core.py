@@ -207,7 +207,9 @@ class Call:
         self.log(reason, input, f"try {tries}/{node_tries}")
         sorry: list[Action] = []
         if reason != "not_confirmed":  # after "no, not that" just ask again
-            sorry = [self.message("no_input" if reason == "silence" else "no_match")]
+            name = {"silence": "no_input", "nothing_found": "nothing_found"}.get(reason,
+                                                                               "no_match")
+            sorry = [self.message(name)]
         if tries >= node_tries:
             return self.fallback([*before, *sorry])
         return self.enter(self.state.node, [*before, *sorry], tries=tries)

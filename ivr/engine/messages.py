@@ -16,6 +16,7 @@ MESSAGE_NAMES = (
     "refine_other",  # how to say something else instead
     "confirm",  # a low-confidence recognition: {label}
     "nothing_found",  # a spoken request matched nothing
+    "voicemail_thanks",  # after a voicemail was recorded
     "lookup_readback",  # the number the caller entered, read back: {digits}
     "lookup_invalid",  # the entry is too short, too long or not digits
     "lookup_not_found",  # no record for the number entered: {digits}

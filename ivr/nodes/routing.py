@@ -24,7 +24,8 @@ if TYPE_CHECKING:
 
 MAX_CANDIDATES = 3
 # Kinds a caller can be sent to by what they say (not the plumbing ones).
-DESTINATIONS = ("menu", "message", "transfer", "hours", "voicemail", "lookup", "question")
+DESTINATIONS = ("menu", "message", "hours", "voicemail", "lookup", "question")
+# Not "transfer": a spoken jump must not skip the opening-hours check in front of one.
 
 
 def directory_entries(menu: Menu, lang: str) -> list[tuple[str, list[str]]]:
@@ -215,4 +216,4 @@ def understand(call: Call, local: PhraseIndex | None, utterance: str,
             call.log("speech", utterance, f"unsure:{best.target}:{best.score:.2f}")
             return ask_confirmation(call, best.target)
     call.log("speech", utterance, "nothing")
-    return call.retry("no_match", node_tries, input=utterance)
+    return call.retry("nothing_found", node_tries, input=utterance)
