@@ -67,7 +67,7 @@ def make_engine(url: str) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
-def _insert(engine: Engine, table: sa.Table) -> Any:
+def upsert_insert(engine: Engine, table: sa.Table) -> Any:
     """A dialect insert that supports ON CONFLICT."""
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
     return dialect.insert(table)
@@ -94,14 +94,14 @@ class Store:
         """Write a batch of journey data in one transaction; repeats are ignored."""
         with self.engine.begin() as conn:
             for start in starts:
-                stmt = _insert(self.engine, calls).values(**start)
+                stmt = upsert_insert(self.engine, calls).values(**start)
                 conn.execute(stmt.on_conflict_do_update(
                     index_elements=["call_sid"],
                     set_={k: stmt.excluded[k] for k in
                           ("account_sid", "from_number", "to_number", "menu", "started_at")},
                 ))
             for status in statuses:
-                stmt = _insert(self.engine, calls).values(**status)
+                stmt = upsert_insert(self.engine, calls).values(**status)
                 conn.execute(stmt.on_conflict_do_update(
                     index_elements=["call_sid"],
                     set_={k: stmt.excluded[k] for k in
@@ -110,7 +110,7 @@ class Store:
                     where=calls.c.status_seq <= stmt.excluded.status_seq,
                 ))
             if steps:
-                stmt = _insert(self.engine, journey_steps).on_conflict_do_nothing(
+                stmt = upsert_insert(self.engine, journey_steps).on_conflict_do_nothing(
                     index_elements=["call_sid", "request_token", "part"]
                 )
                 conn.execute(stmt, list(steps))

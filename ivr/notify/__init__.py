@@ -21,10 +21,9 @@ from email.message import EmailMessage
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
-from ivr.store import metadata
+from ivr.store import metadata, upsert_insert
 
 log = logging.getLogger(__name__)
 MAX_ATTEMPTS = 8
@@ -47,10 +46,6 @@ outbox = sa.Table(
     sa.Index("ix_outbox_due", "status", "next_attempt_at"),
 )
 
-
-def _insert(engine: Engine) -> Any:
-    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-    return dialect.insert(outbox)
 
 
 @dataclass(frozen=True)
@@ -102,7 +97,7 @@ class Channels:
 def enqueue(engine: Engine, key: str, channel: str, payload: Mapping[str, Any],
             now: datetime, delay: timedelta = FIRST_DELAY) -> None:
     """Add a notification unless one with ``key`` exists (repeats add nothing)."""
-    stmt = _insert(engine).values(key=key[:200], channel=channel, payload=json.dumps(payload),
+    stmt = upsert_insert(engine, outbox).values(key=key[:200], channel=channel, payload=json.dumps(payload),
                                   status="pending", attempts=0, next_attempt_at=now + delay,
                                   created_at=now)
     with engine.begin() as conn:

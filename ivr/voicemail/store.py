@@ -14,10 +14,9 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
-from ivr.store import metadata
+from ivr.store import metadata, upsert_insert
 
 STATUSES = ("new", "in_progress", "done")
 TRANSCRIPT_STATES = ("pending", "completed", "failed", "not_transcribed")
@@ -65,10 +64,6 @@ FILLABLE = ("call_sid", "account_sid", "from_number", "to_number", "menu", "node
             "duration", "recording_url", "journey")
 
 
-def _insert(engine: Engine, table: sa.Table) -> Any:
-    dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
-    return dialect.insert(table)
-
 
 def _rank_case(column: Any) -> Any:
     return sa.case({k: v for k, v in RECORDING_RANK.items()}, value=column, else_=0)
@@ -96,7 +91,7 @@ class VoicemailStore:
         row = {"recording_sid": recording_sid, "created_at": now, "updated_at": now,
                "recording_status": status, "transcript": fields.get("transcript"),
                "transcript_status": transcript_status, **values}
-        stmt = _insert(self.engine, voicemails).values(**row)
+        stmt = upsert_insert(self.engine, voicemails).values(**row)
         new = stmt.excluded
         current = voicemails.c
         update: dict[str, Any] = {k: sa.func.coalesce(new[k], current[k]) for k in FILLABLE}
@@ -120,7 +115,7 @@ class VoicemailStore:
 
     def store_media(self, voicemail_id: int, data: bytes, mimetype: str, now: datetime) -> None:
         """Keep a recording's audio (fetched from Twilio with the account's credentials)."""
-        stmt = _insert(self.engine, voicemail_media).values(
+        stmt = upsert_insert(self.engine, voicemail_media).values(
             voicemail_id=voicemail_id, data=data, mimetype=mimetype, fetched_at=now)
         stmt = stmt.on_conflict_do_update(index_elements=["voicemail_id"], set_={
             "data": stmt.excluded.data, "mimetype": stmt.excluded.mimetype,
