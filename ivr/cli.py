@@ -257,6 +257,15 @@ def _add_user_commands() -> None:
 _add_user_commands()
 
 
+def _add_menu_commands() -> None:
+    from ivr.menu.cli import menu_group
+
+    cli.add_command(menu_group)
+
+
+_add_menu_commands()
+
+
 def main() -> None:
     """Console entry point."""
     cli(prog_name="ivr")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import ivr.dashboard.store
 import ivr.lookup.demo
+import ivr.menu.versions
 import ivr.notify
 import ivr.voicemail.store  # noqa: F401 - each module registers its tables on the metadata
 from ivr.store import metadata

@@ -96,6 +96,7 @@ class Phone:
     base_url: str = "http://localhost"
     caller: str = "+15551230000"
     called: str = "+15005550006"
+    voice_path: str = "/voice"  # e.g. /voice?draft=shop.yaml to try an unpublished draft
     account_sid: str = field(default_factory=lambda: new_sid("AC"))
     call_sid: str = field(default_factory=lambda: new_sid("CA"))
     heard: list[Heard] = field(default_factory=list)
@@ -136,7 +137,7 @@ class Phone:
 
     def dial(self) -> list[Heard]:
         """Place the call."""
-        self._run(self.request(f"{self.base_url}/voice", {"CallStatus": "ringing"}))
+        self._run(self.request(f"{self.base_url}{self.voice_path}", {"CallStatus": "ringing"}))
         return self.new()
 
     def press(self, digits: str) -> list[Heard]:

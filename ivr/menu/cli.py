@@ -1,0 +1,149 @@
+"""`ivr menu ...`: publish, list, compare, roll back and export menu versions.
+
+Every instance loads a published version within IVR_MENU_CHECK_SECONDS; nothing
+is published unless it passes `ivr check`.
+"""
+
+from __future__ import annotations
+
+import getpass
+import sys
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+import click
+
+from ivr.menu.versions import MenuVersions, valid_file
+
+
+@contextmanager
+def _versions() -> Iterator[MenuVersions]:
+    """The versions table of the configured database, for the configured menus folder."""
+    from ivr.config import database_url, env_settings, instance_dir, project_path
+    from ivr.store import make_engine
+
+    settings = env_settings()
+    engine = make_engine(database_url(settings["DATABASE_URL"], instance_dir()))
+    try:
+        yield MenuVersions(engine, project_path(settings["IVR_MENUS_DIR"]),
+                           project_path(settings["IVR_PROMPTS_DIR"]))
+    finally:
+        engine.dispose()
+
+
+def _author(given: str | None) -> str:
+    if given:
+        return given
+    try:
+        return f"{getpass.getuser()} (command line)"
+    except (KeyError, OSError):
+        return "command line"
+
+
+def _file_name(value: str) -> str:
+    name = Path(value).name
+    if not valid_file(name):
+        raise click.BadParameter(f"{value!r} is not a menu file name (like shop.yaml)")
+    return name
+
+
+@click.group("menu")
+def menu_group() -> None:
+    """Published menu versions (run `ivr db upgrade` first)."""
+
+
+@menu_group.command("publish")
+@click.argument("path", type=click.Path(exists=True, dir_okay=False, path_type=Path))
+@click.option("--as", "file", default=None, help="Menu file name (default: PATH's name).")
+@click.option("--note", default="", help="What changed, for the history.")
+@click.option("--author", default=None, help="Who publishes (default: your login name).")
+def publish(path: Path, file: str | None, note: str, author: str | None) -> None:
+    """Publish the menu in PATH: checked first, live everywhere within seconds."""
+    name = _file_name(file or path.name)
+    try:
+        text = path.read_text(encoding="utf-8")
+    except (OSError, UnicodeDecodeError) as exc:
+        raise click.ClickException(f"cannot read {path}: {exc}") from None
+    with _versions() as store:
+        result = store.publish(name, text, _author(author), note, source="cli")
+    for problem in result.problems:
+        click.echo(str(problem), err=problem.severity == "error")
+    if not result.ok or result.version is None:
+        click.echo(f"not published: {name} has errors; the live menu is unchanged", err=True)
+        sys.exit(1)
+    click.echo(f"{name} version {result.version.number} published")
+
+
+@menu_group.command("history")
+@click.argument("file")
+def history(file: str) -> None:
+    """List the versions of FILE, newest first (* marks the live one)."""
+    name = _file_name(file)
+    with _versions() as store:
+        versions = store.history(name)
+    if not versions:
+        raise click.ClickException(f"no published version of {name}")
+    for v in versions:
+        mark = "*" if v.live else " "
+        when = v.created_at.strftime("%Y-%m-%d %H:%M UTC")
+        click.echo(f"{mark} {v.number:>4}  id {v.id:<6} {when}  {v.author}  {v.note}".rstrip())
+
+
+def _by_number(store: MenuVersions, name: str, number: int) -> int:
+    for v in store.history(name):
+        if v.number == number:
+            return v.id
+    raise click.ClickException(f"{name} has no version {number}")
+
+
+@menu_group.command("diff")
+@click.argument("file")
+@click.argument("old", type=int)
+@click.argument("new", type=int, required=False)
+def diff(file: str, old: int, new: int | None) -> None:
+    """Show what changed in FILE from version OLD to version NEW (default: the live one)."""
+    name = _file_name(file)
+    with _versions() as store:
+        before = store.get(_by_number(store, name, old))
+        after = store.get(_by_number(store, name, new)) if new else store.live(name)
+    assert before is not None and after is not None
+    click.echo(MenuVersions.diff(before.text, after.text, f"{name} version {before.number}",
+                          f"{name} version {after.number}"), nl=False)
+
+
+@menu_group.command("rollback")
+@click.argument("file")
+@click.argument("number", type=int)
+@click.option("--author", default=None, help="Who rolls back (default: your login name).")
+def rollback(file: str, number: int, author: str | None) -> None:
+    """Make version NUMBER of FILE live again (as a new version)."""
+    name = _file_name(file)
+    with _versions() as store:
+        result = store.rollback(name, _by_number(store, name, number), _author(author))
+    for problem in result.problems:
+        click.echo(str(problem), err=problem.severity == "error")
+    if not result.ok or result.version is None:
+        click.echo(f"not rolled back: version {number} no longer passes the check", err=True)
+        sys.exit(1)
+    click.echo(f"{name} version {result.version.number} published (the text of version {number})")
+
+
+@menu_group.command("export")
+@click.argument("file")
+@click.option("--to", "target", type=click.Path(path_type=Path), default=None,
+              help="Where to write (default: the file in the menus folder).")
+def export(file: str, target: Path | None) -> None:
+    """Write the live version of FILE to the menus folder (to commit it to git)."""
+    name = _file_name(file)
+    with _versions() as store:
+        live = store.live(name)
+        if live is None:
+            raise click.ClickException(f"no published version of {name}")
+        path = target or store.folder / name
+        tmp = path.with_name(f".{path.name}.tmp")
+        tmp.write_text(live.text, encoding="utf-8")
+        tmp.replace(path)
+        if target is None:
+            store.mark_disk(name, live.text)  # the folder now matches: nothing to import
+    click.echo(f"wrote version {live.number} of {name} to {path}")
