@@ -18,6 +18,7 @@ from ivr import config as cfg
 from ivr.dashboard import store as _dashboard_tables  # noqa: F401 - registers users, notes
 from ivr.engine.core import utcnow
 from ivr.menu.catalog import MenuCatalog
+from ivr.menu.versions import MenuVersions
 from ivr.recorder import JourneyRecorder
 from ivr.store import Store
 
@@ -30,6 +31,7 @@ class Services:
 
     catalog: MenuCatalog
     store: Store
+    versions: MenuVersions
     recorder: JourneyRecorder
     prompts_dir: Path
     clock: Callable[[], datetime] = utcnow
@@ -76,14 +78,18 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     store = Store(settings["DATABASE_URL"])
     prompts_dir = cfg.project_path(settings["IVR_PROMPTS_DIR"])
-    catalog = MenuCatalog(cfg.project_path(settings["IVR_MENUS_DIR"]),
-                          check_every=float(settings["IVR_MENU_CHECK_SECONDS"]),
-                          prompts_dir=prompts_dir)
+    menus_dir = cfg.project_path(settings["IVR_MENUS_DIR"])
+    # Published menu versions live in the database, shared by every worker and instance.
+    versions = MenuVersions(store.engine, menus_dir, prompts_dir)
+    catalog = MenuCatalog(menus_dir, check_every=float(settings["IVR_MENU_CHECK_SECONDS"]),
+                          prompts_dir=prompts_dir, versions=versions,
+                          background=settings.get("IVR_ENV") != "test")
     for problem in catalog.problems:
         log.error("%s", problem)
     services = Services(
         catalog=catalog,
         store=store,
+        versions=versions,
         recorder=JourneyRecorder(store, int(settings["IVR_JOURNEY_FLUSH_MS"])),
         prompts_dir=prompts_dir,
     )

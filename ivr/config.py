@@ -25,8 +25,11 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "IVR_TRUSTED_PROXIES": ("0", "how many proxies' X-Forwarded-* headers to trust instead"),
     "IVR_MENUS_DIR": ("menus", "folder of menu YAML files (relative to the project)"),
     "IVR_PROMPTS_DIR": ("prompts", "folder of recorded prompts served at /prompts/"),
-    "IVR_MENU_CHECK_SECONDS": ("2", "how often a worker looks for changed menu files"),
+    "IVR_MENU_CHECK_SECONDS": ("2", "how often a worker looks for changed menu files and "
+                               "newly published versions"),
     "IVR_JOURNEY_FLUSH_MS": ("200", "how long journey lines wait to be written in one batch"),
+    "IVR_PROMPT_MAX_BYTES": ("5000000", "dashboard: largest recorded prompt an admin may upload "
+                             "(bytes; 8 kHz mono WAV takes 16 KB a second)"),
     "SECRET_KEY": ("", "Flask session key; generated per instance folder when empty"),
     "IVR_INSTANCE_DIR": ("instance", "folder for the SQLite database and generated secrets"),
     "IVR_LOGIN_MAX_FAILURES": ("5", "dashboard: failed logins allowed per user name and address "

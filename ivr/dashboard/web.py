@@ -9,7 +9,7 @@ from flask import Blueprint, g, render_template
 from flask.sansio.blueprints import BlueprintSetupState
 from werkzeug.exceptions import HTTPException
 
-from ivr.dashboard import admin, auth, inbox
+from ivr.dashboard import admin, auth, inbox, menus, prompts, simulate
 from ivr.dashboard.desk import Desk, desk, setting
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard",
@@ -17,6 +17,9 @@ bp = Blueprint("dashboard", __name__, url_prefix="/dashboard",
 bp.register_blueprint(auth.bp)
 bp.register_blueprint(inbox.bp)
 bp.register_blueprint(admin.bp)
+bp.register_blueprint(menus.bp)  # the admins' menu pages: /dashboard/admin/menus...
+bp.register_blueprint(prompts.bp)
+bp.register_blueprint(simulate.bp)
 # Order matters: who is asking, then whether they may, then whether the form is ours.
 bp.before_request(auth.load_user)
 bp.before_request(auth.require_login)

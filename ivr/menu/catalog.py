@@ -17,6 +17,7 @@ on with the menus it has, and a reload swaps complete new tables in one step.
 from __future__ import annotations
 
 import logging
+import os
 import threading
 import time
 from dataclasses import dataclass, field
@@ -50,8 +51,12 @@ class MenuCatalog:
 
     def __init__(self, folder: str | Path, check_every: float = 2.0,
                  prompts_dir: str | Path | None = None,
-                 versions: MenuVersions | None = None) -> None:
+                 versions: MenuVersions | None = None, background: bool = False) -> None:
         self.folder = Path(folder)
+        # In the background, a thread per worker process does the checking and loading, so
+        # no call ever waits for it; otherwise the request that finds the check due does it.
+        self.background = background
+        self._poller_pid = 0
         self.prompts_dir = Path(prompts_dir) if prompts_dir is not None else None
         self.check_every = check_every
         self.versions = versions
@@ -79,6 +84,9 @@ class MenuCatalog:
         Never waits: if another thread is already reloading, this call uses the menus as
         they are.
         """
+        if self.background:
+            self._ensure_poller()
+            return
         if time.monotonic() - self._checked < self.check_every:
             return
         if not self._lock.acquire(blocking=False):
@@ -88,6 +96,26 @@ class MenuCatalog:
                 self._reload()
         finally:
             self._lock.release()
+
+    def _ensure_poller(self) -> None:
+        """Start this process's reload thread (again after a fork: threads do not survive it)."""
+        pid = os.getpid()
+        if self._poller_pid == pid:
+            return
+        with self._lock:
+            if self._poller_pid == pid:
+                return
+            self._poller_pid = pid
+            threading.Thread(target=self._poll, name="menu-reload", daemon=True).start()
+
+    def _poll(self) -> None:
+        while True:
+            time.sleep(max(self.check_every, 0.05))
+            try:
+                with self._lock:
+                    self._reload()
+            except Exception:  # noqa: BLE001 - the poller must outlive any one bad reload
+                log.exception("menu reload failed; serving the menus loaded")
 
     def _reload(self) -> None:
         self._checked = time.monotonic()
