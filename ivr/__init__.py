@@ -19,7 +19,7 @@ from ivr.dashboard import store as _dashboard_tables  # noqa: F401 - registers u
 from ivr.engine.core import utcnow
 from ivr.menu.catalog import MenuCatalog
 from ivr.menu.versions import MenuVersions
-from ivr.recorder import JourneyRecorder
+from ivr.recorder import JourneyRecorder, journey_spool_dir
 from ivr.store import Store
 
 log = logging.getLogger("ivr")
@@ -90,7 +90,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         catalog=catalog,
         store=store,
         versions=versions,
-        recorder=JourneyRecorder(store, int(settings["IVR_JOURNEY_FLUSH_MS"])),
+        recorder=JourneyRecorder(store, int(settings["IVR_JOURNEY_FLUSH_MS"]),
+                                 spool_dir=journey_spool_dir(cfg.spool_root(settings, instance),
+                                                             settings["DATABASE_URL"])),
         prompts_dir=prompts_dir,
     )
     from ivr.lookup.live import lookups_from_settings
@@ -99,7 +101,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if "IVR_CLOCK" in settings:
         services.clock = settings["IVR_CLOCK"]
     app.extensions["ivr"] = services
+    from ivr.ops import install as install_ops
 
+    install_ops(app, settings)  # request ids, structured logs, webhook timing
     from ivr.web import site, voice
 
     app.register_blueprint(voice.bp)

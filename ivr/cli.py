@@ -266,6 +266,16 @@ def _add_menu_commands() -> None:
 _add_menu_commands()
 
 
+def _add_ops_commands() -> None:
+    from ivr.ops.cli import doctor_command, twilio_group
+
+    cli.add_command(doctor_command)
+    cli.add_command(twilio_group)
+
+
+_add_ops_commands()
+
+
 def main() -> None:
     """Console entry point."""
     cli(prog_name="ivr")

@@ -28,14 +28,16 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "IVR_MENU_CHECK_SECONDS": ("2", "how often a worker looks for changed menu files and "
                                "newly published versions"),
     "IVR_JOURNEY_FLUSH_MS": ("200", "how long journey lines wait to be written in one batch"),
-    "IVR_PROMPT_MAX_BYTES": ("5000000", "dashboard: largest recorded prompt an admin may upload "
-                             "(bytes; 8 kHz mono WAV takes 16 KB a second)"),
+    "IVR_SPOOL_DIR": ("", "local folder where journeys and voicemail reports wait while the "
+                      "database is down; empty = spool/ in the instance folder"),
     "SECRET_KEY": ("", "Flask session key; generated per instance folder when empty"),
     "IVR_INSTANCE_DIR": ("instance", "folder for the SQLite database and generated secrets"),
     "IVR_LOGIN_MAX_FAILURES": ("5", "dashboard: failed logins allowed per user name and address "
                                "within the window before login answers 429"),
     "IVR_LOGIN_WINDOW_SECONDS": ("600", "dashboard: how long failed logins count against the limit"),
     "IVR_DASHBOARD_POLL_SECONDS": ("5", "dashboard: how often an open inbox asks for new voicemail"),
+    "IVR_PROMPT_MAX_BYTES": ("5000000", "dashboard: largest recorded prompt an admin may upload "
+                             "(bytes; 8 kHz mono WAV takes 16 KB a second)"),
     "IVR_LOOKUP_TIMEOUT": ("2.5", "seconds a lookup node waits for its data source (0.1 to 10; "
                            "a source's own `timeout` wins); slower answers get an apology"),
     "IVR_LOOKUP_BREAKER_FAILURES": ("3", "consecutive failures after which a data source is "
@@ -56,6 +58,13 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "IVR_WORKER_IN_APP": ("auto", "run the background worker (notifications, recordings) "
                           "inside the web app: auto = in development only"),
     "IVR_RETENTION_DAYS": ("90", "`ivr voicemail purge` deletes recordings older than this"),
+    "IVR_LOG_FORMAT": ("auto", "json (one object per line), text, or auto = json in production, "
+                       "text in development, left to the test runner in test"),
+    "IVR_LOG_LEVEL": ("INFO", "the lowest level logged (DEBUG, INFO, WARNING, ERROR)"),
+    "IVR_METRICS_TOKEN": ("", "bearer token Prometheus sends to /metrics; empty = /metrics is "
+                          "off (404) in production, open in development and test"),
+    "IVR_METRICS_DIR": ("", "folder gunicorn's workers share their metrics in; empty = a new "
+                        "temporary folder each time gunicorn starts"),
 }
 
 
@@ -84,6 +93,12 @@ def project_path(value: str) -> Path:
 def instance_dir(environ: Mapping[str, str] | None = None) -> Path:
     """The instance folder: SQLite database and generated secrets live here."""
     return project_path(env_settings(environ)["IVR_INSTANCE_DIR"])
+
+
+def spool_root(settings: Mapping[str, Any], instance_path: Path) -> Path:
+    """Where journeys and voicemail reports wait on local disk while the database is down."""
+    configured = str(settings.get("IVR_SPOOL_DIR") or "")
+    return project_path(configured) if configured else instance_path / "spool"
 
 
 def instance_secret(instance_path: Path, name: str) -> str:

@@ -185,6 +185,9 @@ class Sender:
     def _failed(self, row: Mapping[str, Any], error: str, now: datetime) -> None:
         attempts = row["attempts"] + 1
         final = attempts >= MAX_ATTEMPTS
+        from ivr.ops.metrics import notification_failed  # imported late: see ivr.ops
+
+        notification_failed(str(row["channel"]))
         wait = timedelta(seconds=min(3600, BACKOFF_BASE * 2 ** (attempts - 1)))
         log.warning("notification %s (%s) failed, attempt %d%s: %s", row["key"], row["channel"],
                     attempts, " - giving up" if final else "", error)

@@ -6,7 +6,7 @@ import json
 import logging
 import os
 import secrets
-from collections.abc import Callable
+from collections.abc import Callable, Mapping, Sequence
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any, Protocol
@@ -42,10 +42,12 @@ class Intake:
     """
 
     def __init__(self, store: VoicemailStore, spool_dir: Path,
-                 on_new: Callable[[int, str], None] | None = None) -> None:
+                 on_new: Callable[[int, str], None] | None = None,
+                 journey_of: Callable[[str], Sequence[Mapping[str, Any]]] | None = None) -> None:
         self.store = store
         self.spool_dir = spool_dir
         self.on_new = on_new
+        self.journey_of = journey_of  # the call's journey, to complete a spooled report
 
     def report(self, recording_sid: str, now: datetime, **fields: Any) -> int | None:
         """Store a report (or spool it); returns the voicemail id, None when spooled."""
@@ -60,6 +62,10 @@ class Intake:
     def _write(self, recording_sid: str, now: datetime, fields: dict[str, Any]) -> int:
         existed = self.store.by_recording(recording_sid) is not None
         voicemail_id = self.store.report(recording_sid, now, **fields)
+        if not existed:
+            from ivr.ops.metrics import voicemail_stored  # imported late: see ivr.ops
+
+            voicemail_stored()
         if not existed and self.on_new is not None:
             try:
                 self.on_new(voicemail_id, recording_sid)
@@ -94,8 +100,14 @@ class Intake:
             except (OSError, ValueError):
                 log.error("unreadable spooled voicemail %s left in place", path.name)
                 continue
-            self._write(data["recording_sid"], datetime.fromisoformat(data["at"]),
-                        data["fields"])
+            fields = data["fields"]
+            if fields.get("call_sid") and not fields.get("journey") and self.journey_of:
+                # Spooled during the outage without its journey: by now it is in the database.
+                from ivr.voicemail.store import journey_lines
+
+                steps: list[Mapping[str, Any]] = list(self.journey_of(fields["call_sid"]))
+                fields["journey"] = journey_lines(steps) or None
+            self._write(data["recording_sid"], datetime.fromisoformat(data["at"]), fields)
             path.unlink()
             done += 1
         if done:

@@ -8,6 +8,7 @@ from typing import Any
 
 from flask import Flask
 
+from ivr.config import spool_root
 from ivr.notify import Channels, Sender, Worker, notify_voicemail
 from ivr.voicemail import Intake, Media
 from ivr.voicemail.store import VoicemailStore
@@ -35,15 +36,17 @@ def install(app: Flask, settings: dict[str, Any], services: Any) -> None:
     services.voicemails = voicemails
     services.channels = channels
     services.intake = Intake(
-        voicemails, Path(app.instance_path) / "spool" / "voicemail",
-        on_new=lambda vid, sid: notify_voicemail(engine, channels, vid, sid, services.clock()))
+        voicemails, spool_root(settings, Path(app.instance_path)) / "voicemail",
+        on_new=lambda vid, sid: notify_voicemail(engine, channels, vid, sid, services.clock()),
+        journey_of=services.store.journey)
     client = twilio_client_factory(settings)
     services.media = Media(voicemails, settings.get("TWILIO_ACCOUNT_SID") or "",
                            settings.get("TWILIO_AUTH_TOKEN") or "", client_factory=client)
     services.sender = Sender(engine, channels, twilio_client=client, load_voicemail=voicemails.get,
                              clock=services.clock)
-    services.worker = Worker([services.intake.replay, services.sender.send_due,
-                              services.media.fetch_missing])
+    # Spooled journeys first: a replayed voicemail then finds its caller's journey.
+    services.worker = Worker([services.recorder.replay, services.intake.replay,
+                              services.sender.send_due, services.media.fetch_missing])
     in_app = str(settings.get("IVR_WORKER_IN_APP") or "auto").lower()
     if in_app in ("1", "true", "yes") or (in_app == "auto" and
                                           settings.get("IVR_ENV") == "development"):

@@ -15,13 +15,14 @@ from flask import Blueprint, Response, current_app, request
 from ivr.engine.types import CallState
 from ivr.menu.model import Menu
 from ivr.web.security import twilio_only
+from ivr.web.voice import clean
 
 bp = Blueprint("voicemail", __name__)
 RECORDING_STATUSES = ("in-progress", "completed", "absent", "failed")
 
 
 def _field(name: str, limit: int = 512) -> str:
-    return (request.form.get(name) or "")[:limit]
+    return clean(request.form.get(name) or "")[:limit]
 
 
 def _duration() -> int | None:

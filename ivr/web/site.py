@@ -1,10 +1,11 @@
-"""Public, unsigned routes: recorded prompts for Twilio to fetch, the health check, the home page."""
+"""Public, unsigned routes: recorded prompts for Twilio to fetch, health, metrics, the home page."""
 
 from __future__ import annotations
 
+import hmac
 from typing import Any
 
-from flask import Blueprint, Response, current_app, jsonify, send_from_directory
+from flask import Blueprint, Response, current_app, jsonify, request, send_from_directory
 
 bp = Blueprint("site", __name__)
 AUDIO_TYPES = {".wav": "audio/wav", ".mp3": "audio/mpeg", ".aiff": "audio/aiff",
@@ -25,6 +26,8 @@ def prompt(filename: str) -> Response:
 @bp.get("/healthz")
 def health() -> tuple[Response, int]:
     """Is this instance able to answer calls? 200 when yes, 503 with reasons when not."""
+    from ivr.ops.health import plausible_auth_token, schema_state
+
     svc = current_app.extensions["ivr"]
     problems: list[str] = []
     report: dict[str, Any] = {}
@@ -35,14 +38,25 @@ def health() -> tuple[Response, int]:
         problems.append("no menu is loaded: calls cannot be answered")
     menu_problems = [str(p) for p in svc.catalog.problems]
     report["menu_problems"] = menu_problems
-    token = bool(current_app.config.get("TWILIO_AUTH_TOKEN"))
-    report["auth_token"] = "development" if current_app.config.get("IVR_DEV_TOKEN") else token
+    token = str(current_app.config.get("TWILIO_AUTH_TOKEN") or "")
+    report["auth_token"] = "development" if current_app.config.get("IVR_DEV_TOKEN") else bool(token)
+    if not token:
+        problems.append("TWILIO_AUTH_TOKEN is not set: every webhook is refused (403)")
+    elif not plausible_auth_token(token):
+        report["auth_token"] = "implausible"
+        problems.append("TWILIO_AUTH_TOKEN is not 32 hexadecimal characters: Twilio's "
+                        "signatures will not match and every webhook is refused (403)")
     try:
         svc.store.ping()
         report["database"] = "ok"
+        report["schema"] = schema_state(svc.store.engine)
+        if report["schema"] != "head":
+            problems.append(f"database schema is not at the latest migration ({report['schema']}): "
+                            "run `ivr db upgrade`")
     except Exception as exc:  # noqa: BLE001 - report any database failure
         report["database"] = f"unreachable: {type(exc).__name__}"
-        problems.append("database unreachable: journeys are buffered in memory")
+        problems.append("database unreachable: journeys and voicemail reports wait in the "
+                        "local spool until it returns")
     report["journey_backlog"] = svc.recorder.pending
     try:
         from ivr.notify import backlog
@@ -55,6 +69,27 @@ def health() -> tuple[Response, int]:
     report["problems"] = problems
     report["status"] = "ok" if not problems else "degraded"
     return jsonify(report), (200 if not problems else 503)
+
+
+@bp.get("/metrics")
+def metrics() -> Response:
+    """Prometheus metrics, for a scraper holding IVR_METRICS_TOKEN (see docs/deploy.md)."""
+    from ivr.ops import metrics as ops_metrics
+
+    token = str(current_app.config.get("IVR_METRICS_TOKEN") or "")
+    if not token and current_app.config.get("IVR_ENV") == "production":
+        return Response("Not found: set IVR_METRICS_TOKEN to turn /metrics on\n", 404,
+                        mimetype="text/plain")
+    if token:
+        sent = request.headers.get("Authorization", "").encode("utf-8", "replace")
+        if not hmac.compare_digest(sent, f"Bearer {token}".encode()):
+            return Response("Unauthorized\n", 401, mimetype="text/plain",
+                            headers={"WWW-Authenticate": 'Bearer realm="metrics"'})
+    from ivr.notify import backlog
+
+    engine = current_app.extensions["ivr"].store.engine
+    body = ops_metrics.render([ops_metrics.Backlog(lambda: backlog(engine))])
+    return Response(body, 200, content_type=ops_metrics.CONTENT_TYPE)
 
 
 @bp.get("/")

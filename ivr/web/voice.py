@@ -32,6 +32,8 @@ from ivr.engine.types import (
     Turn,
 )
 from ivr.menu.model import Menu
+from ivr.ops import metrics
+from ivr.web.replies import idempotent
 from ivr.web.security import base_url, twilio_only
 
 log = logging.getLogger(__name__)
@@ -52,9 +54,22 @@ def xml(body: str) -> Response:
     return Response(body, 200, mimetype="text/xml")
 
 
-def field(name: str) -> str:
-    """A form field from Twilio, bounded in length."""
-    return (request.form.get(name) or "")[:MAX_FIELD]
+def field(name: str, limit: int = MAX_FIELD) -> str:
+    """A form field from Twilio, bounded in length and safe to store in any database."""
+    return clean(request.form.get(name) or "")[:limit]
+
+
+def call_fields() -> dict[str, str]:
+    """The call's identity as stored in the calls table (its columns hold 64 characters)."""
+    return {"call_sid": field("CallSid", 64), "account_sid": field("AccountSid", 64),
+            "from_number": field("From", 64), "to_number": field("To", 64)}
+
+
+def clean(value: str) -> str:
+    """Drop NUL and lone surrogates: PostgreSQL refuses them, and would refuse the whole batch."""
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    return value.encode("utf-8", "ignore").decode("utf-8") if not value.isascii() else value
 
 
 def url_for_next(nxt: Next) -> str:
@@ -94,6 +109,7 @@ def _apology() -> str:
     state = CallState.from_params(request.args)
     lang = state.lang if state else "en"
     text = BUILTIN.get(lang, BUILTIN["en"])["error"]
+    metrics.webhook_error("error")
     locale, voice = "en-US", "Polly.Joanna"
     menu = services().catalog.get(state.menu) if state else None
     if menu and lang in menu.languages:
@@ -109,18 +125,19 @@ def _apology() -> str:
 
 def _record(turn: Turn, menu: Menu, now: datetime) -> None:
     """Queue the turn's journey lines (written in batches, off the caller's path)."""
-    call_sid = field("CallSid")
-    token = request.headers.get("I-Twilio-Idempotency-Token") or None
+    call_sid = field("CallSid", 64)
+    token = clean(request.headers.get("I-Twilio-Idempotency-Token") or "") or None
+    metrics.steps_taken(menu.id, turn.steps)
     services().recorder.steps([
         {
             "call_sid": call_sid,
             "at": now,
-            "menu": menu.id,
-            "node": step.node,
-            "event": step.event,
-            "input": step.input[:MAX_FIELD],
-            "outcome": step.outcome[:255],
-            "lang": step.lang,
+            "menu": menu.id[:64],
+            "node": step.node[:64],
+            "event": step.event[:32],
+            "input": clean(step.input)[:MAX_FIELD],
+            "outcome": clean(step.outcome)[:255],
+            "lang": step.lang[:16],
             "request_token": token[:128] if token else None,
             "part": part,
         }
@@ -134,6 +151,7 @@ def _render(turn: Turn) -> Response:
 
 def _no_menu() -> Response:
     """No menu can answer: say so and hang up (still valid TwiML)."""
+    metrics.webhook_error("no_menu")
     log.error("no menu answers %s (menus loaded: %s)", field("To"),
               ", ".join(services().catalog.menus) or "none")
     return xml(twiml.apology(BUILTIN["en"]["error"], "en-US", "Polly.Joanna", None))
@@ -141,6 +159,7 @@ def _no_menu() -> Response:
 
 @bp.post("/voice")
 @twilio_only
+@idempotent
 @never_fail
 def incoming() -> Response:
     """A call comes in: pick the menu by the number called and enter its start node."""
@@ -151,14 +170,12 @@ def incoming() -> Response:
     menu = svc.catalog.draft_menu(draft) if draft else svc.catalog.for_number(field("To"))
     if menu is None:
         return _no_menu()
+    metrics.call_started(menu.id)
     now = svc.clock()
     turn = core.start(menu, now, svc.audio_available, caller=field("From"), lookups=svc.lookups)
     svc.recorder.call_started({
-        "call_sid": field("CallSid"),
-        "account_sid": field("AccountSid"),
-        "from_number": field("From"),
-        "to_number": field("To"),
-        "menu": menu.id,
+        **call_fields(),
+        "menu": menu.id[:64],
         "started_at": now,
     })
     _record(turn, menu, now)
@@ -196,6 +213,7 @@ def parse_event(name: str) -> Event:
 
 @bp.post("/voice/step")
 @twilio_only
+@idempotent
 @never_fail
 def step() -> Response:
     """A callback within a call: apply the caller's input to the state in the URL."""
@@ -239,10 +257,7 @@ def status() -> Response:
         duration = None
     svc = services()
     svc.recorder.status({
-        "call_sid": field("CallSid"),
-        "account_sid": field("AccountSid"),
-        "from_number": field("From"),
-        "to_number": field("To"),
+        **call_fields(),
         "status": field("CallStatus")[:20],
         "status_seq": sequence,
         "duration": duration,

@@ -1,0 +1,56 @@
+"""Per-request hooks: a request id (X-Request-Id), the CallSid for the logs, webhook timing."""
+
+from __future__ import annotations
+
+import re
+import time
+import uuid
+
+from flask import Flask, Response, g, request
+
+from ivr.ops import metrics
+
+HEADER = "X-Request-Id"
+# A proxy's id is kept when it is short and plain; anything else is replaced, so a
+# caller of the public URL cannot inject text into the logs.
+_ACCEPTABLE_ID = re.compile(r"[A-Za-z0-9._:@/+=-]{1,128}")
+_CALL_SID = re.compile(r"CA[0-9a-fA-F]{32}")
+WEBHOOK_PREFIX = "/voice"
+
+
+def request_id() -> str:
+    """The incoming X-Request-Id when it is acceptable, else a new random one."""
+    incoming = request.headers.get(HEADER, "")
+    if _ACCEPTABLE_ID.fullmatch(incoming):
+        return incoming
+    return uuid.uuid4().hex
+
+
+def _before() -> None:
+    """Name the request, note its CallSid, start the clock."""
+    g.request_id = request_id()
+    g.started = time.perf_counter()
+    call_sid = ""
+    if request.path.startswith(WEBHOOK_PREFIX) and request.mimetype == \
+            "application/x-www-form-urlencoded":
+        sid = request.form.get("CallSid", "")
+        call_sid = sid if _CALL_SID.fullmatch(sid) else ""
+    g.call_sid = call_sid
+    # gunicorn's access log line sees the WSGI environ, not Flask's g.
+    request.environ["ivr.request_id"] = g.request_id
+    request.environ["ivr.call_sid"] = call_sid
+
+
+def _after(response: Response) -> Response:
+    """Echo the request id; time the Twilio webhooks."""
+    response.headers[HEADER] = g.get("request_id", "")
+    started = g.get("started")
+    if started is not None and request.path.startswith(WEBHOOK_PREFIX) and request.endpoint:
+        metrics.observe_webhook(request.endpoint, time.perf_counter() - started)
+    return response
+
+
+def install(app: Flask) -> None:
+    """Register the hooks on the app."""
+    app.before_request(_before)
+    app.after_request(_after)
