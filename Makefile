@@ -4,7 +4,7 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 PORT ?= 5000
 
-.PHONY: run test setup lint bench-speech bench-step clean
+.PHONY: run test setup lint bench-speech bench-step bench-load bench-menu-scale clean
 
 $(BIN)/ivr: pyproject.toml
 	$(PYTHON) -m venv $(VENV)
@@ -33,6 +33,14 @@ bench-speech: setup
 
 bench-step: setup
 	$(BIN)/python benchmarks/bench_step.py
+
+## Call steps per second under gunicorn (the Procfile's web line) vs bare Flask; needs wrk.
+bench-load: setup
+	$(BIN)/python benchmarks/bench_load.py
+
+## `ivr check` on a generated 2,000-node menu.
+bench-menu-scale: setup
+	$(BIN)/python benchmarks/bench_menu_scale.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

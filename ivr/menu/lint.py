@@ -55,7 +55,7 @@ def _edges(menu: Menu, node_id: str) -> set[str]:
             out.add(menu.main)
         elif target != "repeat":
             out.add(target)
-    return out & set(menu.nodes)
+    return {target for target in out if target in menu.nodes}
 
 
 def _reachability(menu: Menu, problems: Problems) -> None:

@@ -2,24 +2,36 @@
 
 from __future__ import annotations
 
+import base64
 import functools
+import hashlib
+import hmac
 import logging
-from collections.abc import Callable
+from collections.abc import Callable, Iterable
 from typing import Any, TypeVar
+from urllib.parse import urlparse
 
 from flask import Response, current_app, request
-from twilio.request_validator import RequestValidator
+from twilio.request_validator import add_port, remove_port
 
 log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
 def base_url() -> str:
-    """The public base URL Twilio uses for this app (no trailing slash)."""
-    configured = current_app.config.get("IVR_PUBLIC_URL") or ""
-    if configured:
-        return configured.rstrip("/")
-    return f"{request.scheme}://{request.host}{request.script_root}"
+    """The public base URL Twilio uses for this app (no trailing slash).
+
+    Worked out once per request: the signature check and every callback URL of
+    the answer need it.
+    """
+    environ = request.environ
+    url: str | None = environ.get("ivr.base_url")
+    if url is None:
+        configured = current_app.config.get("IVR_PUBLIC_URL") or ""
+        url = (configured.rstrip("/") if configured
+               else f"{request.scheme}://{request.host}{request.script_root}")
+        environ["ivr.base_url"] = url
+    return url
 
 
 def requested_url() -> str:
@@ -28,14 +40,55 @@ def requested_url() -> str:
     return f"{base_url()}{request.path}" + (f"?{query}" if query else "")
 
 
+@functools.lru_cache(maxsize=8)
+def _keyed_mac(token: str) -> Any:
+    """An HMAC-SHA1 already keyed with the auth token; each request works on a copy."""
+    return hmac.new(token.encode("utf-8"), digestmod=hashlib.sha1)
+
+
+def signed_params(params: Iterable[tuple[str, list[str]]]) -> str:
+    """The POST part of what Twilio signs: each name, then each of its distinct values, sorted."""
+    parts = []
+    for name, values in sorted(params):
+        if len(values) == 1:
+            parts.append(name + values[0])
+        else:
+            parts.extend(name + value for value in sorted(set(values)))
+    return "".join(parts)
+
+
+def compute_signature(token: str, url: str, signed: str) -> str:
+    """base64(HMAC-SHA1(token, url + signed params)), as twilio-python's RequestValidator."""
+    mac = _keyed_mac(token).copy()
+    mac.update((url + signed).encode("utf-8"))
+    return base64.b64encode(mac.digest()).decode("ascii")
+
+
+def signature_matches(token: str, url: str, params: Iterable[tuple[str, list[str]]],
+                      signature: str) -> bool:
+    """RequestValidator.validate(url, params, signature) for a form, at a lower cost.
+
+    The same algorithm and the same two URL forms (without, then with, the default
+    port), compared in constant time; the params string is built once, and the
+    second URL form is tried only when the first does not match.
+    """
+    signed = signed_params(params)
+    given = signature.encode("utf-8", "replace")
+    parsed = urlparse(url)
+    for candidate in (remove_port, add_port):
+        expected = compute_signature(token, candidate(parsed), signed)
+        if hmac.compare_digest(expected.encode("ascii"), given):
+            return True
+    return False
+
+
 def signature_ok() -> bool:
     """Whether X-Twilio-Signature matches this request."""
     signature = request.headers.get("X-Twilio-Signature", "")
     token = current_app.config.get("TWILIO_AUTH_TOKEN") or ""
     if not signature or not token:
         return False
-    validator = RequestValidator(token)
-    return bool(validator.validate(requested_url(), request.form, signature))
+    return signature_matches(token, requested_url(), request.form.lists(), signature)
 
 
 def twilio_only(view: F) -> F:

@@ -12,7 +12,7 @@ import math
 from collections.abc import Callable
 from datetime import datetime
 from typing import Any, TypeVar
-from urllib.parse import quote, urlencode
+from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, request
 
@@ -33,6 +33,7 @@ from ivr.engine.types import (
 )
 from ivr.menu.model import Menu
 from ivr.ops import metrics
+from ivr.web.forms import encode_query
 from ivr.web.replies import idempotent
 from ivr.web.security import base_url, twilio_only
 
@@ -75,13 +76,13 @@ def clean(value: str) -> str:
 def url_for_next(nxt: Next) -> str:
     """The absolute callback URL of an engine step (its state is in the query)."""
     params = {**nxt.state.to_params(), "e": nxt.event}
-    return f"{base_url()}/voice/step?{urlencode(params, quote_via=quote)}"
+    return f"{base_url()}/voice/step?{encode_query(params)}"
 
 
 def side_url(kind: str, nxt: Next) -> str:
     """The URL of an asynchronous callback (recording status, transcription) for a call."""
     params = {k: v for k, v in nxt.state.to_params().items() if k in ("m", "n", "l", "s")}
-    return f"{base_url()}/voice/{kind}?{urlencode(params, quote_via=quote)}"
+    return f"{base_url()}/voice/{kind}?{encode_query(params)}"
 
 
 def audio_url(path: str) -> str:

@@ -1,0 +1,303 @@
+"""Call steps per second under gunicorn, against a bare Flask endpoint, in the same run.
+
+Starts the service exactly as the Procfile's ``web:`` line does ($PORT and
+${WEB_CONCURRENCY:-2} filled in, bound to 127.0.0.1) on a fresh SQLite database
+and on a fresh PostgreSQL database, with the demo menus (every schedule open, so
+transfers dial), a fixed auth token and IVR_PUBLIC_URL. The same command serves
+benchmarks/bare_app.py (constant TwiML) as the floor. wrk replays a mix of real
+signed call steps (benchmarks/load_mix.py) at 64 connections, alternating bare
+and app runs in several rounds because the machine is shared and noisy.
+
+Per database it reports the medians of: rps, bare_flask_rps, their ratio, p50_ms
+and p99_ms of the call steps, and cpu_us_per_step (CPU time of the gunicorn
+master and workers, from /proc, per request; the database server's own CPU is not
+included). app_requests, journey_steps_stored and journey_steps_left_in_spool
+show where the journeys went: every /voice and /voice/step request adds at least
+one journey line (status callbacks add none; the calls walked to build the mix
+add theirs too); lines not yet in the database when gunicorn stopped stay in the
+spool journal, to be replayed at the next start.
+Prints a table and writes benchmarks/results/load.json.
+
+Needs wrk (Debian: apt-get install -y wrk). Run:
+  .venv/bin/python benchmarks/bench_load.py [--seconds 8] [--rounds 3] [--connections 64]
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import secrets
+import shutil
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from contextlib import contextmanager
+from pathlib import Path
+from typing import Any
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from load_mix import lua_script, open_menus, walk_calls  # noqa: E402
+
+TOKEN = "c" * 32
+CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+POSTGRES_URL = os.environ.get("IVR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
+
+
+def free_port() -> int:
+    """A TCP port nobody listens on."""
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        return int(sock.getsockname()[1])
+
+
+def web_command(app_spec: str) -> str:
+    """The Procfile's web line, on the loopback interface, serving ``app_spec``."""
+    lines = (ROOT / "Procfile").read_text().splitlines()
+    web = next(line.split(": ", 1)[1] for line in lines if line.startswith("web: "))
+    if " app:app " not in f" {web} ":
+        raise SystemExit(f"the Procfile's web line does not serve app:app: {web}")
+    return f" {web} ".replace(" app:app ", f" {app_spec} ").replace("0.0.0.0", "127.0.0.1").strip()
+
+
+def cpu_seconds(master: int) -> float:
+    """User + system CPU of a gunicorn master, its live workers and its reaped ones."""
+    total = 0.0
+    for pid in [master, *children(master)]:
+        try:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        # utime, stime, cutime, cstime: fields 14-17 of /proc/PID/stat (after the name).
+        used = int(fields[11]) + int(fields[12])
+        if pid == master:
+            used += int(fields[13]) + int(fields[14])
+        total += used / CLOCK_TICKS
+    return total
+
+
+def children(pid: int) -> list[int]:
+    """Direct children of a process."""
+    out = []
+    for entry in Path("/proc").iterdir():
+        if entry.name.isdigit():
+            try:
+                stat = (entry / "stat").read_text()
+            except OSError:
+                continue
+            if int(stat.rsplit(")", 1)[1].split()[1]) == pid:
+                out.append(int(entry.name))
+    return out
+
+
+@contextmanager
+def gunicorn(app_spec: str, env: dict[str, str], log: Path) -> Any:
+    """A gunicorn started like the Procfile's web line; yields (base URL, master pid)."""
+    port = free_port()
+    env = {**env, "PORT": str(port)}
+    with log.open("w") as out:
+        server = subprocess.Popen(["bash", "-c", f"exec {web_command(app_spec)}"], cwd=ROOT,
+                                  env=env, stdout=out, stderr=subprocess.STDOUT)
+    base = f"http://127.0.0.1:{port}"
+    try:
+        deadline = time.monotonic() + 60
+        while True:
+            try:
+                with urllib.request.urlopen(f"{base}/healthz", timeout=2):
+                    break
+            except OSError as exc:
+                if server.poll() is not None or time.monotonic() > deadline:
+                    raise SystemExit(f"gunicorn ({app_spec}) did not start: {exc}\n"
+                                     + log.read_text()[-3000:]) from exc
+                time.sleep(0.2)
+        yield base, server.pid
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=20)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+
+
+def run_wrk(base: str, script: Path, seconds: float, connections: int,
+            master: int) -> dict[str, Any]:
+    """One wrk run; returns its counts, latencies and the server's CPU per request."""
+    before = cpu_seconds(master)
+    result = subprocess.run(["wrk", "-t", "1", "-c", str(connections), "-d", f"{int(seconds)}s",
+                             "--timeout", "10s", "-s", str(script), f"{base}/", "--",
+                             secrets.token_hex(8), str(secrets.randbelow(100_000))],
+                            capture_output=True, text=True, timeout=seconds + 60)
+    used = cpu_seconds(master) - before
+    line = next((x for x in result.stdout.splitlines() if x.startswith("WRK_RESULT ")), None)
+    if line is None:
+        raise SystemExit(f"wrk failed: {result.stdout}\n{result.stderr}")
+    data: dict[str, Any] = json.loads(line.split(" ", 1)[1])
+    data["rps"] = data["requests"] / (data["duration_us"] / 1e6)
+    data["cpu_us_per_request"] = used * 1e6 / max(1, data["requests"])
+    data["errors"] = sum(data[k] for k in ("connect_errors", "read_errors", "write_errors",
+                                           "status_errors", "timeouts"))
+    return data
+
+
+def spooled_steps(instance: Path) -> int:
+    """Journey lines a stopped server left in its spool journal (replayed at its next start)."""
+    return sum(line.startswith('{"k":"step"')
+               for file in instance.rglob("*.jsonl")
+               for line in file.read_text(encoding="utf-8", errors="replace").splitlines())
+
+
+def median(runs: list[dict[str, Any]], key: str) -> float:
+    """The median of one figure over several runs."""
+    return statistics.median(r[key] for r in runs)
+
+
+def prepare(db_name: str, url: str, work: Path, env: dict[str, str]) -> Path:
+    """Migrate and seed the database, run the release line, and pre-generate the request mix."""
+    from ivr import create_app
+
+    release = next(line.split(": ", 1)[1] for line in (ROOT / "Procfile").read_text().splitlines()
+                   if line.startswith("release: "))
+    for command in (release, "ivr demo seed"):
+        done = subprocess.run(["bash", "-c", command], cwd=ROOT, env=env, capture_output=True,
+                              text=True, timeout=300)
+        if done.returncode != 0:
+            raise SystemExit(f"{command!r} failed:\n{done.stdout}\n{done.stderr}")
+    app = create_app({"IVR_ENV": "test", "TWILIO_AUTH_TOKEN": TOKEN, "DATABASE_URL": url,
+                      "SECRET_KEY": "bench", "IVR_MENUS_DIR": env["IVR_MENUS_DIR"],
+                      "IVR_PUBLIC_URL": env["IVR_PUBLIC_URL"],
+                      "IVR_INSTANCE_DIR": env["IVR_INSTANCE_DIR"]})
+    catalog = app.extensions["ivr"].catalog
+    numbers = sorted({n for menu in catalog.menus.values() for n in menu.numbers})
+    requests = walk_calls(app, TOKEN, env["IVR_PUBLIC_URL"], numbers, calls=300)
+    app.extensions["ivr"].recorder.close()
+    app.extensions["ivr"].store.dispose()
+    script = work / f"mix-{db_name}.lua"
+    script.write_text(lua_script(requests))
+    paths = [r.path.split("?")[0] for r in requests]
+    print(f"{db_name}: {len(requests)} requests from 300 calls "
+          f"({paths.count('/voice')} new calls, {paths.count('/voice/step')} steps, "
+          f"{paths.count('/voice/status')} status callbacks)", flush=True)
+    return script
+
+
+def measure(db_name: str, url: str, work: Path, args: argparse.Namespace) -> dict[str, Any]:
+    """Bare and app runs, interleaved, on one database."""
+    public = "https://ivr.example.org"
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "TWILIO_AUTH_TOKEN": TOKEN, "IVR_ENV": "production", "IVR_PUBLIC_URL": public,
+           "DATABASE_URL": url, "IVR_INSTANCE_DIR": str(work / f"instance-{db_name}"),
+           "IVR_MENUS_DIR": str(work / "menus")}
+    env.pop("WEB_CONCURRENCY", None)  # the Procfile's default unless --workers says otherwise
+    if args.workers is not None:
+        env["WEB_CONCURRENCY"] = str(args.workers)
+    script = prepare(db_name, url, work, env)
+    bare_runs: list[dict[str, Any]] = []
+    app_runs: list[dict[str, Any]] = []
+    with gunicorn("benchmarks.bare_app:app", env, work / f"bare-{db_name}.log") as bare, \
+            gunicorn("app:app", env, work / f"app-{db_name}.log") as served:
+        run_wrk(bare[0], script, args.warmup, args.connections, bare[1])  # warm up: imports,
+        warm = run_wrk(served[0], script, args.warmup, args.connections, served[1])  # pools
+        for round_no in range(args.rounds):
+            bare_runs.append(run_wrk(bare[0], script, args.seconds, args.connections, bare[1]))
+            app_runs.append(run_wrk(served[0], script, args.seconds, args.connections, served[1]))
+            print(f"  {db_name} round {round_no + 1}: bare {bare_runs[-1]['rps']:.0f} rps, "
+                  f"app {app_runs[-1]['rps']:.0f} rps, p99 {app_runs[-1]['p99_us'] / 1000:.1f} ms, "
+                  f"errors {app_runs[-1]['errors']}", flush=True)
+    from ivr.config import database_url
+    from ivr.store import Store
+
+    store = Store(database_url(url, work))
+    journey_steps = store.count_steps()
+    store.dispose()
+    spooled = spooled_steps(Path(env["IVR_INSTANCE_DIR"]))
+    rps, bare_rps = median(app_runs, "rps"), median(bare_runs, "rps")
+    return {
+        "database": db_name,
+        "connections": args.connections,
+        "seconds_per_run": args.seconds,
+        "rounds": args.rounds,
+        "rps": round(rps, 1),
+        "bare_flask_rps": round(bare_rps, 1),
+        "ratio": round(rps / bare_rps, 3),
+        "p50_ms": round(median(app_runs, "p50_us") / 1000, 2),
+        "p99_ms": round(median(app_runs, "p99_us") / 1000, 2),
+        "cpu_us_per_step": round(median(app_runs, "cpu_us_per_request")),
+        "bare_p50_ms": round(median(bare_runs, "p50_us") / 1000, 2),
+        "bare_p99_ms": round(median(bare_runs, "p99_us") / 1000, 2),
+        "bare_cpu_us_per_request": round(median(bare_runs, "cpu_us_per_request")),
+        "errors": sum(r["errors"] for r in app_runs),
+        "app_requests": warm["requests"] + sum(r["requests"] for r in app_runs),
+        "journey_steps_stored": journey_steps,
+        "journey_steps_left_in_spool": spooled,
+        "runs": {"bare": [round(r["rps"], 1) for r in bare_runs],
+                 "app": [round(r["rps"], 1) for r in app_runs]},
+    }
+
+
+@contextmanager
+def postgres_database() -> Any:
+    """A fresh PostgreSQL database (dropped afterwards), or None when unreachable."""
+    try:
+        import psycopg
+
+        with psycopg.connect(POSTGRES_URL, connect_timeout=3):
+            pass
+    except Exception as exc:  # noqa: BLE001 - any failure means: no PostgreSQL here
+        print(f"PostgreSQL not reachable at {POSTGRES_URL} ({exc}); measuring SQLite only",
+              flush=True)
+        yield None
+        return
+    name = f"ivr_bench_{secrets.token_hex(4)}"
+    with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+        conn.execute(f'CREATE DATABASE "{name}"')
+    try:
+        yield f"{POSTGRES_URL.rsplit('/', 1)[0]}/{name}"
+    finally:
+        with psycopg.connect(POSTGRES_URL, autocommit=True) as conn:
+            conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
+
+
+def main() -> None:
+    """Measure on SQLite and PostgreSQL, print a table, write the JSON."""
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--seconds", type=int, default=8, help="length of each measured run")
+    parser.add_argument("--warmup", type=int, default=3)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--connections", type=int, default=64)
+    parser.add_argument("--workers", type=int, default=None,
+                        help="WEB_CONCURRENCY (default: the Procfile's default)")
+    parser.add_argument("--sqlite-only", action="store_true")
+    parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "load.json"))
+    args = parser.parse_args()
+    if shutil.which("wrk") is None:
+        raise SystemExit("wrk is missing: install it (Debian: apt-get install -y wrk)")
+    results = []
+    with tempfile.TemporaryDirectory(prefix="ivr-load-") as tmp:
+        work = Path(tmp)
+        open_menus(ROOT / "menus", work / "menus")
+        results.append(measure("sqlite", f"sqlite:///{work / 'load.sqlite3'}", work, args))
+        if not args.sqlite_only:
+            with postgres_database() as url:
+                if url is not None:
+                    results.append(measure("postgresql", url, work, args))
+    print(f"\n{'database':<11} {'rps':>7} {'bare rps':>9} {'ratio':>6} {'p50 ms':>7} "
+          f"{'p99 ms':>7} {'cpu us/step':>12} {'bare cpu us':>12} {'errors':>7}")
+    for r in results:
+        print(f"{r['database']:<11} {r['rps']:>7.0f} {r['bare_flask_rps']:>9.0f} {r['ratio']:>6.2f} "
+              f"{r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f} {r['cpu_us_per_step']:>12} "
+              f"{r['bare_cpu_us_per_request']:>12} {r['errors']:>7}")
+    meta = {"cpus": os.cpu_count(), "procfile_web": web_command("app:app"),
+            "load_generator": "wrk -t 1, one connection = one request at a time"}
+    Path(args.out).write_text(json.dumps({"machine": meta, "results": results}, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

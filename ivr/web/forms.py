@@ -1,0 +1,80 @@
+"""URL-encoded forms and queries, quickly: every webhook carries about thirty fields.
+
+Werkzeug parses ``application/x-www-form-urlencoded`` bodies with the standard
+library's ``parse_qsl``, a noticeable share of a call step's time.
+``TwilioRequest`` parses such bodies with a shorter loop that gives exactly the
+same pairs (same ``+`` and ``%`` decoding, same handling of invalid UTF-8 escapes,
+blank values kept); any other body goes to Werkzeug as before. ``encode_query``
+writes the callback URLs' queries as ``urlencode`` does. tests/test_fast_requests.py
+compares both with the standard library.
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from typing import IO, Any
+from urllib.parse import quote, unquote
+
+import werkzeug.urls  # noqa: F401 - registers the "werkzeug.url_quote" codec error handler
+from flask import Request
+from werkzeug.formparser import FormDataParser
+
+URLENCODED = "application/x-www-form-urlencoded"
+QUOTE_ERRORS = "werkzeug.url_quote"  # invalid UTF-8 in an escape stays percent-encoded
+_PLAIN = re.compile(r"[A-Za-z0-9_.~-]*")  # what quote() never changes
+
+
+def encode_query(params: Mapping[str, str]) -> str:
+    """``urlencode(params, quote_via=quote)``, skipping quote() for the plain values most are.
+
+    Callback URLs carry the call's state (menu, node, language, path...): mostly
+    identifiers, written into every TwiML answer two or three times.
+    """
+    return "&".join(
+        (k if _PLAIN.fullmatch(k) else quote(k, safe="")) + "="
+        + (v if _PLAIN.fullmatch(v) else quote(v, safe=""))
+        for k, v in params.items()
+    )
+
+
+def parse_pairs(body: str) -> list[tuple[str, str]]:
+    """``parse_qsl(body, keep_blank_values=True)``, as Werkzeug calls it, without its overhead."""
+    pairs = []
+    for piece in body.split("&"):
+        if not piece:
+            continue
+        name, _, value = piece.partition("=")
+        if "+" in name:
+            name = name.replace("+", " ")
+        if "%" in name:
+            name = unquote(name, errors=QUOTE_ERRORS)
+        if "+" in value:
+            value = value.replace("+", " ")
+        if "%" in value:
+            value = unquote(value, errors=QUOTE_ERRORS)
+        pairs.append((name, value))
+    return pairs
+
+
+class TwilioFormParser(FormDataParser):
+    """Werkzeug's form parser with a faster path for URL-encoded bodies."""
+
+    def parse(self, stream: IO[bytes], mimetype: str, content_length: int | None,
+              options: dict[str, str] | None = None) -> Any:
+        """Parse a URL-encoded body here; anything else (multipart, JSON) as Werkzeug does."""
+        if mimetype != URLENCODED:
+            return super().parse(stream, mimetype, content_length, options)
+        try:
+            pairs = parse_pairs(stream.read().decode())
+        except ValueError:  # not UTF-8: Werkzeug answers an empty form (silent parsing) too
+            if not self.silent:
+                raise
+            return stream, self.cls(), self.cls()
+        return stream, self.cls(pairs), self.cls()
+
+
+class TwilioRequest(Request):
+    """The app's request class: Flask's, with the faster form parser."""
+
+    form_data_parser_class = TwilioFormParser
