@@ -120,19 +120,35 @@ class Segment:
         self.path = folder / f"{name}.jsonl"
         os.rename(opening, self.path)
         self.lines = 0
+        # Request threads write without holding the recorder's lock (a lock held across a
+        # system call makes every thread queue behind it). A writer is counted in under
+        # the lock and counts itself out with a list append (atomic); the file is only
+        # closed once every writer counted in has finished.
+        self.writers = 0
+        self.finished: list[int] = []
 
-    def append(self, data: bytes, count: int) -> None:
+    def append(self, data: bytes) -> None:
         """Add lines (one write; O_APPEND keeps writers' lines whole)."""
-        os.write(self.fd, data)
-        self.lines += count
+        try:
+            os.write(self.fd, data)
+        finally:
+            self.finished.append(1)
+
+    def _settle(self) -> None:
+        """Wait (briefly) for writers still inside ``append``."""
+        deadline = time.monotonic() + 5
+        while len(self.finished) < self.writers and time.monotonic() < deadline:
+            time.sleep(0.0005)
 
     def discard(self) -> None:
         """The lines are in the database: forget the file."""
+        self._settle()
         self.path.unlink(missing_ok=True)
         os.close(self.fd)
 
     def keep(self) -> None:
         """The database refused: make the file durable and leave it to be replayed."""
+        self._settle()
         os.fsync(self.fd)
         os.close(self.fd)  # releases the lock: any process may replay it now
         _fsync_dir(self.path.parent)
@@ -221,19 +237,29 @@ class JourneyRecorder:
             return
         self._ensure_thread()
         data = encode(kind, rows) if self.spool_dir is not None else b""
+        segment = None
         with self._lock:
+            # The rows and their journal lines go to the same (batch, segment) pair, so a
+            # flush that swaps them in between can never write one and drop the other.
             self._batch.add(kind, rows)
             if self.spool_dir is not None:
                 try:
                     if self._segment is None:
                         self._segment = Segment(self.spool_dir)
-                    self._segment.append(data, len(rows))
+                    segment = self._segment
+                    segment.writers += 1
+                    segment.lines += len(rows)
                 except OSError:  # a full or read-only disk must not reach the caller
-                    log.exception("journey journal not written; lines kept in memory only")
+                    log.exception("journey journal not opened; lines kept in memory only")
             overflow = len(self._batch.step) - MAX_BUFFERED
             if overflow > 0:
                 del self._batch.step[:overflow]
                 self.dropped += overflow
+        if segment is not None:
+            try:
+                segment.append(data)
+            except OSError:  # a full or read-only disk must not reach the caller
+                log.exception("journey journal not written; lines kept in memory only")
 
     @property
     def pending(self) -> int:

@@ -67,6 +67,21 @@ def make_engine(url: str) -> Engine:
     return sa.create_engine(url, pool_pre_ping=True, pool_size=5, max_overflow=5)
 
 
+def _last_per_call(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """One row per call (the last): an upsert may not touch a row twice in one statement."""
+    return list({row["call_sid"]: row for row in rows}.values())
+
+
+def _latest_status_per_call(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The status with the highest sequence number per call (ties: the later one)."""
+    latest: dict[str, dict[str, Any]] = {}
+    for row in rows:
+        seen = latest.get(row["call_sid"])
+        if seen is None or row["status_seq"] >= seen["status_seq"]:
+            latest[row["call_sid"]] = row
+    return list(latest.values())
+
+
 def upsert_insert(engine: Engine, table: sa.Table) -> Any:
     """A dialect insert that supports ON CONFLICT."""
     dialect = postgresql if engine.dialect.name == "postgresql" else sqlite
@@ -91,29 +106,45 @@ class Store:
         steps: Sequence[dict[str, Any]],
         statuses: Sequence[dict[str, Any]],
     ) -> None:
-        """Write a batch of journey data in one transaction; repeats are ignored."""
+        """Write a batch of journey data in one transaction; repeats are ignored.
+
+        Each kind is one prepared statement run over all its rows (building a statement
+        per row cost more than the database's own work).
+        """
+        start_stmt, status_stmt, step_stmt = self._batch_statements()
         with self.engine.begin() as conn:
-            for start in starts:
-                stmt = upsert_insert(self.engine, calls).values(**start)
-                conn.execute(stmt.on_conflict_do_update(
-                    index_elements=["call_sid"],
-                    set_={k: stmt.excluded[k] for k in
-                          ("account_sid", "from_number", "to_number", "menu", "started_at")},
-                ))
-            for status in statuses:
-                stmt = upsert_insert(self.engine, calls).values(**status)
-                conn.execute(stmt.on_conflict_do_update(
-                    index_elements=["call_sid"],
-                    set_={k: stmt.excluded[k] for k in
-                          ("status", "status_seq", "duration", "updated_at")},
-                    # Status callbacks may arrive out of order: keep the latest in sequence.
-                    where=calls.c.status_seq <= stmt.excluded.status_seq,
-                ))
+            if starts:
+                conn.execute(start_stmt, _last_per_call(starts))
+            if statuses:
+                conn.execute(status_stmt, _latest_status_per_call(statuses))
             if steps:
-                stmt = upsert_insert(self.engine, journey_steps).on_conflict_do_nothing(
-                    index_elements=["call_sid", "request_token", "part"]
-                )
-                conn.execute(stmt, list(steps))
+                conn.execute(step_stmt, list(steps))
+
+    def _batch_statements(self) -> tuple[Any, Any, Any]:
+        """The three upserts of write_batch, built once per store."""
+        dialect = self.engine.dialect.name  # the statements are dialect-specific upserts
+        cached = getattr(self, "_statements", None)
+        built = cached[1] if cached and cached[0] == dialect else None
+        if built is None:
+            start = upsert_insert(self.engine, calls)
+            start = start.on_conflict_do_update(
+                index_elements=["call_sid"],
+                set_={k: start.excluded[k] for k in
+                      ("account_sid", "from_number", "to_number", "menu", "started_at")},
+            )
+            status = upsert_insert(self.engine, calls)
+            status = status.on_conflict_do_update(
+                index_elements=["call_sid"],
+                set_={k: status.excluded[k] for k in
+                      ("status", "status_seq", "duration", "updated_at")},
+                # Status callbacks may arrive out of order: keep the latest in sequence.
+                where=calls.c.status_seq <= status.excluded.status_seq,
+            )
+            step = upsert_insert(self.engine, journey_steps).on_conflict_do_nothing(
+                index_elements=["call_sid", "request_token", "part"])
+            built = (start, status, step)
+            self._statements = (dialect, built)
+        return built
 
     def journey(self, call_sid: str) -> list[dict[str, Any]]:
         """The steps of one call, in order."""

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+import re
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -98,7 +99,7 @@ def test_a_refused_request_is_logged_with_its_ids(json_app: Any,
     response = client.post("/voice", data=_params(), headers={"X-Twilio-Signature": "forged"})
     assert response.status_code == 403
     request_id = response.headers["X-Request-Id"]
-    assert len(request_id) == 32  # none was sent: one is made
+    assert NEW_ID.fullmatch(request_id)  # none was sent: one is made
     (line,) = _lines(capsys.readouterr().err)
     assert line["level"] == "warning" and "refused" in line["message"]
     assert line["request_id"] == request_id and line["call_sid"] == CALL_SID
@@ -120,11 +121,17 @@ def test_a_failing_webhook_logs_its_traceback_in_the_same_object(
     assert CALLER not in err
 
 
+NEW_ID = re.compile(r"[0-9a-f]{12}-[0-9a-f]+")  # the process's random prefix, then a counter
+
+
 def test_an_unacceptable_request_id_is_replaced(json_app: Any) -> None:
     client = json_app.test_client()
+    made = set()
     for bad in ("two words", "x" * 200, "quote\"s", "ünïcode"):
         answered = client.get("/healthz", headers={"X-Request-Id": bad}).headers["X-Request-Id"]
-        assert answered != bad and len(answered) == 32
+        assert answered != bad and NEW_ID.fullmatch(answered)
+        made.add(answered)
+    assert len(made) == 4  # every request its own
     ok = client.get("/healthz", headers={"X-Request-Id": "lb-1234.abc"})
     assert ok.headers["X-Request-Id"] == "lb-1234.abc"
 

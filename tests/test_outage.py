@@ -313,7 +313,8 @@ def test_a_torn_last_line_is_skipped_not_fatal(tmp_path: Path) -> None:
     segment = Segment(tmp_path)
     from ivr.recorder import Batch, encode
 
-    segment.append(encode("step", [step_row("CA4", "t1")]) + b'{"k":"step","r":{"call', 1)
+    segment.writers += 1  # as JourneyRecorder counts a writer in
+    segment.append(encode("step", [step_row("CA4", "t1")]) + b'{"k":"step","r":{"call')
     segment.keep()
     batch = Batch()
     assert decode(segment.path.read_bytes(), batch) == 1
