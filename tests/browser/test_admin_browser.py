@@ -9,48 +9,24 @@ from typing import Any
 
 import pytest
 
-from ivr.migrations import upgrade
-from tests.browser.test_dashboard_browser import _WHY, CHROMIUM, CHROMIUM_ARGS, Server
-from tests.conftest import ADMIN_PASSWORD, AGENT_PASSWORD, Clock, make_app, shutdown
+from tests.browser.conftest import SKIP_WHY, Server, serve_dashboard
+from tests.conftest import ADMIN_PASSWORD, AGENT_PASSWORD, Clock
 
-pytestmark = pytest.mark.skipif(_WHY is not None, reason=_WHY or "")
+pytestmark = pytest.mark.skipif(SKIP_WHY is not None, reason=SKIP_WHY or "")
 OLD_HOURS = "We are open Monday to Friday, nine to five."
 NEW_HOURS = "We are open every day, eight to eight."
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Any]:
-    """One headless Chromium (Debian's) for the module."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        browser = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield browser
-        browser.close()
-
-
 @pytest.fixture
 def server(tmp_path: Path, clock: Clock) -> Iterator[Server]:
-    """The app on a temporary SQLite database, menus reloaded at once, on a real server."""
-    url = f"sqlite:///{tmp_path / 'admin-browser.sqlite3'}"
-    upgrade(url)
-    app = make_app(url, tmp_path, clock, IVR_MENU_CHECK_SECONDS="0")
-    app.extensions["dashboard"].users.add_user("alice", AGENT_PASSWORD, "agent", clock())
-    app.extensions["dashboard"].users.add_user("root", ADMIN_PASSWORD, "admin", clock())
-    running = Server(app)
-    yield running
-    running.stop()
-    shutdown(app)
+    """The dashboard on a real server, published menus reloaded at once."""
+    yield from serve_dashboard(tmp_path, clock, IVR_MENU_CHECK_SECONDS="0")
 
 
 @pytest.fixture
-def tab(chromium: Any) -> Iterator[Any]:
-    """A fresh browser tab (its own cookies)."""
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
-    page = context.new_page()
-    page.set_default_timeout(10_000)
-    yield page
-    context.close()
+def tab(page: Any) -> Any:
+    """A fresh browser tab."""
+    return page
 
 
 def log_in(page: Any, server: Server, username: str, password: str) -> None:

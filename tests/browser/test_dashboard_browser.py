@@ -3,92 +3,25 @@
 from __future__ import annotations
 
 import os
-import shutil
-import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
-from werkzeug.serving import make_server
 
-from ivr.migrations import upgrade
-from tests.conftest import ADMIN_PASSWORD, AGENT_PASSWORD, Clock, add_voicemail, make_app, shutdown, wav_bytes
+from tests.browser.conftest import SKIP_WHY, Server, serve_dashboard
+from tests.conftest import ADMIN_PASSWORD, AGENT_PASSWORD, Clock, add_voicemail, wav_bytes
 
-CHROMIUM = os.environ.get("IVR_TEST_CHROMIUM", "/usr/bin/chromium")
-CHROMIUM_ARGS = ["--headless", "--no-sandbox", "--disable-gpu", "--disable-dev-shm-usage",
-                 "--disable-background-networking", "--disable-component-update", "--no-first-run"]
 # Set IVR_SCREENSHOTS to a folder to keep a picture of the inbox and of a voicemail page.
 SCREENSHOTS = os.environ.get("IVR_SCREENSHOTS")
-
-
-def _missing() -> str | None:
-    """Why the browser tests cannot run here, or None."""
-    if not (Path(CHROMIUM).is_file() or shutil.which(CHROMIUM)):
-        return f"Chromium not found at {CHROMIUM} (apt-get install chromium)"
-    try:
-        import playwright.sync_api  # noqa: F401
-    except ImportError:
-        return "Playwright for Python is not installed (pip install playwright)"
-    return None
-
-
-_WHY = _missing()
-if _WHY and os.environ.get("CI"):
-    raise RuntimeError(f"browser tests must run in CI: {_WHY}")
-pytestmark = pytest.mark.skipif(_WHY is not None, reason=_WHY or "")
-
-
-class Server:
-    """The app served by werkzeug on a free loopback port, in a thread."""
-
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.http = make_server("127.0.0.1", 0, app, threaded=True)
-        self.url = f"http://127.0.0.1:{self.http.server_port}"
-        self.thread = threading.Thread(target=self.http.serve_forever, daemon=True)
-        self.thread.start()
-
-    def stop(self) -> None:
-        """Stop serving and wait for the thread."""
-        self.http.shutdown()
-        self.thread.join(10)
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    """One headless Chromium (Debian's) for the module."""
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as playwright:
-        chromium = playwright.chromium.launch(executable_path=CHROMIUM, args=CHROMIUM_ARGS)
-        yield chromium
-        chromium.close()
+pytestmark = pytest.mark.skipif(SKIP_WHY is not None, reason=SKIP_WHY or "")
 
 
 @pytest.fixture
 def server(tmp_path: Path, clock: Clock) -> Iterator[Server]:
-    """The app on a temporary SQLite database, with an agent and an admin, on a real server."""
-    url = f"sqlite:///{tmp_path / 'browser.sqlite3'}"
-    upgrade(url)
-    app = make_app(url, tmp_path, clock, IVR_DASHBOARD_POLL_SECONDS="1")
-    app.extensions["dashboard"].users.add_user("alice", AGENT_PASSWORD, "agent", clock())
-    app.extensions["dashboard"].users.add_user("root", ADMIN_PASSWORD, "admin", clock())
-    running = Server(app)
-    yield running
-    running.stop()
-    shutdown(app)
-
-
-@pytest.fixture
-def page(browser: Any) -> Iterator[Any]:
-    """A fresh browser tab (its own cookies)."""
-    context = browser.new_context(viewport={"width": 1280, "height": 860})
-    tab = context.new_page()
-    tab.set_default_timeout(10_000)
-    yield tab
-    context.close()
+    """The dashboard on a real server, its inbox polling every second."""
+    yield from serve_dashboard(tmp_path, clock, IVR_DASHBOARD_POLL_SECONDS="1")
 
 
 def _log_in(page: Any, server: Server, username: str = "alice",
@@ -155,12 +88,13 @@ def test_an_agent_hears_notes_and_closes_a_voicemail_that_arrives_while_watching
 
 def test_logging_in_and_moving_around_with_the_keyboard(page: Any, server: Server) -> None:
     page.goto(f"{server.url}/dashboard/login")
-    assert page.evaluate("document.activeElement.id") == "username"  # autofocus
+    page.wait_for_function("document.activeElement.id === 'username'")  # autofocus
     page.keyboard.type("alice")
     page.keyboard.press("Tab")
     page.keyboard.type(AGENT_PASSWORD)
     page.keyboard.press("Enter")
     page.wait_for_url(f"{server.url}/dashboard/inbox")
+    page.wait_for_load_state("load")  # keys pressed before then would go to the old page
     page.keyboard.press("Tab")  # the skip link comes first, and shows where the focus is
     assert page.evaluate("document.activeElement.textContent") == "Skip to content"
     assert page.evaluate("getComputedStyle(document.activeElement).outlineStyle") == "solid"
