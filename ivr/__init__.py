@@ -100,6 +100,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
                                                              settings["DATABASE_URL"])),
         prompts_dir=prompts_dir,
     )
+    from ivr.speech import use_matcher
+
+    matcher = str(settings.get("IVR_MATCHER") or "lexical")
+    if use_matcher(matcher) != matcher:
+        print("ivr: warning: IVR_MATCHER=hybrid needs `pip install ivr-helpdesk[embeddings]`; "
+              "using the lexical matcher", file=sys.stderr, flush=True)
     from ivr.lookup.live import lookups_from_settings
 
     services.lookups = lookups_from_settings(settings, catalog.folder)

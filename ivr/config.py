@@ -65,6 +65,12 @@ SETTINGS: dict[str, tuple[str, str]] = {
                           "off (404) in production, open in development and test"),
     "IVR_METRICS_DIR": ("", "folder gunicorn's workers share their metrics in; empty = a new "
                         "temporary folder each time gunicorn starts"),
+    "IVR_MATCHER": ("lexical", "what routes spoken requests on live calls: lexical, or hybrid "
+                    "(lexical + sentence embeddings; needs the embeddings extra)"),
+    "IVR_EMBED_MODEL": ("", "optional embedding matcher (ivr.speech.embed): force one model for "
+                        "every menu; empty = minilm-l6-int8 for English, e5-small-q4 otherwise"),
+    "IVR_EMBED_THREADS": ("", "optional embedding matcher: threads per worker for the model "
+                          "(empty = MiniLM 1, e5 its own default; 1 is steadiest on shared cores)"),
 }
 
 

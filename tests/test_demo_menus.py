@@ -124,3 +124,38 @@ def test_saying_agent_after_hours_does_not_skip_the_opening_hours(shop: Any, clo
     heard = phone.say("talk to a person")
     assert phone.dialing is None
     assert any("not available right now" in h.text for h in heard), [h.text for h in heard]
+
+
+@pytest.mark.parametrize("matcher", ["lexical", "hybrid"])
+def test_the_configured_matcher_routes_live_calls(tmp_path: Path, clock: Any,
+                                                   matcher: str) -> None:
+    """IVR_MATCHER=hybrid (the embeddings extra) understands what the words alone do not."""
+    import os
+
+    from ivr.migrations import upgrade
+    from ivr.speech import matcher_in_use
+
+    if matcher == "hybrid" and not os.environ.get("CI"):
+        pytest.importorskip("onnxruntime", reason="optional extra not installed: "
+                            "pip install ivr-helpdesk[embeddings]")
+    url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    upgrade(url)
+    app = make_app(url, tmp_path, clock, IVR_MENUS_DIR=str(ROOT / "menus"), IVR_MATCHER=matcher)
+    try:
+        assert matcher_in_use() == matcher
+        phone = Phone(FlaskTransport(app), TOKEN, called="+15005550006")
+        phone.dial()
+        phone.press("1")
+        phone.press("5")  # "tell us in a few words what you need"
+        offered = " ".join(h.text for h in phone.say("what time do you close today"))
+        if matcher == "lexical":  # no word of it is in the menu's phrases
+            assert phone.node == "ask" and "when are you open" not in offered.lower()
+        else:  # the meaning is: the shop's opening hours, offered first
+            action = phone.listening.get("action") if phone.listening is not None else ""
+            assert "c=refine%3Ashop_hours" in (action or ""), action
+            assert "for when are you open, press 1" in offered.lower()
+    finally:
+        shutdown(app)
+        from ivr.speech import use_matcher
+
+        use_matcher("lexical")

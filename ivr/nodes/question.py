@@ -9,7 +9,7 @@ from ivr.engine.types import Redirect, Turn
 from ivr.menu.source import Fields
 from ivr.nodes.menu import MenuNode, hints_for
 from ivr.nodes.routing import directory_entries
-from ivr.speech import PhraseIndex
+from ivr.speech import Matcher
 
 if TYPE_CHECKING:
     from ivr.engine.core import Call
@@ -50,7 +50,7 @@ class QuestionNode(MenuNode):
                              hints=tuple(hints))
         return call.turn([gather, Redirect(call.next("silence"))])
 
-    def local_index(self, call: Call) -> PhraseIndex | None:
+    def local_index(self, call: Call) -> Matcher | None:
         """No options of its own to match first: the whole menu is the question's scope."""
         return None
 

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 
 from ivr.engine.messages import YES_NO
 from ivr.engine.types import Input, Redirect, Silence, Turn
-from ivr.speech import Decision, PhraseIndex, Scored, fold
+from ivr.speech import Decision, Matcher, Scored, fold, make_index
 
 if TYPE_CHECKING:
     from ivr.engine.core import Call
@@ -45,12 +45,12 @@ def directory_entries(menu: Menu, lang: str) -> list[tuple[str, list[str]]]:
     return [(target, words) for target, words in phrases.items() if words]
 
 
-def directory(menu: Menu, lang: str) -> PhraseIndex:
+def directory(menu: Menu, lang: str) -> Matcher:
     """The menu's searchable directory for ``lang`` (built once per menu version)."""
     key = ("directory", lang)
     index = menu.cache.get(key)
     if index is None:
-        index = PhraseIndex(directory_entries(menu, lang), lang)
+        index = make_index(directory_entries(menu, lang), lang)
         menu.cache[key] = index
     return index
 
@@ -187,7 +187,7 @@ def _pick_among(call: Call, targets: Sequence[str], said: str) -> str | None:
     """Which of the offered targets a spoken answer names (by label or phrases)."""
     lang = call.state.lang
     entries = dict(directory_entries(call.menu, lang))
-    index = PhraseIndex([(t, [label(call.menu, t, lang), *entries.get(t, [])]) for t in targets],
+    index = make_index([(t, [label(call.menu, t, lang), *entries.get(t, [])]) for t in targets],
                         lang)
     decision = index.decide(said)
     if decision.kind == "confident" and decision.candidates:
@@ -195,7 +195,7 @@ def _pick_among(call: Call, targets: Sequence[str], said: str) -> str | None:
     return None
 
 
-def understand(call: Call, local: PhraseIndex | None, utterance: str,
+def understand(call: Call, local: Matcher | None, utterance: str,
                confidence: float | None, node_tries: int, *, search_all: bool) -> Turn:
     """Route a spoken request: the node's own options, then (if allowed) the whole menu."""
     local_decision = local.decide(utterance) if local is not None else Decision("none", ())

