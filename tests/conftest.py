@@ -128,6 +128,7 @@ def app(db_url: str, tmp_path: Path, clock: Clock) -> Iterator[Any]:
 def shutdown(application: Any) -> None:
     """Stop an app's journey writer and close its database connections."""
     application.extensions["ivr"].recorder.close()
+    application.extensions["ivr"].catalog.close()
     application.extensions["ivr"].store.dispose()
 
 

@@ -224,3 +224,41 @@ def test_the_menu_commands_publish_list_diff_roll_back_and_export(
     result = runner.invoke(cli, ["menu", "export", "mini.yaml"])
     assert result.exit_code == 0
     assert (folder / "mini.yaml").read_text() == MINI.read_text()
+
+
+def test_a_slow_reload_never_makes_a_call_wait(versions: Any, folder: Path,
+                                               monkeypatch: pytest.MonkeyPatch) -> None:
+    """In the background mode workers use, a reload in progress leaves the live menus serving."""
+    import threading
+    import time
+
+    catalog = MenuCatalog(folder, check_every=0.05, prompts_dir=PROMPTS, versions=versions,
+                          background=True)
+    before = catalog.get("mini")
+    assert before is not None
+    loading = threading.Event()
+    release = threading.Event()
+    slow_menu_of = versions.menu_of
+
+    def slow(file: str, text: str) -> Any:
+        loading.set()
+        release.wait(10)  # a big menu taking its time to load
+        return slow_menu_of(file, text)
+
+    assert versions.publish("mini.yaml", MINI.read_text().replace(OLD, NEW), "ana").ok
+    monkeypatch.setattr(versions, "menu_of", slow)
+    catalog.maybe_reload()  # starts this process's reload thread
+    assert loading.wait(5), "the reload thread did not pick the new version up"
+    started = time.monotonic()
+    for _ in range(100):  # calls meanwhile: answered at once, by the version they had
+        catalog.maybe_reload()
+        assert catalog.get("mini") is before
+    assert time.monotonic() - started < 1.0
+    release.set()
+    deadline = time.monotonic() + 5
+    try:
+        while hours_text(catalog) != NEW:
+            assert time.monotonic() < deadline, "the new version never went live"
+            time.sleep(0.02)
+    finally:
+        catalog.close()

@@ -57,6 +57,7 @@ class MenuCatalog:
         # no call ever waits for it; otherwise the request that finds the check due does it.
         self.background = background
         self._poller_pid = 0
+        self._stop = threading.Event()
         self.prompts_dir = Path(prompts_dir) if prompts_dir is not None else None
         self.check_every = check_every
         self.versions = versions
@@ -108,9 +109,12 @@ class MenuCatalog:
             self._poller_pid = pid
             threading.Thread(target=self._poll, name="menu-reload", daemon=True).start()
 
+    def close(self) -> None:
+        """Stop the reload thread (the menus stay as they are)."""
+        self._stop.set()
+
     def _poll(self) -> None:
-        while True:
-            time.sleep(max(self.check_every, 0.05))
+        while not self._stop.wait(max(self.check_every, 0.05)):
             try:
                 with self._lock:
                     self._reload()
