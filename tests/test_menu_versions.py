@@ -262,3 +262,37 @@ def test_a_slow_reload_never_makes_a_call_wait(versions: Any, folder: Path,
             time.sleep(0.02)
     finally:
         catalog.close()
+
+
+def test_instances_starting_together_import_a_file_once(db_url: str, folder: Path) -> None:
+    """Eight workers racing to import the same new file text publish one version."""
+    import threading
+
+    from sqlalchemy.exc import SQLAlchemyError
+
+    text = MINI.read_text()
+    stores = [MenuVersions(make_engine(db_url), folder, PROMPTS) for _ in range(8)]
+    start = threading.Barrier(len(stores))
+    published: list[int] = []
+
+    def import_it(store: MenuVersions) -> None:
+        start.wait()
+        try:
+            version, _ = store.import_from_disk("mini.yaml", text)
+        except SQLAlchemyError:
+            return  # SQLite refuses a racing writer; the catalog tries again at its next check
+        if version is not None:
+            published.append(version.number)
+
+    threads = [threading.Thread(target=import_it, args=(s,)) for s in stores]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(30)
+    try:
+        assert published == [1]
+        assert [v.number for v in stores[0].history("mini.yaml")] == [1]
+        assert stores[0].import_from_disk("mini.yaml", text) == (None, [])  # a later start
+    finally:
+        for store in stores:
+            store.engine.dispose()

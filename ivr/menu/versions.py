@@ -307,26 +307,55 @@ class MenuVersions:
         """A file's text as read from this instance's disk: publish it if it is news.
 
         News means no instance reported this text from disk last time, and it is not what
-        is live already. A text that fails the check is not published (its problems are
-        returned) and is tried again when the file changes or the instance restarts.
+        is live already. Instances starting together race for it: the first to record
+        the text in menu_files (one atomic upsert) publishes it, the others do nothing.
+        A text that fails the check is not published (its problems are returned) and is
+        tried again when the file changes or the instance restarts.
         """
         digest = sha_of(text)
-        with self.engine.connect() as conn:
-            seen = conn.execute(sa.select(menu_files.c.disk_sha)
-                                .where(menu_files.c.file == file)).scalar()
-        if seen == digest:
+        previous = self._claim_disk(file, digest)
+        if previous == digest:
             return None, []
         live = self.live(file)
-        version = None
-        problems: list[Problem] = []
-        if live is None or live.text != text:
-            result = self.publish(file, text, "menus folder", "imported from the menus folder",
-                                  source="file")
-            if not result.ok:
-                return None, result.problems
-            version, problems = result.version, result.problems
-        self.mark_disk(file, text)
-        return version, problems
+        if live is not None and live.text == text:
+            return None, []
+        result = self.publish(file, text, "menus folder", "imported from the menus folder",
+                              source="file")
+        if not result.ok:
+            self._unclaim_disk(file, digest, previous)
+            return None, result.problems
+        return result.version, result.problems
+
+    def _claim_disk(self, file: str, digest: str) -> str | None:
+        """Record ``digest`` as the folder's text; returns what was recorded before.
+
+        Returns ``digest`` itself when another instance recorded it first.
+        """
+        stmt = upsert_insert(self.engine, menu_files).values(
+            file=file, disk_sha=digest, updated_at=self.clock())
+        stmt = stmt.on_conflict_do_update(
+            index_elements=["file"],
+            set_={"disk_sha": stmt.excluded.disk_sha, "updated_at": stmt.excluded.updated_at},
+            where=menu_files.c.disk_sha != stmt.excluded.disk_sha,
+        ).returning(menu_files.c.file)  # a row back only if this call wrote it
+        with self.engine.begin() as conn:
+            before = conn.execute(sa.select(menu_files.c.disk_sha)
+                                  .where(menu_files.c.file == file)).scalar()
+            claimed = conn.execute(stmt).first() is not None
+        if not claimed:
+            return digest
+        return before if before != digest else None
+
+    def _unclaim_disk(self, file: str, digest: str, previous: str | None) -> None:
+        """Forget a claimed text that could not be published, so a restart tries again."""
+        with self.engine.begin() as conn:
+            if previous is None:
+                conn.execute(sa.delete(menu_files).where(sa.and_(
+                    menu_files.c.file == file, menu_files.c.disk_sha == digest)))
+            else:
+                conn.execute(sa.update(menu_files).where(sa.and_(
+                    menu_files.c.file == file, menu_files.c.disk_sha == digest))
+                    .values(disk_sha=previous, updated_at=self.clock()))
 
     def mark_disk(self, file: str, text: str) -> None:
         """Remember ``text`` as what the menus folder holds for ``file``."""
