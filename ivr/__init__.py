@@ -38,6 +38,7 @@ class Services:
     lookups: Any = None  # ivr.lookup.live.LiveLookups: live data for lookup nodes
     voicemails: Any = None  # ivr.voicemail.store.VoicemailStore
     intake: Any = None  # ivr.voicemail.Intake: Twilio's voicemail reports, spooled if need be
+    prompt_uploads: Any = None  # ivr.prompt_uploads.PromptUploads: recordings for every instance
     media: Any = None  # ivr.voicemail.Media: recordings fetched from / deleted at Twilio
     channels: Any = None  # ivr.notify.Channels
     sender: Any = None  # ivr.notify.Sender: delivers the notification outbox
@@ -100,6 +101,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
                                                              settings["DATABASE_URL"])),
         prompts_dir=prompts_dir,
     )
+    from ivr.prompt_uploads import PromptUploads
+
+    # Recordings uploaded on any instance are copied into this one's prompts folder.
+    services.prompt_uploads = PromptUploads(store.engine, prompts_dir)
+    catalog.also_refresh(services.prompt_uploads.sync)
+    try:
+        services.prompt_uploads.sync()  # catch up now: this instance may be new
+    except Exception as exc:  # noqa: BLE001 - no database yet: the next check catches up
+        log.warning("recordings not synchronised at start: %s", type(exc).__name__)
     from ivr.speech import use_matcher
 
     matcher = str(settings.get("IVR_MATCHER") or "lexical")

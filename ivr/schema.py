@@ -6,6 +6,7 @@ import ivr.dashboard.store
 import ivr.lookup.demo
 import ivr.menu.versions
 import ivr.notify
+import ivr.prompt_uploads
 import ivr.voicemail.store  # noqa: F401 - each module registers its tables on the metadata
 from ivr.store import metadata
 

@@ -172,3 +172,48 @@ def test_content_decides_the_kind_never_the_name() -> None:
     with wave.open(io.BytesIO(converted.data)) as result:
         assert (result.getsampwidth(), result.getframerate()) == (2, 8000)
         assert abs(result.getnframes() - 8000 * 8000 / 11025) < 2
+
+
+def test_an_upload_reaches_the_other_instances_prompts_folder(db_url: str, tmp_path: Path,
+                                                               clock: Clock) -> None:
+    """Two instances on one database, each with its own prompts folder."""
+    from tests.test_admin_menus import make_admin_app
+
+    first = make_admin_app(db_url, tmp_path / "a", clock, IVR_PROMPTS_DIR=str(tmp_path / "a"))
+    second = make_app_on(db_url, tmp_path / "b", clock)
+    try:
+        text = live_text(first).replace(f'en: "{OLD_HOURS}"',
+                                        f'en: {{text: "{OLD_HOURS}", audio: {DECLARED}}}')
+        assert first.extensions["ivr"].versions.publish("mini.yaml", text, "root").ok
+        client, header = admin_client(first)
+        sound = wav_bytes(0.3)
+        assert upload(client, header["X-CSRF-Token"], sound, "hours.wav").status_code == 302
+        copy = tmp_path / "b" / DECLARED
+        assert not copy.exists()
+        svc = second.extensions["ivr"]
+        svc.catalog.maybe_reload()  # the next check (IVR_MENU_CHECK_SECONDS=0 here)
+        assert copy.read_bytes() == sound
+        with second.test_client().get(f"/prompts/{DECLARED}") as served:
+            assert served.status_code == 200 and served.data == sound
+        assert svc.prompt_uploads.sync() == 0  # nothing new: nothing written again
+        newer = wav_bytes(0.6)
+        assert upload(client, header["X-CSRF-Token"], newer, "hours.wav").status_code == 302
+        svc.catalog.maybe_reload()
+        assert copy.read_bytes() == newer  # the newest upload wins
+        third = make_app_on(db_url, tmp_path / "c", clock)  # an instance started later
+        try:
+            assert (tmp_path / "c" / DECLARED).read_bytes() == newer
+        finally:
+            shutdown(third)
+    finally:
+        shutdown(second)
+        shutdown(first)
+
+
+def make_app_on(db_url: str, folder: Path, clock: Clock) -> Any:
+    """Another instance: the same database, its own prompts folder."""
+    from tests.conftest import make_app
+
+    folder.mkdir(parents=True, exist_ok=True)
+    return make_app(db_url, folder, clock, IVR_MENU_CHECK_SECONDS="0",
+                    IVR_PROMPTS_DIR=str(folder))

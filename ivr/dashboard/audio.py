@@ -10,12 +10,12 @@ a message that says what to upload instead. MP3 is kept as it is.
 from __future__ import annotations
 
 import io
-import os
-import tempfile
 import wave
 from array import array
 from dataclasses import dataclass
 from pathlib import Path
+
+from ivr.prompt_uploads import OutsideFolder, write_prompt
 
 TELEPHONE_RATES = (8000, 16000)
 # Bit rates (kbit/s) of MPEG audio layer III by bit-rate index: MPEG-1, then MPEG-2/2.5.
@@ -158,20 +158,7 @@ def _resample(samples: array[int], rate: int, target: int) -> array[int]:
 
 def store(folder: Path, relative: str, data: bytes) -> Path:
     """Write ``data`` at ``folder/relative`` atomically: a caller never hears half a file."""
-    root = folder.resolve()
-    target = (root / relative).resolve()
-    if root not in target.parents:
-        raise AudioRejected(f"{relative} is outside the prompts folder.")
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, temporary = tempfile.mkstemp(dir=target.parent, prefix=".upload-", suffix=target.suffix)
     try:
-        with os.fdopen(handle, "wb") as out:
-            out.write(data)
-            out.flush()
-            os.fsync(out.fileno())
-        os.chmod(temporary, 0o644)
-        os.replace(temporary, target)
-    except BaseException:
-        Path(temporary).unlink(missing_ok=True)
-        raise
-    return target
+        return write_prompt(folder, relative, data)
+    except OutsideFolder as exc:
+        raise AudioRejected(str(exc)) from None

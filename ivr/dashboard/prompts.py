@@ -14,7 +14,18 @@ from pathlib import PurePosixPath
 from typing import Any
 from urllib.parse import quote
 
-from flask import Blueprint, abort, current_app, flash, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from sqlalchemy.exc import SQLAlchemyError
 
 from ivr.dashboard import audio
 from ivr.dashboard.auth import admin_required
@@ -133,6 +144,11 @@ def upload(file: str) -> Any:
     except audio.AudioRejected as exc:
         return render(file, menu, f"{node} ({lang}): {exc}", 400)
     message = f"Recorded prompts/{path} for {node} ({lang})."
+    try:  # the other instances copy it from the database
+        services().prompt_uploads.add(path, recording.data, g.user["username"])
+    except SQLAlchemyError:
+        message += (" The database did not take it, so only this instance has it: upload it "
+                    "again once the database is back.")
     if recording.note:
         message += f" It was {recording.note}."
     if not found.declared:

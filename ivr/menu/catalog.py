@@ -20,6 +20,7 @@ import logging
 import os
 import threading
 import time
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING
@@ -58,6 +59,7 @@ class MenuCatalog:
         self.background = background
         self._poller_pid = 0
         self._stop = threading.Event()
+        self._also: list[Callable[[], object]] = []  # more to refresh with the menus
         self.prompts_dir = Path(prompts_dir) if prompts_dir is not None else None
         self.check_every = check_every
         self.versions = versions
@@ -109,6 +111,10 @@ class MenuCatalog:
             self._poller_pid = pid
             threading.Thread(target=self._poll, name="menu-reload", daemon=True).start()
 
+    def also_refresh(self, job: Callable[[], object]) -> None:
+        """Run ``job`` at every check too (in the reload thread in production)."""
+        self._also.append(job)
+
     def close(self) -> None:
         """Stop the reload thread (the menus stay as they are)."""
         self._stop.set()
@@ -128,6 +134,11 @@ class MenuCatalog:
             self._import_files()
             self._reload_published()
         self._publish_tables()
+        for job in self._also:
+            try:
+                job()
+            except (SQLAlchemyError, OSError) as exc:
+                self._db_unreachable(exc)
         self._checked = time.monotonic()
 
     def _files(self) -> list[Path]:
