@@ -94,6 +94,8 @@ class Store:
     def __init__(self, url: str) -> None:
         self.url = url
         self.engine = make_engine(url)
+        # write_batch's upserts, built once per dialect (tests swap the engine).
+        self._statements: tuple[str, tuple[Any, Any, Any]] | None = None
 
     def ping(self) -> None:
         """Raise if the database cannot be reached."""
@@ -123,7 +125,7 @@ class Store:
     def _batch_statements(self) -> tuple[Any, Any, Any]:
         """The three upserts of write_batch, built once per store."""
         dialect = self.engine.dialect.name  # the statements are dialect-specific upserts
-        cached = getattr(self, "_statements", None)
+        cached = self._statements
         built = cached[1] if cached and cached[0] == dialect else None
         if built is None:
             start = upsert_insert(self.engine, calls)

@@ -14,7 +14,7 @@ from pathlib import Path
 
 import click
 
-from ivr.menu.versions import MenuVersions, valid_file
+from ivr.menu.versions import MenuVersions, PublishResult, Version, valid_file
 
 
 @contextmanager
@@ -48,6 +48,16 @@ def _file_name(value: str) -> str:
     return name
 
 
+def _published(result: PublishResult, refused: str) -> Version:
+    """Print a publish's problems; the new version, or exit 1 saying ``refused``."""
+    for problem in result.problems:
+        click.echo(str(problem), err=problem.severity == "error")
+    if not result.ok or result.version is None:
+        click.echo(refused, err=True)
+        sys.exit(1)
+    return result.version
+
+
 @click.group("menu")
 def menu_group() -> None:
     """Published menu versions (run `ivr db upgrade` first)."""
@@ -67,12 +77,8 @@ def publish(path: Path, file: str | None, note: str, author: str | None) -> None
         raise click.ClickException(f"cannot read {path}: {exc}") from None
     with _versions() as store:
         result = store.publish(name, text, _author(author), note, source="cli")
-    for problem in result.problems:
-        click.echo(str(problem), err=problem.severity == "error")
-    if not result.ok or result.version is None:
-        click.echo(f"not published: {name} has errors; the live menu is unchanged", err=True)
-        sys.exit(1)
-    click.echo(f"{name} version {result.version.number} published")
+    version = _published(result, f"not published: {name} has errors; the live menu is unchanged")
+    click.echo(f"{name} version {version.number} published")
 
 
 @menu_group.command("history")
@@ -121,12 +127,8 @@ def rollback(file: str, number: int, author: str | None) -> None:
     name = _file_name(file)
     with _versions() as store:
         result = store.rollback(name, _by_number(store, name, number), _author(author))
-    for problem in result.problems:
-        click.echo(str(problem), err=problem.severity == "error")
-    if not result.ok or result.version is None:
-        click.echo(f"not rolled back: version {number} no longer passes the check", err=True)
-        sys.exit(1)
-    click.echo(f"{name} version {result.version.number} published (the text of version {number})")
+    version = _published(result, f"not rolled back: version {number} no longer passes the check")
+    click.echo(f"{name} version {version.number} published (the text of version {number})")
 
 
 @menu_group.command("export")
