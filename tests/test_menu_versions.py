@@ -296,3 +296,29 @@ def test_instances_starting_together_import_a_file_once(db_url: str, folder: Pat
     finally:
         for store in stores:
             store.engine.dispose()
+
+
+def test_a_file_another_instance_is_still_publishing_is_served_from_disk(
+        versions: Any, folder: Path) -> None:
+    """Starting beside another instance that has claimed a file but not yet published it."""
+    from ivr.menu.versions import sha_of
+
+    MenuCatalog(folder, check_every=0, prompts_dir=PROMPTS, versions=versions)  # mini only
+    text = (ROOT / "tests" / "menus" / "vm.yaml").read_text()
+    (folder / "vm.yaml").write_text(text)  # a release adds a menu file
+    versions._claim_disk("vm.yaml", sha_of(text))  # the other instance, mid-import
+    late = MenuCatalog(folder, check_every=0, prompts_dir=PROMPTS, versions=versions)
+    assert late.get("mini") is not None  # from the database
+    served = late.get("vm")
+    assert served is not None and served.numbers == ("+15005550002",)  # from its own disk
+    assert versions.history("vm.yaml") == []  # publishing is left to the other instance
+
+
+def test_a_file_the_database_refused_is_not_served_beside_the_published_menus(
+        versions: Any, folder: Path) -> None:
+    other = MINI.read_text().replace("menu: mini", "menu: other").replace("default: true",
+                                                                          "default: false")
+    (folder / "other.yaml").write_text(other)  # claims mini's number: refused
+    catalog = MenuCatalog(folder, check_every=0, prompts_dir=PROMPTS, versions=versions)
+    assert catalog.get("mini") is not None and catalog.get("other") is None
+    assert any("+15005550001" in p.message for p in catalog.problems)

@@ -45,6 +45,7 @@ class _Entry:
     problems: list[Problem] = field(default_factory=list)
     text: str = ""
     imported: bool = False  # the database has taken (or refused) this text
+    refused: bool = False  # the database refused it (e.g. a number another menu answers)
 
 
 class MenuCatalog:
@@ -204,6 +205,7 @@ class MenuCatalog:
                 log.error("menu %s not published:\n%s", path.name,
                           "\n".join(str(p) for p in errors))
                 entry.problems = errors
+                entry.refused = True
             elif version is not None:
                 log.info("menu %s published from the menus folder as version %d",
                          path.name, version.number)
@@ -248,10 +250,15 @@ class MenuCatalog:
             self._db_down_logged = True
 
     def _publish_tables(self) -> None:
-        if self._db:
-            menus = list(self._db.values())
-        else:
-            menus = [e.menu for e in self._entries.values() if e.menu]
+        """Published versions win; a file the database does not have yet is served from disk.
+
+        The second case is an instance starting while another one is still publishing
+        the same files (or a database that could not take them yet): without it, the
+        instance would answer only some of its menus until its next check.
+        """
+        menus = list(self._db.values())
+        menus += [e.menu for path, e in self._entries.items()
+                  if e.menu and path.name not in self._db and not (self._db and e.refused)]
         self._by_id = {m.id: m for m in menus}
 
     def _display(self, path: Path) -> str:
