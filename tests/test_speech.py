@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
@@ -289,15 +288,12 @@ def test_no_web_or_db_imports() -> None:
     assert out.stdout.strip() == "speech-ok"
 
 
-def test_large_index_builds_fast() -> None:
-    """A 2,000-target menu builds quickly (menus are reloaded at run time)."""
+def test_large_index_ranks_the_right_target() -> None:
+    """A 2,000-target index still ranks an exact phrase first (its build time: bench-menu-scale)."""
     words = ["card", "payment", "transfer", "balance", "refund", "account", "address", "limit"]
     entries = [
         (f"t{i}", [f"{words[i % 8]} {words[(i // 8) % 8]} option{i}", f"help with item{i} {words[i % 5]}"])
         for i in range(2000)
     ]
-    start = time.perf_counter()
     idx = PhraseIndex(entries, "en")
-    elapsed = time.perf_counter() - start
-    assert elapsed < 1.5  # generous for shared CI runners; typically a few hundred ms
     assert idx.rank("help with item1234")[0].target == "t1234"
