@@ -220,11 +220,15 @@ class SourcePolicy:
 
     def _host_problem(self, config: SourceConfig,
                       environ: Mapping[str, str]) -> list[tuple[Where, str, str]]:
-        url = config.url
-        for name in ENV_REF.findall(url):
-            if not self.allows_env(name) or not environ.get(name):
-                return []  # reported above; the host is checked when it is known
-            url = url.replace("${" + name + "}", environ[name])
+        base = ENV_REF.match(config.url)
+        if base and not (self.allows_env(base.group(1)) and environ.get(base.group(1))):
+            return []  # reported above; the host is checked once the base is known
+
+        def value(match: re.Match[str]) -> str:
+            name = match.group(1)
+            return (environ.get(name) if self.allows_env(name) else "") or "x"
+
+        url = ENV_REF.sub(value, config.url)
         try:
             self.rule_for(url.replace("{id}", "1").replace("{caller}", "1"))
         except NotAllowed as exc:

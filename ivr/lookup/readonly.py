@@ -76,6 +76,12 @@ def postgres_engine(url: str, timeout: float) -> Engine:
     engine = sa.create_engine(url, pool_pre_ping=True, pool_size=4, max_overflow=4,
                               pool_timeout=timeout, connect_args=connect_args)
 
+    @sa.event.listens_for(engine, "connect")
+    def _read_only(conn: Any, _record: Any) -> None:
+        # psycopg begins every transaction READ ONLY. (SQLAlchemy's postgresql_readonly
+        # option is not used: afterwards it sets read_only = False, i.e. READ WRITE.)
+        conn.read_only = True
+
     @sa.event.listens_for(engine, "checkin")
     def _reset(conn: Any, record: Any) -> None:
         # A query may have changed a session setting (set_config): back to the above.

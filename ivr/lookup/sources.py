@@ -49,9 +49,7 @@ class SqlSource:
         """Run the query; parameters are bound by the driver, never pasted into the SQL."""
         bound = {name: params.get(name, "") for name in self.names}
         try:
-            with self.engine.connect() as conn:
-                if self.engine.dialect.name == "postgresql":
-                    conn = conn.execution_options(postgresql_readonly=True)
+            with self.engine.connect() as conn:  # read-only: ivr.lookup.readonly
                 row = conn.execute(self.statement, bound).first()
         except sa.exc.SQLAlchemyError as exc:
             raise SourceError(f"sql:{type(getattr(exc, 'orig', exc)).__name__}") from None
