@@ -81,8 +81,7 @@ def postgres_lookup_url(postgres_url: str) -> Iterator[str]:
 
 @pytest.fixture
 def demo_connection(db_url: str, request: pytest.FixtureRequest) -> dict[str, str]:
-    """Settings declaring the demo lookups' connection: SQLite's is built in; PostgreSQL's
-    is the operator's, a role that may read only the demo tables."""
+    """The demo lookups' connection: built in on SQLite; on PostgreSQL the read-only role."""
     if not db_url.startswith("postgresql"):
         return {}
     return {"IVR_LOOKUP_DB_DEMO": request.getfixturevalue("postgres_lookup_url")}
