@@ -46,10 +46,13 @@ def check_command(paths: tuple[Path, ...], strict: bool, prompts_dir: Path | Non
     Prints one line per problem as FILE:LINE:COLUMN: SEVERITY: MESSAGE and exits 1 when
     any file has errors (or warnings, with --strict), 0 otherwise.
     """
-    from ivr.config import ConfigError, env_settings, project_path
+    from dotenv import load_dotenv
+
+    from ivr.config import PROJECT_ROOT, ConfigError, env_settings, project_path
     from ivr.lookup.policy import SourcePolicy
     from ivr.menu.lint import check_paths
 
+    load_dotenv(PROJECT_ROOT / ".env", override=False)  # as the server reads its settings
     try:  # the operator's rules for sources, exactly as the server builds them
         policy = SourcePolicy.from_settings({})
     except ConfigError as exc:

@@ -20,10 +20,13 @@ from ivr.menu.versions import MenuVersions, PublishResult, Version, valid_file
 @contextmanager
 def _versions() -> Iterator[MenuVersions]:
     """The versions table of the configured database, for the configured menus folder."""
-    from ivr.config import ConfigError, database_url, env_settings, instance_dir, project_path
+    from dotenv import load_dotenv
+
+    from ivr.config import PROJECT_ROOT, ConfigError, database_url, env_settings, instance_dir, project_path
     from ivr.lookup.policy import SourcePolicy
     from ivr.store import make_engine
 
+    load_dotenv(PROJECT_ROOT / ".env", override=False)  # as the server reads its settings
     settings = env_settings()
     try:
         policy = SourcePolicy.from_settings({})
