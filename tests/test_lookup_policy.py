@@ -308,3 +308,56 @@ def test_no_listed_name_reaches_the_cloud_metadata_address(
     policy = SourcePolicy(hosts=(HostRule.parse("api.example.org"),))
     menu = source_menu("http://api.example.org/latest/meta-data/{id}")
     assert find(policy, menu, {}, tmp_path) == (FAILED, "not_allowed")
+
+
+@pytest.fixture
+def tls_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]:
+    """An HTTPS server with a certificate for localhost, trusted as if a CA had signed it."""
+    import shutil
+    import ssl
+    import subprocess
+
+    if shutil.which("openssl") is None:
+        pytest.skip("openssl is needed to make a test certificate")
+    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt",
+                    "ec_paramgen_curve:prime256v1", "-nodes", "-days", "1", "-subj",
+                    "/CN=localhost", "-addext", "subjectAltName=DNS:localhost",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)
+    original = ssl.create_default_context
+    monkeypatch.setattr(ssl, "create_default_context",
+                        lambda *a, **k: original(cafile=str(cert)))
+    httpd = ThreadingHTTPServer(("127.0.0.1", 0), Recorder)
+    httpd.daemon_threads = True
+    server_side = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+    server_side.load_cert_chain(str(cert), str(key))
+    httpd.socket = server_side.wrap_socket(httpd.socket, server_side=True)
+    thread = threading.Thread(target=httpd.serve_forever, kwargs={"poll_interval": 0.02},
+                              daemon=True)
+    thread.start()
+    Recorder.seen = []
+    yield int(httpd.server_address[1])
+    httpd.shutdown()
+    httpd.server_close()
+
+
+def test_https_to_a_checked_address_still_verifies_the_name(
+        tls_server: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    policy = SourcePolicy(hosts=(HostRule.parse(f"localhost:{tls_server}"),
+                                 HostRule.parse(f"api.example.org:{tls_server}")))
+    good = source_menu(f"https://localhost:{tls_server}/orders/{{id}}")
+    assert find(policy, good, {}, tmp_path) == (FOUND, "")
+    assert Recorder.seen == [("/orders/100001", f"localhost:{tls_server}")]
+    # The address is pinned, the certificate is not waived: it must be for the name asked.
+    fake_dns(monkeypatch, "127.0.0.1")
+    wrong = source_menu(f"https://api.example.org:{tls_server}/orders/{{id}}")
+    assert find(policy, wrong, {}, tmp_path) == (FAILED, "unreachable")
+    assert len(Recorder.seen) == 1
+
+
+def test_a_header_value_cannot_smuggle_another_header(server: int, tmp_path: Path) -> None:
+    policy = SourcePolicy(hosts=(HostRule.parse(f"127.0.0.1:{server}"),))
+    menu = source_menu(f"http://127.0.0.1:{server}/orders/{{id}}", "{X-Key: IVR_SOURCE_KEY}")
+    environ = {"IVR_SOURCE_KEY": "k\r\nHost: evil.example"}
+    assert find(policy, menu, environ, tmp_path) == (FAILED, "bad_request")
+    assert Recorder.seen == []

@@ -180,11 +180,11 @@ class HttpSource:
                 return response.status, response.read(MAX_BODY + 1)
             except TimeoutError:
                 raise SourceError("timeout") from None
-            except ValueError:
-                raise SourceError("bad_request") from None  # e.g. a newline in a header value
-            except (OSError, http.client.HTTPException) as exc:
+            except (OSError, http.client.HTTPException) as exc:  # a bad certificate too
                 failure = "timeout" if isinstance(getattr(exc, "reason", None), TimeoutError) \
                     else "unreachable"
+            except ValueError:
+                raise SourceError("bad_request") from None  # e.g. a newline in a header value
             finally:
                 conn.close()
         raise SourceError(failure)
