@@ -85,8 +85,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     store = Store(settings["DATABASE_URL"])
     prompts_dir = cfg.project_path(settings["IVR_PROMPTS_DIR"])
     menus_dir = cfg.project_path(settings["IVR_MENUS_DIR"])
+    from ivr.lookup.policy import SourcePolicy
+
+    # What menu sources may reach is the operator's alone: checked on publish and on use.
+    policy = SourcePolicy.from_settings(settings)
     # Published menu versions live in the database, shared by every worker and instance.
-    versions = MenuVersions(store.engine, menus_dir, prompts_dir)
+    versions = MenuVersions(store.engine, menus_dir, prompts_dir, policy=policy)
     catalog = MenuCatalog(menus_dir, check_every=float(settings["IVR_MENU_CHECK_SECONDS"]),
                           prompts_dir=prompts_dir, versions=versions,
                           background=settings.get("IVR_ENV") != "test")
@@ -118,7 +122,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
               "using the lexical matcher", file=sys.stderr, flush=True)
     from ivr.lookup.live import lookups_from_settings
 
-    services.lookups = lookups_from_settings(settings, catalog.folder)
+    services.lookups = lookups_from_settings(settings, catalog.folder, policy)
     if "IVR_CLOCK" in settings:
         services.clock = settings["IVR_CLOCK"]
     app.extensions["ivr"] = services

@@ -46,9 +46,17 @@ def check_command(paths: tuple[Path, ...], strict: bool, prompts_dir: Path | Non
     Prints one line per problem as FILE:LINE:COLUMN: SEVERITY: MESSAGE and exits 1 when
     any file has errors (or warnings, with --strict), 0 otherwise.
     """
-    from ivr.config import env_settings, project_path
+    from dotenv import load_dotenv
+
+    from ivr.config import PROJECT_ROOT, ConfigError, env_settings, project_path
+    from ivr.lookup.policy import SourcePolicy
     from ivr.menu.lint import check_paths
 
+    load_dotenv(PROJECT_ROOT / ".env", override=False)  # as the server reads its settings
+    try:  # the operator's rules for sources, exactly as the server builds them
+        policy = SourcePolicy.from_settings({})
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
     if not paths:
         folder = project_path(env_settings()["IVR_MENUS_DIR"])
         try:  # shown as the admin would type it: relative to where they are
@@ -58,7 +66,7 @@ def check_command(paths: tuple[Path, ...], strict: bool, prompts_dir: Path | Non
         paths = (folder,)
     if prompts_dir is None:
         prompts_dir = project_path(env_settings()["IVR_PROMPTS_DIR"])
-    problems, checked = check_paths(list(paths), prompts_dir)
+    problems, checked = check_paths(list(paths), prompts_dir, policy)
     for problem in problems:
         click.echo(str(problem))
     errors = sum(1 for p in problems if p.severity == "error")

@@ -44,6 +44,11 @@ SETTINGS: dict[str, tuple[str, str]] = {
                                     "skipped (per source, per worker)"),
     "IVR_LOOKUP_BREAKER_SECONDS": ("30", "how long a failing data source is skipped before "
                                    "it is tried again"),
+    "IVR_LOOKUP_HOSTS": ("", "hosts lookup sources may connect to, comma separated: "
+                         "api.example.org, *.example.org (public addresses only), "
+                         "10.0.0.5:8080; empty = no HTTP sources"),
+    "IVR_LOOKUP_ENV": ("", "more variables lookup sources may read as ${NAME}, comma separated, "
+                       "besides IVR_SOURCE_*; never the app's own settings"),
     "IVR_NOTIFY_SMS_TO": ("", "voicemail notifications: the on-call number to text (E.164)"),
     "IVR_NOTIFY_SMS_FROM": ("", "voicemail notifications: your Twilio number that sends the SMS"),
     "IVR_NOTIFY_EMAIL_TO": ("", "voicemail notifications: e-mail address(es), comma separated"),

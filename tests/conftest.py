@@ -60,6 +60,33 @@ def postgres_url() -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
+@pytest.fixture(scope="session")
+def postgres_lookup_url(postgres_url: str) -> Iterator[str]:
+    """The session's database as a role that may only read the demo tables (docs/lookups.md)."""
+    import psycopg
+
+    role = f"ivr_lookup_{secrets.token_hex(4)}"
+    database = postgres_url.rsplit("/", 1)[1]
+    admin = postgres_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE ROLE "{role}" LOGIN')
+        conn.execute(f'GRANT CONNECT ON DATABASE "{database}" TO "{role}"')
+        conn.execute(f'GRANT USAGE ON SCHEMA public TO "{role}"')
+        conn.execute(f'GRANT SELECT ON orders, library_loans TO "{role}"')
+    yield postgres_url.replace("://postgres@", f"://{role}@", 1)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP OWNED BY "{role}"')
+        conn.execute(f'DROP ROLE "{role}"')
+
+
+@pytest.fixture
+def demo_connection(db_url: str, request: pytest.FixtureRequest) -> dict[str, str]:
+    """The demo lookups' connection: built in on SQLite; on PostgreSQL the read-only role."""
+    if not db_url.startswith("postgresql"):
+        return {}
+    return {"IVR_LOOKUP_DB_DEMO": request.getfixturevalue("postgres_lookup_url")}
+
+
 @pytest.fixture(params=["sqlite", "postgres"])
 def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
     """A migrated database: SQLite in a temp folder, or the session's PostgreSQL database."""

@@ -354,10 +354,16 @@ def test_node_mistakes_are_reported_with_their_line(snippet: str, message: str) 
 
 
 @pytest.mark.parametrize("source, message", [
-    ("{type: sql, query: \"DELETE FROM orders WHERE id = :id\"}", "must be a SELECT"),
-    ("{type: sql, query: \"SELECT * FROM orders WHERE id = :order\"}", "unknown parameter(s) :order"),
-    ("{type: sql, query: \"SELECT * FROM orders WHERE id = '{id}'\"}", "they are bound"),
-    ("{type: sql, query: \"SELECT 1\", url_env: \"postgresql://u:p@h/db\"}", "names an environment"),
+    ("{type: sql, database: demo, query: \"DELETE FROM orders WHERE id = :id\"}", "must be a SELECT"),
+    ("{type: sql, database: demo, query: \"SELECT * FROM orders WHERE id = :order\"}",
+     "unknown parameter(s) :order"),
+    ("{type: sql, database: demo, query: \"SELECT * FROM orders WHERE id = '{id}'\"}", "they are bound"),
+    ("{type: sql, query: \"SELECT 1\", url_env: SHOP_DATABASE_URL}", "url_env is replaced by"),
+    ("{type: sql, query: \"SELECT 1 WHERE :id = :id\"}", "a sql source names its database"),
+    ("{type: sql, database: \"postgresql://u:p@h/db\", query: \"SELECT 1\"}", "not a URL"),
+    ("{type: sql, database: demo, query: \"SELECT '${DATABASE_URL}' AS x\"}", "reads no ${NAME}"),
+    ("{type: http, url: \"https://x.test/{id}\", headers: {Host: IVR_SOURCE_HOST}}",
+     "set by the connection itself"),
     ("{type: http, url: \"https://x.test/{order}\"}", "unknown parameter {order}"),
     ("{type: http, url: \"https://x.test/{id}?api_key=abc123\"}", "contain a credential"),
     ("{type: http, url: \"https://x.test/{id}\", headers: {Authorization: \"Bearer abc\"}}",

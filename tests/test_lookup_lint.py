@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+from ivr.lookup.policy import Connection, HostRule, SourcePolicy
 from ivr.menu.lint import check_paths
 from tests.conftest import ROOT
 
@@ -16,9 +17,9 @@ sources:
   api:
     type: http
     url: "https://api.example.org/orders/{id}"
-    headers: {Authorization: "Bearer ${IVR_TEST_UNSET_TOKEN}"}
+    headers: {Authorization: "Bearer ${IVR_SOURCE_UNSET_TOKEN}"}
     fields: {status: state}
-  spare: {type: sql, query: "SELECT 1 AS one WHERE :id = :id"}
+  spare: {type: sql, database: demo, query: "SELECT 1 AS one WHERE :id = :id"}
 nodes:
   ask:
     type: lookup
@@ -42,11 +43,13 @@ def test_lookup_problems_are_reported_with_their_lines(tmp_path: Path) -> None:
     (tmp_path / "data" / "loans.csv").write_text("card,due\n20001234,2026-11-27\n")
     file = tmp_path / "desk.yaml"
     file.write_text(MENU)
-    problems, checked = check_paths([file], None)
+    policy = SourcePolicy(hosts=(HostRule.parse("api.example.org"),),
+                          connections={"demo": Connection("demo", "sqlite:///demo.db")})
+    problems, checked = check_paths([file], None, policy)
     found = {(p.where.line, p.severity, p.message) for p in problems}
     assert checked == 1
     assert found == {
-        (7, "warning", "source 'api' reads $IVR_TEST_UNSET_TOKEN, which is not set here: its "
+        (7, "warning", "source 'api' reads $IVR_SOURCE_UNSET_TOKEN, which is not set here: its "
                        "lookups will apologise and fall back"),
         (12, "warning", "source 'spare' is not used by any lookup"),
         (18, "error", "'ask' uses {title} but source 'loans' gives only card, due"),

@@ -7,6 +7,7 @@ import os
 import threading
 import time
 from collections.abc import Iterator
+from dataclasses import replace
 from datetime import date
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
@@ -18,6 +19,7 @@ import sqlalchemy as sa
 from ivr.lookup import FAILED, FOUND, NOT_FOUND
 from ivr.lookup.demo import seed
 from ivr.lookup.live import LiveLookups
+from ivr.lookup.policy import HostRule, SourcePolicy
 from ivr.lookup.speak import render
 from ivr.menu.loader import load_text
 from ivr.menu.model import Menu
@@ -38,8 +40,8 @@ nodes:
 """, "data.yaml")
 
 
-def live(tmp_path: Path, db_url: str = "sqlite://", **kwargs: Any) -> LiveLookups:
-    return LiveLookups(menus_dir=tmp_path, database_url=db_url, secret="s", **kwargs)
+def live(tmp_path: Path, policy: SourcePolicy | None = None, **kwargs: Any) -> LiveLookups:
+    return LiveLookups(menus_dir=tmp_path, policy=policy or SourcePolicy(), secret="s", **kwargs)
 
 
 # ---- SQL ------------------------------------------------------------------------
@@ -47,14 +49,16 @@ def live(tmp_path: Path, db_url: str = "sqlite://", **kwargs: Any) -> LiveLookup
 SQL_SOURCES = """
   orders:
     type: sql
+    database: demo
     query: >
       SELECT order_id, status, delivery_date, total, currency
       FROM orders WHERE order_id = :id
   mine:
     type: sql
+    database: demo
     query: "SELECT order_id, status FROM orders WHERE phone = :caller ORDER BY order_id"
-  broken: {type: sql, query: "SELECT * FROM no_such_table WHERE x = :id"}
-  other: {type: sql, url_env: IVR_TEST_OTHER_DB, query: "SELECT :id AS echo"}
+  broken: {type: sql, database: demo, query: "SELECT * FROM no_such_table WHERE x = :id"}
+  other: {type: sql, database: other, query: "SELECT :id AS echo"}
 """
 
 
@@ -66,8 +70,15 @@ def seeded(db_url: str) -> str:
     return db_url
 
 
-def test_sql_finds_a_record_with_bound_parameters(seeded: str, tmp_path: Path) -> None:
-    lookups = live(tmp_path, seeded)
+@pytest.fixture
+def demo_policy(seeded: str, demo_connection: dict[str, str]) -> SourcePolicy:
+    """The demo connection as the server builds it: SQLite's built in, PostgreSQL's a role."""
+    return SourcePolicy.from_settings({"DATABASE_URL": seeded, **demo_connection}, {})
+
+
+def test_sql_finds_a_record_with_bound_parameters(demo_policy: SourcePolicy,
+                                                  tmp_path: Path) -> None:
+    lookups = live(tmp_path, demo_policy)
     menu = menu_with(SQL_SOURCES)
     try:
         result = lookups.find(menu, "orders", {"id": "100001", "caller": ""})
@@ -84,9 +95,15 @@ def test_sql_finds_a_record_with_bound_parameters(seeded: str, tmp_path: Path) -
         lookups.close()
 
 
-def test_sql_failure_and_another_database_by_env_var_name(seeded: str, tmp_path: Path) -> None:
-    other = f"sqlite:///{tmp_path / 'other.sqlite3'}"
-    lookups = live(tmp_path, seeded, environ={"IVR_TEST_OTHER_DB": other})
+def test_sql_failure_and_another_database_the_operator_declared(demo_policy: SourcePolicy,
+                                                                 tmp_path: Path) -> None:
+    other = tmp_path / "other.sqlite3"
+    sa.create_engine(f"sqlite:///{other}").connect().close()  # an empty file to read
+    declared = SourcePolicy.from_settings({"DATABASE_URL": "sqlite:///app.db",
+                                           "IVR_LOOKUP_DB_OTHER": f"sqlite:///{other}"}, {})
+    policy = replace(demo_policy, connections={**demo_policy.connections,
+                                               "other": declared.connections["other"]})
+    lookups = live(tmp_path, policy)
     menu = menu_with(SQL_SOURCES)
     try:
         broken = lookups.find(menu, "broken", {"id": "1", "caller": ""})
@@ -95,28 +112,11 @@ def test_sql_failure_and_another_database_by_env_var_name(seeded: str, tmp_path:
         assert echo.status == FOUND and echo.record == {"echo": "77"}
     finally:
         lookups.close()
-    unset = live(tmp_path, seeded, environ={})
+    undeclared = live(tmp_path, demo_policy)
     try:
-        assert unset.find(menu, "other", {"id": "7", "caller": ""}).reason == "missing_env"
+        assert undeclared.find(menu, "other", {"id": "7", "caller": ""}).reason == "not_allowed"
     finally:
-        unset.close()
-
-
-def test_sql_lookups_cannot_write(seeded: str, tmp_path: Path) -> None:
-    lookups = live(tmp_path, seeded)
-    source = lookups._make(menu_with(SQL_SOURCES).sources["orders"])
-    engine = source.engine  # type: ignore[attr-defined]
-    try:
-        with pytest.raises(sa.exc.DBAPIError), engine.connect() as conn:
-            if engine.dialect.name == "postgresql":
-                conn = conn.execution_options(postgresql_readonly=True)
-            conn.execute(sa.text("DELETE FROM orders"))
-    finally:
-        lookups.close()
-    check = sa.create_engine(seeded)
-    with check.connect() as conn:
-        assert conn.execute(sa.text("SELECT COUNT(*) FROM orders")).scalar_one() == 5
-    check.dispose()
+        undeclared.close()
 
 
 # ---- HTTP -----------------------------------------------------------------------
@@ -190,17 +190,22 @@ def api() -> Iterator[str]:
 
 def http_menu(base: str) -> Menu:
     fields = "record: data, fields: {status: state, delivery_date: eta.date}"
-    auth = 'headers: {Authorization: "Bearer ${IVR_TEST_API_TOKEN}"}'
+    auth = 'headers: {Authorization: "Bearer ${IVR_SOURCE_API_TOKEN}"}'
     return menu_with("\n".join(
-        f'  {kind}: {{type: http, url: "${{IVR_TEST_API}}/{kind}/{{id}}", {auth}, {fields}'
+        f'  {kind}: {{type: http, url: "${{IVR_SOURCE_API}}/{kind}/{{id}}", {auth}, {fields}'
         f'{", timeout: 0.3" if kind == "slow" else ""}}}'
         for kind in ("orders", "slow", "error", "badjson", "missing", "echo", "moved")))
 
 
+def api_policy(api: str) -> SourcePolicy:
+    """Only the test API's host and port are allowed."""
+    return SourcePolicy(hosts=(HostRule.parse(api.split("//", 1)[1]),))
+
+
 @pytest.fixture
 def http_lookups(api: str, tmp_path: Path) -> Iterator[LiveLookups]:
-    environ = {"IVR_TEST_API": api, "IVR_TEST_API_TOKEN": "s3cret"}
-    lookups = live(tmp_path, environ=environ, breaker_failures=5)
+    environ = {"IVR_SOURCE_API": api, "IVR_SOURCE_API_TOKEN": "s3cret"}
+    lookups = live(tmp_path, api_policy(api), environ=environ, breaker_failures=5)
     yield lookups
     lookups.close()
 
@@ -239,7 +244,7 @@ def test_http_slower_than_the_budget_fails_in_time(api: str, http_lookups: LiveL
 
 
 def test_http_without_its_credential_fails_without_calling(api: str, tmp_path: Path) -> None:
-    lookups = live(tmp_path, environ={"IVR_TEST_API": api})
+    lookups = live(tmp_path, api_policy(api), environ={"IVR_SOURCE_API": api})
     try:
         result = lookups.find(http_menu(api), "orders", {"id": "100001", "caller": ""})
         assert (result.status, result.reason) == (FAILED, "missing_env")
@@ -249,8 +254,8 @@ def test_http_without_its_credential_fails_without_calling(api: str, tmp_path: P
 
 
 def test_http_unreachable(tmp_path: Path) -> None:
-    lookups = live(tmp_path, environ={"IVR_TEST_API": "http://127.0.0.1:9",
-                                      "IVR_TEST_API_TOKEN": "x"})
+    lookups = live(tmp_path, api_policy("http://127.0.0.1:9"),
+                   environ={"IVR_SOURCE_API": "http://127.0.0.1:9", "IVR_SOURCE_API_TOKEN": "x"})
     try:
         result = lookups.find(http_menu("x"), "orders", {"id": "1", "caller": ""})
         assert (result.status, result.reason) == (FAILED, "unreachable")
@@ -261,7 +266,8 @@ def test_http_unreachable(tmp_path: Path) -> None:
 def test_circuit_breaker_skips_a_failing_source_then_tries_again(api: str,
                                                                  tmp_path: Path) -> None:
     now = [1000.0]
-    lookups = live(tmp_path, environ={"IVR_TEST_API": api, "IVR_TEST_API_TOKEN": "s3cret"},
+    lookups = live(tmp_path, api_policy(api),
+                   environ={"IVR_SOURCE_API": api, "IVR_SOURCE_API_TOKEN": "s3cret"},
                    breaker_failures=2, breaker_seconds=30, clock=lambda: now[0])
     menu = http_menu(api)
     params = {"id": "100001", "caller": ""}
@@ -326,7 +332,8 @@ def test_settings_are_checked_at_start_up(tmp_path: Path) -> None:
     from ivr.lookup.live import lookups_from_settings
 
     good = {"IVR_LOOKUP_TIMEOUT": "2.5", "IVR_LOOKUP_BREAKER_FAILURES": "3",
-            "IVR_LOOKUP_BREAKER_SECONDS": "30", "DATABASE_URL": "sqlite://", "SECRET_KEY": "k"}
+            "IVR_LOOKUP_BREAKER_SECONDS": "30", "DATABASE_URL": "sqlite:///x.db",
+            "SECRET_KEY": "k"}
     lookups = lookups_from_settings(good, tmp_path)
     assert (lookups.timeout, lookups.breaker.failures, lookups.breaker.cooldown) == (2.5, 3, 30)
     for name, value in [("IVR_LOOKUP_TIMEOUT", "15"), ("IVR_LOOKUP_TIMEOUT", "soon"),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from dataclasses import replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -11,6 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from ivr.lookup.demo import seed
+from ivr.lookup.policy import DEMO_TABLES, Connection
 from ivr.simulator import FlaskTransport, Phone
 from tests.conftest import OPEN_TIME, TOKEN, Clock, make_app, shutdown
 
@@ -18,11 +20,12 @@ NUMBER = "+15005550020"
 
 
 @pytest.fixture
-def app(db_url: str, tmp_path: Path, clock: Clock) -> Iterator[Any]:
+def app(db_url: str, tmp_path: Path, clock: Clock,
+        demo_connection: dict[str, str]) -> Iterator[Any]:
     engine = sa.create_engine(db_url)
     seed(engine, OPEN_TIME.date())  # order 100001 arrives on Wednesday 25 November
     engine.dispose()
-    application = make_app(db_url, tmp_path, clock)
+    application = make_app(db_url, tmp_path, clock, **demo_connection)
     yield application
     application.extensions["ivr"].lookups.close()
     shutdown(application)
@@ -141,7 +144,8 @@ def test_caller_id_identifies_the_caller(app: Any) -> None:
 
 def test_a_failing_source_apologises_and_falls_back(app: Any) -> None:
     lookups = app.extensions["ivr"].lookups
-    lookups.database_url = "sqlite:////nonexistent-dir/orders.sqlite3"
+    gone = Connection("demo", "sqlite:////nonexistent-dir/orders.sqlite3", DEMO_TABLES)
+    lookups.policy = replace(lookups.policy, connections={"demo": gone})
     phone = call(app)
     phone.press("100001")
     heard = phone.press("1")
@@ -165,13 +169,15 @@ def test_journey_never_holds_a_full_identifier(app: Any) -> None:
 
 
 @pytest.fixture
-def demo_app(db_url: str, tmp_path: Path, clock: Clock) -> Iterator[Any]:
+def demo_app(db_url: str, tmp_path: Path, clock: Clock,
+             demo_connection: dict[str, str]) -> Iterator[Any]:
     from tests.conftest import ROOT
 
     engine = sa.create_engine(db_url)
     seed(engine, OPEN_TIME.date())
     engine.dispose()
-    application = make_app(db_url, tmp_path, clock, IVR_MENUS_DIR=str(ROOT / "menus"))
+    application = make_app(db_url, tmp_path, clock, IVR_MENUS_DIR=str(ROOT / "menus"),
+                           **demo_connection)
     yield application
     application.extensions["ivr"].lookups.close()
     shutdown(application)

@@ -1,7 +1,8 @@
 """The `sources:` section of a menu: named data sources, checked with file:line errors.
 
-Credentials never appear in the YAML: a source names environment variables
-(``url_env: SHOP_DB_URL``, ``Authorization: "Bearer ${LIBRARY_API_TOKEN}"``).
+Credentials never appear in the YAML: a source names what the operator declared
+(``database: shop`` for IVR_LOOKUP_DB_SHOP, ``Authorization: "Bearer
+${IVR_SOURCE_LIBRARY_TOKEN}"``); ``ivr.lookup.policy`` decides what may be read.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ ENV_REF = re.compile(r"\$\{([A-Z_][A-Z0-9_]{0,127})\}")
 URL_PARAM = re.compile(r"\{([^{}]*)\}")
 SQL_PARAM = re.compile(r"(?<![:\w]):([A-Za-z_]\w*)")
 FIELD_PATH = re.compile(r"^[A-Za-z0-9_-]+(\.[A-Za-z0-9_-]+)*$")
+FIXED_HEADERS = ("host", "content-length", "transfer-encoding", "connection")
 MAX_TIMEOUT = 10.0  # well under Twilio's 15 s for the whole webhook
 
 
@@ -32,8 +34,10 @@ class SourceConfig:
     where: Where
     timeout: float | None = None  # seconds; None = IVR_LOOKUP_TIMEOUT
     query: str = ""  # sql: SELECT with :id / :caller bound parameters
-    url_env: str = ""  # sql: env var with another database's URL (default: DATABASE_URL)
+    database: str = ""  # sql: a connection the operator declared (IVR_LOOKUP_DB_<NAME>)
     url: str = ""  # http: URL template with {id} / {caller} and ${ENV}
+    url_where: Where | None = None  # where the url (sql: the database) is written
+    env_refs: tuple[tuple[str, Where], ...] = ()  # each ${NAME} and where it is written
     headers: Mapping[str, str] = field(default_factory=dict)  # http: name -> "... ${ENV}"
     record: str = ""  # http: path of the record in the JSON answer (default: all of it)
     fields: Mapping[str, str] = field(default_factory=dict)  # http: name -> path in the record
@@ -42,10 +46,7 @@ class SourceConfig:
 
     def env_names(self) -> list[str]:
         """Every environment variable this source reads."""
-        names = [self.url_env] if self.url_env else []
-        for text in (self.url, *self.headers.values()):
-            names += ENV_REF.findall(text)
-        return names
+        return [name for name, _ in self.env_refs]
 
 
 def _timeout(value: Value) -> float | None:
@@ -80,7 +81,7 @@ def parse_sources(value: Value | None, problems: Problems,
         if (v := fields.get("timeout")) is not None:
             args["timeout"] = _timeout(v)
         if kind == "sql":
-            args.update(_sql(fields.require("query", "a SELECT with :id"), fields.get("url_env")))
+            args.update(_sql(fields))
         elif kind == "http":
             args.update(_http(fields))
         elif kind == "csv":
@@ -92,8 +93,9 @@ def parse_sources(value: Value | None, problems: Problems,
     return out
 
 
-def _sql(query_value: Value | None, url_env: Value | None) -> dict[str, object]:
+def _sql(fields: Fields) -> dict[str, object]:
     out: dict[str, object] = {}
+    query_value = fields.require("query", "a SELECT with :id")
     if query_value is not None and (query := query_value.text("an SQL query")):
         first = query.lstrip().split(None, 1)[0].upper() if query.strip() else ""
         if first not in ("SELECT", "WITH"):
@@ -107,18 +109,30 @@ def _sql(query_value: Value | None, url_env: Value | None) -> dict[str, object]:
         if re.search(r"\{[A-Za-z_]\w*\}|%\(|%s", query):
             query_value.error("write parameters as :id or :caller (they are bound, never "
                               "pasted into the SQL)")
+        if ENV_REF.search(query):
+            query_value.error("a query reads no ${NAME} variables: the operator's connection "
+                              "holds whatever the database needs")
         out["query"] = query.strip().rstrip(";")
-    if url_env is not None and (name := url_env.text("an environment variable name")):
-        if not ENV_NAME.match(name):
-            url_env.error(f"url_env names an environment variable (like SHOP_DATABASE_URL), "
-                          f"not a URL: found {name[:20]!r}")
+    if (old := fields.get("url_env")) is not None:
+        old.error("url_env is replaced by 'database: <name>': the operator declares the "
+                  "connection as IVR_LOOKUP_DB_<NAME> (menus never name variables for it)")
+    if (value := fields.get("database")) is None:
+        if old is None:
+            fields.value.error("a sql source names its database: 'database: <name>', a "
+                               "connection the operator declared as IVR_LOOKUP_DB_<NAME> "
+                               "(the demo menus use 'database: demo')")
+    elif (name := value.text("a connection name")):
+        if not re.match(r"^[A-Za-z][A-Za-z0-9_]{0,31}$", name):
+            value.error(f"database names a connection the operator declared (like shop for "
+                        f"IVR_LOOKUP_DB_SHOP), not a URL: found {name[:20]!r}")
         else:
-            out["url_env"] = name
+            out["database"], out["url_where"] = name.lower(), value.where
     return out
 
 
 def _http(fields: Fields) -> dict[str, object]:
     out: dict[str, object] = {}
+    refs: list[tuple[str, Where]] = []
     if (url_value := fields.require("url", "an https URL with {id}")) is not None:
         url = url_value.text("a URL") or ""
         without_env = ENV_REF.sub("", url)
@@ -130,8 +144,10 @@ def _http(fields: Fields) -> dict[str, object]:
                                 f"{', '.join('{' + p + '}' for p in PARAMS)}")
         if re.search(r"(?i)(token|key|secret|password|passwd|auth)=[^${&]+", without_env):
             url_value.error("the url seems to contain a credential: take it from the "
-                            "environment, e.g. ?key=${LIBRARY_API_KEY}")
+                            "environment, e.g. ?key=${IVR_SOURCE_LIBRARY_KEY}")
         out["url"] = url
+        out["url_where"] = url_value.where
+        refs += [(name, url_value.where) for name in ENV_REF.findall(url)]
     headers: dict[str, str] = {}
     if (h := fields.get("headers")) is not None:
         for key, item in h.pairs():
@@ -140,11 +156,16 @@ def _http(fields: Fields) -> dict[str, object]:
                 text = "${" + text + "}"
             if not ENV_REF.search(text):
                 item.error(f"header {key.node.value!r}: credentials come from the environment; "
-                           "write the variable's name (LIBRARY_API_TOKEN) or "
-                           '"Bearer ${LIBRARY_API_TOKEN}"')
+                           "write the variable's name (IVR_SOURCE_LIBRARY_TOKEN) or "
+                           '"Bearer ${IVR_SOURCE_LIBRARY_TOKEN}"')
+                continue
+            if str(key.node.value).lower() in FIXED_HEADERS:
+                key.error(f"header {key.node.value!r} is set by the connection itself")
                 continue
             headers[str(key.node.value)] = text
+            refs += [(name, item.where) for name in ENV_REF.findall(text)]
     out["headers"] = headers
+    out["env_refs"] = tuple(refs)
     if (r := fields.get("record")) is not None and (path := r.text("a path like data.order")):
         if not FIELD_PATH.match(path):
             r.error(f"record path {path!r} should look like data.order or items.0")

@@ -15,8 +15,10 @@ from typing import TYPE_CHECKING, Any, Protocol
 from ivr.lookup import LookupResult
 from ivr.lookup.breaker import CircuitBreaker
 from ivr.lookup.config import SourceConfig
+from ivr.lookup.policy import NotAllowed, SourcePolicy
+from ivr.lookup.readonly import lookup_engine
 from ivr.lookup.seal import Sealer
-from ivr.lookup.sources import CsvSource, HttpSource, SourceError, SqlSource, sql_engine
+from ivr.lookup.sources import CsvSource, HttpSource, SourceError, SqlSource
 
 if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
@@ -36,13 +38,17 @@ class Source(Protocol):
 
 
 class LiveLookups:
-    """Look records up in a menu's sources, within ``timeout`` seconds per lookup."""
+    """Look records up in a menu's sources, within ``timeout`` seconds per lookup.
+
+    Every source, of a published menu or a draft, gets only what ``policy`` (the
+    operator's settings) allows: the menu's text cannot widen it.
+    """
 
     def __init__(
         self,
         *,
         menus_dir: Path,
-        database_url: str,
+        policy: SourcePolicy,
         secret: str,
         timeout: float = 2.5,
         breaker_failures: int = 3,
@@ -51,7 +57,7 @@ class LiveLookups:
         clock: Callable[[], float] = time.monotonic,
     ) -> None:
         self.menus_dir = menus_dir
-        self.database_url = database_url
+        self.policy = policy
         self.timeout = timeout
         self.environ = os.environ if environ is None else environ
         self.breaker = CircuitBreaker(breaker_failures, breaker_seconds, clock)
@@ -83,7 +89,7 @@ class LiveLookups:
         except FutureTimeout:
             future.cancel()
             return self._failed(key, "timeout", started)
-        except SourceError as exc:
+        except (SourceError, NotAllowed) as exc:
             return self._failed(key, exc.reason, started)
         except Exception:  # noqa: BLE001 - a broken source must not break the call
             log.exception("lookup source %s/%s raised", menu.id, source)
@@ -126,21 +132,15 @@ class LiveLookups:
 
     def _make(self, config: SourceConfig) -> Source:
         if config.kind == "http":
-            return HttpSource(config, self.environ)
+            return HttpSource(config, self.policy, self.environ)
         if config.kind == "csv":
             return CsvSource(config, self.menus_dir / config.file)
-        url = self.database_url
-        if config.url_env:
-            from ivr.config import database_url
-
-            raw = self.environ.get(config.url_env, "")
-            if not raw:
-                raise SourceError(f"missing_env:{config.url_env}")
-            url = database_url(raw, self.menus_dir)
-        engine = self._engines.get(url)
+        # Only a connection the operator declared; never the app's own database.
+        connection = self.policy.connection(config.database)
+        engine = self._engines.get(connection.name)
         if engine is None:
-            engine = sql_engine(url, config.timeout or self.timeout)
-            self._engines[url] = engine
+            engine = lookup_engine(connection, config.timeout or self.timeout)
+            self._engines[connection.name] = engine
         return SqlSource(config, engine)
 
     def close(self) -> None:
@@ -155,7 +155,8 @@ class LiveLookups:
             self._sources.clear()
 
 
-def lookups_from_settings(settings: Mapping[str, Any], menus_dir: Path) -> LiveLookups:
+def lookups_from_settings(settings: Mapping[str, Any], menus_dir: Path,
+                          policy: SourcePolicy | None = None) -> LiveLookups:
     """The app's LiveLookups from its settings; ConfigError names a bad value."""
     from ivr.config import ConfigError
 
@@ -175,6 +176,8 @@ def lookups_from_settings(settings: Mapping[str, Any], menus_dir: Path) -> LiveL
         raise ConfigError(f"IVR_LOOKUP_BREAKER_FAILURES must be at least 1, not {failures}")
     if cooldown < 0:
         raise ConfigError(f"IVR_LOOKUP_BREAKER_SECONDS must not be negative, not {cooldown:g}")
-    return LiveLookups(menus_dir=menus_dir, database_url=str(settings["DATABASE_URL"]),
+    if policy is None:
+        policy = SourcePolicy.from_settings(settings)
+    return LiveLookups(menus_dir=menus_dir, policy=policy,
                        secret=str(settings["SECRET_KEY"]), timeout=timeout,
                        breaker_failures=failures, breaker_seconds=cooldown)

@@ -7,20 +7,23 @@ raise ``SourceError`` with a short reason (never the identifier) when they fail.
 from __future__ import annotations
 
 import csv
+import http.client
 import json
 import os
+import re
+import socket
+import ssl
 import threading
-import urllib.error
-import urllib.request
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
-from urllib.parse import quote
+from urllib.parse import quote, urlsplit
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ivr.lookup.config import ENV_REF, SQL_PARAM, URL_PARAM, SourceConfig
+from ivr.lookup.policy import SourcePolicy
 
 MAX_BODY = 1_000_000  # bytes of JSON we are willing to read
 
@@ -31,13 +34,6 @@ class SourceError(Exception):
     def __init__(self, reason: str) -> None:
         super().__init__(reason)
         self.reason = reason
-
-
-def _env(name: str, environ: Mapping[str, str]) -> str:
-    value = environ.get(name, "")
-    if not value:
-        raise SourceError(f"missing_env:{name}")
-    return value
 
 
 class SqlSource:
@@ -53,31 +49,11 @@ class SqlSource:
         """Run the query; parameters are bound by the driver, never pasted into the SQL."""
         bound = {name: params.get(name, "") for name in self.names}
         try:
-            with self.engine.connect() as conn:
-                if self.engine.dialect.name == "postgresql":
-                    conn = conn.execution_options(postgresql_readonly=True)
+            with self.engine.connect() as conn:  # read-only: ivr.lookup.readonly
                 row = conn.execute(self.statement, bound).first()
         except sa.exc.SQLAlchemyError as exc:
             raise SourceError(f"sql:{type(getattr(exc, 'orig', exc)).__name__}") from None
         return dict(row._mapping) if row is not None else None
-
-
-def sql_engine(url: str, timeout: float) -> Engine:
-    """An engine for lookups: short timeouts, read-only where the database allows it."""
-    if url.startswith("sqlite"):
-        engine = sa.create_engine(url, connect_args={"timeout": timeout})
-
-        @sa.event.listens_for(engine, "connect")
-        def _read_only(conn: Any, _record: Any) -> None:
-            conn.execute("PRAGMA query_only = ON")
-
-        return engine
-    connect_args: dict[str, Any] = {}
-    if url.startswith("postgresql"):
-        connect_args = {"connect_timeout": max(1, round(timeout)),
-                        "options": f"-c statement_timeout={int(timeout * 1000)}"}
-    return sa.create_engine(url, pool_pre_ping=True, pool_size=4, max_overflow=4,
-                            pool_timeout=timeout, connect_args=connect_args)
 
 
 def json_path(data: Any, path: str) -> Any:
@@ -94,49 +70,78 @@ def json_path(data: Any, path: str) -> Any:
     return data
 
 
-class _NoRedirects(urllib.request.HTTPRedirectHandler):
-    """A redirect is an error: it would carry our credentials to another address."""
+class _Pinned(http.client.HTTPConnection):
+    """Plain HTTP to an address resolved and checked beforehand (never resolved again)."""
 
-    def redirect_request(self, *args: Any, **kwargs: Any) -> None:
-        """Refuse to follow."""
-        return None
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout)
+        self.address = address
+
+    def connect(self) -> None:
+        """Connect to the checked address; the Host header keeps the name."""
+        self.sock = socket.create_connection((self.address, self.port), self.timeout)
 
 
-_OPENER = urllib.request.build_opener(_NoRedirects)
+class _PinnedTLS(http.client.HTTPSConnection):
+    """HTTPS to a checked address; the certificate must still match the host name."""
+
+    def __init__(self, host: str, port: int, address: str, timeout: float) -> None:
+        super().__init__(host, port, timeout=timeout, context=ssl.create_default_context())
+        self.address = address
+
+    def connect(self) -> None:
+        """Connect to the checked address, then TLS with the host name (SNI, certificate)."""
+        sock = socket.create_connection((self.address, self.port), self.timeout)
+        self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
 class HttpSource:
-    """``type: http``: GET a URL template; a JSON answer, 404 = not found."""
+    """``type: http``: GET a URL template; a JSON answer, 404 = not found.
 
-    def __init__(self, config: SourceConfig, environ: Mapping[str, str] = os.environ) -> None:
+    Only variables and hosts the operator allows (``ivr.lookup.policy``); the host is
+    checked, resolved and its addresses checked before connecting, and a redirect is
+    never followed: it would carry the credentials to another address.
+    """
+
+    def __init__(self, config: SourceConfig, policy: SourcePolicy,
+                 environ: Mapping[str, str] = os.environ) -> None:
         self.config = config
+        self.policy = policy
         self.environ = environ
+
+    def _fill(self, template: str) -> str:
+        def value(match: re.Match[str]) -> str:
+            try:
+                return self.policy.env_value(match.group(1), self.environ)
+            except LookupError:
+                raise SourceError(f"missing_env:{match.group(1)}") from None
+
+        return ENV_REF.sub(value, template)
 
     def url_for(self, params: Mapping[str, str]) -> str:
         """The URL with ${ENV} filled in and each {param} URL-encoded."""
-        url = ENV_REF.sub(lambda m: _env(m.group(1), self.environ), self.config.url)
+        url = self._fill(self.config.url)
         return URL_PARAM.sub(lambda m: quote(params.get(m.group(1), ""), safe=""), url)
 
     def fetch(self, params: Mapping[str, str], timeout: float) -> dict[str, Any] | None:
         """GET the record; SourceError on anything but a usable JSON answer or a 404."""
         headers = {"Accept": "application/json", "User-Agent": "ivr-helpdesk/lookup"}
         for name, template in self.config.headers.items():
-            headers[name] = ENV_REF.sub(lambda m: _env(m.group(1), self.environ), template)
-        request = urllib.request.Request(self.url_for(params), headers=headers, method="GET")
+            headers[name] = self._fill(template)
+        url = self.url_for(params)
+        host, port, rule = self.policy.rule_for(url)  # NotAllowed before any DNS or socket
         try:
-            with _OPENER.open(request, timeout=timeout) as response:
-                body = response.read(MAX_BODY + 1)
-        except urllib.error.HTTPError as exc:
-            exc.close()
-            if exc.code == 404:
-                return None
-            raise SourceError(f"http:{exc.code}") from None
-        except TimeoutError:
-            raise SourceError("timeout") from None
-        except (urllib.error.URLError, OSError) as exc:
-            reason = getattr(exc, "reason", exc)
-            kind = "timeout" if isinstance(reason, TimeoutError) else "unreachable"
-            raise SourceError(kind) from None
+            addresses = self.policy.addresses(host, port, rule)
+        except LookupError:
+            raise SourceError("unreachable") from None
+        parts = urlsplit(url)
+        target = (parts.path or "/") + (f"?{parts.query}" if parts.query else "")
+        status, body = self._get(parts.scheme.lower(), host, port, addresses, target, headers,
+                                 timeout)
+        if status == 404:
+            return None
+        if status != 200:
+            raise SourceError(f"http:{status}")  # a redirect too: never followed
         if len(body) > MAX_BODY:
             raise SourceError("too_large")
         try:
@@ -160,6 +165,29 @@ class HttpSource:
             except KeyError:
                 raise SourceError(f"missing_field:{name}") from None
         return out
+
+    @staticmethod
+    def _get(scheme: str, host: str, port: int, addresses: list[str], target: str,
+             headers: Mapping[str, str], timeout: float) -> tuple[int, bytes]:
+        """One GET to the first address that answers: (status, at most MAX_BODY + 1 bytes)."""
+        kind = _PinnedTLS if scheme == "https" else _Pinned
+        failure = "unreachable"
+        for address in addresses:
+            conn = kind(host, port, address, timeout)
+            try:
+                conn.request("GET", target, headers=dict(headers))
+                response = conn.getresponse()
+                return response.status, response.read(MAX_BODY + 1)
+            except TimeoutError:
+                raise SourceError("timeout") from None
+            except (OSError, http.client.HTTPException) as exc:  # a bad certificate too
+                failure = "timeout" if isinstance(getattr(exc, "reason", None), TimeoutError) \
+                    else "unreachable"
+            except ValueError:
+                raise SourceError("bad_request") from None  # e.g. a newline in a header value
+            finally:
+                conn.close()
+        raise SourceError(failure)
 
 
 class CsvSource:

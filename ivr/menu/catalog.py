@@ -33,6 +33,7 @@ from ivr.menu.model import Menu
 from ivr.menu.source import Problem, Where
 
 if TYPE_CHECKING:
+    from ivr.lookup.policy import SourcePolicy
     from ivr.menu.versions import MenuVersions
 
 log = logging.getLogger(__name__)
@@ -73,6 +74,10 @@ class MenuCatalog:
         self._db_down_logged = False
         self._lock = threading.Lock()
         self.reload()
+
+    def _policy(self) -> SourcePolicy | None:
+        """The operator's rules for sources, as the versions store holds them."""
+        return self.versions.policy if self.versions is not None else None
 
     # -- reloading -------------------------------------------------------------------------
 
@@ -170,7 +175,7 @@ class MenuCatalog:
                 menu = load_text(raw, self._display(path), default_id=path.stem)
                 text = raw.decode("utf-8")
                 # Only what passes `ivr check` goes live (warnings are fine).
-                errors = [p for p in lint(menu, self.prompts_dir) if p.severity == "error"]
+                errors = [p for p in lint(menu, self.prompts_dir, self._policy()) if p.severity == "error"]
                 if errors:
                     raise MenuError(errors)
             except MenuError as exc:
@@ -227,7 +232,7 @@ class MenuCatalog:
         for file, version in live.items():
             try:
                 menu = self.versions.menu_of(file, version.text)
-                errors = [p for p in lint(menu, self.prompts_dir) if p.severity == "error"]
+                errors = [p for p in lint(menu, self.prompts_dir, self._policy()) if p.severity == "error"]
                 if errors:
                     raise MenuError(errors)
             except MenuError as exc:

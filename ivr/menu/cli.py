@@ -20,14 +20,22 @@ from ivr.menu.versions import MenuVersions, PublishResult, Version, valid_file
 @contextmanager
 def _versions() -> Iterator[MenuVersions]:
     """The versions table of the configured database, for the configured menus folder."""
-    from ivr.config import database_url, env_settings, instance_dir, project_path
+    from dotenv import load_dotenv
+
+    from ivr.config import PROJECT_ROOT, ConfigError, database_url, env_settings, instance_dir, project_path
+    from ivr.lookup.policy import SourcePolicy
     from ivr.store import make_engine
 
+    load_dotenv(PROJECT_ROOT / ".env", override=False)  # as the server reads its settings
     settings = env_settings()
+    try:
+        policy = SourcePolicy.from_settings({})
+    except ConfigError as exc:
+        raise click.ClickException(str(exc)) from None
     engine = make_engine(database_url(settings["DATABASE_URL"], instance_dir()))
     try:
         yield MenuVersions(engine, project_path(settings["IVR_MENUS_DIR"]),
-                           project_path(settings["IVR_PROMPTS_DIR"]))
+                           project_path(settings["IVR_PROMPTS_DIR"]), policy=policy)
     finally:
         engine.dispose()
 

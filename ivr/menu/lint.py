@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from collections import defaultdict
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from ivr import twilio_lang
 from ivr.engine.hours import Schedule
@@ -12,16 +13,20 @@ from ivr.menu.model import Menu
 from ivr.menu.source import Problem, Problems, Where
 from ivr.nodes.menu import MAX_HINTS, fold
 
+if TYPE_CHECKING:
+    from ivr.lookup.policy import SourcePolicy
 
-def lint(menu: Menu, prompts_dir: Path | None) -> list[Problem]:
-    """Problems in a menu that loaded."""
+
+def lint(menu: Menu, prompts_dir: Path | None,
+         policy: SourcePolicy | None = None) -> list[Problem]:
+    """Problems in a menu that loaded; sources meet ``policy`` (default: the environment's)."""
     problems = Problems()
     _languages(menu, problems)
     _reachability(menu, problems)
     _prompts(menu, prompts_dir, problems)
     _options(menu, problems)
     _hours(menu, problems)
-    _lookups(menu, problems)
+    _lookups(menu, problems, policy)
     return problems.sorted()
 
 
@@ -189,22 +194,21 @@ def _hours(menu: Menu, problems: Problems) -> None:
         _ = Schedule  # schedules are validated by the loader; this lints only their content
 
 
-def _lookups(menu: Menu, problems: Problems) -> None:
-    """Sources: variables that are not set, CSV files and columns, fields no source gives."""
+def _lookups(menu: Menu, problems: Problems, policy: SourcePolicy | None) -> None:
+    """Sources: what the operator refuses, CSV files and columns, fields no source gives."""
     import csv
-    import os
 
+    from ivr.lookup.policy import SourcePolicy
     from ivr.nodes.lookup import LookupNode
 
     nodes = [n for n in menu.nodes.values() if isinstance(n, LookupNode)]
     used = {n.source for n in nodes}
+    rules = policy or (SourcePolicy.from_settings({}) if menu.sources else SourcePolicy())
     for declared in menu.sources.values():
         if declared.name not in used:
             problems.warning(declared.where, f"source {declared.name!r} is not used by any lookup")
-        for name in declared.env_names():
-            if not os.environ.get(name):
-                problems.warning(declared.where, f"source {declared.name!r} reads ${name}, which "
-                                 "is not set here: its lookups will apologise and fall back")
+        for where, severity, message in rules.problems(declared):
+            (problems.error if severity == "error" else problems.warning)(where, message)
     for node in nodes:
         source = menu.sources.get(node.source)
         if source is None:
@@ -236,7 +240,8 @@ def _lookups(menu: Menu, problems: Problems) -> None:
                              "already; verify by caller_id adds nothing")
 
 
-def check_paths(paths: list[Path], prompts_dir: Path | None) -> tuple[list[Problem], int]:
+def check_paths(paths: list[Path], prompts_dir: Path | None,
+                policy: SourcePolicy | None = None) -> tuple[list[Problem], int]:
     """Check files and folders of menus together; returns (problems, files checked)."""
     found: list[Path] = []
     for path in paths:
@@ -255,7 +260,7 @@ def check_paths(paths: list[Path], prompts_dir: Path | None) -> tuple[list[Probl
             problems.extend(exc.problems)
             continue
         menus.append(menu)
-        problems.extend(lint(menu, prompts_dir))
+        problems.extend(lint(menu, prompts_dir, policy))
     problems.extend(_across(menus))
     return problems, len(files)
 

@@ -22,6 +22,7 @@ from collections.abc import Callable, Iterable
 from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -32,6 +33,9 @@ from ivr.menu.loader import MenuError, load_text
 from ivr.menu.model import Menu
 from ivr.menu.source import Problem, Where
 from ivr.store import metadata, upsert_insert
+
+if TYPE_CHECKING:
+    from ivr.lookup.policy import SourcePolicy
 
 log = logging.getLogger(__name__)
 
@@ -125,10 +129,12 @@ class MenuVersions:
     """Published versions and drafts of the menu files, stored in the app's database."""
 
     def __init__(self, engine: Engine, folder: Path, prompts_dir: Path | None = None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 policy: SourcePolicy | None = None) -> None:
         self.engine = engine
         self.folder = folder
         self.prompts_dir = prompts_dir
+        self.policy = policy  # the operator's rules for sources (None: the environment's)
         self.clock = clock
         self._menus: dict[str, Menu] = {}  # sha -> loaded menu (texts are immutable)
 
@@ -224,7 +230,7 @@ class MenuVersions:
             menu = self.menu_of(file, text)
         except MenuError as exc:
             return list(exc.problems)
-        problems = lint(menu, self.prompts_dir)
+        problems = lint(menu, self.prompts_dir, self.policy)
         if others is None:
             others = self._other_live_menus(file)
         between = _across([*[m for m in others if m.file != menu.file], menu])
