@@ -11,6 +11,7 @@ from ivr.menu.loader import MenuError, load_menu
 from ivr.menu.model import Menu
 from ivr.menu.source import Problem, Problems, Where
 from ivr.nodes.menu import MAX_HINTS, fold
+from ivr.search.lint import lint_searches
 
 
 def lint(menu: Menu, prompts_dir: Path | None) -> list[Problem]:
@@ -22,6 +23,7 @@ def lint(menu: Menu, prompts_dir: Path | None) -> list[Problem]:
     _options(menu, problems)
     _hours(menu, problems)
     _lookups(menu, problems)
+    lint_searches(menu, problems)
     return problems.sorted()
 
 
