@@ -186,7 +186,7 @@ class SearchNode(Node):
                 return self._details(call, keys, pick)
         if len(event.digits) == 1 and (turn := call.global_key(event.digits)) is not None:
             return turn
-        speech = event.speech.strip()[:MAX_QUERY_CHARS]
+        speech = event.speech.strip()[:4 * MAX_QUERY_CHARS]  # query_words cuts it further
         if keys and speech and yes_or_no(speech, call.state.lang) is False:
             call.log("search_again", speech[:32], "ask")
             return call.enter(self.id, [])

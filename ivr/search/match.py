@@ -41,7 +41,8 @@ def words_of(text: str) -> list[str]:
 
 def query_words(text: str, lang: str) -> list[str]:
     """The words of a spoken query worth searching for, folded; [] for empty or noise."""
-    text = text[:MAX_QUERY_CHARS]
+    if len(text) > MAX_QUERY_CHARS:  # cut, without leaving half a word behind
+        text = text[:MAX_QUERY_CHARS].rsplit(None, 1)[0]
     code = primary_lang(lang)
     tokens = drop_fillers(tokenize(text, "xx"), code)
     words = [fold(t) for t in tokens]
@@ -110,7 +111,7 @@ class CatalogueIndex:
             for item, score in best.items():
                 scores[item] = scores.get(item, 0.0) + score
                 covered[item] = covered.get(item, 0) + 1
-        needed = max(1, math.ceil(len(words) / 3))
+        needed = max(1, math.ceil(len(words) / 2))  # half the words, so one stray match is not enough
         phrase = " ".join(words)
         ranked = sorted(
             (i for i in scores if covered[i] >= needed),
