@@ -10,7 +10,7 @@ from pathlib import Path
 from ivr.lookup.config import MAX_TIMEOUT
 from ivr.menu.source import Value, Where
 
-KINDS = ("csv",)  # an SQL catalogue (FTS5 / pg_trgm) is not written yet
+KINDS = ("csv", "sql")
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 MAX_WEIGHT = 10
@@ -18,29 +18,31 @@ MAX_WEIGHT = 10
 
 @dataclass(frozen=True)
 class CatalogueConfig:
-    """One catalogue: a CSV file in the menus folder, indexed in memory."""
+    """One catalogue: a CSV file in the menus folder, or a named catalogue in SQL."""
 
     kind: str
     where: Where
     fields: Mapping[str, int] = field(default_factory=dict)  # searched field -> weight
     key: str = "id"  # the field that identifies an item
     file: str = ""  # csv: path relative to the menus folder
+    name: str = ""  # sql: the catalogue's name in the app's catalogue_items table
     timeout: float | None = None  # seconds; None = IVR_LOOKUP_TIMEOUT
 
     @property
     def cache_key(self) -> str:
         """Which index this is, whichever node uses it."""
-        return f"{self.kind}:{self.file}"
+        return f"{self.kind}:{self.file or self.name}"
 
 
 def parse_catalogue(value: Value) -> CatalogueConfig | None:
-    """``{type: csv, file: data/catalogue.csv, fields: {title: 3, author: 2}}``."""
+    """``{type: csv, file: data/catalogue.csv, fields: {title: 3, author: 2}}`` or
+    ``{type: sql, name: library, fields: ...}``."""
     if not value.is_mapping:
-        value.error("catalogue must be a mapping with a 'type' (csv)")
+        value.error("catalogue must be a mapping with a 'type' (csv or sql)")
         return None
     fields = value.fields("catalogue")
     kind = None
-    if (v := fields.require("type", "csv")) is not None:
+    if (v := fields.require("type", "csv or sql")) is not None:
         kind = v.text("a catalogue type")
         if kind is not None and kind not in KINDS:
             v.error(f"unknown catalogue type {kind!r} (expected one of: {', '.join(KINDS)})")
@@ -64,10 +66,17 @@ def parse_catalogue(value: Value) -> CatalogueConfig | None:
             v.error("file must be a path inside the menus folder, like data/catalogue.csv")
         else:
             args["file"] = file
+    if kind == "sql" and (v := fields.require("name", "the catalogue's name, as given to "
+                                              "`ivr catalogue import`")) is not None:
+        name = v.text("a catalogue name") or ""
+        if not NAME.match(name):
+            v.error(f"catalogue name {name!r} must be letters, digits, _ or -")
+        else:
+            args["name"] = name
     fields.done()
     if kind is None or not args.get("fields"):
         return None
-    if not args.get("file"):
+    if not args.get("file" if kind == "csv" else "name"):
         return None
     return CatalogueConfig(kind, value.where, **{k: v for k, v in args.items()  # type: ignore[arg-type]
                                                  if v is not None})

@@ -87,4 +87,13 @@ class LiveCatalogues:
             return catalogue
 
     def _make(self, config: CatalogueConfig) -> Catalogue:
-        return CsvCatalogue(config, self.lookups.menus_dir / config.file)
+        if config.kind == "csv":
+            return CsvCatalogue(config, self.lookups.menus_dir / config.file)
+        from ivr.lookup.sources import sql_engine
+        from ivr.search.sql import SqlCatalogue
+
+        url = self.lookups.database_url
+        engines = self.lookups._engines  # shared, so that LiveLookups.close() disposes it
+        if url not in engines:
+            engines[url] = sql_engine(url, config.timeout or self.lookups.timeout)
+        return SqlCatalogue(config, engines[url])
