@@ -155,8 +155,12 @@ def test_search_problems_are_reported_with_their_lines(tmp_path: Path) -> None:
 @pytest.mark.parametrize(("node", "message"), [
     ("{type: search, say: Hi, result: '{title}', details: '{title}'}",
      "needs 'catalogue'"),
+    ("{type: search, say: Hi, catalogue: {type: http, fields: [title]}, result: '{title}', "
+     "details: '{title}'}", "unknown catalogue type 'http'"),
     ("{type: search, say: Hi, catalogue: {type: sql, fields: [title]}, result: '{title}', "
-     "details: '{title}'}", "unknown catalogue type 'sql'"),
+     "details: '{title}'}", "catalogue needs 'name'"),
+    ("{type: search, say: Hi, catalogue: {type: sql, name: 'a b', fields: [title]}, "
+     "result: '{title}', details: '{title}'}", "catalogue name 'a b' must be letters"),
     ("{type: search, say: Hi, catalogue: {type: csv, file: ../etc/passwd, fields: [title]}, "
      "result: '{title}', details: '{title}'}", "file must be a path inside the menus folder"),
     ("{type: search, say: Hi, catalogue: {type: csv, file: a.csv, fields: {title: 99}}, "

@@ -16,6 +16,8 @@ def lint_searches(menu: Menu, problems: Problems) -> None:
     for node in menu.nodes.values():
         if not isinstance(node, SearchNode) or node.catalogue is None:
             continue
+        if node.catalogue.kind != "csv":
+            continue  # an SQL catalogue's columns are known only once it is imported
         config = node.catalogue
         if not Path(menu.file).is_file():
             continue  # a menu not read from a file we can see (tests, display names)
