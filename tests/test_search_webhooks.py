@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import shutil
 import time
 from collections.abc import Iterator
 from pathlib import Path
@@ -180,6 +181,31 @@ def test_global_keys_still_work_while_searching(app: Any) -> None:
     phone.say("victor hugo")
     phone.press("9")
     assert phone.node == "main"
+
+
+def test_the_index_is_built_as_menus_load_and_rebuilt_when_the_file_changes(
+        tmp_path: Path, clock: Clock) -> None:
+    menus = tmp_path / "menus"
+    shutil.copytree(ROOT / "tests" / "menus" / "data", menus / "data")
+    shutil.copy(ROOT / "tests" / "menus" / "search.yaml", menus / "search.yaml")
+    url = f"sqlite:///{tmp_path / 'ivr.sqlite3'}"
+    upgrade(url)
+    app = make_app(url, tmp_path, clock, IVR_MENUS_DIR=str(menus))
+    try:
+        live = app.extensions["ivr"].lookups.catalogues
+        (catalogue,) = live._catalogues.values()
+        assert catalogue._index is not None and len(catalogue._index.rows) == 15  # already built
+        phone = call(app)
+        assert text(phone.say("victor hugo")).startswith("I found 2 results.")
+        with (menus / "data" / "books.csv").open("a", encoding="utf-8") as handle:
+            handle.write("B16,Les Contemplations,Victor Hugo,poetry,book,1,841 HUG\n")
+        assert live.warm(app.extensions["ivr"].catalog.menus) == 1
+        assert len(catalogue._index.rows) == 16
+        phone = call(app)
+        assert text(phone.say("victor hugo")).startswith("I found 3 results.")
+    finally:
+        app.extensions["ivr"].lookups.close()
+        shutdown(app)
 
 
 def test_demo_menus_offer_search_in_three_languages(tmp_path: Path, clock: Clock) -> None:

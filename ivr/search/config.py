@@ -21,7 +21,7 @@ class CatalogueConfig:
     """One catalogue: a CSV file in the menus folder, or a named catalogue in SQL."""
 
     kind: str
-    where: Where
+    where: Where = field(compare=False)  # moving a node in its file keeps its index
     fields: Mapping[str, int] = field(default_factory=dict)  # searched field -> weight
     key: str = "id"  # the field that identifies an item
     file: str = ""  # csv: path relative to the menus folder

@@ -5,7 +5,7 @@ from __future__ import annotations
 import logging
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from concurrent.futures import TimeoutError as FutureTimeout
 from typing import TYPE_CHECKING, Any
 
@@ -77,11 +77,32 @@ class LiveCatalogues:
                     (time.monotonic() - started) * 1000, reason)
         return SearchResult.failed(reason.split(":", 1)[0])
 
+    def warm(self, menus: Mapping[str, Menu]) -> int:
+        """Index every CSV catalogue of ``menus`` now (a file that changed is read again)."""
+        from ivr.nodes.search import SearchNode
+
+        ready = 0
+        for menu in list(menus.values()):
+            for node in list(menu.nodes.values()):
+                config = node.catalogue if isinstance(node, SearchNode) else None
+                if config is None or config.kind != "csv":
+                    continue
+                catalogue = self._catalogue(menu, config)
+                try:
+                    if isinstance(catalogue, CsvCatalogue):
+                        catalogue.index()
+                        ready += 1
+                except SourceError as exc:
+                    log.warning("catalogue %s/%s not indexed: %s", menu.id, config.cache_key,
+                                exc.reason)
+        return ready
+
     def _catalogue(self, menu: Menu, config: CatalogueConfig) -> Catalogue:
-        cache_key = (f"{menu.id}:{menu.version}", config.cache_key)
+        # One index per menu and file, kept across menu versions while its fields stay the same.
+        cache_key = (menu.id, config.cache_key)
         with self._lock:
             catalogue = self._catalogues.get(cache_key)
-            if catalogue is None:
+            if catalogue is None or catalogue.config != config:
                 catalogue = self._make(config)
                 self._catalogues[cache_key] = catalogue
             return catalogue

@@ -21,6 +21,8 @@ MAX_CSV_BYTES = 50_000_000
 class Catalogue(Protocol):
     """Anything that finds items for query words and one item by key."""
 
+    config: CatalogueConfig
+
     def search(self, words: list[str], limit: int) -> list[dict[str, Any]]:
         """The best ``limit`` items for folded query words, best first."""
         ...
