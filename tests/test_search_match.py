@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import csv
-import time
 from pathlib import Path
 
 import pytest
@@ -104,13 +103,6 @@ def test_products_by_name_and_colour_in_three_languages(shop: CatalogueIndex) ->
     assert fr[0]["name_en"] == "rain jacket" and fr[0]["colour"] == "navy"
     ro = shop.search(query_words("jacheta de ploaie bleumarin", "ro"), 3)
     assert ro[0]["name_en"] == "rain jacket" and ro[0]["colour"] == "navy"
-
-
-def test_a_search_is_fast_on_the_demo_catalogue(library: CatalogueIndex) -> None:
-    started = time.perf_counter()
-    for _ in range(20):
-        library.search(query_words("padurea spanzuratilor de liviu rebreanu", "ro"), 3)
-    assert (time.perf_counter() - started) / 20 < 0.25  # generous: a loaded shared machine
 
 
 BROKEN = """menu: desk

@@ -76,6 +76,10 @@ ORDINALS: dict[str, dict[str, str]] = {
            "treilea": "3", "treia": "3"},
 }
 
+# Words around a number that point at a result: "the second one", "numéro deux", "numărul doi".
+POINTING = frozenset("the one number no result option please that le la l numero resultat "
+                     "celui celle ci pe cel cea numarul nr rezultatul varianta al a".split())
+
 
 @dataclass(frozen=True)
 class SearchNode(Node):
@@ -195,15 +199,19 @@ class SearchNode(Node):
         return self._search(call, speech)
 
     def _pick(self, call: Call, event: Input, keys: list[str]) -> str | None:
-        """The item the caller chose: its number by key or voice, "the second", or its title."""
+        """The item the caller chose: its number by key or by voice ("two", "the second one")."""
         lang = call.state.lang.split("-")[0]
         said = event.digits or spoken_key(event.speech, lang) or ""
         words = words_of(event.speech)
         if not said and 0 < len(words) <= 4:
+            # "number two", "le deuxième": a number among pointing words, not "les trois
+            # mousquetaires", which is a new search.
             ordinals = ORDINALS.get(lang, ORDINALS["en"])
-            said = next((ordinals[w] for w in words if w in ordinals), "")
-            if not said:
-                said = next((k for w in words if (k := spoken_key(w, lang)) and k.isdigit()), "")
+            for number in (ordinals.get, lambda w: spoken_key(w, lang)):  # "the second one"
+                found = [(w, n) for w in words if (n := number(w)) and n.isdigit()]
+                if len(found) == 1 and all(w in POINTING for w in words if w != found[0][0]):
+                    said = found[0][1]
+                    break
         if not said and len(keys) == 1 and yes_or_no(event.speech, lang) is True:
             said = "1"
         if said.isdigit() and 1 <= int(said) <= len(keys):
