@@ -123,6 +123,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from ivr.lookup.live import lookups_from_settings
 
     services.lookups = lookups_from_settings(settings, catalog.folder, policy)
+    # CSV catalogues of search nodes are indexed as their menus load (and again on change).
+    catalog.also_refresh(lambda: services.lookups.catalogues.warm(catalog.menus))
+    services.lookups.catalogues.warm(catalog.menus)
     if "IVR_CLOCK" in settings:
         services.clock = settings["IVR_CLOCK"]
     app.extensions["ivr"] = services

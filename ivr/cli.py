@@ -284,6 +284,15 @@ def _add_ops_commands() -> None:
 _add_ops_commands()
 
 
+def _add_catalogue_commands() -> None:
+    from ivr.search.sql import catalogue_group
+
+    cli.add_command(catalogue_group)
+
+
+_add_catalogue_commands()
+
+
 def main() -> None:
     """Console entry point."""
     cli(prog_name="ivr")

@@ -9,6 +9,7 @@ import time
 from collections.abc import Callable, Mapping
 from concurrent.futures import Future, ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
+from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
@@ -24,6 +25,9 @@ if TYPE_CHECKING:
     from sqlalchemy.engine import Engine
 
     from ivr.menu.model import Menu
+    from ivr.search import SearchResult
+    from ivr.search.config import CatalogueConfig
+    from ivr.search.live import LiveCatalogues
 
 log = logging.getLogger(__name__)
 WORKERS_PER_SOURCE = 4  # a hung source ties up at most these threads, never the others'
@@ -153,6 +157,24 @@ class LiveLookups:
             self._pools.clear()
             self._engines.clear()
             self._sources.clear()
+
+    # ---- catalogue search (`type: search` nodes, ivr.search) ----------------
+
+    @cached_property
+    def catalogues(self) -> LiveCatalogues:
+        """Searches in menus' catalogues, under this object's budget and breaker."""
+        from ivr.search.live import LiveCatalogues
+
+        return LiveCatalogues(self)
+
+    def search(self, menu: Menu, config: CatalogueConfig, query: str, lang: str,
+               limit: int) -> SearchResult:
+        """The best items of a catalogue for a spoken query (see ``ivr.search``)."""
+        return self.catalogues.search(menu, config, query, lang, limit)
+
+    def item(self, menu: Menu, config: CatalogueConfig, key: str) -> SearchResult:
+        """One catalogue item by its key."""
+        return self.catalogues.item(menu, config, key)
 
 
 def lookups_from_settings(settings: Mapping[str, Any], menus_dir: Path,

@@ -12,6 +12,7 @@ from ivr.menu.loader import MenuError, load_menu
 from ivr.menu.model import Menu
 from ivr.menu.source import Problem, Problems, Where
 from ivr.nodes.menu import MAX_HINTS, fold
+from ivr.search.lint import lint_searches
 
 if TYPE_CHECKING:
     from ivr.lookup.policy import SourcePolicy
@@ -27,6 +28,7 @@ def lint(menu: Menu, prompts_dir: Path | None,
     _options(menu, problems)
     _hours(menu, problems)
     _lookups(menu, problems, policy)
+    lint_searches(menu, problems)
     return problems.sorted()
 
 

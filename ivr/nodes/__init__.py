@@ -10,13 +10,14 @@ from ivr.nodes.lookup import LookupNode
 from ivr.nodes.menu import MenuNode
 from ivr.nodes.message import MessageNode
 from ivr.nodes.question import QuestionNode
+from ivr.nodes.search import SearchNode
 from ivr.nodes.transfer import TransferNode
 from ivr.nodes.voicemail import VoicemailNode
 
 NODE_KINDS: dict[str, type[Node]] = {
     kind.kind: kind
     for kind in (MenuNode, MessageNode, TransferNode, HoursNode, LanguageNode, HangupNode,
-                 QuestionNode, LookupNode, VoicemailNode)
+                 QuestionNode, LookupNode, VoicemailNode, SearchNode)
 }
 
 __all__ = ["COMMON_FIELDS", "NODE_KINDS", "Node"]

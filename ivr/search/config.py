@@ -1,0 +1,105 @@
+"""A search node's ``catalogue:``: where items come from and which fields are searched."""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+
+from ivr.lookup.config import MAX_TIMEOUT
+from ivr.menu.source import Value, Where
+
+KINDS = ("csv", "sql")
+NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
+COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
+MAX_WEIGHT = 10
+
+
+@dataclass(frozen=True)
+class CatalogueConfig:
+    """One catalogue: a CSV file in the menus folder, or a named catalogue in SQL."""
+
+    kind: str
+    where: Where = field(compare=False)  # moving a node in its file keeps its index
+    fields: Mapping[str, int] = field(default_factory=dict)  # searched field -> weight
+    key: str = "id"  # the field that identifies an item
+    file: str = ""  # csv: path relative to the menus folder
+    name: str = ""  # sql: the catalogue's name in the app's catalogue_items table
+    timeout: float | None = None  # seconds; None = IVR_LOOKUP_TIMEOUT
+
+    @property
+    def cache_key(self) -> str:
+        """Which index this is, whichever node uses it."""
+        return f"{self.kind}:{self.file or self.name}"
+
+
+def parse_catalogue(value: Value) -> CatalogueConfig | None:
+    """``{type: csv, file: data/catalogue.csv, fields: {title: 3, author: 2}}`` or
+    ``{type: sql, name: library, fields: ...}``."""
+    if not value.is_mapping:
+        value.error("catalogue must be a mapping with a 'type' (csv or sql)")
+        return None
+    fields = value.fields("catalogue")
+    kind = None
+    if (v := fields.require("type", "csv or sql")) is not None:
+        kind = v.text("a catalogue type")
+        if kind is not None and kind not in KINDS:
+            v.error(f"unknown catalogue type {kind!r} (expected one of: {', '.join(KINDS)})")
+            kind = None
+    args: dict[str, object] = {}
+    if (v := fields.require("fields", "the searched fields, e.g. {title: 3, author: 2, "
+                            "subject: 1}")) is not None:
+        args["fields"] = _fields(v)
+    if (v := fields.get("key")) is not None:
+        key = v.text("a column name") or ""
+        if not COLUMN.match(key):
+            v.error(f"key {key!r} must be a column name (letters, digits and _)")
+        else:
+            args["key"] = key
+    if (v := fields.get("timeout")) is not None:
+        args["timeout"] = v.number(f"timeout (seconds, at most {MAX_TIMEOUT:g})", 0.1, MAX_TIMEOUT)
+    if kind == "csv" and (v := fields.require("file", "a CSV file relative to the menus "
+                                              "folder")) is not None:
+        file = v.text("a file path") or ""
+        if file.startswith("/") or ".." in Path(file).parts:
+            v.error("file must be a path inside the menus folder, like data/catalogue.csv")
+        else:
+            args["file"] = file
+    if kind == "sql" and (v := fields.require("name", "the catalogue's name, as given to "
+                                              "`ivr catalogue import`")) is not None:
+        name = v.text("a catalogue name") or ""
+        if not NAME.match(name):
+            v.error(f"catalogue name {name!r} must be letters, digits, _ or -")
+        else:
+            args["name"] = name
+    fields.done()
+    if kind is None or not args.get("fields"):
+        return None
+    if not args.get("file" if kind == "csv" else "name"):
+        return None
+    return CatalogueConfig(kind, value.where, **{k: v for k, v in args.items()  # type: ignore[arg-type]
+                                                 if v is not None})
+
+
+def _fields(value: Value) -> dict[str, int]:
+    """``[title, author]`` (weight 1 each) or ``{title: 3, author: 2}``."""
+    out: dict[str, int] = {}
+    if value.is_mapping:
+        for key, item in value.pairs():
+            name = str(key.node.value)
+            weight = item.integer(f"the weight of {name!r}", 1, MAX_WEIGHT)
+            if not COLUMN.match(name):
+                key.error(f"{name!r} is not a column name (letters, digits and _)")
+            elif weight is not None:
+                out[name] = weight
+    else:
+        for item in value.items():
+            name = item.text("a column name") or ""
+            if not COLUMN.match(name):
+                item.error(f"{name!r} is not a column name (letters, digits and _)")
+            else:
+                out[name] = 1
+    if not out:
+        value.error("fields lists at least one searched column")
+    return out

@@ -1,0 +1,40 @@
+"""`ivr check` for search nodes: the catalogue's file and columns, and the templates' fields."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+from ivr.menu.model import Menu
+from ivr.menu.source import Problems
+
+
+def lint_searches(menu: Menu, problems: Problems) -> None:
+    """A missing CSV file, and searched or spoken columns it lacks."""
+    from ivr.nodes.search import SearchNode
+
+    for node in menu.nodes.values():
+        if not isinstance(node, SearchNode) or node.catalogue is None:
+            continue
+        if node.catalogue.kind != "csv":
+            continue  # an SQL catalogue's columns are known only once it is imported
+        config = node.catalogue
+        if not Path(menu.file).is_file():
+            continue  # a menu not read from a file we can see (tests, display names)
+        path = Path(menu.file).parent / config.file
+        try:
+            with path.open(newline="", encoding="utf-8-sig") as handle:
+                columns = set(next(csv.reader(handle), []))
+        except (OSError, UnicodeDecodeError, csv.Error):
+            problems.error(config.where, f"catalogue of {node.id!r}: file {config.file} not "
+                           f"found (or not UTF-8 CSV) next to {Path(menu.file).name}")
+            continue
+        known = ", ".join(sorted(columns))
+        for name in (config.key, *config.fields):
+            if name not in columns:
+                problems.error(config.where, f"catalogue of {node.id!r}: {config.file} has no "
+                               f"column {name!r} (columns: {known})")
+        for name, where in node.fields_used().items():
+            if name not in columns:
+                problems.error(where, f"{node.id!r} uses {{{name}}} but {config.file} has only "
+                               f"{known}")

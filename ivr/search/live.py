@@ -1,0 +1,120 @@
+"""Catalogue searches for the webhooks: the lookup time budget, pools and circuit breaker."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections.abc import Callable, Mapping
+from concurrent.futures import TimeoutError as FutureTimeout
+from typing import TYPE_CHECKING, Any
+
+from ivr.lookup.sources import SourceError
+from ivr.search import SearchResult
+from ivr.search.config import CatalogueConfig
+from ivr.search.match import query_words
+from ivr.search.sources import Catalogue, CsvCatalogue
+
+if TYPE_CHECKING:
+    from ivr.lookup.live import LiveLookups
+    from ivr.menu.model import Menu
+
+log = logging.getLogger(__name__)
+
+
+class LiveCatalogues:
+    """Search the catalogues that menus declare, sharing the lookups' budget and breaker."""
+
+    def __init__(self, lookups: LiveLookups) -> None:
+        self.lookups = lookups
+        self._catalogues: dict[tuple[str, str], Catalogue] = {}
+        self._lock = threading.Lock()
+
+    def search(self, menu: Menu, config: CatalogueConfig, query: str, lang: str,
+               limit: int) -> SearchResult:
+        """The best items for a spoken query; nothing for a query of noise words."""
+        words = query_words(query, lang)
+        if not words:
+            return SearchResult.found([])
+        return self._run(menu, config, lambda c: c.search(words, limit))
+
+    def item(self, menu: Menu, config: CatalogueConfig, key: str) -> SearchResult:
+        """One item by key, within the budget."""
+        def one(catalogue: Catalogue) -> list[dict[str, Any]]:
+            found = catalogue.item(key[:64])
+            return [found] if found is not None else []
+
+        return self._run(menu, config, one)
+
+    def _run(self, menu: Menu, config: CatalogueConfig,
+             task: Callable[[Catalogue], list[dict[str, Any]]]) -> SearchResult:
+        key = (menu.id, "search:" + config.cache_key)
+        breaker = self.lookups.breaker
+        if not breaker.allow(key):
+            log.warning("catalogue %s/%s skipped: circuit open after repeated failures",
+                        menu.id, config.cache_key)
+            return SearchResult.failed("circuit_open")
+        budget = config.timeout or self.lookups.timeout
+        started = time.monotonic()
+        try:
+            catalogue = self._catalogue(menu, config)
+            future = self.lookups._pool(key).submit(task, catalogue)
+            items = future.result(timeout=budget)
+        except FutureTimeout:
+            future.cancel()
+            return self._failed(key, "timeout", started)
+        except SourceError as exc:
+            return self._failed(key, exc.reason, started)
+        except Exception:  # noqa: BLE001 - a broken catalogue must not break the call
+            log.exception("catalogue %s/%s raised", *key)
+            return self._failed(key, "error", started)
+        breaker.record(key, True)
+        return SearchResult.found(list(items))
+
+    def _failed(self, key: tuple[str, str], reason: str, started: float) -> SearchResult:
+        self.lookups.breaker.record(key, False)
+        log.warning("catalogue %s/%s failed after %.0f ms: %s", key[0], key[1],
+                    (time.monotonic() - started) * 1000, reason)
+        return SearchResult.failed(reason.split(":", 1)[0])
+
+    def warm(self, menus: Mapping[str, Menu]) -> int:
+        """Index every CSV catalogue of ``menus`` now (a file that changed is read again)."""
+        from ivr.nodes.search import SearchNode
+
+        ready = 0
+        for menu in list(menus.values()):
+            for node in list(menu.nodes.values()):
+                config = node.catalogue if isinstance(node, SearchNode) else None
+                if config is None or config.kind != "csv":
+                    continue
+                catalogue = self._catalogue(menu, config)
+                try:
+                    if isinstance(catalogue, CsvCatalogue):
+                        catalogue.index()
+                        ready += 1
+                except SourceError as exc:
+                    log.warning("catalogue %s/%s not indexed: %s", menu.id, config.cache_key,
+                                exc.reason)
+        return ready
+
+    def _catalogue(self, menu: Menu, config: CatalogueConfig) -> Catalogue:
+        # One index per menu and file, kept across menu versions while its fields stay the same.
+        cache_key = (menu.id, config.cache_key)
+        with self._lock:
+            catalogue = self._catalogues.get(cache_key)
+            if catalogue is None or catalogue.config != config:
+                catalogue = self._make(config)
+                self._catalogues[cache_key] = catalogue
+            return catalogue
+
+    def _make(self, config: CatalogueConfig) -> Catalogue:
+        if config.kind == "csv":
+            return CsvCatalogue(config, self.lookups.menus_dir / config.file)
+        from ivr.lookup.sources import sql_engine
+        from ivr.search.sql import SqlCatalogue
+
+        url = self.lookups.database_url
+        engines = self.lookups._engines  # shared, so that LiveLookups.close() disposes it
+        if url not in engines:
+            engines[url] = sql_engine(url, config.timeout or self.lookups.timeout)
+        return SqlCatalogue(config, engines[url])

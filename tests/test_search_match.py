@@ -1,0 +1,176 @@
+"""Search matching on the demo catalogues, and `ivr check` on malformed search nodes."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import pytest
+
+from ivr.menu.lint import check_paths
+from ivr.search.match import MAX_QUERY_WORDS, CatalogueIndex, query_words
+from tests.conftest import ROOT
+
+DATA = ROOT / "menus" / "data"
+
+
+@pytest.fixture(scope="module")
+def library() -> CatalogueIndex:
+    with (DATA / "library_catalogue.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return CatalogueIndex(rows, {"title": 4, "author": 3, "topics": 1, "formats": 1}, "id")
+
+
+@pytest.fixture(scope="module")
+def shop() -> CatalogueIndex:
+    with (DATA / "shop_products.csv").open(encoding="utf-8") as handle:
+        rows = list(csv.DictReader(handle))
+    return CatalogueIndex(rows, {"name_en": 4, "name_fr": 4, "name_ro": 4, "colour": 2,
+                                 "colour_fr": 2, "colour_ro": 2, "category": 1}, "id")
+
+
+def test_the_demo_catalogues_are_big_enough_and_real() -> None:
+    with (DATA / "library_catalogue.csv").open(encoding="utf-8") as handle:
+        books = list(csv.DictReader(handle))
+    with (DATA / "shop_products.csv").open(encoding="utf-8") as handle:
+        products = list(csv.DictReader(handle))
+    assert len(books) >= 500 and len(products) >= 200
+    assert {b["language"] for b in books} == {"en", "fr", "ro"}
+    assert min(sum(b["language"] == lang for b in books) for lang in ("en", "fr", "ro")) >= 150
+    assert {"Ion Creangă", "Mihai Eminescu", "Victor Hugo", "Jane Austen"} <= {b["author"]
+                                                                              for b in books}
+    assert len({b["id"] for b in books}) == len(books)
+    assert all(int(b["copies"]) == int(b["copies_central"]) + int(b["copies_north"])
+               + int(b["copies_riverside"]) for b in books)
+
+
+def test_query_words_fold_and_drop_the_framing() -> None:
+    assert query_words("Do you have Les Misérables, please?", "en") == ["les", "miserables"]
+    assert query_words("euh je voudrais Madame Bovary s'il vous plaît", "fr") == ["madame",
+                                                                                   "bovary"]
+    assert query_words("ăă aveți Amintiri din copilărie", "ro") == ["amintiri", "copilarie"]
+    assert query_words("the the the", "en") == []
+    assert query_words("", "en") == []
+    assert len(query_words("word " * 300 + "other " * 300, "en")) <= MAX_QUERY_WORDS
+    assert query_words("x" * 500, "en") == ["x" * 200]  # cut before any work
+    assert query_words("hugo " * 39 + "miserables", "en") == ["hugo"]  # no half word left
+
+
+@pytest.mark.parametrize(("said", "lang", "title"), [
+    ("do you have les miserables", "en", "Les Misérables"),
+    ("les miserable victor hugo", "fr", "Les Misérables"),
+    ("amintiri din copilarie", "ro", "Amintiri din copilărie"),
+    ("povestea lui harap alb", "ro", "Povestea lui Harap-Alb"),
+    ("o scrisoare pierduta", "ro", "O scrisoare pierdută"),
+    ("moara cu noroc de slavici", "ro", "Moara cu noroc"),
+    ("madam bovary", "fr", "Madame Bovary"),
+    ("prejudice and pride", "en", "Pride and Prejudice"),
+    ("the adventures of sherlock holmes", "en", "The Adventures of Sherlock Holmes"),
+    ("oliver twist by charles dickins", "en", "Oliver Twist"),
+    ("vingt mille lieues sous les mers", "fr", "Vingt mille lieues sous les mers"),
+    ("le comte de monte cristo", "fr", "Le Comte de Monte-Cristo"),
+    ("the count of monte cristo", "en", "Le Comte de Monte-Cristo"),
+    ("arsene lupin gentleman cambrioleur", "fr", "Arsène Lupin, gentleman cambrioleur"),
+    ("pădurea spânzuraților", "ro", "Pădurea spânzuraților"),
+    ("padurea spanzuratilor rebreanu", "ro", "Pădurea spânzuraților"),
+    ("wuthering heights", "en", "Wuthering Heights"),
+    ("alice in wonderland", "en", "Alice's Adventures in Wonderland"),
+    ("jane eyre", "en", "Jane Eyre"),
+    ("luceafarul eminescu", "ro", "Luceafărul"),
+])
+def test_spoken_titles_are_found_in_the_first_three(library: CatalogueIndex, said: str,
+                                                     lang: str, title: str) -> None:
+    found = [r["title"] for r in library.search(query_words(said, lang), 3)]
+    assert title in found, found
+
+
+def test_an_author_lists_their_works(library: CatalogueIndex) -> None:
+    found = library.search(query_words("something by mihai eminescu", "en"), 3)
+    assert len(found) == 3 and {r["author"] for r in found} == {"Mihai Eminescu"}
+    found = library.search(query_words("jules vern", "fr"), 3)
+    assert {r["author"] for r in found} == {"Jules Verne"}
+
+
+def test_nonsense_finds_nothing(library: CatalogueIndex) -> None:
+    for said in ("blorg fizzle", "'; DROP TABLE catalogue; --", "qwertyuiop", "hello hello"):
+        assert library.search(query_words(said, "en"), 3) == [], said
+
+
+def test_products_by_name_and_colour_in_three_languages(shop: CatalogueIndex) -> None:
+    en = shop.search(query_words("is the navy rain jacket in stock", "en"), 3)
+    assert en[0]["name_en"] == "rain jacket" and en[0]["colour"] == "navy"
+    fr = shop.search(query_words("veste de pluie bleu marine", "fr"), 3)
+    assert fr[0]["name_en"] == "rain jacket" and fr[0]["colour"] == "navy"
+    ro = shop.search(query_words("jacheta de ploaie bleumarin", "ro"), 3)
+    assert ro[0]["name_en"] == "rain jacket" and ro[0]["colour"] == "navy"
+
+
+BROKEN = """menu: desk
+languages: {en: {locale: en-US, voice: Polly.Joanna}}
+start: find
+defaults: {fallback: bye}
+nodes:
+  find:
+    type: search
+    say: "Say a title."
+    catalogue: {type: csv, file: data/books.csv, fields: {title: 3, writer: 2}}
+    result: "{title}, by {author}"
+    details: "{title}, shelf {shelf_mark}"
+    next: bye
+  lost:
+    type: search
+    say: "Say a title."
+    catalogue: {type: csv, file: data/missing.csv, fields: [title]}
+    result: "{title}"
+    details: "{title}"
+    next: bye
+  bye: {type: hangup}
+"""
+
+
+def test_search_problems_are_reported_with_their_lines(tmp_path: Path) -> None:
+    (tmp_path / "data").mkdir()
+    (tmp_path / "data" / "books.csv").write_text("id,title,author,shelf\nB1,Ion,Liviu Rebreanu,"
+                                                 "859 REB\n", encoding="utf-8")
+    menu = tmp_path / "desk.yaml"
+    menu.write_text(BROKEN.replace("  lost:", "  lost:\n    phrases: {en: [lost]}"),
+                    encoding="utf-8")
+    problems, _ = check_paths([menu], None)
+    errors = [str(p) for p in problems if p.severity == "error"]
+    assert f"{menu}:9:16: error: catalogue of 'find': data/books.csv has no column 'writer' " \
+           "(columns: author, id, shelf, title)" in errors
+    assert any(e.startswith(f"{menu}:11:14: error: 'find' uses {{shelf_mark}}") for e in errors)
+    assert any(e.startswith(f"{menu}:17:16: error: catalogue of 'lost': file data/missing.csv "
+                            "not found") for e in errors)
+
+
+@pytest.mark.parametrize(("node", "message"), [
+    ("{type: search, say: Hi, result: '{title}', details: '{title}'}",
+     "needs 'catalogue'"),
+    ("{type: search, say: Hi, catalogue: {type: http, fields: [title]}, result: '{title}', "
+     "details: '{title}'}", "unknown catalogue type 'http'"),
+    ("{type: search, say: Hi, catalogue: {type: sql, fields: [title]}, result: '{title}', "
+     "details: '{title}'}", "catalogue needs 'name'"),
+    ("{type: search, say: Hi, catalogue: {type: sql, name: 'a b', fields: [title]}, "
+     "result: '{title}', details: '{title}'}", "catalogue name 'a b' must be letters"),
+    ("{type: search, say: Hi, catalogue: {type: csv, file: ../etc/passwd, fields: [title]}, "
+     "result: '{title}', details: '{title}'}", "file must be a path inside the menus folder"),
+    ("{type: search, say: Hi, catalogue: {type: csv, file: a.csv, fields: {title: 99}}, "
+     "result: '{title}', details: '{title}'}", "the weight of 'title' must be between 1 and 10"),
+    ("{type: search, say: Hi, catalogue: {type: csv, file: a.csv, fields: [title]}, "
+     "result: '{title:money}', details: '{title}'}", "unknown format 'money'"),
+    ("{type: search, catalogue: {type: csv, file: a.csv, fields: [title]}, result: '{title}', "
+     "details: '{title}'}", "a search node needs 'say'"),
+    ("{type: search, say: Hi, catalogue: {type: csv, file: a.csv, fields: [title]}, "
+     "result: '{title}'}", "needs 'details'"),
+    ("{type: search, say: Hi, catalogue: {type: csv, file: a.csv, fields: [title], colour: x},"
+     " result: '{title}', details: '{title}'}", "unknown key 'colour' in catalogue"),
+])
+def test_malformed_search_nodes_are_refused_at_their_line(tmp_path: Path, node: str,
+                                                          message: str) -> None:
+    menu = tmp_path / "desk.yaml"
+    menu.write_text("menu: desk\nlanguages: {en: {locale: en-US, voice: Polly.Joanna}}\n"
+                    f"start: find\nnodes:\n  find: {node}\n", encoding="utf-8")
+    problems, _ = check_paths([menu], None)
+    errors = [str(p) for p in problems if p.severity == "error"]
+    assert any(e.startswith(f"{menu}:5:") and message in e for e in errors), errors

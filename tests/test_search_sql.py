@@ -1,0 +1,100 @@
+"""SQL catalogues on SQLite (FTS5 trigrams) and PostgreSQL (pg_trgm): import, search, webhooks."""
+
+from __future__ import annotations
+
+import csv
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+import sqlalchemy as sa
+from click.testing import CliRunner
+
+from ivr.cli import cli
+from ivr.lookup.sources import sql_engine
+from ivr.menu.source import Where
+from ivr.search.config import CatalogueConfig
+from ivr.search.match import query_words
+from ivr.search.sql import SqlCatalogue, catalogue_items, import_catalogue
+from ivr.simulator import FlaskTransport, Phone
+from tests.conftest import ROOT, TOKEN, Clock, make_app, shutdown
+
+BOOKS = ROOT / "tests" / "menus" / "data" / "books.csv"
+FIELDS = {"title": 3, "author": 2, "subject": 1}
+
+
+def rows() -> list[dict[str, str]]:
+    with BOOKS.open(encoding="utf-8") as handle:
+        return list(csv.DictReader(handle))
+
+
+@pytest.fixture
+def catalogue(db_url: str) -> Iterator[SqlCatalogue]:
+    writer = sa.create_engine(db_url)
+    assert import_catalogue(writer, "test-books", rows(), FIELDS, "id") == 15
+    assert import_catalogue(writer, "test-books", rows(), FIELDS, "id") == 15  # replaces
+    with writer.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(catalogue_items)).scalar() == 15
+    writer.dispose()
+    engine = sql_engine(db_url, 2.0)  # read-only, as for a call
+    yield SqlCatalogue(CatalogueConfig("sql", Where("t", 1), FIELDS, name="test-books"), engine)
+    engine.dispose()
+
+
+@pytest.mark.parametrize(("said", "lang", "title"), [
+    ("madam bovary de flober", "fr", "Madame Bovary"),
+    ("amintiri din copilarie", "ro", "Amintiri din copilărie"),
+    ("les miserable", "en", "Les Misérables"),
+    ("sherlok holmes memoirs", "en", "The Memoirs of Sherlock Holmes"),
+    ("luceafarul", "ro", "Luceafărul"),
+])
+def test_fuzzy_search_in_sql(catalogue: SqlCatalogue, said: str, lang: str, title: str) -> None:
+    found = catalogue.search(query_words(said, lang), 3)
+    assert found and found[0]["title"] == title
+
+
+def test_sql_looking_text_and_nonsense_find_nothing(catalogue: SqlCatalogue) -> None:
+    for said in ("'; DROP TABLE catalogue_items; --", "blorg fizzle", 'x" OR "a', "%' OR 1=1"):
+        assert catalogue.search(query_words(said, "en"), 3) == [], said
+    assert catalogue.item("B05") is not None and catalogue.item("B05")["title"] == "Luceafărul"
+    assert catalogue.item("' OR 1=1 --") is None
+
+
+def test_an_unknown_catalogue_finds_nothing(catalogue: SqlCatalogue) -> None:
+    other = SqlCatalogue(CatalogueConfig("sql", Where("t", 1), FIELDS, name="nope"),
+                         catalogue.engine)
+    assert other.search(query_words("madame bovary", "fr"), 3) == []
+
+
+def test_the_import_command(db_url: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("DATABASE_URL", db_url)
+    result = CliRunner().invoke(cli, ["catalogue", "import", "test-books", str(BOOKS),
+                                      "--fields", "title:3,author:2,subject"])
+    assert result.exit_code == 0, result.output
+    assert result.output.strip() == "catalogue test-books: 15 items"
+    result = CliRunner().invoke(cli, ["catalogue", "import", "x", str(BOOKS), "--fields",
+                                      "writer:2"])
+    assert result.exit_code == 1 and "has no column(s) writer" in result.output
+
+
+def test_search_by_voice_through_the_webhooks(db_url: str, tmp_path: Path, clock: Clock) -> None:
+    engine = sa.create_engine(db_url)
+    import_catalogue(engine, "test-books", rows(), FIELDS, "id")
+    engine.dispose()
+    app: Any = make_app(db_url, tmp_path, clock)
+    try:
+        phone = Phone(FlaskTransport(app), TOKEN, called="+15005550140")
+        phone.dial()
+        phone.press("1")
+        assert " ".join(h.text for h in phone.press("2")) == "Say a title or an author."
+        heard = " ".join(h.text for h in phone.say("something by victor hugo"))
+        assert heard.startswith("I found 2 results. 1: Les Misérables, by Victor Hugo. 2: "
+                                "Notre-Dame de Paris, by Victor Hugo.")
+        heard = " ".join(h.text for h in phone.press("2"))
+        assert heard.startswith("Notre-Dame de Paris, by Victor Hugo. Shelf mark 843 HUG.")
+        heard = " ".join(h.text for h in phone.say("'; DROP TABLE catalogue_items; --"))
+        assert heard.startswith("Sorry, I found nothing for drop table catalogue items.")
+    finally:
+        app.extensions["ivr"].lookups.close()
+        shutdown(app)

@@ -1,0 +1,237 @@
+"""Searching a catalogue by voice through signed webhooks: found, pick, details, again, failures."""
+
+from __future__ import annotations
+
+import shutil
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ivr.lookup.sources import SourceError
+from ivr.migrations import upgrade
+from ivr.search.sources import CsvCatalogue
+from ivr.simulator import FlaskTransport, Phone
+from tests.conftest import ROOT, TOKEN, Clock, make_app, shutdown
+
+NUMBER = "+15005550140"
+
+
+@pytest.fixture
+def app(tmp_path: Path, clock: Clock) -> Iterator[Any]:
+    url = f"sqlite:///{tmp_path / 'ivr.sqlite3'}"
+    upgrade(url)
+    application = make_app(url, tmp_path, clock)
+    yield application
+    application.extensions["ivr"].lookups.close()
+    shutdown(application)
+
+
+def call(app: Any, lang_key: str = "1") -> Phone:
+    phone = Phone(FlaskTransport(app), TOKEN, called=NUMBER)
+    phone.dial()
+    phone.press(lang_key)
+    phone.press("1")
+    return phone
+
+
+def text(heard: list[Any]) -> str:
+    return " ".join(h.text for h in heard)
+
+
+def journey(app: Any, phone: Phone) -> list[tuple[str, str, str, str]]:
+    svc = app.extensions["ivr"]
+    assert svc.recorder.flush()
+    return [(s["node"], s["event"], s["input"], s["outcome"])
+            for s in svc.store.journey(phone.call_sid)]
+
+
+def test_found_pick_by_key_details_then_done(app: Any) -> None:
+    phone = call(app)
+    assert phone.node == "books"
+    assert phone.listening is not None and phone.listening.get("hints") == "Victor Hugo, Sherlock Holmes"
+    heard = text(phone.say("do you have something by victor hugo"))
+    assert heard.startswith("I found 2 results. 1: Les Misérables, by Victor Hugo, 3 copies "
+                            "available. 2: Notre-Dame de Paris, by Victor Hugo, 1 copies available.")
+    assert "press its number or say it" in heard
+    heard = text(phone.press("2"))
+    assert heard.startswith("Notre-Dame de Paris, by Victor Hugo: a novel, as book, audiobook. "
+                            "Shelf mark 843 HUG.")
+    assert phone.node == "books"
+    heard = text(phone.press("1"))  # another of the results, without searching again
+    assert heard.startswith("Les Misérables, by Victor Hugo: a novel, as book. Shelf mark 843 HUG.")
+    phone.silence()  # nothing more: on to `next`
+    assert phone.node == "main"
+    steps = journey(app, phone)
+    assert ("books", "search", "do you have something by victor hugo", "found:2") in steps
+    assert ("books", "details", "B02", "heard") in steps
+
+
+def test_pick_by_voice_and_ordinal(app: Any) -> None:
+    phone = call(app)
+    heard = text(phone.say("sherlock holmes"))
+    assert heard.startswith("I found 3 results. 1: The Adventures of Sherlock Holmes")
+    assert text(phone.say("the second one")).startswith("The Memoirs of Sherlock Holmes, by "
+                                                        "Arthur Conan Doyle")
+    assert text(phone.say("three")).startswith("The Return of Sherlock Holmes")
+    assert text(phone.say("number one")).startswith("The Adventures of Sherlock Holmes")
+    phone = call(app, lang_key="2")
+    phone.say("jules verne")
+    assert text(phone.say("le deuxième")).startswith("Le Tour du monde en quatre-vingts jours, "
+                                                     "de Jules Verne")
+    # "un" is also a number, but this is a title: a new search, not a pick
+    assert text(phone.say("un cœur simple")).startswith("Désolé, je n'ai rien trouvé pour un "
+                                                        "coeur simple.")
+
+
+def test_romanian_without_diacritics_and_french_misheard_name(app: Any) -> None:
+    phone = call(app, lang_key="3")
+    heard = text(phone.say("ăă amintiri din copilarie"))
+    assert heard.startswith("Am găsit un rezultat. 1: Amintiri din copilărie, de Ion Creangă, "
+                            "2 exemplare disponibile.")
+    assert text(phone.say("da")).startswith("Amintiri din copilărie, de Ion Creangă: memorii, ca "
+                                            "book. Cota 859.8 CRE.")
+    phone = call(app, lang_key="2")
+    heard = text(phone.say("euh je voudrais madam bovary de flober"))
+    assert heard.startswith("J'ai trouvé un résultat. 1 : Madame Bovary, de Gustave Flaubert")
+    assert phone.listening is not None and phone.listening.get("language") == "fr-FR"
+
+
+def test_another_query_from_the_results(app: Any) -> None:
+    phone = call(app)
+    assert "Pride and Prejudice" in text(phone.say("prejudice and pride"))
+    heard = text(phone.say("luceafarul eminescu"))  # not a pick: a new search
+    assert heard.startswith("I found one result. 1: Luceafărul, by Mihai Eminescu")
+    assert text(phone.say("no")) == "Say a title, an author or a subject."
+
+
+def test_nothing_found_then_found(app: Any) -> None:
+    phone = call(app)
+    heard = text(phone.say("blorg fizzle wibble"))
+    assert heard == "Sorry, I found nothing for blorg fizzle wibble. Say a title, an author or a subject."
+    assert phone.node == "books"
+    assert text(phone.say("oliver twist")).startswith("I found one result. 1: Oliver Twist")
+    assert ("books", "nothing_found", "", "try 1/2") in journey(app, phone)
+
+
+def test_bounded_tries_end_in_the_fallback(app: Any) -> None:
+    phone = call(app)
+    phone.say("blorg")
+    heard = text(phone.silence())
+    assert heard.startswith("Sorry, I didn't hear anything. Let me find another way to help you. "
+                            "A librarian will help you.")
+    # after the results, silence and nonsense keys also count
+    phone = call(app)
+    phone.say("victor hugo")
+    assert text(phone.press("7")).startswith("Sorry, I didn't understand that. For more about one")
+    assert "A librarian will help you." in text(phone.silence())
+
+
+@pytest.mark.parametrize("speech", ["", "   ", "'; DROP TABLE catalogue; --", "x" * 500,
+                                    "the " * 120, "%s {id} :id \\x00"])
+def test_bad_input_gets_a_spoken_answer(app: Any, speech: str) -> None:
+    phone = call(app)
+    heard = text(phone.say(speech))
+    assert heard.startswith(("Sorry, I found nothing for", "Sorry, I didn't understand that."))
+    assert heard.endswith("Say a title, an author or a subject.")
+    assert phone.node == "books"
+    assert all(x.status == 200 for x in phone.exchanges)
+
+
+def test_a_long_utterance_is_cut_before_searching(app: Any) -> None:
+    phone = call(app)
+    heard = text(phone.say("victor hugo " + "les miserables " * 40))
+    assert heard.startswith("I found 2 results. 1: Les Misérables")
+
+
+def test_a_source_that_is_down_apologises_and_falls_back(app: Any,
+                                                          monkeypatch: pytest.MonkeyPatch) -> None:
+    def down(self: CsvCatalogue, words: list[str], limit: int) -> list[dict[str, Any]]:
+        raise SourceError("unreachable")
+
+    monkeypatch.setattr(CsvCatalogue, "search", down)
+    phone = call(app)
+    heard = text(phone.say("victor hugo"))
+    assert heard.startswith("Sorry, we can't check that right now. Let me find another way to "
+                            "help you. A librarian will help you.")
+    assert ("books", "search", "", "failed:unreachable") in journey(app, phone)
+
+
+def test_a_slow_source_is_cut_at_its_budget_and_the_breaker_opens(
+        app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    def slow(self: CsvCatalogue, words: list[str], limit: int) -> list[dict[str, Any]]:
+        time.sleep(3)
+        return []
+
+    monkeypatch.setattr(CsvCatalogue, "search", slow)
+    for _ in range(3):  # the breaker opens after three failures
+        phone = call(app)
+        started = time.perf_counter()
+        heard = text(phone.say("victor hugo"))
+        assert time.perf_counter() - started < 2.5  # the node's budget is 0.5 s, not 3 s
+        assert heard.startswith("Sorry, we can't check that right now.")
+    assert ("books", "search", "", "failed:timeout") in journey(app, phone)
+    phone = call(app)  # skipped at once while the circuit is open
+    assert text(phone.say("victor hugo")).startswith("Sorry, we can't check that right now.")
+    assert ("books", "search", "", "failed:circuit_open") in journey(app, phone)
+
+
+def test_global_keys_still_work_while_searching(app: Any) -> None:
+    phone = call(app)
+    assert text(phone.press("0")).startswith("A librarian will help you.")
+    phone = call(app)
+    phone.say("victor hugo")
+    phone.press("9")
+    assert phone.node == "main"
+
+
+def test_the_index_is_built_as_menus_load_and_rebuilt_when_the_file_changes(
+        tmp_path: Path, clock: Clock) -> None:
+    menus = tmp_path / "menus"
+    shutil.copytree(ROOT / "tests" / "menus" / "data", menus / "data")
+    shutil.copy(ROOT / "tests" / "menus" / "search.yaml", menus / "search.yaml")
+    url = f"sqlite:///{tmp_path / 'ivr.sqlite3'}"
+    upgrade(url)
+    app = make_app(url, tmp_path, clock, IVR_MENUS_DIR=str(menus))
+    try:
+        live = app.extensions["ivr"].lookups.catalogues
+        (catalogue,) = live._catalogues.values()
+        assert catalogue._index is not None and len(catalogue._index.rows) == 15  # already built
+        phone = call(app)
+        assert text(phone.say("victor hugo")).startswith("I found 2 results.")
+        with (menus / "data" / "books.csv").open("a", encoding="utf-8") as handle:
+            handle.write("B16,Les Contemplations,Victor Hugo,poetry,book,1,841 HUG\n")
+        assert live.warm(app.extensions["ivr"].catalog.menus) == 1
+        assert len(catalogue._index.rows) == 16
+        phone = call(app)
+        assert text(phone.say("victor hugo")).startswith("I found 3 results.")
+    finally:
+        app.extensions["ivr"].lookups.close()
+        shutdown(app)
+
+
+def test_demo_menus_offer_search_in_three_languages(tmp_path: Path, clock: Clock) -> None:
+    url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    upgrade(url)
+    app = make_app(url, tmp_path, clock, IVR_MENUS_DIR=str(ROOT / "menus"))
+    try:
+        phone = Phone(FlaskTransport(app), TOKEN, called="+15005550007")
+        phone.dial()
+        phone.press("3")
+        heard = text(phone.press("7"))
+        assert heard.startswith("Spuneți titlul, autorul sau subiectul cărții")
+        heard = text(phone.say("o scrisoare pierduta de caragiale"))
+        assert heard.startswith("Am găsit ")
+        assert "1: O scrisoare pierdută, de Ion Luca Caragiale" in heard
+        shop = Phone(FlaskTransport(app), TOKEN, called="+15005550006")
+        shop.dial()
+        shop.press("2")
+        shop.press("7")
+        heard = text(shop.say("veste de pluie"))
+        assert heard.startswith("J'ai trouvé 3 résultats. 1 : veste de pluie, ")
+        assert "Tailles en stock" in text(shop.press("1"))
+    finally:
+        app.extensions["ivr"].lookups.close()
+        shutdown(app)
