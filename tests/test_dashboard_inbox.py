@@ -116,7 +116,7 @@ def test_a_voicemail_page(dashboard_app: Any, agent: Any) -> None:
         {"call_sid": "CA77", "at": OPEN_TIME, "menu": "mini", "node": "welcome", "event": "enter",
          "input": "", "outcome": "", "lang": "en", "request_token": "t1", "part": 0},
         {"call_sid": "CA77", "at": OPEN_TIME + timedelta(seconds=8), "menu": "mini", "node": "main",
-         "event": "input", "input": "2", "outcome": "go refunds", "lang": "en",
+         "event": "choice", "input": "2", "outcome": "go:refunds", "lang": "en",
          "request_token": "t2", "part": 0},
     ]
     store.write_batch([], steps, [])
@@ -124,19 +124,26 @@ def test_a_voicemail_page(dashboard_app: Any, agent: Any) -> None:
                        transcript="Where is my refund?")
     page = agent.get(f"/dashboard/voicemails/{vm}")
     assert page.status_code == 200
-    assert f'src="/dashboard/voicemails/{vm}/audio"' in page.text
+    # No recording stored here (the demo, the simulator): no silent 0:00 player, a reason.
+    assert f'src="/dashboard/voicemails/{vm}/audio"' not in page.text
+    assert 'data-recording-state="missing"' in page.text
+    assert "has not been downloaded from Twilio yet" in page.text
     assert 'href="tel:+40721555666"' in page.text
     assert "Where is my refund?" in page.text
     timeline = page.text.split('class="timeline"', 1)[1].split("</ol>", 1)[0]
-    assert timeline.index("welcome") < timeline.index("main")
-    assert "<kbd>2</kbd>" in timeline and "go refunds" in timeline and "08:00:08" in timeline
+    assert timeline.index("welcome") < timeline.index("main menu")  # nodes named in words
+    # Times in the menu's zone (Europe/Bucharest, UTC+2 in November).
+    assert "Pressed 2" in timeline and "sent to: refund" in timeline and "10:00:08" in timeline
 
     saved = [{"node": "lost_card", "event": "speech", "input": "my card is gone",
               "outcome": "voicemail", "at": "2026-11-23 08:01:30+00:00"}]
-    kept = add_voicemail(dashboard_app, call_sid="CA77", journey=json.dumps(saved))
-    timeline = agent.get(f"/dashboard/voicemails/{kept}").text.split('class="timeline"', 1)[1]
-    assert "lost_card" in timeline and "<kbd>my card is gone</kbd>" in timeline
-    assert "08:01:30" in timeline and "welcome" not in timeline.split("</ol>", 1)[0]
+    kept = add_voicemail(dashboard_app, call_sid="CA77", journey=json.dumps(saved),
+                         audio=wav_bytes())
+    page = agent.get(f"/dashboard/voicemails/{kept}").text
+    assert f'src="/dashboard/voicemails/{kept}/audio"' in page
+    timeline = page.split('class="timeline"', 1)[1]
+    assert "lost card" in timeline and "Said \u2018my card is gone\u2019" in timeline
+    assert "10:01:30" in timeline and "welcome" not in timeline.split("</ol>", 1)[0]
 
     silent = add_voicemail(dashboard_app, transcript=None, transcript_status="not_transcribed",
                            call_sid="CA78")
