@@ -220,3 +220,44 @@ def test_the_recording_is_served_with_its_type_and_byte_ranges(dashboard_app: An
     assert part.data == audio[:100]
     assert part.headers["Content-Range"] == f"bytes 0-99/{len(audio)}"
     assert agent.get(f"/dashboard/voicemails/{add_voicemail(dashboard_app)}/audio").status_code == 404
+
+
+def test_rows_name_the_line_show_local_times_and_transcript_states_that_end(
+        dashboard_app: Any, agent: Any, clock: Any) -> None:
+    done = add_voicemail(dashboard_app)
+    waiting = add_voicemail(dashboard_app, transcript=None, transcript_status="pending")
+    french = add_voicemail(dashboard_app, transcript=None, transcript_status="not_transcribed",
+                           lang="fr")
+    failed = add_voicemail(dashboard_app, transcript=None, transcript_status="failed")
+
+    def row(page: str, voicemail_id: int) -> str:
+        return page.split(f'data-id="{voicemail_id}"', 1)[1].split("</tr>", 1)[0]
+
+    page = agent.get("/dashboard/inbox").text
+    # The Line column says the name the Line filter lists, not the menu id.
+    assert '<option value="mini" >Mini test desk</option>' in page
+    assert "Mini test desk" in row(page, done) and ">mini<" not in row(page, done)
+    # 08:00 UTC is 10:00 in Bucharest (the menu's zone), written one way everywhere.
+    assert "2026-11-23 10:00 EET" in row(page, done)
+    assert 'data-transcript-state="pending">Transcript pending<' in row(page, waiting)
+    assert "Not transcribed (language)" in row(page, french)
+    assert "Transcription failed" in row(page, failed)
+    assert "Transcribing" not in page
+    # Half an hour later the wait has ended: it says so instead of "pending" for ever.
+    clock.now = OPEN_TIME + timedelta(minutes=31)
+    later = agent.get("/dashboard/inbox").text
+    assert 'data-transcript-state="overdue">No transcript arrived<' in row(later, waiting)
+    detail = agent.get(f"/dashboard/voicemails/{waiting}").text
+    assert "Twilio was asked for one at 2026-11-23 10:00 EET and has not sent it" in detail
+    assert "Twilio transcribes American English only, and this message is in" in \
+        agent.get(f"/dashboard/voicemails/{french}").text
+    # The date filter is typed yyyy-mm-dd (not the browser's mm/dd/yyyy date picker).
+    assert 'name="date_from" type="text"' in page and 'placeholder="2026-11-24"' in page
+
+
+def test_the_date_filter_counts_days_in_the_menus_zone(dashboard_app: Any, agent: Any) -> None:
+    # 23:30 UTC on the 22nd is already 01:30 on the 23rd in Bucharest.
+    late = add_voicemail(dashboard_app, created_at=OPEN_TIME - timedelta(hours=8, minutes=30))
+    assert _listed(agent.get("/dashboard/inbox?date_from=2026-11-23&date_to=2026-11-23").text) \
+        == [late]
+    assert _listed(agent.get("/dashboard/inbox?date_to=2026-11-22").text) == []
