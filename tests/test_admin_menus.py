@@ -204,6 +204,11 @@ def test_publishing_a_broken_menu_is_refused_and_the_live_menu_still_answers(adm
     assert live_text(admin_app) == before
     assert len(admin_app.extensions["ivr"].versions.history("mini.yaml")) == 1
     assert OLD_HOURS in hears_hours(admin_app)
+    # The refused text is kept as the draft: leaving the editor does not lose it.
+    assert data["draft_saved"] is True
+    draft = admin_app.extensions["ivr"].versions.draft("mini.yaml")
+    assert draft is not None and draft.text == text and draft.author == "root"
+    assert "go: nowhere" in client.get(f"{MENUS}/mini.yaml/edit").text
 
 
 def test_publish_goes_live_and_a_rollback_restores_the_old_text(admin_app: Any) -> None:
