@@ -179,7 +179,7 @@ def dot(outline: Outline) -> str:
     every box to the main menu, so the tree lists them instead.
     """
     lines = ["digraph menu {",
-             '  graph [rankdir=LR, nodesep=0.35, ranksep=0.6, pad=0.25, bgcolor="transparent"];',
+             '  graph [rankdir=LR, nodesep=0.2, ranksep=0.5, pad=0.2, bgcolor="transparent"];',
              '  node [shape=box, style="rounded,filled", fillcolor="white", '
              'fontname="Helvetica", fontsize=12, margin="0.15,0.06"];',
              '  edge [fontname="Helvetica", fontsize=10, arrowsize=0.7];']

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -118,3 +119,24 @@ def test_a_message_left_in_the_simulator_reaches_the_inbox(page: Any, desks: Ser
     assert page.locator("[data-transcript]").inner_text() == "Hi, it is Ana, my parcel never came."
     assert "has not been downloaded" in page.locator("[data-recording-state]").inner_text()
     assert page.locator("audio").count() == 0
+
+
+def test_call_at_tries_the_open_branch_on_a_sunday_evening(page: Any, desks: Server,
+                                                            clock: Clock) -> None:
+    clock.now = datetime(2026, 11, 29, 18, 0, tzinfo=UTC)  # Sunday: the desk is closed
+    log_in(page, desks, "root", ADMIN_PASSWORD)
+    page.goto(f"{desks.url}/dashboard/admin/simulator/")
+    page.get_by_label("Mute").check()
+    target = page.get_by_label("Call", exact=True)
+    assert target.input_value() == "live:+15005550001"  # mini, the default menu
+    assert "Mini test desk: live, calling +15005550001" in target.inner_text()
+    assert page.locator("[data-zone-name]").inner_text() == "Europe/Bucharest"
+    page.get_by_label("Call at").fill("2026-11-30 10:00")  # Monday morning there
+    page.get_by_role("button", name="Call", exact=True).click()
+    at_node(page, "welcome")
+    keypad(page, "1")
+    at_node(page, "main")
+    keypad(page, "0")
+    page.locator("[data-state]", has_text="Transferring to a person").wait_for()
+    page.get_by_role("button", name="Nobody answers").click()
+    page.locator("[data-state]", has_text="The call has ended.").wait_for()

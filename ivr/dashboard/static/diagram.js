@@ -11,6 +11,10 @@ async function draw(box) {
     holder.innerHTML = svg;  // Graphviz's own output, from DOT whose strings the server quoted
     const picture = holder.querySelector("svg");
     picture.classList.add("diagram");
+    // Fit the card's width (never larger than Graphviz drew it); the viewBox keeps the shape.
+    picture.style.maxWidth = picture.getAttribute("width");
+    picture.removeAttribute("width");
+    picture.removeAttribute("height");
     picture.setAttribute("role", "img");
     picture.setAttribute("aria-label", box.dataset.label);
     picture.querySelectorAll("g.node").forEach((node) => {

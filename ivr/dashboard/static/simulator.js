@@ -22,7 +22,7 @@
     });
     var zone = function () {
       var option = self.el("[data-target]").selectedOptions[0];
-      self.el("[data-zone]").textContent = option ? option.dataset.zone : "";
+      self.el("[data-zone-name]").textContent = option ? option.dataset.zone : "";
     };
     this.el("[data-target]").addEventListener("change", zone);
     zone();
