@@ -18,6 +18,8 @@ LANGUAGES = {"en": "English", "fr": "French", "ro": "Romanian"}
 SPEECH_HOWS = {"match": "understood as", "jump": "understood as"}
 EVENTS = {
     "call": "The call came in",
+    "enter": "Arrived",
+    "done": "Heard the message",
     "silence": "Stayed silent",
     "no_match": "Not understood",
     "nothing_found": "Nothing found",
@@ -146,6 +148,8 @@ def _then(outcome: str, menu: Menu | None, lang: str) -> str:
         return f"left a {seconds}-second message"
     if head == "hangup":
         return "the call ended"
+    if head == "recording":
+        return "recording after the beep"
     if head == "found" and len(parts) > 2:
         return f"found; {to(parts[2])}"
     return outcome.replace("_", " ").replace(":", " ")
