@@ -15,6 +15,8 @@
     this.busy = false;
     var self = this;
     this.el("[data-call]").addEventListener("click", function () {
+      self.clearKeyTimer();
+      self.typed = "";
       self.heard.replaceChildren();
       self.twiml.textContent = "";
       self.send({ action: "call", target: self.el("[data-target]").value,
@@ -27,10 +29,13 @@
     this.el("[data-target]").addEventListener("change", zone);
     zone();
     this.el("[data-hangup]").addEventListener("click", function () {
+      self.clearKeyTimer();
+      self.typed = "";
       self.stopSound();
       self.send({ action: "hangup" }, "Hanging up…");
     });
     this.el("[data-wait]").addEventListener("click", function () {
+      if (self.typed) { self.submitKeys(""); return; }  // silence after keys: they are sent
       self.you("(silence)");
       self.send({ action: "wait" });
     });
