@@ -85,3 +85,32 @@ def test_the_prompts_table_fits_1280_pixels(page: Any, demo: Server) -> None:
     for i in range(min(cells.count(), 12)):
         box = cells.nth(i).bounding_box()
         assert box is not None and box["x"] + box["width"] <= width, box
+
+
+def test_leaving_the_editor_with_unsaved_text_asks_first(browser: Any, demo: Server) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(10_000)
+    log_in(page, demo, "root", ADMIN_PASSWORD)
+    page.goto(f"{demo.url}/dashboard/admin/menus/shop.yaml/edit")
+    asked: list[str] = []
+    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    page.locator("[data-text]").click()  # unchanged text: leaving asks nothing
+    page.close(run_before_unload=True)
+    page.wait_for_event("close")  # closed at once, without a question
+    assert asked == []
+    page = context.new_page()
+    page.on("dialog", lambda dialog: (asked.append(dialog.type), dialog.dismiss()))
+    page.goto(f"{demo.url}/dashboard/admin/menus/shop.yaml/edit")
+    page.locator("[data-text]").press("End")
+    page.locator("[data-text]").type("\n# not saved yet")
+    page.close(run_before_unload=True)
+    page.wait_for_timeout(500)  # still open: the question was dismissed
+    assert asked == ["beforeunload"]  # dismissed: the page stays open with the text
+    assert not page.is_closed()
+    page.get_by_role("button", name="Save draft").click()
+    page.locator("[data-result]", has_text="Draft saved.").wait_for()
+    page.close(run_before_unload=True)
+    page.wait_for_event("close")
+    assert asked == ["beforeunload"] and page.is_closed()
+    context.close()
