@@ -140,12 +140,13 @@ class Phone:
         self._run(self.request(f"{self.base_url}{self.voice_path}", {"CallStatus": "ringing"}))
         return self.new()
 
-    def press(self, digits: str) -> list[Heard]:
-        """Press keys while a Gather listens."""
+    def press(self, digits: str, finished_on: str = "") -> list[Heard]:
+        """Press keys while a Gather listens (``finished_on``: the finishing key, not sent)."""
         gather = self._need_gather()
         count = gather.get("numDigits")
         digits = digits[: int(count)] if count else digits
-        return self._answer(gather, {"Digits": digits, "FinishedOnKey": "", "msg": "Gather End"})
+        return self._answer(gather, {"Digits": digits, "FinishedOnKey": finished_on,
+                                     "msg": "Gather End"})
 
     def say(self, text: str, confidence: float | None = 0.92) -> list[Heard]:
         """Speak while a Gather listens (None = Twilio omits Confidence)."""

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import html
 import re
 from collections.abc import Iterator
 from pathlib import Path
@@ -130,11 +131,15 @@ def test_the_list_and_the_overview_show_the_tree_and_the_diagram(admin_app: Any)
     assert "key 1" in main and 'href="#node-hours_info"' in main
     assert "opening hours" in main  # a phrase of that option
     assert "after 3 misses (menu default)" in main and 'href="#node-goodbye"' in main
-    # The diagram: an SVG box per node and arrows between them.
-    svg = page.text.split("<svg", 1)[1].split("</svg>", 1)[0]
-    assert svg.count("<rect") == 10  # one box per node of the mini menu
-    assert 'data-diagram-node="hours_info"' in svg
-    assert svg.count('class="diagram__edge') >= 10
+    # The diagram: Graphviz DOT for the browser to lay out, a box per node, labelled edges.
+    source = html.unescape(page.text.split("data-dot hidden>", 1)[1].split("</pre>", 1)[0])
+    assert source.startswith("digraph menu {") and "rankdir=LR" in source
+    assert len(re.findall(r'^  "[a-z_]+" \[id="diagram-', source, re.M)) == 10  # mini's nodes
+    assert '"main" -> "hours_info" [label="key 1"' in source
+    assert '"welcome" -> "main" [label="key 1: en, key 2: fr, key 3: ro, after 3 misses (en)"' \
+        in source
+    assert "'wasm-unsafe-eval'" in page.headers["Content-Security-Policy"]
+    assert "unsafe-inline" not in page.headers["Content-Security-Policy"]
 
 
 def test_problems_are_marked_on_their_nodes_with_their_lines(admin_app: Any) -> None:
@@ -199,6 +204,11 @@ def test_publishing_a_broken_menu_is_refused_and_the_live_menu_still_answers(adm
     assert live_text(admin_app) == before
     assert len(admin_app.extensions["ivr"].versions.history("mini.yaml")) == 1
     assert OLD_HOURS in hears_hours(admin_app)
+    # The refused text is kept as the draft: leaving the editor does not lose it.
+    assert data["draft_saved"] is True
+    draft = admin_app.extensions["ivr"].versions.draft("mini.yaml")
+    assert draft is not None and draft.text == text and draft.author == "root"
+    assert "go: nowhere" in client.get(f"{MENUS}/mini.yaml/edit").text
 
 
 def test_publish_goes_live_and_a_rollback_restores_the_old_text(admin_app: Any) -> None:
@@ -214,8 +224,14 @@ def test_publish_goes_live_and_a_rollback_restores_the_old_text(admin_app: Any) 
 
     editor = client.get(f"{MENUS}/mini.yaml/edit")
     assert "longer opening hours" in editor.text and "Version 2" in editor.text
-    diff = client.get(f"{MENUS}/mini.yaml/diff/{versions.live('mini.yaml').id}")
+    assert f'href="{MENUS}/mini.yaml/versions/2/diff"' in editor.text  # by number, not row id
+    old_link = client.get(f"{MENUS}/mini.yaml/diff/{versions.live('mini.yaml').id}")
+    assert old_link.status_code == 301
+    assert old_link.headers["Location"] == f"{MENUS}/mini.yaml/versions/2/diff"
+    diff = client.get(f"{MENUS}/mini.yaml/versions/2/diff")
+    assert "<h1>Version 2</h1>" in diff.text or "Version 2" in diff.text.split("<h1", 1)[1][:200]
     assert f"-      en: &#34;{OLD_HOURS}&#34;" in diff.text or f'-      en: "{OLD_HOURS}"' in diff.text
+    assert client.get(f"{MENUS}/mini.yaml/versions/9/diff").status_code == 404
     assert "diff__add" in diff.text and NEW_HOURS in diff.text
 
     rolled = client.post(f"{MENUS}/mini.yaml/rollback/{first.id}",

@@ -2,15 +2,20 @@
 
 from __future__ import annotations
 
+import re
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
+from twilio.request_validator import RequestValidator
 
-from tests.conftest import Clock, shutdown
+from ivr.simulator import FlaskTransport, Phone
+from ivr.web.voice import SIMULATED_SHIFT
+from tests.conftest import TOKEN, Clock, shutdown
 from tests.test_admin_menus import NEW_HOURS, OLD_HOURS, admin_client, live_text, make_admin_app
 
 ACTION = "/dashboard/admin/simulator/action"
@@ -111,7 +116,7 @@ def test_a_call_on_a_saved_draft_hears_the_draft(admin_app: Any) -> None:
     text = live_text(admin_app).replace(OLD_HOURS, NEW_HOURS)
     client.post("/dashboard/admin/menus/mini.yaml/draft", json={"text": text}, headers=header)
     page = client.get("/dashboard/admin/simulator/?menu=mini.yaml")
-    assert '<option value="draft:mini.yaml" selected>' in page.text
+    assert '<option value="draft:mini.yaml" data-zone="Europe/Bucharest" selected>' in page.text
     first = act(client, header, action="call", target="draft:mini.yaml")
     assert first["exchanges"][0]["url"] == "/voice?draft=mini.yaml"
     act(client, header, action="press", digits="1")
@@ -134,3 +139,124 @@ def test_bad_actions_are_refused_without_a_call(admin_app: Any) -> None:
     started = time.monotonic()
     act(client, header, action="call", target="live:+15005550001")
     assert time.monotonic() - started < 2  # in-process: no network round trip
+
+
+def test_the_reply_says_how_twilio_collects_keys(admin_app: Any) -> None:
+    client, header = admin_client(admin_app)
+    first = act(client, header, action="call", target="live:+15005550001")
+    # A menu answers on one key; the page collects keys by these rules before sending.
+    assert first["gather"] == {"numDigits": 1, "finishOnKey": "", "timeout": 5}
+    pressed = act(client, header, action="press", digits="1", finished_on="#")
+    assert pressed["exchanges"][0]["params"]["FinishedOnKey"] == "#"
+    assert pressed["exchanges"][0]["params"]["Digits"] == "1"
+
+
+def test_the_page_preselects_the_default_menu(admin_app: Any) -> None:
+    client, _ = admin_client(admin_app)
+    page = client.get("/dashboard/admin/simulator/").text
+    selected = re.findall(r'<option value="([^"]+)"[^>]*selected>', page)
+    assert selected == ["live:+15005550001"]  # mini: default: true (the lookup desk sorts first)
+    assert page.index('value="live:+15005550020"') < page.index('value="live:+15005550001"')
+
+
+def voicemails(app: Any) -> list[dict[str, Any]]:
+    return list(app.extensions["dashboard"].voicemails.list(limit=10))
+
+
+def test_leaving_a_message_stores_a_voicemail_with_its_transcript(admin_app: Any) -> None:
+    client, header = admin_client(admin_app)
+    act(client, header, action="call", target="live:+15005550002")
+    recording = act(client, header, action="press", digits="1")
+    assert recording["state"] == "recording"
+    assert recording["record"] == {"transcribe": True, "maxLength": 90}
+    words = "Hello, this is Ana, please call me back about order 100001."
+    left = act(client, header, action="record", words=words, end="key")
+    urls = [e["url"].split("?")[0] for e in left["exchanges"]]
+    assert urls[-3:] == ["/voice/step", "/voice/recording", "/voice/transcription"]
+    action = left["exchanges"][-3]["params"]
+    assert action["Digits"] == "#" and action["RecordingSid"].startswith("RE")
+    assert action["RecordingUrl"].endswith(action["RecordingSid"])
+    assert int(action["RecordingDuration"]) >= 2
+    assert all(e["status"] in (200, 204) for e in left["exchanges"][-3:])
+    stored = voicemails(admin_app)
+    assert len(stored) == 1
+    assert stored[0]["recording_sid"] == action["RecordingSid"]
+    assert stored[0]["transcript"] == words and stored[0]["transcript_status"] == "completed"
+    assert stored[0]["menu"] == "vm" and stored[0]["from_number"] == "+15550100199"
+    inbox = client.get("/dashboard/inbox").text
+    assert "please call me back about order 100001" in inbox
+
+
+def test_hanging_up_after_the_message_still_delivers_it(admin_app: Any) -> None:
+    client, header = admin_client(admin_app)
+    act(client, header, action="call", target="live:+15005550002")
+    act(client, header, action="press", digits="1")
+    gone = act(client, header, action="record", words="", end="hangup")
+    assert gone["ended"] is True and gone["heard"] == []
+    urls = [e["url"].split("?")[0] for e in gone["exchanges"]]
+    assert urls[-4:] == ["/voice/step", "/voice/recording", "/voice/transcription",
+                         "/voice/status"]
+    assert gone["exchanges"][-4]["params"]["Digits"] == "hangup"
+    stored = voicemails(admin_app)
+    assert len(stored) == 1 and stored[0]["transcript_status"] == "failed"  # nothing was said
+    assert client.post(ACTION, json={"action": "record", "words": "x"},
+                       headers=header).status_code == 409
+
+
+def test_record_is_refused_where_nothing_records(admin_app: Any) -> None:
+    client, header = admin_client(admin_app)
+    act(client, header, action="call", target="live:+15005550001")
+    refused = client.post(ACTION, json={"action": "record", "words": "hi"}, headers=header)
+    assert refused.status_code == 409
+    assert "Nothing is recording" in refused.get_json()["error"]
+
+
+def test_call_at_tries_the_open_branch_after_hours(admin_app: Any, clock: Clock) -> None:
+    clock.now = datetime(2026, 11, 29, 18, 0, tzinfo=UTC)  # a Sunday evening: the desk is closed
+    client, header = admin_client(admin_app)
+    act(client, header, action="call", target="live:+15005550001")
+    act(client, header, action="press", digits="1")
+    closed = act(client, header, action="press", digits="0")
+    assert closed["state"] != "transferring"
+
+    # Monday 10:00 in the menu's zone (Europe/Bucharest): open, the call is transferred.
+    act(client, header, action="call", target="live:+15005550001", at="2026-11-30T10:00")
+    act(client, header, action="press", digits="1")
+    opened = act(client, header, action="press", digits="0")
+    assert opened["state"] == "transferring" and said(opened) == "Connecting you."
+    # 08:30 there is before opening time.
+    act(client, header, action="call", target="live:+15005550001", at="2026-11-30T08:30")
+    act(client, header, action="press", digits="1")
+    assert act(client, header, action="press", digits="0")["state"] != "transferring"
+    # The journey keeps the real time; only the engine's decisions used the simulated one.
+    admin_app.extensions["ivr"].recorder.flush()
+    with admin_app.extensions["ivr"].store.engine.connect() as conn:
+        times = conn.execute(sa.text("SELECT DISTINCT at FROM journey_steps")).scalars().all()
+    assert {str(t)[:16] for t in times} == {"2026-11-29 18:00"}
+
+    bad = client.post(ACTION, json={"action": "call", "target": "live:+15005550001",
+                                    "at": "next tuesday"}, headers=header)
+    assert bad.status_code == 409 and "2026-12-01T10:00" in bad.get_json()["error"]
+
+
+def test_nothing_a_request_carries_moves_the_clock(admin_app: Any, clock: Clock) -> None:
+    """Only the dashboard's in-process simulator can shift the time; a webhook cannot."""
+    clock.now = datetime(2026, 11, 29, 18, 0, tzinfo=UTC)  # closed
+    shift = str(int(timedelta(hours=16).total_seconds()))  # would be Monday 10:00: open
+    phone = Phone(FlaskTransport(admin_app), TOKEN, called="+15005550001")
+    phone.dial()
+    phone.press("1")
+    gather = phone.listening
+    assert gather is not None
+    url = gather.get("action", "") + f"&{SIMULATED_SHIFT}={shift}"
+    params = {**phone.base_params(), "Digits": "0", SIMULATED_SHIFT: shift}
+    signature = RequestValidator(TOKEN).compute_signature(url, params)
+    client = admin_app.test_client()
+    answer = client.post(url.removeprefix("http://localhost"), data=params,
+                         headers={"X-Twilio-Signature": signature, SIMULATED_SHIFT: shift})
+    assert answer.status_code == 200
+    assert "<Dial" not in answer.text  # still closed
+    shifted = client.post(url.removeprefix("http://localhost"), data=params,
+                          headers={"X-Twilio-Signature": signature},
+                          environ_overrides={SIMULATED_SHIFT: shift})  # text, not a timedelta
+    assert "<Dial" not in shifted.text

@@ -116,7 +116,7 @@ def test_a_voicemail_page(dashboard_app: Any, agent: Any) -> None:
         {"call_sid": "CA77", "at": OPEN_TIME, "menu": "mini", "node": "welcome", "event": "enter",
          "input": "", "outcome": "", "lang": "en", "request_token": "t1", "part": 0},
         {"call_sid": "CA77", "at": OPEN_TIME + timedelta(seconds=8), "menu": "mini", "node": "main",
-         "event": "input", "input": "2", "outcome": "go refunds", "lang": "en",
+         "event": "choice", "input": "2", "outcome": "go:refunds", "lang": "en",
          "request_token": "t2", "part": 0},
     ]
     store.write_batch([], steps, [])
@@ -124,19 +124,26 @@ def test_a_voicemail_page(dashboard_app: Any, agent: Any) -> None:
                        transcript="Where is my refund?")
     page = agent.get(f"/dashboard/voicemails/{vm}")
     assert page.status_code == 200
-    assert f'src="/dashboard/voicemails/{vm}/audio"' in page.text
+    # No recording stored here (the demo, the simulator): no silent 0:00 player, a reason.
+    assert f'src="/dashboard/voicemails/{vm}/audio"' not in page.text
+    assert 'data-recording-state="missing"' in page.text
+    assert "has not been downloaded from Twilio yet" in page.text
     assert 'href="tel:+40721555666"' in page.text
     assert "Where is my refund?" in page.text
     timeline = page.text.split('class="timeline"', 1)[1].split("</ol>", 1)[0]
-    assert timeline.index("welcome") < timeline.index("main")
-    assert "<kbd>2</kbd>" in timeline and "go refunds" in timeline and "08:00:08" in timeline
+    assert timeline.index("welcome") < timeline.index("main menu")  # nodes named in words
+    # Times in the menu's zone (Europe/Bucharest, UTC+2 in November).
+    assert "Pressed 2" in timeline and "sent to: refund" in timeline and "10:00:08" in timeline
 
     saved = [{"node": "lost_card", "event": "speech", "input": "my card is gone",
               "outcome": "voicemail", "at": "2026-11-23 08:01:30+00:00"}]
-    kept = add_voicemail(dashboard_app, call_sid="CA77", journey=json.dumps(saved))
-    timeline = agent.get(f"/dashboard/voicemails/{kept}").text.split('class="timeline"', 1)[1]
-    assert "lost_card" in timeline and "<kbd>my card is gone</kbd>" in timeline
-    assert "08:01:30" in timeline and "welcome" not in timeline.split("</ol>", 1)[0]
+    kept = add_voicemail(dashboard_app, call_sid="CA77", journey=json.dumps(saved),
+                         audio=wav_bytes())
+    page = agent.get(f"/dashboard/voicemails/{kept}").text
+    assert f'src="/dashboard/voicemails/{kept}/audio"' in page
+    timeline = page.split('class="timeline"', 1)[1]
+    assert "lost card" in timeline and "Said \u2018my card is gone\u2019" in timeline
+    assert "10:01:30" in timeline and "welcome" not in timeline.split("</ol>", 1)[0]
 
     silent = add_voicemail(dashboard_app, transcript=None, transcript_status="not_transcribed",
                            call_sid="CA78")
@@ -213,3 +220,44 @@ def test_the_recording_is_served_with_its_type_and_byte_ranges(dashboard_app: An
     assert part.data == audio[:100]
     assert part.headers["Content-Range"] == f"bytes 0-99/{len(audio)}"
     assert agent.get(f"/dashboard/voicemails/{add_voicemail(dashboard_app)}/audio").status_code == 404
+
+
+def test_rows_name_the_line_show_local_times_and_transcript_states_that_end(
+        dashboard_app: Any, agent: Any, clock: Any) -> None:
+    done = add_voicemail(dashboard_app)
+    waiting = add_voicemail(dashboard_app, transcript=None, transcript_status="pending")
+    french = add_voicemail(dashboard_app, transcript=None, transcript_status="not_transcribed",
+                           lang="fr")
+    failed = add_voicemail(dashboard_app, transcript=None, transcript_status="failed")
+
+    def row(page: str, voicemail_id: int) -> str:
+        return page.split(f'data-id="{voicemail_id}"', 1)[1].split("</tr>", 1)[0]
+
+    page = agent.get("/dashboard/inbox").text
+    # The Line column says the name the Line filter lists, not the menu id.
+    assert '<option value="mini" >Mini test desk</option>' in page
+    assert "Mini test desk" in row(page, done) and ">mini<" not in row(page, done)
+    # 08:00 UTC is 10:00 in Bucharest (the menu's zone), written one way everywhere.
+    assert "2026-11-23 10:00 EET" in row(page, done)
+    assert 'data-transcript-state="pending">Transcript pending<' in row(page, waiting)
+    assert "Not transcribed (language)" in row(page, french)
+    assert "Transcription failed" in row(page, failed)
+    assert "Transcribing" not in page
+    # Half an hour later the wait has ended: it says so instead of "pending" for ever.
+    clock.now = OPEN_TIME + timedelta(minutes=31)
+    later = agent.get("/dashboard/inbox").text
+    assert 'data-transcript-state="overdue">No transcript arrived<' in row(later, waiting)
+    detail = agent.get(f"/dashboard/voicemails/{waiting}").text
+    assert "Twilio was asked for one at 2026-11-23 10:00 EET and has not sent it" in detail
+    assert "Twilio transcribes American English only, and this message is in" in \
+        agent.get(f"/dashboard/voicemails/{french}").text
+    # The date filter is typed yyyy-mm-dd (not the browser's mm/dd/yyyy date picker).
+    assert 'name="date_from" type="text"' in page and 'placeholder="2026-11-24"' in page
+
+
+def test_the_date_filter_counts_days_in_the_menus_zone(dashboard_app: Any, agent: Any) -> None:
+    # 23:30 UTC on the 22nd is already 01:30 on the 23rd in Bucharest.
+    late = add_voicemail(dashboard_app, created_at=OPEN_TIME - timedelta(hours=8, minutes=30))
+    assert _listed(agent.get("/dashboard/inbox?date_from=2026-11-23&date_to=2026-11-23").text) \
+        == [late]
+    assert _listed(agent.get("/dashboard/inbox?date_to=2026-11-22").text) == []

@@ -22,6 +22,9 @@ from werkzeug.datastructures import MultiDict
 from werkzeug.wrappers import Response as BaseResponse
 
 from ivr.dashboard.desk import desk, now
+from ivr.dashboard.journey import describe
+from ivr.dashboard.states import recording_state, transcript_state
+from ivr.dashboard.times import zone_of
 
 bp = Blueprint("inbox", __name__)
 STATUSES = {"new": "New", "in_progress": "In progress", "done": "Done"}
@@ -60,14 +63,15 @@ class InboxView:
             first = date.fromisoformat(self.date_from) if self.date_from else None
             last = date.fromisoformat(self.date_to) if self.date_to else None
         except ValueError:
-            abort(400, "Dates must look like 2026-11-24.")
+            abort(400, "Dates are written year-month-day, like 2026-11-24.")
         return first, last
 
     def store_filters(self) -> dict[str, Any]:
         """The keyword arguments for VoicemailStore.list (without the page)."""
         first, last = self.days()
         return {"status": self.status, "lang": self.lang or None, "menu": self.menu or None,
-                "date_from": first, "date_to": last, "q": self.q or None}
+                "date_from": first, "date_to": last, "q": self.q or None,
+                "zone": zone_of(self.menu or None)}
 
     def args(self, **changes: Any) -> dict[str, Any]:
         """Query-string arguments for a link to this view with some things changed."""
@@ -112,7 +116,11 @@ def _filter_choices() -> dict[str, list[tuple[str, str]]]:
 def _with_agents(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows with the assigned agent's name added as ``assignee``."""
     names = desk().users.usernames(r["assigned_to"] for r in rows if r.get("assigned_to"))
-    return [{**r, "assignee": names.get(r.get("assigned_to") or 0)} for r in rows]
+    menus = current_app.extensions["ivr"].catalog.menus
+    moment = now()
+    return [{**r, "assignee": names.get(r.get("assigned_to") or 0),
+             "transcript_state": transcript_state(r, menus.get(r.get("menu") or ""), moment)}
+            for r in rows]
 
 
 @bp.get("/")
@@ -154,7 +162,13 @@ def voicemail(voicemail_id: int) -> str:
     # The path saved with the voicemail, else the call's journey as recorded live.
     journey = item.get("journey") or (
         desk().calls.journey(item["call_sid"]) if item.get("call_sid") else [])
-    return render_template("dashboard/voicemail.html", vm=item, journey=journey,
+    menu = current_app.extensions["ivr"].catalog.menus.get(item.get("menu") or "")
+    lang = item.get("lang") or (menu.default_language if menu is not None else "en")
+    return render_template("dashboard/voicemail.html", vm=item,
+                           journey=[describe(step, menu, lang) for step in journey],
+                           transcript=transcript_state(item, menu, now()),
+                           recording=recording_state(item, desk().voicemails.has_media(
+                               voicemail_id)),
                            notes=desk().users.notes(voicemail_id), statuses=STATUSES,
                            back=request.args.get("back", ""))
 

@@ -16,6 +16,7 @@ from flask import (
     flash,
     g,
     jsonify,
+    make_response,
     redirect,
     render_template,
     request,
@@ -91,7 +92,7 @@ def index() -> str:
 
 @bp.get("/<file>")
 @admin_required
-def overview(file: str) -> str:
+def overview(file: str) -> BaseResponse:
     """One file's tree, diagram and problems (``?draft=1``: the draft instead of the live)."""
     store = versions()
     known_file(file)
@@ -106,11 +107,15 @@ def overview(file: str) -> str:
         menu = None
     if menu is not None:
         tree = outline.build(menu, problems)
-        picture = outline.diagram(tree)
-    return render_template("dashboard/admin_menus_overview.html", file=file, live=live,
-                           draft=draft, showing_draft=showing_draft, problems=problems,
-                           tree=tree, picture=picture, box_w=outline.BOX_W,
-                           box_h=outline.BOX_H)
+        picture = outline.dot(tree)
+    page = make_response(render_template(
+        "dashboard/admin_menus_overview.html", file=file, live=live, draft=draft,
+        showing_draft=showing_draft, problems=problems, tree=tree, picture=picture))
+    # The vendored Graphviz is WebAssembly: this page alone may compile it (still no eval).
+    page.headers["Content-Security-Policy"] = (
+        "default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; img-src 'self' data:; "
+        "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+    return page
 
 
 @bp.get("/<file>/edit")
@@ -160,10 +165,15 @@ def publish(file: str) -> tuple[BaseResponse, int]:
     known_file(file)
     data = request.get_json(silent=True) if request.is_json else None
     note = str((data or request.form).get("note") or "")[:MAX_NOTE]
-    result = versions().publish(file, posted_text(), author(), note)
+    text = posted_text()
+    result = versions().publish(file, text, author(), note)
     version = result.version
     body = problems_reply(result.problems, ok=result.ok,
                           version=version.number if version else None)
+    if not result.ok:
+        # Refused text is kept as the draft, so leaving the page does not lose it.
+        versions().save_draft(file, text, author())
+        body["draft_saved"] = True
     if result.ok:
         flash(f"Version {version.number} of {file} is live.")
     return jsonify(body), (200 if result.ok else 422)
@@ -184,13 +194,24 @@ def rollback(file: str, version_id: int) -> BaseResponse:
 
 @bp.get("/<file>/diff/<int:version_id>")
 @admin_required
-def diff(file: str, version_id: int) -> str:
-    """What a version changed since the one before it."""
-    store = versions()
+def diff_by_id(file: str, version_id: int) -> BaseResponse:
+    """Old links named a version by its row id: send them to its number's page."""
     known_file(file)
-    version = store.get(version_id)
+    version = versions().get(version_id)
     if version is None or version.file != file:
         abort(404, f"There is no such version of {file}.")
+    return redirect(url_for("dashboard.menus.diff", file=file, number=version.number), 301)
+
+
+@bp.get("/<file>/versions/<int:number>/diff")
+@admin_required
+def diff(file: str, number: int) -> str:
+    """What version ``number`` changed since the one before it."""
+    store = versions()
+    known_file(file)
+    version = next((v for v in store.history(file) if v.number == number), None)
+    if version is None:
+        abort(404, f"There is no version {number} of {file}.")
     older = next((v for v in store.history(file) if v.number < version.number), None)
     text = store.diff(older.text if older else "", version.text,
                       f"version {older.number}" if older else "(nothing)",

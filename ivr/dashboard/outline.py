@@ -1,8 +1,8 @@
 """A menu as admins read it: an outline of its tree and a boxes-and-arrows diagram.
 
-Both are plain values built from the loaded ``Menu`` so the templates only lay
-them out; the diagram is server-side SVG (no script, no external library), laid
-out in columns by how many steps a node is from the start.
+Both are plain values built from the loaded ``Menu``. The diagram is Graphviz DOT,
+laid out in the browser by the vendored Graphviz (static/vendor/graphviz); the
+outline is the same content as text, for readers without script.
 """
 
 from __future__ import annotations
@@ -17,7 +17,6 @@ from ivr.menu.source import Problem
 # Node attributes that name where a caller goes next, with how admins read them.
 TARGET_FIELDS = (("next", "then"), ("open", "when open"), ("closed", "when closed"),
                  ("no_answer", "no answer"))
-BOX_W, BOX_H, GAP_X, GAP_Y, PAD = 170, 46, 80, 22, 16
 
 
 @dataclass(frozen=True)
@@ -95,9 +94,11 @@ def _exits(menu: Menu, node: Any) -> list[Exit]:
             out.append(Exit(f"{route.field} = {value}", str(target), (), str(target) in known))
     if node.listens:
         tries = node.tries if node.tries is not None else menu.defaults.tries
-        fallback = node.fallback or menu.defaults.fallback
+        # The engine's own rule (a language choice goes on in the default language).
+        fallback = node.after_misses(menu.defaults.fallback)
         if fallback:
-            origin = "" if node.fallback else " (menu default)"
+            origin = "" if node.fallback else (
+                f" ({menu.default_language})" if node.kind == "language" else " (menu default)")
             out.append(Exit(f"after {tries} misses{origin}", fallback, (), fallback in known))
     elif node.fallback:
         out.append(Exit("fallback", node.fallback, (), node.fallback in known))
@@ -166,83 +167,40 @@ def _attach(views: Mapping[str, NodeView], problems: Iterable[Problem]) -> list[
     return general
 
 
-@dataclass(frozen=True)
-class Box:
-    """A node's rectangle in the diagram."""
-
-    id: str
-    kind: str
-    x: int
-    y: int
-    mark: str  # error | warning | ''
-
-    @property
-    def cx(self) -> int:
-        """Its horizontal middle."""
-        return self.x + BOX_W // 2
+def _quote(text: str) -> str:
+    """A DOT string literal."""
+    return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
-@dataclass(frozen=True)
-class Arrow:
-    """An edge of the diagram as an SVG path, with its label's position."""
+def dot(outline: Outline) -> str:
+    """The diagram as Graphviz DOT, laid out in the browser (left to right, labels placed by dot).
 
-    path: str
-    label: str
-    lx: int
-    ly: int
-    back: bool  # it goes back to an earlier column (drawn dashed)
-
-
-@dataclass(frozen=True)
-class Diagram:
-    """Everything the SVG template draws."""
-
-    width: int
-    height: int
-    boxes: list[Box]
-    arrows: list[Arrow]
-
-
-def diagram(outline: Outline) -> Diagram:
-    """Lay the nodes out in columns by depth (unreachable ones in a last column)."""
-    columns: dict[int, list[str]] = {}
-    deepest = max((v.depth for v in outline.nodes.values()), default=0)
+    One edge per destination with its labels joined; repeat, back and main would tie
+    every box to the main menu, so the tree lists them instead.
+    """
+    lines = ["digraph menu {",
+             '  graph [rankdir=LR, nodesep=0.2, ranksep=0.5, pad=0.2, bgcolor="transparent"];',
+             '  node [shape=box, style="rounded,filled", fillcolor="white", '
+             'fontname="Helvetica", fontsize=12, margin="0.15,0.06"];',
+             '  edge [fontname="Helvetica", fontsize=10, arrowsize=0.7];']
     for node_id in outline.order:
-        depth = outline.nodes[node_id].depth
-        columns.setdefault(depth if depth >= 0 else deepest + 1, []).append(node_id)
-    boxes: dict[str, Box] = {}
-    for column, ids in sorted(columns.items()):
-        for row, node_id in enumerate(ids):
-            view = outline.nodes[node_id]
-            boxes[node_id] = Box(node_id, view.kind, PAD + column * (BOX_W + GAP_X),
-                                 PAD + row * (BOX_H + GAP_Y), view.worst)
-    arrows: list[Arrow] = []
+        view = outline.nodes[node_id]
+        classes = f"diagram__box diagram__box--{view.kind}" + (
+            f" diagram__box--{view.worst}" if view.worst else "")
+        kind = view.kind + (f" · {view.worst}" if view.worst else "")
+        lines.append(f"  {_quote(node_id)} [id={_quote('diagram-' + node_id)}, "
+                     f"label={_quote(node_id + ' (' + kind + ')')}, class={_quote(classes)}, "
+                     f"URL={_quote('#node-' + node_id)}, tooltip={_quote(view.text or node_id)}];")
     for node_id in outline.order:
-        # One arrow per destination, its labels joined (three language keys, one next node).
         labels: dict[str, list[str]] = {}
         for item in outline.nodes[node_id].exits:
-            # repeat, back and main would tie every box to the main menu: the outline says them.
             if item.go in outline.nodes and item.go != node_id:
                 labels.setdefault(item.go, []).append(item.label)
         for target_id, names in labels.items():
-            arrows.append(_arrow(boxes[node_id], boxes[target_id], ", ".join(names)))
-    height = PAD * 2 + max((len(ids) for ids in columns.values()), default=1) * (BOX_H + GAP_Y)
-    width = PAD * 2 + len(columns) * (BOX_W + GAP_X)
-    return Diagram(width, height, list(boxes.values()), arrows)
-
-
-def _arrow(source: Box, target: Box, label: str) -> Arrow:
-    """A curve from the right of ``source`` to the left of ``target`` (or a loop back)."""
-    if target.x > source.x:
-        x1, y1 = source.x + BOX_W, source.y + BOX_H // 2
-        x2, y2 = target.x - 4, target.y + BOX_H // 2
-        bend = (x2 - x1) // 2
-        path = f"M{x1},{y1} C{x1 + bend},{y1} {x2 - bend},{y2} {x2},{y2}"
-        # The label sits by the arrowhead: edges leave one box together but end apart.
-        return Arrow(path, label, x2 - GAP_X // 2 - 4, y2 - 4, False)
-    # Back (or within a column): leave from the bottom, come in at the target's bottom.
-    x1, y1 = source.cx, source.y + BOX_H
-    x2, y2 = target.cx + 10, target.y + BOX_H + 4
-    low = max(y1, y2) + GAP_Y
-    path = f"M{x1},{y1} C{x1},{low} {x2},{low} {x2},{y2}"
-    return Arrow(path, label, (x1 + x2) // 2, low - 2, True)
+            back = outline.nodes[target_id].depth <= outline.nodes[node_id].depth >= 0
+            style = ', style="dashed", constraint=false, class="diagram__edge diagram__edge--back"' if back \
+                else ', class="diagram__edge"'
+            lines.append(f"  {_quote(node_id)} -> {_quote(target_id)} "
+                         f"[label={_quote(', '.join(names))}{style}];")
+    lines.append("}")
+    return "\n".join(lines)

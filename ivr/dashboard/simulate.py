@@ -11,26 +11,57 @@ input mode) and the verbs after it, which is all Twilio itself keeps.
 from __future__ import annotations
 
 import xml.etree.ElementTree as ET
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from urllib.parse import parse_qs, quote, urlsplit
+from zoneinfo import ZoneInfo
 
 from flask import Blueprint, abort, current_app, jsonify, render_template, request, session
 from werkzeug.wrappers import Response as BaseResponse
 
 from ivr.dashboard.auth import admin_required
+from ivr.dashboard.times import menu_zone
 from ivr.simulator import Exchange, FlaskTransport, Heard, Phone, SimulatorError
 from ivr.web.security import base_url
+from ivr.web.voice import SIMULATED_SHIFT
 
 bp = Blueprint("simulator", __name__, url_prefix="/admin/simulator")
 SESSION_KEY = "simulated_call"
 CALLER = "+15550100199"  # a number from the range reserved for fiction
 UNLISTED = "+15550100100"  # reaches the default menu
-ACTIONS = ("call", "press", "say", "wait", "transfer", "hangup")
+ACTIONS = ("call", "press", "say", "wait", "transfer", "record", "hangup")
 DIAL_OUTCOMES = ("completed", "no-answer", "busy", "failed")
+RECORD_ENDS = ("key", "hangup", "silence")
+MAX_SHIFT = timedelta(days=3660)  # "call at" within ten years of now
+
+
+class ClockedTransport(FlaskTransport):
+    """In-process requests that carry the simulated call's clock shift in the WSGI environ.
+
+    Only an in-process request can set an environ key (HTTP headers arrive as HTTP_*
+    strings), so this is a clock no caller and no forged webhook can move.
+    """
+
+    def __init__(self, app: Any, shift: timedelta | None) -> None:
+        super().__init__(app)
+        self.shift = shift
+
+    def post(self, url: str, params: dict[str, str], headers: dict[str, str]) -> tuple[int, str]:
+        """POST through the test client, with the clock shift when there is one."""
+        if self.shift is None:
+            return super().post(url, params, headers)
+        parts = urlsplit(url)
+        path = parts.path + (f"?{parts.query}" if parts.query else "")
+        response = self.client.post(path, data=params, headers=headers,
+                                    base_url=f"{parts.scheme}://{parts.netloc}",
+                                    environ_overrides={SIMULATED_SHIFT: self.shift})
+        return response.status_code, response.get_data(as_text=True)
 
 
 class BrowserPhone(Phone):
     """A Phone whose call survives between HTTP requests, as a small dict in the session."""
+
+    shift_seconds: int | None = None  # "call at": how far the engine's clock is moved
 
     def start(self, draft: str = "") -> list[Heard]:
         """Place the call: on the live menu of ``called``, or on a file's draft."""
@@ -58,7 +89,8 @@ class BrowserPhone(Phone):
                 "to": self.called, "base": self.base_url, "ended": self.ended,
                 "gather": text(listening), "rest": text(rest), "dial": text(self.dialing),
                 "record": text(self.recording),
-                "url": self.exchanges[-1].url if self.exchanges else "", "node": self.node}
+                "url": self.exchanges[-1].url if self.exchanges else "", "node": self.node,
+                "shift": self.shift_seconds}
 
     @classmethod
     def resume(cls, saved: dict[str, Any], transport: Any, token: str) -> BrowserPhone:
@@ -69,6 +101,7 @@ class BrowserPhone(Phone):
         phone = cls(transport, token, base_url=saved["base"], caller=saved["from"],
                     called=saved["to"], account_sid=saved["account"], call_sid=saved["sid"])
         phone.ended = bool(saved["ended"])
+        phone.shift_seconds = saved.get("shift")
         phone.listening = element(saved["gather"])
         phone.dialing = element(saved["dial"])
         phone.recording = element(saved["record"])
@@ -100,13 +133,16 @@ def targets() -> dict[str, dict[str, str]]:
         numbers = list(menu.numbers) or ([UNLISTED] if menu.is_default or len(menus) == 1 else [])
         for number in numbers:
             found[f"live:{number}"] = {"to": number, "draft": "", "file": file,
+                                       "default": "yes" if menu.is_default else "",
+                                       "zone": menu_zone(menu).key,
                                        "label": f"{menu.name or menu.id}: live, calling {number}"}
     for file in svc.versions.files():
         draft = svc.versions.draft(file)
         if draft is not None:
             live = next((m for m in menus if m.file.rsplit("/", 1)[-1] == file), None)
             to = live.numbers[0] if live and live.numbers else UNLISTED
-            found[f"draft:{file}"] = {"to": to, "draft": file, "file": file,
+            found[f"draft:{file}"] = {"to": to, "draft": file, "file": file, "default": "",
+                                      "zone": menu_zone(live).key if live else "UTC",
                                       "label": f"{file}: draft saved by {draft.author or '?'}"}
     return found
 
@@ -118,7 +154,8 @@ def page() -> str:
     choices = targets()
     wanted = request.args.get("menu", "")
     selected = next((k for k, v in choices.items() if v["draft"] == wanted and wanted), None) \
-        or next((k for k, v in choices.items() if v["file"] == wanted), "")
+        or next((k for k, v in choices.items() if v["file"] == wanted), None) \
+        or next((k for k, v in choices.items() if v["default"]), "")
     return render_template("dashboard/admin_simulator.html", choices=choices, selected=selected,
                            caller=CALLER)
 
@@ -131,7 +168,7 @@ def action() -> tuple[BaseResponse, int]:
     kind = str(data.get("action", ""))
     if kind not in ACTIONS:
         abort(400, f"action must be one of {', '.join(ACTIONS)}")
-    transport = FlaskTransport(current_app._get_current_object())  # type: ignore[attr-defined]
+    app = current_app._get_current_object()  # type: ignore[attr-defined]
     token = str(current_app.config["TWILIO_AUTH_TOKEN"])
     base = base_url()
     try:
@@ -139,13 +176,18 @@ def action() -> tuple[BaseResponse, int]:
             target = targets().get(str(data.get("target", "")))
             if target is None:
                 abort(400, "Choose a live menu or a saved draft to call.")
-            phone = BrowserPhone(transport, token, base_url=base, caller=CALLER,
-                                 called=target["to"])
+            shift = _shift(str(data.get("at", "")), ZoneInfo(target["zone"]))
+            phone = BrowserPhone(ClockedTransport(app, shift), token, base_url=base,
+                                 caller=CALLER, called=target["to"])
+            phone.shift_seconds = int(shift.total_seconds()) if shift is not None else None
             heard = phone.start(target["draft"])
         else:
             saved = session.get(SESSION_KEY)
             if not saved or saved.get("ended"):
                 return jsonify({"error": "There is no call in progress: press Call."}), 409
+            seconds = saved.get("shift")
+            transport = ClockedTransport(
+                app, timedelta(seconds=seconds) if isinstance(seconds, int) else None)
             phone = BrowserPhone.resume(saved, transport, token)
             heard = _act(phone, kind, data)
     except SimulatorError as exc:
@@ -160,7 +202,8 @@ def _act(phone: BrowserPhone, kind: str, data: dict[str, Any]) -> list[Heard]:
         digits = "".join(c for c in str(data.get("digits", "")) if c in "0123456789*#")
         if not digits:
             raise SimulatorError("Press at least one key.")
-        return phone.press(digits)
+        finish = str(data.get("finished_on", ""))
+        return phone.press(digits, finish if finish in ("#", "*") else "")
     if kind == "say":
         text = str(data.get("text", "")).strip()[:500]
         if not text:
@@ -171,8 +214,56 @@ def _act(phone: BrowserPhone, kind: str, data: dict[str, Any]) -> list[Heard]:
     if kind == "transfer":
         outcome = str(data.get("outcome", "no-answer"))
         return phone.dial_ends(outcome if outcome in DIAL_OUTCOMES else "failed")
+    if kind == "record":
+        return _record(phone, str(data.get("words", "")).strip()[:2000],
+                       str(data.get("end", "key")))
     phone.hang_up()
     return []
+
+
+def _record(phone: BrowserPhone, words: str, end: str) -> list[Heard]:
+    """Leave a message at a <Record>: its action, then the callbacks Twilio sends after it.
+
+    ``words`` stand for what the caller says (no audio is uploaded); Twilio's English
+    transcription, when the <Record> asks for it, comes back as exactly those words.
+    ``end`` is how the recording stops: the finishing key, the caller hanging up, or
+    the silence timeout.
+    """
+    record = phone.recording
+    if record is None:
+        raise SimulatorError("Nothing is recording: there is no message to leave here.")
+    if end not in RECORD_ENDS:
+        raise SimulatorError(f"A recording ends with one of {', '.join(RECORD_ENDS)}.")
+    key = record.get("finishOnKey", "1234567890*#")[:1] or "#"
+    digits = {"key": key, "hangup": "hangup", "silence": ""}[end]
+    limit = _int(record.get("maxLength"), 3600)
+    duration = min(limit, max(2, round(len(words.split()) * 0.4) + 1))
+    heard, details = phone.record(duration, digits)
+    if end == "hangup":  # Twilio ignores what the action answers to a caller who hung up
+        phone.listening = phone.dialing = phone.recording = None
+        heard = []
+    phone.recording_status(details, "completed")
+    if record.get("transcribe") == "true" and details["transcribe_url"]:
+        phone.transcription(details, words, "completed" if words else "failed")
+    if end == "hangup":
+        phone.hang_up()
+    return heard
+
+
+def _shift(raw: str, zone: ZoneInfo) -> timedelta | None:
+    """How far "call at" (a local date and time in the menu's zone) is from now; empty = now."""
+    if not raw.strip():
+        return None
+    try:
+        local = datetime.fromisoformat(raw.strip()[:32])
+    except ValueError:
+        raise SimulatorError("Call at: a date and time like 2026-12-01T10:00.") from None
+    at = local.replace(tzinfo=zone) if local.tzinfo is None else local
+    real: datetime = current_app.extensions["ivr"].clock()
+    shift = at.astimezone(UTC) - real.astimezone(UTC)
+    if abs(shift) > MAX_SHIFT:
+        raise SimulatorError("Call at: a time within ten years of today.")
+    return shift
 
 
 def _confidence(raw: Any) -> float | None:
@@ -196,6 +287,17 @@ def _reply(phone: BrowserPhone, heard: list[Heard], base: str) -> dict[str, Any]
         else "recording" if phone.recording is not None else "ended"
     node = phone.node or (session.get(SESSION_KEY) or {}).get("node", "")
     listening = phone.listening
+    gather = {}
+    if listening is not None:
+        # What Twilio collects before it answers: numDigits keys, up to the finishing key
+        # (absent = "#", "" = none), or whatever was typed when the timeout passes.
+        count = listening.get("numDigits")
+        gather = {"numDigits": _int(count, 0) or None,
+                  "finishOnKey": listening.get("finishOnKey", "#"),
+                  "timeout": _int(listening.get("timeout"), 5)}
+    record = phone.recording
+    recording = {"transcribe": record.get("transcribe") == "true",
+                 "maxLength": _int(record.get("maxLength"), 3600)} if record is not None else {}
     return {
         "heard": [heard_json(h, base) for h in heard],
         "node": node,
@@ -203,11 +305,18 @@ def _reply(phone: BrowserPhone, heard: list[Heard], base: str) -> dict[str, Any]
         "state": state,
         "ended": state == "ended",
         "input": (listening.get("input") or "dtmf") if listening is not None else "",
+        "gather": gather,
+        "record": recording,
         "exchanges": [{"url": e.url[len(base):] if e.url.startswith(base) else e.url,
                        "params": e.params, "status": e.status, "body": e.body}
                       for e in exchanges],
         "problems": phone.problems,
     }
+
+
+def _int(raw: str | None, default: int) -> int:
+    """A TwiML attribute's whole number, or ``default``."""
+    return int(raw) if raw and raw.isdigit() else default
 
 
 def _menu_of(phone: BrowserPhone) -> str:

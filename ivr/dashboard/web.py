@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, g, render_template
+from flask import Blueprint, current_app, g, render_template
 from flask.sansio.blueprints import BlueprintSetupState
 from werkzeug.exceptions import HTTPException
 
 from ivr.dashboard import admin, auth, inbox, menus, prompts, simulate
 from ivr.dashboard.desk import Desk, desk, setting
+from ivr.dashboard.times import as_utc, local, zone_of
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard",
                template_folder="templates", static_folder="static")
@@ -51,40 +52,31 @@ def _error_page(exc: HTTPException) -> tuple[str, int]:
     return page, exc.code or 500
 
 
-def _utc(value: datetime | str) -> datetime | None:
-    """An aware UTC time (SQLite hands back naive UTC; a saved journey holds ISO text)."""
-    if isinstance(value, str):
-        try:
-            value = datetime.fromisoformat(value)
-        except ValueError:
-            return None
-    return value.replace(tzinfo=UTC) if value.tzinfo is None else value.astimezone(UTC)
-
-
-def _format(value: datetime | str | None, pattern: str) -> str:
-    """A time in ``pattern``; text that is not a time is shown as it is."""
-    if value is None or value == "":
-        return ""
-    moment = _utc(value)
-    return moment.strftime(pattern) if moment else str(value)
-
-
 @bp.app_template_filter("when")
-def when(value: datetime | str | None) -> str:
-    """A date and time for people: 24 Nov 2026, 10:32 UTC."""
-    return _format(value, "%-d %b %Y, %H:%M UTC") or "—"
+def when(value: datetime | str | None, menu: str | None = None) -> str:
+    """A date and time in the menu's zone (else the default menu's): 2026-11-24 12:32 EET."""
+    return local(value, zone_of(menu)) or "—"
 
 
 @bp.app_template_filter("clock")
-def clock(value: datetime | str | None) -> str:
-    """A time of day with seconds: 10:32:05."""
-    return _format(value, "%H:%M:%S")
+def clock(value: datetime | str | None, menu: str | None = None) -> str:
+    """A time of day with seconds, in the menu's zone: 12:32:05."""
+    return local(value, zone_of(menu), "%H:%M:%S")
+
+
+@bp.app_template_filter("line")
+def line(menu_id: str | None) -> str:
+    """A menu (phone line) by the name the inbox filter lists it under."""
+    if not menu_id:
+        return "—"
+    menu = current_app.extensions["ivr"].catalog.menus.get(menu_id)
+    return str(menu.name or menu.id) if menu is not None else menu_id
 
 
 @bp.app_template_filter("isotime")
 def isotime(value: datetime | str | None) -> str:
     """A machine-readable time for <time datetime>."""
-    moment = _utc(value) if value else None
+    moment = as_utc(value) if value else None
     return moment.isoformat() if moment else ""
 
 

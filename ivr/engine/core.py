@@ -217,7 +217,7 @@ class Call:
     def fallback(self, before: Iterable[Action] = ()) -> Turn:
         """Send the caller to the node's fallback (or say goodbye when there is none)."""
         node = self.menu.nodes[self.state.node]
-        target = node.fallback or self.menu.defaults.fallback
+        target = node.after_misses(self.menu.defaults.fallback)
         self.log("fallback", outcome=f"go:{target}" if target else "hangup")
         if not target or target == self.state.node:
             return self.goodbye(before)

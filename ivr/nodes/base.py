@@ -69,6 +69,10 @@ class Node:
         """Keys this node's options use, for linting clashes with global keys."""
         return []
 
+    def after_misses(self, menu_fallback: str | None) -> str | None:
+        """Where the caller goes once the tries are used up (None: goodbye)."""
+        return self.fallback or menu_fallback
+
     def timeout_for(self, call: Call) -> int:
         """This node's silence timeout, or the menu's default."""
         return self.timeout if self.timeout is not None else call.menu.defaults.timeout

@@ -47,6 +47,10 @@ class LanguageNode(Node):
         """Phrases per language option."""
         return [(f"language {o.language}", dict(o.phrases)) for o in self.options]
 
+    def after_misses(self, menu_fallback: str | None) -> str | None:
+        """Its own fallback, else ``next`` in the default language (never the menu's fallback)."""
+        return self.fallback or self.next
+
     def enter(self, call: Call) -> Turn:
         """Offer every language, each in its own voice."""
         prompts: list[Any] = []

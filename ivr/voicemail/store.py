@@ -10,7 +10,7 @@ from __future__ import annotations
 
 import json
 from collections.abc import Mapping
-from datetime import UTC, date, datetime, time, timedelta
+from datetime import UTC, date, datetime, time, timedelta, tzinfo
 from typing import Any
 
 import sqlalchemy as sa
@@ -63,6 +63,11 @@ voicemail_media = sa.Table(
 FILLABLE = ("call_sid", "account_sid", "from_number", "to_number", "menu", "node", "lang",
             "duration", "recording_url", "journey")
 
+
+
+def _midnight(day: date, zone: tzinfo) -> datetime:
+    """The start of ``day`` in ``zone``, in UTC (the stored times are UTC)."""
+    return datetime.combine(day, time(), zone).astimezone(UTC)
 
 
 def _rank_case(column: Any) -> Any:
@@ -153,12 +158,13 @@ class VoicemailStore:
 
     def list(self, status: str | None = None, lang: str | None = None, menu: str | None = None,
              date_from: date | None = None, date_to: date | None = None, q: str | None = None,
-             before_id: int | None = None, limit: int = 50) -> list[dict[str, Any]]:
+             before_id: int | None = None, limit: int = 50,
+             zone: tzinfo = UTC) -> list[dict[str, Any]]:
         """Voicemails newest first, filtered; page with ``before_id`` (the last id seen).
 
         ``q`` searches the transcript and the caller's number (case-insensitive).
-        ``date_to`` is inclusive. Keyset pagination on the primary key stays fast at
-        any depth (no OFFSET).
+        ``date_to`` is inclusive; days begin at midnight in ``zone``. Keyset pagination
+        on the primary key stays fast at any depth (no OFFSET).
         """
         c = voicemails.c
         query = sa.select(*[col for col in voicemails.c if col.name != "journey"])
@@ -169,10 +175,9 @@ class VoicemailStore:
         if menu:
             query = query.where(c.menu == menu)
         if date_from:
-            query = query.where(c.created_at >= datetime.combine(date_from, time(), UTC))
+            query = query.where(c.created_at >= _midnight(date_from, zone))
         if date_to:
-            query = query.where(c.created_at < datetime.combine(date_to + timedelta(days=1),
-                                                                 time(), UTC))
+            query = query.where(c.created_at < _midnight(date_to + timedelta(days=1), zone))
         if q:
             like = f"%{q.lower()}%"
             query = query.where(sa.or_(sa.func.lower(c.transcript).like(like),
@@ -245,6 +250,12 @@ class VoicemailStore:
             row = conn.execute(sa.select(voicemail_media.c.data, voicemail_media.c.mimetype)
                                .where(voicemail_media.c.voicemail_id == voicemail_id)).first()
         return (bytes(row[0]), str(row[1])) if row else None
+
+    def has_media(self, voicemail_id: int) -> bool:
+        """Whether the recording's audio is stored here (without reading it)."""
+        with self.engine.connect() as conn:
+            return conn.execute(sa.select(voicemail_media.c.voicemail_id).where(
+                voicemail_media.c.voicemail_id == voicemail_id)).first() is not None
 
 
 def journey_lines(steps: list[Mapping[str, Any]]) -> list[dict[str, Any]]:

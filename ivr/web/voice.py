@@ -10,7 +10,7 @@ import functools
 import logging
 import math
 from collections.abc import Callable
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -41,6 +41,9 @@ log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
+# The dashboard simulator's "call at": a timedelta that only an in-process request can put
+# in the WSGI environ (HTTP headers arrive as HTTP_* strings), so no caller can move it.
+SIMULATED_SHIFT = "ivr.simulated_clock_shift"
 MAX_FIELD = 2000  # longer form values are cut: no caller says more in one breath
 DIAL_STATUSES = {"completed", "answered", "busy", "no-answer", "failed", "canceled"}
 
@@ -71,6 +74,12 @@ def clean(value: str) -> str:
     if "\x00" in value:
         value = value.replace("\x00", "")
     return value.encode("utf-8", "ignore").decode("utf-8") if not value.isascii() else value
+
+
+def engine_now(now: datetime) -> datetime:
+    """The time the engine decides by (opening hours): now, or the simulator's "call at"."""
+    shift = request.environ.get(SIMULATED_SHIFT)
+    return now + shift if isinstance(shift, timedelta) else now
 
 
 def url_for_next(nxt: Next) -> str:
@@ -173,7 +182,8 @@ def incoming() -> Response:
         return _no_menu()
     metrics.call_started(menu.id)
     now = svc.clock()
-    turn = core.start(menu, now, svc.audio_available, caller=field("From"), lookups=svc.lookups)
+    turn = core.start(menu, engine_now(now), svc.audio_available, caller=field("From"),
+                      lookups=svc.lookups)
     svc.recorder.call_started({
         **call_fields(),
         "menu": menu.id[:64],
@@ -229,7 +239,7 @@ def step() -> Response:
         if menu is None:
             return _no_menu()
         log.warning("unreadable call state for %s; restarting the menu", field("CallSid"))
-        turn = core.start(menu, now, svc.audio_available, caller=field("From"),
+        turn = core.start(menu, engine_now(now), svc.audio_available, caller=field("From"),
                           lookups=svc.lookups)
     else:
         event = parse_event(request.args.get("e", "go"))
@@ -237,8 +247,8 @@ def step() -> Response:
             from ivr.voicemail.web import on_record_action
 
             on_record_action(state, now)  # stored (or spooled) before the caller is thanked
-        turn = core.step(menu, state, event, now, svc.audio_available, caller=field("From"),
-                         lookups=svc.lookups)
+        turn = core.step(menu, state, event, engine_now(now), svc.audio_available,
+                         caller=field("From"), lookups=svc.lookups)
     _record(turn, menu, now)
     return _render(turn)
 

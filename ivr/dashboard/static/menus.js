@@ -44,6 +44,19 @@
     root.querySelector("[data-save]").addEventListener("click", function () { self.save(); });
     root.querySelector("[data-publish]").addEventListener("click", function () { self.publish(); });
     window.addEventListener("resize", function () { self.paint(); });
+    // Leaving with edits that are neither saved nor published asks first.
+    this.saved = this.text.value;
+    this.leaving = false;
+    document.addEventListener("submit", function (event) {
+      self.leaving = true;
+      window.setTimeout(function () { if (event.defaultPrevented) { self.leaving = false; } }, 0);
+    });
+    window.addEventListener("beforeunload", function (event) {
+      if (!self.leaving && self.text.value !== self.saved) {
+        event.preventDefault();
+        event.returnValue = "";
+      }
+    });
     this.paint();
     var wanted = /^#line-(\d+)$/.exec(window.location.hash);
     if (wanted) { this.jump(parseInt(wanted[1], 10)); }
@@ -153,11 +166,13 @@
   Editor.prototype.save = function () {
     var self = this;
     this.sequence++;
-    post(this.root.dataset.draftUrl, this.csrf, { text: this.text.value }).then(function (data) {
+    var sent = this.text.value;
+    post(this.root.dataset.draftUrl, this.csrf, { text: sent }).then(function (data) {
       if (!data) { return; }
       self.show(data);
       self.result.textContent = data.saved ? "Draft saved. Callers still hear the live menu." :
         "The draft could not be saved.";
+      if (data.saved) { self.saved = sent; }
     }).catch(function () { self.result.textContent = "Could not save (offline?)."; });
   };
 
@@ -170,10 +185,13 @@
         self.show(data);
         if (data.ok) {
           self.result.textContent = "Version " + data.version + " is live.";
+          self.saved = self.text.value;
           window.location.assign(self.root.dataset.afterPublish);
         } else {
           self.result.textContent = "Not published: " + plural(data.errors, "error") +
-            " (see the marked lines). The live menu is unchanged.";
+            " (see the marked lines). The live menu is unchanged." +
+            (data.draft_saved ? " Your text is kept as the draft." : "");
+          if (data.draft_saved) { self.saved = self.text.value; }
         }
       }).catch(function () { self.result.textContent = "Could not publish (offline?)."; });
   };

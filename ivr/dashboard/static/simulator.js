@@ -15,22 +15,43 @@
     this.busy = false;
     var self = this;
     this.el("[data-call]").addEventListener("click", function () {
+      self.clearKeyTimer();
+      self.typed = "";
       self.heard.replaceChildren();
       self.twiml.textContent = "";
-      self.send({ action: "call", target: self.el("[data-target]").value }, "Calling…");
+      self.send({ action: "call", target: self.el("[data-target]").value,
+                  at: self.el("[data-at]").value }, "Calling…");
     });
+    var zone = function () {
+      var option = self.el("[data-target]").selectedOptions[0];
+      self.el("[data-zone-name]").textContent = option ? option.dataset.zone : "";
+    };
+    this.el("[data-target]").addEventListener("change", zone);
+    zone();
     this.el("[data-hangup]").addEventListener("click", function () {
+      self.clearKeyTimer();
+      self.typed = "";
       self.stopSound();
       self.send({ action: "hangup" }, "Hanging up…");
     });
     this.el("[data-wait]").addEventListener("click", function () {
+      if (self.typed) { self.submitKeys(""); return; }  // silence after keys: they are sent
       self.you("(silence)");
       self.send({ action: "wait" });
     });
+    this.typed = "";  // keys pressed since the Gather began, sent together as Twilio does
+    this.gather = {};
     root.querySelectorAll("[data-key]").forEach(function (button) {
+      button.addEventListener("click", function () { self.key(button.dataset.key); });
+    });
+    this.el("[data-send-keys]").addEventListener("click", function () { self.submitKeys(""); });
+    root.querySelectorAll("[data-record-end]").forEach(function (button) {
       button.addEventListener("click", function () {
-        self.you("pressed " + button.dataset.key);
-        self.send({ action: "press", digits: button.dataset.key });
+        var words = self.el("[data-message]").value.trim();
+        self.you(button.textContent + (words ? ": “" + words + "”" : ""));
+        self.el("[data-message]").value = "";
+        if (button.dataset.recordEnd === "hangup") { self.stopSound(); }
+        self.send({ action: "record", words: words, end: button.dataset.recordEnd });
       });
     });
     root.querySelectorAll("[data-transfer]").forEach(function (button) {
@@ -54,6 +75,60 @@
       if (event.target.checked) { self.stopSound(); }
     });
   }
+
+  // Twilio's <Gather> collects keys: it answers after numDigits keys, on finishOnKey
+  // (not sent), or when `timeout` seconds pass after a key with what was typed.
+  Simulator.prototype.key = function (key) {
+    var g = this.gather || {};
+    var finish = g.finishOnKey === undefined ? "#" : g.finishOnKey;
+    this.clearKeyTimer();
+    if (finish && key === finish) {
+      this.submitKeys(key);
+      return;
+    }
+    this.typed += key;
+    this.showTyped();
+    if (g.numDigits && this.typed.length >= g.numDigits) {
+      this.submitKeys("");
+      return;
+    }
+    var self = this;
+    this.keyTimer = window.setTimeout(function () { self.submitKeys(""); },
+                                      (g.timeout || 5) * 1000);
+  };
+
+  Simulator.prototype.submitKeys = function (finishedOn) {
+    this.clearKeyTimer();
+    var digits = this.typed;
+    this.typed = "";
+    this.showTyped();
+    if (!digits) {
+      // The finishing key alone: Twilio has no input, so it goes on after the Gather.
+      this.you("pressed " + (finishedOn || "nothing") + " (no digits)");
+      this.send({ action: "wait" });
+      return;
+    }
+    this.you("pressed " + digits + (finishedOn ? " then " + finishedOn : ""));
+    this.send({ action: "press", digits: digits, finished_on: finishedOn });
+  };
+
+  Simulator.prototype.clearKeyTimer = function () {
+    if (this.keyTimer) { window.clearTimeout(this.keyTimer); this.keyTimer = null; }
+  };
+
+  Simulator.prototype.showTyped = function () {
+    var g = this.gather || {};
+    var box = this.el("[data-typed]");
+    box.textContent = this.typed;
+    this.el("[data-send-keys]").disabled = !this.typed;
+    var rule = [];
+    if (g.numDigits) { rule.push(g.numDigits + " keys"); }
+    var finish = g.finishOnKey === undefined ? "#" : g.finishOnKey;
+    if (finish) { rule.push("ends with " + finish); }
+    rule.push("sent " + (g.timeout || 5) + " s after the last key");
+    this.el("[data-gather-rule]").textContent = this.root.dataset.callState === "listening"
+      ? "Keys: " + rule.join(", ") + "." : "";
+  };
 
   Simulator.prototype.send = function (body, note) {
     var self = this;
@@ -123,6 +198,17 @@
                    ended: "The call has ended." };
     this.el("[data-state]").textContent = states[data.state] || data.state;
     this.root.dataset.callState = data.state;
+    this.clearKeyTimer();
+    this.typed = "";
+    this.gather = data.gather || {};
+    this.showTyped();
+    var recording = data.state === "recording";
+    this.el("[data-record]").hidden = !recording;
+    this.el("[data-record-transcribe]").textContent = recording
+      ? (data.record && data.record.transcribe
+        ? "Twilio is asked to transcribe this message: the words become its transcript."
+        : "Twilio is not asked to transcribe this message (English only): the words are not kept.")
+      : "";
     var canSpeak = listening && (data.input || "").indexOf("speech") !== -1;
     this.root.querySelectorAll("[data-key]").forEach(function (b) { b.disabled = !listening; });
     this.el("[data-say]").disabled = !canSpeak;

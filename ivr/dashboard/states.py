@@ -1,0 +1,73 @@
+"""What agents are told about a voicemail's recording and transcript, in states that end."""
+
+from __future__ import annotations
+
+from collections.abc import Mapping
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+from typing import Any
+
+from ivr.dashboard.times import as_utc, local, zone_of
+from ivr.menu.model import Menu
+
+# Twilio sends an English transcript within minutes; after this long we stop waiting.
+TRANSCRIPT_WAIT = timedelta(minutes=30)
+
+
+@dataclass(frozen=True)
+class State:
+    """A short label for the inbox and a sentence for the voicemail page."""
+
+    key: str  # completed | pending | overdue | failed | not_requested | unavailable
+    short: str
+    long: str
+
+
+def transcript_state(vm: Mapping[str, Any], menu: Menu | None, now: datetime) -> State:
+    """Where the voicemail's transcript stands; "pending" ends after TRANSCRIPT_WAIT."""
+    status = vm.get("transcript_status") or ""
+    if status == "completed" and vm.get("transcript"):
+        return State("completed", "", "")
+    created = as_utc(vm["created_at"]) if vm.get("created_at") else None
+    since = local(created, zone_of(vm.get("menu"))) if created else "?"
+    if status == "pending":
+        if created is not None and now - created > TRANSCRIPT_WAIT:
+            return State("overdue", "No transcript arrived",
+                         f"No transcript arrived: Twilio was asked for one at {since} and has "
+                         "not sent it (it usually takes a few minutes; a local demo or a "
+                         "simulated call never gets one). Listen to the recording.")
+        return State("pending", "Transcript pending",
+                     f"Transcript pending since {since}: Twilio sends English transcripts "
+                     "within a few minutes. Listen to the recording meanwhile.")
+    if status == "failed":
+        return State("failed", "Transcription failed",
+                     "Transcription failed: Twilio could not transcribe this recording (it "
+                     "transcribes American English recordings of 2 to 120 seconds only). "
+                     "Listen to the recording.")
+    lang = vm.get("lang") or ""
+    locale = menu.languages[lang].locale if menu is not None and lang in menu.languages else ""
+    if locale and locale != "en-US":
+        name = (menu.languages[lang].name if menu is not None else "") or lang
+        return State("unavailable", "Not transcribed (language)",
+                     f"Not transcribed: Twilio transcribes American English only, and this "
+                     f"message is in {name} ({locale}). Listen to the recording.")
+    return State("not_requested", "Not transcribed",
+                 "Not transcribed: this voicemail node does not ask Twilio for a transcript. "
+                 "Listen to the recording.")
+
+
+def recording_state(vm: Mapping[str, Any], stored: bool) -> State:
+    """Whether the recording can be played here, and why not."""
+    if stored:
+        return State("stored", "", "")
+    status = vm.get("recording_status") or ""
+    if status == "deleted":
+        return State("deleted", "Deleted", "The recording was deleted when its retention "
+                     "period ended (the transcript and the caller's path are kept).")
+    if status in ("failed", "absent"):
+        return State(status, "No recording", f"Twilio reported the recording as {status}: "
+                     "there is nothing to play.")
+    return State("missing", "Not downloaded", "The recording has not been downloaded from "
+                 "Twilio yet: the worker fetches it with the account's credentials. A call "
+                 "from the simulator or the local demo has no recording at Twilio, so there "
+                 "is nothing to play here.")
