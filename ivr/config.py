@@ -74,6 +74,18 @@ SETTINGS: dict[str, tuple[str, str]] = {
 }
 
 
+LOG_LEVEL_KEY = "ivr.log_level"  # where the `ivr` command keeps the level its -v chose
+
+
+def command_line_log_level() -> str | None:
+    """The log level the running `ivr` command chose (quiet by default, -v for more), if any."""
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    level = ctx.meta.get(LOG_LEVEL_KEY) if ctx is not None else None
+    return str(level) if level else None
+
+
 def env_settings(environ: Mapping[str, str] | None = None) -> dict[str, str]:
     """Each known setting from the environment, else its default."""
     environ = os.environ if environ is None else environ
