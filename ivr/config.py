@@ -60,7 +60,9 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "IVR_RETENTION_DAYS": ("90", "`ivr voicemail purge` deletes recordings older than this"),
     "IVR_LOG_FORMAT": ("auto", "json (one object per line), text, or auto = json in production, "
                        "text in development, left to the test runner in test"),
-    "IVR_LOG_LEVEL": ("INFO", "the lowest level logged (DEBUG, INFO, WARNING, ERROR)"),
+    "IVR_LOG_LEVEL": ("INFO", "the lowest level logged (DEBUG, INFO, WARNING, ERROR); `ivr` "
+                      "commands other than run and worker log only errors unless this is set "
+                      "or they are given -v"),
     "IVR_METRICS_TOKEN": ("", "bearer token Prometheus sends to /metrics; empty = /metrics is "
                           "off (404) in production, open in development and test"),
     "IVR_METRICS_DIR": ("", "folder gunicorn's workers share their metrics in; empty = a new "
