@@ -1,45 +1,75 @@
 # One command to run the service, one to test it. Both set themselves up.
 PYTHON ?= python3
+comma := ,
 VENV ?= .venv
 BIN := $(VENV)/bin
+HOST ?= 127.0.0.1
 PORT ?= 5000
+# Extras running needs: none while the default matcher is lexical (IVR_MATCHER=hybrid
+# needs "embeddings"). Tests need their own tools and the embedding models.
+RUN_EXTRAS ?=
+TEST_EXTRAS := test,embeddings$(if $(RUN_EXTRAS),$(comma)$(RUN_EXTRAS))
+# One stamp per set of extras: each set installs once, and again when pyproject.toml changes.
+stamp = $(VENV)/.installed-$(if $(1),$(subst $(comma),+,$(1)),base)
+RUN_STAMP := $(call stamp,$(RUN_EXTRAS))
+TEST_STAMP := $(call stamp,$(TEST_EXTRAS))
+extras = $(if $(1),".[$(1)]",.)
 
 .PHONY: run test setup lint bench-speech bench-step bench-load bench-menu-scale clean
 
-$(BIN)/ivr: pyproject.toml
+$(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
-	$(BIN)/pip install --quiet -e ".[test,embeddings]"
-	touch $(BIN)/ivr
 
-setup: $(BIN)/ivr
+$(RUN_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e $(call extras,$(RUN_EXTRAS))
+	touch $@
+
+# The test set includes what running needs, so it marks that set installed too.
+$(TEST_STAMP): pyproject.toml | $(BIN)/python
+	$(BIN)/pip install --quiet -e $(call extras,$(TEST_EXTRAS))
+	touch $@ $(RUN_STAMP)
+
+## Everything: what running and testing need.
+setup: $(TEST_STAMP)
 
 ## Run the service on embedded defaults: SQLite, the demo menus, a development token.
-run: setup
+run: $(RUN_STAMP)
 	$(BIN)/ivr db upgrade
 	$(BIN)/ivr demo seed
 	$(BIN)/ivr check
-	IVR_ENV=$${IVR_ENV:-development} $(BIN)/ivr run --host 0.0.0.0 --port $(PORT)
+	IVR_ENV=$${IVR_ENV:-development} $(BIN)/ivr run --host $(HOST) --port $(PORT)
 
 ## The whole test suite (SQLite, plus PostgreSQL where reachable) and the linters.
-test: setup
+test: $(TEST_STAMP)
 	$(BIN)/ruff check ivr tests benchmarks app.py
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
-bench-speech: setup
+bench-speech: $(TEST_STAMP)
 	$(BIN)/python benchmarks/bench_speech.py
 	$(BIN)/python benchmarks/bench_menus.py
 
-bench-step: setup
+bench-step: $(TEST_STAMP)
 	$(BIN)/python benchmarks/bench_step.py
 
-## Call steps per second under gunicorn (the Procfile's web line) vs bare Flask; needs wrk.
-bench-load: setup
-	$(BIN)/python benchmarks/bench_load.py
+## Call steps per second under gunicorn (the Procfile's web line) vs bare Flask, with wrk
+## (installed from the system's packages if missing, as .ci/run installs what it needs).
+BENCH_LOAD_ARGS ?=
+bench-load: $(TEST_STAMP) wrk
+	$(BIN)/python benchmarks/bench_load.py $(BENCH_LOAD_ARGS)
+
+SUDO := $(if $(filter 0,$(shell id -u)),,sudo)
+.PHONY: wrk
+wrk:
+	@command -v wrk >/dev/null 2>&1 || { \
+	  if command -v apt-get >/dev/null 2>&1; then \
+	    $(SUDO) apt-get update -q && $(SUDO) apt-get install -y -q wrk; \
+	  elif command -v brew >/dev/null 2>&1; then brew install wrk; \
+	  else echo "wrk is missing: install it with your system's package manager" >&2; exit 1; fi; }
 
 ## `ivr check` on a generated 2,000-node menu.
-bench-menu-scale: setup
+bench-menu-scale: $(RUN_STAMP)
 	$(BIN)/python benchmarks/bench_menu_scale.py
 
 clean:

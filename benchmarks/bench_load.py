@@ -18,7 +18,9 @@ add theirs too); lines not yet in the database when gunicorn stopped stay in the
 spool journal, to be replayed at the next start.
 Prints a table and writes benchmarks/results/load.json.
 
-Needs wrk (Debian: apt-get install -y wrk). Run:
+Needs wrk, which `make bench-load` installs from the system's packages when it is
+missing (Debian: apt-get install -y wrk). Run:
+  make bench-load [BENCH_LOAD_ARGS="--seconds 8 --rounds 3 --connections 64"]
   .venv/bin/python benchmarks/bench_load.py [--seconds 8] [--rounds 3] [--connections 64]
 """
 
@@ -278,7 +280,8 @@ def main() -> None:
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "load.json"))
     args = parser.parse_args()
     if shutil.which("wrk") is None:
-        raise SystemExit("wrk is missing: install it (Debian: apt-get install -y wrk)")
+        raise SystemExit("wrk is missing: `make bench-load` installs it (or, on Debian: "
+                         "apt-get install -y wrk)")
     results = []
     with tempfile.TemporaryDirectory(prefix="ivr-load-") as tmp:
         work = Path(tmp)

@@ -71,9 +71,14 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     if test_config:
         settings.update(test_config)
     instance = Path(app.instance_path)
-    for warning in cfg.finalize(settings, instance):
+    if (level := cfg.command_line_log_level()) is not None:
+        settings["IVR_LOG_LEVEL"] = level  # `ivr` commands are quiet unless given -v
+    warnings = cfg.finalize(settings, instance)
+    from ivr.ops import logs
+
+    logs.configure(settings)  # before anything is logged, so each line is said once, formatted
+    for warning in warnings:
         log.warning(warning)
-        print(f"ivr: warning: {warning}", file=sys.stderr, flush=True)
     app.config.update(settings)
     app.config["SECRET_KEY"] = settings["SECRET_KEY"]
 
@@ -128,6 +133,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     services.lookups.catalogues.warm(catalog.menus)
     if "IVR_CLOCK" in settings:
         services.clock = settings["IVR_CLOCK"]
+    from ivr.web.clock import simulated_clock
+
+    services.clock = simulated_clock(services.clock)  # `ivr call --at`: simulated calls only
     app.extensions["ivr"] = services
     from ivr.ops import install as install_ops
 

@@ -4,18 +4,40 @@ from __future__ import annotations
 
 import os
 import shlex
+import shutil
 import sys
+from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
+from zoneinfo import ZoneInfo
 
 import click
 
 from ivr.simulator import FlaskTransport, Heard, HttpTransport, Phone, SimulatorError
 
+# Commands that keep serving: they log at the configured level (IVR_LOG_LEVEL, INFO).
+SERVERS = ("run", "worker")
+
 
 @click.group()
-def cli() -> None:
+@click.option("-v", "--verbose", count=True,
+              help="Show log lines too: -v for warnings and progress, -vv for debugging.")
+@click.pass_context
+def cli(ctx: click.Context, verbose: int) -> None:
     """IVR help desk: YAML menu trees that answer Twilio calls."""
+    from ivr.config import LOG_LEVEL_KEY
+
+    level = {0: None, 1: "INFO"}.get(verbose, "DEBUG")
+    if level is None and ctx.invoked_subcommand not in SERVERS \
+            and not os.environ.get("IVR_LOG_LEVEL"):
+        level = "ERROR"  # a one-off command shows its own output, and errors
+    ctx.meta[LOG_LEVEL_KEY] = level
+    if level is not None:
+        from ivr.ops import logs
+
+        # Until an app is built (a migration may run first), lines go out at this level too.
+        logs.configure({"IVR_LOG_FORMAT": "text", "IVR_LOG_LEVEL": level})
+        ctx.call_on_close(logs.unconfigure)
 
 
 @cli.command("run")
@@ -29,10 +51,31 @@ def run_command(host: str, port: int | None, debug: bool) -> None:
     app = create_app()
     port = port or int(os.environ.get("PORT") or 5000)
     token_note = " (development token)" if app.config.get("IVR_DEV_TOKEN") else ""
-    click.echo(f"IVR help desk on http://{host}:{port}/  menus: "
-               f"{', '.join(app.extensions['ivr'].catalog.menus) or 'none'}{token_note}")
-    click.echo("Try a call without a phone: ivr call  (in another terminal)")
+    menus = list(app.extensions["ivr"].catalog.menus)
+    shown = "127.0.0.1" if host in ("0.0.0.0", "::", "") else host  # what a browser can open
+    click.echo(f"IVR help desk on http://{shown}:{port}/  menus: "
+               f"{', '.join(menus) or 'none'}{token_note}")
+    if shown != host:
+        click.echo(f"(listening on every interface: {host})")
+    default = next((m.id for m in app.extensions["ivr"].catalog.menus.values() if m.is_default),
+                   menus[0] if menus else "")
+    click.echo(f"Try a call without a phone, in another terminal: "
+               f"{command_path()} call {default}".rstrip())
     app.run(host=host, port=port, debug=debug, use_reloader=debug)
+
+
+def command_path() -> str:
+    """How to type this `ivr` again: `ivr` when PATH finds this one, else its path."""
+    script = Path(sys.argv[0])
+    if script.name != "ivr":  # run some other way (python -m, a test runner)
+        script = Path(sys.executable).parent / "ivr"
+    found = shutil.which("ivr")
+    if found and Path(found).resolve() == script.resolve():
+        return "ivr"
+    try:
+        return str(script.resolve().relative_to(Path.cwd().resolve()))
+    except ValueError:
+        return str(script.resolve())
 
 
 @cli.command("check")
@@ -99,14 +142,18 @@ def _show(heard: list[Heard], out: TextIO) -> None:
 @click.option("--url", default=None,
               help="Call a running server at this base URL instead of in-process.")
 @click.option("--twiml", is_flag=True, help="Also print the TwiML of every answer.")
+@click.option("--at", "at", default=None, metavar="WHEN",
+              help="Pretend the call happens then, e.g. \"2026-12-01 10:00\" (in the time zone "
+                   "of the menu's opening hours) or \"2026-12-01T10:00+01:00\".")
 def call_command(menu_id: str | None, called: str | None, caller: str, script: TextIO | None,
-                 steps: str | None, url: str | None, twiml: bool) -> None:
+                 steps: str | None, url: str | None, twiml: bool, at: str | None) -> None:
     """Place a simulated call through the real webhooks and show what the caller hears.
 
     Actions: keys like 1 or * (pressed), 'say TEXT' (spoken), 'wait' (silence until
-    the timeout), 'dial STATUS' (how a transfer ends: completed, no-answer, busy...),
-    'record SECONDS' (leave a voicemail of that length), 'hangup'. Interactively, an
-    empty line is silence and any other text is speech.
+    the timeout; at a voicemail, saying nothing after the beep), 'dial STATUS' (how a
+    transfer ends: completed, no-answer, busy...), 'record SECONDS' (leave a voicemail
+    of that length), 'hangup'. Interactively, an empty line is silence and any other
+    text is speech. --at sets the clock the menu sees (opening hours), for this call only.
     Exits 0 when the call ended, 1 on a webhook error, 3 if actions ran out first.
     """
     from ivr import create_app
@@ -117,11 +164,9 @@ def call_command(menu_id: str | None, called: str | None, caller: str, script: T
         overrides["IVR_ENV"] = os.environ.get("IVR_ENV", "development")
         if overrides["IVR_ENV"] == "production":
             overrides["IVR_ENV"] = "development"
-    app = create_app(overrides)
     if url is None:
-        from ivr.migrations import upgrade
-
-        upgrade(app.config["DATABASE_URL"])  # idempotent: the journeys need their tables
+        upgrade_database()  # idempotent: the journeys need their tables, menu versions too
+    app = create_app(overrides)
     catalog = app.extensions["ivr"].catalog
     menu = catalog.get(menu_id) if menu_id else catalog.for_number(called or "")
     if menu_id and menu is None:
@@ -129,19 +174,28 @@ def call_command(menu_id: str | None, called: str | None, caller: str, script: T
                                  param_hint="MENU")
     if called is None:
         called = menu.numbers[0] if menu and menu.numbers else "+15005550006"
+    when = None
+    if at is not None:
+        when = moment(at, menu_zone(menu))
+        if when is None:
+            raise click.BadParameter(f"{at!r} is not a date and time like \"2026-12-01 10:00\" "
+                                     "or \"2026-12-01T10:00+01:00\"", param_hint="--at")
     transport: Any = HttpTransport() if url else FlaskTransport(app)
     base = (url or app.config.get("IVR_PUBLIC_URL") or "http://localhost").rstrip("/")
     phone = Phone(transport, app.config["TWILIO_AUTH_TOKEN"], base_url=base, caller=caller,
                   called=called)
     if app.config.get("TWILIO_ACCOUNT_SID"):
         phone.account_sid = app.config["TWILIO_ACCOUNT_SID"]
+    phone.at = when
     actions: list[str] | None = None
     if steps is not None:
         actions = [s.strip() for s in steps.split(";")]
     elif script is not None:
         actions = [line.strip() for line in script if line.strip() and not line.startswith("#!")]
     out = sys.stdout
-    out.write(f"-- calling {called} ({menu.id if menu else 'no menu'}) from {caller}\n")
+    out.write(f"-- calling {called} ({menu.id if menu else 'no menu'}) from {caller}"
+              + (f" at {when.astimezone(ZoneInfo(menu_zone(menu))):%Y-%m-%d %H:%M %Z}"
+                 if when else "") + "\n")
     try:
         _show(phone.dial(), out)
         status = _converse(phone, actions, out, twiml)
@@ -151,6 +205,23 @@ def call_command(menu_id: str | None, called: str | None, caller: str, script: T
     for problem in phone.problems:
         out.write(f"!! {problem}\n")
     sys.exit(status)
+
+
+def menu_zone(menu: Any) -> str:
+    """The time zone of a menu's opening hours (its first schedule's), else UTC."""
+    schedules = list(menu.schedules.values()) if menu is not None else []
+    return str(schedules[0].timezone) if schedules else "UTC"
+
+
+def moment(text: str, zone: str) -> datetime | None:
+    """"2026-12-01 10:00" in ``zone``, or a time with its own offset; None if unreadable."""
+    try:
+        parsed = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=ZoneInfo(zone))
+    return parsed
 
 
 def _converse(phone: Phone, actions: list[str] | None, out: TextIO, twiml: bool) -> int:
@@ -205,9 +276,13 @@ def _act(phone: Phone, line: str, out: TextIO, interactive: bool) -> bool:
             seconds = int(rest) if rest.isdigit() else 10
             heard, _ = phone.record(seconds, "#")
             _show(heard, out)
+        elif line in ("", "wait"):
+            out.write("   ... silence after the beep: an empty recording, reported absent; "
+                      "Twilio goes on after the <Record>\n")
+            _show(phone.record_nothing(), out)
         else:
-            raise click.UsageError(f"recording a message: use 'record SECONDS' or 'hangup', "
-                                   f"not {line!r}")
+            raise click.UsageError(f"recording a message: use 'record SECONDS', 'wait' (say "
+                                   f"nothing) or 'hangup', not {line!r}")
     elif word == "say":
         _show(phone.say(rest), out)
     elif line in ("", "wait"):
@@ -226,14 +301,23 @@ def db_group() -> None:
     """Database commands."""
 
 
+def upgrade_database() -> str:
+    """Create or migrate the configured database (idempotent); returns its URL."""
+    from dotenv import load_dotenv
+
+    from ivr.config import PROJECT_ROOT, database_url, env_settings, instance_dir
+    from ivr.migrations import upgrade
+
+    load_dotenv(PROJECT_ROOT / ".env", override=False)  # as the app reads it
+    url = database_url(env_settings()["DATABASE_URL"], instance_dir())
+    upgrade(url)
+    return url
+
+
 @db_group.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database to the latest schema."""
-    from ivr.config import database_url, env_settings, instance_dir
-    from ivr.migrations import upgrade
-
-    url = database_url(env_settings()["DATABASE_URL"], instance_dir())
-    upgrade(url)
+    url = upgrade_database()
     click.echo(f"database is up to date ({url.split('@')[-1]})")
 
 

@@ -65,7 +65,9 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "IVR_RETENTION_DAYS": ("90", "`ivr voicemail purge` deletes recordings older than this"),
     "IVR_LOG_FORMAT": ("auto", "json (one object per line), text, or auto = json in production, "
                        "text in development, left to the test runner in test"),
-    "IVR_LOG_LEVEL": ("INFO", "the lowest level logged (DEBUG, INFO, WARNING, ERROR)"),
+    "IVR_LOG_LEVEL": ("INFO", "the lowest level logged (DEBUG, INFO, WARNING, ERROR); `ivr` "
+                      "commands other than run and worker log only errors unless this is set "
+                      "or they are given -v"),
     "IVR_METRICS_TOKEN": ("", "bearer token Prometheus sends to /metrics; empty = /metrics is "
                           "off (404) in production, open in development and test"),
     "IVR_METRICS_DIR": ("", "folder gunicorn's workers share their metrics in; empty = a new "
@@ -77,6 +79,18 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "IVR_EMBED_THREADS": ("", "optional embedding matcher: threads per worker for the model "
                           "(empty = MiniLM 1, e5 its own default; 1 is steadiest on shared cores)"),
 }
+
+
+LOG_LEVEL_KEY = "ivr.log_level"  # where the `ivr` command keeps the level its -v chose
+
+
+def command_line_log_level() -> str | None:
+    """The log level the running `ivr` command chose (quiet by default, -v for more), if any."""
+    import click
+
+    ctx = click.get_current_context(silent=True)
+    level = ctx.meta.get(LOG_LEVEL_KEY) if ctx is not None else None
+    return str(level) if level else None
 
 
 def env_settings(environ: Mapping[str, str] | None = None) -> dict[str, str]:

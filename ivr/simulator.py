@@ -14,9 +14,13 @@ import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
 from dataclasses import dataclass, field
+from datetime import datetime
 from typing import Any, Protocol
 
 from twilio.request_validator import RequestValidator
+
+from ivr.web.clock import FIELD as CLOCK_FIELD
+from ivr.web.clock import SIMULATOR_ENVIRON
 
 
 class SimulatorError(Exception):
@@ -64,7 +68,9 @@ class FlaskTransport:
         parts = urllib.parse.urlsplit(url)
         path = parts.path + (f"?{parts.query}" if parts.query else "")
         base = f"{parts.scheme}://{parts.netloc}"
-        response = self.client.post(path, data=params, headers=headers, base_url=base)
+        # Marked as the simulator's own (no HTTP client can set an environ key like this).
+        response = self.client.post(path, data=params, headers=headers, base_url=base,
+                                    environ_base={SIMULATOR_ENVIRON: True})
         return response.status_code, response.get_data(as_text=True)
 
 
@@ -97,6 +103,7 @@ class Phone:
     caller: str = "+15551230000"
     called: str = "+15005550006"
     voice_path: str = "/voice"  # e.g. /voice?draft=shop.yaml to try an unpublished draft
+    at: datetime | None = None  # the moment the call pretends to happen at (aware)
     account_sid: str = field(default_factory=lambda: new_sid("AC"))
     call_sid: str = field(default_factory=lambda: new_sid("CA"))
     heard: list[Heard] = field(default_factory=list)
@@ -121,7 +128,12 @@ class Phone:
             "FromCountry": "US", "ToCity": "", "ToState": "", "ToZip": "", "ToCountry": "US",
             "CallerCity": "", "CallerState": "", "CallerZip": "", "CallerCountry": "US",
             "CalledCity": "", "CalledState": "", "CalledZip": "", "CalledCountry": "US",
+            **self.clock_params(),
         }
+
+    def clock_params(self) -> dict[str, str]:
+        """The simulated moment, sent with every request of the call (see ivr.web.clock)."""
+        return {CLOCK_FIELD: self.at.isoformat()} if self.at is not None else {}
 
     def request(self, url: str, extra: dict[str, str] | None = None) -> str:
         """POST a signed webhook and return its TwiML."""
@@ -206,13 +218,38 @@ class Phone:
             self.ended = True
         return self.new(), details
 
+    def record_nothing(self) -> list[Heard]:
+        """Stay silent after the beep until the <Record>'s timeout, as Twilio handles it.
+
+        The recording is empty, so Twilio does not request the action URL: it reports
+        the recording ``absent`` to the recordingStatusCallback (when the <Record> asked
+        for that event) and goes on with the verbs after the <Record>, if any.
+        """
+        if self.recording is None:
+            raise SimulatorError("nothing is recording")
+        record, self.recording = self.recording, None
+        url = record.get("recordingStatusCallback") or ""
+        events = (record.get("recordingStatusCallbackEvent") or "completed").split()
+        if url and "absent" in events:
+            sid = new_sid("RE")
+            details = {"RecordingSid": sid, "RecordingDuration": "0", "status_url": url,
+                       "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/"
+                                       f"{self.account_sid}/Recordings/{sid}"}
+            status = self.recording_status(details, "absent")
+            if status >= 400:
+                self.problems.append(f"the recording status callback answered HTTP {status}")
+        rest, self._rest = self._rest, []
+        self._run_verbs(rest)
+        return self.new()
+
     def recording_status(self, details: dict[str, str], status: str = "completed") -> int:
         """Send Twilio's recordingStatusCallback for a recording; returns the HTTP status."""
         params = {"AccountSid": self.account_sid, "CallSid": self.call_sid,
                   "RecordingSid": details["RecordingSid"], "RecordingUrl": details["RecordingUrl"],
                   "RecordingStatus": status, "RecordingDuration": details["RecordingDuration"],
                   "RecordingChannels": "1", "RecordingSource": "RecordVerb",
-                  "RecordingStartTime": "Mon, 23 Nov 2026 08:00:00 +0000", "ErrorCode": "0"}
+                  "RecordingStartTime": "Mon, 23 Nov 2026 08:00:00 +0000", "ErrorCode": "0",
+                  **self.clock_params()}
         return self._side(details["status_url"], params)
 
     def transcription(self, details: dict[str, str], text: str, status: str = "completed") -> int:
@@ -289,6 +326,7 @@ class Phone:
                 return
             elif verb.tag == "Record":
                 self.recording = verb
+                self._rest = verbs[index + 1:]  # where an empty recording goes on
                 return
             elif verb.tag == "Hangup":
                 self.ended = True

@@ -321,3 +321,73 @@ def test_shared_phrase_between_any_language_and_a_specific_one() -> None:
 def test_check_paths_does_not_compare_a_file_with_itself() -> None:
     problems, _ = check_paths([MINI.parent, MINI], None)
     assert problems == [], summary(problems)
+
+
+# ---- nodes callers reach by voice -----------------------------------------------------
+
+VOICE_NODES = """\
+  main:
+    type: menu
+    say: "Press 1 to ask a question."
+    options:
+      - {key: "1", phrases: [question], go: ask}
+  ask:
+    type: question
+    say: "Tell me in a few words what you need."
+  returns:                      # only a spoken request leads here
+    type: message
+    say: "Print the label from your account."
+    phrases: [returns, send back]
+    next: bye
+  forgotten:                    # nothing leads here, not even a phrase
+    type: message
+    say: "Our summer offer has ended."
+    next: bye
+"""
+
+
+def unreachable(problems: list[Problem]) -> list[str]:
+    return [p.message for p in problems if "never be reached" in p.message]
+
+
+def keys_only_menu(nodes: str):  # type: ignore[no-untyped-def]
+    """A menu whose menu nodes do not jump on speech (`speech: {jump: false}`)."""
+    header = HEADER.replace("VOICE", "Polly.Joanna").replace("nodes:", "speech: {jump: false}\nnodes:")
+    return load_text(header + nodes, "voice.yaml")
+
+
+def test_a_question_node_reaches_every_node_callers_can_ask_for_by_name() -> None:
+    problems = lint(keys_only_menu(VOICE_NODES), None)
+    assert unreachable(problems) == ["node 'forgotten' can never be reached from 'main'"]
+
+
+def test_spoken_jumps_from_menu_nodes_count_only_when_they_are_on() -> None:
+    nodes = VOICE_NODES.replace("- {key: \"1\", phrases: [question], go: ask}",
+                                "- {key: \"1\", phrases: [goodbye], go: bye}")
+    jumping = lint(menu_with(nodes), None)  # speech.jump is on by default
+    assert unreachable(jumping) == [f"node '{n}' can never be reached from 'main'"
+                                    for n in ("ask", "forgotten")]  # 'ask' has no phrases now
+    keys_only = lint(keys_only_menu(nodes), None)
+    assert unreachable(keys_only) == [f"node '{n}' can never be reached from 'main'"
+                                      for n in ("ask", "returns", "forgotten")]
+
+
+def test_an_option_phrase_anywhere_makes_its_destination_reachable_by_voice() -> None:
+    nodes = VOICE_NODES.replace("    phrases: [returns, send back]\n", "") + """\
+  help:
+    type: menu
+    say: "Returns or refunds?"
+    options:
+      - {key: "1", phrases: [returns], go: returns}
+"""
+    problems = lint(keys_only_menu(nodes), None)
+    # The option still counts although nothing leads to 'help' (no key, no phrase of its own).
+    assert unreachable(problems) == [f"node '{n}' can never be reached from 'main'"
+                                     for n in ("forgotten", "help")]
+
+
+@pytest.mark.parametrize("name", ["shop", "library"])
+def test_the_demo_menus_pass_strict_check(name: str) -> None:
+    result = CliRunner().invoke(cli, ["check", "--strict", str(ROOT / "menus" / f"{name}.yaml")])
+    assert result.exit_code == 0, result.output
+    assert result.output.splitlines() == ["1 menu file(s) checked: 0 error(s), 0 warning(s)"]

@@ -169,7 +169,7 @@ def test_reads_the_number_back_then_answers_with_translated_values_and_dates(men
     assert "100001" not in str(call.state.to_params())  # sealed in the callback URL
     call.press("1")
     assert call.heard.startswith("Order 1 0 0 0 0 1 is on its way, delivery expected "
-                                 "Wednesday 25 November. For your order, press 1.")
+                                 "Wednesday, November 25. For your order, press 1.")
     assert call.state.node == "main"
 
 

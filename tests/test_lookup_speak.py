@@ -16,6 +16,7 @@ from ivr.lookup.speak import (
     render,
     say_amount,
     say_date,
+    say_datetime,
     say_number,
     say_time,
 )
@@ -24,15 +25,35 @@ TODAY = date(2026, 11, 22)
 
 
 @pytest.mark.parametrize("lang, expected", [
+    ("en-US", "Monday, November 23"),  # each locale's own order
+    ("en-GB", "Monday 23 November"),
+    ("en-AU", "Monday 23 November"),
     ("en", "Monday 23 November"),
+    ("fr-FR", "lundi 23 novembre"),
     ("fr", "lundi 23 novembre"),
-    ("ro", "luni, 23 noiembrie"),
+    ("ro-RO", "luni, 23 noiembrie"),
     ("fr-CA", "lundi 23 novembre"),
     ("de", "2026-11-23"),  # no names for this language: an ISO date any voice can read
 ])
 def test_dates(lang: str, expected: str) -> None:
     assert say_date("2026-11-23", lang, TODAY) == expected
     assert say_date(date(2026, 11, 23), lang, TODAY) == expected
+
+
+@pytest.mark.parametrize("lang, expected", [
+    ("en-US", "Wednesday, December 2"),
+    ("en-GB", "Wednesday 2 December"),
+    ("fr-FR", "mercredi 2 décembre"),
+    ("ro-RO", "miercuri, 2 decembrie"),
+])
+def test_the_issue_date_in_each_locale(lang: str, expected: str) -> None:
+    assert say_date("2026-12-02", lang, TODAY) == expected
+
+
+def test_american_dates_put_the_year_after_a_comma_and_times_after_the_date() -> None:
+    assert say_date("2027-01-01", "en-US", TODAY) == "Friday, January 1, 2027"
+    assert say_datetime("2026-12-02T14:30:00", "en-US", TODAY) == "Wednesday, December 2 at 2:30 PM"
+    assert say_datetime("2026-12-02T14:30:00", "en-GB", TODAY) == "Wednesday 2 December at 2:30 PM"
 
 
 def test_dates_say_the_year_only_when_it_is_not_this_one_and_french_first_of_month() -> None:
@@ -76,10 +97,11 @@ def test_digit_strings_numbers_and_masks() -> None:
 
 
 def test_render_fills_a_template_with_formats_and_translations() -> None:
+    assert render("{d:date}", {"d": "2026-11-25"}, "en-US", today=TODAY) == "Wednesday, November 25"
     record = {"order_id": "100001", "status": "shipped", "delivery_date": "2026-11-25",
               "total": "42.50", "currency": "EUR", "slot": "14:30"}
     text = render("Order {order_id:digits} is {status}, expected {delivery_date:date} at "
-                  "{slot:time}; total {total:amount}, or {total:amount:USD}.", record, "en",
+                  "{slot:time}; total {total:amount}, or {total:amount:USD}.", record, "en-GB",
                   today=TODAY, translate=lambda f, v: "on its way" if v == "shipped" else None)
     assert text == ("Order 1 0 0 0 0 1 is on its way, expected Wednesday 25 November at "
                     "2:30 PM; total 42 euros and 50 cents, or 42 dollars and 50 cents.")

@@ -23,7 +23,7 @@ NUMBER = "+15005550020"
 def app(db_url: str, tmp_path: Path, clock: Clock,
         demo_connection: dict[str, str]) -> Iterator[Any]:
     engine = sa.create_engine(db_url)
-    seed(engine, OPEN_TIME.date())  # order 100001 arrives on Wednesday 25 November
+    seed(engine, OPEN_TIME.date())  # order 100001 arrives on Wednesday, November 25
     engine.dispose()
     application = make_app(db_url, tmp_path, clock, **demo_connection)
     yield application
@@ -64,7 +64,7 @@ def test_enter_confirm_and_hear_the_answer(app: Any) -> None:
     assert parse_qs(urlsplit(action or "").query)["c"][0].startswith("lookup:confirm:")
     heard = phone.press("1")
     assert text(heard).startswith("Order 1 0 0 0 0 1 is on its way, delivery expected "
-                                  "Wednesday 25 November. Total 42 euros and 50 cents.")
+                                  "Wednesday, November 25. Total 42 euros and 50 cents.")
     assert phone.node == "main"  # then back to the menu
     assert ("order_status", "lookup", "****01", "found:go:main") in journey(app, phone)
 
@@ -124,7 +124,7 @@ def test_second_factor_pin_before_personal_data(app: Any) -> None:
     heard = phone.press("9999")
     assert text(heard).startswith("Sorry, those details don't match our records. Now enter")
     heard = phone.press("1234")
-    assert text(heard).startswith("Books on loan: 2. Next due back Friday 27 November.")
+    assert text(heard).startswith("Books on loan: 2. Next due back Friday, November 27.")
     lines = journey(app, phone)
     assert ("loans", "verify", "", "pin:mismatch") in lines
     assert ("loans", "verify", "", "pin:match") in lines
@@ -206,5 +206,5 @@ def test_demo_library_reads_loans_after_the_pin(demo_app: Any) -> None:
     phone.press("20005678")
     phone.press("1")
     heard = phone.press("1234")
-    assert text(heard).startswith("Items on loan: 1. At least one was due back on Saturday 21 "
-                                  "November and is overdue")
+    assert text(heard).startswith("Items on loan: 1. At least one was due back on Saturday, "
+                                  "November 21 and is overdue")

@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from ivr.cli import cli
-from ivr.lookup.sources import sql_engine
+from ivr.lookup.readonly import catalogue_engine
 from ivr.menu.source import Where
 from ivr.search.config import CatalogueConfig
 from ivr.search.match import query_words
@@ -37,7 +37,7 @@ def catalogue(db_url: str) -> Iterator[SqlCatalogue]:
     with writer.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(catalogue_items)).scalar() == 15
     writer.dispose()
-    engine = sql_engine(db_url, 2.0)  # read-only, as for a call
+    engine = catalogue_engine(db_url, 2.0)  # read-only, as for a call
     yield SqlCatalogue(CatalogueConfig("sql", Where("t", 1), FIELDS, name="test-books"), engine)
     engine.dispose()
 

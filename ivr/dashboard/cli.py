@@ -11,10 +11,10 @@ MIN_PASSWORD = 8
 
 
 def _store() -> DashboardStore:
-    """The dashboard's tables in the configured database."""
-    from ivr.config import database_url, env_settings, instance_dir
+    """The dashboard's tables in the configured database (created first if need be)."""
+    from ivr.cli import upgrade_database
 
-    return DashboardStore(make_engine(database_url(env_settings()["DATABASE_URL"], instance_dir())))
+    return DashboardStore(make_engine(upgrade_database()))
 
 
 def _check_password(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
@@ -26,7 +26,7 @@ def _check_password(_ctx: click.Context, _param: click.Parameter, value: str) ->
 
 @click.group("user")
 def user_group() -> None:
-    """Dashboard users (run `ivr db upgrade` first)."""
+    """Dashboard users."""
 
 
 @user_group.command("add")

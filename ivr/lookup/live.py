@@ -54,6 +54,7 @@ class LiveLookups:
         menus_dir: Path,
         policy: SourcePolicy,
         secret: str,
+        database_url: str = "",
         timeout: float = 2.5,
         breaker_failures: int = 3,
         breaker_seconds: float = 30.0,
@@ -62,6 +63,7 @@ class LiveLookups:
     ) -> None:
         self.menus_dir = menus_dir
         self.policy = policy
+        self.database_url = database_url  # the app's own: only search's fixed catalogue queries
         self.timeout = timeout
         self.environ = os.environ if environ is None else environ
         self.breaker = CircuitBreaker(breaker_failures, breaker_seconds, clock)
@@ -201,5 +203,6 @@ def lookups_from_settings(settings: Mapping[str, Any], menus_dir: Path,
     if policy is None:
         policy = SourcePolicy.from_settings(settings)
     return LiveLookups(menus_dir=menus_dir, policy=policy,
-                       secret=str(settings["SECRET_KEY"]), timeout=timeout,
+                       secret=str(settings["SECRET_KEY"]),
+                       database_url=str(settings["DATABASE_URL"]), timeout=timeout,
                        breaker_failures=failures, breaker_seconds=cooldown)

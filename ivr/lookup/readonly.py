@@ -102,3 +102,24 @@ def lookup_engine(connection: Connection, timeout: float) -> Engine:
     if url.get_backend_name() == "sqlite":
         return sqlite_engine(url.database or "", connection.tables, timeout)
     return postgres_engine(connection.url, timeout)
+
+
+def catalogue_engine(url: str, timeout: float) -> Engine:
+    """A read-only engine on the app's database for the fixed queries of SQL catalogues.
+
+    Menus never write SQL against it: search nodes name a catalogue and the queries are
+    the code's own. SQLite opens the file read-only with ``query_only`` but without the
+    authorizer, which would refuse FTS5's own look at its schema.
+    """
+    parsed = sa.engine.make_url(url)
+    if parsed.get_backend_name() != "sqlite":
+        return postgres_engine(url, timeout)
+    uri = f"file:{quote(parsed.database or '')}?mode=ro"
+
+    def connect() -> sqlite3.Connection:
+        conn = sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False)
+        conn.execute("PRAGMA query_only = ON")
+        return conn
+
+    return sa.create_engine("sqlite://", creator=connect, poolclass=QueuePool, pool_size=4,
+                            max_overflow=4, pool_timeout=timeout)

@@ -44,6 +44,9 @@ CURRENCIES: dict[str, dict[str, tuple[str, str, str, str]]] = {
             "ro": ("leu", "lei", "ban", "bani")},
 }
 AND = {"en": "and", "fr": "et", "ro": "și"}
+# Locales that put the month before the day ("Wednesday, December 2"); other English
+# locales (en-GB, en-AU, en-IN, ...) say "Wednesday 2 December".
+MONTH_FIRST = frozenset({"en-us", "en-ca", "en-ph"})
 
 
 class MissingField(KeyError):
@@ -111,8 +114,18 @@ def _as_datetime(value: Any) -> datetime | date | None:
         return None
 
 
+def month_first(lang: str) -> bool:
+    """Whether the locale says the month before the day: en-US "Wednesday, December 2"."""
+    return lang.replace("_", "-").lower() in MONTH_FIRST
+
+
 def say_date(value: Any, lang: str, today: date | None = None) -> str:
-    """"Monday 23 November" / "lundi 23 novembre" / "luni, 23 noiembrie" (+ year if not this one)."""
+    """"Monday, November 23" (en-US) / "Monday 23 November" (en-GB) / "lundi 23 novembre" /
+    "luni, 23 noiembrie", with the year when it is not this one.
+
+    ``lang`` is a locale (en-US, fr-CA) or a bare language; a bare "en" uses the day-first
+    order of most English-speaking countries.
+    """
     when = _as_datetime(value)
     if when is None:
         return str(value)
@@ -122,13 +135,15 @@ def say_date(value: Any, lang: str, today: date | None = None) -> str:
         return day.isoformat()
     weekday = WEEKDAYS[code].split()[day.weekday()]
     month = MONTHS[code].split()[day.month - 1]
-    year = f" {day.year}" if today is not None and day.year != today.year else ""
+    year = day.year if today is not None and day.year != today.year else None
     if code == "fr":
         number = "1er" if day.day == 1 else str(day.day)
-        return f"{weekday} {number} {month}{year}"
+        return f"{weekday} {number} {month}" + (f" {year}" if year else "")
     if code == "ro":
-        return f"{weekday}, {day.day} {month}{year}"
-    return f"{weekday} {day.day} {month}{year}"
+        return f"{weekday}, {day.day} {month}" + (f" {year}" if year else "")
+    if month_first(lang):
+        return f"{weekday}, {month} {day.day}" + (f", {year}" if year else "")
+    return f"{weekday} {day.day} {month}" + (f" {year}" if year else "")
 
 
 def _as_time(value: Any) -> time | None:

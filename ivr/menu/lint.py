@@ -11,7 +11,9 @@ from ivr.engine.hours import Schedule
 from ivr.menu.loader import MenuError, load_menu
 from ivr.menu.model import Menu
 from ivr.menu.source import Problem, Problems, Where
-from ivr.nodes.menu import MAX_HINTS, fold
+from ivr.nodes.menu import MAX_HINTS, MenuNode, fold
+from ivr.nodes.question import QuestionNode
+from ivr.nodes.routing import DESTINATIONS
 from ivr.search.lint import lint_searches
 
 if TYPE_CHECKING:
@@ -44,11 +46,37 @@ def _languages(menu: Menu, problems: Problems) -> None:
                            f"{lang.locale}; use {twilio_lang.speech_model_for(lang.locale)!r}")
 
 
-def _edges(menu: Menu, node_id: str) -> set[str]:
+def spoken_destinations(menu: Menu) -> set[str]:
+    """Nodes a caller can ask for by name: their own `phrases`, or an option's leading there.
+
+    These are what a `question` node (and, with `speech: {jump: true}`, a `menu` node)
+    searches. A message's text is searched too, but a node found only through its
+    text is not counted: it was most likely forgotten, not meant to be asked for.
+    """
+    out: set[str] = set()
+    for node in menu.nodes.values():
+        if node.kind in DESTINATIONS and any(node.phrases.values()):
+            out.add(node.id)
+        for lang in menu.languages:
+            for target, words in node.option_phrases(lang):
+                if words and target in menu.nodes and menu.nodes[target].kind in DESTINATIONS:
+                    out.add(target)
+    return out
+
+
+def _searches_everywhere(menu: Menu, node_id: str) -> bool:
+    """Whether a spoken request at this node may go anywhere in the menu (as the engine does)."""
+    node = menu.nodes[node_id]
+    return isinstance(node, QuestionNode) or (isinstance(node, MenuNode) and menu.speech.jump)
+
+
+def _edges(menu: Menu, node_id: str, spoken: set[str] | None = None) -> set[str]:
     """Nodes a caller can go to from ``node_id`` (special targets resolved)."""
     node = menu.nodes[node_id]
     out = set()
     targets = [t for t, _ in node.targets()]
+    if _searches_everywhere(menu, node_id):
+        targets += sorted(spoken_destinations(menu) if spoken is None else spoken)
     if node.listens or node.kind == "message":
         targets += list(menu.global_keys.values())
     if node.listens and menu.defaults.fallback and not node.fallback:
@@ -67,7 +95,8 @@ def _edges(menu: Menu, node_id: str) -> set[str]:
 
 def _reachability(menu: Menu, problems: Problems) -> None:
     """Unreachable nodes, dead ends, and loops that never listen."""
-    edges = {n: _edges(menu, n) for n in menu.nodes}
+    spoken = spoken_destinations(menu)
+    edges = {n: _edges(menu, n, spoken) for n in menu.nodes}
     seen = {menu.start}
     todo = [menu.start]
     while todo:

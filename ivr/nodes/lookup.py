@@ -305,7 +305,8 @@ class LookupNode(Node):
             prompt = self.answer_when.choices.get(str(record.get(self.answer_when.field)), prompt)
         version = prompt.for_language(lang, call.menu.default_language) if prompt else None
         try:
-            text = render(version.text or "" if version else "", record, lang,
+            # The locale, not the language: en-US and en-GB say dates in different orders.
+            text = render(version.text or "" if version else "", record, call.language.locale,
                           today=call.now.date(), translate=lambda f, v: self._value(call, f, v))
         except MissingField as missing:
             return self._failed(call, identifier, f"missing_field:{missing.args[0]}")

@@ -110,11 +110,12 @@ class LiveCatalogues:
     def _make(self, config: CatalogueConfig) -> Catalogue:
         if config.kind == "csv":
             return CsvCatalogue(config, self.lookups.menus_dir / config.file)
-        from ivr.lookup.sources import sql_engine
+        from ivr.lookup.readonly import catalogue_engine
         from ivr.search.sql import SqlCatalogue
 
         url = self.lookups.database_url
+        key = f"catalogue:{url}"
         engines = self.lookups._engines  # shared, so that LiveLookups.close() disposes it
-        if url not in engines:
-            engines[url] = sql_engine(url, config.timeout or self.lookups.timeout)
-        return SqlCatalogue(config, engines[url])
+        if key not in engines:
+            engines[key] = catalogue_engine(url, config.timeout or self.lookups.timeout)
+        return SqlCatalogue(config, engines[key])
