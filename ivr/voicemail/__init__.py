@@ -2,18 +2,15 @@
 
 from __future__ import annotations
 
-import json
 import logging
-import os
-import secrets
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any, Protocol
 
-from sqlalchemy.exc import SQLAlchemyError
-
+from ivr.voicemail.intake import Intake
 from ivr.voicemail.store import VoicemailStore
+
+__all__ = ["Intake", "Media", "NoTranscriber", "Transcriber"]
 
 log = logging.getLogger(__name__)
 
@@ -32,87 +29,6 @@ class NoTranscriber:
     def transcribe(self, audio: bytes, mimetype: str, locale: str) -> str | None:
         """Never transcribes."""
         return None
-
-
-class Intake:
-    """Records Twilio's voicemail reports; when the database is down, spools them to disk.
-
-    A spooled report is a small JSON file written with fsync before the webhook
-    answers, replayed (in order) as soon as a write succeeds again or the worker runs.
-    """
-
-    def __init__(self, store: VoicemailStore, spool_dir: Path,
-                 on_new: Callable[[int, str], None] | None = None,
-                 journey_of: Callable[[str], Sequence[Mapping[str, Any]]] | None = None) -> None:
-        self.store = store
-        self.spool_dir = spool_dir
-        self.on_new = on_new
-        self.journey_of = journey_of  # the call's journey, to complete a spooled report
-
-    def report(self, recording_sid: str, now: datetime, **fields: Any) -> int | None:
-        """Store a report (or spool it); returns the voicemail id, None when spooled."""
-        try:
-            self.replay()
-            return self._write(recording_sid, now, fields)
-        except SQLAlchemyError:
-            log.exception("database unavailable: voicemail %s kept on disk", recording_sid)
-            self._spool(recording_sid, now, fields)
-            return None
-
-    def _write(self, recording_sid: str, now: datetime, fields: dict[str, Any]) -> int:
-        existed = self.store.by_recording(recording_sid) is not None
-        voicemail_id = self.store.report(recording_sid, now, **fields)
-        if not existed:
-            from ivr.ops.metrics import voicemail_stored  # imported late: see ivr.ops
-
-            voicemail_stored()
-        if not existed and self.on_new is not None:
-            try:
-                self.on_new(voicemail_id, recording_sid)
-            except SQLAlchemyError:
-                log.exception("could not queue notifications for %s", recording_sid)
-        return voicemail_id
-
-    def _spool(self, recording_sid: str, now: datetime, fields: dict[str, Any]) -> None:
-        self.spool_dir.mkdir(parents=True, exist_ok=True)
-        name = f"{now.strftime('%Y%m%dT%H%M%S%f')}-{secrets.token_hex(4)}.json"
-        tmp = self.spool_dir / (name + ".tmp")
-        body = json.dumps({"recording_sid": recording_sid, "at": now.isoformat(),
-                           "fields": fields}, default=str)
-        with open(tmp, "w", encoding="utf-8") as handle:
-            handle.write(body)
-            handle.flush()
-            os.fsync(handle.fileno())
-        tmp.rename(self.spool_dir / name)
-
-    def pending(self) -> list[Path]:
-        """Spooled reports not yet written to the database, oldest first."""
-        if not self.spool_dir.is_dir():
-            return []
-        return sorted(self.spool_dir.glob("*.json"))
-
-    def replay(self) -> int:
-        """Write spooled reports to the database; returns how many were written."""
-        done = 0
-        for path in self.pending():
-            try:
-                data = json.loads(path.read_text(encoding="utf-8"))
-            except (OSError, ValueError):
-                log.error("unreadable spooled voicemail %s left in place", path.name)
-                continue
-            fields = data["fields"]
-            if fields.get("call_sid") and not fields.get("journey") and self.journey_of:
-                # Spooled during the outage without its journey: by now it is in the database.
-                from ivr.voicemail.store import journey_lines
-
-                steps: list[Mapping[str, Any]] = list(self.journey_of(fields["call_sid"]))
-                fields["journey"] = journey_lines(steps) or None
-            self._write(data["recording_sid"], datetime.fromisoformat(data["at"]), fields)
-            path.unlink()
-            done += 1
-        if done:
-            log.info("%d spooled voicemail report(s) written", done)
-        return done
 
 
 class Media:

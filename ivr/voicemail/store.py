@@ -75,6 +75,15 @@ class VoicemailStore:
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
 
+    def reachable(self) -> bool:
+        """Whether the database answers at all (a refusal and an outage look alike otherwise)."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+            return True
+        except Exception:  # noqa: BLE001 - unreachable, whatever the driver says
+            return False
+
     # ---- writing: what Twilio reports -----------------------------------------------
 
     def report(self, recording_sid: str, now: datetime, **fields: Any) -> int:
