@@ -249,6 +249,26 @@ class Intake:
 
     # ---- what was set aside -----------------------------------------------------------
 
+    def requeue(self) -> int:
+        """Put every report set aside back in the spool (after a fix); how many."""
+        moved = 0
+        if not self.quarantine_dir.is_dir():
+            return 0
+        for path in sorted(self.quarantine_dir.glob("*.json")):
+            try:
+                entry = json.loads(path.read_text(encoding="utf-8"))
+            except (OSError, ValueError):
+                entry = None
+            if not isinstance(entry, dict) or not {"recording_sid", "at", "fields"} <= entry.keys():
+                log.error("set-aside file %s is not a report; left where it is", path.name)
+                continue
+            entry = {k: entry[k] for k in ("recording_sid", "at", "fields")}
+            self.spool_dir.mkdir(parents=True, exist_ok=True)
+            _write_json(self.spool_dir / path.name, {**entry, "refusals": 0})
+            path.unlink()
+            moved += 1
+        return moved
+
     def quarantine_count(self) -> int:
         """How many reports are set aside."""
         if not self.quarantine_dir.is_dir():
