@@ -169,6 +169,8 @@ def test_a_report_the_database_refuses_is_set_aside_and_the_later_ones_land(
     assert health["voicemail_spool"] == 0 and health["voicemail_quarantine"] == 2
     assert any("set aside" in w for w in health["warnings"])
     log_in(client, "root", ADMIN_PASSWORD)
+    inbox = client.get("/dashboard/inbox").get_data(as_text=True)
+    assert 'data-set-aside-count="2"' in inbox  # the admins see it where they start
     page = client.get("/dashboard/admin/deliveries").get_data(as_text=True)
     assert "2 voicemail reports set aside" in page and sid(1) in page and "DataError" in page
 
