@@ -168,6 +168,10 @@ def test_a_report_the_database_refuses_is_set_aside_and_the_later_ones_land(
     health = client.get("/healthz").get_json()
     assert health["voicemail_spool"] == 0 and health["voicemail_quarantine"] == 2
     assert any("set aside" in w for w in health["warnings"])
+    from ivr.ops.doctor import check_backlog
+
+    assert [f.detail for f in check_backlog(spool_app) if f.status == "warn"] == [
+        "2 voicemail report(s) the database refused are set aside"]
     log_in(client, "root", ADMIN_PASSWORD)
     inbox = client.get("/dashboard/inbox").get_data(as_text=True)
     assert 'data-set-aside-count="2"' in inbox  # the admins see it where they start
