@@ -200,3 +200,27 @@ def test_a_report_with_a_malformed_recording_sid_is_set_aside_not_stored(spool_a
     [item] = svc.intake.quarantined()
     assert item["recording_sid"] == "RE../../etc" and "RecordingSid" in item["reason"]
     assert json.loads(next(svc.intake.quarantine_dir.glob("*.json")).read_text())["refusals"] == 0
+
+
+def test_a_passing_failure_keeps_the_report_in_the_spool_however_often(
+        spool_app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    svc = spool_app.extensions["ivr"]
+    client = spool_app.test_client()
+    with Outage(spool_app):
+        assert post_signed(client, callback(1)) == 204
+    real = svc.voicemails.report
+
+    def locked(recording_sid: str, now: Any, **fields: Any) -> int:
+        if recording_sid == sid(1):  # the database is up, but busy: nothing wrong with the report
+            raise sa.exc.OperationalError("INSERT", {}, RuntimeError("database is locked"))
+        return int(real(recording_sid, now, **fields))
+
+    monkeypatch.setattr(svc.voicemails, "report", locked)
+    logging.disable(logging.CRITICAL)
+    for _ in range(5):
+        assert svc.intake.replay() == 0
+    logging.disable(logging.NOTSET)
+    assert len(svc.intake.pending()) == 1 and svc.intake.quarantined() == []
+    monkeypatch.undo()
+    assert svc.intake.replay() == 1
+    assert rows_per_recording(spool_app) == {sid(1): 1}

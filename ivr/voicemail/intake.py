@@ -27,7 +27,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import DBAPIError, IntegrityError, SQLAlchemyError, StatementError
+from sqlalchemy.exc import (
+    DataError,
+    DBAPIError,
+    IntegrityError,
+    SQLAlchemyError,
+    StatementError,
+)
 
 from ivr.recorder import lock_spool_file
 from ivr.voicemail.store import VoicemailStore, journey_lines
@@ -79,22 +85,25 @@ def _valid_sid(recording_sid: object) -> bool:
 
 
 def _permanent(exc: SQLAlchemyError) -> bool:
-    """Whether the database refused this report itself (not a lock, timeout or lost connection)."""
-    if isinstance(exc, IntegrityError):
+    """Whether the database refused this report's values (not a lock, a timeout, a lost
+    connection, or a schema behind the code: those are everyone's, and pass)."""
+    if isinstance(exc, IntegrityError | DataError):
         return True
-    if isinstance(exc, DBAPIError):
-        return type(exc).__name__ in ("DataError", "ProgrammingError", "NotSupportedError")
-    return isinstance(exc, StatementError)  # a value the driver cannot even send
+    return isinstance(exc, StatementError) and not isinstance(exc, DBAPIError)  # unsendable value
 
 
 def _write_json(path: Path, body: dict[str, Any]) -> None:
     """Write a JSON file durably and atomically (fsynced, then renamed into place)."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
-    with open(tmp, "w", encoding="utf-8") as handle:
-        handle.write(json.dumps(body, default=str))
-        handle.flush()
-        os.fsync(handle.fileno())
-    os.replace(tmp, path)
+    try:
+        with open(tmp, "w", encoding="utf-8") as handle:
+            handle.write(json.dumps(body, default=str))
+            handle.flush()
+            os.fsync(handle.fileno())
+        os.replace(tmp, path)
+    except BaseException:
+        tmp.unlink(missing_ok=True)
+        raise
     fd = os.open(path.parent, os.O_RDONLY)
     try:
         os.fsync(fd)
@@ -165,11 +174,12 @@ class Intake:
 
     def _set_aside(self, entry: dict[str, Any], reason: str, name: str = "") -> None:
         """Keep a report the database will not take where a person will see it."""
+        reason = " ".join(reason.split())[:500]  # one line: it may quote what was sent
         self.quarantine_dir.mkdir(parents=True, exist_ok=True)
         name = name or f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{secrets.token_hex(4)}.json"
         _write_json(self.quarantine_dir / name,
                     {**entry, "reason": reason[:500], "set_aside_at": datetime.now(UTC).isoformat()})
-        log.error("voicemail report %s set aside in %s: %s",
+        log.error("voicemail report %r set aside in %s: %s",
                   str(entry.get("recording_sid"))[:40], self.quarantine_dir / name, reason[:200])
 
     # ---- the spool ------------------------------------------------------------------
@@ -241,7 +251,7 @@ class Intake:
                 self._set_aside({**entry, "refusals": refusals}, reason, path.name)
                 path.unlink(missing_ok=True)
             else:
-                log.error("spooled voicemail %s %s", recording_sid, reason[:300])
+                log.error("spooled voicemail %s %s", recording_sid, " ".join(reason.split())[:300])
                 _write_json(path, {**entry, "refusals": refusals})
             return "kept"
         path.unlink(missing_ok=True)
