@@ -162,7 +162,7 @@ def _fsync_dir(folder: Path) -> None:
         os.close(fd)
 
 
-def _lock_spooled(path: Path) -> int | None:
+def lock_spool_file(path: Path) -> int | None:
     """Open and lock a spool file nobody is using; None if in use or already gone."""
     try:
         fd = os.open(path, os.O_RDWR)
@@ -302,7 +302,7 @@ class JourneyRecorder:
             batch, locked = Batch(), []
             while files and len(batch) < REPLAY_LINES:
                 path = files.pop(0)
-                fd = _lock_spooled(path)
+                fd = lock_spool_file(path)
                 if fd is None:
                     continue
                 locked.append((path, fd))

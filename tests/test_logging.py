@@ -152,7 +152,8 @@ def test_text_format_for_development(tmp_path: Path, clock: Clock,
     try:
         capsys.readouterr()
         response = app.test_client().post("/voice", data=_params(),
-                                          headers={"X-Request-Id": "dev-1"})
+                                          headers={"X-Request-Id": "dev-1",
+                                                   "X-Twilio-Signature": "Zm9yZ2Vk"})
         assert response.status_code == 403
         err = capsys.readouterr().err.strip()
         assert not err.startswith("{")

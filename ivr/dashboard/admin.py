@@ -6,7 +6,7 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from ivr.dashboard.auth import admin_required
@@ -91,4 +91,8 @@ def deliveries() -> str:
     if source is None:
         abort(404, "This installation has no notifications module.")
     rows = list(source(desk().calls.engine))
-    return render_template("dashboard/admin_deliveries.html", rows=rows)
+    intake = current_app.extensions["ivr"].intake
+    set_aside = intake.quarantined() if intake else []
+    count = intake.quarantine_count() if intake else 0
+    return render_template("dashboard/admin_deliveries.html", rows=rows, set_aside=set_aside,
+                           set_aside_count=count)

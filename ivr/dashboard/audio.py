@@ -18,6 +18,11 @@ from pathlib import Path
 from ivr.prompt_uploads import OutsideFolder, write_prompt
 
 TELEPHONE_RATES = (8000, 16000)
+# What a WAV may claim before any conversion work is spent on it. Below 4 kHz it is not
+# speech a caller can follow; above 192 kHz it is not a recording anyone makes. A 1 Hz
+# WAV of a few kilobytes would otherwise be "resampled" into tens of megabytes.
+MIN_RATE, MAX_RATE = 4000, 192_000
+MAX_CHANNELS = 8
 # Bit rates (kbit/s) of MPEG audio layer III by bit-rate index: MPEG-1, then MPEG-2/2.5.
 MP3_BITRATES = {1: (0, 32, 40, 48, 56, 64, 80, 96, 112, 128, 160, 192, 224, 256, 320),
                 2: (0, 8, 16, 24, 32, 40, 48, 56, 64, 80, 96, 112, 128, 144, 160)}
@@ -82,11 +87,15 @@ def prepare(data: bytes, max_bytes: int) -> Recording:
     if kind != "wav":
         raise AudioRejected("This is not a WAV or MP3 recording. Export your prompt as WAV "
                             "(PCM) or MP3 and upload that.")
-    return _telephone_wav(data)
+    return _telephone_wav(data, max_bytes)
 
 
-def _telephone_wav(data: bytes) -> Recording:
-    """The WAV as it is if telephone-ready, else converted to 16-bit mono at 8 or 16 kHz."""
+def _telephone_wav(data: bytes, max_bytes: int) -> Recording:
+    """The WAV as it is if telephone-ready, else converted to 16-bit mono at 8 or 16 kHz.
+
+    The conversion's cost and size are known from the header and the data's length
+    before any of it is done: an absurd rate or a result over ``max_bytes`` is refused.
+    """
     try:
         with wave.open(io.BytesIO(data)) as source:
             channels, width, rate = source.getnchannels(), source.getsampwidth(), source.getframerate()
@@ -98,8 +107,20 @@ def _telephone_wav(data: bytes) -> Recording:
         raise AudioRejected("The recording holds no sound.")
     if channels == 1 and width == 2 and rate in TELEPHONE_RATES:
         return Recording(data, "wav")
-    samples = _mono(_to_16bit(frames, width), channels)
+    if not MIN_RATE <= rate <= MAX_RATE:
+        raise AudioRejected(f"The WAV says it is sampled at {rate:,} Hz; telephone prompts are "
+                            f"recorded at 8,000 or 16,000 Hz ({MIN_RATE:,} to {MAX_RATE:,} Hz can "
+                            "be converted). Export it again at 8,000 Hz.")
+    if channels > MAX_CHANNELS:
+        raise AudioRejected(f"The WAV has {channels} channels; export it as mono.")
     target = 16000 if rate >= 16000 else 8000
+    seconds = len(frames) // (width * channels) / rate
+    size = 44 + 2 * int(seconds * target + 1)
+    if size > max_bytes:
+        raise AudioRejected(f"Converted for the telephone this recording ({seconds:,.0f} s) would "
+                            f"take {size:,} bytes; prompts may be at most {max_bytes:,} bytes. "
+                            "Shorten it, or export it as 8,000 Hz mono 16-bit WAV.")
+    samples = _mono(_to_16bit(frames, width), channels)
     samples = _resample(samples, rate, target)
     out = io.BytesIO()
     with wave.open(out, "wb") as sink:

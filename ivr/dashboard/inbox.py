@@ -137,8 +137,10 @@ def inbox() -> str:
     rows = store.list(**view.store_filters(), before_id=view.before, limit=PAGE_SIZE + 1)
     more = len(rows) > PAGE_SIZE  # one row past the page says whether an older page exists
     rows = _with_agents(rows[:PAGE_SIZE])
+    intake = current_app.extensions["ivr"].intake
+    set_aside = intake.quarantine_count() if intake and g.user["role"] == "admin" else 0
     return render_template("dashboard/inbox.html", view=view, rows=rows, statuses=STATUSES,
-                           older=rows[-1]["id"] if more else None,
+                           older=rows[-1]["id"] if more else None, set_aside=set_aside,
                            latest_id=store.latest_id() or 0, choices=_filter_choices())
 
 

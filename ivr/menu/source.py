@@ -8,8 +8,10 @@ be reported together with ``file:line`` instead of being silently resolved.
 from __future__ import annotations
 
 import difflib
+import re
 from collections.abc import Iterator
 from dataclasses import dataclass, field
+from typing import Any
 
 import yaml
 
@@ -273,43 +275,152 @@ class Fields:
 _FAST_LOADER = getattr(yaml, "CSafeLoader", None)
 
 
+# A menu nests a handful of levels and needs few aliases, if any. Past these limits a
+# text is refused before its node tree is built: 5,000 nested "[" would exhaust the
+# Python composer's recursion, and a few hundred bytes of aliases naming aliases would make
+# anything that walks the tree visit billions of values (a "billion laughs").
+MAX_DEPTH = 64  # nested lists and mappings
+MAX_ALIASES = 100  # *alias uses in one file
+MAX_ALIASED_VALUES = 10_000  # values all aliases together repeat (each counted expanded)
+
+
+
 def compose_nodes(text: str) -> yaml.Node | None:
     """The YAML node tree of ``text``, as PyYAML's pure-Python SafeLoader composes it.
 
     libyaml composes the same tree (same values, tags and positions) except that a
     plain scalar's style is "" instead of None, which is normalised here. A text
     libyaml refuses is composed again by the Python loader, so that syntax errors
-    keep PyYAML's wording and position.
+    keep PyYAML's wording and position. Nesting deeper than MAX_DEPTH is refused
+    (a ComposerError at its line) by either path before anything recurses that deep.
     """
     if _FAST_LOADER is not None:
         try:
             node = yaml.compose(text, Loader=_FAST_LOADER)
+        except yaml.MarkedYAMLError as exc:
+            if "nesting depth" in str(exc.problem):  # libyaml's own limit (1,000 levels)
+                raise _too_deep(exc.problem_mark) from None
         except yaml.YAMLError:
             pass
         else:
             _plain_style_none(node)
             return node
-    return yaml.compose(text, Loader=yaml.SafeLoader)
+    return yaml.compose(text, Loader=_BoundedLoader)
+
+
+def _too_deep(mark: yaml.Mark | None) -> yaml.composer.ComposerError:
+    return yaml.composer.ComposerError(
+        None, None, f"lists and mappings nest deeper than {MAX_DEPTH} levels here; "
+        "a menu needs far fewer", mark)
+
+
+class _BoundedLoader(yaml.SafeLoader):
+    """PyYAML's SafeLoader, refusing to compose deeper than MAX_DEPTH (it recurses per level)."""
+
+    _depth = 0
+
+    def compose_node(self, parent: yaml.Node | None, index: Any) -> yaml.Node | None:
+        """Compose one node, counting the levels."""
+        self._depth += 1
+        try:
+            if self._depth > MAX_DEPTH:
+                raise _too_deep(self.peek_event().start_mark)  # type: ignore[no-untyped-call]
+            node: yaml.Node | None = super().compose_node(parent, index)
+            return node
+        finally:
+            self._depth -= 1
 
 
 def _plain_style_none(root: yaml.Node | None) -> None:
-    """Give plain scalars the style None, as the pure-Python composer does."""
-    stack = [root] if root is not None else []
+    """Give plain scalars the style None, as the pure-Python composer does; check the depth."""
+    stack = [(root, 1)] if root is not None else []
     while stack:
-        node = stack.pop()
+        node, depth = stack.pop()
+        if depth > MAX_DEPTH:
+            raise _too_deep(node.start_mark)
         if isinstance(node, yaml.ScalarNode):
             if node.style == "":
                 node.style = None
         elif isinstance(node, yaml.MappingNode):
             for key, value in node.value:
-                stack.append(key)
-                stack.append(value)
+                stack.append((key, depth + 1))
+                stack.append((value, depth + 1))
         elif isinstance(node, yaml.SequenceNode):
-            stack.extend(node.value)
+            stack.extend((item, depth + 1) for item in node.value)
+
+
+def _event_where(event: yaml.Event, file: str) -> Where:
+    mark = event.start_mark
+    return Where(file, mark.line + 1, mark.column + 1) if mark else Where(file, 1)
+
+
+def check_shape(text: str, file: str, problems: Problems) -> bool:
+    """Refuse nesting deeper than MAX_DEPTH and aliases beyond their budget, at their line.
+
+    Reads the parser's events only (no tree is built, nothing is expanded): each
+    anchor's size counts the values it holds, its own aliases expanded, so an alias
+    costs what the tree walk would pay for it. Syntax errors are left to the composer.
+    """
+    try:
+        return _scan(text, _FAST_LOADER or yaml.SafeLoader, file, problems)
+    except yaml.YAMLError:
+        return True  # a syntax error: the composer reports it, aliases unexpanded
+
+
+def _scan(text: str, loader: Any, file: str, problems: Problems) -> bool:
+    """check_shape with one parser; raises YAMLError on a syntax error."""
+    sizes: dict[str, int] = {}  # anchor -> values it stands for, expanded
+    open_anchors: list[str | None] = []  # the collections being read, innermost last
+    counts: list[int] = []  # values inside each of them so far
+    aliases = repeated = 0
+    for event in yaml.parse(text, Loader=loader):
+        if isinstance(event, yaml.CollectionStartEvent):
+            if len(counts) >= MAX_DEPTH:
+                problems.error(_event_where(event, file), f"lists and mappings nest deeper "
+                               f"than {MAX_DEPTH} levels here; a menu needs far fewer")
+                return False
+            open_anchors.append(event.anchor)
+            counts.append(1)
+            continue
+        if isinstance(event, yaml.CollectionEndEvent):
+            anchor, size = open_anchors.pop(), counts.pop()
+            if anchor is not None:
+                sizes[anchor] = size
+            if counts:
+                counts[-1] += size
+            continue
+        if isinstance(event, yaml.AliasEvent):
+            aliases += 1
+            if event.anchor in open_anchors:
+                problems.error(_event_where(event, file), f"alias *{event.anchor} is "
+                               f"inside its own anchor &{event.anchor}: it never ends")
+                return False
+            size = sizes.get(event.anchor or "", 1)
+            repeated += size
+            if aliases > MAX_ALIASES or repeated > MAX_ALIASED_VALUES:
+                problems.error(_event_where(event, file), f"too many aliases: more than "
+                               f"{MAX_ALIASES} uses, or more than {MAX_ALIASED_VALUES:,} "
+                               "values repeated by them; write the values out instead")
+                return False
+            if counts:
+                counts[-1] += size
+            continue
+        if isinstance(event, yaml.ScalarEvent):
+            if event.anchor is not None:
+                sizes[event.anchor] = 1
+            if counts:
+                counts[-1] += 1
+    return True
+
+
+# Where an anchor (&name) may start: only a text with one can hold aliases worth counting.
+_ANCHOR = re.compile(r"(?:^|[\s\[\{,])&[^\s\[\]\{\},]", re.MULTILINE)
 
 
 def compose(text: str, file: str, problems: Problems) -> Value | None:
     """Parse YAML text into a positioned value, reporting syntax errors with their line."""
+    if _ANCHOR.search(text) and not check_shape(text, file, problems):
+        return None
     try:
         node = compose_nodes(text)
     except yaml.MarkedYAMLError as exc:

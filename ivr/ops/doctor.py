@@ -269,6 +269,11 @@ def check_backlog(app: Flask) -> list[Finding]:
         findings.append(warn("voicemail spool", f"{spooled} voicemail report(s) waiting on disk",
                              "they are written when the database is reachable and the "
                              "worker runs"))
+    set_aside = svc.intake.quarantine_count() if svc.intake else 0
+    if set_aside:
+        findings.append(warn("voicemail spool", f"{set_aside} voicemail report(s) the database "
+                             "refused are set aside", "see Admin > Failed notifications in the "
+                             "dashboard; after fixing the cause, run `ivr voicemail requeue`"))
     return findings
 
 

@@ -7,7 +7,9 @@ anything here; this module only adds what a command line cannot say:
   mode (IVR_METRICS_DIR, or a fresh temporary folder per start of gunicorn: one per
   deployment, so a new release starts counting from zero, which Prometheus handles as
   a counter reset), emptied at start and cleaned up when a worker exits;
-- gunicorn's own log lines in the service's format (ivr.ops.gunicorn_logging).
+- gunicorn's own log lines in the service's format (ivr.ops.gunicorn_logging);
+- limits on a request's head (request line, header count and size); the body's
+  limits are the app's (ivr.web.limits), checked before any byte of it is read.
 """
 
 from __future__ import annotations
@@ -40,6 +42,15 @@ METRICS_DIR = _configured or tempfile.mkdtemp(prefix="ivr-metrics-")
 os.environ["PROMETHEUS_MULTIPROC_DIR"] = METRICS_DIR
 
 logger_class = "ivr.ops.gunicorn_logging.GunicornLogger"
+
+# What a request's head may hold before gunicorn refuses it (400/414), before the app
+# sees it. The longest line we ask Twilio to request is a callback URL with the call's
+# state in its query: 12 node ids of up to 64 characters, a pending question of up to
+# about 230, menu, node and version: under 1.5 KB with the public URL. Twilio sends
+# about ten headers, a browser twenty, a proxy adds a few; a dashboard cookie is small.
+limit_request_line = 4094  # bytes in "POST /voice/step?... HTTP/1.1"
+limit_request_fields = 50  # header fields
+limit_request_field_size = 8190  # bytes in one header field (name and value)
 
 
 def on_starting(server: Any) -> None:

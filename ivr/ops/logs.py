@@ -19,6 +19,16 @@ from typing import Any
 from flask import g, has_request_context
 
 FORMATS = ("auto", "json", "text")
+# A log line carries what callers sent (numbers, SIDs, paths): never unbounded.
+MAX_MESSAGE = 2_000
+MAX_EXCEPTION = 20_000
+
+
+def capped(text: str, limit: int = MAX_MESSAGE) -> str:
+    """``text`` cut to ``limit`` characters, saying how much was left out."""
+    if len(text) <= limit:
+        return text
+    return f"{text[:limit]}... ({len(text) - limit} characters cut)"
 # "+" and 7-15 digits (E.164), its URL-encoded form, or a bare run of 8-15 digits;
 # never digits inside a longer word such as a CallSid (CA + 32 hex).
 _PHONE = re.compile(r"(?<![\w%+])(?:(\+|%2[Bb])(\d{7,15})|(\d{8,15}))(?!\w)")
@@ -77,17 +87,18 @@ class JsonFormatter(logging.Formatter):
             "time": datetime.fromtimestamp(record.created, UTC).isoformat(timespec="milliseconds"),
             "level": record.levelname.lower(),
             "logger": record.name,
-            "message": record.getMessage(),
+            "message": capped(record.getMessage()),
             "pid": record.process,
         }
         for name in ("request_id", "call_sid"):
             if getattr(record, name, ""):
-                entry[name] = getattr(record, name)
-        entry.update(getattr(record, "fields", None) or {})
+                entry[name] = capped(str(getattr(record, name)), 128)
+        entry.update({k: capped(v) if isinstance(v, str) else v
+                      for k, v in (getattr(record, "fields", None) or {}).items()})
         if record.exc_info:
-            entry["exception"] = self.formatException(record.exc_info)
+            entry["exception"] = capped(self.formatException(record.exc_info), MAX_EXCEPTION)
         elif record.exc_text:
-            entry["exception"] = record.exc_text
+            entry["exception"] = capped(record.exc_text, MAX_EXCEPTION)
         return mask_phone_numbers(json.dumps(entry, ensure_ascii=False, default=str))
 
 
@@ -99,9 +110,19 @@ class TextFormatter(logging.Formatter):
 
     def format(self, record: logging.LogRecord) -> str:
         """The record as text, phone numbers masked."""
-        ids = [v for v in (getattr(record, "request_id", ""), getattr(record, "call_sid", "")) if v]
+        ids = [capped(str(v), 128) for v in (getattr(record, "request_id", ""),
+                                             getattr(record, "call_sid", "")) if v]
         record.context = f" [{' '.join(ids)}]" if ids else ""
         return mask_phone_numbers(super().format(record))
+
+    def formatMessage(self, record: logging.LogRecord) -> str:  # noqa: N802 - logging's name
+        """The line with its message capped."""
+        record.message = capped(record.message)
+        return super().formatMessage(record)
+
+    def formatException(self, ei: Any) -> str:  # noqa: N802 - logging's name
+        """The traceback, capped."""
+        return capped(super().formatException(ei), MAX_EXCEPTION)
 
 
 def formatter_for(fmt: str) -> logging.Formatter:

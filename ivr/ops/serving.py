@@ -48,8 +48,10 @@ def _before() -> None:
     g.request_id = request_id()
     g.started = time.perf_counter()
     call_sid = ""
+    # Only a request that claims to be Twilio's is parsed here: an unsigned one is refused
+    # (403) by the view without its body ever being read.
     if request.path.startswith(WEBHOOK_PREFIX) and request.mimetype == \
-            "application/x-www-form-urlencoded":
+            "application/x-www-form-urlencoded" and "X-Twilio-Signature" in request.headers:
         sid = request.form.get("CallSid", "")
         call_sid = sid if _CALL_SID.fullmatch(sid) else ""
     g.call_sid = call_sid

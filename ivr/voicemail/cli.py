@@ -45,3 +45,16 @@ def purge_command(days: int | None) -> None:
         raise click.BadParameter("must be at least 1", param_hint="--older-than")
     purged = app.extensions["ivr"].media.purge(days)
     click.echo(f"{purged} recording(s) older than {days} day(s) deleted")
+
+
+@voicemail_group.command("requeue")
+def requeue_command() -> None:
+    """Give voicemail reports the database refused (set aside) another try, after a fix."""
+    from ivr import create_app
+
+    app = create_app({"IVR_WORKER_IN_APP": "false"})
+    intake = app.extensions["ivr"].intake
+    moved = intake.requeue()
+    written = intake.replay()
+    click.echo(f"{moved} report(s) put back in the spool; {written} written; "
+               f"{intake.quarantine_count()} set aside")

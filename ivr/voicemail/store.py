@@ -45,6 +45,10 @@ voicemails = sa.Table(
     sa.Column("status", sa.String(20), nullable=False, server_default="new"),
     sa.Column("assigned_to", sa.Integer),
     sa.Column("journey", sa.Text),  # JSON list of {node, event, input, outcome, at}
+    # Downloading the recording: each one retries on its own schedule (ivr.voicemail.media).
+    sa.Column("media_attempts", sa.Integer, nullable=False, server_default="0"),
+    sa.Column("media_next_at", sa.DateTime(timezone=True)),
+    sa.Column("media_error", sa.String(200)),
     sa.Index("ix_voicemails_status_id", "status", "id"),
     sa.Index("ix_voicemails_from_number", "from_number"),
     sa.Index("ix_voicemails_created_at", "created_at"),
@@ -79,6 +83,15 @@ class VoicemailStore:
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
+
+    def reachable(self) -> bool:
+        """Whether the database answers at all (a refusal and an outage look alike otherwise)."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(sa.text("SELECT 1"))
+            return True
+        except Exception:  # noqa: BLE001 - unreachable, whatever the driver says
+            return False
 
     # ---- writing: what Twilio reports -----------------------------------------------
 
@@ -128,16 +141,30 @@ class VoicemailStore:
         with self.engine.begin() as conn:
             conn.execute(stmt)
 
-    def needing_media(self, limit: int = 20) -> list[dict[str, Any]]:
-        """Completed recordings whose audio we do not have yet."""
-        query = (sa.select(voicemails)
-                 .outerjoin(voicemail_media, voicemail_media.c.voicemail_id == voicemails.c.id)
-                 .where(voicemails.c.recording_status == "completed",
-                        voicemails.c.recording_url.is_not(None),
-                        voicemail_media.c.voicemail_id.is_(None))
-                 .order_by(voicemails.c.id).limit(limit))
+    def needing_media(self, now: datetime, max_attempts: int,
+                      limit: int = 20) -> list[dict[str, Any]]:
+        """Completed recordings whose audio we do not have yet and whose next try is due.
+
+        Never tried first, then by when each is due: a recording that keeps failing
+        waits for its own next attempt and never holds up the others.
+        """
+        c = voicemails.c
+        query = (sa.select(c.id, c.recording_sid, c.recording_url, c.media_attempts)
+                 .outerjoin(voicemail_media, voicemail_media.c.voicemail_id == c.id)
+                 .where(c.recording_status == "completed", c.recording_url.is_not(None),
+                        voicemail_media.c.voicemail_id.is_(None),
+                        c.media_attempts < max_attempts,
+                        sa.or_(c.media_next_at.is_(None), c.media_next_at <= now))
+                 .order_by(c.media_next_at.is_not(None), c.media_next_at, c.id).limit(limit))
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
+
+    def media_failed(self, voicemail_id: int, error: str, next_at: datetime | None,
+                     attempts: int) -> None:
+        """Note a failed download: its error, its attempts, and when to try again (None: never)."""
+        with self.engine.begin() as conn:
+            conn.execute(sa.update(voicemails).where(voicemails.c.id == voicemail_id).values(
+                media_attempts=attempts, media_next_at=next_at, media_error=error[:200]))
 
     def older_than(self, cutoff: datetime) -> list[dict[str, Any]]:
         """Voicemails recorded before ``cutoff`` whose recording has not been deleted."""

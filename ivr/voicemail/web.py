@@ -26,8 +26,10 @@ def _field(name: str, limit: int = 512) -> str:
 
 
 def _duration() -> int | None:
+    """RecordingDuration as a number (the intake refuses one outside 0 to a day)."""
+    raw = _field("RecordingDuration", 20)
     try:
-        return max(0, int(_field("RecordingDuration", 12))) if _field("RecordingDuration") else None
+        return int(raw) if raw else None
     except ValueError:
         return None
 

@@ -17,7 +17,8 @@ from typing import IO, Any
 from urllib.parse import quote, unquote
 
 import werkzeug.urls  # noqa: F401 - registers the "werkzeug.url_quote" codec error handler
-from flask import Request
+from flask import Request, current_app
+from werkzeug.exceptions import RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
 URLENCODED = "application/x-www-form-urlencoded"
@@ -65,8 +66,12 @@ class TwilioFormParser(FormDataParser):
         """Parse a URL-encoded body here; anything else (multipart, JSON) as Werkzeug does."""
         if mimetype != URLENCODED:
             return super().parse(stream, mimetype, content_length, options)
+        data = stream.read()
+        if content_length is None and stream.read(1):
+            # A chunked body is cut at the route's limit: refuse it rather than parse half.
+            raise RequestEntityTooLarge()
         try:
-            pairs = parse_pairs(stream.read().decode())
+            pairs = parse_pairs(data.decode())
         except ValueError:  # not UTF-8: Werkzeug answers an empty form (silent parsing) too
             if not self.silent:
                 raise
@@ -75,6 +80,21 @@ class TwilioFormParser(FormDataParser):
 
 
 class TwilioRequest(Request):
-    """The app's request class: Flask's, with the faster form parser."""
+    """The app's request class: Flask's, with the faster form parser and per-route body limits."""
 
     form_data_parser_class = TwilioFormParser
+
+    @property
+    def max_content_length(self) -> int | None:
+        """The body limit of this request's route (ivr.web.limits), unless a view set its own."""
+        if self._max_content_length is not None:
+            return self._max_content_length
+        if not current_app:
+            return None
+        from ivr.web.limits import body_limit
+
+        return body_limit(self.path, self.endpoint, current_app.config)
+
+    @max_content_length.setter
+    def max_content_length(self, value: int | None) -> None:
+        self._max_content_length = value

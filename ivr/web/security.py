@@ -18,6 +18,12 @@ log = logging.getLogger(__name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
 
+def loggable(value: str, limit: int = 40) -> str:
+    """A caller-supplied value fit for a log line: quoted, escaped, at most ``limit`` characters."""
+    cut = len(value) - limit
+    return repr(value[:limit]) + (f"... ({cut} more characters)" if cut > 0 else "")
+
+
 def base_url() -> str:
     """The public base URL Twilio uses for this app (no trailing slash).
 
@@ -97,8 +103,11 @@ def twilio_only(view: F) -> F:
     @functools.wraps(view)
     def wrapper(*args: Any, **kwargs: Any) -> Any:
         if not signature_ok():
+            # An unsigned body is never read; a forged one was (within the webhook limit).
+            sent = request.form.get("CallSid", "") if "X-Twilio-Signature" in request.headers \
+                else ""
             log.warning("refused unsigned or forged request to %s (CallSid %s)",
-                        request.path, request.form.get("CallSid", "?"))
+                        request.path, loggable(sent) if sent else "not read")
             return Response("Forbidden: invalid Twilio signature\n", 403,
                             mimetype="text/plain")
         return view(*args, **kwargs)

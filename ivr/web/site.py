@@ -65,6 +65,11 @@ def health() -> tuple[Response, int]:
     except Exception:  # noqa: BLE001 - already reported as a database problem
         report["outbox_backlog"] = None
     report["voicemail_spool"] = len(svc.intake.pending()) if svc.intake else 0
+    # Reports the database refused are kept aside: calls go on, but a person must look.
+    set_aside = svc.intake.quarantine_count() if svc.intake else 0
+    report["voicemail_quarantine"] = set_aside
+    report["warnings"] = [f"{set_aside} voicemail report(s) the database refused are set aside: "
+                          "see Admin > Failed notifications in the dashboard"] if set_aside else []
     report["public_url"] = current_app.config.get("IVR_PUBLIC_URL") or None
     report["problems"] = problems
     report["status"] = "ok" if not problems else "degraded"

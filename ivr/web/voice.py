@@ -35,7 +35,7 @@ from ivr.menu.model import Menu
 from ivr.ops import metrics
 from ivr.web.forms import encode_query
 from ivr.web.replies import idempotent
-from ivr.web.security import base_url, twilio_only
+from ivr.web.security import base_url, loggable, twilio_only
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__)
@@ -107,7 +107,7 @@ def never_fail(view: F) -> F:
         try:
             return view(*args, **kwargs)
         except Exception:  # noqa: BLE001 - the caller must hear something sensible
-            call_sid = request.form.get("CallSid", "?")
+            call_sid = loggable(request.form.get("CallSid", ""))
             log.exception("webhook %s failed for call %s", request.path, call_sid)
             return xml(_apology())
 
@@ -162,7 +162,7 @@ def _render(turn: Turn) -> Response:
 def _no_menu() -> Response:
     """No menu can answer: say so and hang up (still valid TwiML)."""
     metrics.webhook_error("no_menu")
-    log.error("no menu answers %s (menus loaded: %s)", field("To"),
+    log.error("no menu answers %s (menus loaded: %s)", loggable(field("To"), 64),
               ", ".join(services().catalog.menus) or "none")
     return xml(twiml.apology(BUILTIN["en"]["error"], "en-US", "Polly.Joanna", None))
 
@@ -238,7 +238,8 @@ def step() -> Response:
         menu = svc.catalog.for_number(field("To"))
         if menu is None:
             return _no_menu()
-        log.warning("unreadable call state for %s; restarting the menu", field("CallSid"))
+        log.warning("unreadable call state for %s; restarting the menu",
+                    loggable(field("CallSid")))
         turn = core.start(menu, engine_now(now), svc.audio_available, caller=field("From"),
                           lookups=svc.lookups)
     else:
