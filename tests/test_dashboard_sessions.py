@@ -197,3 +197,40 @@ def test_disabling_a_user_ends_their_sessions_in_the_database(dashboard_app: Any
                                                             "csrf_token": csrf_token_of(admin)})
     assert _open_sessions(dashboard_app) == [root_id]
     assert alice.get("/dashboard/inbox").status_code == 302
+
+
+def test_health_details_are_for_this_machine_admins_and_the_scraper(dashboard_app: Any) -> None:
+    outside = {"REMOTE_ADDR": "203.0.113.9"}
+    client = dashboard_app.test_client()
+    bare = client.get("/healthz", environ_base=outside)
+    assert (bare.status_code, bare.get_json()) == (200, {"status": "ok"})
+    home = client.get("/", environ_base=outside)
+    assert "Menus:" not in home.text and "+15005550001" not in home.text
+    # A proxy on this machine relays everyone from 127.0.0.1: not trusted without the setting.
+    relayed = client.get("/healthz", headers={"X-Forwarded-For": "203.0.113.9"})
+    assert relayed.get_json() == {"status": "ok"}
+    # This machine itself (a health check, `curl localhost`), an admin, or the scraper: details.
+    local = client.get("/healthz").get_json()
+    assert sorted(local["menus"]) == ["lookup", "mini", "vm"] and local["database"] == "ok"
+    assert "+15005550001" in client.get("/").text
+    agent = dashboard_app.test_client()
+    log_in(agent)
+    assert agent.get("/healthz", environ_base=outside).get_json() == {"status": "ok"}
+    admin = dashboard_app.test_client()
+    log_in(admin, "root", ADMIN_PASSWORD)
+    assert "menus" in admin.get("/healthz", environ_base=outside).get_json()
+    assert "mini (+15005550001)" in admin.get("/", environ_base=outside).text
+
+
+def test_health_details_for_the_metrics_token(db_url: str, tmp_path: Path, clock: Clock) -> None:
+    app = make_app(db_url, tmp_path, clock, IVR_METRICS_TOKEN="scrape-me")
+    try:
+        client = app.test_client()
+        outside = {"REMOTE_ADDR": "203.0.113.9"}
+        sent = client.get("/healthz", environ_base=outside,
+                          headers={"Authorization": "Bearer scrape-me"}).get_json()
+        assert sent["database"] == "ok"
+        wrong = client.get("/healthz", environ_base=outside, headers={"Authorization": "Bearer no"})
+        assert wrong.get_json() == {"status": "ok"}
+    finally:
+        shutdown(app)

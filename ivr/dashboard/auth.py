@@ -56,6 +56,17 @@ def load_user() -> None:
     g.user = user
 
 
+def signed_in_admin() -> bool:
+    """Whether this request (on any page) carries an open session of an active admin."""
+    session_id = session.get("sid")
+    if not session_id:
+        return False
+    found = desk()
+    user_id = found.logins.user_id(str(session_id), now())
+    user = found.users.user(user_id) if user_id is not None else None
+    return bool(user and user["active"] and user["role"] == "admin")
+
+
 def require_login() -> BaseResponse | None:
     """Send an anonymous visitor to the login form (and back here afterwards)."""
     if request.endpoint in PUBLIC_ENDPOINTS or g.user is not None:
