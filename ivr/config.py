@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -121,14 +122,28 @@ def spool_root(settings: Mapping[str, Any], instance_path: Path) -> Path:
 
 
 def instance_secret(instance_path: Path, name: str) -> str:
-    """A random secret kept in the instance folder, so it survives restarts."""
+    """A random secret kept in the instance folder, so it survives restarts.
+
+    Processes starting together (gunicorn's workers, a release beside the web process)
+    must all end up with the same value: each writes its candidate to a private
+    temporary file, then links it into place, which succeeds for exactly one of them
+    (like O_EXCL, but the winner's file is complete the moment it appears). The others
+    read what the winner wrote.
+    """
     instance_path.mkdir(parents=True, exist_ok=True)
     file = instance_path / name
     if file.exists():
         return file.read_text().strip()
     value = secrets.token_hex(16)
-    file.write_text(value + "\n")
-    file.chmod(0o600)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{name}.", dir=instance_path)  # mode 0600
+    try:
+        with os.fdopen(descriptor, "w") as out:
+            out.write(value + "\n")
+        os.link(temporary, file)
+    except FileExistsError:
+        return file.read_text().strip()  # another process was first: its value wins
+    finally:
+        os.unlink(temporary)
     return value
 
 
