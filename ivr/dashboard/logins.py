@@ -57,6 +57,8 @@ class Logins:
         """Open a session for a user; returns its id (for the signed cookie only)."""
         session_id = secrets.token_urlsafe(32)
         with self.engine.begin() as conn:
+            # Sessions past their absolute lifetime are dead anyway: forget them here.
+            conn.execute(user_sessions.delete().where(user_sessions.c.created_at < now - self.absolute))
             conn.execute(user_sessions.insert().values(id_hash=_hash(session_id), user_id=user_id,
                                                        created_at=now, seen_at=now))
         return session_id
