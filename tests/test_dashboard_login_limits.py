@@ -163,3 +163,14 @@ def test_an_operator_may_count_in_another_limits_storage(db_url: str, tmp_path: 
         shutdown(application)
     with pytest.raises(ValueError, match="asynchronous"):
         make_app(db_url, tmp_path, clock, IVR_RATE_LIMIT_STORAGE="async+memory://")
+
+
+def test_a_limit_that_does_not_parse_names_its_setting() -> None:
+    from limits.storage import MemoryStorage
+
+    from ivr.config import env_settings
+    from ivr.dashboard.throttle import LoginThrottle
+
+    settings = {**env_settings({}), "IVR_LOGIN_ADDRESS_LIMIT": "fifty a day"}
+    with pytest.raises(ValueError, match="IVR_LOGIN_ADDRESS_LIMIT='fifty a day' is not a limit"):
+        LoginThrottle(MemoryStorage(), settings, lambda: 0.0)

@@ -41,30 +41,28 @@ DEVICE_COOKIE = "ivr_device"
 DEVICE_DAYS = 180
 
 
-def load_user() -> None:
-    """Put the signed-in, still active user (or None) on ``g.user``."""
-    g.user = None
+def _session_user() -> dict[str, Any] | None:
+    """The active user whose open session this request's cookie names, else None."""
     session_id = session.get("sid")
     if not session_id:
-        return
+        return None
     found = desk()
     user_id = found.logins.user_id(str(session_id), now())
     user = found.users.user(user_id) if user_id is not None else None
-    if user is None or not user["active"]:
+    return user if user is not None and user["active"] else None
+
+
+def load_user() -> None:
+    """Put the signed-in, still active user (or None) on ``g.user``."""
+    g.user = _session_user()
+    if g.user is None and session.get("sid"):
         session.clear()  # logged out, timed out, disabled or deleted since: out at once
-        return
-    g.user = user
 
 
 def signed_in_admin() -> bool:
     """Whether this request (on any page) carries an open session of an active admin."""
-    session_id = session.get("sid")
-    if not session_id:
-        return False
-    found = desk()
-    user_id = found.logins.user_id(str(session_id), now())
-    user = found.users.user(user_id) if user_id is not None else None
-    return bool(user and user["active"] and user["role"] == "admin")
+    user = _session_user()
+    return bool(user and user["role"] == "admin")
 
 
 def require_login() -> BaseResponse | None:

@@ -36,6 +36,15 @@ def _key(*parts: str) -> str:
     return f"ivr-login/{parts[0]}/{digest}"
 
 
+def _limits(settings: Mapping[str, Any], name: str) -> list[RateLimitItem]:
+    """A setting in `limits` notation ("50/10 minutes"), or a ValueError that names it."""
+    try:
+        return parse_many(str(settings[name]))
+    except ValueError as exc:
+        raise ValueError(f"{name}={settings[name]!r} is not a limit such as '50/10 minutes': "
+                         f"{exc}") from None
+
+
 class LoginThrottle:
     """The dashboard's login limits on one `limits` storage."""
 
@@ -47,8 +56,8 @@ class LoginThrottle:
         self.free = max(1, int(settings["IVR_LOGIN_MAX_FAILURES"]))
         self.window = max(1, int(settings["IVR_LOGIN_WINDOW_SECONDS"]))
         self.max_delay = max(1, int(settings["IVR_LOGIN_MAX_DELAY_SECONDS"]))
-        self.per_address: list[RateLimitItem] = parse_many(str(settings["IVR_LOGIN_ADDRESS_LIMIT"]))
-        self.overall: list[RateLimitItem] = parse_many(str(settings["IVR_LOGIN_GLOBAL_LIMIT"]))
+        self.per_address = _limits(settings, "IVR_LOGIN_ADDRESS_LIMIT")
+        self.overall = _limits(settings, "IVR_LOGIN_GLOBAL_LIMIT")
 
     def delay(self, attempt: int) -> int:
         """Seconds the ``attempt``-th try (counted past the free ones) waits after the last."""
