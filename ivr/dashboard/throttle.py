@@ -69,7 +69,7 @@ class LoginThrottle:
                           *((i, address) for i in self.per_address)]:
             if not self.limiter.hit(item, "ivr-login", who):
                 reset = self.limiter.get_window_stats(item, "ivr-login", who).reset_time
-                return max(1, math.ceil(reset - self.clock()))
+                return self._seconds(reset, item.get_expiry())
         tries = self.storage.incr(_key("tries", account, device), self.window)
         if tries <= self.free:
             return 0
@@ -77,7 +77,11 @@ class LoginThrottle:
         # The first attempt after the gate reopens passes, and closes it for the next delay.
         if self.storage.incr(gate, self.delay(tries - self.free)) == 1:
             return 0
-        return max(1, math.ceil(self.storage.get_expiry(gate) - self.clock()))
+        return self._seconds(self.storage.get_expiry(gate), self.max_delay)
+
+    def _seconds(self, reset: float, longest: int) -> int:
+        """Whole seconds until ``reset``: at least 1, never more than the window itself."""
+        return min(longest, max(1, math.ceil(reset - self.clock())))
 
     def succeeded(self, account: str, device: str = "") -> None:
         """Forget the count this login was made under (a known device's, or the account's)."""
