@@ -63,10 +63,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     load_dotenv(cfg.PROJECT_ROOT / ".env", override=False)
     app = Flask(__name__, instance_path=str(cfg.instance_dir()), instance_relative_config=True)
     from ivr.web.forms import TwilioRequest
-    from ivr.web.sessions import SignedCookieSessions
 
     app.request_class = TwilioRequest  # Twilio's ~30-field forms, parsed faster
-    app.session_interface = SignedCookieSessions()  # no signer set up for cookie-less webhooks
     settings: dict[str, Any] = cfg.env_settings()
     if test_config:
         settings.update(test_config)
@@ -81,6 +79,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         log.warning(warning)
     app.config.update(settings)
     app.config["SECRET_KEY"] = settings["SECRET_KEY"]
+    from ivr.web import sessions
+
+    sessions.install(app)  # cookie flags and lifetime, HSTS; no signer for cookie-less webhooks
 
     proxies = int(settings.get("IVR_TRUSTED_PROXIES") or 0)
     if proxies:

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import secrets
+import tempfile
 from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
@@ -32,9 +33,22 @@ SETTINGS: dict[str, tuple[str, str]] = {
                       "database is down; empty = spool/ in the instance folder"),
     "SECRET_KEY": ("", "Flask session key; generated per instance folder when empty"),
     "IVR_INSTANCE_DIR": ("instance", "folder for the SQLite database and generated secrets"),
-    "IVR_LOGIN_MAX_FAILURES": ("5", "dashboard: failed logins allowed per user name and address "
-                               "within the window before login answers 429"),
-    "IVR_LOGIN_WINDOW_SECONDS": ("600", "dashboard: how long failed logins count against the limit"),
+    "IVR_LOGIN_MAX_FAILURES": ("5", "dashboard: login attempts per user name within the window "
+                               "before each further one waits longer (1 s, 2 s, 4 s...)"),
+    "IVR_LOGIN_WINDOW_SECONDS": ("600", "dashboard: how long a user name's login attempts are "
+                                 "counted (a successful login forgets them)"),
+    "IVR_LOGIN_MAX_DELAY_SECONDS": ("60", "dashboard: the longest wait between two login attempts "
+                                    "on one user name: slowed down, never locked out"),
+    "IVR_LOGIN_ADDRESS_LIMIT": ("50/10 minutes", "dashboard: login attempts allowed from one client "
+                                "address, any user names (`limits` notation)"),
+    "IVR_LOGIN_GLOBAL_LIMIT": ("300/minute", "dashboard: login attempts allowed on the whole "
+                               "service, every address and name together"),
+    "IVR_RATE_LIMIT_STORAGE": ("database", "where login attempts are counted: database (the app's "
+                               "own, shared by every worker) or a `limits` storage URI such as "
+                               "redis://host:6379"),
+    "IVR_SESSION_IDLE_MINUTES": ("60", "dashboard: a session unused this long ends"),
+    "IVR_SESSION_MAX_HOURS": ("12", "dashboard: a session ends this long after logging in, "
+                              "used or not"),
     "IVR_DASHBOARD_POLL_SECONDS": ("5", "dashboard: how often an open inbox asks for new voicemail"),
     "IVR_PROMPT_MAX_BYTES": ("5000000", "dashboard: largest recorded prompt an admin may upload "
                              "(bytes; 8 kHz mono WAV takes 16 KB a second)"),
@@ -127,14 +141,28 @@ def spool_root(settings: Mapping[str, Any], instance_path: Path) -> Path:
 
 
 def instance_secret(instance_path: Path, name: str) -> str:
-    """A random secret kept in the instance folder, so it survives restarts."""
+    """A random secret kept in the instance folder, so it survives restarts.
+
+    Processes starting together (gunicorn's workers, a release beside the web process)
+    must all end up with the same value: each writes its candidate to a private
+    temporary file, then links it into place, which succeeds for exactly one of them
+    (like O_EXCL, but the winner's file is complete the moment it appears). The others
+    read what the winner wrote.
+    """
     instance_path.mkdir(parents=True, exist_ok=True)
     file = instance_path / name
     if file.exists():
         return file.read_text().strip()
     value = secrets.token_hex(16)
-    file.write_text(value + "\n")
-    file.chmod(0o600)
+    descriptor, temporary = tempfile.mkstemp(prefix=f".{name}.", dir=instance_path)  # mode 0600
+    try:
+        with os.fdopen(descriptor, "w") as out:
+            out.write(value + "\n")
+        os.link(temporary, file)
+    except FileExistsError:
+        return file.read_text().strip()  # another process was first: its value wins
+    finally:
+        os.unlink(temporary)
     return value
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ivr.dashboard.logins
+import ivr.dashboard.ratelimit
 import ivr.dashboard.store
 import ivr.lookup.demo
 import ivr.menu.versions

@@ -178,7 +178,7 @@ def empty_dashboard_tables(url: str) -> None:
         return
     engine = sa.create_engine(url)
     with engine.begin() as conn:
-        conn.execute(sa.text("TRUNCATE voicemail_notes, login_failures, users, voicemails, "
+        conn.execute(sa.text("TRUNCATE voicemail_notes, user_sessions, rate_limits, users, voicemails, "
                              "voicemail_media, outbox RESTART IDENTITY CASCADE"))
     engine.dispose()
 

@@ -1,21 +1,23 @@
-"""Who may use the dashboard: login, logout, the rate limit, CSRF tokens and roles."""
+"""Who may use the dashboard: login, logout, CSRF tokens and roles (limits: test_dashboard_login_limits)."""
 
 from __future__ import annotations
 
 import re
-from datetime import timedelta
 from typing import Any
 
 import pytest
 import sqlalchemy as sa
 
-from ivr.dashboard.store import login_failures, users
+from ivr.dashboard.logins import user_sessions
+from ivr.dashboard.ratelimit import rate_limits
+from ivr.dashboard.store import users
 from tests.conftest import ADMIN_PASSWORD, AGENT_PASSWORD, Clock, csrf_token_of, log_in
 
 
 def _rows(app: Any, table: sa.Table) -> list[dict[str, Any]]:
     with app.extensions["ivr"].store.engine.connect() as conn:
-        return [dict(r._mapping) for r in conn.execute(sa.select(table).order_by(table.c.id))]
+        order = table.c.id if "id" in table.c else table.c.created_at
+        return [dict(r._mapping) for r in conn.execute(sa.select(table).order_by(order))]
 
 
 def test_login_page_carries_the_sessions_csrf_token(dashboard_app: Any) -> None:
@@ -40,12 +42,15 @@ def test_login_then_logout(dashboard_app: Any, clock: Clock) -> None:
     assert alice["last_login_at"] is not None
     assert alice["password_hash"] != AGENT_PASSWORD and alice["password_hash"].startswith("scrypt:")
 
+    open_sessions = _rows(dashboard_app, user_sessions)
+    assert [(r["user_id"], len(r["id_hash"])) for r in open_sessions] == [(alice["id"], 64)]
     response = client.post("/dashboard/logout", data={"csrf_token": csrf_token_of(client)})
     assert response.status_code == 302
     assert response.headers["Location"] == "/dashboard/login"
     assert client.get("/dashboard/inbox").status_code == 302
     with client.session_transaction() as session:
-        assert "user_id" not in session
+        assert "sid" not in session
+    assert _rows(dashboard_app, user_sessions) == []
 
 
 def test_login_returns_to_the_page_asked_for_but_never_elsewhere(dashboard_app: Any) -> None:
@@ -68,10 +73,16 @@ def test_wrong_password_is_refused_and_counted(dashboard_app: Any) -> None:
     assert response.status_code == 401
     assert "do not match" in response.text
     with client.session_transaction() as session:
-        assert "user_id" not in session
-    assert [(r["username"], r["ip"]) for r in _rows(dashboard_app, login_failures)] == [
-        ("alice", "127.0.0.1")]
+        assert "sid" not in session
+    # Counted in the database: the client address, the whole service, and alice's name.
+    counts = sorted((r["key"].split("/")[1], r["count"]) for r in _rows_by_key(dashboard_app))
+    assert counts == [("ivr-login", 1), ("ivr-login", 1), ("tries", 1)]
     assert client.get("/dashboard/inbox").status_code == 302
+
+
+def _rows_by_key(app: Any) -> list[dict[str, Any]]:
+    with app.extensions["ivr"].store.engine.connect() as conn:
+        return [dict(r._mapping) for r in conn.execute(sa.select(rate_limits).order_by(rate_limits.c.key))]
 
 
 def test_a_disabled_user_cannot_log_in_and_is_logged_out(dashboard_app: Any) -> None:
@@ -80,43 +91,6 @@ def test_a_disabled_user_cannot_log_in_and_is_logged_out(dashboard_app: Any) -> 
     dashboard_app.extensions["dashboard"].users.set_active("alice", False)
     assert client.get("/dashboard/inbox").status_code == 302  # the open session ends
     assert log_in(client).status_code == 401
-
-
-def test_five_failures_lock_the_name_from_that_address_for_the_window(
-        dashboard_app: Any, clock: Clock) -> None:
-    client = dashboard_app.test_client()
-    for _ in range(5):
-        assert log_in(client, "alice", "guess").status_code == 401
-    # Even the right password is refused now: the limit is checked first.
-    locked = log_in(client)
-    assert locked.status_code == 429
-    assert locked.headers["Retry-After"] == "600"
-    assert "Too many failed attempts" in locked.text
-    assert len(_rows(dashboard_app, login_failures)) == 5
-    # Another user, or the same user from another address, is not locked out.
-    assert log_in(dashboard_app.test_client(), "root", ADMIN_PASSWORD).status_code == 302
-    other_ip = dashboard_app.test_client()
-    data = {"username": "alice", "password": AGENT_PASSWORD, "csrf_token": csrf_token_of(other_ip)}
-    response = other_ip.post("/dashboard/login", data=data,
-                             environ_base={"REMOTE_ADDR": "10.0.0.7"})
-    assert response.status_code == 302
-    # Ten minutes later the failures no longer count, and a success clears them.
-    clock.now += timedelta(minutes=10, seconds=1)
-    assert log_in(client).status_code == 302
-    assert [r for r in _rows(dashboard_app, login_failures) if r["ip"] == "127.0.0.1"] == []
-
-
-def test_the_limit_holds_across_workers(dashboard_app: Any, db_url: str, tmp_path: Any,
-                                        clock: Clock) -> None:
-    from tests.conftest import make_app, shutdown
-
-    for _ in range(5):
-        log_in(dashboard_app.test_client(), "alice", "guess")
-    second_worker = make_app(db_url, tmp_path, clock)
-    try:
-        assert log_in(second_worker.test_client()).status_code == 429
-    finally:
-        shutdown(second_worker)
 
 
 def test_a_post_without_the_csrf_token_is_refused(dashboard_app: Any) -> None:
@@ -188,7 +162,7 @@ def _example_url(rule: Any) -> str:
 
 def test_every_dashboard_route_sends_an_anonymous_visitor_to_login(dashboard_app: Any) -> None:
     rules = [r for r in dashboard_app.url_map.iter_rules() if r.rule.startswith("/dashboard")
-             and r.endpoint not in ("dashboard.auth.login", "dashboard.static")]
+             and r.endpoint not in ("dashboard.auth.login", "dashboard.auth.code", "dashboard.static")]
     assert len(rules) >= 10  # the walk really covers the dashboard
     client = dashboard_app.test_client()
     for rule in rules:
@@ -202,6 +176,8 @@ def test_every_dashboard_route_sends_an_anonymous_visitor_to_login(dashboard_app
 def test_the_login_page_and_stylesheet_are_public(dashboard_app: Any) -> None:
     client = dashboard_app.test_client()
     assert client.get("/dashboard/login").status_code == 200
+    # The code step, without a password accepted first, sends back to the login form.
+    assert client.get("/dashboard/login/code").headers["Location"] == "/dashboard/login"
     css = client.get("/dashboard/static/dashboard.css")
     assert css.status_code == 200 and css.mimetype == "text/css"
     css.close()

@@ -6,15 +6,16 @@ import importlib
 from collections.abc import Callable
 from typing import Any
 
-from flask import Blueprint, abort, current_app, g, redirect, render_template, request, url_for
+from flask import Blueprint, abort, current_app, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from ivr.dashboard.account import MIN_PASSWORD, password_problem
 from ivr.dashboard.auth import admin_required
 from ivr.dashboard.desk import desk, now
 from ivr.dashboard.store import ROLES, UserExists
+from ivr.dashboard.throttle import MAX_NAME
 
 bp = Blueprint("admin", __name__, url_prefix="/admin")
-MIN_PASSWORD = 8
 
 
 def failed_deliveries_source() -> Callable[..., Any] | None:
@@ -38,9 +39,15 @@ def index() -> BaseResponse:
 @admin_required
 def users() -> str:
     """Everyone who can log in, with a form to add another."""
-    return render_template("dashboard/admin_users.html", users=desk().users.users(), roles=ROLES,
+    return _users_page()[0]
+
+
+def _users_page(status: int = 200, **values: Any) -> tuple[str, int]:
+    """The users page, with a message or an error where there is one."""
+    page = render_template("dashboard/admin_users.html", users=desk().users.users(), roles=ROLES,
                            min_password=MIN_PASSWORD,
-                           has_deliveries=failed_deliveries_source() is not None)
+                           has_deliveries=failed_deliveries_source() is not None, **values)
+    return page, status
 
 
 @bp.post("/users")
@@ -51,7 +58,7 @@ def add_user() -> Any:
     password = request.form.get("password", "")
     role = request.form.get("role", "agent")
     error = None
-    if not username or len(username) > 64 or any(c.isspace() for c in username):
+    if not username or len(username) > MAX_NAME or any(c.isspace() for c in username):
         error = "A user name needs 1 to 64 characters and no spaces."
     elif len(password) < MIN_PASSWORD:
         error = f"A password needs at least {MIN_PASSWORD} characters."
@@ -63,11 +70,7 @@ def add_user() -> Any:
         except UserExists:
             error = f"There is already a user called {username}."
     if error:
-        page = render_template("dashboard/admin_users.html", users=desk().users.users(),
-                               roles=ROLES, min_password=MIN_PASSWORD, error=error,
-                               form={"username": username, "role": role},
-                               has_deliveries=failed_deliveries_source() is not None)
-        return page, 400
+        return _users_page(400, error=error, form={"username": username, "role": role})
     return redirect(url_for("dashboard.admin.users"))
 
 
@@ -78,9 +81,31 @@ def set_active(username: str) -> BaseResponse:
     active = request.form.get("active") == "1"
     if username == g.user["username"] and not active:
         abort(400, "You cannot disable your own account.")
-    if not desk().users.set_active(username, active):
+    found = desk()
+    user = found.users.user_by_name(username)
+    if user is None or not found.users.set_active(username, active):
         abort(404, f"There is no user {username}.")
+    if not active:
+        found.logins.end_all(user["id"])
     return redirect(url_for("dashboard.admin.users"))
+
+
+@bp.post("/users/<username>/password")
+@admin_required
+def reset_password(username: str) -> Any:
+    """Give another user a new password; every session of theirs ends."""
+    found = desk()
+    user = found.users.user_by_name(username)
+    if user is None:
+        abort(404, f"There is no user {username}.")
+    password = request.form.get("password", "")
+    problem = password_problem(password, request.form.get("again", password))
+    if problem:
+        return _users_page(400, error=f"{username}: {problem}")
+    found.users.set_password(username, password)
+    ended = found.logins.end_all(user["id"], keep=None if user["id"] != g.user["id"]
+                                 else str(session.get("sid") or ""))
+    return _users_page(message=f"{username} has a new password; {ended} of their sessions ended.")
 
 
 @bp.get("/deliveries")

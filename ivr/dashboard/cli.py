@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
+import sys
+from datetime import timedelta
+
 import click
 
+from ivr.dashboard import totp
+from ivr.dashboard.logins import Logins
 from ivr.dashboard.store import ROLES, DashboardStore, UserExists
+from ivr.dashboard.throttle import MAX_NAME
 from ivr.store import make_engine, utc
 
 MIN_PASSWORD = 8
+MAX_PASSWORD = 1024
 
 
 def _store() -> DashboardStore:
@@ -17,11 +24,28 @@ def _store() -> DashboardStore:
     return DashboardStore(make_engine(upgrade_database()))
 
 
-def _check_password(_ctx: click.Context, _param: click.Parameter, value: str) -> str:
-    """A password long enough to be worth having."""
-    if len(value) < MIN_PASSWORD:
-        raise click.BadParameter(f"needs at least {MIN_PASSWORD} characters")
-    return value
+def _checked(password: str) -> str:
+    """A password long enough to be worth having (and short enough to be a password)."""
+    if len(password) < MIN_PASSWORD:
+        raise click.BadParameter(f"needs at least {MIN_PASSWORD} characters", param_hint="password")
+    if len(password) > MAX_PASSWORD:
+        raise click.BadParameter(f"has at most {MAX_PASSWORD} characters", param_hint="password")
+    return password
+
+
+def _new_password(from_stdin: bool) -> str:
+    """The password: one line of standard input for scripts, else asked twice, unseen."""
+    if from_stdin:
+        return _checked(sys.stdin.readline().rstrip("\r\n"))
+    return _checked(click.prompt("Password", hide_input=True, confirmation_prompt=True))
+
+
+def _end_sessions(store: DashboardStore, user_id: int) -> int:
+    """End every dashboard session of a user."""
+    return Logins(store.engine, idle=timedelta.max, absolute=timedelta.max).end_all(user_id)
+
+
+_STDIN_HELP = "Read the password from the first line of standard input instead of asking."
 
 
 @click.group("user")
@@ -33,12 +57,12 @@ def user_group() -> None:
 @click.argument("name")
 @click.option("--role", type=click.Choice(ROLES), default="agent", show_default=True,
               help="agent works the inbox; admin also manages users.")
-@click.option("--password", prompt=True, hide_input=True, confirmation_prompt=True,
-              callback=_check_password, help="The password (prompted when not given).")
-def add_user(name: str, role: str, password: str) -> None:
-    """Create a user called NAME."""
-    if not name or len(name) > 64 or any(c.isspace() for c in name):
-        raise click.BadParameter("needs 1 to 64 characters and no spaces", param_hint="NAME")
+@click.option("--password-stdin", is_flag=True, help=_STDIN_HELP)
+def add_user(name: str, role: str, password_stdin: bool) -> None:
+    """Create a user called NAME; the password is asked twice (never on the command line)."""
+    if not name or len(name) > MAX_NAME or any(c.isspace() for c in name):
+        raise click.BadParameter(f"needs 1 to {MAX_NAME} characters and no spaces", param_hint="NAME")
+    password = _new_password(password_stdin)
     store = _store()
     try:
         store.add_user(name, password, role, utc())
@@ -48,6 +72,49 @@ def add_user(name: str, role: str, password: str) -> None:
     finally:
         store.engine.dispose()
     click.echo(f"added {role} {name}")
+
+
+@user_group.command("password")
+@click.argument("name")
+@click.option("--password-stdin", is_flag=True, help=_STDIN_HELP)
+def set_password(name: str, password_stdin: bool) -> None:
+    """Give NAME a new password; every dashboard session of theirs ends."""
+    store = _store()
+    try:
+        user = store.user_by_name(name)
+        if user is None:
+            raise click.BadParameter(f"no user called {name!r}", param_hint="NAME")
+        store.set_password(name, _new_password(password_stdin))
+        ended = _end_sessions(store, user["id"])
+    finally:
+        store.engine.dispose()
+    click.echo(f"new password for {name}; {ended} session{'s' if ended != 1 else ''} ended")
+
+
+@user_group.command("totp")
+@click.argument("name")
+@click.option("--off", is_flag=True, help="Stop asking NAME for codes (a lost phone).")
+def set_totp(name: str, off: bool) -> None:
+    """Set up an authenticator app for NAME (shows the key, then asks a code from it)."""
+    store = _store()
+    try:
+        user = store.user_by_name(name)
+        if user is None:
+            raise click.BadParameter(f"no user called {name!r}", param_hint="NAME")
+        if off:
+            store.set_totp(name, None)
+            click.echo(f"{name} logs in with the password alone")
+            return
+        secret = totp.new_secret()
+        click.echo(f"key: {secret}\nuri: {totp.provisioning_uri(secret, name)}")
+        step = totp.matching_step(secret, click.prompt("Code the app shows"), utc())
+        if step is None:
+            raise click.ClickException("that code does not match: nothing changed")
+        store.set_totp(name, secret)
+        store.use_totp_step(user["id"], step)
+    finally:
+        store.engine.dispose()
+    click.echo(f"{name} now logs in with a code from the app")
 
 
 @user_group.command("list")
@@ -68,10 +135,13 @@ def list_users() -> None:
 @user_group.command("disable")
 @click.argument("name")
 def disable_user(name: str) -> None:
-    """Stop NAME from logging in (their sessions end at their next request)."""
+    """Stop NAME from logging in; their open sessions end at once."""
     store = _store()
-    found = store.set_active(name, False)
-    store.engine.dispose()
-    if not found:
-        raise click.BadParameter(f"no user called {name!r}", param_hint="NAME")
+    try:
+        user = store.user_by_name(name)
+        if user is None or not store.set_active(name, False):
+            raise click.BadParameter(f"no user called {name!r}", param_hint="NAME")
+        _end_sessions(store, user["id"])
+    finally:
+        store.engine.dispose()
     click.echo(f"disabled {name}")

@@ -1,11 +1,11 @@
-"""Persistence for the agents' dashboard: users, notes on voicemails, failed logins."""
+"""Persistence for the agents' dashboard: users (passwords, authenticator codes) and notes."""
 
 from __future__ import annotations
 
 import functools
 import secrets
 from collections.abc import Iterable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any
 
 import sqlalchemy as sa
@@ -26,6 +26,10 @@ users = sa.Table(
     sa.Column("active", sa.Boolean, nullable=False, server_default=sa.true()),
     sa.Column("created_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("last_login_at", sa.DateTime(timezone=True)),
+    # Optional authenticator-app codes (TOTP): the shared secret, and the last time step
+    # accepted, so that one code cannot be used twice.
+    sa.Column("totp_secret", sa.String(64)),
+    sa.Column("totp_last_step", sa.BigInteger),
     sa.UniqueConstraint("username", name="uq_users_username"),
 )
 
@@ -42,20 +46,9 @@ voicemail_notes = sa.Table(
     sa.Index("ix_voicemail_notes_voicemail", "voicemail_id", "id"),
 )
 
-# Failed logins live in the database so the limit holds across every worker.
-login_failures = sa.Table(
-    "login_failures",
-    metadata,
-    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
-    sa.Column("username", sa.String(64), nullable=False),
-    sa.Column("ip", sa.String(64), nullable=False),
-    sa.Column("at", sa.DateTime(timezone=True), nullable=False),
-    sa.Index("ix_login_failures_key", "username", "ip", "at"),
-)
-
 # What a user row shows outside this module (never the password hash).
 _PUBLIC = [users.c.id, users.c.username, users.c.role, users.c.active, users.c.created_at,
-           users.c.last_login_at]
+           users.c.last_login_at, users.c.totp_secret.is_not(None).label("totp")]
 
 
 @functools.cache
@@ -69,7 +62,7 @@ class UserExists(ValueError):
 
 
 class DashboardStore:
-    """The dashboard's tables: who may log in, what they wrote, who failed to log in."""
+    """The dashboard's tables: who may log in and what they wrote."""
 
     def __init__(self, engine: Engine) -> None:
         self.engine = engine
@@ -112,7 +105,7 @@ class DashboardStore:
         stored = row.password_hash if row is not None else _decoy_hash()
         if not check_password_hash(stored, password) or row is None or not row.active:
             return None
-        return {c.name: row._mapping[c.name] for c in _PUBLIC}
+        return self.user(int(row.id))
 
     def users(self) -> list[dict[str, Any]]:
         """Every user, by name."""
@@ -142,27 +135,42 @@ class DashboardStore:
         with self.engine.begin() as conn:
             conn.execute(users.update().where(users.c.id == user_id).values(last_login_at=now))
 
-    # -- failed logins -------------------------------------------------------------------
-
-    def count_failures(self, username: str, ip: str, since: datetime) -> int:
-        """Failed logins for this name from this address since a moment."""
-        query = (sa.select(sa.func.count()).select_from(login_failures)
-                 .where(login_failures.c.username == username, login_failures.c.ip == ip,
-                        login_failures.c.at >= since))
+    def check_password(self, user_id: int, password: str) -> bool:
+        """Whether this is the user's password."""
         with self.engine.connect() as conn:
-            return int(conn.execute(query).scalar_one())
+            stored = conn.execute(sa.select(users.c.password_hash)
+                                  .where(users.c.id == user_id)).scalar()
+        return stored is not None and check_password_hash(stored, password)
 
-    def add_failure(self, username: str, ip: str, now: datetime) -> None:
-        """Record a failed login, forgetting any older than a day."""
+    def set_password(self, username: str, password: str) -> bool:
+        """Give a user a new password; False when there is no such user."""
         with self.engine.begin() as conn:
-            conn.execute(login_failures.delete().where(login_failures.c.at < now - timedelta(days=1)))
-            conn.execute(login_failures.insert().values(username=username, ip=ip, at=now))
+            result = conn.execute(users.update().where(users.c.username == username)
+                                  .values(password_hash=generate_password_hash(password)))
+        return result.rowcount == 1
 
-    def clear_failures(self, username: str, ip: str) -> None:
-        """Forget the failed logins of a name from an address (after a success)."""
+    # -- authenticator codes (TOTP) -----------------------------------------------------
+
+    def totp_secret(self, user_id: int) -> str | None:
+        """The user's authenticator secret, or None when they have not set one up."""
+        with self.engine.connect() as conn:
+            found = conn.execute(sa.select(users.c.totp_secret).where(users.c.id == user_id)).scalar()
+        return str(found) if found else None
+
+    def set_totp(self, username: str, secret: str | None) -> bool:
+        """Set up (or, with None, remove) a user's authenticator; False when no such user."""
         with self.engine.begin() as conn:
-            conn.execute(login_failures.delete().where(login_failures.c.username == username,
-                                                       login_failures.c.ip == ip))
+            result = conn.execute(users.update().where(users.c.username == username)
+                                  .values(totp_secret=secret, totp_last_step=None))
+        return result.rowcount == 1
+
+    def use_totp_step(self, user_id: int, step: int) -> bool:
+        """Accept a code's time step once: False when it (or a later one) was used already."""
+        newer = sa.or_(users.c.totp_last_step.is_(None), users.c.totp_last_step < step)
+        with self.engine.begin() as conn:
+            result = conn.execute(users.update().where(users.c.id == user_id, newer)
+                                  .values(totp_last_step=step))
+        return result.rowcount == 1
 
     # -- notes ---------------------------------------------------------------------------
 

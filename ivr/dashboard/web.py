@@ -9,13 +9,14 @@ from flask import Blueprint, current_app, g, render_template
 from flask.sansio.blueprints import BlueprintSetupState
 from werkzeug.exceptions import HTTPException
 
-from ivr.dashboard import admin, auth, inbox, menus, prompts, simulate
+from ivr.dashboard import account, admin, auth, inbox, menus, prompts, simulate
 from ivr.dashboard.desk import Desk, desk, setting
 from ivr.dashboard.times import as_utc, local, zone_of
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard",
                template_folder="templates", static_folder="static")
 bp.register_blueprint(auth.bp)
+bp.register_blueprint(account.bp)
 bp.register_blueprint(inbox.bp)
 bp.register_blueprint(admin.bp)
 bp.register_blueprint(menus.bp)  # the admins' menu pages: /dashboard/admin/menus...
@@ -30,9 +31,8 @@ bp.after_request(auth.secure_headers)
 
 @bp.record_once
 def _setup(state: BlueprintSetupState) -> None:
-    """Build the dashboard's storage on the app's database engine; safe session cookies."""
+    """Build the dashboard's storage on the app's database engine (cookie flags: ivr.web.sessions)."""
     Desk.install(state.app)
-    state.app.config.setdefault("SESSION_COOKIE_SAMESITE", "Lax")
 
 
 @bp.context_processor

@@ -1,16 +1,24 @@
-"""Flask's signed-cookie sessions, without their set-up cost on requests that carry none.
+"""Browser-facing transport security: the session cookie's flags and lifetime, and HSTS.
 
-Flask builds the cookie signer (itsdangerous serializer, key derivation) at the
-start of every request, even one without a session cookie, like every Twilio
-webhook. Only the dashboard uses sessions; this interface hands a cookie-less
-request a fresh empty session directly, which is what Flask's would return after
-building the signer. Requests with a session cookie are handled by Flask's code.
+Flask's signed-cookie sessions are kept, without their set-up cost on requests that
+carry none: Flask builds the cookie signer (itsdangerous serializer, key derivation)
+at the start of every request, even one without a session cookie, like every Twilio
+webhook. Only the dashboard uses sessions; this interface hands a cookie-less request
+a fresh empty session directly, which is what Flask's would return after building
+the signer. Requests with a session cookie are handled by Flask's code.
+
+Whether a session is still open is decided server side (ivr.dashboard.logins); the
+cookie only carries its id.
 """
 
 from __future__ import annotations
 
-from flask import Flask, Request
+from datetime import timedelta
+
+from flask import Flask, Request, Response, has_request_context, request
 from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+
+HSTS = "max-age=31536000"  # a year; subdomains are the operator's to decide, not ours
 
 
 class SignedCookieSessions(SecureCookieSessionInterface):
@@ -21,3 +29,32 @@ class SignedCookieSessions(SecureCookieSessionInterface):
         if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
             return self.session_class()
         return super().open_session(app, request)
+
+    def get_cookie_secure(self, app: Flask) -> bool:
+        """Secure when the public URL is https, or this request came over https."""
+        configured = bool(app.config["SESSION_COOKIE_SECURE"])
+        return configured or (has_request_context() and request.is_secure)
+
+
+def public_https(app: Flask) -> bool:
+    """Whether the configured public URL is https."""
+    return str(app.config.get("IVR_PUBLIC_URL") or "").lower().startswith("https://")
+
+
+def install(app: Flask) -> None:
+    """Cookie flags (HttpOnly, SameSite=Lax, Secure over https), lifetime, and HSTS in production."""
+    app.session_interface = SignedCookieSessions()
+    app.config["SESSION_COOKIE_HTTPONLY"] = True
+    app.config["SESSION_COOKIE_SAMESITE"] = "Lax"
+    app.config["SESSION_COOKIE_SECURE"] = public_https(app)
+    app.config["PERMANENT_SESSION_LIFETIME"] = timedelta(
+        hours=float(app.config.get("IVR_SESSION_MAX_HOURS") or 12))
+    if app.config.get("IVR_ENV") != "production":
+        return
+
+    @app.after_request
+    def _strict_transport(response: Response) -> Response:
+        """Browsers that reached us over https keep to https (RFC 6797)."""
+        if public_https(app) or request.is_secure:
+            response.headers.setdefault("Strict-Transport-Security", HSTS)
+        return response

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import hmac
+import ipaddress
 from typing import Any
 
 from flask import Blueprint, Response, current_app, jsonify, request, send_from_directory
@@ -23,9 +24,35 @@ def prompt(filename: str) -> Response:
     return response
 
 
+def _local_request() -> bool:
+    """A request from this machine itself, not relayed by a proxy on it."""
+    forwarded = ("HTTP_X_FORWARDED_FOR", "HTTP_FORWARDED", "HTTP_X_REAL_IP")
+    trusted = int(current_app.config.get("IVR_TRUSTED_PROXIES") or 0)
+    if not trusted and any(name in request.environ for name in forwarded):
+        return False  # a proxy on this machine relays everyone: its address says nothing
+    try:
+        return ipaddress.ip_address(request.remote_addr or "").is_loopback
+    except ValueError:
+        return False
+
+
+def _metrics_bearer() -> bool:
+    """The scraper's bearer token (IVR_METRICS_TOKEN), when one is set."""
+    token = str(current_app.config.get("IVR_METRICS_TOKEN") or "")
+    sent = request.headers.get("Authorization", "").encode("utf-8", "replace")
+    return bool(token) and hmac.compare_digest(sent, f"Bearer {token}".encode())
+
+
+def may_see_details() -> bool:
+    """Menus, numbers and errors are for this machine, a dashboard admin or the scraper."""
+    from ivr.dashboard.auth import signed_in_admin
+
+    return _local_request() or _metrics_bearer() or signed_in_admin()
+
+
 @bp.get("/healthz")
 def health() -> tuple[Response, int]:
-    """Is this instance able to answer calls? 200 when yes, 503 with reasons when not."""
+    """Is this instance able to answer calls? 200 when yes, 503 when not (reasons for insiders)."""
     from ivr.ops.health import plausible_auth_token, schema_state
 
     svc = current_app.extensions["ivr"]
@@ -73,6 +100,8 @@ def health() -> tuple[Response, int]:
     report["public_url"] = current_app.config.get("IVR_PUBLIC_URL") or None
     report["problems"] = problems
     report["status"] = "ok" if not problems else "degraded"
+    if not may_see_details():
+        report = {"status": report["status"]}
     return jsonify(report), (200 if not problems else 503)
 
 
@@ -100,14 +129,14 @@ def metrics() -> Response:
 @bp.get("/")
 def home() -> Response:
     """A plain page saying what this service is and where Twilio should point."""
-    svc = current_app.extensions["ivr"]
-    menus = ", ".join(f"{m.id} ({', '.join(m.numbers) or 'default'})"
-                      for m in svc.catalog.menus.values())
     text = (
         "IVR help desk is running.\n"
         "Point your Twilio number's 'A call comes in' webhook (HTTP POST) at /voice\n"
         "and its call status callback at /voice/status.\n"
-        f"Menus: {menus or 'none loaded'}\n"
-        "Health: /healthz\n"
     )
-    return Response(text, 200, mimetype="text/plain")
+    if may_see_details():  # which menus answer which numbers: not for the whole internet
+        svc = current_app.extensions["ivr"]
+        menus = ", ".join(f"{m.id} ({', '.join(m.numbers) or 'default'})"
+                          for m in svc.catalog.menus.values())
+        text += f"Menus: {menus or 'none loaded'}\n"
+    return Response(text + "Health: /healthz\n", 200, mimetype="text/plain")

@@ -1,0 +1,100 @@
+"""Each user's own account: change the password, log out everywhere, authenticator codes."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from ivr.dashboard import totp
+from ivr.dashboard.auth import MAX_PASSWORD, client_address
+from ivr.dashboard.desk import desk, now
+
+bp = Blueprint("account", __name__, url_prefix="/account")
+MIN_PASSWORD = 8
+PENDING = "totp_pending"  # the secret being set up, until a code from it is entered
+
+
+def _page(status: int = 200, **values: Any) -> tuple[str, int]:
+    """The account page with its forms, and a message where there is one."""
+    page = render_template("dashboard/account.html", min_password=MIN_PASSWORD,
+                           sessions=desk().logins.open_for(g.user["id"]), **values)
+    return page, status
+
+
+def password_problem(password: str, again: str) -> str | None:
+    """Why a new password cannot be used, or None."""
+    if len(password) < MIN_PASSWORD:
+        return f"A password needs at least {MIN_PASSWORD} characters."
+    if len(password) > MAX_PASSWORD:
+        return f"A password has at most {MAX_PASSWORD} characters."
+    if password != again:
+        return "The two new passwords are not the same."
+    return None
+
+
+@bp.get("/")
+def index() -> tuple[str, int]:
+    """The signed-in user's account."""
+    return _page()
+
+
+@bp.post("/password")
+def change_password() -> Any:
+    """Change one's own password (the current one first); every other session ends."""
+    found, user = desk(), g.user
+    wait = found.throttle.admit(user["username"], client_address(), "password-change")
+    if wait:
+        return _page(429, error=f"Too many attempts. Try again in {wait} seconds.")
+    current = request.form.get("current", "")[:MAX_PASSWORD]
+    if not found.users.check_password(user["id"], current):
+        return _page(400, error="The current password is not right.")
+    new = request.form.get("password", "")
+    problem = password_problem(new, request.form.get("again", ""))
+    if problem:
+        return _page(400, error=problem)
+    found.throttle.succeeded(user["username"], "password-change")
+    found.users.set_password(user["username"], new)
+    ended = found.logins.end_all(user["id"], keep=str(session.get("sid") or ""))
+    others = f" Your {ended} other session{'s' if ended != 1 else ''} ended." if ended else ""
+    return _page(message="Your password is changed." + others)
+
+
+@bp.post("/logout-everywhere")
+def logout_everywhere() -> BaseResponse:
+    """End every session of this user, on every browser, this one too."""
+    desk().logins.end_all(g.user["id"])
+    session.clear()
+    return redirect(url_for("dashboard.auth.login"))
+
+
+@bp.route("/totp", methods=["GET", "POST"])
+def set_up_totp() -> Any:
+    """Set up an authenticator app: show a new secret, keep it once a code from it matches."""
+    found, user = desk(), g.user
+    secret = str(session.get(PENDING) or "")
+    if request.method == "GET" or not secret:
+        secret = session[PENDING] = totp.new_secret()
+        return render_template("dashboard/account_totp.html", secret=secret,
+                               uri=totp.provisioning_uri(secret, user["username"]))
+    step = totp.matching_step(secret, request.form.get("code", "")[:16], now())
+    if step is None:
+        page = render_template("dashboard/account_totp.html", secret=secret,
+                               uri=totp.provisioning_uri(secret, user["username"]),
+                               error="That code does not match. Check the app's clock and retry.")
+        return page, 400
+    found.users.set_totp(user["username"], secret)
+    found.users.use_totp_step(user["id"], step)
+    session.pop(PENDING, None)
+    return _page(message="Your authenticator is set up: logging in now asks for its code.")
+
+
+@bp.post("/totp/off")
+def turn_off_totp() -> Any:
+    """Stop asking for authenticator codes (the password first)."""
+    found, user = desk(), g.user
+    if not found.users.check_password(user["id"], request.form.get("current", "")[:MAX_PASSWORD]):
+        return _page(400, error="The current password is not right.")
+    found.users.set_totp(user["username"], None)
+    return redirect(url_for("dashboard.account.index"))
