@@ -206,14 +206,15 @@ def test_clock_field_values(value: str, expected: str | None) -> None:
 
 # ---- quiet by default, -v for more --------------------------------------------------------
 
-def _ivr(*args: str) -> Any:
+def _ivr(*args: str, stdin: str | None = None) -> Any:
     import subprocess
     import sys
 
     ivr = Path(sys.executable).parent / "ivr"
     if not ivr.exists():
         pytest.skip("the ivr console script is not installed in this environment")
-    return subprocess.run([str(ivr), *args], capture_output=True, text=True, timeout=120)
+    return subprocess.run([str(ivr), *args], capture_output=True, text=True, timeout=120,
+                          input=stdin)
 
 
 def test_commands_are_quiet_by_default(env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
@@ -222,7 +223,8 @@ def test_commands_are_quiet_by_default(env: dict[str, str], monkeypatch: pytest.
     assert call.returncode == 0, call.stderr
     assert call.stderr == ""
     assert call.stdout.splitlines()[0] == "-- calling +15005550001 (mini) from +15551230000"
-    user = _ivr("user", "add", "maria", "--role", "admin", "--password", "a-long-password")
+    user = _ivr("user", "add", "maria", "--role", "admin", "--password-stdin",
+                stdin="a-long-password\n")
     assert (user.returncode, user.stdout, user.stderr) == (0, "added admin maria\n", "")
 
 
@@ -233,7 +235,7 @@ def test_verbose_shows_the_log_lines_once(env: dict[str, str], monkeypatch: pyte
     assert call.stderr.count("development mode: no TWILIO_AUTH_TOKEN") == 1
     assert "INFO alembic.runtime.migration: Running upgrade  -> 0001" in call.stderr
     assert "ivr: warning:" not in call.stderr + call.stdout
-    user = _ivr("--verbose", "user", "add", "ana", "--password", "a-long-password")
+    user = _ivr("--verbose", "user", "add", "ana", "--password-stdin", stdin="a-long-password\n")
     assert user.stdout == "added agent ana\n"
     assert "INFO alembic.runtime.migration: Context impl SQLiteImpl." in user.stderr
 

@@ -156,10 +156,10 @@ def test_the_example_check_catches_speech_at_a_node_that_listens_for_keys(
                                 env=example_setup["env"])
     assert example_problems(result.stdout, example_setup["refusals"]) == [
         "'say renouveler' is said while '... listening (dtmf, 2 s) [opening_hours]': nobody hears it"]
-    refused = CliRunner().invoke(cli, ["call", "library", "--steps", "2; 7; hangup"],
+    refused = CliRunner().invoke(cli, ["call", "library", "--steps", "2; 8; hangup"],
                                  env=example_setup["env"])
     assert example_problems(refused.stdout, example_setup["refusals"]) == [
-        "'7' is refused: SAY [fr-FR Polly.Lea]: Désolé, je n'ai pas compris."]
+        "'8' is refused: SAY [fr-FR Polly.Lea]: Désolé, je n'ai pas compris."]
 
 
 # ---- make run installs what running needs; make test what testing needs ---------------------
