@@ -34,11 +34,11 @@ MAIN_WORDS = {
 # What callers say when they ask for a person, added to where the 0 key goes.
 PERSON_WORDS = {
     "en": ("talk to a person", "speak to someone", "speak to an agent", "a real person",
-           "a human", "agent", "operator", "representative", "customer service"),
+           "a human", "agent", "operator", "representative"),
     "fr": ("parler à un conseiller", "parler à quelqu'un", "un conseiller", "un humain",
-           "une vraie personne", "un opérateur", "service client"),
+           "une vraie personne", "un opérateur"),
     "ro": ("vorbesc cu un operator", "vorbesc cu cineva", "un operator", "cineva",
-           "o persoană", "un om", "serviciul clienți"),
+           "o persoană", "un om"),
 }
 GENERIC_LABEL = {"en": "this topic", "fr": "ce sujet", "ro": "acest subiect"}
 # "press 1 or say orders", "tapez 1 ou dites commandes", "apăsați 1 sau spuneți comenzi".
@@ -172,24 +172,72 @@ def local_targets(node: Node, lang: str) -> frozenset[str]:
     return frozenset(target for target, _ in node.option_phrases(lang))
 
 
-def node_index(menu: Menu, node: Node, lang: str, *, everywhere: bool = True) -> Matcher:
-    """One index for a listening node: its own options and (if allowed) the whole menu."""
-    key = ("route-index", node.id, lang, everywhere)
+def menu_index(menu: Menu, lang: str) -> Matcher:
+    """One index per language over every destination and every option's target.
+
+    Shared by all the menu's nodes (a node only accepts the targets ``allowed`` there),
+    so a menu of thousands of nodes still builds one index per language.
+    """
+    key = ("route-index", lang)
+    index = menu.cache.get(key)
+    if index is None:
+        merged: dict[str, list[str]] = {}
+        for target, words in directory_entries(menu, lang):
+            merged.setdefault(target, []).extend(words)
+        for node in menu.nodes.values():
+            for target, words in node.option_phrases(lang):
+                if words:
+                    merged.setdefault(target, []).extend(words)
+        merged.setdefault("main", []).extend(MAIN_WORDS.get(lang, ()))
+        index = make_index([(t, _unique(w)) for t, w in merged.items() if w], lang)
+        menu.cache[key] = index
+    return index  # type: ignore[no-any-return]
+
+
+def local_index(menu: Menu, node: Node, lang: str) -> Matcher:
+    """This node's options alone (for menus that do not search everywhere: ``jump: false``)."""
+    key = ("local-index", node.id, lang)
     index = menu.cache.get(key)
     if index is None:
         merged: dict[str, list[str]] = {}
         for target, words in node.option_phrases(lang):
             if words:
                 merged.setdefault(target, []).extend(words)
-        if everywhere:
-            for target, words in directory_entries(menu, lang):
-                if target != node.id:
-                    merged.setdefault(target, []).extend(words)
-            if node.id != menu.main:
-                merged.setdefault("main", []).extend(MAIN_WORDS.get(lang, ()))
-        index = make_index([(t, _unique(w)) for t, w in merged.items() if w], lang)
+        index = make_index([(t, _unique(w)) for t, w in merged.items()], lang)
         menu.cache[key] = index
     return index  # type: ignore[no-any-return]
+
+
+def allowed(menu: Menu, node: Node, lang: str) -> frozenset[str]:
+    """Where a spoken request at ``node`` may lead: its options, every speakable
+    destination, the main menu, and ending the call where the main menu offers it."""
+    key = ("allowed", node.id, lang)
+    found = menu.cache.get(key)
+    if found is None:
+        names = set(local_targets(node, lang)) | set(speakable(menu))
+        if node.id != menu.main:
+            names.add("main")
+            names |= {t for t, _ in _main_options(menu, lang) if menu.nodes[t].kind == "hangup"}
+        names.discard(node.id)
+        found = frozenset(names)
+        menu.cache[key] = found
+    return found  # type: ignore[no-any-return]
+
+
+def _main_options(menu: Menu, lang: str) -> list[tuple[str, list[str]]]:
+    main = menu.nodes.get(menu.main)
+    if main is None:
+        return []
+    return [(t, w) for t, w in main.option_phrases(lang) if t in menu.nodes and w]
+
+
+def offerable(menu: Menu, target: str) -> bool:
+    """Whether a refinement may name ``target``: never a hang-up nor a plumbing node."""
+    if target == "main":
+        return True
+    node = menu.nodes.get(target)
+    return node is not None and node.kind != "hangup" and (
+        target in speakable(menu) or node.kind not in DESTINATIONS)
 
 
 def topics(menu: Menu) -> list[str]:
@@ -207,10 +255,11 @@ def topics(menu: Menu) -> list[str]:
 
 def warm(menu: Menu) -> None:
     """Build every routing index of a menu now (when it loads), not on a caller's step."""
-    for node in menu.nodes.values():
-        if node.kind in ("menu", "question"):
-            for lang in menu.languages:
-                node_index(menu, node, lang, everywhere=True)
-                if node.kind == "menu":
-                    node_index(menu, node, lang, everywhere=False)
+    for lang in menu.languages:
+        menu_index(menu, lang)
+        for node in menu.nodes.values():
+            if node.kind in ("menu", "question"):
+                if node.kind == "menu" and not menu.speech.jump:
+                    local_index(menu, node, lang)
+                allowed(menu, node, lang)
                 prompt_words(menu, node, lang)

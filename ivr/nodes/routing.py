@@ -25,11 +25,14 @@ from typing import TYPE_CHECKING
 from ivr.engine.messages import YES_NO
 from ivr.engine.types import Input, Redirect, Silence, Turn
 from ivr.nodes.directory import (
+    allowed,
     directory,
     directory_entries,
     label,
     local_targets,
-    node_index,
+    local_index,
+    menu_index,
+    offerable,
     person_target,
     said_prompt_word,
     speakable,
@@ -226,11 +229,14 @@ def rank(call: Call, utterance: str, *, search_all: bool) -> list[Scored]:
     """The node's options and (if allowed) every destination, best first, prior applied."""
     node = call.menu.nodes[call.state.node]
     lang = call.state.lang
-    index = node_index(call.menu, node, lang, everywhere=search_all)
     own = local_targets(node, lang)
+    if search_all:
+        index, fits = menu_index(call.menu, lang), allowed(call.menu, node, lang)
+    else:
+        index, fits = local_index(call.menu, node, lang), own
     ranked = []
     for cand in index.rank(utterance, limit=RANK_LIMIT):
-        if cand.target == node.id:
+        if cand.target not in fits:
             continue
         score = cand.score
         if cand.target in own and score < 1.0:
@@ -241,9 +247,16 @@ def rank(call: Call, utterance: str, *, search_all: bool) -> list[Scored]:
 
 def decide(call: Call, ranked: Sequence[Scored]) -> Decision:
     """Confident, refine (2-3 candidates) or none, for a menu-wide ranking."""
-    return decide_from_ranking(ranked, confident_score=CONFIDENT_SCORE,
-                               confident_margin=CONFIDENT_MARGIN, refine_score=REFINE_SCORE,
-                               offer_ratio=OFFER_RATIO)
+    decision = decide_from_ranking(ranked, confident_score=CONFIDENT_SCORE,
+                                   confident_margin=CONFIDENT_MARGIN, refine_score=REFINE_SCORE,
+                                   offer_ratio=OFFER_RATIO)
+    if decision.kind != "refine":
+        return decision
+    # A hang-up or a plumbing node is never offered; the next candidates take their place.
+    top = decision.candidates[0].score
+    fit = [c for c in ranked if offerable(call.menu, c.target)
+           and c.score >= max(REFINE_SCORE, top * OFFER_RATIO)][:MAX_CANDIDATES]
+    return Decision("refine", tuple(fit)) if fit else Decision("none", ())
 
 
 def understand(call: Call, utterance: str, confidence: float | None, node_tries: int, *,

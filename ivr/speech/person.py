@@ -20,24 +20,26 @@ _NOUNS: dict[str, str] = {
           "operator|representative|rep|advisor|adviser|staff|staff member|member of staff|"
           "employee|real person|live person|customer service|customer services|"
           "customer support|customer care|team member|member of your team|people|"
-          "real people|actual person|a real human|live agent|receptionist|colleague|manager",
+          "real people|actual person|a real human|live agent|receptionist|colleague|manager|"
+          "switchboard|reception|front desk",
     "fr": "conseiller|conseillere|conseillers|quelqu un|une personne|un humain|humain|"
           "operateur|operatrice|agent|interlocuteur|interlocutrice|employe|employee|"
           "service client|service clientele|vraie personne|personne physique|"
-          "une vraie personne|standardiste|responsable|quelqu un de chez vous|un agent",
+          "une vraie personne|standardiste|responsable|quelqu un de chez vous|un agent|"
+          "standard|le standard",
     "ro": "operator|operatorul|operatoare|un operator|cineva|un om|om|persoana|o persoana|"
           "persoane|angajat|un angajat|consultant|consultantul|agent|un agent|reprezentant|"
           "serviciul clienti|relatii cu clientii|un coleg|colegi|om adevarat|"
-          "persoana reala|functionar",
+          "persoana reala|functionar|centrala|dispecer",
 }
-# Asking to talk to them.
+# Asking to talk to them (not "call me back": that is a message, not a person now).
 _VERBS: dict[str, str] = {
     "en": "talk|talking|speak|speaking|chat|connect|connected|transfer|put me through|"
-          "get me|get hold|reach|contact|call me|ring",
+          "get me|get hold|reach|contact",
     "fr": "parler|discuter|joindre|passer|passez|passe|mettre en relation|mettez moi|"
-          "contacter|avoir|transferer|relation|rappeler|rappelez",
+          "contacter|avoir|transferer|relation",
     "ro": "vorbesc|vorbi|vorbim|vorbeasca|discut|discuta|legatura|transfer|transferati|"
-          "faceti|dati mi|dati|contactez|contacta|sunati",
+          "faceti|dati mi|dati|contactez|contacta",
 }
 # Words that may sit around the noun in a bare request ("a real agent please").
 _GLUE: dict[str, str] = {
