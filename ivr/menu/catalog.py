@@ -29,9 +29,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ivr.menu.lint import lint
 from ivr.menu.loader import MenuError, load_text
-from ivr.nodes.directory import warm
 from ivr.menu.model import Menu
 from ivr.menu.source import Problem, Where
+from ivr.nodes.directory import warm
 
 if TYPE_CHECKING:
     from ivr.menu.versions import MenuVersions
