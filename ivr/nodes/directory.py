@@ -70,11 +70,12 @@ def speakable(menu: Menu) -> frozenset[str]:
             for target, _ in node.option_phrases(menu.default_language):
                 if target in menu.nodes and menu.nodes[target].kind in DESTINATIONS:
                     names.add(target)
-        if (person := person_target(menu)) in menu.nodes:
+        person = person_target(menu)
+        if person is not None and person in menu.nodes:
             names.add(person)
         found = frozenset(names)
         menu.cache[key] = found
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def directory_entries(menu: Menu, lang: str) -> list[tuple[str, list[str]]]:
@@ -104,7 +105,7 @@ def directory(menu: Menu, lang: str) -> Matcher:
     if index is None:
         index = make_index(directory_entries(menu, lang), lang)
         menu.cache[key] = index
-    return index  # type: ignore[no-any-return]
+    return index
 
 
 def _unique(words: Sequence[str]) -> list[str]:
@@ -153,7 +154,7 @@ def prompt_words(menu: Menu, node: Node, lang: str) -> dict[tuple[str, ...], str
                 if target and said:
                     found.setdefault(said, target)
         menu.cache[key] = found
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def _option_keys(node: Node) -> list[tuple[str, str]]:
@@ -191,7 +192,7 @@ def menu_index(menu: Menu, lang: str) -> Matcher:
         merged.setdefault("main", []).extend(MAIN_WORDS.get(lang, ()))
         index = make_index([(t, _unique(w)) for t, w in merged.items() if w], lang)
         menu.cache[key] = index
-    return index  # type: ignore[no-any-return]
+    return index
 
 
 def local_index(menu: Menu, node: Node, lang: str) -> Matcher:
@@ -205,7 +206,7 @@ def local_index(menu: Menu, node: Node, lang: str) -> Matcher:
                 merged.setdefault(target, []).extend(words)
         index = make_index([(t, _unique(w)) for t, w in merged.items()], lang)
         menu.cache[key] = index
-    return index  # type: ignore[no-any-return]
+    return index
 
 
 def allowed(menu: Menu, node: Node, lang: str) -> frozenset[str]:
@@ -221,7 +222,7 @@ def allowed(menu: Menu, node: Node, lang: str) -> frozenset[str]:
         names.discard(node.id)
         found = frozenset(names)
         menu.cache[key] = found
-    return found  # type: ignore[no-any-return]
+    return found
 
 
 def _main_options(menu: Menu, lang: str) -> list[tuple[str, list[str]]]:

@@ -48,12 +48,14 @@ MAX_CANDIDATES = 3
 RANK_LIMIT = 8  # candidates ranked per request (before the prior re-orders them)
 # What the node the caller stands on adds to its own options' scores: enough to settle
 # a near tie, never enough to beat a clearly better match elsewhere.
-LOCAL_PRIOR = 0.05
+LOCAL_PRIOR = 0.06
 # Decision thresholds for a menu-wide ranking (the index's defaults were tuned on a flat
 # set of 77 intents; a menu is smaller and a refinement is cheap next to a wrong route).
-CONFIDENT_SCORE = 0.30
+# Tuned on the dev half of the callers' set (benchmarks/bench_menus.py); the optimum is flat.
+CONFIDENT_SCORE = 0.40
 CONFIDENT_MARGIN = 0.24
 REFINE_SCORE = 0.15  # under this, nothing is offered: "nothing found"
+CONFIRM_SCORE = 0.25  # a lone candidate under this is no better than nothing
 OFFER_RATIO = 0.3
 MAX_TOPICS = 6
 # What "something else" sounds like at a mini-menu: ask the node's question again.
@@ -281,7 +283,7 @@ def understand(call: Call, utterance: str, confidence: float | None, node_tries:
         return go_or_confirm(call, best.target, best.score, confidence, utterance, how, ranking)
     if decision.kind == "refine" and len(decision.candidates) >= 2:
         return offer(call, decision.candidates, utterance, ranking)
-    if decision.kind == "refine" and decision.candidates:
+    if decision.kind == "refine" and decision.candidates[0].score >= CONFIRM_SCORE:
         best = decision.candidates[0]
         call.log("speech", utterance, f"unsure:{best.target}:{best.score:.2f}{ranking}")
         return ask_confirmation(call, best.target)
