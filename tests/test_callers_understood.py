@@ -263,7 +263,7 @@ def test_routing_indexes_are_built_when_a_menu_loads_not_on_a_callers_step(demo:
     menu = catalog.get("shop")
     assert menu is not None
     built = {k for k in menu.cache if isinstance(k, tuple) and k[0] == "route-index"}
-    assert built == {("route-index", lang) for lang in ("en", "fr", "ro")}
+    assert built == {("route-index", lang, "lexical") for lang in ("en", "fr", "ro")}
     before = dict(menu.cache)
     phone = call(demo, SHOP, "fr")
     phone.say("où est mon colis")

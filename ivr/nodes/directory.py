@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ivr.speech import Matcher, make_index, normalize
+from ivr.speech import Matcher, make_index, matcher_in_use, normalize
 from ivr.speech.normalize import stopwords
 
 if TYPE_CHECKING:
@@ -179,7 +179,7 @@ def menu_index(menu: Menu, lang: str) -> Matcher:
     Shared by all the menu's nodes (a node only accepts the targets ``allowed`` there),
     so a menu of thousands of nodes still builds one index per language.
     """
-    key = ("route-index", lang)
+    key = ("route-index", lang, matcher_in_use())
     index = menu.cache.get(key)
     if index is None:
         merged: dict[str, list[str]] = {}
