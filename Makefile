@@ -27,9 +27,11 @@ test: setup
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
+## Callers' dev utterances on the demo menus per language, and Banking77 as the flat
+## reference (live default matcher; the full model grid: bench_speech.py --grid).
 bench-speech: setup
-	$(BIN)/python benchmarks/bench_speech.py
 	$(BIN)/python benchmarks/bench_menus.py
+	$(BIN)/python benchmarks/bench_speech.py
 
 bench-step: setup
 	$(BIN)/python benchmarks/bench_step.py

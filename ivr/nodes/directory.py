@@ -165,7 +165,13 @@ def _option_keys(node: Node) -> list[tuple[str, str]]:
 def said_prompt_word(menu: Menu, node: Node, lang: str, utterance: str) -> str | None:
     """Where the prompt's own word leads, when the caller said just that word."""
     words = prompt_words(menu, node, lang)
-    return words.get(_content(utterance, lang)) if words else None
+    if not words:
+        return None
+    said = _content(utterance, lang)
+    # "an agent" is the word; "où en est ma commande" is more than "commandes".
+    if len(normalize(utterance, lang)) > len(said) + 1:
+        return None
+    return words.get(said)
 
 
 def local_targets(node: Node, lang: str) -> frozenset[str]:

@@ -56,6 +56,7 @@ CONFIDENT_SCORE = 0.40
 CONFIDENT_MARGIN = 0.24
 REFINE_SCORE = 0.15  # under this, nothing is offered: "nothing found"
 CONFIRM_SCORE = 0.25  # a lone candidate under this is no better than nothing
+FILL_SCORE = 0.05  # a runner-up offered beside a lone candidate scores at least this
 OFFER_RATIO = 0.3
 MAX_TOPICS = 6
 # What "something else" sounds like at a mini-menu: ask the node's question again.
@@ -236,7 +237,7 @@ def rank(call: Call, utterance: str, *, search_all: bool) -> list[Scored]:
         index, fits = menu_index(call.menu, lang), allowed(call.menu, node, lang)
     else:
         index, fits = local_index(call.menu, node, lang), own
-    ranked = []
+    ranked: list[Scored] = []
     for cand in index.rank(utterance, limit=RANK_LIMIT):
         if cand.target not in fits:
             continue
@@ -244,7 +245,11 @@ def rank(call: Call, utterance: str, *, search_all: bool) -> list[Scored]:
         if cand.target in own and score < 1.0:
             score = min(score + LOCAL_PRIOR, 0.99)
         ranked.append(Scored(cand.target, round(score, 4)))
-    return sorted(ranked, key=lambda c: -c.score)
+    ranked.sort(key=lambda c: -c.score)
+    knows = getattr(index, "knows", None)
+    if ranked and ranked[0].score < CONFIRM_SCORE and knows is not None and not knows(utterance):
+        return []  # weak, and not one word of the menu's: spelling near-misses are no evidence
+    return ranked
 
 
 def decide(call: Call, ranked: Sequence[Scored]) -> Decision:
@@ -256,8 +261,11 @@ def decide(call: Call, ranked: Sequence[Scored]) -> Decision:
         return decision
     # A hang-up or a plumbing node is never offered; the next candidates take their place.
     top = decision.candidates[0].score
-    fit = [c for c in ranked if offerable(call.menu, c.target)
-           and c.score >= max(REFINE_SCORE, top * OFFER_RATIO)][:MAX_CANDIDATES]
+    can = [c for c in ranked if offerable(call.menu, c.target)]
+    fit = [c for c in can if c.score >= max(REFINE_SCORE, top * OFFER_RATIO)][:MAX_CANDIDATES]
+    if len(fit) == 1:
+        # Unsure of one: offer the runner-up too rather than a lone "Did you mean ...?".
+        fit += [c for c in can if c not in fit and c.score >= FILL_SCORE][:1]
     return Decision("refine", tuple(fit)) if fit else Decision("none", ())
 
 
