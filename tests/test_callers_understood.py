@@ -124,6 +124,19 @@ def test_asking_for_a_person_works_from_any_node_in_every_language(
                for line in journey(demo, phone))
 
 
+@pytest.mark.parametrize("lang,said", [
+    ("en", "can I talk to someone"), ("fr", "je veux parler à un conseiller"),
+    ("ro", "vreau să vorbesc cu un operator"),
+])
+def test_asking_for_a_person_instead_of_an_order_number(demo: Any, lang: str, said: str) -> None:
+    phone = call(demo, SHOP, lang)
+    phone.press("1")
+    phone.press("4")
+    assert phone.node == "order_status"
+    heard = phone.say(said)
+    assert phone.dialing is not None, texts(heard)
+
+
 def test_asking_for_a_person_by_voice_after_hours_gets_the_closed_message(demo: Any,
                                                                           clock: Any) -> None:
     clock.now = datetime(2026, 12, 25, 12, 0, tzinfo=UTC)  # the shop is closed

@@ -269,6 +269,18 @@ def decide(call: Call, ranked: Sequence[Scored]) -> Decision:
     return Decision("refine", tuple(fit)) if fit else Decision("none", ())
 
 
+def person_request(call: Call, utterance: str, confidence: float | None) -> Turn | None:
+    """Go where the 0 key goes when the caller asks for a person; None otherwise."""
+    menu = call.menu
+    lang = call.state.lang
+    person = person_target(menu)
+    if person is None or person == call.state.node or not asks_for_person(
+            utterance[:500], lang, (*menu.speech.person.get(lang, ()),
+                                    *menu.speech.person.get("*", ()))):
+        return None
+    return go_or_confirm(call, person, 1.0, confidence, utterance[:500], "person")
+
+
 def understand(call: Call, utterance: str, confidence: float | None, node_tries: int, *,
                search_all: bool, after_refine: bool = False) -> Turn:
     """Route a spoken request: prompt words, a person, then one menu-wide decision."""
@@ -278,10 +290,8 @@ def understand(call: Call, utterance: str, confidence: float | None, node_tries:
     utterance = utterance[:500]
     if (target := said_prompt_word(menu, node, lang, utterance)) is not None:
         return go_or_confirm(call, target, 1.0, confidence, utterance, "prompt")
-    person = person_target(menu)
-    if person is not None and person != node.id and asks_for_person(
-            utterance, lang, (*menu.speech.person.get(lang, ()), *menu.speech.person.get("*", ()))):
-        return go_or_confirm(call, person, 1.0, confidence, utterance, "person")
+    if (turn := person_request(call, utterance, confidence)) is not None:
+        return turn
     ranked = rank(call, utterance, search_all=search_all)
     ranking = f" | {_scores(ranked[:MAX_CANDIDATES])}" if ranked else ""
     decision = decide(call, ranked)
