@@ -24,6 +24,7 @@ DESTINATIONS = ("menu", "message", "hours", "voicemail", "lookup", "question")
 # Not "transfer": a spoken jump must not skip the opening-hours check in front of one
 # (the target of the global key 0 is the exception: a request for a person goes there).
 PERSON_KEY = "0"
+ANSWER_TEXT = True  # a message's own text counts among what callers may say to get there
 MAIN_LABEL = {"en": "the main menu", "fr": "le menu principal", "ro": "meniul principal"}
 # Ways to ask for the main menu from anywhere but the main menu itself.
 MAIN_WORDS = {
@@ -87,6 +88,10 @@ def directory_entries(menu: Menu, lang: str) -> list[tuple[str, list[str]]]:
             phrases.setdefault(node.id, []).extend(node.own_phrases(lang))
             if node.own_label(lang):
                 phrases[node.id].append(node.own_label(lang))
+            if ANSWER_TEXT and node.kind == "message" and node.say:
+                version = node.say.for_language(lang, menu.default_language)
+                if version and version.text:
+                    phrases[node.id].append(version.text)
         for target, words in node.option_phrases(lang):
             if target in names:
                 phrases.setdefault(target, []).extend(words)
