@@ -38,7 +38,7 @@ from ivr.nodes.directory import (
     speakable,
     topics,
 )
-from ivr.speech import Decision, Scored, decide_from_ranking, fold, make_index
+from ivr.speech import Decision, Scored, decide_from_ranking, fold
 from ivr.speech.person import asks_for_person
 
 if TYPE_CHECKING:
@@ -56,6 +56,8 @@ CONFIDENT_SCORE = 0.40
 CONFIDENT_MARGIN = 0.24
 REFINE_SCORE = 0.15  # under this, nothing is offered: "nothing found"
 CONFIRM_SCORE = 0.25  # a lone candidate under this is no better than nothing
+PICK_SCORE = 0.3  # naming one of the offered: at least this, and PICK_MARGIN ahead
+PICK_MARGIN = 0.1
 FILL_SCORE = 0.05  # a runner-up offered beside a lone candidate scores at least this
 OFFER_RATIO = 0.3
 MAX_TOPICS = 6
@@ -212,20 +214,19 @@ def _searches(call: Call, node: object) -> bool:
 
 
 def _pick_among(call: Call, targets: Sequence[str], said: str) -> str | None:
-    """Which of the offered targets a spoken answer names (by label or phrases)."""
+    """Which of the offered targets a spoken answer names (by label or phrases).
+
+    Ranked by the menu's own index (no index is built on a caller's step): the best
+    offered target, if it scores well and clearly ahead of the other offered ones.
+    """
     lang = call.state.lang
-    key = ("pick-index", tuple(targets), lang)
-    index = call.menu.cache.get(key)
-    if index is None:
-        entries = dict(directory_entries(call.menu, lang))
-        index = make_index([(t, [label(call.menu, t, lang), *entries.get(t, [])])
-                            for t in targets], lang)
-        if len(call.menu.cache) < 5000:
-            call.menu.cache[key] = index
-    decision = index.decide(said)
-    if decision.kind == "confident" and decision.candidates:
-        return decision.candidates[0].target
-    return None
+    ranked = [c for c in menu_index(call.menu, lang).rank(said[:500], limit=RANK_LIMIT)
+              if c.target in targets]
+    if not ranked or ranked[0].score < PICK_SCORE:
+        return None
+    if len(ranked) > 1 and ranked[0].score - ranked[1].score < PICK_MARGIN:
+        return None
+    return ranked[0].target
 
 
 def rank(call: Call, utterance: str, *, search_all: bool) -> list[Scored]:
