@@ -254,10 +254,15 @@ def rank(call: Call, utterance: str, *, search_all: bool) -> list[Scored]:
 
 
 def decide(call: Call, ranked: Sequence[Scored]) -> Decision:
-    """Confident, refine (2-3 candidates) or none, for a menu-wide ranking."""
-    decision = decide_from_ranking(ranked, confident_score=CONFIDENT_SCORE,
-                                   confident_margin=CONFIDENT_MARGIN, refine_score=REFINE_SCORE,
-                                   offer_ratio=OFFER_RATIO)
+    """Confident, refine (2-3 candidates) or none, for a menu-wide ranking.
+
+    A matcher whose scores are on its own scale may bring its own thresholds
+    (``decide_ranking(ranked) -> Decision``); the defaults suit the lexical one.
+    """
+    own = getattr(menu_index(call.menu, call.state.lang), "decide_ranking", None)
+    decision = own(ranked) if own is not None else decide_from_ranking(
+        ranked, confident_score=CONFIDENT_SCORE, confident_margin=CONFIDENT_MARGIN,
+        refine_score=REFINE_SCORE, offer_ratio=OFFER_RATIO)
     if decision.kind != "refine":
         return decision
     # A hang-up or a plumbing node is never offered; the next candidates take their place.
