@@ -220,18 +220,22 @@ def local_index(menu: Menu, node: Node, lang: str) -> Matcher:
     return index
 
 
-def allowed(menu: Menu, node: Node, lang: str) -> frozenset[str]:
-    """Where a spoken request at ``node`` may lead: its options, every speakable
-    destination, the main menu, and ending the call where the main menu offers it."""
-    key = ("allowed", node.id, lang)
+def allowed(menu: Menu, node: Node, lang: str, target: str) -> bool:
+    """Whether a spoken request at ``node`` may lead to ``target``: one of its options, a
+    speakable destination, the main menu, or ending the call where the main menu offers it."""
+    if target == node.id:
+        return False
+    if target in local_targets(node, lang) or target in speakable(menu):
+        return True
+    return node.id != menu.main and (target == "main" or target in _hangups(menu, lang))
+
+
+def _hangups(menu: Menu, lang: str) -> frozenset[str]:
+    key = ("hangups", lang)
     found = menu.cache.get(key)
     if found is None:
-        names = set(local_targets(node, lang)) | set(speakable(menu))
-        if node.id != menu.main:
-            names.add("main")
-            names |= {t for t, _ in _main_options(menu, lang) if menu.nodes[t].kind == "hangup"}
-        names.discard(node.id)
-        found = frozenset(names)
+        found = frozenset(t for t, _ in _main_options(menu, lang)
+                          if menu.nodes[t].kind == "hangup")
         menu.cache[key] = found
     return found
 
@@ -269,9 +273,9 @@ def warm(menu: Menu) -> None:
     """Build every routing index of a menu now (when it loads), not on a caller's step."""
     for lang in menu.languages:
         menu_index(menu, lang)
+        _hangups(menu, lang)
         for node in menu.nodes.values():
             if node.kind in ("menu", "question"):
                 if node.kind == "menu" and not menu.speech.jump:
                     local_index(menu, node, lang)
-                allowed(menu, node, lang)
                 prompt_words(menu, node, lang)

@@ -234,13 +234,10 @@ def rank(call: Call, utterance: str, *, search_all: bool) -> list[Scored]:
     node = call.menu.nodes[call.state.node]
     lang = call.state.lang
     own = local_targets(node, lang)
-    if search_all:
-        index, fits = menu_index(call.menu, lang), allowed(call.menu, node, lang)
-    else:
-        index, fits = local_index(call.menu, node, lang), own
+    index = menu_index(call.menu, lang) if search_all else local_index(call.menu, node, lang)
     ranked: list[Scored] = []
     for cand in index.rank(utterance, limit=RANK_LIMIT):
-        if cand.target not in fits:
+        if not (allowed(call.menu, node, lang, cand.target) if search_all else cand.target in own):
             continue
         score = cand.score
         if cand.target in own and score < 1.0:
