@@ -46,9 +46,11 @@ test: $(TEST_STAMP)
 	$(BIN)/mypy
 	$(BIN)/python -m pytest -q
 
+## Callers' dev utterances on the demo menus per language, and Banking77 as the flat
+## reference (live default matcher; the full model grid: bench_speech.py --grid).
 bench-speech: $(TEST_STAMP)
-	$(BIN)/python benchmarks/bench_speech.py
 	$(BIN)/python benchmarks/bench_menus.py
+	$(BIN)/python benchmarks/bench_speech.py
 
 bench-step: $(TEST_STAMP)
 	$(BIN)/python benchmarks/bench_step.py

@@ -90,7 +90,9 @@ def _fixed_nodes() -> str:
                   for i, code in enumerate(LANGUAGES))
     return (
         f"  welcome:\n    type: language\n    say:\n{say}    options:\n{options}    next: main\n"
-        "  person:\n    type: hours\n    phrases:\n      en: [agent, a person]\n"
+        "  person:\n    type: hours\n"
+        "    label: {en: a person, fr: un conseiller, ro: un operator}\n"
+        "    phrases:\n      en: [agent, a person]\n"
         "      fr: [conseiller]\n      ro: [operator]\n"
         "    schedule: support\n    open: agent\n    closed: closed\n"
         '  agent:\n    type: transfer\n    say: "Please hold."\n    number: "+15005550010"\n'
@@ -108,10 +110,16 @@ def _fixed_nodes() -> str:
     )
 
 
+def _label(number: int, suffix: str) -> str:
+    """A destination's spoken name in every language (unique: topics are numbered)."""
+    names = ", ".join(f"{c}: {_quoted(_topic(c, number) + suffix)}" for c in LANGUAGES)
+    return f"    label: {{{names}}}"
+
+
 def _tree_node(name: str, children: list[str] | None, number: int,
                index: dict[str, int]) -> str:
     if children is None:  # an answer: spoken text, every third one with a recording too
-        lines = [f"  {name}:", "    type: message", "    phrases:"]
+        lines = [f"  {name}:", "    type: message", _label(number, " info"), "    phrases:"]
         lines += [f"      {c}: [{_quoted(_topic(c, number) + ' info')}]" for c in LANGUAGES]
         lines.append("    say:")
         for code in LANGUAGES:
@@ -121,7 +129,8 @@ def _tree_node(name: str, children: list[str] | None, number: int,
             else:
                 lines.append(f"      {code}: {text}")
         return "\n".join(lines) + "\n"
-    lines = [f"  {name}:", "    type: menu", "    say:"]
+    named = [] if name == "main" else [_label(number, "")]  # the main menu is named already
+    lines = [f"  {name}:", "    type: menu", *named, "    say:"]
     for code in LANGUAGES:
         parts = [SAY[code].format(topic=_topic(code, index[c]), key=k + 1)
                  for k, c in enumerate(children)]

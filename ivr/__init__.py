@@ -88,6 +88,13 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore[method-assign]
                                 x_host=proxies, x_port=proxies, x_prefix=proxies)
 
+    from ivr.speech import use_matcher
+
+    # Before the menus load: their routing indexes are built with this matcher.
+    matcher = str(settings.get("IVR_MATCHER") or "lexical")
+    if use_matcher(matcher) != matcher:
+        print("ivr: warning: IVR_MATCHER=hybrid needs `pip install ivr-helpdesk[embeddings]`; "
+              "using the lexical matcher", file=sys.stderr, flush=True)
     store = Store(settings["DATABASE_URL"])
     prompts_dir = cfg.project_path(settings["IVR_PROMPTS_DIR"])
     menus_dir = cfg.project_path(settings["IVR_MENUS_DIR"])
@@ -120,12 +127,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         services.prompt_uploads.sync()  # catch up now: this instance may be new
     except Exception as exc:  # noqa: BLE001 - no database yet: the next check catches up
         log.warning("recordings not synchronised at start: %s", type(exc).__name__)
-    from ivr.speech import use_matcher
-
-    matcher = str(settings.get("IVR_MATCHER") or "lexical")
-    if use_matcher(matcher) != matcher:
-        print("ivr: warning: IVR_MATCHER=hybrid needs `pip install ivr-helpdesk[embeddings]`; "
-              "using the lexical matcher", file=sys.stderr, flush=True)
     from ivr.lookup.live import lookups_from_settings
 
     services.lookups = lookups_from_settings(settings, catalog.folder, policy)

@@ -87,10 +87,12 @@ def audio_menu() -> str:
     type: message
     say: {audio: greet/info.mp3}
     next: bye
+    label: information
   more:
     type: message
     say: {audio: greet/more.ogg, text: "More."}
     next: main
+    label: more
   here:
     type: message
     say: {audio: greet/here.wav}
@@ -107,7 +109,7 @@ def test_missing_audio_is_a_warning_with_text_and_an_error_without(tmp_path: Pat
     assert (8, "warning", "audio file prompts/greet/main.mp3 is missing (its text is spoken "
             "instead)") in found
     assert (12, "error", "audio file prompts/greet/info.mp3 is missing") in found
-    assert any(line == 16 and sev == "error" and "Twilio cannot play greet/more.ogg" in msg
+    assert any(line == 17 and sev == "error" and "Twilio cannot play greet/more.ogg" in msg
                for line, sev, msg in found)
     unreachable = [m for _, sev, m in found if sev == "warning" and "never be reached" in m]
     assert unreachable == ["node 'here' can never be reached from 'main'"]

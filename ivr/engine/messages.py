@@ -16,6 +16,7 @@ MESSAGE_NAMES = (
     "refine_other",  # how to say something else instead
     "confirm",  # a low-confidence recognition: {label}
     "nothing_found",  # a spoken request matched nothing
+    "topics_intro",  # before reading the main topics when a request found nothing
     "voicemail_thanks",  # after a voicemail was recorded
     "lookup_readback",  # the number the caller entered, read back: {digits}
     "lookup_invalid",  # the entry is too short, too long or not digits
@@ -50,6 +51,7 @@ BUILTIN: dict[str, dict[str, str]] = {
         "refine_other": "Or say something else.",
         "confirm": "Did you mean {label}? Press 1 or say yes. Press 2 or say no.",
         "nothing_found": "Sorry, I couldn't find anything about that.",
+        "topics_intro": "Here are our main topics.",
         "voicemail_thanks": "Thank you, we have your message and will get back to you. Goodbye.",
         "lookup_readback": ("You entered {digits}. If that is right, press 1 or say yes. "
                             "To enter it again, press 2 or say no."),
@@ -73,6 +75,7 @@ BUILTIN: dict[str, dict[str, str]] = {
         "refine_other": "Ou dites autre chose.",
         "confirm": "Vous voulez dire {label} ? Tapez 1 ou dites oui. Tapez 2 ou dites non.",
         "nothing_found": "Désolé, je n'ai rien trouvé à ce sujet.",
+        "topics_intro": "Voici nos principaux sujets.",
         "voicemail_thanks": "Merci, nous avons bien reçu votre message et vous rappellerons. Au revoir.",
         "lookup_readback": ("Vous avez saisi {digits}. Si c'est correct, tapez 1 ou dites oui. "
                             "Pour le saisir à nouveau, tapez 2 ou dites non."),
@@ -96,6 +99,7 @@ BUILTIN: dict[str, dict[str, str]] = {
         "refine_other": "Sau spuneți altceva.",
         "confirm": "Ați spus {label}? Apăsați 1 sau spuneți da. Apăsați 2 sau spuneți nu.",
         "nothing_found": "Ne pare rău, nu am găsit nimic despre asta.",
+        "topics_intro": "Iată principalele noastre subiecte.",
         "voicemail_thanks": "Vă mulțumim, am primit mesajul și vă vom contacta. La revedere.",
         "lookup_readback": ("Ați introdus {digits}. Dacă este corect, apăsați 1 sau spuneți da. "
                             "Pentru a-l introduce din nou, apăsați 2 sau spuneți nu."),

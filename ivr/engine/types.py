@@ -26,7 +26,8 @@ class CallState:
     path: tuple[str, ...] = ()  # menu nodes entered, for "back"
     started: int = 0  # epoch seconds when the call began
     version: str = ""  # menu version the state was made with
-    pending: str = ""  # a question within the node: "refine:a,b", "confirm:a", "lookup:confirm:SEALED"
+    pending: str = ""  # a question within the node: "refine:a,b", "confirm:a", "topics:a,b,c",
+    # "lookup:confirm:SEALED"
 
     def to_params(self) -> dict[str, str]:
         """The state as short URL query parameters."""
@@ -58,7 +59,7 @@ class CallState:
             return None
         version = params.get("v", "")
         pending = params.get("c", "")
-        if pending and not (re.match(r"^(refine|confirm):[A-Za-z0-9_,-]{1,200}$", pending)
+        if pending and not (re.match(r"^(refine|confirm|topics):[A-Za-z0-9_,-]{1,300}$", pending)
                             or re.match(r"^lookup:(confirm|verify):[A-Za-z0-9_-]{1,200}$", pending)
                             or re.match(r"^search:[rd]:[A-Za-z0-9_,-]{1,200}$", pending)):
             pending = ""

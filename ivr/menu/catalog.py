@@ -31,6 +31,7 @@ from ivr.menu.lint import lint
 from ivr.menu.loader import MenuError, load_text
 from ivr.menu.model import Menu
 from ivr.menu.source import Problem, Where
+from ivr.nodes.directory import warm
 
 if TYPE_CHECKING:
     from ivr.lookup.policy import SourcePolicy
@@ -178,6 +179,7 @@ class MenuCatalog:
                 errors = [p for p in lint(menu, self.prompts_dir, self._policy()) if p.severity == "error"]
                 if errors:
                     raise MenuError(errors)
+                warm(menu)  # routing indexes now, not on a caller's first spoken step
             except MenuError as exc:
                 kept = entry.menu if entry else None
                 log.error("menu %s not loaded (%s kept):\n%s", path.name,
@@ -235,6 +237,7 @@ class MenuCatalog:
                 errors = [p for p in lint(menu, self.prompts_dir, self._policy()) if p.severity == "error"]
                 if errors:
                     raise MenuError(errors)
+                warm(menu)  # built once per version (menu_of caches the Menu)
             except MenuError as exc:
                 # Passed the check where it was published, fails here (a prompt missing on
                 # this instance, say): keep serving what this worker had.

@@ -28,6 +28,7 @@ def lint(menu: Menu, prompts_dir: Path | None,
     _reachability(menu, problems)
     _prompts(menu, prompts_dir, problems)
     _options(menu, problems)
+    _labels(menu, problems)
     _hours(menu, problems)
     _lookups(menu, problems, policy)
     lint_searches(menu, problems)
@@ -215,6 +216,30 @@ def _options(menu: Menu, problems: Problems) -> None:
                                  f"{key!r} ({menu.global_keys[key]}) there")
         if node.kind == "language" and len(menu.languages) < 2:
             problems.warning(node.where, "a language choice with only one language declared")
+
+
+def _labels(menu: Menu, problems: Problems) -> None:
+    """Every destination a caller can be offered by voice is named, once, in each language."""
+    from ivr.nodes.directory import speakable
+
+    names = speakable(menu)
+    seen: dict[tuple[str, str], str] = {}
+    for node_id in sorted(names, key=lambda n: menu.nodes[n].where.line):
+        node = menu.nodes[node_id]
+        missing = [code for code in menu.languages if not node.own_label(code)]
+        if missing:
+            problems.warning(node.where, f"{node_id!r} can be offered by voice but has no "
+                             f"label in {', '.join(missing)} (add label: {{{missing[0]}: ...}}; "
+                             "until then callers hear its first phrase)")
+        for code in menu.languages:
+            text = node.own_label(code)
+            if not text:
+                continue
+            folded = (code, fold(text))
+            if folded in seen:
+                problems.warning(node.where, f"{node_id!r} has the same {code} label as "
+                                 f"{seen[folded]!r} ({text!r}): callers could not tell them apart")
+            seen.setdefault(folded, node_id)
 
 
 def _hours(menu: Menu, problems: Problems) -> None:

@@ -121,6 +121,24 @@ class ParseContext:
             out[lang] = tuple(item.text_list("a phrase"))
         return out
 
+    def labels(self, value: Value) -> dict[str, str]:
+        """A spoken label: one text (any language) or one per language."""
+        if not value.is_mapping:
+            text = value.text("a short spoken name")
+            return {"*": text.strip()} if text and text.strip() else {}
+        out: dict[str, str] = {}
+        for key, item in value.pairs():
+            lang = str(key.node.value)
+            if lang not in self.languages:
+                key.error(f"language {lang!r} is not declared under 'languages'")
+                continue
+            text = item.text("a short spoken name")
+            if text and text.strip():
+                out[lang] = text.strip()
+            elif text is not None:
+                item.error("a label needs some words")
+        return out
+
     def options(
         self, value: Value, *, where_of: Value, language_choice: bool = False
     ) -> tuple[Option, ...]:
@@ -240,7 +258,7 @@ def _build(root: Value, text: str, raw: bytes, default_id: str, problems: Proble
     defaults = _defaults(top.get("defaults"), ctx)
     global_keys = _global_keys(top.get("global_keys"), ctx)
     messages = _messages(top.get("messages"), languages, root, problems)
-    speech = _speech(top.get("speech"))
+    speech = _speech(top.get("speech"), ctx)
     sources = parse_sources(top.get("sources"), problems, ctx.source_names)
 
     nodes: dict[str, Node] = {}
@@ -299,8 +317,8 @@ def _build(root: Value, text: str, raw: bytes, default_id: str, problems: Proble
     )
 
 
-def _speech(value: Value | None) -> SpeechSettings:
-    """``speech: {jump: true, confirm_below: 0.4}``."""
+def _speech(value: Value | None, ctx: ParseContext) -> SpeechSettings:
+    """``speech: {jump: true, confirm_below: 0.4, person: {en: [librarian]}}``."""
     if value is None:
         return SpeechSettings()
     fields = value.fields("speech")
@@ -309,6 +327,8 @@ def _speech(value: Value | None) -> SpeechSettings:
         out["jump"] = v.boolean("jump")
     if (v := fields.get("confirm_below")) is not None:
         out["confirm_below"] = v.number("confirm_below (a Twilio Confidence)", 0.0, 1.0)
+    if (v := fields.get("person")) is not None:
+        out["person"] = ctx.phrases(v)
     fields.done()
     return SpeechSettings(**{k: v for k, v in out.items() if v is not None})
 
@@ -510,6 +530,8 @@ def _node(node_id: str, key: Value, item: Value, ctx: ParseContext) -> Node | No
         common["description"] = v.text("a description") or ""
     if (v := fields.get("phrases")) is not None:
         common["phrases"] = ctx.phrases(v)
+    if (v := fields.get("label")) is not None:
+        common["label"] = ctx.labels(v)
     fields.taken.update(COMMON_FIELDS)
     if kind is None:
         return None

@@ -77,6 +77,8 @@ class SpeechSettings:
 
     jump: bool = True  # a request that fits elsewhere in the menu may go there
     confirm_below: float = 0.4  # Twilio Confidence under which a match is confirmed first
+    # The menu's own words for a person, per language, besides the built-in ones.
+    person: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -14,7 +14,8 @@ if TYPE_CHECKING:
     from ivr.engine.core import Call
     from ivr.menu.loader import ParseContext
 
-COMMON_FIELDS = ("type", "say", "timeout", "tries", "fallback", "description", "phrases")
+COMMON_FIELDS = ("type", "say", "timeout", "tries", "fallback", "description", "phrases",
+                 "label")
 
 
 @dataclass(frozen=True)
@@ -30,6 +31,8 @@ class Node:
     description: str = ""
     # What callers might say to get here from anywhere (the menu's searchable directory).
     phrases: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    # How the caller hears this destination named in refinements, per language ("*": any).
+    label: Mapping[str, str] = field(default_factory=dict)
 
     kind: ClassVar[str] = ""
     summary: ClassVar[str] = ""
@@ -60,6 +63,10 @@ class Node:
     def own_phrases(self, lang: str) -> tuple[str, ...]:
         """This node's directory phrases in ``lang``."""
         return self.phrases.get(lang, ()) or self.phrases.get("*", ())
+
+    def own_label(self, lang: str) -> str:
+        """This node's spoken name in ``lang`` ("" when it has none)."""
+        return self.label.get(lang) or self.label.get("*") or ""
 
     def option_phrases(self, lang: str) -> list[tuple[str, list[str]]]:
         """(destination, phrases in ``lang``) for each option that leads somewhere."""

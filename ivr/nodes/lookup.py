@@ -24,7 +24,7 @@ from ivr.menu.model import Prompt
 from ivr.menu.source import Fields, Where
 from ivr.nodes.base import Node
 from ivr.nodes.menu import spoken_key
-from ivr.nodes.routing import yes_or_no
+from ivr.nodes.routing import person_request, yes_or_no
 
 if TYPE_CHECKING:
     from ivr.engine.core import Call
@@ -168,6 +168,9 @@ class LookupNode(Node):
             return super().handle(call, event)
         if (turn := self._global(call, event)) is not None:
             return turn
+        if event.speech and not event.digits and (
+                turn := person_request(call, event.speech, event.confidence)) is not None:
+            return turn  # "can I talk to someone" instead of a number
         # Twilio leaves the finishing # out of Digits; a simulator or a test may not.
         entered = event.digits.rstrip("#") or spoken_digits(event.speech, call.state.lang)
         if not self._valid(entered):

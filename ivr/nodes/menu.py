@@ -12,7 +12,7 @@ from ivr.menu.model import Option
 from ivr.menu.source import Fields, Where
 from ivr.nodes.base import Node
 from ivr.nodes.routing import handle_pending, understand
-from ivr.speech import Matcher, make_index
+from ivr.speech import make_index
 
 if TYPE_CHECKING:
     from ivr.engine.core import Call
@@ -67,22 +67,6 @@ def match_speech(call: Call, node_id: str, options: tuple[Option, ...], speech: 
     if decision.kind != "confident" or not decision.candidates:
         return None
     return options[int(decision.candidates[0].target)]
-
-
-def destination_index(call: Call, node_id: str, options: tuple[Option, ...]) -> Matcher:
-    """The node's options as a phrase index keyed by where each option leads."""
-    lang = call.state.lang
-    cache_key = ("destination-index", node_id, lang)
-    index = call.menu.cache.get(cache_key)
-    if index is None:
-        merged: dict[str, list[str]] = {}
-        for option in options:
-            words = option.phrases.get(lang, ()) or option.phrases.get("*", ())
-            if words:
-                merged.setdefault(option.go, []).extend(words)
-        index = make_index(list(merged.items()), lang)
-        call.menu.cache[cache_key] = index
-    return index
 
 
 def hints_for(options: tuple[Option, ...], lang: str) -> tuple[str, ...]:
@@ -171,13 +155,9 @@ class MenuNode(Node):
             if (turn := call.global_key(key)) is not None:
                 return turn
         if event.speech:
-            return understand(call, self.local_index(call), event.speech, event.confidence,
-                              tries, search_all=self.searches_everywhere(call))
+            return understand(call, event.speech, event.confidence, tries,
+                              search_all=self.searches_everywhere(call))
         return call.retry("no_match", tries, input=event.digits)
-
-    def local_index(self, call: Call) -> Matcher | None:
-        """The phrases a spoken answer is matched against first: this node's options."""
-        return destination_index(call, self.id, self.options)
 
     def searches_everywhere(self, call: Call) -> bool:
         """Whether an answer that fits none of the options may go anywhere in the menu."""

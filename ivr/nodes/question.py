@@ -9,7 +9,6 @@ from ivr.engine.types import Redirect, Turn
 from ivr.menu.source import Fields
 from ivr.nodes.menu import MenuNode, hints_for
 from ivr.nodes.routing import directory_entries
-from ivr.speech import Matcher
 
 if TYPE_CHECKING:
     from ivr.engine.core import Call
@@ -49,10 +48,6 @@ class QuestionNode(MenuNode):
         gather = call.gather(call.hear(self.say), timeout=self.timeout_for(call),
                              hints=tuple(hints))
         return call.turn([gather, Redirect(call.next("silence"))])
-
-    def local_index(self, call: Call) -> Matcher | None:
-        """No options of its own to match first: the whole menu is the question's scope."""
-        return None
 
     def searches_everywhere(self, call: Call) -> bool:
         """Always: that is what the question is for."""

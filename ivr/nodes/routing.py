@@ -1,74 +1,70 @@
-"""Understanding spoken requests: match, confirm, refine, or search the whole menu.
+"""Understanding spoken requests: one decision over the whole menu, then go, confirm or refine.
 
-Shared by the node kinds that listen. A spoken answer is matched to the node's own
-options first; if that is not confident it may match a destination anywhere in the
-menu (the menu's directory). A confident match with low recognition confidence is
-confirmed ("Did you mean returns?"); an unsure one is refined with a short spoken
-mini-menu of the two or three best candidates. The pending question travels in the
-call state (``pending``) like everything else.
+Shared by the node kinds that listen. In order:
+  1. the words the node's prompt tells the caller to say ("say agent") lead where the
+     prompt says;
+  2. a request for a person ("can I speak to someone") goes where the 0 key goes;
+  3. otherwise the node's own options and every speakable destination of the menu are
+     ranked together by one index; the node's own options get a bounded prior
+     (``LOCAL_PRIOR``), never a short-circuit, so an exact or strong match anywhere
+     beats a weak local one.
+A confident match with low recognition confidence is confirmed ("Did you mean
+returns?"); an unsure one gets the two or three best candidates by name; "nothing
+found" is the last resort, and a refinement that fails offers the main topics. The
+pending question travels in the call state (``pending``) like everything else; every
+spoken step's journey line carries the ranking (``| a=0.91,b=0.40``).
 """
 
 from __future__ import annotations
 
 import re
 from collections.abc import Sequence
+from dataclasses import replace
 from typing import TYPE_CHECKING
 
 from ivr.engine.messages import YES_NO
 from ivr.engine.types import Input, Redirect, Silence, Turn
-from ivr.speech import Decision, Matcher, Scored, fold, make_index
+from ivr.nodes.directory import (
+    allowed,
+    directory,
+    directory_entries,
+    label,
+    local_index,
+    local_targets,
+    menu_index,
+    offerable,
+    person_target,
+    said_prompt_word,
+    speakable,
+    topics,
+)
+from ivr.speech import Decision, Scored, decide_from_ranking, fold
+from ivr.speech.person import asks_for_person
 
 if TYPE_CHECKING:
     from ivr.engine.core import Call
-    from ivr.menu.model import Menu
 
 MAX_CANDIDATES = 3
-# Kinds a caller can be sent to by what they say (not the plumbing ones).
-DESTINATIONS = ("menu", "message", "hours", "voicemail", "lookup", "question")
-# Not "transfer": a spoken jump must not skip the opening-hours check in front of one.
-
-
-def directory_entries(menu: Menu, lang: str) -> list[tuple[str, list[str]]]:
-    """Every destination in the menu with what callers might say to get there."""
-    phrases: dict[str, list[str]] = {}
-    for node in menu.nodes.values():
-        if node.kind in DESTINATIONS:
-            own = list(node.phrases.get(lang, ()) or node.phrases.get("*", ()))
-            phrases.setdefault(node.id, []).extend(own)
-            if node.kind == "message" and node.say:
-                version = node.say.for_language(lang, menu.default_language)
-                if version and version.text:
-                    phrases[node.id].append(version.text)
-        for target, words in node.option_phrases(lang):
-            if target in menu.nodes and menu.nodes[target].kind in DESTINATIONS:
-                phrases.setdefault(target, []).extend(words)
-    return [(target, words) for target, words in phrases.items() if words]
-
-
-def directory(menu: Menu, lang: str) -> Matcher:
-    """The menu's searchable directory for ``lang`` (built once per menu version)."""
-    key = ("directory", lang)
-    index = menu.cache.get(key)
-    if index is None:
-        index = make_index(directory_entries(menu, lang), lang)
-        menu.cache[key] = index
-    return index
-
-
-def label(menu: Menu, target: str, lang: str) -> str:
-    """How to name a destination to the caller: its first phrase in their language."""
-    if target == "main":
-        return {"fr": "le menu principal", "ro": "meniul principal"}.get(lang, "the main menu")
-    node = menu.nodes.get(target)
-    if node is not None:
-        own = node.phrases.get(lang) or node.phrases.get("*")
-        if own:
-            return own[0]
-    for other in menu.nodes.values():
-        for destination, words in other.option_phrases(lang):
-            if destination == target and words:
-                return words[0]
-    return target.replace("_", " ").replace("-", " ")
+RANK_LIMIT = 8  # candidates ranked per request (before the prior re-orders them)
+# What the node the caller stands on adds to its own options' scores: enough to settle
+# a near tie, never enough to beat a clearly better match elsewhere.
+LOCAL_PRIOR = 0.06
+# Decision thresholds for a menu-wide ranking (the index's defaults were tuned on a flat
+# set of 77 intents; a menu is smaller and a refinement is cheap next to a wrong route).
+# Tuned on the dev half of the callers' set (benchmarks/bench_menus.py); the optimum is flat.
+CONFIDENT_SCORE = 0.40
+CONFIDENT_MARGIN = 0.24
+REFINE_SCORE = 0.15  # under this, nothing is offered: "nothing found"
+CONFIRM_SCORE = 0.25  # a lone candidate under this is no better than nothing
+PICK_SCORE = 0.3  # naming one of the offered: at least this, and PICK_MARGIN ahead
+PICK_MARGIN = 0.1
+FILL_SCORE = 0.05  # a runner-up offered beside a lone candidate scores at least this
+OFFER_RATIO = 0.3
+MAX_TOPICS = 6
+# What "something else" sounds like at a mini-menu: ask the node's question again.
+SOMETHING_ELSE = {"en": ("something else", "none of those", "neither", "none", "other"),
+                  "fr": ("autre chose", "aucun", "aucune", "rien de tout ca"),
+                  "ro": ("altceva", "nimic din astea", "niciuna", "niciunul")}
 
 
 def _scores(candidates: Sequence[Scored]) -> str:
@@ -76,13 +72,14 @@ def _scores(candidates: Sequence[Scored]) -> str:
 
 
 def go_or_confirm(call: Call, target: str, score: float, confidence: float | None,
-                  utterance: str, how: str) -> Turn:
+                  utterance: str, how: str, ranking: str = "") -> Turn:
     """Act on a confident match, unless speech recognition itself was unsure."""
     threshold = call.menu.speech.confirm_below
     if confidence is not None and confidence < threshold:
-        call.log("speech", utterance, f"confirm:{target}:{score:.2f}:asr={confidence:.2f}")
+        call.log("speech", utterance,
+                 f"confirm:{target}:{score:.2f}:asr={confidence:.2f}{ranking}")
         return ask_confirmation(call, target)
-    call.log("speech", utterance, f"{how}:{target}:{score:.2f}")
+    call.log("speech", utterance, f"{how}:{target}:{score:.2f}{ranking}")
     return call.go(target)
 
 
@@ -95,25 +92,43 @@ def ask_confirmation(call: Call, target: str) -> Turn:
     return call.turn([gather, Redirect(call.next("silence"))])
 
 
-def offer(call: Call, candidates: Sequence[Scored], utterance: str) -> Turn:
+def offer(call: Call, candidates: Sequence[Scored], utterance: str, ranking: str = "") -> Turn:
     """A spoken mini-menu of the best few candidates."""
     targets = [c.target for c in candidates[:MAX_CANDIDATES]]
-    call.log("speech", utterance, f"refine:{_scores(candidates[:MAX_CANDIDATES])}")
+    call.log("speech", utterance, f"refine:{_scores(candidates[:MAX_CANDIDATES])}{ranking}")
     call.set_pending("refine:" + ",".join(targets))
     return ask_refinement(call, targets)
 
 
-def ask_refinement(call: Call, targets: Sequence[str]) -> Turn:
-    """Speak the mini-menu for ``targets`` and listen."""
+def ask_refinement(call: Call, targets: Sequence[str], intro: str = "refine_intro",
+                   before: Sequence[str] = ()) -> Turn:
+    """Speak the mini-menu for ``targets`` (by their labels) and listen."""
     lang = call.state.lang
     menu = call.menu
-    parts = [menu.message("refine_intro", lang)]
+    parts = [*before, menu.message(intro, lang)]
     parts += [menu.message("refine_option", lang).format(label=label(menu, t, lang), key=i + 1)
               for i, t in enumerate(targets)]
     parts.append(menu.message("refine_other", lang))
     hints = tuple(label(menu, t, lang) for t in targets)
     gather = call.gather([call.speak_text(" ".join(parts))], timeout=6, hints=hints)
     return call.turn([gather, Redirect(call.next("silence"))])
+
+
+def offer_topics(call: Call, utterance: str, node_tries: int, *, sorry: str) -> Turn:
+    """Nothing fits: say so and read the main topics by name (or ask again if there are none)."""
+    found = [t for t in topics(call.menu) if t != call.state.node][:MAX_TOPICS]
+    if len(found) < 2:
+        call.log("speech", utterance, "nothing")
+        return call.retry("nothing_found", node_tries, input=utterance)
+    tries = call.state.tries + 1
+    if tries >= node_tries:
+        call.log("speech", utterance, "nothing")
+        return call.retry("nothing_found", node_tries, input=utterance)
+    call.log("speech", utterance, f"topics:{','.join(found)}")
+    call.state = replace(call.state, tries=tries)
+    call.set_pending("topics:" + ",".join(found))
+    return ask_refinement(call, found, "topics_intro", before=[call.menu.message(sorry,
+                                                                                  call.state.lang)])
 
 
 def _yes_no_hints(call: Call) -> tuple[str, ...]:
@@ -142,6 +157,10 @@ def yes_or_no(text: str, lang: str) -> bool | None:
     return None
 
 
+def _something_else(text: str, lang: str) -> bool:
+    return _plain(text) in {_plain(w) for w in SOMETHING_ELSE.get(lang.split("-")[0], ())}
+
+
 def handle_pending(call: Call, event: object, node_tries: int) -> Turn | None:
     """Answer a pending confirmation or refinement; None when nothing is pending."""
     pending = call.state.pending
@@ -167,53 +186,133 @@ def handle_pending(call: Call, event: object, node_tries: int) -> Turn | None:
         if answer is False:
             call.log("confirm", event.digits or said, "no")
             return call.retry("not_confirmed", node_tries)
-    if kind == "refine" and targets:
+    if kind in ("refine", "topics") and targets:
         if event.digits and event.digits.isdigit() and 1 <= int(event.digits) <= len(targets):
             choice = targets[int(event.digits) - 1]
-            call.log("refine", event.digits, f"go:{choice}")
+            call.log(kind, event.digits, f"go:{choice}")
             return call.go(choice)
         if said:
             picked = _pick_among(call, targets, said)
             if picked is not None:
-                call.log("refine", said, f"go:{picked}")
+                call.log(kind, said, f"go:{picked}")
                 return call.go(picked)
     if event.digits and (turn := call.global_key(event.digits)) is not None:
         return turn
-    # Anything else ("something else", an unknown key): ask the node's question again.
+    if said and not _something_else(said, call.state.lang):
+        # A new request instead of a choice: understood like any other, and if it
+        # still finds nothing, the main topics are read out by name.
+        node = call.menu.nodes[call.state.node]
+        return understand(call, said, event.confidence, node_tries,
+                          search_all=_searches(call, node), after_refine=kind != "topics")
+    # "Something else", an unknown key: ask the node's question again.
     return call.retry("no_match", node_tries, input=event.digits or said)
 
 
+def _searches(call: Call, node: object) -> bool:
+    searches = getattr(node, "searches_everywhere", None)
+    return bool(searches(call)) if searches is not None else call.menu.speech.jump
+
+
 def _pick_among(call: Call, targets: Sequence[str], said: str) -> str | None:
-    """Which of the offered targets a spoken answer names (by label or phrases)."""
+    """Which of the offered targets a spoken answer names (by label or phrases).
+
+    Ranked by the menu's own index (no index is built on a caller's step): the best
+    offered target, if it scores well and clearly ahead of the other offered ones.
+    """
     lang = call.state.lang
-    entries = dict(directory_entries(call.menu, lang))
-    index = make_index([(t, [label(call.menu, t, lang), *entries.get(t, [])]) for t in targets],
-                        lang)
-    decision = index.decide(said)
+    ranked = [c for c in menu_index(call.menu, lang).rank(said[:500], limit=RANK_LIMIT)
+              if c.target in targets]
+    if not ranked or ranked[0].score < PICK_SCORE:
+        return None
+    if len(ranked) > 1 and ranked[0].score - ranked[1].score < PICK_MARGIN:
+        return None
+    return ranked[0].target
+
+
+def rank(call: Call, utterance: str, *, search_all: bool) -> list[Scored]:
+    """The node's options and (if allowed) every destination, best first, prior applied."""
+    node = call.menu.nodes[call.state.node]
+    lang = call.state.lang
+    own = local_targets(node, lang)
+    index = menu_index(call.menu, lang) if search_all else local_index(call.menu, node, lang)
+    ranked: list[Scored] = []
+    for cand in index.rank(utterance, limit=RANK_LIMIT):
+        if not (allowed(call.menu, node, lang, cand.target) if search_all else cand.target in own):
+            continue
+        score = cand.score
+        if cand.target in own and score < 1.0:
+            score = min(score + LOCAL_PRIOR, 0.99)
+        ranked.append(Scored(cand.target, round(score, 4)))
+    ranked.sort(key=lambda c: -c.score)
+    knows = getattr(index, "knows", None)
+    if ranked and ranked[0].score < CONFIRM_SCORE and knows is not None and not knows(utterance):
+        return []  # weak, and not one word of the menu's: spelling near-misses are no evidence
+    return ranked
+
+
+def decide(call: Call, ranked: Sequence[Scored]) -> Decision:
+    """Confident, refine (2-3 candidates) or none, for a menu-wide ranking.
+
+    A matcher whose scores are on its own scale may bring its own thresholds
+    (``decide_ranking(ranked) -> Decision``); the defaults suit the lexical one.
+    """
+    own = getattr(menu_index(call.menu, call.state.lang), "decide_ranking", None)
+    decision = own(ranked) if own is not None else decide_from_ranking(
+        ranked, confident_score=CONFIDENT_SCORE, confident_margin=CONFIDENT_MARGIN,
+        refine_score=REFINE_SCORE, offer_ratio=OFFER_RATIO)
+    if decision.kind != "refine":
+        return decision
+    # A hang-up or a plumbing node is never offered; the next candidates take their place.
+    top = decision.candidates[0].score
+    can = [c for c in ranked if offerable(call.menu, c.target)]
+    fit = [c for c in can if c.score >= max(REFINE_SCORE, top * OFFER_RATIO)][:MAX_CANDIDATES]
+    if len(fit) == 1:
+        # Unsure of one: offer the runner-up too rather than a lone "Did you mean ...?".
+        fit += [c for c in can if c not in fit and c.score >= FILL_SCORE][:1]
+    return Decision("refine", tuple(fit)) if fit else Decision("none", ())
+
+
+def person_request(call: Call, utterance: str, confidence: float | None) -> Turn | None:
+    """Go where the 0 key goes when the caller asks for a person; None otherwise."""
+    menu = call.menu
+    lang = call.state.lang
+    person = person_target(menu)
+    if person is None or person == call.state.node or not asks_for_person(
+            utterance[:500], lang, (*menu.speech.person.get(lang, ()),
+                                    *menu.speech.person.get("*", ()))):
+        return None
+    return go_or_confirm(call, person, 1.0, confidence, utterance[:500], "person")
+
+
+def understand(call: Call, utterance: str, confidence: float | None, node_tries: int, *,
+               search_all: bool, after_refine: bool = False) -> Turn:
+    """Route a spoken request: prompt words, a person, then one menu-wide decision."""
+    menu = call.menu
+    lang = call.state.lang
+    node = menu.nodes[call.state.node]
+    utterance = utterance[:500]
+    if (target := said_prompt_word(menu, node, lang, utterance)) is not None:
+        return go_or_confirm(call, target, 1.0, confidence, utterance, "prompt")
+    if (turn := person_request(call, utterance, confidence)) is not None:
+        return turn
+    ranked = rank(call, utterance, search_all=search_all)
+    ranking = f" | {_scores(ranked[:MAX_CANDIDATES])}" if ranked else ""
+    decision = decide(call, ranked)
     if decision.kind == "confident" and decision.candidates:
-        return decision.candidates[0].target
-    return None
-
-
-def understand(call: Call, local: Matcher | None, utterance: str,
-               confidence: float | None, node_tries: int, *, search_all: bool) -> Turn:
-    """Route a spoken request: the node's own options, then (if allowed) the whole menu."""
-    local_decision = local.decide(utterance) if local is not None else Decision("none", ())
-    if local_decision.kind == "confident":
-        best = local_decision.candidates[0]
-        return go_or_confirm(call, best.target, best.score, confidence, utterance, "match")
-    wide = Decision("none", ())
-    if search_all:
-        wide = directory(call.menu, call.state.lang).decide(utterance)
-        if wide.kind == "confident" and wide.candidates[0].target != call.state.node:
-            best = wide.candidates[0]
-            return go_or_confirm(call, best.target, best.score, confidence, utterance, "jump")
-    for decision in (local_decision, wide):
-        if decision.kind == "refine" and len(decision.candidates) >= 2:
-            return offer(call, decision.candidates, utterance)
-        if decision.kind == "refine" and decision.candidates:
-            best = decision.candidates[0]
-            call.log("speech", utterance, f"unsure:{best.target}:{best.score:.2f}")
-            return ask_confirmation(call, best.target)
-    call.log("speech", utterance, "nothing")
+        best = decision.candidates[0]
+        how = "match" if best.target in local_targets(node, lang) else "jump"
+        return go_or_confirm(call, best.target, best.score, confidence, utterance, how, ranking)
+    if decision.kind == "refine" and len(decision.candidates) >= 2:
+        return offer(call, decision.candidates, utterance, ranking)
+    if decision.kind == "refine" and decision.candidates[0].score >= CONFIRM_SCORE:
+        best = decision.candidates[0]
+        call.log("speech", utterance, f"unsure:{best.target}:{best.score:.2f}{ranking}")
+        return ask_confirmation(call, best.target)
+    if after_refine or node.kind == "question":
+        return offer_topics(call, utterance, node_tries, sorry="nothing_found")
+    call.log("speech", utterance, f"nothing{ranking}")
     return call.retry("nothing_found", node_tries, input=utterance)
+
+
+__all__ = ["ask_confirmation", "ask_refinement", "directory", "directory_entries", "handle_pending", "label",
+           "offer", "rank", "speakable", "understand", "yes_or_no"]

@@ -253,6 +253,11 @@ class PhraseIndex:
         best = sorted(scores.items(), key=lambda kv: (-kv[1], kv[0]))[: max(limit, 0)]
         return [Scored(self.targets[t], round(s, 6)) for t, s in best if s > 0.0]
 
+    def knows(self, utterance: str) -> bool:
+        """Whether any content word of the utterance is a word of some phrase (not only near one)."""
+        toks = normalize(utterance, self.lang)
+        return any(t in self._idf for t in toks if t not in self._stop)
+
     def decide(self, utterance: str) -> Decision:
         """Confident choice, a short list to offer, or none, using the module thresholds."""
         return decide_from_ranking(self.rank(utterance, limit=3))

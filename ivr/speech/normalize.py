@@ -125,6 +125,56 @@ _FILLERS_RAW: dict[str, tuple[str, ...]] = {
 _RO_PLURAL = re.compile(r"^(.{3,}?)uri(le|lor)?$")
 
 
+# Phone speech recognition writes numbers either way ("six" or "6"): both become digits.
+# Articles that are also "one" (un, une, o) stay words.
+_NUMBER_WORDS: dict[str, str] = {
+    "en": "zero one two three four five six seven eight nine ten eleven twelve thirteen "
+          "fourteen fifteen sixteen seventeen eighteen nineteen twenty",
+    "fr": "zero _ deux trois quatre cinq six sept huit neuf dix onze douze treize quatorze "
+          "quinze seize dix-sept dix-huit dix-neuf vingt",
+    "ro": "zero unu doi trei patru cinci sase sapte opt noua zece unsprezece doisprezece "
+          "treisprezece paisprezece cincisprezece saisprezece saptesprezece optsprezece "
+          "nouasprezece douazeci",
+}
+_EXTRA_NUMBERS = {"ro": {"doua": "2", "una": "1"}, "en": {}, "fr": {}}
+# Words recognition splits or spells apart, and homophones it prefers, per language.
+_JOINS: dict[str, dict[tuple[str, str], str]] = {
+    "en": {("e", "mail"): "email", ("pay", "pal"): "paypal", ("log", "in"): "login",
+           ("pass", "word"): "password", ("web", "site"): "website", ("re", "fund"): "refund",
+           ("check", "out"): "checkout", ("in", "voice"): "invoice", ("on", "line"): "online"},
+    "fr": {("e", "mail"): "email", ("pay", "pal"): "paypal", ("en", "ligne"): "enligne"},
+    "ro": {("e", "mail"): "email", ("pay", "pal"): "paypal", ("on", "line"): "online"},
+}
+_HOMOPHONES: dict[str, dict[str, str]] = {
+    "en": {"ours": "hours", "e-mail": "email", "parcels": "parcel", "buy": "bye"},
+    "fr": {"mail": "email", "courriel": "email"},
+    "ro": {"mail": "email", "mailul": "emailul"},
+}
+
+
+@lru_cache(maxsize=64)
+def _numbers(lang: str) -> dict[str, str]:
+    table = {w: str(i) for i, w in enumerate(_NUMBER_WORDS.get(lang, "").split()) if w != "_"}
+    return {**table, **_EXTRA_NUMBERS.get(lang, {})}
+
+
+def mend(tokens: list[str], lang: str) -> list[str]:
+    """Numbers as digits, words recognition split apart joined, homophones replaced."""
+    numbers, joins = _numbers(lang), _JOINS.get(lang, {})
+    sounds = _HOMOPHONES.get(lang, {})
+    out: list[str] = []
+    i = 0
+    while i < len(tokens):
+        word = fold(tokens[i]) if lang == "ro" else tokens[i]
+        if i + 1 < len(tokens) and (joined := joins.get((fold(tokens[i]), fold(tokens[i + 1])))):
+            out.append(joined)
+            i += 2
+            continue
+        out.append(numbers.get(fold(word), sounds.get(word, tokens[i])))
+        i += 1
+    return out
+
+
 @lru_cache(maxsize=256)
 def primary_lang(lang: str) -> str:
     """Return the primary subtag of a language code ("fr-CA" -> "fr")."""
@@ -195,6 +245,9 @@ def _stem_fn(lang: str) -> Callable[[str], str]:
     def stem(word: str) -> str:
         """Stem one accented word, then fold so accentless input meets the same stem."""
         if lang == "ro":
+            # Callers' recognisers often drop the marks (sa, cand, inapoi): stem the
+            # folded word, so "deschiși" and "deschisi" always meet.
+            word = fold(word)
             m = _RO_PLURAL.match(word)
             if m:
                 word = m.group(1)
@@ -227,4 +280,5 @@ def normalize(text: str, lang: str) -> list[str]:
 @lru_cache(maxsize=50_000)
 def _normalize_cached(text: str, lang: str) -> tuple[str, ...]:
     """Cached body of normalize(); returns an immutable tuple."""
-    return tuple(stem_tokens(drop_fillers(tokenize(text, lang), lang), lang))
+    lang = primary_lang(lang)
+    return tuple(stem_tokens(mend(drop_fillers(tokenize(text, lang), lang), lang), lang))
