@@ -11,9 +11,9 @@ from ivr.engine.hours import Schedule
 from ivr.menu.loader import MenuError, load_menu
 from ivr.menu.model import Menu
 from ivr.menu.source import Problem, Problems, Where
+from ivr.nodes.directory import DESTINATIONS
 from ivr.nodes.menu import MAX_HINTS, MenuNode, fold
 from ivr.nodes.question import QuestionNode
-from ivr.nodes.routing import DESTINATIONS
 from ivr.search.lint import lint_searches
 
 if TYPE_CHECKING:

@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from ivr.menu.model import Menu
     from ivr.nodes.base import Node
 
-DESTINATIONS = ("menu", "message", "hours", "voicemail", "lookup", "question")
+DESTINATIONS = ("menu", "message", "hours", "voicemail", "lookup", "question", "search")
 # Not "transfer": a spoken jump must not skip the opening-hours check in front of one
 # (the target of the global key 0 is the exception: a request for a person goes there).
 PERSON_KEY = "0"
