@@ -87,9 +87,19 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     menus_dir = cfg.project_path(settings["IVR_MENUS_DIR"])
     # Published menu versions live in the database, shared by every worker and instance.
     versions = MenuVersions(store.engine, menus_dir, prompts_dir)
+    from ivr.speech import use_matcher
+
+    # The matcher is chosen (and its model loaded) before any menu loads: each menu version
+    # is made ready for spoken requests as it loads (warm_menu), not on a caller's step.
+    matcher = str(settings.get("IVR_MATCHER") or "lexical")
+    if use_matcher(matcher) != matcher:
+        print("ivr: warning: IVR_MATCHER=hybrid needs `pip install ivr-helpdesk[embeddings]`; "
+              "using the lexical matcher", file=sys.stderr, flush=True)
+    from ivr.nodes.warmup import warm_menu
+
     catalog = MenuCatalog(menus_dir, check_every=float(settings["IVR_MENU_CHECK_SECONDS"]),
                           prompts_dir=prompts_dir, versions=versions,
-                          background=settings.get("IVR_ENV") != "test")
+                          background=settings.get("IVR_ENV") != "test", warm=warm_menu)
     for problem in catalog.problems:
         log.error("%s", problem)
     services = Services(
@@ -110,12 +120,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         services.prompt_uploads.sync()  # catch up now: this instance may be new
     except Exception as exc:  # noqa: BLE001 - no database yet: the next check catches up
         log.warning("recordings not synchronised at start: %s", type(exc).__name__)
-    from ivr.speech import use_matcher
-
-    matcher = str(settings.get("IVR_MATCHER") or "lexical")
-    if use_matcher(matcher) != matcher:
-        print("ivr: warning: IVR_MATCHER=hybrid needs `pip install ivr-helpdesk[embeddings]`; "
-              "using the lexical matcher", file=sys.stderr, flush=True)
     from ivr.lookup.live import lookups_from_settings
 
     services.lookups = lookups_from_settings(settings, catalog.folder)

@@ -10,7 +10,7 @@ callers: measured"). Indexes are built once per menu version, node and language.
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from .index import PhraseIndex
@@ -66,3 +66,19 @@ def make_index(entries: Sequence[tuple[str, Sequence[str]]], lang: str) -> Match
 
         return HybridIndex(entries, lang)
     return PhraseIndex(entries, lang)
+
+
+def prepare(phrases: Iterable[str], lang: str) -> int:
+    """Embed phrases now (when a menu loads) so no caller's step has to; returns how many were new.
+
+    Nothing to do for the lexical matcher, whose indexes need no model.
+    """
+    if _kind != "hybrid":
+        return 0
+    from .embed import default_model, get_encoder
+
+    encoder = get_encoder(default_model(lang))
+    new = list(dict.fromkeys(p for p in phrases if p.strip() and not encoder.knows(p)))
+    if new:
+        encoder.encode(new)
+    return len(new)
