@@ -317,3 +317,33 @@ def test_minilm_embeds_a_phrase_alone_or_among_others_the_same(minilm: str) -> N
     assert together.shape == (3, 384)
     assert np.array_equal(together, alone)
     assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+
+
+# --- the demo menus: French and Romanian callers the words alone do not route ---------
+
+
+@pytest.mark.parametrize(
+    ("menu_name", "lang", "utterance", "target"),
+    [
+        # When written, the lexical directory ranked the second name first for each.
+        ("shop", "fr", "combien de jours pour recevoir mon argent", "refund_time"),  # delivery_times
+        ("library", "fr", "quels livres j'ai chez moi en ce moment", "my_loans"),  # loans
+        ("library", "fr", "à quelle heure vous fermez", "opening_hours"),  # librarian
+        ("shop", "ro", "vreau să renunț la comandă", "cancel_order"),  # orders
+        ("shop", "ro", "când vine pachetul", "delivery_times"),  # shop_hours
+        ("library", "ro", "ce cărți am acasă acum", "my_loans"),  # loans
+    ],
+)
+def test_hybrid_directory_routes_french_and_romanian_meanings(
+    e5: str, menu_name: str, lang: str, utterance: str, target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The menu-wide directory with the language's default model finds the destination meant."""
+    from ivr.menu.loader import load_menu
+
+    monkeypatch.delenv("IVR_EMBED_MODEL", raising=False)
+    from ivr.nodes.routing import directory_entries
+
+    menu = load_menu(Path(__file__).resolve().parents[1] / "menus" / f"{menu_name}.yaml")
+    hybrid = embed_mod.HybridIndex(directory_entries(menu, lang), lang)
+    assert hybrid.encoder.name == e5  # e5-small is the fr/ro default
+    assert hybrid.rank(utterance, limit=1)[0].target == target

@@ -32,7 +32,7 @@ def use_matcher(kind: str) -> str:
         raise ValueError(f"IVR_MATCHER must be one of {', '.join(KINDS)}, not {kind!r}")
     if kind == "hybrid":
         try:
-            from .embed import default_model, get_encoder
+            from .encoders import default_model, get_encoder
 
             for model in sorted({default_model("en"), default_model("fr")}):
                 get_encoder(model)
@@ -75,7 +75,7 @@ def prepare(phrases: Iterable[str], lang: str) -> int:
     """
     if _kind != "hybrid":
         return 0
-    from .embed import default_model, get_encoder
+    from .encoders import default_model, get_encoder
 
     encoder = get_encoder(default_model(lang))
     new = list(dict.fromkeys(p for p in phrases if p.strip() and not encoder.knows(p)))

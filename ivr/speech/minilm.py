@@ -90,7 +90,8 @@ class OnnxEncoder:
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.log_severity_level = 3
         self.model = model
-        self._session = ort.InferenceSession(str(model), sess_options=opts, providers=["CPUExecutionProvider"])
+        cpu = ["CPUExecutionProvider"]
+        self._session = ort.InferenceSession(str(model), sess_options=opts, providers=cpu)
         self._inputs = {i.name for i in self._session.get_inputs()}
 
     @classmethod
