@@ -238,6 +238,11 @@ def test_a_model_path_with_a_wrong_checksum_or_no_tokenizer_is_refused(
     monkeypatch.setenv("IVR_EMBED_SHA256", "0" * 64)
     with pytest.raises(ImportError, match="not the pinned model file"):
         encoders_mod.get_encoder(str(model))
+    monkeypatch.setenv("IVR_EMBED_MODEL", str(model))
+    try:
+        assert use_matcher("hybrid") == "lexical"  # live calls keep working, on the words alone
+    finally:
+        use_matcher("lexical")
     monkeypatch.delenv("IVR_EMBED_SHA256")
     tokenizer.unlink()
     with pytest.raises(FileNotFoundError, match="tokenizer.json"):

@@ -36,8 +36,8 @@ def use_matcher(kind: str) -> str:
 
             for model in sorted({default_model("en"), default_model("fr")}):
                 get_encoder(model)
-        except ImportError as exc:
-            log.warning("IVR_MATCHER=hybrid needs the embeddings extra (%s); "
+        except (ImportError, OSError) as exc:  # not installed, refused, or a file missing
+            log.warning("IVR_MATCHER=hybrid needs the embeddings extra and its model (%s); "
                         "routing with the lexical matcher", exc)
             kind = "lexical"
     _kind = kind
