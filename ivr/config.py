@@ -88,10 +88,15 @@ SETTINGS: dict[str, tuple[str, str]] = {
                         "temporary folder each time gunicorn starts"),
     "IVR_MATCHER": ("lexical", "what routes spoken requests on live calls: lexical, or hybrid "
                     "(lexical + sentence embeddings; needs the embeddings extra)"),
-    "IVR_EMBED_MODEL": ("", "optional embedding matcher (ivr.speech.embed): force one model for "
-                        "every menu; empty = minilm-l6-int8 for English, e5-small-q4 otherwise"),
+    "IVR_EMBED_MODEL": ("", "optional embedding matcher (ivr.speech.embed): one model for every "
+                        "menu, by name (minilm-l6-int8, e5-small-q4, use-m3) or as the path of an "
+                        ".onnx file; empty = minilm-l6-int8 for English, e5-small-q4 otherwise"),
+    "IVR_EMBED_TOKENIZER": ("", "with IVR_EMBED_MODEL=<file.onnx>: its tokenizer.json (empty = the "
+                            "tokenizer.json beside the model file)"),
+    "IVR_EMBED_SHA256": ("", "with IVR_EMBED_MODEL=<file.onnx>: the file's SHA-256; a file with "
+                         "another checksum is refused (empty = not checked)"),
     "IVR_EMBED_THREADS": ("", "optional embedding matcher: threads per worker for the model "
-                          "(empty = MiniLM 1, e5 its own default; 1 is steadiest on shared cores)"),
+                          "(empty = 1, steadiest on shared cores)"),
 }
 
 

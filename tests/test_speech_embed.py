@@ -14,6 +14,7 @@ import pytest
 
 from ivr.speech import Decision, Scored
 from ivr.speech import embed as embed_mod
+from ivr.speech import encoders as encoders_mod
 
 EN_MENU = [
     ("billing", ["pay my bill", "question about my invoice", "I was charged twice"]),
@@ -50,7 +51,7 @@ def test_missing_package_raises_import_error_naming_the_extra(monkeypatch: pytes
         return real_import(name, *args, **kwargs)
 
     monkeypatch.setattr(builtins, "__import__", fake_import)
-    monkeypatch.setattr(embed_mod, "_encoders", {})
+    monkeypatch.setattr(encoders_mod, "encoders", {})
     for model in embed_mod.MODELS:
         with pytest.raises(ImportError, match=r"ivr-helpdesk\[embeddings\]"):
             embed_mod.EmbeddingIndex(EN_MENU, "en", model=model)
@@ -213,7 +214,7 @@ def minilm(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     _need_minilm_packages()
     saved = os.environ.get("XDG_CACHE_HOME")
     os.environ["XDG_CACHE_HOME"] = str(tmp_path_factory.mktemp("cache"))
-    embed_mod._encoders.pop("minilm-l6-int8", None)
+    encoders_mod.encoders.pop("minilm-l6-int8", None)
     try:
         yield "minilm-l6-int8"
     finally:
@@ -311,8 +312,38 @@ def test_minilm_embeds_a_phrase_alone_or_among_others_the_same(minilm: str) -> N
 
     enc = embed_mod.get_encoder(minilm)
     texts = ["hi", "where is my package", "I want to speak with somebody from customer service today"]
-    together = enc.encode(texts)
-    alone = np.stack([enc.encode([t])[0] for t in texts])
+    together = enc._unit(texts)  # the model itself, not the encoder's vector cache
+    alone = np.stack([enc._unit([t])[0] for t in texts])
     assert together.shape == (3, 384)
     assert np.array_equal(together, alone)
     assert np.allclose(np.linalg.norm(together, axis=1), 1.0, atol=1e-5)
+
+
+# --- the demo menus: French and Romanian callers the words alone do not route ---------
+
+
+@pytest.mark.parametrize(
+    ("menu_name", "lang", "utterance", "target"),
+    [
+        # When written, the lexical directory ranked the second name first for each.
+        ("shop", "fr", "combien de jours pour recevoir mon argent", "refund_time"),  # delivery_times
+        ("library", "fr", "quels livres j'ai chez moi en ce moment", "my_loans"),  # loans
+        ("library", "fr", "à quelle heure vous fermez", "opening_hours"),  # librarian
+        ("shop", "ro", "vreau să renunț la comandă", "cancel_order"),  # orders
+        ("shop", "ro", "când vine pachetul", "delivery_times"),  # shop_hours
+        ("library", "ro", "ce cărți am acasă acum", "my_loans"),  # loans
+    ],
+)
+def test_hybrid_directory_routes_french_and_romanian_meanings(
+    e5: str, menu_name: str, lang: str, utterance: str, target: str, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The menu-wide directory with the language's default model finds the destination meant."""
+    from ivr.menu.loader import load_menu
+
+    monkeypatch.delenv("IVR_EMBED_MODEL", raising=False)
+    from ivr.nodes.routing import directory_entries
+
+    menu = load_menu(Path(__file__).resolve().parents[1] / "menus" / f"{menu_name}.yaml")
+    hybrid = embed_mod.HybridIndex(directory_entries(menu, lang), lang)
+    assert hybrid.encoder.name == e5  # e5-small is the fr/ro default
+    assert hybrid.rank(utterance, limit=1)[0].target == target

@@ -55,8 +55,12 @@ class MenuCatalog:
 
     def __init__(self, folder: str | Path, check_every: float = 2.0,
                  prompts_dir: str | Path | None = None,
-                 versions: MenuVersions | None = None, background: bool = False) -> None:
+                 versions: MenuVersions | None = None, background: bool = False,
+                 warm: Callable[[Menu], object] | None = None) -> None:
         self.folder = Path(folder)
+        # Run on every menu version before it starts answering calls (ivr.nodes.warmup):
+        # whatever a caller's first step would otherwise build is built here.
+        self._warm = warm
         # In the background, a thread per worker process does the checking and loading, so
         # no call ever waits for it; otherwise the request that finds the check due does it.
         self.background = background
@@ -267,6 +271,12 @@ class MenuCatalog:
         menus = list(self._db.values())
         menus += [e.menu for path, e in self._entries.items()
                   if e.menu and path.name not in self._db and not (self._db and e.refused)]
+        if self._warm is not None:
+            for menu in menus:
+                try:
+                    self._warm(menu)
+                except Exception:  # noqa: BLE001 - a menu that cannot warm still answers
+                    log.exception("menu %s: spoken-request indexes not built at load", menu.id)
         self._by_id = {m.id: m for m in menus}
 
     def _display(self, path: Path) -> str:

@@ -5,10 +5,10 @@ Pure Python + rapidfuzz + snowballstemmer; no web, telephony or database imports
 
 from __future__ import annotations
 
-from .choice import Matcher, make_index, matcher_in_use, use_matcher
+from .choice import Matcher, make_index, matcher_in_use, prepare, use_matcher
 from .index import PhraseIndex, decide_from_ranking
 from .normalize import fold, normalize
 from .result import Decision, Scored
 
 __all__ = ["Decision", "Matcher", "PhraseIndex", "Scored", "decide_from_ranking", "fold", "make_index",
-           "matcher_in_use", "normalize", "use_matcher"]
+           "matcher_in_use", "normalize", "prepare", "use_matcher"]

