@@ -3,7 +3,7 @@
 Two measurements, every matcher configuration in the same run:
 
 * Callers' utterances to the demo menus (the DEV half of the blind caller set: JSON lines
-  {"menu", "lang", "at", "text", "expect"} in --dev, default <workspace>/evaldata/dev):
+  {"menu", "lang", "at", "text", "expect"} in --dev, default benchmarks/data/callers/dev):
   per language, the destination top-1 of the menu-wide directory
   (``directory(menu, lang)``, built from ``directory_entries``), top-3, and the
   milliseconds of a whole spoken step through the engine (``core.step`` at the node the
@@ -192,7 +192,7 @@ def banking_records(config: str, data: Path, limit: int | None) -> list[dict[str
 def main() -> None:
     """Run every configuration, print the tables, write the JSON results."""
     ap = argparse.ArgumentParser(description=__doc__.split("\n", 1)[0])
-    ap.add_argument("--dev", type=Path, default=ROOT.parents[1] / "evaldata" / "dev")
+    ap.add_argument("--dev", type=Path, default=ROOT / "benchmarks" / "data" / "callers" / "dev")
     ap.add_argument("--banking77", type=Path, default=_first_existing(
         ROOT.parent / "shared" / "data" / "banking77", ROOT.parents[1] / "shared" / "data" / "banking77"))
     ap.add_argument("--models", default="e5-small-q4,minilm-l6-int8",
