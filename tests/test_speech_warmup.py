@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import shutil
+import threading
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -31,17 +32,23 @@ def _need_extra() -> None:
 
 
 class Spy:
-    """Records every text an encoder's model is run on (cache misses only)."""
+    """Records every text an encoder's model is run on (cache misses only) in this thread.
+
+    Other threads are left out: apps of earlier tests may still be reloading their own
+    menus in the background, and what they embed says nothing about this test's calls.
+    """
 
     def __init__(self) -> None:
         self.texts: list[str] = []
         self._saved: list[tuple[encoders_mod.Encoder, Any]] = []
+        self._thread = threading.get_ident()
 
     def attach(self, enc: encoders_mod.Encoder) -> None:
         real = enc._encode
 
         def counting(texts: list[str]) -> Any:
-            self.texts.extend(texts)
+            if threading.get_ident() == self._thread:
+                self.texts.extend(texts)
             return real(texts)
 
         self._saved.append((enc, real))
