@@ -99,10 +99,9 @@ def test_a_demo_connection_cannot_write(app: Any, tmp_path: Path,
     assert not (tmp_path / "attached.sqlite3").exists()
 
 
+@pytest.mark.parametrize("db_url", ["postgres"], indirect=True)  # SQLite: the test above
 def test_even_a_role_that_may_write_only_reads_through_a_lookup(app: Any, db_url: str,
                                                                 tmp_path: Path) -> None:
-    if not db_url.startswith("postgresql"):
-        pytest.skip("SQLite connections are read-only files (the test above)")
     # The operator's mistake: a role that may write. Every lookup transaction is read-only.
     writer = db_url.replace("@127.0.0.1", "@localhost")
     policy = SourcePolicy(connections={"shop": Connection("shop", writer)})
