@@ -1,0 +1,1 @@
+"""The Twilio webhooks and the public pages: thin adapters around the engine."""
