@@ -44,6 +44,7 @@ run: $(RUN_STAMP)
 test: $(TEST_STAMP)
 	$(BIN)/ruff check ivr tests benchmarks app.py
 	$(BIN)/mypy
+	$(BIN)/lint-imports --no-cache
 	$(BIN)/python -m pytest -q
 
 ## Callers' dev utterances on the demo menus per language, and Banking77 as the flat
