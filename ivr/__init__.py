@@ -104,11 +104,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     policy = SourcePolicy.from_settings(settings)
     # Published menu versions live in the database, shared by every worker and instance.
     versions = MenuVersions(store.engine, menus_dir, prompts_dir, policy=policy)
-    from ivr.nodes.warmup import warm_menu
-
     catalog = MenuCatalog(menus_dir, check_every=float(settings["IVR_MENU_CHECK_SECONDS"]),
                           prompts_dir=prompts_dir, versions=versions,
-                          background=settings.get("IVR_ENV") != "test", warm=warm_menu)
+                          background=settings.get("IVR_ENV") != "test")
     for problem in catalog.problems:
         log.error("%s", problem)
     services = Services(

@@ -13,7 +13,8 @@ import pytest
 
 from ivr.menu.catalog import MenuCatalog
 from ivr.menu.loader import load_menu
-from ivr.nodes.routing import directory, directory_entries
+from ivr.nodes.directory import menu_index
+from ivr.nodes.routing import directory_entries
 from ivr.nodes.warmup import WARM_KEY, menu_phrases, warm_menu
 from ivr.simulator import FlaskTransport, Phone
 from ivr.speech import PhraseIndex, use_matcher
@@ -103,16 +104,16 @@ def test_a_menu_that_fails_to_warm_still_answers(tmp_path: Path, caplog: pytest.
     assert "spoken-request indexes not built at load" in caplog.text
 
 
-def test_lexical_warm_up_builds_each_languages_directory_once() -> None:
-    """Without the extra's matcher, warming builds the directories and embeds nothing."""
+def test_lexical_warm_up_builds_each_languages_routing_index_once() -> None:
+    """Without the extra's matcher, warming builds the routing indexes and embeds nothing."""
     use_matcher("lexical")
     menu = load_menu(SHOP)
     warm_menu(menu)
     assert menu.cache[WARM_KEY] == "lexical"
-    built = {lang: menu.cache[("directory", lang)] for lang in ("en", "fr", "ro")}
+    built = {lang: menu.cache[("route-index", lang, "lexical")] for lang in ("en", "fr", "ro")}
     assert all(isinstance(index, PhraseIndex) for index in built.values())
     warm_menu(menu)
-    assert all(directory(menu, lang) is built[lang] for lang in built)
+    assert all(menu_index(menu, lang) is built[lang] for lang in built)
 
 
 def test_menu_phrases_cover_the_directory_and_every_option() -> None:
@@ -170,11 +171,12 @@ def test_a_menu_warmed_for_another_matcher_is_rebuilt(hybrid: None) -> None:
     menu = load_menu(SHOP)
     use_matcher("lexical")
     warm_menu(menu)
-    assert isinstance(directory(menu, "ro"), PhraseIndex)
+    assert isinstance(menu.cache[("route-index", "ro", "lexical")], PhraseIndex)
     use_matcher("hybrid")
     warm_menu(menu)
     assert menu.cache[WARM_KEY] == "hybrid"
-    assert isinstance(directory(menu, "ro"), HybridIndex)
+    assert ("route-index", "ro", "lexical") not in menu.cache
+    assert isinstance(menu.cache[("route-index", "ro", "hybrid")], HybridIndex)
 
 
 # --- model files: the pinned default, and a model given by path ------------------------

@@ -31,7 +31,7 @@ from ivr.menu.lint import lint
 from ivr.menu.loader import MenuError, load_text
 from ivr.menu.model import Menu
 from ivr.menu.source import Problem, Where
-from ivr.nodes.directory import warm
+from ivr.nodes.warmup import warm_menu
 
 if TYPE_CHECKING:
     from ivr.lookup.policy import SourcePolicy
@@ -56,7 +56,7 @@ class MenuCatalog:
     def __init__(self, folder: str | Path, check_every: float = 2.0,
                  prompts_dir: str | Path | None = None,
                  versions: MenuVersions | None = None, background: bool = False,
-                 warm: Callable[[Menu], object] | None = None) -> None:
+                 warm: Callable[[Menu], object] = warm_menu) -> None:
         self.folder = Path(folder)
         # Run on every menu version before it starts answering calls (ivr.nodes.warmup):
         # whatever a caller's first step would otherwise build is built here.
@@ -183,7 +183,6 @@ class MenuCatalog:
                 errors = [p for p in lint(menu, self.prompts_dir, self._policy()) if p.severity == "error"]
                 if errors:
                     raise MenuError(errors)
-                warm(menu)  # routing indexes now, not on a caller's first spoken step
             except MenuError as exc:
                 kept = entry.menu if entry else None
                 log.error("menu %s not loaded (%s kept):\n%s", path.name,
@@ -241,7 +240,6 @@ class MenuCatalog:
                 errors = [p for p in lint(menu, self.prompts_dir, self._policy()) if p.severity == "error"]
                 if errors:
                     raise MenuError(errors)
-                warm(menu)  # built once per version (menu_of caches the Menu)
             except MenuError as exc:
                 # Passed the check where it was published, fails here (a prompt missing on
                 # this instance, say): keep serving what this worker had.
@@ -271,12 +269,11 @@ class MenuCatalog:
         menus = list(self._db.values())
         menus += [e.menu for path, e in self._entries.items()
                   if e.menu and path.name not in self._db and not (self._db and e.refused)]
-        if self._warm is not None:
-            for menu in menus:
-                try:
-                    self._warm(menu)
-                except Exception:  # noqa: BLE001 - a menu that cannot warm still answers
-                    log.exception("menu %s: spoken-request indexes not built at load", menu.id)
+        for menu in menus:  # once per menu version and matcher (warm_menu remembers)
+            try:
+                self._warm(menu)
+            except Exception:  # noqa: BLE001 - a menu that cannot warm still answers
+                log.exception("menu %s: spoken-request indexes not built at load", menu.id)
         self._by_id = {m.id: m for m in menus}
 
     def _display(self, path: Path) -> str:

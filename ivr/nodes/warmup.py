@@ -2,10 +2,10 @@
 
 The menu catalog calls ``warm_menu`` for every menu it is about to serve (in its reload
 thread in production). For each language of the menu it embeds every phrase and spoken
-label the routing may compare a caller's words with (a no-op for the lexical matcher) and
-builds the menu-wide directory. Any index built later from those phrases (a node's own
-options, a refinement's candidates) then finds their vectors ready: a spoken step encodes
-at most the caller's own words.
+label the routing may compare a caller's words with (a no-op for the lexical matcher),
+then builds the routing indexes the calls use (``ivr.nodes.directory.warm``). Any index
+built later from those phrases (a refinement's candidates) finds their vectors ready: a
+spoken step encodes at most the caller's own words.
 """
 
 from __future__ import annotations
@@ -14,7 +14,8 @@ import logging
 import time
 from typing import TYPE_CHECKING
 
-from ivr.nodes.routing import directory, directory_entries, label
+from ivr.nodes.directory import warm as build_routing_indexes
+from ivr.nodes.routing import directory_entries, label
 from ivr.speech import matcher_in_use, prepare
 
 if TYPE_CHECKING:
@@ -41,7 +42,7 @@ def menu_phrases(menu: Menu, lang: str) -> list[str]:
 
 
 def warm_menu(menu: Menu) -> None:
-    """Embed the menu's phrases and build its directories, once per menu and matcher kind."""
+    """Embed the menu's phrases and build its routing indexes, once per menu and matcher kind."""
     kind = matcher_in_use()
     warmed = menu.cache.get(WARM_KEY)
     if warmed == kind:
@@ -52,7 +53,7 @@ def warm_menu(menu: Menu) -> None:
     embedded = 0
     for lang in menu.languages:
         embedded += prepare(menu_phrases(menu, lang), lang)
-        directory(menu, lang)
+    build_routing_indexes(menu)  # with the vectors above already made
     menu.cache[WARM_KEY] = kind
     log.info("menu %s ready for spoken requests (%s matcher, %d phrases embedded, %.0f ms)",
              menu.id, kind, embedded, (time.perf_counter() - started) * 1000.0)
