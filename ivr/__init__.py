@@ -135,9 +135,6 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     services.lookups.catalogues.warm(catalog.menus)
     if "IVR_CLOCK" in settings:
         services.clock = settings["IVR_CLOCK"]
-    from ivr.web.clock import simulated_clock
-
-    services.clock = simulated_clock(services.clock)  # `ivr call --at`: simulated calls only
     app.extensions["ivr"] = services
     from ivr.ops import install as install_ops
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 import re
 import time
 from collections.abc import Iterator
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
@@ -14,7 +14,7 @@ import sqlalchemy as sa
 from twilio.request_validator import RequestValidator
 
 from ivr.simulator import FlaskTransport, Phone
-from ivr.web.voice import SIMULATED_SHIFT
+from ivr.web.clock import FIELD as CLOCK_FIELD
 from tests.conftest import TOKEN, Clock, shutdown
 from tests.test_admin_menus import NEW_HOURS, OLD_HOURS, admin_client, live_text, make_admin_app
 
@@ -239,24 +239,34 @@ def test_call_at_tries_the_open_branch_after_hours(admin_app: Any, clock: Clock)
     assert bad.status_code == 409 and "2026-12-01T10:00" in bad.get_json()["error"]
 
 
-def test_nothing_a_request_carries_moves_the_clock(admin_app: Any, clock: Clock) -> None:
-    """Only the dashboard's in-process simulator can shift the time; a webhook cannot."""
+def test_nothing_a_caller_sends_moves_the_clock(admin_app: Any, clock: Clock) -> None:
+    """In production only the in-process simulators move the time; a webhook's field cannot."""
     clock.now = datetime(2026, 11, 29, 18, 0, tzinfo=UTC)  # closed
-    shift = str(int(timedelta(hours=16).total_seconds()))  # would be Monday 10:00: open
+    monday = "2026-11-30T10:00:00+00:00"  # open
     phone = Phone(FlaskTransport(admin_app), TOKEN, called="+15005550001")
     phone.dial()
     phone.press("1")
     gather = phone.listening
     assert gather is not None
-    url = gather.get("action", "") + f"&{SIMULATED_SHIFT}={shift}"
-    params = {**phone.base_params(), "Digits": "0", SIMULATED_SHIFT: shift}
+    url = gather.get("action", "")
+    params = {**phone.base_params(), "Digits": "0", CLOCK_FIELD: monday}
     signature = RequestValidator(TOKEN).compute_signature(url, params)
     client = admin_app.test_client()
-    answer = client.post(url.removeprefix("http://localhost"), data=params,
-                         headers={"X-Twilio-Signature": signature, SIMULATED_SHIFT: shift})
-    assert answer.status_code == 200
-    assert "<Dial" not in answer.text  # still closed
-    shifted = client.post(url.removeprefix("http://localhost"), data=params,
-                          headers={"X-Twilio-Signature": signature},
-                          environ_overrides={SIMULATED_SHIFT: shift})  # text, not a timedelta
-    assert "<Dial" not in shifted.text
+    path = url.removeprefix("http://localhost")
+    admin_app.config["IVR_ENV"] = "production"
+    try:
+        answer = client.post(path, data=params, headers={"X-Twilio-Signature": signature})
+        assert answer.status_code == 200
+        assert "<Dial" not in answer.text  # still closed: a request from outside is not re-timed
+        forged = client.post(path, data=params, headers={"X-Twilio-Signature": signature,
+                                                         "ivr.simulator": "1"})
+        assert "<Dial" not in forged.text  # a header is not the simulator's environ key
+        # The in-process simulator's own call, timed from its first request, is re-timed.
+        simulated = Phone(FlaskTransport(admin_app), TOKEN, called="+15005550001")
+        simulated.at = datetime.fromisoformat(monday)
+        simulated.dial()
+        simulated.press("1")
+        simulated.press("0")
+        assert simulated.dialing is not None
+    finally:
+        admin_app.config["IVR_ENV"] = "test"

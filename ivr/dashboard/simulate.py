@@ -22,8 +22,8 @@ from werkzeug.wrappers import Response as BaseResponse
 from ivr.dashboard.auth import admin_required
 from ivr.dashboard.times import menu_zone
 from ivr.simulator import Exchange, FlaskTransport, Heard, Phone, SimulatorError
+from ivr.web.clock import FIELD as CLOCK_FIELD
 from ivr.web.security import base_url
-from ivr.web.voice import SIMULATED_SHIFT
 
 bp = Blueprint("simulator", __name__, url_prefix="/admin/simulator")
 SESSION_KEY = "simulated_call"
@@ -35,33 +35,18 @@ RECORD_ENDS = ("key", "hangup", "silence")
 MAX_SHIFT = timedelta(days=3660)  # "call at" within ten years of now
 
 
-class ClockedTransport(FlaskTransport):
-    """In-process requests that carry the simulated call's clock shift in the WSGI environ.
-
-    Only an in-process request can set an environ key (HTTP headers arrive as HTTP_*
-    strings), so this is a clock no caller and no forged webhook can move.
-    """
-
-    def __init__(self, app: Any, shift: timedelta | None) -> None:
-        super().__init__(app)
-        self.shift = shift
-
-    def post(self, url: str, params: dict[str, str], headers: dict[str, str]) -> tuple[int, str]:
-        """POST through the test client, with the clock shift when there is one."""
-        if self.shift is None:
-            return super().post(url, params, headers)
-        parts = urlsplit(url)
-        path = parts.path + (f"?{parts.query}" if parts.query else "")
-        response = self.client.post(path, data=params, headers=headers,
-                                    base_url=f"{parts.scheme}://{parts.netloc}",
-                                    environ_overrides={SIMULATED_SHIFT: self.shift})
-        return response.status_code, response.get_data(as_text=True)
-
-
 class BrowserPhone(Phone):
     """A Phone whose call survives between HTTP requests, as a small dict in the session."""
 
     shift_seconds: int | None = None  # "call at": how far the engine's clock is moved
+
+    def clock_params(self) -> dict[str, str]:
+        """The simulated moment of each request: "call at" moved on by the time gone since."""
+        if self.shift_seconds is None:
+            return {}
+        real: datetime = current_app.extensions["ivr"].clock()
+        moment = real.astimezone(UTC) + timedelta(seconds=self.shift_seconds)
+        return {CLOCK_FIELD: moment.isoformat()}
 
     def start(self, draft: str = "") -> list[Heard]:
         """Place the call: on the live menu of ``called``, or on a file's draft."""
@@ -177,7 +162,7 @@ def action() -> tuple[BaseResponse, int]:
             if target is None:
                 abort(400, "Choose a live menu or a saved draft to call.")
             shift = _shift(str(data.get("at", "")), ZoneInfo(target["zone"]))
-            phone = BrowserPhone(ClockedTransport(app, shift), token, base_url=base,
+            phone = BrowserPhone(FlaskTransport(app), token, base_url=base,
                                  caller=CALLER, called=target["to"])
             phone.shift_seconds = int(shift.total_seconds()) if shift is not None else None
             heard = phone.start(target["draft"])
@@ -185,10 +170,7 @@ def action() -> tuple[BaseResponse, int]:
             saved = session.get(SESSION_KEY)
             if not saved or saved.get("ended"):
                 return jsonify({"error": "There is no call in progress: press Call."}), 409
-            seconds = saved.get("shift")
-            transport = ClockedTransport(
-                app, timedelta(seconds=seconds) if isinstance(seconds, int) else None)
-            phone = BrowserPhone.resume(saved, transport, token)
+            phone = BrowserPhone.resume(saved, FlaskTransport(app), token)
             heard = _act(phone, kind, data)
     except SimulatorError as exc:
         return jsonify({"error": str(exc)}), 409

@@ -2,8 +2,9 @@
 
 A simulated call (``ivr call --at``, the dashboard's simulator) may carry the time it
 pretends to happen at in the ``IvrClock`` form field of its signed webhook requests,
-so that opening hours can be tried at any time of day. Twilio never sends that field,
-and it is honoured only for:
+so that opening hours can be tried at any time of day. Only the engine's decisions use
+it; journeys and voicemails keep the real time. Twilio never sends that field, and it is
+honoured only for:
 
 - requests posted in-process by ``ivr.simulator.FlaskTransport`` (the WSGI environ
   key ``ivr.simulator``, which no HTTP client can set), in any environment;
@@ -13,7 +14,6 @@ and it is honoured only for:
 
 from __future__ import annotations
 
-from collections.abc import Callable
 from datetime import UTC, datetime
 
 from flask import has_request_context, request
@@ -50,12 +50,3 @@ def requested_clock() -> datetime | None:
     if not in_process and current_app.config.get("IVR_ENV") == "production":
         return None
     return parse_clock(raw)
-
-
-def simulated_clock(real: Callable[[], datetime]) -> Callable[[], datetime]:
-    """``real``, unless the request being served is a simulated call with its own clock."""
-
-    def now() -> datetime:
-        return requested_clock() or real()
-
-    return now

@@ -10,7 +10,7 @@ import functools
 import logging
 import math
 from collections.abc import Callable
-from datetime import datetime, timedelta
+from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
 
@@ -33,6 +33,7 @@ from ivr.engine.types import (
 )
 from ivr.menu.model import Menu
 from ivr.ops import metrics
+from ivr.web.clock import requested_clock
 from ivr.web.forms import encode_query
 from ivr.web.replies import idempotent
 from ivr.web.security import base_url, loggable, twilio_only
@@ -41,9 +42,6 @@ log = logging.getLogger(__name__)
 bp = Blueprint("voice", __name__)
 F = TypeVar("F", bound=Callable[..., Any])
 
-# The dashboard simulator's "call at": a timedelta that only an in-process request can put
-# in the WSGI environ (HTTP headers arrive as HTTP_* strings), so no caller can move it.
-SIMULATED_SHIFT = "ivr.simulated_clock_shift"
 MAX_FIELD = 2000  # longer form values are cut: no caller says more in one breath
 DIAL_STATUSES = {"completed", "answered", "busy", "no-answer", "failed", "canceled"}
 
@@ -77,9 +75,11 @@ def clean(value: str) -> str:
 
 
 def engine_now(now: datetime) -> datetime:
-    """The time the engine decides by (opening hours): now, or the simulator's "call at"."""
-    shift = request.environ.get(SIMULATED_SHIFT)
-    return now + shift if isinstance(shift, timedelta) else now
+    """The time the engine decides by (opening hours): now, or a simulated call's own clock.
+
+    Only the engine's decisions move: what is stored (journeys, voicemails) keeps real time.
+    """
+    return requested_clock() or now
 
 
 def url_for_next(nxt: Next) -> str:
