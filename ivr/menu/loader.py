@@ -317,6 +317,7 @@ def _build(root: Value, text: str, raw: bytes, default_id: str, problems: Proble
         source=text,
         sources=sources,
         receipts=receipts,
+        receipts_where=top.get("receipts").where if top.get("receipts") is not None else None,
     )
 
 

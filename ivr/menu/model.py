@@ -104,6 +104,7 @@ class Menu:
     sources: Mapping[str, SourceConfig] = field(default_factory=dict)  # live data for lookups
     # Opt-in: the text a caller gets after leaving a message, per language ("*": any).
     receipts: Mapping[str, str] = field(default_factory=dict)
+    receipts_where: Where | None = None
     cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
