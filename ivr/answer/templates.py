@@ -109,8 +109,8 @@ class Templates:
                 count = conn.execute(sa.select(sa.func.count()).select_from(sms_templates)).scalar()
                 if int(count or 0) >= MAX_TEMPLATES:
                     raise TemplateError(f"There can be at most {MAX_TEMPLATES} templates.")
-                return int(conn.execute(sa.insert(sms_templates).values(**values))
-                           .inserted_primary_key[0])
+                added = conn.execute(sa.insert(sms_templates).values(**values))
+                return int((added.inserted_primary_key or (0,))[0])
             changed = conn.execute(sa.update(sms_templates)
                                    .where(sms_templates.c.id == template_id).values(**values))
             if not changed.rowcount:

@@ -149,11 +149,12 @@ def queue(engine: Engine, settings: TextSettings, *, key: str, purpose: str, kin
             return verdicts.ALREADY
         if _sent_recently(conn, e164, now) >= settings.daily_cap:
             return verdicts.CAPPED
-        text_id = conn.execute(sa.insert(texts).values(
+        added = conn.execute(sa.insert(texts).values(
             key=key[:200], purpose=purpose, kind=kind, ref=ref[:64], menu=menu[:64] or None,
             lang=lang[:16] or None, to_number=e164, body=body, encoding=measured.encoding,
             segments=measured.count, status="pending", status_rank=0, sent_by=sent_by,
-            created_at=now, updated_at=now)).inserted_primary_key[0]
+            created_at=now, updated_at=now))
+        text_id = (added.inserted_primary_key or (0,))[0]
     enqueue(engine, f"text:{text_id}", CHANNEL, {"text_id": int(text_id)}, now, SEND_DELAY)
     return verdicts.QUEUED
 

@@ -260,7 +260,8 @@ def _build(root: Value, text: str, raw: bytes, default_id: str, problems: Proble
     messages = _messages(top.get("messages"), languages, root, problems)
     speech = _speech(top.get("speech"), ctx)
     sources = parse_sources(top.get("sources"), problems, ctx.source_names)
-    receipts = _receipts(top.get("receipts"), ctx)
+    receipts_value = top.get("receipts")
+    receipts = _receipts(receipts_value, ctx)
 
     nodes: dict[str, Node] = {}
     declared: set[str] = set()  # every node name written, even one that failed to parse
@@ -317,7 +318,7 @@ def _build(root: Value, text: str, raw: bytes, default_id: str, problems: Proble
         source=text,
         sources=sources,
         receipts=receipts,
-        receipts_where=top.get("receipts").where if top.get("receipts") is not None else None,
+        receipts_where=receipts_value.where if receipts_value is not None else None,
     )
 
 
