@@ -150,6 +150,8 @@ def test_other_keys_and_speech_do_not_send_and_texts_off_is_said() -> None:
     state = CallState("t", "hours", "en", started=int(OPEN_TIME.timestamp()))
     core.step(menu, state, Input(digits="1"), OPEN_TIME, texts=fake)
     core.step(menu, state, Input(speech="what time do you close"), OPEN_TIME, texts=fake)
+    ro = CallState("t", "hours", "ro", started=int(OPEN_TIME.timestamp()))
+    core.step(menu, ro, Input(speech="vreau să las un mesaj"), OPEN_TIME, texts=fake)
     assert fake.requests == []
     turn = core.step(menu, state, Input(digits="5"), OPEN_TIME)  # no Texts port at all
     assert spoken(turn)[0] == "Sorry, we cannot send texts right now."
@@ -469,3 +471,16 @@ def test_a_voicemail_from_a_mobile_gets_the_menus_receipt(texting_app: Any, cloc
         if expected:
             assert rows[0].body == "Northwind: am primit mesajul. Raspundem L-V 9-18, S 10-14."
             assert rows[0].kind == "voicemail" and rows[0].lang == "ro"
+
+
+def test_the_doctor_checks_the_text_settings() -> None:
+    from ivr.ops.doctor import check_texts
+
+    assert check_texts({}) == []
+    full = {"IVR_SMS_FROM": "+15005550006", "TWILIO_ACCOUNT_SID": ACCOUNT, "IVR_PUBLIC_URL": PUBLIC,
+            "IVR_SMS_DAILY_CAP": "3"}
+    assert [f.status for f in check_texts(full)] == ["ok"]
+    assert [f.status for f in check_texts({**full, "IVR_SMS_FROM": "Northwind"})] == ["fail"]
+    assert [f.status for f in check_texts({**full, "TWILIO_ACCOUNT_SID": ""})] == ["fail"]
+    missing_url = check_texts({**full, "IVR_PUBLIC_URL": ""})
+    assert [f.status for f in missing_url] == ["warn"] and "status callback" in missing_url[0].detail

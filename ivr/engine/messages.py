@@ -43,7 +43,9 @@ TEXT_MESSAGE_NAMES = (
 TEXT_WORDS: dict[str, tuple[str, ...]] = {
     "en": ("text me", "text it", "send me a text", "text message", "by text", "sms", "message me"),
     "fr": ("sms", "texto", "par message", "envoyez moi", "envoyez le moi", "envoyer par sms"),
-    "ro": ("sms", "mesaj", "trimiteti mi", "trimite mi", "prin mesaj"),
+    # Not a bare "mesaj" (nor "message" in en/fr): "I want to leave a message" is no request
+    # for a text.
+    "ro": ("sms", "trimiteti mi", "trimite mi", "prin mesaj", "mesaj text"),
 }
 
 # Words that answer a yes/no confirmation, per language (folded: no accents).
