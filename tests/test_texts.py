@@ -484,3 +484,14 @@ def test_the_doctor_checks_the_text_settings() -> None:
     assert [f.status for f in check_texts({**full, "TWILIO_ACCOUNT_SID": ""})] == ["fail"]
     missing_url = check_texts({**full, "IVR_PUBLIC_URL": ""})
     assert [f.status for f in missing_url] == ["warn"] and "status callback" in missing_url[0].detail
+
+
+def test_concurrent_requests_for_one_number_never_pass_the_cap(engine: sa.engine.Engine) -> None:
+    from concurrent.futures import ThreadPoolExecutor
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        verdicts = list(pool.map(lambda i: _queue(engine, MOBILE_FR, f"c{i}"), range(8)))
+    assert sorted(verdicts) == sorted([QUEUED] * 3 + [CAPPED] * 5)
+    with engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(texts)).scalar() == 3
+        assert conn.execute(sa.select(sa.func.count()).select_from(outbox)).scalar() == 3

@@ -28,7 +28,7 @@ from ivr import phones
 from ivr.engine import texts as verdicts
 from ivr.engine.texts import MAX_BODY, TextRequest, segments
 from ivr.menu.model import Menu
-from ivr.notify import Channel, GiveUp, enqueue
+from ivr.notify import Channel, GiveUp, enqueue_in
 from ivr.store import metadata
 
 log = logging.getLogger(__name__)
@@ -143,20 +143,33 @@ def queue(engine: Engine, settings: TextSettings, *, key: str, purpose: str, kin
         return refused
     body = body.strip()[:MAX_BODY]
     measured = segments(body)
-    with engine.begin() as conn:
-        _lock_number(conn, e164)
-        if conn.execute(sa.select(texts.c.id).where(texts.c.key == key[:200])).first():
-            return verdicts.ALREADY
-        if _sent_recently(conn, e164, now) >= settings.daily_cap:
-            return verdicts.CAPPED
-        added = conn.execute(sa.insert(texts).values(
-            key=key[:200], purpose=purpose, kind=kind, ref=ref[:64], menu=menu[:64] or None,
-            lang=lang[:16] or None, to_number=e164, body=body, encoding=measured.encoding,
-            segments=measured.count, status="pending", status_rank=0, sent_by=sent_by,
-            created_at=now, updated_at=now))
-        text_id = (added.inserted_primary_key or (0,))[0]
-    enqueue(engine, f"text:{text_id}", CHANNEL, {"text_id": int(text_id)}, now, SEND_DELAY)
+    try:
+        with engine.begin() as conn:
+            _lock_number(conn, e164)
+            if conn.execute(sa.select(texts.c.id).where(texts.c.key == key[:200])).first():
+                return verdicts.ALREADY
+            # Added first, then counted: on SQLite the insert holds the write lock, so two
+            # requests for one number cannot both count before either adds (PostgreSQL: the lock).
+            added = conn.execute(sa.insert(texts).values(
+                key=key[:200], purpose=purpose, kind=kind, ref=ref[:64], menu=menu[:64] or None,
+                lang=lang[:16] or None, to_number=e164, body=body, encoding=measured.encoding,
+                segments=measured.count, status="pending", status_rank=0, sent_by=sent_by,
+                created_at=now, updated_at=now))
+            text_id = (added.inserted_primary_key or (0,))[0]
+            if _sent_recently(conn, e164, now) > settings.daily_cap:
+                raise _OverCap
+            # In the same transaction: a text is in the log if and only if it is in the outbox.
+            enqueue_in(conn, f"text:{text_id}", CHANNEL, {"text_id": int(text_id)}, now,
+                       SEND_DELAY)
+    except _OverCap:
+        return verdicts.CAPPED
+    except sa.exc.IntegrityError:
+        return verdicts.ALREADY  # the same request, added at the same moment by another worker
     return verdicts.QUEUED
+
+
+class _OverCap(Exception):
+    """The number has had its texts: undo the one just added."""
 
 
 def _lock_number(conn: Connection, e164: str) -> None:

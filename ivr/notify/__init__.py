@@ -25,7 +25,7 @@ from email.message import EmailMessage
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from ivr.store import metadata, upsert_insert
 
@@ -113,11 +113,17 @@ class Channels:
 def enqueue(engine: Engine, key: str, channel: str, payload: Mapping[str, Any],
             now: datetime, delay: timedelta = FIRST_DELAY) -> None:
     """Add a notification unless one with ``key`` exists (repeats add nothing)."""
-    stmt = upsert_insert(engine, outbox).values(key=key[:200], channel=channel, payload=json.dumps(payload),
-                                  status="pending", attempts=0, next_attempt_at=now + delay,
-                                  created_at=now)
     with engine.begin() as conn:
-        conn.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
+        enqueue_in(conn, key, channel, payload, now, delay)
+
+
+def enqueue_in(conn: Connection, key: str, channel: str, payload: Mapping[str, Any],
+               now: datetime, delay: timedelta = FIRST_DELAY) -> None:
+    """``enqueue`` inside the caller's transaction: the row exists if and only if it commits."""
+    stmt = upsert_insert(conn.engine, outbox).values(
+        key=key[:200], channel=channel, payload=json.dumps(payload), status="pending",
+        attempts=0, next_attempt_at=now + delay, created_at=now)
+    conn.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
 
 
 def notify_voicemail(engine: Engine, channels: Channels, voicemail_id: int,
