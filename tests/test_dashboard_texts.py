@@ -120,3 +120,16 @@ def test_admins_keep_templates_and_agents_send_them(app: Any) -> None:
     assert 'data-body="Vă sunăm mâine."' in page and "We will call you back" not in page
     _reply(agent, vid, template=str(ro_id), body="", token="f")  # no script: the template's text
     assert [t["body"] for t in texts_about(engine, "voicemail", vid)] == ["Vă sunăm mâine."]
+
+
+def test_the_callers_path_says_when_they_asked_for_a_text() -> None:
+    from ivr.dashboard.journey import describe
+
+    pressed = describe({"node": "how_to_return", "event": "text", "input": "1",
+                        "outcome": "text:queued"}, None, "en")
+    assert (pressed.did, pressed.then) == ("Asked for the answer by text (pressed 1)",
+                                           "a text was queued to their mobile")
+    said = describe({"node": "how_to_return", "event": "text", "input": "text me",
+                     "outcome": "text:capped"}, None, "en")
+    assert (said.did, said.then) == ("Asked for the answer by text (said \u2018text me\u2019)",
+                                     "not texted: the number had its texts for the day")
