@@ -62,9 +62,15 @@ def test_an_agent_replies_to_a_voicemail_once_per_form(app: Any) -> None:
         ("Vă sunăm mâine la 10.", MOBILE_RO, "reply", "ro")]
     alice = app.extensions["dashboard"].users.user_by_name("alice")
     assert sent[0]["sent_by"] == alice["id"]
+    from ivr.answer.texts import TextSettings, queue
+
+    queue(engine, TextSettings(sms_from="+15005550006"), key="text_me:CA0000:hours",
+          purpose="text_me", kind="call", ref="CA0000", number=MOBILE_RO, body="Program: L-V 9-18",
+          now=sent[0]["created_at"])  # asked for during the call that left the voicemail
     page = client.get(f"/dashboard/voicemails/{vid}").get_data(as_text=True)
     assert "This reply was already sent." in page  # the second post of the same form
     assert "waiting to be sent" in page and "1 segment (UCS-2)" in page
+    assert "Program: L-V 9-18" in page and "Asked for during the call" in page
 
 
 def test_a_reply_to_a_landline_or_unknown_item_is_refused_clearly(app: Any) -> None:

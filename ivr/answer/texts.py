@@ -232,11 +232,14 @@ def reply(engine: Engine, settings: TextSettings, target: Target, body: str, use
                  body=body, now=now, menu=target.menu, lang=target.language, sent_by=user_id)
 
 
-def texts_about(engine: Engine, kind: str, ref: int | str) -> list[dict[str, Any]]:
-    """The texts sent about one voicemail or callback (receipt and replies), oldest first."""
+def texts_about(engine: Engine, kind: str, ref: int | str,
+                call_sid: str | None = None) -> list[dict[str, Any]]:
+    """The texts sent about one item (receipt, replies), and during its call if given, oldest first."""
+    match = sa.and_(texts.c.kind == kind, texts.c.ref == str(ref))
+    if call_sid:
+        match = sa.or_(match, sa.and_(texts.c.kind == "call", texts.c.ref == call_sid))
     with engine.connect() as conn:
-        rows = conn.execute(sa.select(texts).where(texts.c.kind == kind, texts.c.ref == str(ref))
-                            .order_by(texts.c.id)).all()
+        rows = conn.execute(sa.select(texts).where(match).order_by(texts.c.id)).all()
     return [{**row._mapping, "status_words": STATUS_WORDS.get(row.status, row.status)}
             for row in rows]
 

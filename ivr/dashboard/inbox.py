@@ -173,7 +173,7 @@ def voicemail(voicemail_id: int) -> str:
                            recording=recording_state(item, desk().voicemails.has_media(
                                voicemail_id)),
                            notes=desk().users.notes(voicemail_id), statuses=STATUSES,
-                           texts=texts_panel("voicemail", voicemail_id, lang),
+                           texts=texts_panel("voicemail", voicemail_id, lang, item.get("call_sid")),
                            back=request.args.get("back", ""))
 
 

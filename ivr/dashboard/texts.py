@@ -66,11 +66,13 @@ def text_settings() -> TextSettings:
     return found or TextSettings()
 
 
-def texts_panel(kind: str, item_id: int, language: str) -> dict[str, Any]:
-    """What ``_texts.html`` shows: the item's texts, the templates, a fresh form token."""
+def texts_panel(kind: str, item_id: int, language: str, call_sid: str | None = None
+                ) -> dict[str, Any]:
+    """What ``_texts.html`` shows: the item's texts (and its call's), templates, a form token."""
     all_templates = templates().all()
     ordered = sorted(all_templates, key=lambda t: (t.lang != language, t.name, t.lang))
-    return {"kind": kind, "id": item_id, "texts": texts_about(desk().calls.engine, kind, item_id),
+    return {"kind": kind, "id": item_id,
+            "texts": texts_about(desk().calls.engine, kind, item_id, call_sid),
             "templates": ordered, "token": secrets.token_urlsafe(12),
             "enabled": text_settings().enabled, "max_body": MAX_BODY}
 
