@@ -65,6 +65,13 @@ SETTINGS: dict[str, tuple[str, str]] = {
                        "besides IVR_SOURCE_*; never the app's own settings"),
     "IVR_NOTIFY_SMS_TO": ("", "voicemail notifications: the on-call number to text (E.164)"),
     "IVR_NOTIFY_SMS_FROM": ("", "voicemail notifications: your Twilio number that sends the SMS"),
+    "IVR_SMS_FROM": ("", "texts to callers (\"text me this\", receipts, agents' replies): your "
+                     "Twilio number that sends them (E.164); empty and no messaging service = "
+                     "texts are off"),
+    "IVR_SMS_MESSAGING_SERVICE_SID": ("", "texts to callers: a Twilio Messaging Service (MG...) to "
+                                      "send through instead of IVR_SMS_FROM"),
+    "IVR_SMS_DAILY_CAP": ("3", "texts to callers: the most one number receives in 24 hours, every "
+                          "kind together (0 = texts off)"),
     "IVR_NOTIFY_EMAIL_TO": ("", "voicemail notifications: e-mail address(es), comma separated"),
     "IVR_NOTIFY_EMAIL_FROM": ("ivr@localhost", "voicemail notifications: the sender address"),
     "SMTP_HOST": ("", "the SMTP server for e-mail notifications"),

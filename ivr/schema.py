@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import ivr.answer.templates
+import ivr.answer.texts
 import ivr.dashboard.logins
 import ivr.dashboard.ratelimit
 import ivr.dashboard.store

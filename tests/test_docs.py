@@ -151,11 +151,14 @@ def test_call_example_does_what_it_shows(where: str, args: list[str],
 
 def test_the_example_check_catches_speech_at_a_node_that_listens_for_keys(
         example_setup: dict[str, Any]) -> None:
-    """The README's former speech example: French, hours, then a word at the hours message."""
-    result = CliRunner().invoke(cli, ["call", "library", "--steps", "2; 1; say renouveler; hangup"],
-                                env=example_setup["env"])
+    """The README's former speech example: French, membership, then a word at a message.
+
+    (The opening hours now offer a text, so that message listens for speech too.)
+    """
+    result = CliRunner().invoke(cli, ["call", "library", "--steps",
+                                      "2; 2; 1; say renouveler; hangup"], env=example_setup["env"])
     assert example_problems(result.stdout, example_setup["refusals"]) == [
-        "'say renouveler' is said while '... listening (dtmf, 2 s) [opening_hours]': nobody hears it"]
+        "'say renouveler' is said while '... listening (dtmf, 2 s) [join]': nobody hears it"]
     refused = CliRunner().invoke(cli, ["call", "library", "--steps", "2; 8; hangup"],
                                  env=example_setup["env"])
     assert example_problems(refused.stdout, example_setup["refusals"]) == [

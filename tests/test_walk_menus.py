@@ -117,11 +117,12 @@ def test_every_path_of_every_menu(menu_file: Path, tmp_path: Path, clock: Any) -
 
     menu = load_menu(menu_file)
     app = make_app(f"sqlite:///{tmp_path / 'walk.sqlite3'}", tmp_path, clock,
-                   IVR_MENUS_DIR=str(menu_file.parent))
+                   IVR_MENUS_DIR=str(menu_file.parent), IVR_SMS_FROM="+15005550006")
     upgrade(app.config["DATABASE_URL"])
     client = app.test_client()
     called = menu.numbers[0] if menu.numbers else "+15005550001"
-    base = twilio_params(To=called, Called=called)
+    # A caller on a mobile, with texts on: "text me this" answers are walked as sent.
+    base = twilio_params(To=called, Called=called, From="+33612345678", Caller="+33612345678")
     nodes_seen: set[str] = set()
     for moment in (OPEN_EVERYWHERE, CLOSED_TIME):
         clock.now = moment

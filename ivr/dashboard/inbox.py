@@ -24,6 +24,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from ivr.dashboard.desk import desk, now
 from ivr.dashboard.journey import describe
 from ivr.dashboard.states import recording_state, transcript_state
+from ivr.dashboard.texts import texts_panel
 from ivr.dashboard.times import zone_of
 
 bp = Blueprint("inbox", __name__)
@@ -172,6 +173,7 @@ def voicemail(voicemail_id: int) -> str:
                            recording=recording_state(item, desk().voicemails.has_media(
                                voicemail_id)),
                            notes=desk().users.notes(voicemail_id), statuses=STATUSES,
+                           texts=texts_panel("voicemail", voicemail_id, lang, item.get("call_sid")),
                            back=request.args.get("back", ""))
 
 

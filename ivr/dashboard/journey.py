@@ -15,6 +15,13 @@ from typing import Any
 from ivr.menu.model import Menu
 
 LANGUAGES = {"en": "English", "fr": "French", "ro": "Romanian"}
+TEXT_OUTCOMES = {"queued": "a text was queued to their mobile",
+                 "already": "already texted in this call",
+                 "withheld": "not texted: the number is withheld",
+                 "not_mobile": "not texted: not a mobile",
+                 "refused": "not texted: a number texts may not go to",
+                 "capped": "not texted: the number had its texts for the day",
+                 "unavailable": "not texted: texts are off or failing"}
 SPEECH_HOWS = {"match": "understood as", "jump": "understood as"}
 EVENTS = {
     "call": "The call came in",
@@ -34,6 +41,7 @@ EVENTS = {
     "lookup": "Looked the number up",
     "lookup_entry": "Entered a number",
     "verify": "Checked the second factor",
+    "text": "Asked for the answer by text",
 }
 
 
@@ -92,7 +100,11 @@ def describe(step: Mapping[str, Any], menu: Menu | None, lang: str) -> StepView:
 def _did(event: str, given: str) -> str:
     """What the caller did: pressed keys, said words, or the event in words."""
     if given and event in ("choice", "key", "language", "confirm", "refine", "speech",
-                           "no_match", "dial"):
+                           "no_match", "dial", "text"):
+        if event == "text":
+            how = "pressed " + given if all(c in "0123456789*#" for c in given) else \
+                f"said \u2018{given}\u2019"
+            return f"{EVENTS['text']} ({how})"
         if event == "dial":
             return f"The transfer ended: {given.replace('-', ' ')}"
         if all(c in "0123456789*#" for c in given):
@@ -150,6 +162,8 @@ def _then(outcome: str, menu: Menu | None, lang: str) -> str:
         return "the call ended"
     if head == "recording":
         return "recording after the beep"
+    if head == "text" and len(parts) > 1:
+        return TEXT_OUTCOMES.get(parts[1], parts[1].replace("_", " "))
     if head == "found" and len(parts) > 2:
         return f"found; {to(parts[2])}"
     return outcome.replace("_", " ").replace(":", " ")

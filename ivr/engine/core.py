@@ -28,6 +28,7 @@ from ivr.engine.types import (
 from ivr.menu.model import Language, Menu, Prompt
 
 if TYPE_CHECKING:
+    from ivr.engine.texts import Texts
     from ivr.lookup import Lookups
 
 MAX_HOPS = 16  # nodes entered in one turn without waiting for the caller
@@ -53,6 +54,7 @@ class Call:
         *,
         caller: str = "",
         lookups: Lookups | None = None,
+        texts: Texts | None = None,
     ) -> None:
         self.menu = menu
         self.state = state
@@ -60,6 +62,7 @@ class Call:
         self.audio_available = audio_available
         self.caller = caller  # the caller's number (Twilio's From); "" when unknown
         self.lookups = lookups  # live data for lookup nodes; None = no data sources
+        self.texts = texts  # texts to the caller ("text me this"); None = texts are off
         self.steps: list[Step] = []
         self.hops = 0
 
@@ -244,6 +247,7 @@ def start(
     *,
     caller: str = "",
     lookups: Lookups | None = None,
+    texts: Texts | None = None,
 ) -> Turn:
     """A new call reaches ``menu``: enter its start node."""
     state = CallState(
@@ -255,7 +259,7 @@ def start(
         int(now.timestamp()),
         menu.version,
     )
-    call = Call(menu, state, now, audio_available, caller=caller, lookups=lookups)
+    call = Call(menu, state, now, audio_available, caller=caller, lookups=lookups, texts=texts)
     call.log("call", outcome=f"menu:{menu.id}", node=menu.start)
     return call.enter(menu.start, [])
 
@@ -269,9 +273,10 @@ def step(
     *,
     caller: str = "",
     lookups: Lookups | None = None,
+    texts: Texts | None = None,
 ) -> Turn:
     """Apply one caller event to a call in progress (``caller``: Twilio's From)."""
-    call = Call(menu, state, now, audio_available, caller=caller, lookups=lookups)
+    call = Call(menu, state, now, audio_available, caller=caller, lookups=lookups, texts=texts)
     if state.lang not in menu.languages:
         call.set_language(menu.default_language)
     if state.started and now.timestamp() - state.started > menu.defaults.max_call:

@@ -26,6 +26,28 @@ MESSAGE_NAMES = (
     "lookup_no_caller_id",  # the caller's number is withheld but the lookup needs it
 )
 
+# Phrases of "text me this" (a message node's `text_me`): built in for en, fr and ro; a
+# menu in another language must give them only when one of its nodes offers a text.
+TEXT_MESSAGE_NAMES = (
+    "text_offer",  # after the answer: how to get it by text: {key}
+    "text_sent",  # the text is on its way
+    "text_already",  # this call already asked for this text
+    "text_withheld",  # the caller's number is hidden
+    "text_not_mobile",  # the caller's number is a landline
+    "text_refused",  # a number texts may not go to (premium-rate, invalid)
+    "text_capped",  # the number has had today's texts
+    "text_unavailable",  # texts are off or failing: sorry
+)
+
+# What a caller may say to get the answer by text, per language (folded: no accents).
+TEXT_WORDS: dict[str, tuple[str, ...]] = {
+    "en": ("text me", "text it", "send me a text", "text message", "by text", "sms", "message me"),
+    "fr": ("sms", "texto", "par message", "envoyez moi", "envoyez le moi", "envoyer par sms"),
+    # Not a bare "mesaj" (nor "message" in en/fr): "I want to leave a message" is no request
+    # for a text.
+    "ro": ("sms", "trimiteti mi", "trimite mi", "prin mesaj", "mesaj text"),
+}
+
 # Words that answer a yes/no confirmation, per language (folded: no accents).
 YES_NO: dict[str, tuple[tuple[str, ...], tuple[str, ...]]] = {
     "en": (("yes", "yeah", "yep", "correct", "right", "sure", "exactly", "that's right"),
@@ -60,6 +82,16 @@ BUILTIN: dict[str, dict[str, str]] = {
         "lookup_failed": "Sorry, we can't check that right now.",
         "lookup_refused": "Sorry, those details don't match our records.",
         "lookup_no_caller_id": "Sorry, I can't see the number you are calling from.",
+        "text_offer": "To get this by text message, press {key} or say text me.",
+        "text_sent": "Done: we are sending it to your mobile phone by text message.",
+        "text_already": "We have already sent you this text during this call.",
+        "text_withheld": "Sorry, your number is hidden, so we cannot send you a text.",
+        "text_not_mobile": "Sorry, we can only send texts to mobile phones, and you are not "
+                           "calling from one.",
+        "text_refused": "Sorry, we cannot send a text to the number you are calling from.",
+        "text_capped": "Sorry, this number has had all the texts we send in a day. "
+                       "Please try again tomorrow.",
+        "text_unavailable": "Sorry, we cannot send texts right now.",
     },
     "fr": {
         "no_match": "Désolé, je n'ai pas compris.",
@@ -84,6 +116,16 @@ BUILTIN: dict[str, dict[str, str]] = {
         "lookup_failed": "Désolé, nous ne pouvons pas vérifier cela pour le moment.",
         "lookup_refused": "Désolé, ces informations ne correspondent pas à notre dossier.",
         "lookup_no_caller_id": "Désolé, je ne vois pas le numéro depuis lequel vous appelez.",
+        "text_offer": "Pour le recevoir par SMS, tapez {key} ou dites SMS.",
+        "text_sent": "C'est fait : nous vous l'envoyons par SMS sur votre mobile.",
+        "text_already": "Nous vous avons déjà envoyé ce SMS pendant cet appel.",
+        "text_withheld": "Désolé, votre numéro est masqué, nous ne pouvons pas vous envoyer de SMS.",
+        "text_not_mobile": "Désolé, nous envoyons des SMS uniquement aux mobiles, et vous "
+                           "n'appelez pas d'un mobile.",
+        "text_refused": "Désolé, nous ne pouvons pas envoyer de SMS au numéro dont vous appelez.",
+        "text_capped": "Désolé, ce numéro a déjà reçu tous les SMS que nous envoyons en une "
+                       "journée. Merci de réessayer demain.",
+        "text_unavailable": "Désolé, nous ne pouvons pas envoyer de SMS pour le moment.",
     },
     "ro": {
         "no_match": "Ne pare rău, nu am înțeles.",
@@ -108,5 +150,15 @@ BUILTIN: dict[str, dict[str, str]] = {
         "lookup_failed": "Ne pare rău, nu putem verifica acest lucru acum.",
         "lookup_refused": "Ne pare rău, aceste date nu corespund cu evidențele noastre.",
         "lookup_no_caller_id": "Ne pare rău, nu văd numărul de pe care sunați.",
+        "text_offer": "Pentru a-l primi prin SMS, apăsați {key} sau spuneți SMS.",
+        "text_sent": "Gata, vi-l trimitem prin SMS pe telefonul mobil.",
+        "text_already": "V-am trimis deja acest SMS în timpul acestui apel.",
+        "text_withheld": "Ne pare rău, numărul dumneavoastră este ascuns, nu vă putem trimite SMS.",
+        "text_not_mobile": "Ne pare rău, trimitem SMS doar pe telefoane mobile, iar "
+                           "dumneavoastră nu sunați de pe un mobil.",
+        "text_refused": "Ne pare rău, nu putem trimite SMS la numărul de pe care sunați.",
+        "text_capped": "Ne pare rău, acest număr a primit deja toate mesajele pe care le "
+                       "trimitem într-o zi. Vă rugăm să încercați mâine.",
+        "text_unavailable": "Ne pare rău, nu putem trimite SMS în acest moment.",
     },
 }

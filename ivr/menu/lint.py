@@ -31,6 +31,7 @@ def lint(menu: Menu, prompts_dir: Path | None,
     _labels(menu, problems)
     _hours(menu, problems)
     _lookups(menu, problems, policy)
+    _texts(menu, problems)
     lint_searches(menu, problems)
     return problems.sorted()
 
@@ -240,6 +241,38 @@ def _labels(menu: Menu, problems: Problems) -> None:
                 problems.warning(node.where, f"{node_id!r} has the same {code} label as "
                                  f"{seen[folded]!r} ({text!r}): callers could not tell them apart")
             seen.setdefault(folded, node_id)
+
+
+def _texts(menu: Menu, problems: Problems) -> None:
+    """Texts to callers: one per language, and short enough for one SMS segment."""
+    from ivr.engine.texts import segments
+    from ivr.nodes.message import MessageNode
+
+    bodies: list[tuple[Where, str, dict[str, str]]] = []
+    for node in menu.nodes.values():
+        if isinstance(node, MessageNode) and node.text_me is not None:
+            texts = {code: node.text_me.text_for(code, menu.default_language)
+                     for code in menu.languages}
+            if "*" not in node.text_me.body:
+                missing = [c for c in menu.languages if c not in node.text_me.body]
+                if missing:
+                    problems.warning(node.text_me.where, f"{node.id!r} text_me has no text in "
+                                     f"{', '.join(missing)}: those callers get the "
+                                     f"{menu.default_language} text")
+            bodies.append((node.text_me.where, f"{node.id!r} text_me", texts))
+    if menu.receipts:
+        bodies.append((menu.receipts_where or Where(menu.file, 1), "the receipt",
+                       {code: menu.receipt(code) for code in menu.languages}))
+    for where, what, texts in bodies:
+        for code, text in texts.items():
+            measured = segments(text)
+            if measured.count <= 1:
+                continue
+            why = (f"UCS-2 because of {measured.first_ucs2!r}: 70 characters a segment"
+                   if measured.encoding == "UCS-2" else "GSM-7: 160 characters a segment")
+            problems.warning(where, f"{what} ({code}) is {measured.units} characters and takes "
+                             f"{measured.count} SMS segments ({why}); each segment is paid: "
+                             "shorten it")
 
 
 def _hours(menu: Menu, problems: Problems) -> None:

@@ -12,7 +12,7 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ivr.engine.hours import Schedule, parse_days, parse_ranges
-from ivr.engine.messages import BUILTIN, MESSAGE_NAMES
+from ivr.engine.messages import BUILTIN, MESSAGE_NAMES, TEXT_MESSAGE_NAMES
 from ivr.engine.types import NODE_ID
 from ivr.lookup.config import parse_sources
 from ivr.menu.model import (
@@ -29,7 +29,7 @@ from ivr.menu.source import YAML11_BOOLEANS, Fields, Problem, Problems, Value, W
 from ivr.nodes import COMMON_FIELDS, NODE_KINDS, Node
 
 TOP_FIELDS = ("menu", "name", "numbers", "default", "languages", "start", "main", "defaults",
-              "global_keys", "hours", "messages", "speech", "sources", "nodes")
+              "global_keys", "hours", "messages", "speech", "sources", "receipts", "nodes")
 KEYS = set("0123456789*#")
 LANG_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -260,6 +260,8 @@ def _build(root: Value, text: str, raw: bytes, default_id: str, problems: Proble
     messages = _messages(top.get("messages"), languages, root, problems)
     speech = _speech(top.get("speech"), ctx)
     sources = parse_sources(top.get("sources"), problems, ctx.source_names)
+    receipts_value = top.get("receipts")
+    receipts = _receipts(receipts_value, ctx)
 
     nodes: dict[str, Node] = {}
     declared: set[str] = set()  # every node name written, even one that failed to parse
@@ -294,6 +296,7 @@ def _build(root: Value, text: str, raw: bytes, default_id: str, problems: Proble
         if target in SPECIAL_TARGETS and target not in declared:
             problems.error(top.key_where(name), f"{name} must name a node, not {target!r}")
 
+    _text_messages(nodes, messages, languages, problems)
     if problems.errors or not languages:
         return None
     return Menu(
@@ -314,6 +317,8 @@ def _build(root: Value, text: str, raw: bytes, default_id: str, problems: Proble
         speech=speech,
         source=text,
         sources=sources,
+        receipts=receipts,
+        receipts_where=receipts_value.where if receipts_value is not None else None,
     )
 
 
@@ -485,7 +490,7 @@ def _messages(
                 key.error(f"language {code!r} is not declared under 'languages'")
                 continue
             fields = item.fields(f"messages for {code!r}")
-            for name in MESSAGE_NAMES:
+            for name in (*MESSAGE_NAMES, *TEXT_MESSAGE_NAMES):
                 if (v := fields.get(name)) is not None and (text := v.text("text")):
                     out[code][name] = text
             fields.done()
@@ -495,6 +500,40 @@ def _messages(
             where = languages[code].where
             problems.error(where, f"language {code!r} has no built-in system phrases; add "
                            f"messages: {{{code}: {{...}}}} with: {', '.join(missing)}")
+    return out
+
+
+def _text_messages(nodes: Mapping[str, Node], messages: Mapping[str, Mapping[str, str]],
+                   languages: Mapping[str, Language], problems: Problems) -> None:
+    """The phrases of "text me this" are needed only when a node offers a text."""
+    if not any(getattr(node, "text_me", None) for node in nodes.values()):
+        return
+    for code, table in messages.items():
+        missing = [n for n in TEXT_MESSAGE_NAMES if n not in table]
+        if missing:
+            problems.error(languages[code].where, f"language {code!r} has no built-in phrases "
+                           f"for texts (a node offers text_me); add messages: {{{code}: {{...}}}} "
+                           f"with: {', '.join(missing)}")
+
+
+def _receipts(value: Value | None, ctx: ParseContext) -> dict[str, str]:
+    """``receipts``: the text a caller gets after leaving a message, per language (opt-in)."""
+    if value is None:
+        return {}
+    if not value.is_mapping:
+        text = value.text("the text of a receipt")
+        return {"*": text.strip()} if text and text.strip() else {}
+    out: dict[str, str] = {}
+    for key, item in value.pairs():
+        lang = str(key.node.value)
+        if lang not in ctx.languages:
+            key.error(f"language {lang!r} is not declared under 'languages'")
+            continue
+        text = item.text("the text of a receipt")
+        if text and text.strip():
+            out[lang] = text.strip()
+        elif text is not None:
+            item.error("a receipt needs some words")
     return out
 
 

@@ -102,12 +102,20 @@ class Menu:
     speech: SpeechSettings = field(default_factory=SpeechSettings)
     source: str = field(repr=False, default="")
     sources: Mapping[str, SourceConfig] = field(default_factory=dict)  # live data for lookups
+    # Opt-in: the text a caller gets after leaving a message, per language ("*": any).
+    receipts: Mapping[str, str] = field(default_factory=dict)
+    receipts_where: Where | None = None
     cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property
     def default_language(self) -> str:
         """The language a call starts in: the first one declared."""
         return next(iter(self.languages))
+
+    def receipt(self, lang: str) -> str:
+        """The receipt text for a caller in ``lang`` ("" when this menu sends none)."""
+        return (self.receipts.get(lang) or self.receipts.get("*")
+                or self.receipts.get(self.default_language) or "")
 
     def message(self, name: str, lang: str) -> str:
         """A system phrase (sorry, goodbye...) in ``lang``."""

@@ -1,19 +1,48 @@
-"""``type: message`` — an answer: play it, then move on (by default back to the menu)."""
+"""``type: message`` — an answer: play it, then move on (by default back to the menu).
+
+A message may offer its answer by text (``text_me``): after the answer the caller hears
+"To get this by text message, press 1 or say text me", and a key press or those words
+queue a text to the number they call from, through the engine's ``Texts`` port. The
+caller hears that it is on its way, or why it cannot be sent, then goes on to ``next``.
+"""
 
 from __future__ import annotations
 
+import re
+from collections.abc import Mapping
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from ivr.engine.messages import TEXT_WORDS
+from ivr.engine.texts import MAX_BODY, UNAVAILABLE, VERDICTS, TextRequest, with_link
 from ivr.engine.types import Done, Event, Input, Redirect, Silence, Turn
-from ivr.menu.source import Fields, Where
+from ivr.menu.source import Fields, Value, Where
 from ivr.nodes.base import Node
+from ivr.nodes.menu import fold
 
 if TYPE_CHECKING:
     from ivr.engine.core import Call
     from ivr.menu.loader import ParseContext
 
 AFTER_ANSWER_WAIT = 2  # seconds a caller has after the answer to press a global key
+AFTER_OFFER_WAIT = 4  # ... and to press or say "text me" when a text is offered
+DEFAULT_TEXT_KEY = "1"
+LINK = re.compile(r"^https?://[^\s<>\"{}]{3,300}$")
+
+
+@dataclass(frozen=True)
+class TextMe:
+    """What "text me this" sends: a body per language ("*": any), a link, and the key."""
+
+    body: Mapping[str, str]
+    where: Where
+    link: str = ""
+    key: str = DEFAULT_TEXT_KEY
+
+    def text_for(self, lang: str, default: str) -> str:
+        """The text to send a caller in ``lang`` (the default language's when none is written)."""
+        body = self.body.get(lang) or self.body.get("*") or self.body.get(default) or ""
+        return with_link(body, self.link)
 
 
 @dataclass(frozen=True)
@@ -21,32 +50,46 @@ class MessageNode(Node):
     """Speak or play an answer; global keys work while it plays (e.g. * to hear it again)."""
 
     next: str = "back"
+    text_me: TextMe | None = None
 
     kind = "message"
-    summary = "an answer or announcement, then on to `next` (default: back)"
+    summary = "an answer or announcement, then on to `next` (default: back); may offer it by text"
 
     @classmethod
     def parse_fields(cls, fields: Fields, ctx: ParseContext) -> dict[str, Any]:
-        """Read ``next``."""
+        """Read ``next`` and ``text_me``."""
         value = fields.get("next")
-        return {"next": ctx.target(value) if value else "back"}
+        out: dict[str, Any] = {"next": ctx.target(value) if value else "back"}
+        if (v := fields.get("text_me")) is not None:
+            out["text_me"] = _text_me(v, ctx)
+        return out
 
     def targets(self) -> list[tuple[str, Where]]:
         """Where the caller goes after the answer."""
         return [*super().targets(), (self.next, self.where)]
 
+    def keys(self) -> list[tuple[str, Where]]:
+        """The "text me" key, which hides a global key with the same key here."""
+        return [(self.text_me.key, self.text_me.where)] if self.text_me else []
+
     def enter(self, call: Call) -> Turn:
-        """Play the answer inside a keys-only Gather so global keys still work."""
-        gather = call.gather(
-            call.hear(self.say),
-            input="dtmf",
-            timeout=AFTER_ANSWER_WAIT,
-            hints=(),
-        )
+        """Play the answer inside a Gather so global keys (and "text me") still work."""
+        if self.text_me is None:
+            gather = call.gather(call.hear(self.say), input="dtmf", timeout=AFTER_ANSWER_WAIT,
+                                 hints=())
+        else:
+            offer = call.speak_text(call.menu.message("text_offer", call.state.lang)
+                                    .replace("{key}", self.text_me.key))
+            gather = call.gather([*call.hear(self.say), offer], input="dtmf speech",
+                                 timeout=AFTER_OFFER_WAIT,
+                                 hints=TEXT_WORDS.get(call.state.lang, ()))
         return call.turn([gather, Redirect(call.next("done"))])
 
     def handle(self, call: Call, event: Event) -> Turn:
-        """After the answer (or any other key) go on to ``next``."""
+        """The "text me" key or words send the text; any other key or the end: on to ``next``."""
+        if isinstance(event, Input) and self.text_me is not None and self.asked_for_text(
+                event, call.state.lang):
+            return self.send_text(call, self.text_me, event)
         if isinstance(event, Input) and event.digits:
             turn = call.global_key(event.digits)
             if turn is not None:
@@ -55,3 +98,75 @@ class MessageNode(Node):
             call.log("done", outcome=f"go:{self.next}")
             return call.go(self.next)
         return super().handle(call, event)
+
+    def asked_for_text(self, event: Input, lang: str) -> bool:
+        """Whether the caller pressed the text key or said they want it by text."""
+        if self.text_me is not None and event.digits == self.text_me.key:
+            return True
+        if event.digits or not event.speech:
+            return False
+        said = f" {fold(event.speech)} "
+        return any(f" {word} " in said for word in TEXT_WORDS.get(lang, ()))
+
+    def send_text(self, call: Call, text_me: TextMe, event: Input) -> Turn:
+        """Queue the text (or learn why not), tell the caller, and go on to ``next``."""
+        body = text_me.text_for(call.state.lang, call.menu.default_language)
+        verdict = UNAVAILABLE
+        if call.texts is not None:
+            verdict = call.texts.request(TextRequest(call.menu.id, self.id, call.state.lang, body))
+        if verdict not in VERDICTS:
+            verdict = UNAVAILABLE
+        call.log("text", event.digits or event.speech, f"text:{verdict}")
+        name = "text_sent" if verdict == "queued" else f"text_{verdict}"
+        return call.go(self.next, [call.message(name)])
+
+
+def _bodies(value: Value, ctx: ParseContext) -> dict[str, str]:
+    """One text for every language, or one per declared language."""
+    if not value.is_mapping:
+        text = (value.text("the text to send") or "").strip()
+        return {"*": text} if text else {}
+    out: dict[str, str] = {}
+    for key, item in value.pairs():
+        lang = str(key.node.value)
+        if lang not in ctx.languages:
+            key.error(f"language {lang!r} is not declared under 'languages'")
+            continue
+        text = (item.text("the text to send") or "").strip()
+        if text:
+            out[lang] = text
+        else:
+            item.error("a text needs some words")
+    return out
+
+
+def _text_me(value: Value, ctx: ParseContext) -> TextMe | None:
+    """``text_me: {body: {en: ...}, link: https://..., key: "1"}``."""
+    if not value.is_mapping:
+        value.error("text_me is a mapping: body (per language), and optionally link and key")
+        return None
+    fields = value.fields("text_me")
+    body: dict[str, str] = {}
+    if (v := fields.require("body", "the text to send, per language")) is not None:
+        body = _bodies(v, ctx)
+        for lang, text in body.items():
+            if len(text) > MAX_BODY:
+                v.error(f"the {lang} text is {len(text)} characters; Twilio sends at most "
+                        f"{MAX_BODY} (keep it to one SMS: 160 characters, 70 with accents)")
+    link = ""
+    if (v := fields.get("link")) is not None:
+        link = (v.text("a link (https://...)") or "").strip()
+        if link and not LINK.match(link):
+            v.error(f"link must be an http(s) address without spaces, found {link!r}")
+            link = ""
+    key = DEFAULT_TEXT_KEY
+    if (v := fields.get("key")) is not None:
+        written = v.text("a key")
+        if written is not None and written not in tuple("0123456789*#"):
+            v.error(f"a key is one of 0-9, * or # (quoted: \"*\"), found {written!r}")
+        elif written is not None:
+            key = written
+    fields.done()
+    if not body:
+        return None
+    return TextMe(body, value.where, link, key)

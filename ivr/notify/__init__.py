@@ -4,6 +4,10 @@ Nothing is sent inside a Twilio webhook: the webhook only adds a row to the outb
 (idempotently, keyed per voicemail and channel). The worker (`ivr worker`, or a
 thread inside the app in development) sends due rows, retrying with exponential
 backoff; a row that keeps failing is marked failed and shown to admins.
+
+Other outbound work rides the same outbox as its own channel: texts to callers
+(``ivr.answer.texts``) register a ``Channel`` with the Sender, which then delivers their
+rows with the same backoff, and tells the channel when it gives up.
 """
 
 from __future__ import annotations
@@ -21,7 +25,7 @@ from email.message import EmailMessage
 from typing import Any
 
 import sqlalchemy as sa
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
 
 from ivr.store import metadata, upsert_insert
 
@@ -46,6 +50,18 @@ outbox = sa.Table(
     sa.Index("ix_outbox_due", "status", "next_attempt_at"),
 )
 
+
+
+class GiveUp(Exception):
+    """A failure that retrying cannot fix (say, a number that opted out): no more attempts."""
+
+
+@dataclass(frozen=True)
+class Channel:
+    """An outbox channel besides the notifications: how to send a row, and what to do at the end."""
+
+    deliver: Callable[[Mapping[str, Any]], None]  # raises to retry later, GiveUp to stop
+    gave_up: Callable[[Mapping[str, Any], str], None] | None = None  # the row failed for good
 
 
 @dataclass(frozen=True)
@@ -97,11 +113,17 @@ class Channels:
 def enqueue(engine: Engine, key: str, channel: str, payload: Mapping[str, Any],
             now: datetime, delay: timedelta = FIRST_DELAY) -> None:
     """Add a notification unless one with ``key`` exists (repeats add nothing)."""
-    stmt = upsert_insert(engine, outbox).values(key=key[:200], channel=channel, payload=json.dumps(payload),
-                                  status="pending", attempts=0, next_attempt_at=now + delay,
-                                  created_at=now)
     with engine.begin() as conn:
-        conn.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
+        enqueue_in(conn, key, channel, payload, now, delay)
+
+
+def enqueue_in(conn: Connection, key: str, channel: str, payload: Mapping[str, Any],
+               now: datetime, delay: timedelta = FIRST_DELAY) -> None:
+    """``enqueue`` inside the caller's transaction: the row exists if and only if it commits."""
+    stmt = upsert_insert(conn.engine, outbox).values(
+        key=key[:200], channel=channel, payload=json.dumps(payload), status="pending",
+        attempts=0, next_attempt_at=now + delay, created_at=now)
+    conn.execute(stmt.on_conflict_do_nothing(index_elements=["key"]))
 
 
 def notify_voicemail(engine: Engine, channels: Channels, voicemail_id: int,
@@ -154,9 +176,11 @@ class Sender:
     def __init__(self, engine: Engine, channels: Channels, *,
                  twilio_client: Callable[[], Any] | None = None,
                  load_voicemail: Callable[[int], Mapping[str, Any] | None] | None = None,
-                 clock: Callable[[], datetime] = lambda: datetime.now(UTC)) -> None:
+                 clock: Callable[[], datetime] = lambda: datetime.now(UTC),
+                 handlers: Mapping[str, Channel] | None = None) -> None:
         self.engine = engine
         self.channels = channels
+        self.handlers: dict[str, Channel] = dict(handlers or {})
         self.twilio_client = twilio_client
         self.load_voicemail = load_voicemail or (lambda _id: None)
         self.clock = clock
@@ -173,6 +197,9 @@ class Sender:
         for row in due:
             try:
                 self.deliver(row["channel"], json.loads(row["payload"]))
+            except GiveUp as exc:
+                self._failed(row, f"{exc}"[:500], now, final=True)
+                continue
             except Exception as exc:  # noqa: BLE001 - any channel failure is retried
                 self._failed(row, f"{type(exc).__name__}: {exc}"[:500], now)
                 continue
@@ -182,9 +209,14 @@ class Sender:
             sent += 1
         return sent
 
-    def _failed(self, row: Mapping[str, Any], error: str, now: datetime) -> None:
+    def register(self, channel: str, handler: Channel) -> None:
+        """Deliver the outbox rows of ``channel`` with ``handler``."""
+        self.handlers[channel] = handler
+
+    def _failed(self, row: Mapping[str, Any], error: str, now: datetime,
+                final: bool = False) -> None:
         attempts = row["attempts"] + 1
-        final = attempts >= MAX_ATTEMPTS
+        final = final or attempts >= MAX_ATTEMPTS
         from ivr.ops.metrics import notification_failed  # imported late: see ivr.ops
 
         notification_failed(str(row["channel"]))
@@ -195,9 +227,18 @@ class Sender:
             conn.execute(sa.update(outbox).where(outbox.c.id == row["id"]).values(
                 attempts=attempts, last_error=error, next_attempt_at=now + wait,
                 status="failed" if final else "pending"))
+        handler = self.handlers.get(str(row["channel"]))
+        if final and handler is not None and handler.gave_up is not None:
+            try:
+                handler.gave_up(json.loads(row["payload"]), error)
+            except Exception:  # noqa: BLE001 - the outbox row is already marked failed
+                log.exception("channel %s could not record a failure", row["channel"])
 
     def deliver(self, channel: str, payload: Mapping[str, Any]) -> None:
         """Send one notification; raises on failure."""
+        if channel in self.handlers:
+            self.handlers[channel].deliver(payload)
+            return
         voicemail = self.load_voicemail(int(payload.get("voicemail_id") or 0))
         text = message_text(voicemail, self.channels.dashboard_url)
         if channel == "sms":

@@ -62,7 +62,8 @@ def diagnose(overrides: Mapping[str, Any] | None = None) -> list[Finding]:
     try:
         return [*check_public_url(app.config), *check_token(app.config),
                 *check_signed_request(app), *check_database(app), *check_menus(app),
-                *check_prompts(app), *check_backlog(app), *check_metrics(app.config)]
+                *check_prompts(app), *check_backlog(app), *check_metrics(app.config),
+                *check_texts(app.config)]
     finally:
         svc = app.extensions["ivr"]
         svc.recorder.close()
@@ -285,6 +286,29 @@ def check_metrics(config: Mapping[str, Any]) -> list[Finding]:
         return [warn("metrics", "/metrics is off (IVR_METRICS_TOKEN is not set)",
                      "set IVR_METRICS_TOKEN and give it to your Prometheus scraper")]
     return [ok("metrics", "/metrics is open (outside production)")]
+
+
+def check_texts(config: Mapping[str, Any]) -> list[Finding]:
+    """Texts to callers: once a sender is set, the account and the status callback URL too."""
+    sender = str(config.get("IVR_SMS_FROM") or "")
+    service = str(config.get("IVR_SMS_MESSAGING_SERVICE_SID") or "")
+    if not sender and not service:
+        return []  # texts are off: "text me this" apologises, replies are not offered
+    if sender and not re.match(r"^\+[1-9]\d{6,14}$", sender):
+        return [fail("texts", f"IVR_SMS_FROM is {sender!r}, not a number like +15551234567",
+                     "set IVR_SMS_FROM to a number of your Twilio account, in E.164")]
+    if service and not re.match(r"^MG[0-9a-fA-F]{32}$", service):
+        return [fail("texts", "IVR_SMS_MESSAGING_SERVICE_SID is not MG followed by 32 hex digits",
+                     "copy the Messaging Service SID from the Twilio console")]
+    if not config.get("TWILIO_ACCOUNT_SID"):
+        return [fail("texts", "texts are on but TWILIO_ACCOUNT_SID is not set: every text "
+                     "would wait in the outbox and fail", "set TWILIO_ACCOUNT_SID")]
+    if not config.get("IVR_PUBLIC_URL"):
+        return [warn("texts", "IVR_PUBLIC_URL is not set: texts are sent without a status "
+                     "callback, so the dashboard never shows them delivered",
+                     "set IVR_PUBLIC_URL to the https base URL Twilio calls")]
+    return [ok("texts", f"sent from {service or sender}, at most "
+               f"{config.get('IVR_SMS_DAILY_CAP') or 3} a number in 24 hours")]
 
 
 def render(findings: list[Finding]) -> tuple[str, int]:

@@ -44,6 +44,9 @@ def install(app: Flask, settings: dict[str, Any], services: Any) -> None:
                            settings.get("TWILIO_AUTH_TOKEN") or "", client_factory=client)
     services.sender = Sender(engine, channels, twilio_client=client, load_voicemail=voicemails.get,
                              clock=services.clock)
+    from ivr.answer.texts_web import install as install_texts
+
+    install_texts(app, settings, services, client)  # texts to callers ride the same outbox
     # Spooled journeys first: a replayed voicemail then finds its caller's journey.
     services.worker = Worker([services.recorder.replay, services.intake.replay,
                               services.sender.send_due, services.media.fetch_missing])

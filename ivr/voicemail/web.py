@@ -73,6 +73,10 @@ def on_record_action(state: CallState, now: datetime) -> int | None:
         from_number=_field("From", 64), to_number=_field("To", 64),
         recording_url=_field("RecordingUrl") or None, duration=_duration(),
         journey=journey_lines(steps) or None, **context(state))
+    if (_duration() or 0) > 0:
+        from ivr.answer.texts_web import receipt_for_voicemail
+
+        receipt_for_voicemail(voicemail_id, state.menu, state.lang, _field("From", 64), now)
     return voicemail_id
 
 

@@ -20,7 +20,7 @@ from typing import Any
 from ivr.menu.versions import MAX_TEXT
 
 KIB = 1024
-WEBHOOK_MAX_BYTES = 64 * KIB  # every route under /voice (Twilio's)
+WEBHOOK_MAX_BYTES = 64 * KIB  # every route under /voice and /sms (Twilio's)
 DEFAULT_MAX_BYTES = 256 * KIB  # the dashboard's forms, and anything else
 MENU_MAX_BYTES = 4 * MAX_TEXT + 64 * KIB  # the menu editor (JSON or a form)
 MULTIPART_OVERHEAD = 64 * KIB  # a prompt upload's form fields and part headers
@@ -31,7 +31,7 @@ UPLOAD_ENDPOINTS = frozenset({"dashboard.prompts.upload"})
 
 def body_limit(path: str, endpoint: str | None, config: Mapping[str, Any]) -> int:
     """The largest body (bytes) the route of ``path``/``endpoint`` accepts."""
-    if path == "/voice" or path.startswith("/voice/"):
+    if path == "/voice" or path.startswith(("/voice/", "/sms/")):
         return WEBHOOK_MAX_BYTES
     if endpoint in UPLOAD_ENDPOINTS:
         return int(config.get("IVR_PROMPT_MAX_BYTES") or 5_000_000) + MULTIPART_OVERHEAD

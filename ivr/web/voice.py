@@ -155,6 +155,13 @@ def _record(turn: Turn, menu: Menu, now: datetime) -> None:
     ])
 
 
+def _texts(now: datetime) -> Any:
+    """The engine's Texts port for this call (texts to the caller's own number), or None."""
+    from ivr.answer.texts_web import call_texts
+
+    return call_texts(field("CallSid", 64), field("From", 64), now)
+
+
 def _render(turn: Turn) -> Response:
     return xml(twiml.render(turn, url_for_next, audio_url, side_url))
 
@@ -183,7 +190,7 @@ def incoming() -> Response:
     metrics.call_started(menu.id)
     now = svc.clock()
     turn = core.start(menu, engine_now(now), svc.audio_available, caller=field("From"),
-                      lookups=svc.lookups)
+                      lookups=svc.lookups, texts=_texts(now))
     svc.recorder.call_started({
         **call_fields(),
         "menu": menu.id[:64],
@@ -241,7 +248,7 @@ def step() -> Response:
         log.warning("unreadable call state for %s; restarting the menu",
                     loggable(field("CallSid")))
         turn = core.start(menu, engine_now(now), svc.audio_available, caller=field("From"),
-                          lookups=svc.lookups)
+                          lookups=svc.lookups, texts=_texts(now))
     else:
         event = parse_event(request.args.get("e", "go"))
         if isinstance(event, Recorded):
@@ -249,7 +256,7 @@ def step() -> Response:
 
             on_record_action(state, now)  # stored (or spooled) before the caller is thanked
         turn = core.step(menu, state, event, engine_now(now), svc.audio_available,
-                         caller=field("From"), lookups=svc.lookups)
+                         caller=field("From"), lookups=svc.lookups, texts=_texts(now))
     _record(turn, menu, now)
     return _render(turn)
 

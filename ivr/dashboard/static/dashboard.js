@@ -64,8 +64,44 @@
     document.addEventListener("visibilitychange", poll);
   }
 
+  // The SMS reply form: a template fills the text, and the length says how many segments.
+  var GSM7 = "@£$¥èéùìòÇ\nØø\rÅåΔ_ΦΓΛΩΠΨΣΘΞÆæßÉ !\"#¤%&'()*+,-./0123456789:;<=>?" +
+    "¡ABCDEFGHIJKLMNOPQRSTUVWXYZÄÖÑÜ§¿abcdefghijklmnopqrstuvwxyzäöñüà";
+  var GSM7_EXTENDED = "^{}\\[~]|€\f";
+
+  function describeLength(text) {
+    var units = 0, gsm = true, i;
+    for (i = 0; i < text.length; i += 1) {
+      if (GSM7.indexOf(text[i]) >= 0) { units += 1; }
+      else if (GSM7_EXTENDED.indexOf(text[i]) >= 0) { units += 2; }
+      else { gsm = false; break; }
+    }
+    if (!gsm) { units = text.length; }
+    var single = gsm ? 160 : 70, part = gsm ? 153 : 67;
+    var count = units <= single ? 1 : Math.ceil(units / part);
+    return units + " characters, " + count + " SMS segment" + (count === 1 ? "" : "s") +
+      (gsm ? "" : " (a character outside GSM-7: 70 a segment)");
+  }
+
+  function startReplyForm(form) {
+    var body = form.querySelector("[data-reply-body]");
+    var pick = form.querySelector("[data-template-pick]");
+    var length = form.querySelector("[data-reply-length]");
+    function update() { length.textContent = body.value ? describeLength(body.value) : ""; }
+    if (pick) {
+      pick.addEventListener("change", function () {
+        var chosen = pick.options[pick.selectedIndex];
+        if (chosen && chosen.dataset.body !== undefined) { body.value = chosen.dataset.body; }
+        update();
+      });
+    }
+    body.addEventListener("input", update);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var table = document.querySelector("[data-inbox][data-poll-url]");
     if (table && window.fetch) { startPolling(table); }
+    var reply = document.querySelector("[data-reply-form]");
+    if (reply) { startReplyForm(reply); }
   });
 }());

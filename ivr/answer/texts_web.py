@@ -1,0 +1,76 @@
+"""Texts in the app: Twilio's message status callback, and the wiring of texts at start-up.
+
+``POST /sms/status?t=<text id>`` is the ``status_callback`` of every text we send. Twilio
+signs it like the voice webhooks (the ``t`` in the URL is part of what it signs) and may
+retry it or send the statuses out of order; ``apply_status`` keeps only progress.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from flask import Blueprint, Flask, Response, current_app, request
+from sqlalchemy.exc import SQLAlchemyError
+
+from ivr.answer.texts import CallTexts, TextSender, TextSettings, apply_status, send_receipt
+from ivr.web.security import twilio_only
+from ivr.web.voice import clean
+
+bp = Blueprint("texts", __name__)
+
+
+def _field(name: str, limit: int = 64) -> str:
+    return clean(request.form.get(name) or "")[:limit]
+
+
+@bp.post("/sms/status")
+@twilio_only
+def message_status() -> Response:
+    """A text moved on at Twilio (queued, sent, delivered, undelivered, failed)."""
+    raw = request.args.get("t", "")
+    if not raw.isdigit() or len(raw) > 12:
+        return Response(status=204)  # not one of ours: nothing to apply, nothing to retry
+    svc = current_app.extensions["ivr"]
+    status = _field("MessageStatus", 20) or _field("SmsStatus", 20)
+    try:
+        apply_status(svc.store.engine, int(raw), status, svc.clock(),
+                     message_sid=_field("MessageSid") or _field("SmsSid"),
+                     error_code=_field("ErrorCode", 16))
+    except SQLAlchemyError:
+        current_app.logger.exception("could not record the status of text %s", raw)
+        return Response("Database unavailable\n", 503, mimetype="text/plain")
+    return Response(status=204)
+
+
+def call_texts(call_sid: str, caller: str, now: datetime) -> CallTexts | None:
+    """The engine's Texts port for this webhook request (None when texts are off)."""
+    svc = current_app.extensions["ivr"]
+    settings: TextSettings | None = getattr(svc, "text_settings", None)
+    if settings is None:
+        return None
+    return CallTexts(svc.store.engine, settings, call_sid, caller, now)
+
+
+def receipt_for_voicemail(voicemail_id: int | None, menu_id: str, lang: str, number: str,
+                          now: datetime) -> None:
+    """After a voicemail is stored: queue the menu's receipt (never failing the webhook)."""
+    svc = current_app.extensions["ivr"]
+    settings: TextSettings | None = getattr(svc, "text_settings", None)
+    if voicemail_id is None or settings is None:
+        return
+    menu = svc.catalog.get(menu_id)
+    if menu is None or not menu.receipts:
+        return
+    try:
+        send_receipt(svc.store.engine, settings, menu, lang, number, "voicemail", voicemail_id, now)
+    except Exception:  # noqa: BLE001 - the voicemail is safe; only its receipt is lost
+        current_app.logger.exception("could not queue the receipt for voicemail %s", voicemail_id)
+
+
+def install(app: Flask, settings: dict[str, Any], services: Any, client: Any) -> None:
+    """Texts for the app: their settings, the outbox channel, and the status callback."""
+    services.text_settings = TextSettings.from_settings(settings)
+    sender = TextSender(services.store.engine, services.text_settings, client, services.clock)
+    services.sender.register("text", sender.channel())
+    app.register_blueprint(bp)

@@ -1,0 +1,146 @@
+"""Texts in the dashboard: agents reply by SMS to an item, admins keep the reply templates.
+
+The reply is generic over what it answers: ``/dashboard/reply/<kind>/<id>`` with a kind
+registered in ``TARGETS`` (``voicemail`` here; a callback queue registers ``callback``
+with a function that loads its item). The page of the item includes
+``dashboard/_texts.html`` with ``texts_panel(kind, id)``.
+"""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from typing import Any
+
+from flask import Blueprint, abort, current_app, flash, g, redirect, render_template, request, url_for
+from werkzeug.wrappers import Response as BaseResponse
+
+from ivr.answer.templates import TemplateError, Templates
+from ivr.answer.texts import Target, TextSettings, reply, texts_about
+from ivr.dashboard.auth import admin_required
+from ivr.dashboard.desk import desk, now
+from ivr.engine import texts as verdicts
+from ivr.engine.texts import MAX_BODY, segments
+
+bp = Blueprint("texts", __name__)
+
+VERDICT_WORDS = {
+    verdicts.QUEUED: "Text queued: it goes out within seconds; its delivery shows below.",
+    verdicts.ALREADY: "This reply was already sent.",
+    verdicts.WITHHELD: "Not sent: the caller's number is withheld.",
+    verdicts.NOT_MOBILE: "Not sent: the caller's number is not a mobile.",
+    verdicts.REFUSED: "Not sent: texts may not go to this number (invalid, premium-rate or "
+                      "shared-cost).",
+    verdicts.CAPPED: "Not sent: this number has had its texts for the day (IVR_SMS_DAILY_CAP).",
+    verdicts.UNAVAILABLE: "Not sent: texts are not configured (IVR_SMS_FROM).",
+}
+
+
+def _voicemail_target(item_id: int) -> Target | None:
+    """A voicemail as the target of a reply."""
+    found = desk().voicemails.get(item_id)
+    if found is None:
+        return None
+    return Target("voicemail", item_id, str(found.get("from_number") or ""),
+                  str(found.get("lang") or ""), str(found.get("menu") or ""))
+
+
+def _voicemail_page(item_id: int) -> str:
+    return url_for("dashboard.inbox.voicemail", voicemail_id=item_id, _anchor="texts")
+
+
+# kind -> (load the item as a Target, the URL of its page)
+TARGETS: dict[str, tuple[Callable[[int], Target | None], Callable[[int], str]]] = {
+    "voicemail": (_voicemail_target, _voicemail_page),
+}
+
+
+def templates() -> Templates:
+    """The reply templates, on the app's database."""
+    return Templates(desk().calls.engine)
+
+
+def text_settings() -> TextSettings:
+    """How texts are sent (from the app's services; off when not configured)."""
+    found: TextSettings | None = getattr(current_app.extensions["ivr"], "text_settings", None)
+    return found or TextSettings()
+
+
+def texts_panel(kind: str, item_id: int, language: str, call_sid: str | None = None
+                ) -> dict[str, Any]:
+    """What ``_texts.html`` shows: the item's texts (and its call's), templates, a form token."""
+    all_templates = templates().all()
+    ordered = sorted(all_templates, key=lambda t: (t.lang != language, t.name, t.lang))
+    return {"kind": kind, "id": item_id,
+            "texts": texts_about(desk().calls.engine, kind, item_id, call_sid),
+            "templates": ordered, "token": secrets.token_urlsafe(12),
+            "enabled": text_settings().enabled, "max_body": MAX_BODY}
+
+
+@bp.post("/reply/<kind>/<int:item_id>")
+def send_reply(kind: str, item_id: int) -> BaseResponse:
+    """Queue an agent's text to the caller of a voicemail or callback."""
+    if kind not in TARGETS:
+        abort(404, f"Texts cannot answer a {kind!r}.")
+    load, page = TARGETS[kind]
+    target = load(item_id)
+    if target is None:
+        abort(404, f"There is no {kind} {item_id}.")
+    body = request.form.get("body", "").strip()
+    chosen = request.form.get("template", "")
+    if not body and chosen.isdigit():
+        template = templates().get(int(chosen))
+        body = template.body if template is not None else ""
+    token = request.form.get("token", "")
+    if not body or len(body) > MAX_BODY:
+        abort(400, f"A text needs between 1 and {MAX_BODY} characters.")
+    if not token or len(token) > 64:
+        abort(400, "The form has no token: reload the page.")
+    verdict = reply(desk().calls.engine, text_settings(), target, body, int(g.user["id"]),
+                    token, now())
+    flash(VERDICT_WORDS.get(verdict, verdict), "ok" if verdict == verdicts.QUEUED else "error")
+    return redirect(page(item_id))
+
+
+@bp.get("/admin/texts")
+@admin_required
+def admin_templates() -> str:
+    """The reply templates, per name and language, with their length in SMS segments."""
+    return _admin_page()[0]
+
+
+def _admin_page(status: int = 200, **values: Any) -> tuple[str, int]:
+    languages: set[str] = set()
+    for menu in current_app.extensions["ivr"].catalog.menus.values():
+        languages |= set(menu.languages)
+    rows = [(t, segments(t.body)) for t in templates().all()]
+    page = render_template("dashboard/admin_texts.html", rows=rows,
+                           languages=sorted(languages) or ["en"],
+                           settings=text_settings(), max_body=MAX_BODY, **values)
+    return page, status
+
+
+@bp.post("/admin/texts")
+@admin_required
+def save_template() -> Any:
+    """Add a template, or change one (``template_id``)."""
+    raw_id = request.form.get("template_id", "")
+    template_id = int(raw_id) if raw_id.isdigit() else None
+    form = {k: request.form.get(k, "") for k in ("name", "lang", "body")}
+    try:
+        templates().save(form["name"], form["lang"], form["body"], int(g.user["id"]), now(),
+                         template_id)
+    except TemplateError as exc:
+        return _admin_page(400, error=str(exc), form=form)
+    flash(f"Template {form['name'].strip()} ({form['lang'].strip()}) saved.", "ok")
+    return redirect(url_for("dashboard.texts.admin_templates"))
+
+
+@bp.post("/admin/texts/<int:template_id>/delete")
+@admin_required
+def delete_template(template_id: int) -> BaseResponse:
+    """Remove a template."""
+    if not templates().delete(template_id):
+        abort(404, "There is no such template.")
+    flash("Template deleted.", "ok")
+    return redirect(url_for("dashboard.texts.admin_templates"))
