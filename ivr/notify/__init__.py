@@ -18,7 +18,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from email.message import EmailMessage
-from typing import Any
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
@@ -148,8 +148,26 @@ def message_text(voicemail: Mapping[str, Any] | None, dashboard_url: str) -> str
     return text
 
 
+class OutboxHandler(Protocol):
+    """Other outbound work through the outbox (agents' calls...): one channel each."""
+
+    channel: str
+    max_attempts: int  # tries before giving up
+    first_retry: int  # seconds before the second try; doubles each time
+
+    def deliver(self, payload: Mapping[str, Any]) -> None:
+        """Do the work once; raise to be retried."""
+
+    def gave_up(self, payload: Mapping[str, Any], error: str) -> None:
+        """The last try failed: record it where people see it."""
+
+
 class Sender:
-    """Delivers outbox rows over SMS (Twilio REST), e-mail (SMTP) and webhooks (JSON)."""
+    """Delivers outbox rows over SMS (Twilio REST), e-mail (SMTP) and webhooks (JSON).
+
+    ``handlers`` take other channels (an agent's call placed through Twilio's REST API):
+    each says how often it is retried and hears when the outbox gives up.
+    """
 
     def __init__(self, engine: Engine, channels: Channels, *,
                  twilio_client: Callable[[], Any] | None = None,
@@ -160,6 +178,7 @@ class Sender:
         self.twilio_client = twilio_client
         self.load_voicemail = load_voicemail or (lambda _id: None)
         self.clock = clock
+        self.handlers: dict[str, OutboxHandler] = {}
 
     def send_due(self, limit: int = 20) -> int:
         """Send what is due; returns how many were delivered."""
@@ -169,26 +188,52 @@ class Sender:
                 sa.select(outbox).where(outbox.c.status == "pending",
                                         outbox.c.next_attempt_at <= now)
                 .order_by(outbox.c.next_attempt_at).limit(limit))]
-        sent = 0
-        for row in due:
-            try:
-                self.deliver(row["channel"], json.loads(row["payload"]))
-            except Exception as exc:  # noqa: BLE001 - any channel failure is retried
-                self._failed(row, f"{type(exc).__name__}: {exc}"[:500], now)
-                continue
-            with self.engine.begin() as conn:
-                conn.execute(sa.update(outbox).where(outbox.c.id == row["id"]).values(
-                    status="sent", sent_at=now, attempts=row["attempts"] + 1, last_error=None))
-            sent += 1
-        return sent
+        return sum(self._send(row, now) for row in due)
+
+    def send_now(self, key: str) -> bool:
+        """Send one row at once if it is due (an agent waiting for their phone to ring)."""
+        now = self.clock()
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(outbox).where(
+                outbox.c.key == key, outbox.c.status == "pending",
+                outbox.c.next_attempt_at <= now)).first()
+        return bool(row) and self._send(dict(row._mapping), now)
+
+    def _send(self, row: Mapping[str, Any], now: datetime) -> bool:
+        """Deliver one row, or note the failure and when to retry."""
+        # Claim the row for this try: the worker and a request never send it twice at once.
+        with self.engine.begin() as conn:
+            claimed = conn.execute(sa.update(outbox).where(
+                outbox.c.id == row["id"], outbox.c.status == "pending",
+                outbox.c.next_attempt_at <= now).values(
+                    next_attempt_at=now + timedelta(minutes=5))).rowcount == 1
+        if not claimed:
+            return False
+        try:
+            self.deliver(row["channel"], json.loads(row["payload"]))
+        except Exception as exc:  # noqa: BLE001 - any channel failure is retried
+            self._failed(row, f"{type(exc).__name__}: {exc}"[:500], now)
+            return False
+        with self.engine.begin() as conn:
+            conn.execute(sa.update(outbox).where(outbox.c.id == row["id"]).values(
+                status="sent", sent_at=now, attempts=row["attempts"] + 1, last_error=None))
+        return True
 
     def _failed(self, row: Mapping[str, Any], error: str, now: datetime) -> None:
         attempts = row["attempts"] + 1
-        final = attempts >= MAX_ATTEMPTS
+        handler = self.handlers.get(str(row["channel"]))
+        limit = handler.max_attempts if handler is not None else MAX_ATTEMPTS
+        base = handler.first_retry if handler is not None else BACKOFF_BASE
+        final = attempts >= limit
         from ivr.ops.metrics import notification_failed  # imported late: see ivr.ops
 
         notification_failed(str(row["channel"]))
-        wait = timedelta(seconds=min(3600, BACKOFF_BASE * 2 ** (attempts - 1)))
+        if final and handler is not None:
+            try:
+                handler.gave_up(json.loads(row["payload"]), error)
+            except Exception:  # noqa: BLE001 - the row is marked failed all the same
+                log.exception("outbox %s: giving up could not be recorded", row["key"])
+        wait = timedelta(seconds=min(3600, base * 2 ** (attempts - 1)))
         log.warning("notification %s (%s) failed, attempt %d%s: %s", row["key"], row["channel"],
                     attempts, " - giving up" if final else "", error)
         with self.engine.begin() as conn:
@@ -198,6 +243,9 @@ class Sender:
 
     def deliver(self, channel: str, payload: Mapping[str, Any]) -> None:
         """Send one notification; raises on failure."""
+        if channel in self.handlers:
+            self.handlers[channel].deliver(payload)
+            return
         voicemail = self.load_voicemail(int(payload.get("voicemail_id") or 0))
         text = message_text(voicemail, self.channels.dashboard_url)
         if channel == "sms":
