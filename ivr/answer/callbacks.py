@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from ivr.recorder import lock_spool_file
-from ivr.store import metadata, upsert_insert
+from ivr.store import calls, metadata, upsert_insert
 
 log = logging.getLogger(__name__)
 
@@ -88,12 +88,15 @@ class CallbackStore:
                 values[name] = values[name].astimezone(UTC)
         stmt = upsert_insert(self.engine, callback_requests).values(
             call_sid=call_sid, created_at=now, updated_at=now, status="queued", **values)
-        stmt = stmt.on_conflict_do_nothing(index_elements=["call_sid"])
+        stmt = stmt.on_conflict_do_nothing(index_elements=["call_sid"]).returning(
+            callback_requests.c.id)  # a row only when inserted (rowcount is not reliable here)
         with self.engine.begin() as conn:
-            new = conn.execute(stmt).rowcount == 1
+            inserted = conn.execute(stmt).scalar()
+            if inserted is not None:
+                return int(inserted), True
             found = conn.execute(sa.select(callback_requests.c.id).where(
                 callback_requests.c.call_sid == call_sid)).scalar_one()
-        return int(found), new
+        return int(found), False
 
     # ---- reading ----------------------------------------------------------------------
 
@@ -141,6 +144,14 @@ class CallbackStore:
                  .order_by(c.id.desc()).limit(limit))
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
+
+    def history(self, number: str, limit: int = 100) -> dict[str, list[dict[str, Any]]]:
+        """A caller's calls (by caller ID) and callback requests (to or from ``number``)."""
+        query = (sa.select(calls).where(calls.c.from_number == number)
+                 .order_by(calls.c.started_at.desc()).limit(limit))
+        with self.engine.connect() as conn:
+            found = [dict(r._mapping) for r in conn.execute(query)]
+        return {"calls": found, "callbacks": self.for_number(number, limit)}
 
     # ---- agents at work ---------------------------------------------------------------
 
