@@ -267,7 +267,7 @@ class Dialer:
                 method="POST", status_callback=urls["status"], status_callback_method="POST",
                 status_callback_event=LEG_EVENTS, timeout=RING_SECONDS)
         except Exception as exc:
-            error = f"{type(exc).__name__}: {getattr(exc, 'msg', None) or exc}"
+            error = _why(exc)
             self.calls.not_placed(attempt["id"], error, False, self.clock())
             raise CallNotPlaced(error) from exc
         self.calls.placed(attempt["id"], str(call.sid), self.clock())
@@ -275,6 +275,16 @@ class Dialer:
     def gave_up(self, payload: Mapping[str, Any], error: str) -> None:
         """The outbox stops retrying: the attempt failed, the callback is queued again."""
         self.calls.not_placed(int(payload.get("attempt_id") or 0), error, True, self.clock())
+
+
+def _why(exc: Exception) -> str:
+    """A REST failure in a line an agent can act on (Twilio's HTTP status and error code)."""
+    status = getattr(exc, "status", None)
+    if status is not None:  # twilio.base.exceptions.TwilioRestException
+        code = getattr(exc, "code", None)
+        return (f"Twilio answered HTTP {status}" + (f" (error {code})" if code else "")
+                + f": {getattr(exc, 'msg', '') or exc}")[:300]
+    return f"{type(exc).__name__}: {exc}"[:300]
 
 
 def leg_urls(base: str, attempt_id: int) -> dict[str, str]:

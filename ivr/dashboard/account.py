@@ -73,8 +73,7 @@ def set_phone() -> Any:
         return _page(message="Your phone number is removed: calls back need one.")
     checked = phones.check(given)
     if not checked.ok:
-        why = checked.refused if checked.e164 or checked.refused != "no number" else "empty"
-        return _page(400, phone_error=f"That number cannot be used: {why}. Write it with its "
+        return _page(400, phone_error=f"That number cannot be used: {checked.refused}. Write it with its "
                      "country code, like +33 6 12 34 56 78.", phone_given=given[:40])
     desk().users.set_phone(g.user["id"], checked.e164)
     return _page(message=f"Calls back will ring {checked.e164}.")
