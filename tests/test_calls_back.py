@@ -312,7 +312,7 @@ def test_concurrent_claims_have_exactly_one_winner(desk_app: Any, clock: Clock) 
         won: list[int] = []
 
         def take(user_id: int, callback_id: int = callback_id,
-                 barrier: threading.Barrier = barrier) -> None:
+                 barrier: threading.Barrier = barrier, won: list[int] = won) -> None:
             barrier.wait()
             if store.claim(callback_id, user_id, clock()):
                 won.append(user_id)

@@ -84,8 +84,9 @@ class CallbackStore:
         values["reason_seconds"] = int(fields.get("reason_seconds") or 0)
         values["due_from"] = values["due_from"] or now
         for name in ("due_from", "due_until"):  # stored in UTC, as every time here
-            if isinstance(values[name], datetime) and values[name].tzinfo is not None:
-                values[name] = values[name].astimezone(UTC)
+            moment = values[name]
+            if isinstance(moment, datetime) and moment.tzinfo is not None:
+                values[name] = moment.astimezone(UTC)
         stmt = upsert_insert(self.engine, callback_requests).values(
             call_sid=call_sid, created_at=now, updated_at=now, status="queued", **values)
         stmt = stmt.on_conflict_do_nothing(index_elements=["call_sid"]).returning(

@@ -17,7 +17,7 @@ from typing import Any, TypeVar
 from flask import Blueprint, Response, current_app, request
 
 from ivr.answer import calls as legs
-from ivr.engine.types import CallState, CallbackRequest
+from ivr.engine.types import CallbackRequest, CallState
 from ivr.web.security import base_url, twilio_only
 from ivr.web.voice import clean, xml
 

@@ -10,7 +10,7 @@ the adapter stores it. Numbers travel sealed in the callback URL, masked in the 
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Callable, Iterable
 from dataclasses import dataclass
 from datetime import datetime
 from typing import TYPE_CHECKING, Any
@@ -260,8 +260,8 @@ class CallbackNode(Node):
         found = schedule.window(call.now) if schedule is not None else None
         return found if found is not None else (call.now, None)
 
-    def _miss(self, call: Call, reason: str, sorry: list[Action], again: Any,
-              input: str = "") -> Turn:
+    def _miss(self, call: Call, reason: str, sorry: list[Action],
+              again: Callable[[list[Action]], Turn], input: str = "") -> Turn:
         """Ask the same question again, or go to the fallback once the tries are used up."""
         tries = call.state.tries + 1
         call.log(reason, input, f"try {tries}/{self.tries_for(call)}")

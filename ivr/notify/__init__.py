@@ -197,7 +197,7 @@ class Sender:
             row = conn.execute(sa.select(outbox).where(
                 outbox.c.key == key, outbox.c.status == "pending",
                 outbox.c.next_attempt_at <= now)).first()
-        return bool(row) and self._send(dict(row._mapping), now)
+        return row is not None and self._send(dict(row._mapping), now)
 
     def _send(self, row: Mapping[str, Any], now: datetime) -> bool:
         """Deliver one row, or note the failure and when to retry."""

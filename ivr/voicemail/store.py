@@ -180,6 +180,14 @@ class VoicemailStore:
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
+    def for_number(self, number: str, limit: int = 100) -> list[dict[str, Any]]:
+        """The voicemails left from ``number``, newest first (a caller's history)."""
+        query = (sa.select(*[col for col in voicemails.c if col.name != "journey"])
+                 .where(voicemails.c.from_number == number, INBOX)
+                 .order_by(voicemails.c.id.desc()).limit(limit))
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
     def forget_recording(self, voicemail_id: int, now: datetime) -> None:
         """The recording was deleted (retention): drop the audio, keep the message's context."""
         with self.engine.begin() as conn:
@@ -270,14 +278,6 @@ class VoicemailStore:
             done = conn.execute(sa.update(voicemails).where(voicemails.c.id == voicemail_id)
                                 .values(status=status, updated_at=datetime.now(UTC)))
         return bool(done.rowcount)
-
-    def for_number(self, number: str, limit: int = 100) -> list[dict[str, Any]]:
-        """The voicemails left from ``number``, newest first (a caller's history)."""
-        query = (sa.select(*[col for col in voicemails.c if col.name != "journey"])
-                 .where(voicemails.c.from_number == number, INBOX)
-                 .order_by(voicemails.c.id.desc()).limit(limit))
-        with self.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(query)]
 
     @staticmethod
     def close(conn: sa.Connection, voicemail_id: int, user_id: int | None, now: datetime) -> bool:
