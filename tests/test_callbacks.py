@@ -238,3 +238,49 @@ def test_a_forged_number_in_the_state_is_not_called(tmp_path: Path) -> None:
     assert any(s.outcome == "bad_state" for s in turn.steps)
     turn = core.step(menu, forged, Recorded("RE" + "a" * 32, 5, "#"), moment)
     assert turn.requests == ()
+
+
+def test_the_callback_steps_read_as_sentences_on_the_dashboard() -> None:
+    from ivr.dashboard.journey import describe
+
+    def said(event: str, given: str, outcome: str) -> str:
+        step = describe({"node": "call_me", "event": event, "input": given,
+                         "outcome": outcome}, None, "en")
+        return f"{step.did}, {step.then}"
+
+    assert said("callback", "1", "accepted") == "Callback, accepted the callback"
+    assert said("callback_number", "+33*******78", "readback:keyed") == \
+        "The number to call back, read back to the caller (keyed)"
+    assert said("callback", "", "requested:caller_id:reason:RE1") == \
+        "Callback, asked to be called back, with a recorded reason"
+    assert said("callback_number", "+33*******56", "refused:a premium-rate number") == \
+        "The number to call back, refused: a premium-rate number"
+
+
+# ---- the opening-hours window ---------------------------------------------------------------
+
+
+def _schedule(weekly: dict[int, tuple[tuple[int, int], ...]], closed: frozenset = frozenset(),
+              zone: str = "Europe/Paris") -> Any:
+    from ivr.engine.hours import Schedule
+
+    return Schedule("s", zone, weekly, closed, {})
+
+
+def test_the_window_of_a_range_past_midnight_started_yesterday() -> None:
+    late = _schedule({4: ((22 * 60, 26 * 60),)})  # Friday 22:00 to Saturday 02:00
+    saturday_one_am = datetime(2026, 11, 28, 0, 0, tzinfo=UTC)  # 01:00 in Paris
+    assert late.window(saturday_one_am) == (saturday_one_am,
+                                            datetime(2026, 11, 28, 1, 0, tzinfo=UTC))
+
+
+def test_the_window_skips_closed_dates_and_keeps_wall_clock_hours_across_dst() -> None:
+    from datetime import date
+
+    weekdays = _schedule({d: ((9 * 60, 17 * 60),) for d in range(5)},
+                         closed=frozenset({date(2027, 3, 29)}))
+    friday_evening = datetime(2027, 3, 26, 18, 0, tzinfo=UTC)  # 19:00 CET
+    start, end = weekdays.window(friday_evening)  # Monday is closed: Tuesday, in summer time
+    assert start == datetime(2027, 3, 30, 7, 0, tzinfo=UTC)  # 09:00 CEST
+    assert end == datetime(2027, 3, 30, 15, 0, tzinfo=UTC)
+    assert _schedule({}).window(friday_evening) is None

@@ -109,6 +109,11 @@ class CallbackNode(Node):
         """The offer and the thank-you."""
         return [*super().prompts(), *([("thanks", self.thanks)] if self.thanks else [])]
 
+    def after_misses(self, menu_fallback: str | None) -> str | None:
+        """Its own ``fallback``, else ``decline``, else goodbye: never the menu's fallback,
+        which after hours usually leads straight back here."""
+        return self.fallback or self.decline
+
     def transcribed_by_twilio(self, locale: str) -> bool:
         """Whether Twilio transcribes the reason (en-US only; else the transcriber does)."""
         return self.reason and locale in TRANSCRIBABLE
