@@ -149,6 +149,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from ivr.voicemail.setup import install as install_voicemail
 
     install_voicemail(app, settings, services)
+    from ivr.answer.setup import install as install_answering
+
+    install_answering(app, settings, services)  # callback requests, agents' calls
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:

@@ -81,6 +81,9 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "SMTP_STARTTLS": ("false", "true to upgrade the SMTP connection with STARTTLS"),
     "IVR_NOTIFY_WEBHOOK_URL": ("", "voicemail notifications: a URL that receives JSON "
                                "{\"text\": ...} (Slack-compatible incoming webhook)"),
+    "IVR_CALLBACK_FROM": ("", "agents' calls back: the Twilio number that rings the agent's phone "
+                          "and that the caller sees (E.164); empty = the number the caller "
+                          "called"),
     "IVR_WORKER_IN_APP": ("auto", "run the background worker (notifications, recordings) "
                           "inside the web app: auto = in development only"),
     "IVR_RETENTION_DAYS": ("90", "`ivr voicemail purge` deletes recordings older than this"),

@@ -128,7 +128,10 @@ def test_a_voicemail_page(dashboard_app: Any, agent: Any) -> None:
     assert f'src="/dashboard/voicemails/{vm}/audio"' not in page.text
     assert 'data-recording-state="missing"' in page.text
     assert "has not been downloaded from Twilio yet" in page.text
-    assert 'href="tel:+40721555666"' in page.text
+    # "Call back" goes through the app (the agent's phone, then the caller), not a tel: link.
+    assert f'action="/dashboard/voicemails/{vm}/call"' in page.text
+    assert "Call back +40721555666" in page.text and "tel:" not in page.text
+    assert 'href="/dashboard/callers/+40721555666"' in page.text
     assert "Where is my refund?" in page.text
     timeline = page.text.split('class="timeline"', 1)[1].split("</ol>", 1)[0]
     assert timeline.index("welcome") < timeline.index("main menu")  # nodes named in words

@@ -7,6 +7,7 @@ from typing import Any
 from flask import Blueprint, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
+from ivr import phones
 from ivr.dashboard import totp
 from ivr.dashboard.auth import MAX_PASSWORD, client_address
 from ivr.dashboard.desk import desk, now
@@ -18,8 +19,10 @@ PENDING = "totp_pending"  # the secret being set up, until a code from it is ent
 
 def _page(status: int = 200, **values: Any) -> tuple[str, int]:
     """The account page with its forms, and a message where there is one."""
+    mine = desk().users.user(g.user["id"]) or {}
     page = render_template("dashboard/account.html", min_password=MIN_PASSWORD,
-                           sessions=desk().logins.open_for(g.user["id"]), **values)
+                           sessions=desk().logins.open_for(g.user["id"]),
+                           phone=mine.get("phone") or "", **values)
     return page, status
 
 
@@ -59,6 +62,21 @@ def change_password() -> Any:
     ended = found.logins.end_all(user["id"], keep=str(session.get("sid") or ""))
     others = f" Your {ended} other session{'s' if ended != 1 else ''} ended." if ended else ""
     return _page(message="Your password is changed." + others)
+
+
+@bp.post("/phone")
+def set_phone() -> Any:
+    """Keep the agent's own phone: "Call back" rings it, then bridges the caller."""
+    given = request.form.get("phone", "").strip()
+    if not given:
+        desk().users.set_phone(g.user["id"], None)
+        return _page(message="Your phone number is removed: calls back need one.")
+    checked = phones.check(given)
+    if not checked.ok:
+        return _page(400, phone_error=f"That number cannot be used: {checked.refused}. Write it with its "
+                     "country code, like +33 6 12 34 56 78.", phone_given=given[:40])
+    desk().users.set_phone(g.user["id"], checked.e164)
+    return _page(message=f"Calls back will ring {checked.e164}.")
 
 
 @bp.post("/logout-everywhere")

@@ -174,7 +174,18 @@ def voicemail(voicemail_id: int) -> str:
                                voicemail_id)),
                            notes=desk().users.notes(voicemail_id), statuses=STATUSES,
                            texts=texts_panel("voicemail", voicemail_id, lang, item.get("call_sid")),
-                           back=request.args.get("back", ""))
+                           back=request.args.get("back", ""),
+                           call_problem=request.args.get("call_problem", "")[:300],
+                           **_calls_back(item))
+
+
+def _calls_back(item: dict[str, Any]) -> dict[str, Any]:
+    """The agents' calls back on a voicemail, and the names the page shows with them."""
+    from ivr.answer.calls import OUTCOME_TEXT
+
+    attempts = current_app.extensions["answer"].calls.for_item("voicemail", item["id"])
+    ids = [a["user_id"] for a in attempts] + ([item["closed_by"]] if item.get("closed_by") else [])
+    return {"attempts": attempts, "outcomes": OUTCOME_TEXT, "names": desk().users.usernames(ids)}
 
 
 @bp.get("/voicemails/<int:voicemail_id>/audio")

@@ -42,6 +42,8 @@ EVENTS = {
     "lookup_entry": "Entered a number",
     "verify": "Checked the second factor",
     "text": "Asked for the answer by text",
+    "callback": "Callback",
+    "callback_number": "The number to call back",
 }
 
 
@@ -164,6 +166,15 @@ def _then(outcome: str, menu: Menu | None, lang: str) -> str:
         return "recording after the beep"
     if head == "text" and len(parts) > 1:
         return TEXT_OUTCOMES.get(parts[1], parts[1].replace("_", " "))
+    if head == "readback":
+        return "read back to the caller" + (" (keyed)" if "keyed" in parts else " (caller ID)")
+    if head == "requested":
+        return "asked to be called back" + (", with a recorded reason" if "reason" in parts
+                                            else "")
+    if head in ("accepted", "declined"):
+        return "accepted the callback" if head == "accepted" else "declined the callback"
+    if head == "refused" and len(parts) > 1:
+        return f"refused: {parts[1]}"
     if head == "found" and len(parts) > 2:
         return f"found; {to(parts[2])}"
     return outcome.replace("_", " ").replace(":", " ")

@@ -30,6 +30,8 @@ users = sa.Table(
     # accepted, so that one code cannot be used twice.
     sa.Column("totp_secret", sa.String(64)),
     sa.Column("totp_last_step", sa.BigInteger),
+    # The agent's own phone (E.164): "Call back" rings it, then bridges the caller.
+    sa.Column("phone", sa.String(20)),
     sa.UniqueConstraint("username", name="uq_users_username"),
 )
 
@@ -48,7 +50,7 @@ voicemail_notes = sa.Table(
 
 # What a user row shows outside this module (never the password hash).
 _PUBLIC = [users.c.id, users.c.username, users.c.role, users.c.active, users.c.created_at,
-           users.c.last_login_at, users.c.totp_secret.is_not(None).label("totp")]
+           users.c.last_login_at, users.c.totp_secret.is_not(None).label("totp"), users.c.phone]
 
 
 @functools.cache
@@ -162,6 +164,12 @@ class DashboardStore:
         with self.engine.begin() as conn:
             result = conn.execute(users.update().where(users.c.username == username)
                                   .values(totp_secret=secret, totp_last_step=None))
+        return result.rowcount == 1
+
+    def set_phone(self, user_id: int, phone: str | None) -> bool:
+        """Keep (or, with None, forget) the agent's own phone number, already checked (E.164)."""
+        with self.engine.begin() as conn:
+            result = conn.execute(users.update().where(users.c.id == user_id).values(phone=phone))
         return result.rowcount == 1
 
     def use_totp_step(self, user_id: int, step: int) -> bool:

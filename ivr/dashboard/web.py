@@ -9,8 +9,18 @@ from flask import Blueprint, current_app, g, render_template
 from flask.sansio.blueprints import BlueprintSetupState
 from werkzeug.exceptions import HTTPException
 
-from ivr.dashboard import account, admin, auth, inbox, menus, prompts, simulate, texts
-from ivr.dashboard.desk import Desk, desk, setting
+from ivr.dashboard import (
+    account,
+    admin,
+    auth,
+    callbacks,
+    inbox,
+    menus,
+    prompts,
+    simulate,
+    texts,
+)
+from ivr.dashboard.desk import Desk, desk, now, setting
 from ivr.dashboard.times import as_utc, local, zone_of
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard",
@@ -18,6 +28,7 @@ bp = Blueprint("dashboard", __name__, url_prefix="/dashboard",
 bp.register_blueprint(auth.bp)
 bp.register_blueprint(account.bp)
 bp.register_blueprint(inbox.bp)
+bp.register_blueprint(callbacks.bp)  # the callbacks queue, calls back, callers' history
 bp.register_blueprint(admin.bp)
 bp.register_blueprint(menus.bp)  # the admins' menu pages: /dashboard/admin/menus...
 bp.register_blueprint(prompts.bp)
@@ -41,7 +52,10 @@ def _page_globals() -> dict[str, Any]:
     """The signed-in user, the unread count and the CSRF token for every dashboard page."""
     user = g.get("user")
     new_count = desk().voicemails.count_new() if user is not None else 0
-    return {"current_user": user, "new_count": new_count, "csrf_token": auth.csrf_token,
+    due_callbacks = (current_app.extensions["answer"].callbacks.counts(now())["now"]
+                     if user is not None else 0)
+    return {"current_user": user, "new_count": new_count, "due_callbacks": due_callbacks,
+            "csrf_token": auth.csrf_token,
             "poll_seconds": float(setting("IVR_DASHBOARD_POLL_SECONDS"))}
 
 

@@ -14,6 +14,7 @@ from typing import TYPE_CHECKING
 from ivr.engine.types import (
     MAX_PATH,
     Action,
+    CallbackRequest,
     CallState,
     Event,
     Gather,
@@ -64,6 +65,7 @@ class Call:
         self.lookups = lookups  # live data for lookup nodes; None = no data sources
         self.texts = texts  # texts to the caller ("text me this"); None = texts are off
         self.steps: list[Step] = []
+        self.requests: list[CallbackRequest] = []  # callbacks asked for in this turn
         self.hops = 0
 
     # ---- what the caller hears ------------------------------------------------
@@ -136,7 +138,7 @@ class Call:
 
     def turn(self, actions: Iterable[Action]) -> Turn:
         """Package the actions with the journey lines gathered so far."""
-        return Turn(tuple(actions), tuple(self.steps), self.state)
+        return Turn(tuple(actions), tuple(self.steps), self.state, tuple(self.requests))
 
     # ---- moving around -------------------------------------------------------
 
@@ -188,7 +190,11 @@ class Call:
             self.state.version,
         )
         turn = node.enter(self)
-        return Turn((*before, *turn.actions), turn.steps, turn.state)
+        return Turn((*before, *turn.actions), turn.steps, turn.state, turn.requests)
+
+    def request_callback(self, request: CallbackRequest) -> None:
+        """Ask the adapter to keep a callback request once this turn is answered."""
+        self.requests.append(request)
 
     def set_pending(self, pending: str) -> None:
         """Ask a question within the current node (a confirmation or a refinement)."""

@@ -47,6 +47,26 @@ class Schedule:
         yesterday = today - timedelta(days=1)
         return any(end > 1440 and minute < end - 1440 for _, end in self.ranges_on(yesterday))
 
+    def window(self, now: datetime, horizon_days: int = 14) -> tuple[datetime, datetime] | None:
+        """The opening period ``now`` falls in, else the next one: (start, end), aware.
+
+        A callback asked for while open may be answered from now until closing; one asked
+        for while closed, from the next opening to that period's closing. None when the
+        schedule opens nowhere within ``horizon_days``.
+        """
+        zone = ZoneInfo(self.timezone)
+        local = now.astimezone(zone)
+        for offset in range(-1, horizon_days + 1):
+            day = local.date() + timedelta(days=offset)
+            midnight = datetime.combine(day, time(), tzinfo=zone)
+            for start, end in sorted(self.ranges_on(day)):
+                # Wall-clock minutes, made aware per moment (a DST day keeps 09:00 at 09:00).
+                opens = _at(midnight, start, zone)
+                closes = _at(midnight, end, zone)
+                if closes > local:
+                    return (max(opens, local), closes)
+        return None
+
     def next_opening(self, now: datetime, horizon_days: int = 14) -> datetime | None:
         """The next local time the service opens, within ``horizon_days``."""
         zone = ZoneInfo(self.timezone)
@@ -121,3 +141,10 @@ def _cycle(a: int, b: int) -> list[str]:
         a = (a + 1) % 7
         out.append(DAYS[a])
     return out
+
+
+def _at(midnight: datetime, minutes: int, zone: ZoneInfo) -> datetime:
+    """The wall-clock time ``minutes`` after ``midnight`` (past 24:00: the next day)."""
+    day = midnight.date() + timedelta(days=minutes // 1440)
+    minutes %= 1440
+    return datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=zone)

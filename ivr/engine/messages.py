@@ -24,6 +24,14 @@ MESSAGE_NAMES = (
     "lookup_failed",  # the data source is slow or down: apologise (then the fallback)
     "lookup_refused",  # the second factor did not match
     "lookup_no_caller_id",  # the caller's number is withheld but the lookup needs it
+    "callback_offer",  # a callback node's offer, when it has no `say` of its own
+    "callback_readback",  # the number we would call back, read back: {digits}
+    "callback_withheld",  # the caller's number is withheld (or cannot be called back)
+    "callback_key",  # key the number to call back, then #
+    "callback_invalid",  # the keyed number is not a phone number
+    "callback_refused",  # the keyed number is premium-rate, shared-cost...
+    "callback_reason",  # say what it is about after the beep
+    "callback_thanks",  # the request is registered
 )
 
 # Phrases of "text me this" (a message node's `text_me`): built in for en, fr and ro; a
@@ -92,6 +100,19 @@ BUILTIN: dict[str, dict[str, str]] = {
         "text_capped": "Sorry, this number has had all the texts we send in a day. "
                        "Please try again tomorrow.",
         "text_unavailable": "Sorry, we cannot send texts right now.",
+        "callback_offer": ("We can call you back during our opening hours. To be called back, "
+                           "press 1 or say yes. Otherwise, press 2 or say no."),
+        "callback_readback": ("We will call you back on {digits}. If that is right, press 1 or "
+                              "say yes. To key another number, press 2 or say no."),
+        "callback_withheld": "Your number is not shown to us, or we cannot call it back.",
+        "callback_key": ("Please key the phone number we should call, with its area code, then "
+                         "press the pound key."),
+        "callback_invalid": "Sorry, that is not a phone number we can call.",
+        "callback_refused": "Sorry, we cannot call premium-rate or shared-cost numbers.",
+        "callback_reason": ("After the beep, tell us in a few words what it is about, then "
+                            "press the pound key."),
+        "callback_thanks": ("Thank you, your request is registered. We will call you back during "
+                            "our opening hours. Goodbye."),
     },
     "fr": {
         "no_match": "Désolé, je n'ai pas compris.",
@@ -126,6 +147,20 @@ BUILTIN: dict[str, dict[str, str]] = {
         "text_capped": "Désolé, ce numéro a déjà reçu tous les SMS que nous envoyons en une "
                        "journée. Merci de réessayer demain.",
         "text_unavailable": "Désolé, nous ne pouvons pas envoyer de SMS pour le moment.",
+        "callback_offer": ("Nous pouvons vous rappeler pendant nos heures d'ouverture. Pour être "
+                           "rappelé, tapez 1 ou dites oui. Sinon, tapez 2 ou dites non."),
+        "callback_readback": ("Nous vous rappellerons au {digits}. Si c'est correct, tapez 1 ou "
+                              "dites oui. Pour saisir un autre numéro, tapez 2 ou dites non."),
+        "callback_withheld": ("Votre numéro ne s'affiche pas chez nous, ou nous ne pouvons pas "
+                              "le rappeler."),
+        "callback_key": ("Saisissez le numéro de téléphone auquel vous rappeler, puis appuyez "
+                         "sur la touche dièse."),
+        "callback_invalid": "Désolé, ce n'est pas un numéro que nous pouvons appeler.",
+        "callback_refused": "Désolé, nous ne pouvons pas appeler les numéros surtaxés.",
+        "callback_reason": ("Après le bip, dites-nous en quelques mots de quoi il s'agit, puis "
+                            "appuyez sur la touche dièse."),
+        "callback_thanks": ("Merci, votre demande est enregistrée. Nous vous rappellerons pendant "
+                            "nos heures d'ouverture. Au revoir."),
     },
     "ro": {
         "no_match": "Ne pare rău, nu am înțeles.",
@@ -160,5 +195,18 @@ BUILTIN: dict[str, dict[str, str]] = {
         "text_capped": "Ne pare rău, acest număr a primit deja toate mesajele pe care le "
                        "trimitem într-o zi. Vă rugăm să încercați mâine.",
         "text_unavailable": "Ne pare rău, nu putem trimite SMS în acest moment.",
+        "callback_offer": ("Vă putem suna înapoi în timpul programului. Pentru a fi sunat "
+                           "înapoi, apăsați 1 sau spuneți da. Altfel, apăsați 2 sau spuneți nu."),
+        "callback_readback": ("Vă vom suna înapoi la {digits}. Dacă este corect, apăsați 1 sau "
+                              "spuneți da. Pentru alt număr, apăsați 2 sau spuneți nu."),
+        "callback_withheld": "Numărul dumneavoastră nu ne este afișat sau nu îl putem apela.",
+        "callback_key": ("Vă rugăm să introduceți numărul la care să vă sunăm, apoi apăsați "
+                         "tasta diez."),
+        "callback_invalid": "Ne pare rău, nu este un număr pe care îl putem apela.",
+        "callback_refused": "Ne pare rău, nu putem apela numere cu tarif special.",
+        "callback_reason": ("După semnalul sonor, spuneți-ne pe scurt despre ce este vorba, apoi "
+                            "apăsați tasta diez."),
+        "callback_thanks": ("Vă mulțumim, cererea a fost înregistrată. Vă vom suna înapoi în "
+                            "timpul programului. La revedere."),
     },
 }

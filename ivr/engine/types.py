@@ -10,6 +10,7 @@ from __future__ import annotations
 import re
 from collections.abc import Mapping
 from dataclasses import dataclass, field, replace
+from datetime import datetime
 
 NODE_ID = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 MAX_PATH = 12  # how many menu levels "back" remembers
@@ -27,7 +28,7 @@ class CallState:
     started: int = 0  # epoch seconds when the call began
     version: str = ""  # menu version the state was made with
     pending: str = ""  # a question within the node: "refine:a,b", "confirm:a", "topics:a,b,c",
-    # "lookup:confirm:SEALED"
+    # "lookup:confirm:SEALED", "callback:confirm:SEALED"
 
     def to_params(self) -> dict[str, str]:
         """The state as short URL query parameters."""
@@ -61,7 +62,9 @@ class CallState:
         pending = params.get("c", "")
         if pending and not (re.match(r"^(refine|confirm|topics):[A-Za-z0-9_,-]{1,300}$", pending)
                             or re.match(r"^lookup:(confirm|verify):[A-Za-z0-9_-]{1,200}$", pending)
-                            or re.match(r"^search:[rd]:[A-Za-z0-9_,-]{1,200}$", pending)):
+                            or re.match(r"^search:[rd]:[A-Za-z0-9_,-]{1,200}$", pending)
+                            or re.match(r"^callback:(key|confirm|reason)(:[A-Za-z0-9_-]{1,200})?$",
+                                        pending)):
             pending = ""
         return cls(menu, node, lang, tries, path[-MAX_PATH:], started, version[:16], pending)
 
@@ -219,12 +222,28 @@ class Step:
 
 
 @dataclass(frozen=True)
+class CallbackRequest:
+    """The caller asked to be called back: on this number, within this opening-hours window."""
+
+    number: str  # E.164, checked callable (ivr.phones)
+    source: str  # "caller_id" (confirmed by the caller) or "keyed"
+    node: str
+    schedule: str = ""  # the menu's schedule the window comes from ("" = none)
+    due_from: datetime | None = None  # when the team can first call back (now, if open)
+    due_until: datetime | None = None  # the end of that opening period
+    reason_sid: str = ""  # the RecordingSid of the caller's short reason ("" = none)
+    reason_seconds: int = 0
+
+
+@dataclass(frozen=True)
 class Turn:
     """The engine's answer to one event: what to play, and the journey lines it adds."""
 
     actions: tuple[Action, ...]
     steps: tuple[Step, ...] = field(default=())
     state: CallState | None = None  # the state the call is in after this turn
+    # What the adapter must keep once this turn is answered (the engine does no I/O).
+    requests: tuple[CallbackRequest, ...] = field(default=())
 
     @property
     def ends_call(self) -> bool:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from ivr.nodes.base import COMMON_FIELDS, Node
+from ivr.nodes.callback import CallbackNode
 from ivr.nodes.hangup import HangupNode
 from ivr.nodes.hours import HoursNode
 from ivr.nodes.language import LanguageNode
@@ -17,7 +18,7 @@ from ivr.nodes.voicemail import VoicemailNode
 NODE_KINDS: dict[str, type[Node]] = {
     kind.kind: kind
     for kind in (MenuNode, MessageNode, TransferNode, HoursNode, LanguageNode, HangupNode,
-                 QuestionNode, LookupNode, VoicemailNode, SearchNode)
+                 QuestionNode, LookupNode, VoicemailNode, SearchNode, CallbackNode)
 }
 
 __all__ = ["COMMON_FIELDS", "NODE_KINDS", "Node"]

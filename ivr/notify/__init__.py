@@ -62,6 +62,8 @@ class Channel:
 
     deliver: Callable[[Mapping[str, Any]], None]  # raises to retry later, GiveUp to stop
     gave_up: Callable[[Mapping[str, Any], str], None] | None = None  # the row failed for good
+    max_attempts: int = MAX_ATTEMPTS  # tries before giving up
+    first_retry: int = BACKOFF_BASE  # seconds before the second try, doubling
 
 
 @dataclass(frozen=True)
@@ -171,7 +173,11 @@ def message_text(voicemail: Mapping[str, Any] | None, dashboard_url: str) -> str
 
 
 class Sender:
-    """Delivers outbox rows over SMS (Twilio REST), e-mail (SMTP) and webhooks (JSON)."""
+    """Delivers outbox rows over SMS (Twilio REST), e-mail (SMTP) and webhooks (JSON).
+
+    ``handlers`` take other channels (texts to callers, an agent's call placed through
+    Twilio's REST API): each says how often it is retried and hears when the outbox gives up.
+    """
 
     def __init__(self, engine: Engine, channels: Channels, *,
                  twilio_client: Callable[[], Any] | None = None,
@@ -193,21 +199,39 @@ class Sender:
                 sa.select(outbox).where(outbox.c.status == "pending",
                                         outbox.c.next_attempt_at <= now)
                 .order_by(outbox.c.next_attempt_at).limit(limit))]
-        sent = 0
-        for row in due:
-            try:
-                self.deliver(row["channel"], json.loads(row["payload"]))
-            except GiveUp as exc:
-                self._failed(row, f"{exc}"[:500], now, final=True)
-                continue
-            except Exception as exc:  # noqa: BLE001 - any channel failure is retried
-                self._failed(row, f"{type(exc).__name__}: {exc}"[:500], now)
-                continue
-            with self.engine.begin() as conn:
-                conn.execute(sa.update(outbox).where(outbox.c.id == row["id"]).values(
-                    status="sent", sent_at=now, attempts=row["attempts"] + 1, last_error=None))
-            sent += 1
-        return sent
+        return sum(self._send(row, now) for row in due)
+
+    def send_now(self, key: str) -> bool:
+        """Send one row at once if it is due (an agent waiting for their phone to ring)."""
+        now = self.clock()
+        with self.engine.connect() as conn:
+            row = conn.execute(sa.select(outbox).where(
+                outbox.c.key == key, outbox.c.status == "pending",
+                outbox.c.next_attempt_at <= now)).first()
+        return row is not None and self._send(dict(row._mapping), now)
+
+    def _send(self, row: Mapping[str, Any], now: datetime) -> bool:
+        """Deliver one row, or note the failure and when to retry."""
+        # Claim the row for this try: the worker and a request never send it twice at once.
+        with self.engine.begin() as conn:
+            claimed = conn.execute(sa.update(outbox).where(
+                outbox.c.id == row["id"], outbox.c.status == "pending",
+                outbox.c.next_attempt_at <= now).values(
+                    next_attempt_at=now + timedelta(minutes=5))).rowcount == 1
+        if not claimed:
+            return False
+        try:
+            self.deliver(row["channel"], json.loads(row["payload"]))
+        except GiveUp as exc:
+            self._failed(row, f"{exc}"[:500], now, final=True)
+            return False
+        except Exception as exc:  # noqa: BLE001 - any channel failure is retried
+            self._failed(row, f"{type(exc).__name__}: {exc}"[:500], now)
+            return False
+        with self.engine.begin() as conn:
+            conn.execute(sa.update(outbox).where(outbox.c.id == row["id"]).values(
+                status="sent", sent_at=now, attempts=row["attempts"] + 1, last_error=None))
+        return True
 
     def register(self, channel: str, handler: Channel) -> None:
         """Deliver the outbox rows of ``channel`` with ``handler``."""
@@ -216,18 +240,20 @@ class Sender:
     def _failed(self, row: Mapping[str, Any], error: str, now: datetime,
                 final: bool = False) -> None:
         attempts = row["attempts"] + 1
-        final = final or attempts >= MAX_ATTEMPTS
+        handler = self.handlers.get(str(row["channel"]))
+        limit = handler.max_attempts if handler is not None else MAX_ATTEMPTS
+        base = handler.first_retry if handler is not None else BACKOFF_BASE
+        final = final or attempts >= limit
         from ivr.ops.metrics import notification_failed  # imported late: see ivr.ops
 
         notification_failed(str(row["channel"]))
-        wait = timedelta(seconds=min(3600, BACKOFF_BASE * 2 ** (attempts - 1)))
+        wait = timedelta(seconds=min(3600, base * 2 ** (attempts - 1)))
         log.warning("notification %s (%s) failed, attempt %d%s: %s", row["key"], row["channel"],
                     attempts, " - giving up" if final else "", error)
         with self.engine.begin() as conn:
             conn.execute(sa.update(outbox).where(outbox.c.id == row["id"]).values(
                 attempts=attempts, last_error=error, next_attempt_at=now + wait,
                 status="failed" if final else "pending"))
-        handler = self.handlers.get(str(row["channel"]))
         if final and handler is not None and handler.gave_up is not None:
             try:
                 handler.gave_up(json.loads(row["payload"]), error)

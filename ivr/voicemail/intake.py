@@ -47,7 +47,7 @@ SID_SHAPES = {"recording_sid": re.compile(r"RE[0-9a-fA-F]{32}"),
               "call_sid": re.compile(r"CA[0-9a-fA-F]{32}"),
               "account_sid": re.compile(r"AC[0-9a-fA-F]{32}")}
 LENGTHS = {"from_number": 64, "to_number": 64, "menu": 64, "node": 64, "lang": 16,
-           "recording_url": 512, "recording_status": 20, "transcript_status": 20,
+           "recording_url": 512, "recording_status": 20, "transcript_status": 20, "purpose": 20,
            "transcript": 20_000}
 MAX_LISTED = 200  # quarantined reports read for the admins' page
 
@@ -154,7 +154,8 @@ class Intake:
             from ivr.ops.metrics import voicemail_stored  # imported late: see ivr.ops
 
             voicemail_stored()
-        if not existed and self.on_new is not None:
+        # A callback's reason is announced with its request (ivr.answer), not as a voicemail.
+        if not existed and self.on_new is not None and fields.get("purpose") != "callback":
             try:
                 self.on_new(voicemail_id, recording_sid)
             except SQLAlchemyError:

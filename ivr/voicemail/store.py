@@ -49,6 +49,12 @@ voicemails = sa.Table(
     sa.Column("media_attempts", sa.Integer, nullable=False, server_default="0"),
     sa.Column("media_next_at", sa.DateTime(timezone=True)),
     sa.Column("media_error", sa.String(200)),
+    # NULL for a voicemail; "callback" for the short reason a callback request recorded
+    # (kept here for its audio and transcript, listed with the request, not in the inbox).
+    sa.Column("purpose", sa.String(20)),
+    # Who answered the caller (an agent's call back) and when.
+    sa.Column("closed_by", sa.Integer),
+    sa.Column("closed_at", sa.DateTime(timezone=True)),
     sa.Index("ix_voicemails_status_id", "status", "id"),
     sa.Index("ix_voicemails_from_number", "from_number"),
     sa.Index("ix_voicemails_created_at", "created_at"),
@@ -65,7 +71,8 @@ voicemail_media = sa.Table(
 
 # Columns a report may fill; a NULL in a report never erases what another one stored.
 FILLABLE = ("call_sid", "account_sid", "from_number", "to_number", "menu", "node", "lang",
-            "duration", "recording_url", "journey")
+            "duration", "recording_url", "journey", "purpose")
+INBOX = voicemails.c.purpose.is_(None)  # what the inbox lists: messages, not callback reasons
 
 
 
@@ -173,6 +180,14 @@ class VoicemailStore:
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
+    def for_number(self, number: str, limit: int = 100) -> list[dict[str, Any]]:
+        """The voicemails left from ``number``, newest first (a caller's history)."""
+        query = (sa.select(*[col for col in voicemails.c if col.name != "journey"])
+                 .where(voicemails.c.from_number == number, INBOX)
+                 .order_by(voicemails.c.id.desc()).limit(limit))
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
     def forget_recording(self, voicemail_id: int, now: datetime) -> None:
         """The recording was deleted (retention): drop the audio, keep the message's context."""
         with self.engine.begin() as conn:
@@ -194,7 +209,7 @@ class VoicemailStore:
         on the primary key stays fast at any depth (no OFFSET).
         """
         c = voicemails.c
-        query = sa.select(*[col for col in voicemails.c if col.name != "journey"])
+        query = sa.select(*[col for col in voicemails.c if col.name != "journey"]).where(INBOX)
         if status:
             query = query.where(c.status == status)
         if lang:
@@ -218,7 +233,7 @@ class VoicemailStore:
     def count_new(self) -> int:
         """How many voicemails nobody has opened yet."""
         query = sa.select(sa.func.count()).select_from(voicemails).where(
-            voicemails.c.status == "new")
+            voicemails.c.status == "new", INBOX)
         with self.engine.connect() as conn:
             return int(conn.execute(query).scalar_one())
 
@@ -246,8 +261,8 @@ class VoicemailStore:
     def latest_id(self) -> int:
         """The newest voicemail's id (0 when there is none): the inbox polls it."""
         with self.engine.connect() as conn:
-            return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(voicemails.c.id), 0)))
-                       .scalar_one())
+            return int(conn.execute(sa.select(sa.func.coalesce(sa.func.max(voicemails.c.id), 0))
+                                    .where(INBOX)).scalar_one())
 
     def count(self) -> int:
         """How many voicemails exist."""
@@ -263,6 +278,13 @@ class VoicemailStore:
             done = conn.execute(sa.update(voicemails).where(voicemails.c.id == voicemail_id)
                                 .values(status=status, updated_at=datetime.now(UTC)))
         return bool(done.rowcount)
+
+    @staticmethod
+    def close(conn: sa.Connection, voicemail_id: int, user_id: int | None, now: datetime) -> bool:
+        """The caller was answered: done, with who and when (the first answer counts)."""
+        return conn.execute(sa.update(voicemails).where(
+            voicemails.c.id == voicemail_id, voicemails.c.closed_at.is_(None)).values(
+                status="done", closed_by=user_id, closed_at=now, updated_at=now)).rowcount == 1
 
     def assign(self, voicemail_id: int, user_id: int | None) -> bool:
         """Give a voicemail to an agent (None: to nobody)."""

@@ -51,8 +51,11 @@ def context(state: CallState | None) -> dict[str, Any]:
     else:
         menu_id, node, lang = state.menu, state.node, state.lang
     menu = current_app.extensions["ivr"].catalog.get(menu_id) if menu_id else None
+    kind = menu.nodes[node].kind if menu is not None and node in menu.nodes else ""
     return {"menu": menu_id[:64] or None, "node": node[:64] or None, "lang": lang[:16] or None,
-            "transcript_status": transcript_status(menu, node, lang)}
+            "transcript_status": transcript_status(menu, node, lang),
+            # A callback request's short reason: kept with its audio, listed with the request.
+            "purpose": "callback" if kind == "callback" else None}
 
 
 def on_record_action(state: CallState, now: datetime) -> int | None:

@@ -257,6 +257,10 @@ def step() -> Response:
             on_record_action(state, now)  # stored (or spooled) before the caller is thanked
         turn = core.step(menu, state, event, engine_now(now), svc.audio_available,
                          caller=field("From"), lookups=svc.lookups, texts=_texts(now))
+        if turn.requests:
+            from ivr.answer.web import keep_requests
+
+            keep_requests(turn.requests, state, now)  # kept (or spooled) before the thanks
     _record(turn, menu, now)
     return _render(turn)
 

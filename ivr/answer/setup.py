@@ -1,0 +1,47 @@
+"""Wiring the answering half into the app: stores, the intake, the dialer, the routes."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from flask import Flask
+
+from ivr.answer.callbacks import CallbackIntake, CallbackStore
+from ivr.answer.calls import Calls, Dialer
+from ivr.config import spool_root
+from ivr.notify import Channel
+from ivr.voicemail.setup import twilio_client_factory
+from ivr.voicemail.store import VoicemailStore
+
+
+@dataclass
+class Answering:
+    """What the dashboard and Twilio's callbacks share to answer callers."""
+
+    callbacks: CallbackStore
+    intake: CallbackIntake  # .on_stored: hooks run once per new request (receipts...)
+    calls: Calls
+    dialer: Dialer
+    from_number: str  # IVR_CALLBACK_FROM: empty = the number the caller called
+
+
+def install(app: Flask, settings: dict[str, Any], services: Any) -> Answering:
+    """Build the answering services on the app's database; register the routes and jobs."""
+    engine = services.store.engine
+    callbacks = CallbackStore(engine)
+    intake = CallbackIntake(callbacks, spool_root(settings, Path(app.instance_path)) / "callbacks")
+    calls = Calls(engine, callbacks, VoicemailStore.close)
+    dialer = Dialer(calls, twilio_client_factory(settings), services.clock)
+    found = Answering(callbacks, intake, calls, dialer,
+                      str(settings.get("IVR_CALLBACK_FROM") or ""))
+    app.extensions["answer"] = found
+    services.sender.register(dialer.channel, Channel(
+        deliver=dialer.deliver, gave_up=dialer.gave_up, max_attempts=dialer.max_attempts,
+        first_retry=dialer.first_retry))
+    services.worker.jobs.insert(1, intake.replay)  # after the journeys, like voicemails
+    from ivr.answer.web import bp
+
+    app.register_blueprint(bp)
+    return found
