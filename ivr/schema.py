@@ -2,10 +2,10 @@
 
 from __future__ import annotations
 
-import ivr.answer.templates
-import ivr.answer.texts
 import ivr.answer.callbacks
 import ivr.answer.calls
+import ivr.answer.templates
+import ivr.answer.texts
 import ivr.dashboard.logins
 import ivr.dashboard.ratelimit
 import ivr.dashboard.store
