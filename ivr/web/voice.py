@@ -10,6 +10,7 @@ import functools
 import logging
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime, timedelta
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -27,6 +28,7 @@ from ivr.engine.types import (
     Event,
     Input,
     Next,
+    Record,
     Recorded,
     Silence,
     Turn,
@@ -155,8 +157,39 @@ def _record(turn: Turn, menu: Menu, now: datetime) -> None:
     ])
 
 
-def _render(turn: Turn) -> Response:
-    return xml(twiml.render(turn, url_for_next, audio_url, side_url))
+def _adapt_record(record: Record) -> tuple[Record, list[str]]:
+    """The <Record> as the transcription settings want it, and a <Start> to put before it."""
+    from ivr.transcripts.twilio_live import start_verb, transcription_name
+
+    settings = services().transcripts.settings
+    state = record.then.state
+    menu = services().catalog.get(state.menu)
+    locale = menu.languages[state.lang].locale if menu and state.lang in menu.languages else ""
+    if record.transcribe and not settings.twilio_record_applies(locale, record.max_length):
+        record = replace(record, transcribe=False)  # transcription is off, or self-hosted
+    if not settings.live_applies(locale, record.max_length):
+        return record, []
+    callback = side_url("transcript", record.then)
+    return record, [start_verb(transcription_name(state.node), locale, callback, settings)]
+
+
+def _render(turn: Turn, prefix: list[str] | None = None) -> Response:
+    return xml(twiml.render(turn, url_for_next, audio_url, side_url, _adapt_record, prefix or ()))
+
+
+def _stop_live(state: CallState) -> list[str]:
+    """A <Stop> for the real-time transcription of the recording that just ended, if any."""
+    from ivr.transcripts.twilio_live import stop_verb, transcription_name
+
+    menu = services().catalog.get(state.menu)
+    node = menu.nodes.get(state.node) if menu is not None else None
+    if menu is None or node is None or state.lang not in menu.languages:
+        return []
+    max_length = int(getattr(node, "max_length", 0) or 0)
+    if not services().transcripts.settings.live_applies(menu.languages[state.lang].locale,
+                                                       max_length):
+        return []
+    return [stop_verb(transcription_name(state.node))]
 
 
 def _no_menu() -> Response:
@@ -233,6 +266,7 @@ def step() -> Response:
     now = svc.clock()
     state = CallState.from_params(request.args)
     menu = svc.catalog.get(state.menu) if state else None
+    stop: list[str] = []
     if state is None or menu is None:
         # A state we cannot read (or a menu that was removed): start the call afresh.
         menu = svc.catalog.for_number(field("To"))
@@ -248,10 +282,11 @@ def step() -> Response:
             from ivr.voicemail.web import on_record_action
 
             on_record_action(state, now)  # stored (or spooled) before the caller is thanked
+            stop = _stop_live(state)
         turn = core.step(menu, state, event, engine_now(now), svc.audio_available,
                          caller=field("From"), lookups=svc.lookups)
     _record(turn, menu, now)
-    return _render(turn)
+    return _render(turn, stop)
 
 
 @bp.post("/voice/status")
