@@ -74,7 +74,7 @@ def _job_state(job: Mapping[str, Any], since: str, now: datetime, zone: Any) -> 
     listen = " Listen to the recording."
     wait = LIVE_WAIT if job["engine"] == "twilio-live" else WORKER_WAIT
     started = as_utc(job["created_at"])
-    if status in ("queued", "running") and now - started > wait:
+    if status in ("queued", "running") and started is not None and now - started > wait:
         status, reason = "timed_out", f"no transcript within {int(wait.total_seconds() // 60)} minutes"
     if status == "completed":
         if job.get("text"):  # made, not yet copied onto the voicemail: shown on next load

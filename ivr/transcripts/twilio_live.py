@@ -22,6 +22,7 @@ from __future__ import annotations
 import json
 import logging
 import re
+
 from flask import Blueprint, Response, current_app, request
 
 from ivr.transcripts.engines import TranscriptionSettings

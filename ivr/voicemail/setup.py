@@ -68,7 +68,7 @@ def install(app: Flask, settings: dict[str, Any], services: Any) -> None:
 
 def transcripts(settings: dict[str, Any], services: Any, voicemails: VoicemailStore) -> Any:
     """The transcription engine the settings choose, with voicemails as a target."""
-    from ivr.transcripts import Target, Transcripts, TranscriptionSettings, TranscriptStore
+    from ivr.transcripts import Target, TranscriptionSettings, Transcripts, TranscriptStore
 
     chosen = TranscriptionSettings.from_settings(settings)
     problem = chosen.problem()
