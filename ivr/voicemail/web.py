@@ -64,6 +64,11 @@ def ask_transcript(call_sid: str, menu_id: str | None, node_id: str | None, lang
                     locale=menu.languages[lang].locale, recording_sid=recording_sid,
                     duration=duration)
     try:
+        if not getattr(node, "transcribe", True):
+            svc.transcripts.store.request(item, "none", svc.clock(), "unavailable",
+                                          "this voicemail node does not ask for a transcript "
+                                          "(transcribe: false)")
+            return
         found = svc.transcripts.recorded(item, int(getattr(node, "max_length", 0) or 0), status)
         if found is not None:
             svc.transcripts.delivered(found)  # a live transcript may have finished first

@@ -157,6 +157,21 @@ def _record(turn: Turn, menu: Menu, now: datetime) -> None:
     ])
 
 
+def _live_locale(state: CallState, max_length: int) -> str | None:
+    """The locale Twilio's real-time transcription listens in at this node's <Record>, if any.
+
+    The one rule for both the <Start> before the <Record> and the <Stop> after it.
+    """
+    menu = services().catalog.get(state.menu)
+    node = menu.nodes.get(state.node) if menu is not None else None
+    if menu is None or node is None or state.lang not in menu.languages:
+        return None
+    locale = menu.languages[state.lang].locale
+    if not getattr(node, "transcribe", True):  # `transcribe: false` on the node
+        return None
+    return locale if services().transcripts.settings.live_applies(locale, max_length) else None
+
+
 def _adapt_record(record: Record) -> tuple[Record, list[str]]:
     """The <Record> as the transcription settings want it, and a <Start> to put before it."""
     from ivr.transcripts.twilio_live import start_verb, transcription_name
@@ -167,10 +182,11 @@ def _adapt_record(record: Record) -> tuple[Record, list[str]]:
     locale = menu.languages[state.lang].locale if menu and state.lang in menu.languages else ""
     if record.transcribe and not settings.twilio_record_applies(locale, record.max_length):
         record = replace(record, transcribe=False)  # transcription is off, or self-hosted
-    if not settings.live_applies(locale, record.max_length):
+    live = _live_locale(state, record.max_length)
+    if live is None:
         return record, []
     callback = side_url("transcript", record.then)
-    return record, [start_verb(transcription_name(state.node), locale, callback, settings)]
+    return record, [start_verb(transcription_name(state.node), live, callback, settings)]
 
 
 def _render(turn: Turn, prefix: list[str] | None = None) -> Response:
@@ -178,16 +194,17 @@ def _render(turn: Turn, prefix: list[str] | None = None) -> Response:
 
 
 def _stop_live(state: CallState) -> list[str]:
-    """A <Stop> for the real-time transcription of the recording that just ended, if any."""
+    """A <Stop> for the real-time transcription of the recording that just ended, if any.
+
+    The node's ``max_length`` is the one its <Record> had (a recording node without one
+    is taken as long, which real-time transcription covers in every language).
+    """
     from ivr.transcripts.twilio_live import stop_verb, transcription_name
 
     menu = services().catalog.get(state.menu)
     node = menu.nodes.get(state.node) if menu is not None else None
-    if menu is None or node is None or state.lang not in menu.languages:
-        return []
-    max_length = int(getattr(node, "max_length", 0) or 0)
-    if not services().transcripts.settings.live_applies(menu.languages[state.lang].locale,
-                                                       max_length):
+    max_length = int(getattr(node, "max_length", 0) or 3600)
+    if _live_locale(state, max_length) is None:
         return []
     return [stop_verb(transcription_name(state.node))]
 
