@@ -503,3 +503,18 @@ def test_the_model_folder_is_loaded_by_the_app_itself(whisper_dir: str, tmp_path
                              "audio/wav", "en-GB")
     assert text is not None and "parcel" in text.lower()
     assert engine.transcribe(b"", "audio/wav", "tlh-QO") is None  # Klingon: not Whisper's
+
+
+def test_an_event_arriving_while_the_database_is_down_is_asked_again(app: Any) -> None:
+    """503 (Twilio retries), never a 500; the retry, once the database is back, is applied."""
+    phone = message(app, "fr")
+    _, details = phone.record(20)
+    store = app.extensions["ivr"].transcripts.store
+    working = store.engine
+    store.engine = sa.create_engine("sqlite:////nonexistent/folder/ivr.sqlite3")
+    try:
+        assert phone.live_transcript(details, ["Allô"], order=[1]) == [503]
+    finally:
+        store.engine = working
+    assert phone.live_transcript(details, ["Allô"]) == [204, 204, 204]
+    assert voicemail_of(app, details)["transcript"] == "Allô"

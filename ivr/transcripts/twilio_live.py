@@ -24,6 +24,7 @@ import logging
 import re
 
 from flask import Blueprint, Response, current_app, request
+from sqlalchemy.exc import SQLAlchemyError
 
 from ivr.transcripts.engines import TranscriptionSettings
 from ivr.transcripts.store import WorkItem
@@ -82,7 +83,20 @@ def _utterance(raw: str) -> str:
 @bp.post("/voice/transcript")
 @twilio_only
 def live_callback() -> Response:
-    """One real-time transcription event, applied once; Twilio ignores the answer."""
+    """One real-time transcription event, applied once; Twilio ignores the answer.
+
+    While the database is down the answer is 503: Twilio sends the event again (a few
+    times), and applying it twice changes nothing.
+    """
+    try:
+        return _apply_event()
+    except SQLAlchemyError as exc:
+        log.error("transcription event not stored (%s); Twilio will retry", type(exc).__name__)
+        return Response(status=503)
+
+
+def _apply_event() -> Response:
+    """Store one event of Twilio's real-time transcription."""
     svc = current_app.extensions["ivr"]
     event = _field("TranscriptionEvent", 40)
     call_sid = _field("CallSid")
