@@ -518,3 +518,19 @@ def test_an_event_arriving_while_the_database_is_down_is_asked_again(app: Any) -
         store.engine = working
     assert phone.live_transcript(details, ["Allô"]) == [204, 204, 204]
     assert voicemail_of(app, details)["transcript"] == "Allô"
+
+
+def test_a_node_that_says_transcribe_false_asks_no_engine(make: Any, tmp_path: Path) -> None:
+    folder = tmp_path / "menus"
+    folder.mkdir()
+    text = (Path(__file__).parent / "menus" / "vm.yaml").read_text()
+    (folder / "vm.yaml").write_text(text.replace("    silence: 4", "    silence: 4\n"
+                                                 "    transcribe: false"))
+    app = make(IVR_MENUS_DIR=str(folder))
+    phone = message(app, "fr")
+    assert phone.live == {}
+    _, details = phone.record(20)
+    assert "<Stop>" not in phone.exchanges[-1].body and not phone.problems
+    phone.recording_status(details)
+    item = item_of(app, phone)
+    assert item["status"] == "unavailable" and "(transcribe: false)" in item["reason"]
