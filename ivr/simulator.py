@@ -8,6 +8,7 @@ of a document without <Redirect> hangs up.
 
 from __future__ import annotations
 
+import json
 import secrets
 import urllib.error
 import urllib.parse
@@ -113,6 +114,7 @@ class Phone:
     listening: ET.Element | None = None  # the Gather waiting for input
     dialing: ET.Element | None = None  # a Dial in progress
     recording: ET.Element | None = None  # a Record in progress
+    live: dict[str, ET.Element] = field(default_factory=dict)  # real-time transcriptions running
     _rest: list[ET.Element] = field(default_factory=list)  # verbs after the Gather
     _mark: int = 0
 
@@ -210,6 +212,10 @@ class Phone:
                                    f"{self.account_sid}/Recordings/{sid}",
                    "status_url": record.get("recordingStatusCallback") or "",
                    "transcribe_url": record.get("transcribeCallback") or ""}
+        if self.live:  # the real-time transcription listening to this message
+            name, noun = list(self.live.items())[-1]
+            details.update(live_name=name, live_url=noun.get("statusCallbackUrl") or "",
+                           live_locale=noun.get("languageCode") or "en-US")
         action = record.get("action")
         if action:
             extra = {k: v for k, v in details.items() if not k.endswith("_url")}
@@ -259,6 +265,42 @@ class Phone:
                   "TranscriptionUrl": "https://api.twilio.com/2010-04-01/Transcriptions/x",
                   "RecordingSid": details["RecordingSid"], "RecordingUrl": details["RecordingUrl"]}
         return self._side(details["transcribe_url"], params)
+
+    def live_transcript(self, details: dict[str, str], utterances: list[str], *,
+                        order: list[int] | None = None, error: str = "") -> list[int]:
+        """Send Twilio's real-time transcription callbacks for a recorded message.
+
+        ``transcription-started``, one ``transcription-content`` per utterance (final
+        results, numbered by SequenceId), then ``transcription-stopped`` — or
+        ``transcription-error`` when ``error`` is given. ``order`` sends the
+        callbacks in another order (indexes into that list), as Twilio may; the
+        HTTP statuses come back in the order sent.
+        """
+        if not details.get("live_url"):
+            raise SimulatorError("no real-time transcription was listening to this message")
+        sid = new_sid("GT")
+        stamp = "2026-11-23T08:00:00.000000Z"
+        common = {"AccountSid": self.account_sid, "CallSid": self.call_sid,
+                  "TranscriptionSid": sid, "Timestamp": stamp, **self.clock_params()}
+        events = [{**common, "TranscriptionEvent": "transcription-started",
+                   "ProviderName": "google", "LanguageCode": details["live_locale"],
+                   "Track": "inbound_track", "PartialResults": "false", "SequenceId": "1"}]
+        for number, text in enumerate(utterances, start=2):
+            events.append({**common, "TranscriptionEvent": "transcription-content",
+                           "LanguageCode": details["live_locale"], "Track": "inbound_track",
+                           "TranscriptionData": json.dumps({"transcript": text,
+                                                            "confidence": 0.91}),
+                           "Final": "true", "SequenceId": str(number)})
+        ending = len(utterances) + 2
+        if error:
+            events.append({**common, "TranscriptionEvent": "transcription-error",
+                           "TranscriptionError": error, "TranscriptionErrorCode": "32655",
+                           "SequenceId": str(ending)})
+        else:
+            events.append({**common, "TranscriptionEvent": "transcription-stopped",
+                           "SequenceId": str(ending)})
+        chosen = order if order is not None else list(range(len(events)))
+        return [self._side(details["live_url"], events[i]) for i in chosen]
 
     def _side(self, url: str, params: dict[str, str]) -> int:
         """POST a signed asynchronous callback whose answer Twilio ignores."""
@@ -331,9 +373,27 @@ class Phone:
             elif verb.tag == "Hangup":
                 self.ended = True
                 return
+            elif verb.tag in ("Start", "Stop"):
+                self._start_stop(verb)
             else:
                 self.problems.append(f"unexpected verb <{verb.tag}>")
         self.ended = True  # the document ran out: Twilio hangs up
+
+    def _start_stop(self, verb: ET.Element) -> None:
+        """<Start>/<Stop> a real-time <Transcription> (other forks are not simulated)."""
+        for noun in verb:
+            if noun.tag != "Transcription":
+                self.problems.append(f"<{verb.tag}><{noun.tag}> is not simulated")
+                continue
+            name = noun.get("name") or ""
+            if verb.tag == "Start":
+                if not (noun.get("statusCallbackUrl") or "").startswith(("http://", "https://")):
+                    self.problems.append("a <Transcription> without an absolute statusCallbackUrl")
+                self.live[name] = noun
+            elif name not in self.live:
+                self.problems.append(f"<Stop> of a transcription never started: {name!r}")
+            else:
+                del self.live[name]
 
     def _hear(self, verb: ET.Element) -> None:
         if verb.tag == "Say":

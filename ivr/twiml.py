@@ -10,7 +10,7 @@ every action kind.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Sequence
 
 from ivr.engine.types import (
     Dial,
@@ -128,13 +128,18 @@ def _record(action: Record, url_for: Callable[[Next], str],
 
 
 def render(turn: Turn, url_for: Callable[[Next], str], audio_url: Callable[[str], str],
-           side_url: Callable[[str, Next], str] | None = None) -> str:
+           side_url: Callable[[str, Next], str] | None = None,
+           adapt_record: Callable[[Record], tuple[Record, Sequence[str]]] | None = None,
+           prefix: Sequence[str] = ()) -> str:
     """TwiML for a turn; ``url_for`` makes callback URLs, ``audio_url`` prompt URLs.
 
     ``side_url(kind, next)`` makes the URLs of Twilio's asynchronous callbacks
     ("recording", "transcription"), whose answers Twilio ignores.
+    ``adapt_record(record)`` may change a <Record> (its transcription) and give verbs
+    to put before it (a real-time transcription's <Start>); ``prefix`` verbs open
+    the document (such as the <Stop> that ends that transcription).
     """
-    verbs: list[str] = []
+    verbs: list[str] = list(prefix)
     for action in turn.actions:
         if isinstance(action, Speak | Play | Pause):
             verbs.append(_say(action, audio_url))
@@ -150,6 +155,10 @@ def render(turn: Turn, url_for: Callable[[Next], str], audio_url: Callable[[str]
                 "callerId": action.caller_id,
             }, action.number))
         elif isinstance(action, Record):
+            before: Sequence[str] = ()
+            if adapt_record is not None:
+                action, before = adapt_record(action)
+            verbs.extend(before)
             verbs.append(_record(action, url_for, side_url))
         elif isinstance(action, Hangup):
             verbs.append(element("Hangup", {}))

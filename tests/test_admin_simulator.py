@@ -187,6 +187,26 @@ def test_leaving_a_message_stores_a_voicemail_with_its_transcript(admin_app: Any
     assert "please call me back about order 100001" in inbox
 
 
+def test_a_french_message_is_transcribed_by_twilio_real_time_transcription(admin_app: Any) -> None:
+    client, header = admin_client(admin_app)
+    act(client, header, action="call", target="live:+15005550002")
+    act(client, header, action="press", digits="2")
+    act(client, header, action="press", digits="1")
+    recording = act(client, header, action="press", digits="1")
+    assert recording["record"] == {"transcribe": False, "maxLength": 90}
+    words = "Bonjour, c'est Ana, rappelez-moi au sujet de la commande 100001."
+    left = act(client, header, action="record", words=words, end="key")
+    urls = [e["url"].split("?")[0] for e in left["exchanges"]]
+    assert urls[-5:] == ["/voice/step", "/voice/recording", "/voice/transcript",
+                         "/voice/transcript", "/voice/transcript"]
+    events = [e["params"]["TranscriptionEvent"] for e in left["exchanges"][-3:]]
+    assert events == ["transcription-started", "transcription-content", "transcription-stopped"]
+    assert all(e["status"] == 204 for e in left["exchanges"][-3:])
+    stored = voicemails(admin_app)
+    assert len(stored) == 1 and stored[0]["lang"] == "fr"
+    assert stored[0]["transcript"] == words and stored[0]["transcript_status"] == "completed"
+
+
 def test_hanging_up_after_the_message_still_delivers_it(admin_app: Any) -> None:
     client, header = admin_client(admin_app)
     act(client, header, action="call", target="live:+15005550002")

@@ -208,27 +208,29 @@ def test_make_run_on_a_fresh_clone_installs_only_what_running_needs(tmp_path: Pa
 
 
 def test_make_test_installs_the_test_tools_and_the_models(tmp_path: Path) -> None:
-    assert installs(make_dry_run(tmp_path, "test")) == ['".[test,embeddings]"']
+    assert installs(make_dry_run(tmp_path, "test")) == ['".[test,embeddings,whisper]"']
 
 
 def test_make_run_after_make_test_installs_nothing(tmp_path: Path) -> None:
     lines = make_dry_run(tmp_path, "test")
     assert ".venv/.installed-base" in lines[1]  # the test install marks the run set too
-    stamps = (".installed-test+embeddings", ".installed-base")
+    stamps = (".installed-test+embeddings+whisper", ".installed-base")
     assert installs(make_dry_run(tmp_path, "run", stamps)) == []
     assert installs(make_dry_run(tmp_path, "test", stamps)) == []
 
 
 def test_make_test_after_make_run_installs_what_is_missing(tmp_path: Path) -> None:
     assert installs(make_dry_run(tmp_path, "run", (".installed-base",))) == []
-    assert installs(make_dry_run(tmp_path, "test", (".installed-base",))) == ['".[test,embeddings]"']
+    assert installs(make_dry_run(tmp_path, "test", (".installed-base",))) == [
+        '".[test,embeddings,whisper]"']
 
 
 def test_run_extras_are_one_variable_away(tmp_path: Path) -> None:
     lines = make_dry_run(tmp_path, "run", (".installed-base",), RUN_EXTRAS="embeddings")
     assert installs(lines) == ['".[embeddings]"']
-    assert installs(make_dry_run(tmp_path, "test", (".installed-test+embeddings",),
-                                 RUN_EXTRAS="embeddings")) == ['".[test,embeddings,embeddings]"']
+    assert installs(make_dry_run(tmp_path, "test", (".installed-test+embeddings+whisper",),
+                                 RUN_EXTRAS="embeddings")) == [
+        '".[test,embeddings,whisper,embeddings]"']
 
 
 def test_make_run_binds_the_loopback_unless_asked(tmp_path: Path) -> None:

@@ -71,6 +71,16 @@ def _edges(verbs: list[ET.Element], problems: list[str], where: str) -> list[tup
                     for end in ("#", "hangup")] if action else [END]
         if tag == "Hangup":
             return [END]
+        if tag in ("Start", "Stop"):  # a real-time transcription listening to a message
+            nouns = list(verb)
+            if [n.tag for n in nouns] != ["Transcription"] or not nouns[0].get("name"):
+                problems.append(f"{where}: <{tag}> without one named <Transcription>")
+            elif tag == "Start" and not (
+                    (nouns[0].get("statusCallbackUrl") or "").startswith("http")
+                    and index + 1 < len(verbs) and verbs[index + 1].tag == "Record"):
+                problems.append(f"{where}: a <Start><Transcription> not right before a <Record>, "
+                                "or without an absolute statusCallbackUrl")
+            continue
         problems.append(f"{where}: unexpected <{tag}>")
     return [END]  # the document ran out: Twilio hangs up
 

@@ -117,10 +117,14 @@ def _filter_choices() -> dict[str, list[tuple[str, str]]]:
 def _with_agents(rows: list[dict[str, Any]]) -> list[dict[str, Any]]:
     """Rows with the assigned agent's name added as ``assignee``."""
     names = desk().users.usernames(r["assigned_to"] for r in rows if r.get("assigned_to"))
-    menus = current_app.extensions["ivr"].catalog.menus
+    svc = current_app.extensions["ivr"]
+    menus = svc.catalog.menus
+    jobs = svc.transcripts.store.for_calls(
+        [(r["call_sid"], r["node"]) for r in rows if r.get("call_sid") and r.get("node")])
     moment = now()
     return [{**r, "assignee": names.get(r.get("assigned_to") or 0),
-             "transcript_state": transcript_state(r, menus.get(r.get("menu") or ""), moment)}
+             "transcript_state": transcript_state(r, menus.get(r.get("menu") or ""), moment,
+                                                  jobs.get((r.get("call_sid"), r.get("node"))))}
             for r in rows]
 
 
@@ -169,7 +173,7 @@ def voicemail(voicemail_id: int) -> str:
     lang = item.get("lang") or (menu.default_language if menu is not None else "en")
     return render_template("dashboard/voicemail.html", vm=item,
                            journey=[describe(step, menu, lang) for step in journey],
-                           transcript=transcript_state(item, menu, now()),
+                           transcript=item["transcript_state"],
                            recording=recording_state(item, desk().voicemails.has_media(
                                voicemail_id)),
                            notes=desk().users.notes(voicemail_id), statuses=STATUSES,

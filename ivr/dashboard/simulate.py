@@ -74,6 +74,7 @@ class BrowserPhone(Phone):
                 "to": self.called, "base": self.base_url, "ended": self.ended,
                 "gather": text(listening), "rest": text(rest), "dial": text(self.dialing),
                 "record": text(self.recording),
+                "live": [text(noun) for noun in self.live.values()],
                 "url": self.exchanges[-1].url if self.exchanges else "", "node": self.node,
                 "shift": self.shift_seconds}
 
@@ -90,6 +91,10 @@ class BrowserPhone(Phone):
         phone.listening = element(saved["gather"])
         phone.dialing = element(saved["dial"])
         phone.recording = element(saved["record"])
+        for text in saved.get("live") or []:  # real-time transcriptions still listening
+            noun = element(text)
+            if noun is not None:
+                phone.live[noun.get("name") or ""] = noun
         rest = element(saved["rest"])
         phone._rest = list(rest) if rest is not None else []
         if saved["url"]:
@@ -207,7 +212,8 @@ def _record(phone: BrowserPhone, words: str, end: str) -> list[Heard]:
     """Leave a message at a <Record>: its action, then the callbacks Twilio sends after it.
 
     ``words`` stand for what the caller says (no audio is uploaded); Twilio's English
-    transcription, when the <Record> asks for it, comes back as exactly those words.
+    transcription, when the <Record> asks for it, comes back as exactly those words, and
+    so does Twilio's real-time transcription of the other languages.
     ``end`` is how the recording stops: the finishing key, the caller hanging up, or
     the silence timeout.
     """
@@ -227,6 +233,8 @@ def _record(phone: BrowserPhone, words: str, end: str) -> list[Heard]:
     phone.recording_status(details, "completed")
     if record.get("transcribe") == "true" and details["transcribe_url"]:
         phone.transcription(details, words, "completed" if words else "failed")
+    if details.get("live_url"):
+        phone.live_transcript(details, [words] if words else [])
     if end == "hangup":
         phone.hang_up()
     return heard

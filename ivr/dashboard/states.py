@@ -9,6 +9,7 @@ from typing import Any
 
 from ivr.dashboard.times import as_utc, local, zone_of
 from ivr.menu.model import Menu
+from ivr.transcripts.engines import ENGINE_NAMES, LIVE_WAIT, WORKER_WAIT
 
 # Twilio sends an English transcript within minutes; after this long we stop waiting.
 TRANSCRIPT_WAIT = timedelta(minutes=30)
@@ -18,18 +19,27 @@ TRANSCRIPT_WAIT = timedelta(minutes=30)
 class State:
     """A short label for the inbox and a sentence for the voicemail page."""
 
-    key: str  # completed | pending | overdue | failed | not_requested | unavailable
+    key: str  # completed | pending | overdue | failed | not_requested | unavailable | timed_out
     short: str
     long: str
+    engine: str = ""  # who made (or was to make) the transcript, in words
 
 
-def transcript_state(vm: Mapping[str, Any], menu: Menu | None, now: datetime) -> State:
-    """Where the voicemail's transcript stands; "pending" ends after TRANSCRIPT_WAIT."""
+def transcript_state(vm: Mapping[str, Any], menu: Menu | None, now: datetime,
+                     job: Mapping[str, Any] | None = None) -> State:
+    """Where the voicemail's transcript stands, and who made it; every waiting state ends.
+
+    ``job`` is the recording's transcription work item (ivr.transcripts), when an
+    engine other than Twilio's recording transcription was asked.
+    """
     status = vm.get("transcript_status") or ""
+    engine = ENGINE_NAMES.get(str(job["engine"]), "") if job else ENGINE_NAMES["twilio-record"]
     if status == "completed" and vm.get("transcript"):
-        return State("completed", "", "")
+        return State("completed", "", "", engine)
     created = as_utc(vm["created_at"]) if vm.get("created_at") else None
     since = local(created, zone_of(vm.get("menu"))) if created else "?"
+    if job is not None:
+        return _job_state(job, since, now, zone_of(vm.get("menu")))
     if status == "pending":
         if created is not None and now - created > TRANSCRIPT_WAIT:
             return State("overdue", "No transcript arrived",
@@ -54,6 +64,41 @@ def transcript_state(vm: Mapping[str, Any], menu: Menu | None, now: datetime) ->
     return State("not_requested", "Not transcribed",
                  "Not transcribed: this voicemail node does not ask Twilio for a transcript. "
                  "Listen to the recording.")
+
+
+def _job_state(job: Mapping[str, Any], since: str, now: datetime, zone: Any) -> State:
+    """What agents are told about an engine's work item that gave no text (yet)."""
+    engine = ENGINE_NAMES.get(str(job["engine"]), "")
+    reason = str(job.get("reason") or "")
+    status = str(job["status"])
+    listen = " Listen to the recording."
+    wait = LIVE_WAIT if job["engine"] == "twilio-live" else WORKER_WAIT
+    started = as_utc(job["created_at"])
+    if status in ("queued", "running") and started is not None and now - started > wait:
+        status, reason = "timed_out", f"no transcript within {int(wait.total_seconds() // 60)} minutes"
+    if status == "completed":
+        if job.get("text"):  # made, not yet copied onto the voicemail: shown on next load
+            return State("pending", "Transcript arriving", "The transcript has just been made; "
+                         "reload the page to read it.", engine)
+        return State("completed_empty", "Nothing to transcribe",
+                     f"No words: {engine} heard nothing it could transcribe in this message."
+                     + listen, engine)
+    if status in ("queued", "running"):
+        detail = f" ({reason})" if reason else ""
+        return State("pending", "Transcribing…",
+                     f"Being transcribed by {engine} since {since}{detail}. It ends within "
+                     f"{int(wait.total_seconds() // 60)} minutes, with the text or the reason "
+                     "why not." + listen, engine)
+    if status == "timed_out":
+        return State("timed_out", "No transcript (timed out)",
+                     f"No transcript: {engine or 'the engine'} sent none ({reason}). A local "
+                     "demo or a simulated call never gets one." + listen, engine)
+    if status == "failed":
+        return State("failed", "Transcription failed",
+                     f"Transcription failed: {reason or 'the engine gave up'}." + listen, engine)
+    short = "Not transcribed (language)" if "transcribe" in reason and (
+        "not set up for" in reason or "does not transcribe" in reason) else "Not transcribed"
+    return State("unavailable", short, f"Not transcribed: {reason}." + listen, engine)
 
 
 def recording_state(vm: Mapping[str, Any], stored: bool) -> State:

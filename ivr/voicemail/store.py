@@ -138,6 +138,14 @@ class VoicemailStore:
                 voicemails.c.recording_sid == recording_sid)).scalar_one()
         return int(found)
 
+    def set_transcript(self, call_sid: str, node: str, text: str, now: datetime) -> bool:
+        """The transcript of the voicemail a call left at a node (from a transcription engine)."""
+        with self.engine.begin() as conn:
+            done = conn.execute(sa.update(voicemails).where(
+                voicemails.c.call_sid == call_sid, voicemails.c.node == node).values(
+                transcript=text[:20_000], transcript_status="completed", updated_at=now))
+        return bool(done.rowcount)
+
     def store_media(self, voicemail_id: int, data: bytes, mimetype: str, now: datetime) -> None:
         """Keep a recording's audio (fetched from Twilio with the account's credentials)."""
         stmt = upsert_insert(self.engine, voicemail_media).values(

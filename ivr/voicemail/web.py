@@ -7,6 +7,7 @@ report to the Intake, keyed on RecordingSid.
 
 from __future__ import annotations
 
+import logging
 from datetime import datetime
 from typing import Any
 
@@ -17,6 +18,7 @@ from ivr.menu.model import Menu
 from ivr.web.security import twilio_only
 from ivr.web.voice import clean
 
+log = logging.getLogger(__name__)
 bp = Blueprint("voicemail", __name__)
 RECORDING_STATUSES = ("in-progress", "completed", "absent", "failed")
 
@@ -35,12 +37,43 @@ def _duration() -> int | None:
 
 
 def transcript_status(menu: Menu | None, node_id: str, lang: str) -> str:
-    """"pending" when Twilio will transcribe this voicemail, else "not_transcribed"."""
+    """"pending" when Twilio's recording transcription will send this voicemail's text, else
+    "not_transcribed" (another engine's work item says where its transcript stands)."""
     if menu is None or node_id not in menu.nodes or lang not in menu.languages:
         return "not_transcribed"
     node = menu.nodes[node_id]
     will = getattr(node, "transcribed_by_twilio", None)
-    return "pending" if will and will(menu.languages[lang].locale) else "not_transcribed"
+    locale = menu.languages[lang].locale
+    settings = current_app.extensions["ivr"].transcripts.settings
+    return ("pending" if will and will(locale) and settings.twilio_record_applies(
+        locale, int(getattr(node, "max_length", 0) or 0)) else "not_transcribed")
+
+
+def ask_transcript(call_sid: str, menu_id: str | None, node_id: str | None, lang: str | None,
+                   recording_sid: str, duration: int | None, status: str = "completed") -> None:
+    """Make (or complete) the transcription work item of a voicemail's recording."""
+    svc = current_app.extensions["ivr"]
+    menu = svc.catalog.get(menu_id) if menu_id else None
+    if not call_sid or menu is None or not node_id or node_id not in menu.nodes \
+            or lang not in menu.languages:
+        return
+    from ivr.transcripts import WorkItem
+
+    node = menu.nodes[node_id]
+    item = WorkItem(call_sid=call_sid, node=node_id, target="voicemail",
+                    locale=menu.languages[lang].locale, recording_sid=recording_sid,
+                    duration=duration)
+    try:
+        if not getattr(node, "transcribe", True):
+            svc.transcripts.store.request(item, "none", svc.clock(), "unavailable",
+                                          "this voicemail node does not ask for a transcript "
+                                          "(transcribe: false)")
+            return
+        found = svc.transcripts.recorded(item, int(getattr(node, "max_length", 0) or 0), status)
+        if found is not None:
+            svc.transcripts.delivered(found)  # a live transcript may have finished first
+    except Exception:  # noqa: BLE001 - the voicemail is stored; its transcript can wait
+        log.exception("no transcription work item for %s", recording_sid)
 
 
 def context(state: CallState | None) -> dict[str, Any]:
@@ -76,6 +109,8 @@ def on_record_action(state: CallState, now: datetime) -> int | None:
         from_number=_field("From", 64), to_number=_field("To", 64),
         recording_url=_field("RecordingUrl") or None, duration=_duration(),
         journey=journey_lines(steps) or None, **context(state))
+    if _duration():
+        ask_transcript(_field("CallSid", 64), state.menu, state.node, state.lang, sid, _duration())
     if (_duration() or 0) > 0:
         from ivr.answer.texts_web import receipt_for_voicemail
 
@@ -91,12 +126,16 @@ def recording_status() -> Response:
     if sid:
         status = _field("RecordingStatus", 20)
         svc = current_app.extensions["ivr"]
+        where = context(None)
         svc.intake.report(
             sid, svc.clock(), call_sid=_field("CallSid", 64) or None,
             account_sid=_field("AccountSid", 64) or None,
             recording_url=_field("RecordingUrl") or None, duration=_duration(),
             recording_status=status if status in RECORDING_STATUSES else "failed",
-            **context(None))
+            **where)
+        if status in ("completed", "absent", "failed"):
+            ask_transcript(_field("CallSid", 64), where["menu"], where["node"], where["lang"],
+                           sid, _duration(), status)
     return Response(status=204)
 
 

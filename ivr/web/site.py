@@ -97,6 +97,10 @@ def health() -> tuple[Response, int]:
     report["voicemail_quarantine"] = set_aside
     report["warnings"] = [f"{set_aside} voicemail report(s) the database refused are set aside: "
                           "see Admin > Failed notifications in the dashboard"] if set_aside else []
+    transcription = svc.transcripts.settings
+    report["transcriber"] = transcription.engine
+    if transcription.problem():  # calls go on; messages wait for their transcripts
+        report["warnings"].append(f"transcription: {transcription.problem()}")
     report["public_url"] = current_app.config.get("IVR_PUBLIC_URL") or None
     report["problems"] = problems
     report["status"] = "ok" if not problems else "degraded"

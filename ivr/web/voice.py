@@ -10,6 +10,7 @@ import functools
 import logging
 import math
 from collections.abc import Callable
+from dataclasses import replace
 from datetime import datetime
 from typing import Any, TypeVar
 from urllib.parse import quote
@@ -27,6 +28,7 @@ from ivr.engine.types import (
     Event,
     Input,
     Next,
+    Record,
     Recorded,
     Silence,
     Turn,
@@ -162,8 +164,56 @@ def _texts(now: datetime) -> Any:
     return call_texts(field("CallSid", 64), field("From", 64), now)
 
 
-def _render(turn: Turn) -> Response:
-    return xml(twiml.render(turn, url_for_next, audio_url, side_url))
+def _live_locale(state: CallState, max_length: int) -> str | None:
+    """The locale Twilio's real-time transcription listens in at this node's <Record>, if any.
+
+    The one rule for both the <Start> before the <Record> and the <Stop> after it.
+    """
+    menu = services().catalog.get(state.menu)
+    node = menu.nodes.get(state.node) if menu is not None else None
+    if menu is None or node is None or state.lang not in menu.languages:
+        return None
+    locale = menu.languages[state.lang].locale
+    if not getattr(node, "transcribe", True):  # `transcribe: false` on the node
+        return None
+    return locale if services().transcripts.settings.live_applies(locale, max_length) else None
+
+
+def _adapt_record(record: Record) -> tuple[Record, list[str]]:
+    """The <Record> as the transcription settings want it, and a <Start> to put before it."""
+    from ivr.transcripts.twilio_live import start_verb, transcription_name
+
+    settings = services().transcripts.settings
+    state = record.then.state
+    menu = services().catalog.get(state.menu)
+    locale = menu.languages[state.lang].locale if menu and state.lang in menu.languages else ""
+    if record.transcribe and not settings.twilio_record_applies(locale, record.max_length):
+        record = replace(record, transcribe=False)  # transcription is off, or self-hosted
+    live = _live_locale(state, record.max_length)
+    if live is None:
+        return record, []
+    callback = side_url("transcript", record.then)
+    return record, [start_verb(transcription_name(state.node), live, callback, settings)]
+
+
+def _render(turn: Turn, prefix: list[str] | None = None) -> Response:
+    return xml(twiml.render(turn, url_for_next, audio_url, side_url, _adapt_record, prefix or ()))
+
+
+def _stop_live(state: CallState) -> list[str]:
+    """A <Stop> for the real-time transcription of the recording that just ended, if any.
+
+    The node's ``max_length`` is the one its <Record> had (a recording node without one
+    is taken as long, which real-time transcription covers in every language).
+    """
+    from ivr.transcripts.twilio_live import stop_verb, transcription_name
+
+    menu = services().catalog.get(state.menu)
+    node = menu.nodes.get(state.node) if menu is not None else None
+    max_length = int(getattr(node, "max_length", 0) or 3600)
+    if _live_locale(state, max_length) is None:
+        return []
+    return [stop_verb(transcription_name(state.node))]
 
 
 def _no_menu() -> Response:
@@ -240,6 +290,7 @@ def step() -> Response:
     now = svc.clock()
     state = CallState.from_params(request.args)
     menu = svc.catalog.get(state.menu) if state else None
+    stop: list[str] = []
     if state is None or menu is None:
         # A state we cannot read (or a menu that was removed): start the call afresh.
         menu = svc.catalog.for_number(field("To"))
@@ -255,6 +306,7 @@ def step() -> Response:
             from ivr.voicemail.web import on_record_action
 
             on_record_action(state, now)  # stored (or spooled) before the caller is thanked
+            stop = _stop_live(state)
         turn = core.step(menu, state, event, engine_now(now), svc.audio_available,
                          caller=field("From"), lookups=svc.lookups, texts=_texts(now))
         if turn.requests:
@@ -262,7 +314,7 @@ def step() -> Response:
 
             keep_requests(turn.requests, state, now)  # kept (or spooled) before the thanks
     _record(turn, menu, now)
-    return _render(turn)
+    return _render(turn, stop)
 
 
 @bp.post("/voice/status")
