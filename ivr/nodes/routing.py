@@ -294,6 +294,7 @@ def decide(call: Call, ranked: Sequence[Scored]) -> Decision:
     """
     index = menu_index(call.menu, call.state.lang)
     own = getattr(index, "decide_ranking", None)
+    decision: Decision
     if own is not None:
         decision = own(ranked)
     else:
