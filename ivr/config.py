@@ -116,11 +116,14 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "IVR_WHISPER_THREADS": ("1", "self-hosted transcription: CPU threads the model may use"),
     "IVR_WHISPER_MAX_SECONDS": ("600", "self-hosted transcription: longer recordings are not "
                                 "transcribed (\"too long\")"),
-    "IVR_MATCHER": ("lexical", "what routes spoken requests on live calls: lexical, or hybrid "
-                    "(lexical + sentence embeddings; needs the embeddings extra)"),
+    "IVR_MATCHER": ("auto", "what routes spoken requests on live calls: auto (words + a "
+                    "sentence-embedding model in English and French, words alone in Romanian), "
+                    "lexical (words alone), or hybrid (words + a model in every language; "
+                    "Romanian's costs 15-25 ms a step)"),
     "IVR_EMBED_MODEL": ("", "optional embedding matcher (ivr.speech.embed): one model for every "
                         "menu, by name (minilm-l6-int8, e5-small-q4, use-m3) or as the path of an "
-                        ".onnx file; empty = minilm-l6-int8 for English, e5-small-q4 otherwise"),
+                        ".onnx file; empty = minilm-l6-int8 for English, use-m3 for French "
+                        "and, with IVR_MATCHER=hybrid, e5-small-q4 for the other languages"),
     "IVR_EMBED_TOKENIZER": ("", "with IVR_EMBED_MODEL=<file.onnx>: its tokenizer.json (empty = the "
                             "tokenizer.json beside the model file)"),
     "IVR_EMBED_SHA256": ("", "with IVR_EMBED_MODEL=<file.onnx>: the file's SHA-256; a file with "

