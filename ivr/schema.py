@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ivr.analytics.rollup
 import ivr.dashboard.logins
 import ivr.dashboard.ratelimit
 import ivr.dashboard.store

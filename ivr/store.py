@@ -40,11 +40,17 @@ journey_steps = sa.Table(
     sa.Column("input", sa.Text, nullable=False, server_default=""),
     sa.Column("outcome", sa.String(255), nullable=False, server_default=""),
     sa.Column("lang", sa.String(16), nullable=False, server_default=""),
+    # The kind of the step's node, and (on a turn's last line) the nodes the turn entered
+    # as ``id/kind,id/kind``: the caller's path, for analytics.
+    sa.Column("kind", sa.String(32), nullable=False, server_default=""),
+    sa.Column("entered", sa.Text, nullable=False, server_default=""),
     # Twilio's I-Twilio-Idempotency-Token: a retried webhook adds nothing twice.
     sa.Column("request_token", sa.String(128)),
     sa.Column("part", sa.Integer, nullable=False, server_default="0"),
     sa.UniqueConstraint("call_sid", "request_token", "part", name="uq_journey_request"),
+    sa.Index("ix_journey_steps_menu_at", "menu", "at"),
 )
+STEP_DEFAULTS = {"kind": "", "entered": ""}  # lines spooled before these columns existed
 
 
 def make_engine(url: str) -> Engine:
@@ -111,8 +117,11 @@ class Store:
         """Write a batch of journey data in one transaction; repeats are ignored.
 
         Each kind is one prepared statement run over all its rows (building a statement
-        per row cost more than the database's own work).
+        per row cost more than the database's own work). The analytics rollups of the
+        calls the batch touches are brought up to date in the same transaction.
         """
+        from ivr.analytics.rollup import refresh_calls
+
         start_stmt, status_stmt, step_stmt = self._batch_statements()
         with self.engine.begin() as conn:
             if starts:
@@ -120,7 +129,10 @@ class Store:
             if statuses:
                 conn.execute(status_stmt, _latest_status_per_call(statuses))
             if steps:
-                conn.execute(step_stmt, list(steps))
+                conn.execute(step_stmt, [{**STEP_DEFAULTS, **row} for row in steps])
+            touched = {row["call_sid"] for rows in (starts, statuses, steps) for row in rows}
+            if touched:
+                refresh_calls(conn, touched)
 
     def _batch_statements(self) -> tuple[Any, Any, Any]:
         """The three upserts of write_batch, built once per store."""

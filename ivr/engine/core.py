@@ -61,6 +61,7 @@ class Call:
         self.caller = caller  # the caller's number (Twilio's From); "" when unknown
         self.lookups = lookups  # live data for lookup nodes; None = no data sources
         self.steps: list[Step] = []
+        self.entered: list[str] = []  # nodes entered this turn, in order
         self.hops = 0
 
     # ---- what the caller hears ------------------------------------------------
@@ -133,7 +134,7 @@ class Call:
 
     def turn(self, actions: Iterable[Action]) -> Turn:
         """Package the actions with the journey lines gathered so far."""
-        return Turn(tuple(actions), tuple(self.steps), self.state)
+        return Turn(tuple(actions), tuple(self.steps), self.state, tuple(self.entered))
 
     # ---- moving around -------------------------------------------------------
 
@@ -171,6 +172,7 @@ class Call:
         if self.hops > MAX_HOPS:
             raise EngineError(f"more than {MAX_HOPS} nodes without caller input (at {node_id!r})")
         node = self.menu.nodes[node_id]
+        self.entered.append(node_id)
         path = self.state.path
         if node.returnable:
             path = path[: path.index(node_id)] if node_id in path else path
@@ -185,7 +187,7 @@ class Call:
             self.state.version,
         )
         turn = node.enter(self)
-        return Turn((*before, *turn.actions), turn.steps, turn.state)
+        return Turn((*before, *turn.actions), turn.steps, turn.state, turn.entered)
 
     def set_pending(self, pending: str) -> None:
         """Ask a question within the current node (a confirmation or a refinement)."""

@@ -225,6 +225,8 @@ class Turn:
     actions: tuple[Action, ...]
     steps: tuple[Step, ...] = field(default=())
     state: CallState | None = None  # the state the call is in after this turn
+    # Every node entered during this turn, in order (journeys keep the path for analytics).
+    entered: tuple[str, ...] = ()
 
     @property
     def ends_call(self) -> bool:
