@@ -1,0 +1,262 @@
+"""The figures: an overview of a date range, drop-off per node, destinations and lookups.
+
+Everything is read from the rollups (ivr.analytics.rollup), a few rows per call, never
+from the journey lines themselves; dates are days in the menu's time zone.
+"""
+
+from __future__ import annotations
+
+import math
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, date, datetime, time, timedelta
+from typing import Any
+from zoneinfo import ZoneInfo
+
+import sqlalchemy as sa
+
+from ivr.analytics.facts import MENU_KINDS
+from ivr.analytics.rollup import call_edges, call_facts, call_nodes
+
+MAX_DAYS = 366  # the longest range a page or report covers
+
+
+class RangeError(ValueError):
+    """A date range that cannot be reported (backwards, too long, not a date)."""
+
+
+@dataclass(frozen=True)
+class Period:
+    """Days ``start``..``end`` (both included) in ``zone``, for one menu or (None) all."""
+
+    start: date
+    end: date
+    zone: ZoneInfo
+    menu: str | None = None
+
+    def __post_init__(self) -> None:
+        if self.end < self.start:
+            raise RangeError("the range ends before it starts")
+        if (self.end - self.start).days + 1 > MAX_DAYS:
+            raise RangeError(f"a range covers at most {MAX_DAYS} days")
+
+    @property
+    def bounds(self) -> tuple[datetime, datetime]:
+        """The range as UTC instants: [first midnight, the midnight after the last day)."""
+        first = datetime.combine(self.start, time(), self.zone).astimezone(UTC)
+        after = datetime.combine(self.end + timedelta(days=1), time(), self.zone).astimezone(UTC)
+        return first, after
+
+    def days(self) -> list[date]:
+        """Every day of the range."""
+        return [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]
+
+    def where(self, table: sa.Table) -> list[Any]:
+        """The SQL conditions selecting this period (and menu) in a rollup table."""
+        first, after = self.bounds
+        conditions = [table.c.started_at >= first, table.c.started_at < after]
+        if self.menu:
+            conditions.append(table.c.menu == self.menu)
+        return conditions
+
+
+def parse_day(text: str) -> date:
+    """A YYYY-MM-DD date."""
+    try:
+        return date.fromisoformat(text.strip())
+    except ValueError as exc:
+        raise RangeError(f"{text!r} is not a date (YYYY-MM-DD)") from exc
+
+
+@dataclass
+class Tally:
+    """Calls and what became of them (one menu, or one day)."""
+
+    calls: int = 0
+    contained: int = 0
+    transferred: int = 0
+    transfers_answered: int = 0
+    voicemails: int = 0
+    callbacks: int = 0
+    abandoned: int = 0
+
+    def add(self, row: Any) -> None:
+        """Count one call_facts row."""
+        self.calls += 1
+        self.contained += bool(row.contained)
+        self.transferred += bool(row.transferred)
+        self.transfers_answered += bool(row.transfer_answered)
+        self.voicemails += bool(row.voicemail)
+        self.callbacks += bool(row.callback)
+        self.abandoned += bool(row.abandoned)
+
+    def as_dict(self) -> dict[str, int]:
+        """The counts as JSON."""
+        return {"calls": self.calls, "contained": self.contained,
+                "transferred": self.transferred, "transfers_answered": self.transfers_answered,
+                "transfers_not_answered": self.transferred - self.transfers_answered,
+                "voicemails": self.voicemails, "callbacks": self.callbacks,
+                "abandoned": self.abandoned}
+
+
+def share(part: int, whole: int) -> float:
+    """``part`` of ``whole`` as a fraction (0 when there is nothing)."""
+    return part / whole if whole else 0.0
+
+
+@dataclass
+class Overview:
+    """How the help desk did over a period."""
+
+    period: Period
+    total: Tally = field(default_factory=Tally)
+    by_day: dict[date, Tally] = field(default_factory=dict)
+    by_hour: list[int] = field(default_factory=lambda: [0] * 24)
+    by_language: Counter[str] = field(default_factory=Counter)
+    by_menu: dict[str, Tally] = field(default_factory=dict)
+    keys: int = 0
+    spoken: int = 0
+    lookups_found: int = 0
+    lookups_not_found: int = 0
+    lookups_failed: int = 0
+    average_seconds: float | None = None
+    p90_seconds: int | None = None
+
+    @property
+    def containment(self) -> float:
+        """Contained calls as a share of all calls."""
+        return share(self.total.contained, self.total.calls)
+
+    @property
+    def key_share(self) -> float:
+        """Inputs by key as a share of all the callers' inputs."""
+        return share(self.keys, self.keys + self.spoken)
+
+    def as_dict(self) -> dict[str, Any]:
+        """The figures as JSON (``ivr report --json``)."""
+        return {
+            "menu": self.period.menu, "from": self.period.start.isoformat(),
+            "to": self.period.end.isoformat(), "time_zone": str(self.period.zone),
+            **self.total.as_dict(),
+            "containment": round(self.containment, 4),
+            "average_seconds": None if self.average_seconds is None
+            else round(self.average_seconds, 1),
+            "p90_seconds": self.p90_seconds,
+            "inputs": {"keys": self.keys, "voice": self.spoken,
+                       "key_share": round(self.key_share, 4)},
+            "lookups": {"found": self.lookups_found, "not_found": self.lookups_not_found,
+                        "source_down": self.lookups_failed},
+            "by_language": dict(sorted(self.by_language.items())),
+            "by_menu": {menu: tally.as_dict() for menu, tally in sorted(self.by_menu.items())},
+            "by_day": [{"day": day.isoformat(), **tally.as_dict()}
+                       for day, tally in self.by_day.items()],
+            "by_hour": [{"hour": hour, "calls": count} for hour, count in enumerate(self.by_hour)],
+        }
+
+
+def p90(values: list[int]) -> int | None:
+    """The 90th percentile (nearest rank): 90 % of the values are at most this."""
+    if not values:
+        return None
+    ordered = sorted(values)
+    return ordered[max(0, math.ceil(0.9 * len(ordered)) - 1)]
+
+
+def _as_utc(value: datetime) -> datetime:
+    return value.replace(tzinfo=UTC) if value.tzinfo is None else value
+
+
+def overview(engine: sa.Engine, period: Period) -> Overview:
+    """The overview of ``period``: one indexed range read of call_facts, summed here."""
+    result = Overview(period, by_day={day: Tally() for day in period.days()})
+    f = call_facts.c
+    query = sa.select(f.menu, f.started_at, f.seconds, f.lang, f.contained, f.transferred,
+                      f.transfer_answered, f.voicemail, f.callback, f.abandoned, f.keys,
+                      f.spoken, f.lookups_found, f.lookups_not_found,
+                      f.lookups_failed).where(*period.where(call_facts))
+    seconds: list[int] = []
+    zone = period.zone
+    with engine.connect() as conn:
+        for row in conn.execute(query):
+            result.total.add(row)
+            local = _as_utc(row.started_at).astimezone(zone)
+            day = result.by_day.get(local.date())
+            if day is not None:
+                day.add(row)
+            result.by_hour[local.hour] += 1
+            result.by_language[row.lang or "?"] += 1
+            result.by_menu.setdefault(row.menu, Tally()).add(row)
+            result.keys += row.keys
+            result.spoken += row.spoken
+            result.lookups_found += row.lookups_found
+            result.lookups_not_found += row.lookups_not_found
+            result.lookups_failed += row.lookups_failed
+            if row.seconds is not None:
+                seconds.append(row.seconds)
+    if seconds:
+        result.average_seconds = sum(seconds) / len(seconds)
+        result.p90_seconds = p90(seconds)
+    return result
+
+
+@dataclass(frozen=True)
+class NodeFigures:
+    """One node over a period: calls that reached it, visits, and calls that ended there."""
+
+    node: str
+    kind: str
+    calls: int
+    visits: int
+    ended_here: int
+
+    @property
+    def drop_rate(self) -> float:
+        """Calls that hung up here, as a share of the calls that reached it."""
+        return share(self.ended_here, self.calls)
+
+
+@dataclass
+class Dropoff:
+    """Where callers went and where they gave up."""
+
+    nodes: dict[str, NodeFigures]
+    edges: dict[tuple[str, str], int]  # calls that moved from one node to the next
+
+    def edge_share(self, src: str, dst: str) -> float:
+        """The share of the calls that left ``src`` which went on to ``dst``."""
+        leaving = sum(n for (a, _), n in self.edges.items() if a == src)
+        return share(self.edges.get((src, dst), 0), leaving)
+
+    def worst(self, limit: int = 5, at_least: int = 1) -> list[NodeFigures]:
+        """The nodes callers hang up at most, by share (ties: more calls), where anyone hung up."""
+        found = [n for n in self.nodes.values() if n.ended_here and n.calls >= at_least
+                 and n.kind != "hangup"]
+        return sorted(found, key=lambda n: (-n.drop_rate, -n.ended_here, n.node))[:limit]
+
+
+def dropoff(engine: sa.Engine, period: Period) -> Dropoff:
+    """Visits and hang-ups per node, moves per edge (summed in SQL over the rollups)."""
+    n, e = call_nodes.c, call_edges.c
+    node_query = (sa.select(n.node, sa.func.max(n.kind), sa.func.count(),
+                            sa.func.sum(n.visits),
+                            sa.func.sum(sa.case((n.ended_here, 1), else_=0)))
+                  .where(*period.where(call_nodes)).group_by(n.node))
+    edge_query = (sa.select(e.src, e.dst, sa.func.count())
+                  .where(*period.where(call_edges)).group_by(e.src, e.dst))
+    with engine.connect() as conn:
+        nodes = {row[0]: NodeFigures(row[0], row[1] or "", int(row[2]), int(row[3] or 0),
+                                     int(row[4] or 0)) for row in conn.execute(node_query)}
+        edges = {(row[0], row[1]): int(row[2]) for row in conn.execute(edge_query)}
+    return Dropoff(nodes, edges)
+
+
+def destinations(drop: Dropoff, limit: int = 20) -> list[NodeFigures]:
+    """The places callers reached most (menus and language choices left out)."""
+    found = [n for n in drop.nodes.values() if n.kind not in MENU_KINDS]
+    return sorted(found, key=lambda n: (-n.calls, n.node))[:limit]
+
+
+def lookups(drop: Dropoff) -> list[NodeFigures]:
+    """The lookup and search nodes callers reached, most used first."""
+    found = [n for n in drop.nodes.values() if n.kind in ("lookup", "search")]
+    return sorted(found, key=lambda n: (-n.calls, n.node))
