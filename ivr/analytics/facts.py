@@ -18,6 +18,7 @@ from typing import Any
 INPUT_EVENTS = frozenset({"choice", "key", "language", "confirm", "refine", "speech", "no_match",
                           "nothing_found", "not_confirmed", "lookup_entry", "search",
                           "search_again"})
+RETRY_EVENTS = frozenset({"no_match", "nothing_found", "not_confirmed"})
 KEY_CHARS = frozenset("0123456789*#")
 # Kinds that wait for the caller to choose: a call ending there hung up in a menu.
 MENU_KINDS = frozenset({"menu", "question", "language"})
@@ -133,10 +134,14 @@ def summarize(call_sid: str, steps: Sequence[Mapping[str, Any]],
                       int(seconds) if seconds is not None else None,
                       str(last.get("lang") or first.get("lang") or ""), len(steps))
     kinds = {str(s.get("kind") or "") for s in steps}
+    before = ""
     for step in steps:
         event, given = str(step.get("event") or ""), str(step.get("input") or "")
         outcome = str(step.get("outcome") or "")
-        if given and event in INPUT_EVENTS:
+        # A retry repeats the words of the line before it: one thing said, counted once.
+        repeated = event in RETRY_EVENTS and given == before
+        before = given
+        if given and event in INPUT_EVENTS and not repeated:
             if all(c in KEY_CHARS for c in given):
                 facts.keys += 1
             else:

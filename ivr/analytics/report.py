@@ -18,6 +18,7 @@ import sqlalchemy as sa
 from ivr.analytics.facts import MENU_KINDS
 from ivr.analytics.rollup import call_edges, call_facts, call_nodes
 
+NATURAL_ENDS = frozenset({"hangup", "message", "callback"})
 MAX_DAYS = 366  # the longest range a page or report covers
 
 
@@ -171,8 +172,8 @@ def overview(engine: sa.Engine, period: Period) -> Overview:
     result = Overview(period, by_day={day: Tally() for day in period.days()})
     f = call_facts.c
     query = sa.select(f.menu, f.started_at, f.seconds, f.lang, f.contained, f.transferred,
-                      f.transfer_answered, f.voicemail, f.callback, f.abandoned, f.keys,
-                      f.spoken, f.lookups_found, f.lookups_not_found,
+                      f.transfer_answered, f.voicemail, f.callback, f.abandoned,
+                      f["keys"].label("key_inputs"), f.spoken, f.lookups_found, f.lookups_not_found,
                       f.lookups_failed).where(*period.where(call_facts))
     seconds: list[int] = []
     zone = period.zone
@@ -186,7 +187,7 @@ def overview(engine: sa.Engine, period: Period) -> Overview:
             result.by_hour[local.hour] += 1
             result.by_language[row.lang or "?"] += 1
             result.by_menu.setdefault(row.menu, Tally()).add(row)
-            result.keys += row.keys
+            result.keys += row.key_inputs
             result.spoken += row.spoken
             result.lookups_found += row.lookups_found
             result.lookups_not_found += row.lookups_not_found
@@ -228,9 +229,13 @@ class Dropoff:
         return share(self.edges.get((src, dst), 0), leaving)
 
     def worst(self, limit: int = 5, at_least: int = 1) -> list[NodeFigures]:
-        """The nodes callers hang up at most, by share (ties: more calls), where anyone hung up."""
+        """The nodes callers hang up at most, by share (ties: more calls), where anyone hung up.
+
+        Ending after an answer or a callback request is where a call should end: those
+        kinds are left out.
+        """
         found = [n for n in self.nodes.values() if n.ended_here and n.calls >= at_least
-                 and n.kind != "hangup"]
+                 and n.kind not in NATURAL_ENDS]
         return sorted(found, key=lambda n: (-n.drop_rate, -n.ended_here, n.node))[:limit]
 
 
@@ -260,3 +265,19 @@ def lookups(drop: Dropoff) -> list[NodeFigures]:
     """The lookup and search nodes callers reached, most used first."""
     found = [n for n in drop.nodes.values() if n.kind in ("lookup", "search")]
     return sorted(found, key=lambda n: (-n.calls, n.node))
+
+
+def spoken_steps(engine: sa.Engine, period: Period, limit: int = 200_000) -> list[dict[str, Any]]:
+    """The journey lines of ``period`` that may hold words not understood, by call and time."""
+    from ivr.analytics.wording import SPOKEN_EVENTS
+    from ivr.store import journey_steps
+
+    s = journey_steps.c
+    first, after = period.bounds
+    conditions = [s.at >= first, s.at < after, s.event.in_(SPOKEN_EVENTS)]
+    if period.menu:
+        conditions.insert(0, s.menu == period.menu)
+    query = (sa.select(s.call_sid, s.at, s.node, s.event, s.input, s.outcome, s.lang)
+             .where(*conditions).order_by(s.call_sid, s.at, s.part, s.id).limit(limit))
+    with engine.connect() as conn:
+        return [dict(row._mapping) for row in conn.execute(query)]

@@ -21,6 +21,7 @@ from ivr.ops.logs import mask_phone_numbers
 from ivr.speech.normalize import fold
 
 SPOKEN_EVENTS = ("speech", "no_match", "nothing_found", "confirm", "search")
+REMOVED = "[removed]"  # ivr.analytics.retention: words past their retention period
 REASONS = {"nothing": "nothing found", "refine": "a refinement", "unsure": "unsure",
            "no": "\u201cno\u201d at the confirmation", "retry": "asked again",
            "search": "search found nothing"}
@@ -75,7 +76,8 @@ def missed(steps: Iterable[Mapping[str, Any]]) -> list[Missed]:
             ) -> None:
         text = clean_text(str(step.get("input") or ""))
         sid = str(step.get("call_sid") or "")
-        if not text or all(c in "0123456789*#" for c in text) or (sid, fold(text)) in seen:
+        if (not text or text == REMOVED or all(c in "0123456789*#" for c in text)
+                or (sid, fold(text)) in seen):
             return
         seen.add((sid, fold(text)))
         out.append(Missed(sid, text, str(step.get("lang") or ""), str(step.get("node") or ""),

@@ -9,7 +9,7 @@ from flask import Blueprint, current_app, g, render_template
 from flask.sansio.blueprints import BlueprintSetupState
 from werkzeug.exceptions import HTTPException
 
-from ivr.dashboard import account, admin, auth, inbox, menus, prompts, simulate
+from ivr.dashboard import account, admin, analytics, auth, inbox, menus, prompts, simulate
 from ivr.dashboard.desk import Desk, desk, setting
 from ivr.dashboard.times import as_utc, local, zone_of
 
@@ -22,6 +22,7 @@ bp.register_blueprint(admin.bp)
 bp.register_blueprint(menus.bp)  # the admins' menu pages: /dashboard/admin/menus...
 bp.register_blueprint(prompts.bp)
 bp.register_blueprint(simulate.bp)
+bp.register_blueprint(analytics.bp)  # /dashboard/analytics: figures for everyone, the rest for admins
 # Order matters: who is asking, then whether they may, then whether the form is ours.
 bp.before_request(auth.load_user)
 bp.before_request(auth.require_login)
