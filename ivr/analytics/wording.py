@@ -153,6 +153,6 @@ def group(items: Sequence[Missed], limit: int = 100) -> list[Group]:
             for target, score in item.candidates:
                 home.scores.setdefault(target, []).append(score)
     found = [g for _, g in groups]
-    for item in found:
-        item.wording = item.wordings.most_common(1)[0][0]
+    for each in found:
+        each.wording = each.wordings.most_common(1)[0][0]
     return sorted(found, key=lambda g: (-g.count, g.wording))[:limit]

@@ -14,7 +14,18 @@ from collections.abc import Iterable, Sequence
 from datetime import timedelta
 from typing import Any
 
-from flask import Blueprint, abort, current_app, flash, g, make_response, redirect, render_template, request, url_for
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
 from werkzeug.wrappers import Response as BaseResponse
 
 from ivr.analytics import report
@@ -266,8 +277,8 @@ def add_wording() -> BaseResponse:
         abort(404, f"There is no menu file {file}.")
     draft, live = store.draft(file), store.live(file)
     base = draft.text if draft is not None else (live.text if live is not None else "")
-    back = url_for("dashboard.analytics.not_understood", menu=menu.id,
-                   **{k: request.form[k] for k in ("from", "to") if request.form.get(k)})
+    dates: dict[str, Any] = {k: request.form[k] for k in ("from", "to") if request.form.get(k)}
+    back = url_for("dashboard.analytics.not_understood", menu=menu.id, **dates)
     try:
         text = add_phrase(base, node_id, lang, wording)
         changed = store.menu_of(file, text)
