@@ -86,7 +86,7 @@ def columns(bars: Sequence[Bar], label: str, *, every: int = 1, height: int = 22
 
 def rows(bars: Sequence[Bar], label: str, *, percent_of: float | None = None) -> Markup:
     """Horizontal bars with their labels and values written (outcomes, languages)."""
-    line, left, right = 26, 150, 70
+    line, left, right = 26, 190, 70
     height = max(len(bars), 1) * line + 6
     top = max((b.value for b in bars), default=0) or 1
     out = [f'<svg class="chart chart--rows" viewBox="0 0 {WIDTH} {height}" role="img" '
