@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass, field
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import Any
 
 # Events whose input is the caller's own keys or words.
@@ -75,6 +75,7 @@ class CallFacts:
         """The call_facts row."""
         return {
             "call_sid": self.call_sid, "menu": self.menu[:64], "started_at": self.started_at,
+            "slot": slot_of(self.started_at),
             "seconds": self.seconds, "lang": self.lang[:16], "steps": self.steps,
             "answered": self.answered, "looked_up": self.looked_up,
             "transferred": self.transferred, "transfer_answered": self.transfer_answered,
@@ -84,6 +85,18 @@ class CallFacts:
             "lookups_not_found": self.lookups_not_found, "lookups_failed": self.lookups_failed,
             "last_node": self.last_node[:64],
         }
+
+
+SLOT_SECONDS = 900  # a quarter of an hour
+
+
+def slot_of(moment: datetime | None) -> int | None:
+    """The quarter-hour of ``moment`` since 1970 (naive times are UTC)."""
+    if moment is None:
+        return None
+    if moment.tzinfo is None:
+        moment = moment.replace(tzinfo=UTC)
+    return int(moment.timestamp()) // SLOT_SECONDS
 
 
 @dataclass

@@ -25,6 +25,9 @@ call_facts = sa.Table(
     sa.Column("call_sid", sa.String(64), primary_key=True),
     sa.Column("menu", sa.String(64), nullable=False, server_default=""),
     sa.Column("started_at", sa.DateTime(timezone=True)),
+    # The quarter-hour the call started in (seconds since 1970 // 900): days and hours in
+    # any time zone are sums of these (every zone's offset is a whole number of quarters).
+    sa.Column("slot", sa.Integer),
     sa.Column("seconds", sa.Integer),
     sa.Column("lang", sa.String(16), nullable=False, server_default=""),
     sa.Column("steps", sa.Integer, nullable=False, server_default="0"),

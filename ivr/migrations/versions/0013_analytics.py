@@ -32,6 +32,7 @@ def upgrade() -> None:
         sa.Column("call_sid", sa.String(64), primary_key=True),
         sa.Column("menu", sa.String(64), nullable=False, server_default=""),
         _when(),
+        sa.Column("slot", sa.Integer),
         sa.Column("seconds", sa.Integer),
         sa.Column("lang", sa.String(16), nullable=False, server_default=""),
         sa.Column("steps", sa.Integer, nullable=False, server_default="0"),
