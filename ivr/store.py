@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
+log = logging.getLogger(__name__)
 metadata = sa.MetaData()
 
 calls = sa.Table(
@@ -117,11 +119,9 @@ class Store:
         """Write a batch of journey data in one transaction; repeats are ignored.
 
         Each kind is one prepared statement run over all its rows (building a statement
-        per row cost more than the database's own work). The analytics rollups of the
-        calls the batch touches are brought up to date in the same transaction.
+        per row cost more than the database's own work). Then the analytics rollups of
+        the calls the batch touched are brought up to date (ivr.analytics.rollup).
         """
-        from ivr.analytics.rollup import refresh_calls
-
         start_stmt, status_stmt, step_stmt = self._batch_statements()
         with self.engine.begin() as conn:
             if starts:
@@ -130,9 +130,29 @@ class Store:
                 conn.execute(status_stmt, _latest_status_per_call(statuses))
             if steps:
                 conn.execute(step_stmt, [{**STEP_DEFAULTS, **row} for row in steps])
-            touched = {row["call_sid"] for rows in (starts, statuses, steps) for row in rows}
-            if touched:
-                refresh_calls(conn, touched)
+        touched = {row["call_sid"] for rows in (starts, statuses, steps) for row in rows}
+        if touched:
+            self.refresh_rollups(touched)
+
+    def refresh_rollups(self, call_sids: set[str], attempts: int = 3) -> bool:
+        """Recompute the analytics rollups of ``call_sids``; False (logged) if it failed.
+
+        A transaction of its own, after the journey's: a failure here never costs a
+        journey line (the next line or status of the call, or `ivr report --rebuild`,
+        brings the rollups up to date). Two workers refreshing one call at once collide
+        on its rows; the one that lost tries again, reading every line then committed.
+        """
+        from ivr.analytics.rollup import refresh_calls
+
+        for attempt in range(attempts):
+            try:
+                with self.engine.begin() as conn:
+                    refresh_calls(conn, call_sids)
+                return True
+            except Exception:  # noqa: BLE001 - analytics must never stop journeys
+                if attempt == attempts - 1:
+                    log.exception("analytics rollups of %d call(s) not refreshed", len(call_sids))
+        return False
 
     def _batch_statements(self) -> tuple[Any, Any, Any]:
         """The three upserts of write_batch, built once per store."""

@@ -365,3 +365,20 @@ def test_report_command_prints_the_same_figures(db_url: str, tmp_path: Path,
     assert text.exit_code == 0 and "abandoned        3" in text.output
     bad = runner.invoke(cli, ["report", "--from", "2026-11-25", "--to", "2026-11-23"])
     assert bad.exit_code == 2 and "ends before it starts" in bad.output
+
+
+def test_a_rollup_failure_never_costs_a_journey_line(store: Store,
+                                                     monkeypatch: pytest.MonkeyPatch) -> None:
+    import ivr.analytics.rollup as rollup
+
+    def broken(conn: Any, sids: Any) -> int:
+        raise RuntimeError("analytics bug")
+
+    with monkeypatch.context() as patched:
+        patched.setattr(rollup, "refresh_calls", broken)
+        write_calls(store, {"C1": CALLS["C1"]})
+    assert len(store.journey("C1")) == 4  # every line is in
+    assert report.overview(store.engine, PERIOD).total.calls == 0  # the rollup is behind
+    store.write_batch([], [], [{"call_sid": "C1", "status": "completed", "status_seq": 10,
+                                "duration": 41, "updated_at": DAY1}])  # the next status
+    assert report.overview(store.engine, PERIOD).total.contained == 1
