@@ -50,7 +50,7 @@ journey_steps = sa.Table(
     sa.Column("request_token", sa.String(128)),
     sa.Column("part", sa.Integer, nullable=False, server_default="0"),
     sa.UniqueConstraint("call_sid", "request_token", "part", name="uq_journey_request"),
-    sa.Index("ix_journey_steps_menu_at", "menu", "at"),
+    sa.Index("ix_journey_steps_menu_event_at", "menu", "event", "at"),  # analytics: words not understood
 )
 STEP_DEFAULTS = {"kind": "", "entered": ""}  # lines spooled before these columns existed
 

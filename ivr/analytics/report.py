@@ -52,6 +52,12 @@ class Period:
         """Every day of the range."""
         return [self.start + timedelta(days=i) for i in range((self.end - self.start).days + 1)]
 
+    @property
+    def slots(self) -> tuple[int, int]:
+        """The range as quarter-hours since 1970: [first, after) (days in any zone align)."""
+        first, after = self.bounds
+        return int(first.timestamp()) // SLOT_SECONDS, int(after.timestamp()) // SLOT_SECONDS
+
     def where(self, table: sa.Table) -> list[Any]:
         """The SQL conditions selecting this period (and menu) in a rollup table."""
         first, after = self.bounds
@@ -180,7 +186,10 @@ def overview(engine: sa.Engine, period: Period) -> Overview:
     """
     result = Overview(period, by_day={day: Tally() for day in period.days()})
     f = call_facts.c
-    where = period.where(call_facts)
+    first_slot, after_slot = period.slots
+    where = [f.slot >= first_slot, f.slot < after_slot]
+    if period.menu:
+        where.insert(0, f.menu == period.menu)
     counts = [sa.func.count().label("calls"), _count(f.contained).label("contained"),
               _count(f.transferred).label("transferred"),
               _count(f.transfer_answered).label("transfers_answered"),
@@ -312,7 +321,15 @@ def spoken_steps(engine: sa.Engine, period: Period, limit: int = 200_000) -> lis
 
     s = journey_steps.c
     first, after = period.bounds
-    conditions = [s.at >= first, s.at < after, s.event.in_(SPOKEN_EVENTS)]
+    # Only lines that can be "not understood": a spoken request the matcher did not take
+    # at once, the "no" of a confirmation, a retry with words, a search that found nothing.
+    relevant = sa.or_(
+        sa.and_(s.event == "speech", sa.or_(*(s.outcome.startswith(p) for p in
+                                             ("nothing", "refine:", "unsure:", "confirm:")))),
+        sa.and_(s.event == "confirm", s.outcome.startswith("no")),
+        sa.and_(s.event.in_(("no_match", "nothing_found")), s.input != ""),
+        sa.and_(s.event == "search", s.outcome == "nothing"))
+    conditions = [s.at >= first, s.at < after, s.event.in_(SPOKEN_EVENTS), relevant]
     if period.menu:
         conditions.insert(0, s.menu == period.menu)
     query = (sa.select(s.call_sid, s.at, s.node, s.event, s.input, s.outcome, s.lang)

@@ -14,6 +14,9 @@ revision = "0013"
 down_revision = "0009"
 branch_labels = None
 depends_on = None
+COVERED = ("slot", "seconds", "lang", "contained", "transferred", "transfer_answered", "voicemail",
+           "callback", "abandoned", "keys", "spoken", "lookups_found", "lookups_not_found",
+           "lookups_failed")
 
 
 def _when() -> sa.Column[sa.DateTime]:
@@ -25,7 +28,7 @@ def upgrade() -> None:
     with op.batch_alter_table("journey_steps") as batch:
         batch.add_column(sa.Column("kind", sa.String(32), nullable=False, server_default=""))
         batch.add_column(sa.Column("entered", sa.Text, nullable=False, server_default=""))
-    op.create_index("ix_journey_steps_menu_at", "journey_steps", ["menu", "at"])
+    op.create_index("ix_journey_steps_menu_event_at", "journey_steps", ["menu", "event", "at"])
     false = sa.false()
     op.create_table(
         "call_facts",
@@ -43,7 +46,9 @@ def upgrade() -> None:
           ("keys", "spoken", "lookups_found", "lookups_not_found", "lookups_failed")],
         sa.Column("last_node", sa.String(64), nullable=False, server_default=""),
     )
-    op.create_index("ix_call_facts_menu_started", "call_facts", ["menu", "started_at"])
+    # Covering the overview's columns in quarter-hour order: its grouped reads stay inside
+    # the index and need no sort.
+    op.create_index("ix_call_facts_menu_slot", "call_facts", ["menu", *COVERED])
     op.create_table(
         "call_nodes",
         sa.Column("call_sid", sa.String(64), primary_key=True),
@@ -54,7 +59,8 @@ def upgrade() -> None:
         sa.Column("visits", sa.Integer, nullable=False, server_default="0"),
         sa.Column("ended_here", sa.Boolean, nullable=False, server_default=false),
     )
-    op.create_index("ix_call_nodes_menu_started", "call_nodes", ["menu", "started_at"])
+    op.create_index("ix_call_nodes_menu_started", "call_nodes",
+                    ["menu", "started_at", "node", "kind", "visits", "ended_here"])
     op.create_table(
         "call_edges",
         sa.Column("call_sid", sa.String(64), primary_key=True),
@@ -64,7 +70,7 @@ def upgrade() -> None:
         _when(),
         sa.Column("moves", sa.Integer, nullable=False, server_default="0"),
     )
-    op.create_index("ix_call_edges_menu_started", "call_edges", ["menu", "started_at"])
+    op.create_index("ix_call_edges_menu_started", "call_edges", ["menu", "started_at", "src", "dst"])
     op.create_table(
         "analytics_settings",
         sa.Column("name", sa.String(64), primary_key=True),
@@ -75,10 +81,12 @@ def upgrade() -> None:
 def downgrade() -> None:
     """Drop the rollups, the settings and the new journey columns."""
     op.drop_table("analytics_settings")
-    for table in ("call_edges", "call_nodes", "call_facts"):
+    op.drop_index("ix_call_facts_menu_slot", "call_facts")
+    op.drop_table("call_facts")
+    for table in ("call_edges", "call_nodes"):
         op.drop_index(f"ix_{table}_menu_started", table)
         op.drop_table(table)
-    op.drop_index("ix_journey_steps_menu_at", "journey_steps")
+    op.drop_index("ix_journey_steps_menu_event_at", "journey_steps")
     with op.batch_alter_table("journey_steps") as batch:
         batch.drop_column("entered")
         batch.drop_column("kind")
