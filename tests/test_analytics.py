@@ -382,3 +382,11 @@ def test_a_rollup_failure_never_costs_a_journey_line(store: Store,
     store.write_batch([], [], [{"call_sid": "C1", "status": "completed", "status_seq": 10,
                                 "duration": 41, "updated_at": DAY1}])  # the next status
     assert report.overview(store.engine, PERIOD).total.contained == 1
+
+
+def test_csv_cells_are_masked_and_never_formulas() -> None:
+    from ivr.dashboard.analytics import _cell
+
+    assert _cell("=HYPERLINK(\"x\")") == "'=HYPERLINK(\"x\")"
+    assert _cell("+40721234567") == "'+4072****567"
+    assert _cell("where is my parcel") == "where is my parcel" and _cell(3) == 3

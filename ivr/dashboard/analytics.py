@@ -85,11 +85,19 @@ def _csv(name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> Bas
     writer = csv.writer(buffer)
     writer.writerow(header)
     for row in rows:
-        writer.writerow([mask_phone_numbers(c) if isinstance(c, str) else c for c in row])
+        writer.writerow([_cell(c) for c in row])
     response = make_response(buffer.getvalue())
     response.headers["Content-Type"] = "text/csv; charset=utf-8"
     response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
     return response
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell: numbers masked in text, and text a spreadsheet would run as a formula quoted."""
+    if not isinstance(value, str):
+        return value
+    value = mask_phone_numbers(value)
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
 
 
 def _render(template: str, period: report.Period, current: str, **values: Any) -> str:
