@@ -16,7 +16,7 @@ RUN_STAMP := $(call stamp,$(RUN_EXTRAS))
 TEST_STAMP := $(call stamp,$(TEST_EXTRAS))
 extras = $(if $(1),".[$(1)]",.)
 
-.PHONY: run test setup lint bench-speech bench-step bench-load bench-menu-scale clean
+.PHONY: run test setup lint bench-speech bench-step bench-load bench-menu-scale bench-analytics clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -56,6 +56,11 @@ bench-speech: $(TEST_STAMP)
 
 bench-step: $(TEST_STAMP)
 	$(BIN)/python benchmarks/bench_step.py
+
+## The analytics overview over 1,000,000 journey steps: rollups vs the steps themselves
+## (PostgreSQL too when IVR_BENCH_POSTGRES_URL names an admin connection).
+bench-analytics: $(TEST_STAMP)
+	$(BIN)/python benchmarks/bench_analytics.py
 
 ## Call steps per second under gunicorn (the Procfile's web line) vs bare Flask, with wrk
 ## (installed from the system's packages if missing, as .ci/run installs what it needs).

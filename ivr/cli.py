@@ -377,6 +377,15 @@ def _add_catalogue_commands() -> None:
 _add_catalogue_commands()
 
 
+def _add_report_commands() -> None:
+    from ivr.analytics.cli import report_command
+
+    cli.add_command(report_command)
+
+
+_add_report_commands()
+
+
 def main() -> None:
     """Console entry point."""
     cli(prog_name="ivr")

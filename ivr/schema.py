@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import ivr.analytics.rollup
 import ivr.answer.callbacks
 import ivr.answer.calls
 import ivr.answer.templates

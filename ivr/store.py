@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
 from pathlib import Path
@@ -11,6 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 from sqlalchemy.engine import Engine
 
+log = logging.getLogger(__name__)
 metadata = sa.MetaData()
 
 calls = sa.Table(
@@ -40,11 +42,17 @@ journey_steps = sa.Table(
     sa.Column("input", sa.Text, nullable=False, server_default=""),
     sa.Column("outcome", sa.String(255), nullable=False, server_default=""),
     sa.Column("lang", sa.String(16), nullable=False, server_default=""),
+    # The kind of the step's node, and (on a turn's last line) the nodes the turn entered
+    # as ``id/kind,id/kind``: the caller's path, for analytics.
+    sa.Column("kind", sa.String(32), nullable=False, server_default=""),
+    sa.Column("entered", sa.Text, nullable=False, server_default=""),
     # Twilio's I-Twilio-Idempotency-Token: a retried webhook adds nothing twice.
     sa.Column("request_token", sa.String(128)),
     sa.Column("part", sa.Integer, nullable=False, server_default="0"),
     sa.UniqueConstraint("call_sid", "request_token", "part", name="uq_journey_request"),
+    sa.Index("ix_journey_steps_menu_event_at", "menu", "event", "at"),  # analytics: words not understood
 )
+STEP_DEFAULTS = {"kind": "", "entered": ""}  # lines spooled before these columns existed
 
 
 def make_engine(url: str) -> Engine:
@@ -111,7 +119,8 @@ class Store:
         """Write a batch of journey data in one transaction; repeats are ignored.
 
         Each kind is one prepared statement run over all its rows (building a statement
-        per row cost more than the database's own work).
+        per row cost more than the database's own work). Then the analytics rollups of
+        the calls the batch touched are brought up to date (ivr.analytics.rollup).
         """
         start_stmt, status_stmt, step_stmt = self._batch_statements()
         with self.engine.begin() as conn:
@@ -120,7 +129,30 @@ class Store:
             if statuses:
                 conn.execute(status_stmt, _latest_status_per_call(statuses))
             if steps:
-                conn.execute(step_stmt, list(steps))
+                conn.execute(step_stmt, [{**STEP_DEFAULTS, **row} for row in steps])
+        touched = {row["call_sid"] for rows in (starts, statuses, steps) for row in rows}
+        if touched:
+            self.refresh_rollups(touched)
+
+    def refresh_rollups(self, call_sids: set[str], attempts: int = 3) -> bool:
+        """Recompute the analytics rollups of ``call_sids``; False (logged) if it failed.
+
+        A transaction of its own, after the journey's: a failure here never costs a
+        journey line (the next line or status of the call, or `ivr report --rebuild`,
+        brings the rollups up to date). Two workers refreshing one call at once collide
+        on its rows; the one that lost tries again, reading every line then committed.
+        """
+        from ivr.analytics.rollup import refresh_calls
+
+        for attempt in range(attempts):
+            try:
+                with self.engine.begin() as conn:
+                    refresh_calls(conn, call_sids)
+                return True
+            except Exception:  # noqa: BLE001 - analytics must never stop journeys
+                if attempt == attempts - 1:
+                    log.exception("analytics rollups of %d call(s) not refreshed", len(call_sids))
+        return False
 
     def _batch_statements(self) -> tuple[Any, Any, Any]:
         """The three upserts of write_batch, built once per store."""

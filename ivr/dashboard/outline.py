@@ -9,10 +9,13 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from ivr.menu.model import Menu, Prompt
 from ivr.menu.source import Problem
+
+if TYPE_CHECKING:
+    from ivr.analytics.report import Dropoff
 
 # Node attributes that name where a caller goes next, with how admins read them.
 TARGET_FIELDS = (("next", "then"), ("open", "when open"), ("closed", "when closed"),
@@ -172,11 +175,19 @@ def _quote(text: str) -> str:
     return '"' + text.replace("\\", "\\\\").replace('"', '\\"').replace("\n", " ") + '"'
 
 
-def dot(outline: Outline) -> str:
+def _quote_lines(*lines: str) -> str:
+    """A DOT string of several lines (empty ones left out)."""
+    return '"' + "\\n".join(_quote(line)[1:-1] for line in lines if line) + '"'
+
+
+def dot(outline: Outline, traffic: Dropoff | None = None) -> str:
     """The diagram as Graphviz DOT, laid out in the browser (left to right, labels placed by dot).
 
     One edge per destination with its labels joined; repeat, back and main would tie
-    every box to the main menu, so the tree lists them instead.
+    every box to the main menu, so the tree lists them instead. With ``traffic`` (a
+    period's drop-off) each box also shows its calls and hang-ups, each edge the share
+    of the callers leaving its node who took it, and callers' moves the menu does not
+    draw (a spoken jump, a global key) are added as dotted edges.
     """
     lines = ["digraph menu {",
              '  graph [rankdir=LR, nodesep=0.2, ranksep=0.5, pad=0.2, bgcolor="transparent"];',
@@ -188,19 +199,42 @@ def dot(outline: Outline) -> str:
         classes = f"diagram__box diagram__box--{view.kind}" + (
             f" diagram__box--{view.worst}" if view.worst else "")
         kind = view.kind + (f" · {view.worst}" if view.worst else "")
+        label = node_id + " (" + kind + ")"
+        second = ""
+        tooltip = view.text or node_id
+        if traffic is not None:
+            seen = traffic.nodes.get(node_id)
+            calls, ended = (seen.calls, seen.ended_here) if seen else (0, 0)
+            rate = f" ({100 * ended / calls:.0f} %)" if calls else ""
+            second = f"{calls} calls · {ended} hung up{rate}"
+            tooltip = f"{node_id}: {calls} calls, {ended} hung up here{rate}"
+            if calls and ended / calls >= 0.25:
+                classes += " diagram__box--dropoff"
         lines.append(f"  {_quote(node_id)} [id={_quote('diagram-' + node_id)}, "
-                     f"label={_quote(node_id + ' (' + kind + ')')}, class={_quote(classes)}, "
-                     f"URL={_quote('#node-' + node_id)}, tooltip={_quote(view.text or node_id)}];")
+                     f"label={_quote_lines(label, second)}, "
+                     f"class={_quote(classes)}, "
+                     f"URL={_quote('#node-' + node_id)}, tooltip={_quote(tooltip)}];")
     for node_id in outline.order:
         labels: dict[str, list[str]] = {}
         for item in outline.nodes[node_id].exits:
             if item.go in outline.nodes and item.go != node_id:
                 labels.setdefault(item.go, []).append(item.label)
+        if traffic is not None:  # moves callers made that no exit draws (jumps, global keys)
+            for (src, dst) in traffic.edges:
+                if src == node_id and dst in outline.nodes and dst != node_id:
+                    labels.setdefault(dst, [])
         for target_id, names in labels.items():
             back = outline.nodes[target_id].depth <= outline.nodes[node_id].depth >= 0
             style = ', style="dashed", constraint=false, class="diagram__edge diagram__edge--back"' if back \
                 else ', class="diagram__edge"'
+            text = ", ".join(names)
+            if traffic is not None:
+                moved = traffic.edges.get((node_id, target_id), 0)
+                text = (text + " · " if text else "") + \
+                    f"{100 * traffic.edge_share(node_id, target_id):.0f} % ({moved})"
+                if not names:
+                    style = ', style="dotted", constraint=false, class="diagram__edge diagram__edge--jump"'
             lines.append(f"  {_quote(node_id)} -> {_quote(target_id)} "
-                         f"[label={_quote(', '.join(names))}{style}];")
+                         f"[label={_quote(text)}{style}];")
     lines.append("}")
     return "\n".join(lines)

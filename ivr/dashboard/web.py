@@ -12,6 +12,7 @@ from werkzeug.exceptions import HTTPException
 from ivr.dashboard import (
     account,
     admin,
+    analytics,
     auth,
     callbacks,
     inbox,
@@ -34,6 +35,7 @@ bp.register_blueprint(menus.bp)  # the admins' menu pages: /dashboard/admin/menu
 bp.register_blueprint(prompts.bp)
 bp.register_blueprint(simulate.bp)
 bp.register_blueprint(texts.bp)  # replies by SMS (/dashboard/reply/...) and their templates
+bp.register_blueprint(analytics.bp)  # /dashboard/analytics: figures for everyone, the rest for admins
 # Order matters: who is asking, then whether they may, then whether the form is ours.
 bp.before_request(auth.load_user)
 bp.before_request(auth.require_login)

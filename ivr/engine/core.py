@@ -66,6 +66,7 @@ class Call:
         self.texts = texts  # texts to the caller ("text me this"); None = texts are off
         self.steps: list[Step] = []
         self.requests: list[CallbackRequest] = []  # callbacks asked for in this turn
+        self.entered: list[str] = []  # nodes entered this turn, in order
         self.hops = 0
 
     # ---- what the caller hears ------------------------------------------------
@@ -138,7 +139,8 @@ class Call:
 
     def turn(self, actions: Iterable[Action]) -> Turn:
         """Package the actions with the journey lines gathered so far."""
-        return Turn(tuple(actions), tuple(self.steps), self.state, tuple(self.requests))
+        return Turn(tuple(actions), tuple(self.steps), self.state, tuple(self.requests),
+                    tuple(self.entered))
 
     # ---- moving around -------------------------------------------------------
 
@@ -176,6 +178,7 @@ class Call:
         if self.hops > MAX_HOPS:
             raise EngineError(f"more than {MAX_HOPS} nodes without caller input (at {node_id!r})")
         node = self.menu.nodes[node_id]
+        self.entered.append(node_id)
         path = self.state.path
         if node.returnable:
             path = path[: path.index(node_id)] if node_id in path else path
@@ -190,7 +193,8 @@ class Call:
             self.state.version,
         )
         turn = node.enter(self)
-        return Turn((*before, *turn.actions), turn.steps, turn.state, turn.requests)
+        return Turn((*before, *turn.actions), turn.steps, turn.state, turn.requests,
+                    turn.entered)
 
     def request_callback(self, request: CallbackRequest) -> None:
         """Ask the adapter to keep a callback request once this turn is answered."""

@@ -244,6 +244,8 @@ class Turn:
     state: CallState | None = None  # the state the call is in after this turn
     # What the adapter must keep once this turn is answered (the engine does no I/O).
     requests: tuple[CallbackRequest, ...] = field(default=())
+    # Every node entered during this turn, in order (journeys keep the path for analytics).
+    entered: tuple[str, ...] = ()
 
     @property
     def ends_call(self) -> bool:

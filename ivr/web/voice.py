@@ -31,6 +31,7 @@ from ivr.engine.types import (
     Record,
     Recorded,
     Silence,
+    Step,
     Turn,
 )
 from ivr.menu.model import Menu
@@ -136,10 +137,20 @@ def _apology() -> str:
 
 
 def _record(turn: Turn, menu: Menu, now: datetime) -> None:
-    """Queue the turn's journey lines (written in batches, off the caller's path)."""
+    """Queue the turn's journey lines (written in batches, off the caller's path).
+
+    Each line notes the kind of its node; the turn's last line also notes every node the
+    turn entered (``id/kind,...``), so analytics can follow the caller's path and spot
+    node kinds (a callback, say) without the menu at hand.
+    """
     call_sid = field("CallSid", 64)
     token = clean(request.headers.get("I-Twilio-Idempotency-Token") or "") or None
     metrics.steps_taken(menu.id, turn.steps)
+    steps = list(turn.steps)
+    if not steps and turn.entered:  # a turn that only moved on still marks the path
+        steps = [Step(turn.entered[0], "enter", "", "", turn.state.lang if turn.state else "")]
+    entered = ",".join(f"{node}/{kind_of(menu, node)}" for node in turn.entered)
+    last = len(steps) - 1
     services().recorder.steps([
         {
             "call_sid": call_sid,
@@ -150,10 +161,12 @@ def _record(turn: Turn, menu: Menu, now: datetime) -> None:
             "input": clean(step.input)[:MAX_FIELD],
             "outcome": clean(step.outcome)[:255],
             "lang": step.lang[:16],
+            "kind": kind_of(menu, step.node),
+            "entered": entered[:MAX_FIELD] if part == last else "",
             "request_token": token[:128] if token else None,
             "part": part,
         }
-        for part, step in enumerate(turn.steps)
+        for part, step in enumerate(steps)
     ])
 
 
@@ -162,6 +175,12 @@ def _texts(now: datetime) -> Any:
     from ivr.answer.texts_web import call_texts
 
     return call_texts(field("CallSid", 64), field("From", 64), now)
+
+
+def kind_of(menu: Menu, node_id: str) -> str:
+    """The kind of a node of ``menu`` ("" for one it does not have)."""
+    node = menu.nodes.get(node_id)
+    return node.kind[:32] if node is not None else ""
 
 
 def _live_locale(state: CallState, max_length: int) -> str | None:

@@ -1,0 +1,1 @@
+"""Analytics: what the journeys say about how the help desk is doing."""

@@ -1,0 +1,318 @@
+"""How the help desk is doing: the overview (everyone), drop-off, destinations and the words
+the menu did not understand (admins), each table also as CSV.
+
+Figures come from ivr.analytics (rollups kept as journeys are written); dates are days
+in the menu's time zone. No page shows a caller's number, and every text cell of a page
+or an export goes through the phone-number mask.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+from collections.abc import Iterable, Sequence
+from datetime import timedelta
+from typing import Any
+
+from flask import (
+    Blueprint,
+    abort,
+    current_app,
+    flash,
+    g,
+    make_response,
+    redirect,
+    render_template,
+    request,
+    url_for,
+)
+from werkzeug.wrappers import Response as BaseResponse
+
+from ivr.analytics import report
+from ivr.analytics.phrases import PhraseError, add_phrase
+from ivr.analytics.retention import MAX_DAYS, MIN_DAYS, set_utterance_days, utterance_days
+from ivr.analytics.wording import group, missed
+from ivr.dashboard import charts, outline
+from ivr.dashboard.auth import admin_required
+from ivr.dashboard.desk import desk, now
+from ivr.dashboard.times import menu_zone, zone_of
+from ivr.menu.loader import MenuError
+from ivr.menu.model import Menu
+from ivr.ops.logs import mask_phone_numbers
+from ivr.speech.normalize import fold
+
+bp = Blueprint("analytics", __name__, url_prefix="/analytics")
+DEFAULT_DAYS = 7
+GRAPHVIZ_CSP = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; img-src 'self' data:; "
+                "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
+
+
+def _menus() -> dict[str, Menu]:
+    menus: dict[str, Menu] = current_app.extensions["ivr"].catalog.menus
+    return menus
+
+
+def _period(require_menu: bool = False) -> report.Period:
+    """The page's menu and dates from the query string (default: the last 7 days)."""
+    menus = _menus()
+    menu_id = request.args.get("menu") or None
+    if menu_id is not None and menu_id not in menus:
+        abort(404, f"There is no menu {menu_id}.")
+    if menu_id is None and require_menu and menus:
+        menu_id = next((m.id for m in menus.values() if m.is_default), next(iter(menus)))
+    zone = menu_zone(menus[menu_id]) if menu_id else zone_of(None)
+    today = now().astimezone(zone).date()
+    try:
+        end = report.parse_day(request.args["to"]) if request.args.get("to") else today
+        start = (report.parse_day(request.args["from"]) if request.args.get("from")
+                 else end - timedelta(days=DEFAULT_DAYS - 1))
+        return report.Period(start, end, zone, menu_id)
+    except report.RangeError as exc:
+        abort(400, str(exc))
+
+
+def _args(period: report.Period, **extra: Any) -> dict[str, Any]:
+    """The query string of ``period`` (for links between the pages)."""
+    out: dict[str, Any] = {"from": period.start.isoformat(), "to": period.end.isoformat()}
+    if period.menu:
+        out["menu"] = period.menu
+    return {**out, **extra}
+
+
+def _csv(name: str, header: Sequence[str], rows: Iterable[Sequence[Any]]) -> BaseResponse:
+    """A table as a CSV download (text cells masked: no caller's number leaves the desk)."""
+    buffer = io.StringIO()
+    writer = csv.writer(buffer)
+    writer.writerow(header)
+    for row in rows:
+        writer.writerow([_cell(c) for c in row])
+    response = make_response(buffer.getvalue())
+    response.headers["Content-Type"] = "text/csv; charset=utf-8"
+    response.headers["Content-Disposition"] = f'attachment; filename="{name}.csv"'
+    return response
+
+
+def _cell(value: Any) -> Any:
+    """A CSV cell: numbers masked in text, and text a spreadsheet would run as a formula quoted."""
+    if not isinstance(value, str):
+        return value
+    value = mask_phone_numbers(value)
+    return "'" + value if value[:1] in ("=", "+", "-", "@", "\t", "\r") else value
+
+
+def _render(template: str, period: report.Period, current: str, **values: Any) -> str:
+    return render_template(template, period=period, current=current, menus=_menus(),
+                           args=_args(period), **values)
+
+
+@bp.get("/")
+def overview() -> Any:
+    """Calls, containment, transfers, voicemails, callbacks, abandoned calls, length, languages."""
+    period = _period()
+    figures = report.overview(desk().calls.engine, period)
+    table = request.args.get("csv")
+    if table:
+        return _overview_csv(figures, table)
+    days = list(figures.by_day.items())
+    every = max(1, len(days) // 10)
+    day_chart = charts.columns([charts.Bar(d.strftime("%m-%d"), t.calls, t.contained)
+                                for d, t in days], "Calls per day", every=every)
+    hour_chart = charts.columns([charts.Bar(f"{h:02d}", n) for h, n in enumerate(figures.by_hour)],
+                                "Calls by hour of day", every=3)
+    total = figures.total
+    outcomes = _outcomes(figures)
+    outcome_chart = charts.rows([charts.Bar(label, value) for label, value in outcomes],
+                                "What became of the calls", percent_of=total.calls or None)
+    languages = figures.by_language.most_common()
+    language_chart = charts.rows([charts.Bar(lang, n) for lang, n in languages],
+                                 "Calls by language", percent_of=total.calls or None)
+    inputs_chart = charts.rows([charts.Bar("keys", figures.keys), charts.Bar("voice", figures.spoken)],
+                               "Inputs by key and by voice",
+                               percent_of=(figures.keys + figures.spoken) or None)
+    return _render("dashboard/analytics_overview.html", period, "overview", figures=figures,
+                   days=days, outcomes=outcomes, languages=languages, day_chart=day_chart,
+                   hour_chart=hour_chart, outcome_chart=outcome_chart,
+                   language_chart=language_chart, inputs_chart=inputs_chart)
+
+
+def _outcomes(figures: report.Overview) -> list[tuple[str, int]]:
+    total = figures.total
+    return [("contained", total.contained),
+            ("transferred, answered", total.transfers_answered),
+            ("transferred, not answered", total.transferred - total.transfers_answered),
+            ("voicemail", total.voicemails), ("callback", total.callbacks),
+            ("abandoned", total.abandoned)]
+
+
+def _overview_csv(figures: report.Overview, table: str) -> BaseResponse:
+    if table == "days":
+        return _csv("calls-per-day", ["day", "calls", "contained", "transferred",
+                                      "transfers_answered", "voicemails", "callbacks", "abandoned"],
+                    [(d.isoformat(), t.calls, t.contained, t.transferred, t.transfers_answered,
+                      t.voicemails, t.callbacks, t.abandoned) for d, t in figures.by_day.items()])
+    if table == "hours":
+        return _csv("calls-per-hour", ["hour", "calls"], enumerate(figures.by_hour))
+    if table == "outcomes":
+        return _csv("outcomes", ["outcome", "calls"], _outcomes(figures))
+    if table == "languages":
+        return _csv("languages", ["language", "calls"], figures.by_language.most_common())
+    if table == "menus":
+        return _csv("menus", ["menu", "calls", "contained", "transferred", "voicemails",
+                              "callbacks", "abandoned"],
+                    [(m, t.calls, t.contained, t.transferred, t.voicemails, t.callbacks,
+                      t.abandoned) for m, t in sorted(figures.by_menu.items())])
+    abort(404, f"There is no table {table}.")
+
+
+@bp.get("/dropoff")
+@admin_required
+def dropoff() -> Any:
+    """The menu's diagram with visits, hang-ups and the share of callers on each edge."""
+    period = _period(require_menu=True)
+    drop = report.dropoff(desk().calls.engine, period)
+    table = request.args.get("csv")
+    if table == "nodes":
+        return _csv("dropoff-nodes", ["node", "kind", "calls", "visits", "hung_up_here",
+                                      "hang_up_share"],
+                    [(n.node, n.kind, n.calls, n.visits, n.ended_here, round(n.drop_rate, 4))
+                     for n in sorted(drop.nodes.values(), key=lambda n: -n.calls)])
+    if table == "edges":
+        return _csv("dropoff-edges", ["from", "to", "calls", "share_of_from"],
+                    [(a, b, n, round(drop.edge_share(a, b), 4))
+                     for (a, b), n in sorted(drop.edges.items(), key=lambda kv: -kv[1])])
+    if table:
+        abort(404, f"There is no table {table}.")
+    menu = _menus().get(period.menu or "")
+    picture = None
+    if menu is not None:
+        tree = outline.build(menu, [])
+        picture = outline.dot(tree, traffic=drop)
+    page = make_response(_render("dashboard/analytics_dropoff.html", period, "dropoff",
+                                 drop=drop, worst=drop.worst(8), picture=picture, menu=menu))
+    page.headers["Content-Security-Policy"] = GRAPHVIZ_CSP  # the diagram's WebAssembly
+    return page
+
+
+@bp.get("/destinations")
+@admin_required
+def destinations() -> Any:
+    """Where callers went, and how their lookups turned out."""
+    period = _period()
+    engine = desk().calls.engine
+    drop = report.dropoff(engine, period)
+    figures = report.overview(engine, period)
+    top = report.destinations(drop)
+    looked = report.lookups(drop)
+    outcomes = [("found", figures.lookups_found), ("not found", figures.lookups_not_found),
+                ("source down", figures.lookups_failed)]
+    table = request.args.get("csv")
+    if table == "destinations":
+        return _csv("destinations", ["node", "kind", "calls"],
+                    [(n.node, n.kind, n.calls) for n in top])
+    if table == "lookups":
+        return _csv("lookups", ["node", "kind", "calls"], [(n.node, n.kind, n.calls) for n in looked])
+    if table == "lookup-outcomes":
+        return _csv("lookup-outcomes", ["outcome", "lookups"], outcomes)
+    if table:
+        abort(404, f"There is no table {table}.")
+    chart = charts.rows([charts.Bar(n.node, n.calls) for n in top[:10]], "Top destinations")
+    outcome_chart = charts.rows([charts.Bar(k, v) for k, v in outcomes], "Lookup outcomes",
+                                percent_of=sum(v for _, v in outcomes) or None)
+    return _render("dashboard/analytics_destinations.html", period, "destinations", top=top,
+                   looked=looked, outcomes=outcomes, chart=chart, outcome_chart=outcome_chart)
+
+
+@bp.get("/not-understood")
+@admin_required
+def not_understood() -> Any:
+    """What callers said that the menu did not understand, grouped, with its candidates."""
+    period = _period(require_menu=True)
+    engine = desk().calls.engine
+    groups = group(missed(report.spoken_steps(engine, period)))
+    table = request.args.get("csv")
+    if table == "groups":
+        return _csv("not-understood", ["wording", "count", "languages", "nodes", "reasons",
+                                       "candidates", "other_wordings"],
+                    [(g.wording, g.count, _counts(g.languages), _counts(g.nodes),
+                      _counts(g.reasons),
+                      " ".join(f"{t}={s:.2f}x{n}" for t, n, s in g.candidates),
+                      " | ".join(w for w, _ in g.wordings.most_common(6) if w != g.wording))
+                     for g in groups])
+    if table:
+        abort(404, f"There is no table {table}.")
+    menu = _menus().get(period.menu or "")
+    destinations = _phrase_targets(menu)
+    return _render("dashboard/analytics_words.html", period, "words", groups=groups,
+                   destinations=destinations, node_names=_names(menu),
+                   days=utterance_days(engine), min_days=MIN_DAYS, max_days=MAX_DAYS)
+
+
+def _counts(counter: Any) -> str:
+    return ", ".join(f"{k} {v}" for k, v in counter.most_common())
+
+
+def _names(menu: Menu | None) -> dict[str, str]:
+    return {node_id: (node.description or node_id) for node_id, node in
+            (menu.nodes.items() if menu else ())}
+
+
+def _phrase_targets(menu: Menu | None) -> list[str]:
+    """Nodes a phrase may lead to (everything but language choices and hang-ups)."""
+    if menu is None:
+        return []
+    return sorted(n for n, node in menu.nodes.items() if node.kind not in ("language", "hangup"))
+
+
+def _file_of(menu: Menu) -> str:
+    return menu.file.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+@bp.post("/phrase")
+@admin_required
+def add_wording() -> BaseResponse:
+    """Add a wording as a phrase of a destination: a draft of the menu, shown as its diff."""
+    menus = _menus()
+    menu = menus.get(request.form.get("menu", ""))
+    if menu is None:
+        abort(404, "There is no such menu.")
+    node_id, lang = request.form.get("node", ""), request.form.get("lang", "")
+    wording = " ".join(request.form.get("wording", "").split())
+    if node_id not in menu.nodes or lang not in menu.languages or not wording:
+        abort(400, "A phrase needs a node of this menu, one of its languages and a wording.")
+    store = current_app.extensions["ivr"].versions
+    file = _file_of(menu)
+    if file not in store.files():
+        abort(404, f"There is no menu file {file}.")
+    draft, live = store.draft(file), store.live(file)
+    base = draft.text if draft is not None else (live.text if live is not None else "")
+    dates: dict[str, Any] = {k: request.form[k] for k in ("from", "to") if request.form.get(k)}
+    back = url_for("dashboard.analytics.not_understood", menu=menu.id, **dates)
+    try:
+        text = add_phrase(base, node_id, lang, wording)
+        changed = store.menu_of(file, text)
+    except (PhraseError, MenuError) as exc:
+        flash(f"The phrase could not be added here: {exc}. Add it in the editor.", "error")
+        return redirect(back)
+    node = changed.nodes.get(node_id)
+    if node is None or fold(wording) not in {fold(p) for p in node.own_phrases(lang)}:
+        flash("The phrase could not be added here; add it in the editor.", "error")
+        return redirect(back)
+    store.save_draft(file, text, str(g.user["username"]))
+    flash(f"\u201c{wording}\u201d added to {node_id} ({lang}) in the draft of {file}: check the "
+          "change below, then publish it from the editor.")
+    return redirect(url_for("dashboard.menus.diff_draft", file=file))
+
+
+@bp.post("/retention")
+@admin_required
+def retention() -> BaseResponse:
+    """How many days callers' words are kept before the worker removes them."""
+    try:
+        days = int(request.form.get("days", ""))
+        set_utterance_days(desk().calls.engine, days)
+    except ValueError:
+        abort(400, f"Keep callers' words {MIN_DAYS} to {MAX_DAYS} days.")
+    flash(f"Callers' words are now kept {days} days.")
+    return redirect(url_for("dashboard.analytics.not_understood",
+                            menu=request.form.get("menu") or None))
+
