@@ -423,3 +423,18 @@ def test_a_voicemail_is_not_called_back_twice_at_once(desk_app: Any, clock: Cloc
     # A call Twilio never reported on stops blocking after a while.
     clock.now += timedelta(minutes=16)
     assert not desk_app.extensions["answer"].calls.active("voicemail", voicemail_id, clock())
+
+
+def test_the_agents_leg_ending_first_does_not_hide_an_answered_caller(desk_app: Any,
+                                                                      clock: Clock) -> None:
+    callback_id = a_request(desk_app, clock)
+    attempt = _attempt(desk_app, clock, callback_id)
+    root = f"{PUBLIC}/answer/calls/{attempt['id']}"
+    twilio = desk_app.test_client()
+    signed(twilio, f"{root}/status", leg_params("CA" + "a" * 32, "completed", To=AGENT_PHONE))
+    assert desk_app.extensions["answer"].callbacks.get(callback_id)["status"] == "queued"
+    # The caller's leg reports late: they were answered after all.
+    signed(twilio, f"{root}/caller-status", leg_params("CA" + "c" * 32, "completed"))
+    item = desk_app.extensions["answer"].callbacks.get(callback_id)
+    assert item["status"] == "done" and item["outcome"] == "answered"
+    assert desk_app.extensions["answer"].calls.get(attempt["id"])["outcome"] == "answered"
