@@ -406,3 +406,35 @@ def test_the_queue_lists_due_now_and_later_oldest_first(desk_app: Any, clock: Cl
     assert f'data-id="{late}"' in client.get("/dashboard/callbacks?tab=later").get_data(as_text=True)
     assert 'data-due-callbacks' in now_tab and 'aria-label="2 due now"' in now_tab
     assert client.get("/dashboard/callbacks?tab=nope").status_code == 400
+
+
+def test_a_voicemail_is_not_called_back_twice_at_once(desk_app: Any, clock: Clock) -> None:
+    voicemail_id = add_voicemail(desk_app, from_number=CALLER, to_number=LINE, menu="callback")
+    client = agent(desk_app)
+    with responses.RequestsMock() as rsps:
+        twilio_accepts(rsps)
+        client.post(f"/dashboard/voicemails/{voicemail_id}/call",
+                    data={"csrf_token": csrf_token_of(client)})
+        bob = agent(desk_app, "bob")
+        again = bob.post(f"/dashboard/voicemails/{voicemail_id}/call",
+                         data={"csrf_token": csrf_token_of(bob)})
+        assert len(rsps.calls) == 1
+    assert "already+under+way" in again.location or "already%20under%20way" in again.location
+    # A call Twilio never reported on stops blocking after a while.
+    clock.now += timedelta(minutes=16)
+    assert not desk_app.extensions["answer"].calls.active("voicemail", voicemail_id, clock())
+
+
+def test_the_agents_leg_ending_first_does_not_hide_an_answered_caller(desk_app: Any,
+                                                                      clock: Clock) -> None:
+    callback_id = a_request(desk_app, clock)
+    attempt = _attempt(desk_app, clock, callback_id)
+    root = f"{PUBLIC}/answer/calls/{attempt['id']}"
+    twilio = desk_app.test_client()
+    signed(twilio, f"{root}/status", leg_params("CA" + "a" * 32, "completed", To=AGENT_PHONE))
+    assert desk_app.extensions["answer"].callbacks.get(callback_id)["status"] == "queued"
+    # The caller's leg reports late: they were answered after all.
+    signed(twilio, f"{root}/caller-status", leg_params("CA" + "c" * 32, "completed"))
+    item = desk_app.extensions["answer"].callbacks.get(callback_id)
+    assert item["status"] == "done" and item["outcome"] == "answered"
+    assert desk_app.extensions["answer"].calls.get(attempt["id"])["outcome"] == "answered"

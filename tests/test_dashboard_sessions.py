@@ -211,7 +211,8 @@ def test_health_details_are_for_this_machine_admins_and_the_scraper(dashboard_ap
     assert relayed.get_json() == {"status": "ok"}
     # This machine itself (a health check, `curl localhost`), an admin, or the scraper: details.
     local = client.get("/healthz").get_json()
-    assert sorted(local["menus"]) == ["lookup", "mini", "search", "vm"] and local["database"] == "ok"
+    assert sorted(local["menus"]) == ["callback", "lookup", "mini", "search", "vm"]
+    assert local["database"] == "ok"
     assert "+15005550001" in client.get("/").text
     agent = dashboard_app.test_client()
     log_in(agent)

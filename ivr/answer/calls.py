@@ -34,6 +34,7 @@ MAX_TRIES = 4  # REST attempts before giving up (15 s, 30 s, 60 s apart)
 FIRST_RETRY = 15  # seconds
 RING_SECONDS = 30  # how long the agent's phone, then the caller's, rings
 LEG_EVENTS = ["initiated", "ringing", "answered", "completed"]
+STALE = timedelta(minutes=15)  # an attempt Twilio never reported on no longer blocks another
 # A leg's statuses in the order they can happen; a lower one never replaces a higher one.
 RANK = {"queued": 1, "initiated": 1, "ringing": 2, "in-progress": 3, "answered": 3,
         "completed": 4, "busy": 4, "no-answer": 4, "failed": 4, "canceled": 4}
@@ -135,11 +136,12 @@ class Calls:
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
 
-    def active(self, item_kind: str, item_id: int) -> bool:
-        """Whether a call on this item is still under way."""
+    def active(self, item_kind: str, item_id: int, now: datetime) -> bool:
+        """Whether a call on this item is under way (one silent for STALE is not)."""
         c = call_attempts.c
         query = sa.select(c.id).where(c.item_kind == item_kind, c.item_id == item_id,
-                                      c.outcome.not_in(sorted(FINAL))).limit(1)
+                                      c.outcome.not_in(sorted(FINAL)),
+                                      c.updated_at > now - STALE).limit(1)
         with self.engine.connect() as conn:
             return conn.execute(query).first() is not None
 

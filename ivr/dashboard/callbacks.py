@@ -171,7 +171,7 @@ def call_voicemail(voicemail_id: int) -> BaseResponse:
     vm = desk().voicemails.get(voicemail_id)
     if vm is None:
         abort(404, f"There is no voicemail {voicemail_id}.")
-    if answering().calls.active("voicemail", voicemail_id):
+    if answering().calls.active("voicemail", voicemail_id, now()):
         problem = "A call back on this voicemail is already under way."
     else:
         problem = _call("voicemail", voicemail_id, vm.get("from_number") or "", vm.get("menu"),
