@@ -495,3 +495,26 @@ def test_concurrent_requests_for_one_number_never_pass_the_cap(engine: sa.engine
     with engine.connect() as conn:
         assert conn.execute(sa.select(sa.func.count()).select_from(texts)).scalar() == 3
         assert conn.execute(sa.select(sa.func.count()).select_from(outbox)).scalar() == 3
+
+
+def test_a_callback_request_gets_one_receipt_and_its_reason_none_as_a_voicemail(
+        texting_app: Any, clock: Clock) -> None:
+    clock.now = OPEN_TIME.replace(hour=22)  # the shop is closed: "a person" offers a callback
+    engine = texting_app.extensions["ivr"].store.engine
+    phone = Phone(FlaskTransport(texting_app, PUBLIC), TOKEN, base_url=PUBLIC,
+                  called="+15005550006", caller=MOBILE_RO)
+    phone.dial()
+    phone.press("3")
+    phone.press("0")
+    while phone.node != "call_back" and not phone.ended:
+        phone.silence()  # "we are closed", then the offer
+    phone.press("1")  # yes, call me back
+    phone.press("1")  # the number read back is right
+    assert phone.recording is not None  # the reason, after the beep
+    phone.record(6)
+    [request] = texting_app.extensions["answer"].callbacks.for_number(MOBILE_RO)
+    with engine.connect() as conn:
+        rows = conn.execute(sa.select(texts).where(texts.c.purpose == "receipt",
+                                                   texts.c.to_number == MOBILE_RO)).all()
+    assert [(r.kind, r.ref, r.lang) for r in rows] == [("callback", str(request["id"]), "ro")]
+    assert rows[0].body == "Northwind: am primit mesajul. Raspundem L-V 9-18, S 10-14."

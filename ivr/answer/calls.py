@@ -51,6 +51,7 @@ OUTCOME_TEXT = {
     "failed": "The call to the caller failed", "agent_busy": "Your phone was busy",
     "agent_no_answer": "Your phone did not answer", "agent_failed": "Your phone could not be reached",
     "agent_left": "You hung up before the caller answered",
+    "texted": "Answered by text",
 }
 FINAL = {"answered", "busy", "no_answer", "failed", "agent_busy", "agent_no_answer",
          "agent_failed", "agent_left", "not_placed"}

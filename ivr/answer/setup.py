@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -40,8 +41,25 @@ def install(app: Flask, settings: dict[str, Any], services: Any) -> Answering:
     services.sender.register(dialer.channel, Channel(
         deliver=dialer.deliver, gave_up=dialer.gave_up, max_attempts=dialer.max_attempts,
         first_retry=dialer.first_retry))
+    intake.on_stored.append(_receipt(services))  # the menu's receipt by text, if it sends one
     services.worker.jobs.insert(1, intake.replay)  # after the journeys, like voicemails
     from ivr.answer.web import bp
 
     app.register_blueprint(bp)
     return found
+
+
+def _receipt(services: Any) -> Callable[[Mapping[str, Any]], None]:
+    """Text the caller the menu's receipt once their callback request is stored (opt-in)."""
+    from ivr.answer.texts import send_receipt
+
+    def hook(row: Mapping[str, Any]) -> None:
+        settings = getattr(services, "text_settings", None)
+        menu = services.catalog.get(str(row.get("menu") or ""))
+        if settings is None or menu is None or not menu.receipts or not row.get("number"):
+            return
+        send_receipt(services.store.engine, settings, menu,
+                     str(row.get("lang") or menu.default_language), str(row["number"]),
+                     "callback", int(row["id"]), services.clock())
+
+    return hook

@@ -10,9 +10,11 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ivr import phones
 from ivr.answer.calls import OUTCOME_TEXT, outbox_key, whisper_text
+from ivr.answer.texts import Target
 from ivr.dashboard.desk import desk, now
 from ivr.dashboard.journey import describe, node_name
 from ivr.dashboard.states import recording_state, transcript_state
+from ivr.dashboard.texts import ANSWERED, TARGETS, texts_panel
 from ivr.menu.model import Menu
 
 bp = Blueprint("callbacks", __name__)
@@ -84,7 +86,30 @@ def _page(callback_id: int, problem: str = "") -> str:
         if reason else None,
         journey=[describe(step, menu, lang) for step in item.get("journey") or []],
         attempts=attempts, outcomes=OUTCOME_TEXT,
-        names=_names([item, *attempts], "claimed_by", "closed_by", "user_id"), problem=problem)
+        names=_names([item, *attempts], "claimed_by", "closed_by", "user_id"), problem=problem,
+        texts=texts_panel("callback", callback_id, lang, item.get("call_sid")))
+
+
+def _callback_target(callback_id: int) -> Target | None:
+    """A callback request as the target of a reply by text: the number the caller confirmed."""
+    found: dict[str, Any] | None = answering().callbacks.get(callback_id)
+    if found is None:
+        return None
+    return Target("callback", callback_id, str(found.get("number") or ""),
+                  str(found.get("lang") or ""), str(found.get("menu") or ""))
+
+
+def _callback_page(callback_id: int) -> str:
+    return url_for("dashboard.callbacks.callback", callback_id=callback_id, _anchor="texts")
+
+
+def _callback_answered(callback_id: int, user_id: int) -> None:
+    """A reply by text answers the request: done, "Answered by text", with who and when."""
+    answering().callbacks.close(callback_id, user_id, "texted", now())
+
+
+TARGETS["callback"] = (_callback_target, _callback_page)
+ANSWERED["callback"] = _callback_answered
 
 
 def about(item: Mapping[str, Any], menu: Menu | None, reason: Mapping[str, Any] | None) -> str:

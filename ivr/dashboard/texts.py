@@ -1,8 +1,9 @@
 """Texts in the dashboard: agents reply by SMS to an item, admins keep the reply templates.
 
 The reply is generic over what it answers: ``/dashboard/reply/<kind>/<id>`` with a kind
-registered in ``TARGETS`` (``voicemail`` here; a callback queue registers ``callback``
-with a function that loads its item). The page of the item includes
+registered in ``TARGETS`` (``voicemail`` here; the callbacks queue registers ``callback``
+with a function that loads its item). A reply that is queued answers the item: it is
+closed with who and when (``ANSWERED``). The page of the item includes
 ``dashboard/_texts.html`` with ``texts_panel(kind, id)``.
 """
 
@@ -49,10 +50,20 @@ def _voicemail_page(item_id: int) -> str:
     return url_for("dashboard.inbox.voicemail", voicemail_id=item_id, _anchor="texts")
 
 
+def _voicemail_answered(item_id: int, user_id: int) -> None:
+    """A reply by text answers the voicemail: done, with who and when (the first answer counts)."""
+    from ivr.voicemail.store import VoicemailStore
+
+    with desk().calls.engine.begin() as conn:
+        VoicemailStore.close(conn, item_id, user_id, now())
+
+
 # kind -> (load the item as a Target, the URL of its page)
 TARGETS: dict[str, tuple[Callable[[int], Target | None], Callable[[int], str]]] = {
     "voicemail": (_voicemail_target, _voicemail_page),
 }
+# kind -> what a queued reply does to the item: a text to the caller answers it
+ANSWERED: dict[str, Callable[[int, int], None]] = {"voicemail": _voicemail_answered}
 
 
 def templates() -> Templates:
@@ -99,6 +110,8 @@ def send_reply(kind: str, item_id: int) -> BaseResponse:
     verdict = reply(desk().calls.engine, text_settings(), target, body, int(g.user["id"]),
                     token, now())
     flash(VERDICT_WORDS.get(verdict, verdict), "ok" if verdict == verdicts.QUEUED else "error")
+    if verdict == verdicts.QUEUED and kind in ANSWERED:
+        ANSWERED[kind](item_id, int(g.user["id"]))
     return redirect(page(item_id))
 
 

@@ -104,14 +104,16 @@ def on_record_action(state: CallState, now: datetime) -> int | None:
         steps = []
     from ivr.voicemail.store import journey_lines
 
+    where = context(state)
     voicemail_id: int | None = svc.intake.report(
         sid, now, call_sid=_field("CallSid", 64), account_sid=_field("AccountSid", 64),
         from_number=_field("From", 64), to_number=_field("To", 64),
         recording_url=_field("RecordingUrl") or None, duration=_duration(),
-        journey=journey_lines(steps) or None, **context(state))
+        journey=journey_lines(steps) or None, **where)
     if _duration():
         ask_transcript(_field("CallSid", 64), state.menu, state.node, state.lang, sid, _duration())
-    if (_duration() or 0) > 0:
+    # A callback request's reason is no voicemail: its receipt goes with the request.
+    if (_duration() or 0) > 0 and where["purpose"] != "callback":
         from ivr.answer.texts_web import receipt_for_voicemail
 
         receipt_for_voicemail(voicemail_id, state.menu, state.lang, _field("From", 64), now)
