@@ -284,3 +284,25 @@ def test_the_window_skips_closed_dates_and_keeps_wall_clock_hours_across_dst() -
     assert start == datetime(2027, 3, 30, 7, 0, tzinfo=UTC)  # 09:00 CEST
     assert end == datetime(2027, 3, 30, 15, 0, tzinfo=UTC)
     assert _schedule({}).window(friday_evening) is None
+
+
+def test_a_french_reason_is_transcribed_live_and_an_english_one_by_twilio(app: Any) -> None:
+    """The reason's <Record> gets the transcription its language and length call for."""
+    french = Phone(FlaskTransport(app), TOKEN, called=LINE, caller="+33612345678")
+    french.dial()
+    for key in ("2", "1", "1", "1", "1"):  # French, then accept, confirm
+        french.press(key)
+    assert french.recording is not None and french.recording.get("transcribe") is None
+    assert french.live["rec-call_me"].get("languageCode") == "fr-FR"
+    _, details = french.record(6)
+    assert french.live == {} and not french.problems  # stopped after the reason
+    assert french.live_transcript(details, ["Je voudrais changer ma commande."]) == [204] * 3
+    reason = app.extensions["ivr"].voicemails.by_recording(details["RecordingSid"])
+    assert reason["purpose"] == "callback"
+    assert reason["transcript"] == "Je voudrais changer ma commande."
+
+    english = accept(app, "+447911123456")
+    english.press("1")
+    assert english.recording is not None and english.recording.get("transcribe") == "true"
+    english.record(6)
+    assert english.live == {} and not english.problems  # no <Start>, so no <Stop>

@@ -66,6 +66,12 @@ class CallbackNode(Node):
     next: str | None = None
 
     kind = "callback"
+
+    @property
+    def max_length(self) -> int:
+        """The <Record> limit of the reason, in seconds: transcription is chosen by it."""
+        return self.reason_length
+
     summary = "offer a callback: confirm or key the number, record a short reason, keep the request"
     listens = True
     ends_call = True
