@@ -8,7 +8,14 @@ from pathlib import Path
 import pytest
 
 from ivr.menu.lint import check_paths
-from ivr.search.match import MAX_QUERY_WORDS, CatalogueIndex, query_words
+from ivr.search.match import (
+    COMMON,
+    MAX_QUERY_WORDS,
+    SCAN,
+    CatalogueIndex,
+    Vocabulary,
+    query_words,
+)
 from tests.conftest import ROOT
 
 DATA = ROOT / "menus" / "data"
@@ -174,3 +181,29 @@ def test_malformed_search_nodes_are_refused_at_their_line(tmp_path: Path, node: 
     problems, _ = check_paths([menu], None)
     errors = [str(p) for p in problems if p.severity == "error"]
     assert any(e.startswith(f"{menu}:5:") and message in e for e in errors), errors
+
+
+def test_a_large_vocabulary_is_narrowed_by_dropped_letters() -> None:
+    # Past SCAN words, near words come from one-letter-shorter forms: the same words as
+    # comparing with every word, for a letter misheard, missing or added.
+    words = {f"w{i:05d}x": 1 for i in range(SCAN + 1)}
+    words.update({"dickens": 3, "exupery": 2, "baskerville": 1, "dickensian": 1})
+    large = Vocabulary(words, 20_000)
+    small = Vocabulary({w: n for w, n in words.items() if not w.startswith("w")}, 20_000)
+    assert large._near is not None and small._near is None
+    for said in ("dickins", "exupery", "baskervile", "baskervilles", "dikens"):
+        assert large.similar(said) == small.similar(said), said
+    assert [w for w, _ in large.similar("dickins")] == ["dickens"]
+    assert large.similar("zzzz") == []
+
+
+def test_a_word_most_items_hold_only_ranks_what_rarer_words_found() -> None:
+    rows = [{"id": f"N{i}", "title": f"Novel {i}", "author": "Someone"} for i in range(COMMON + 5)]
+    rows.append({"id": "R1", "title": "Roman Spahi", "author": "Pierre Loti"})
+    rows.append({"id": "R2", "title": "Spahi Story", "author": "Somebody"})
+    index = CatalogueIndex(rows, {"title": 3, "author": 2}, "id")
+    assert [r["id"] for r in index.search(["novel", "spahi", "loti"], 3)][:1] == ["R1"]
+    assert [r["id"] for r in index.search(["novel", "spahi"], 3)][:2] in (["R1", "R2"],
+                                                                          ["R2", "R1"])
+    found = index.search(["novel"], 3)  # only a common word: still items that hold it
+    assert len(found) == 3 and all(r["id"].startswith("N") for r in found)

@@ -22,6 +22,9 @@ MAX_QUERY_CHARS = 200  # a 500-character utterance is cut before any work is spe
 MAX_QUERY_WORDS = 12
 MAX_FUZZY = 8
 NEAR = 0.85  # catalogue words a misheard query word may stand for
+SCAN = 10_000  # vocabularies up to this size are compared word by word
+COMMON = 2_000  # a word more items hold than this only ranks what rarer words found
+RERANK = 50  # items whose titles are compared with the whole phrase
 
 # Words that frame a request rather than name what is sought ("do you have ...").
 FRAMING: dict[str, frozenset[str]] = {
@@ -66,6 +69,44 @@ def _similar(word: str, vocabulary: Sequence[str], exact: set[str]) -> list[tupl
     return out
 
 
+def _deletions(word: str) -> set[str]:
+    """The word and every string one letter shorter."""
+    return {word, *(word[:i] + word[i + 1:] for i in range(len(word)))}
+
+
+class Vocabulary:
+    """A catalogue's words and how many items hold each: what misheard words may stand
+    for, and how rare (telling) each word is.
+
+    Up to SCAN words, a misheard word is compared with every word. A larger vocabulary
+    (a catalogue of 100,000 works holds tens of thousands of words) is first narrowed to
+    the words that share a one-letter-shorter form with it (its neighbours within one
+    letter dropped on each side: a letter misheard, missing or added), and only those
+    are compared; near words further apart are not found there."""
+
+    def __init__(self, counts: Mapping[str, int], items: int) -> None:
+        self.counts = dict(counts)
+        self.words = sorted(self.counts)
+        self.exact = set(self.words)
+        total = max(1, items)
+        self.idf = {w: math.log(1 + total / max(1, n)) for w, n in self.counts.items()}
+        self._near: dict[str, list[str]] | None = None
+        if len(self.words) > SCAN:
+            self._near = {}
+            for w in self.words:
+                if len(w) >= 3:
+                    for key in _deletions(w):
+                        self._near.setdefault(key, []).append(w)
+
+    def similar(self, word: str) -> list[tuple[str, float]]:
+        """Catalogue words that ``word`` may stand for, with a similarity in (0, 1]."""
+        if self._near is None or len(word) < 4:
+            return _similar(word, self.words, self.exact)
+        near = self._near
+        choices = sorted({w for key in _deletions(word) for w in near.get(key, ())})
+        return _similar(word, choices, self.exact)
+
+
 class CatalogueIndex:
     """Rows searchable by their weighted fields; built once per catalogue version."""
 
@@ -84,39 +125,53 @@ class CatalogueIndex:
                     items = self.postings.setdefault(word, {})
                     items[i] = max(items.get(i, 0), weight)
             self.titles.append(" ".join(words_of(str(row.get(first) or ""))))
-        self.vocabulary = sorted(self.postings)
-        self.exact = set(self.vocabulary)
-        total = max(1, len(self.rows))
-        self.idf = {w: math.log(1 + total / len(items)) for w, items in self.postings.items()}
+        self.vocabulary = Vocabulary({w: len(items) for w, items in self.postings.items()},
+                                     len(self.rows))
 
     def get(self, key: str) -> dict[str, Any] | None:
         """One row by its key."""
         i = self.by_key.get(key.strip())
         return dict(self.rows[i]) if i is not None else None
 
-    def search(self, words: Sequence[str], limit: int) -> list[dict[str, Any]]:
-        """The best ``limit`` rows for query ``words`` (from ``query_words``), best first."""
+    def search(self, words: Sequence[str], limit: int,
+               vocabulary: Vocabulary | None = None) -> list[dict[str, Any]]:
+        """The best ``limit`` rows for query ``words`` (from ``query_words``), best first.
+
+        ``vocabulary``: the whole catalogue's, when these rows are candidates drawn from
+        a larger catalogue (SQL), so that near words and rarity are the catalogue's."""
         if not words:
             return []
+        vocabulary = vocabulary or self.vocabulary
+        near = [vocabulary.similar(word) for word in words]
+        held = [sum(len(self.postings.get(w, ())) for w, _ in options) for options in near]
+        # A word hundreds of items hold ("novel") only adds to what rarer words found.
+        rare = [i for i, n in enumerate(held) if 0 < n <= COMMON]
+        if not rare and any(held):
+            rare = [min((i for i, n in enumerate(held) if n), key=lambda i: held[i])]
         scores: dict[int, float] = {}
         covered: dict[int, int] = {}
-        for word in words:
+        for i in sorted(rare, key=lambda i: held[i]) + [i for i in range(len(words))
+                                                          if i not in rare]:
             best: dict[int, float] = {}
-            for found, similarity in _similar(word, self.vocabulary, self.exact):
-                idf = self.idf[found]
-                for item, weight in self.postings[found].items():
-                    score = similarity * similarity * weight * idf
-                    if score > best.get(item, 0.0):
-                        best[item] = score
+            for found, similarity in near[i]:
+                factor = similarity * similarity * vocabulary.idf[found]
+                postings = self.postings.get(found, {})
+                pairs = postings.items() if i in rare else (
+                    (item, postings[item]) for item in scores if item in postings)
+                for item, weight in pairs:
+                    if factor * weight > best.get(item, 0.0):
+                        best[item] = factor * weight
             for item, score in best.items():
                 scores[item] = scores.get(item, 0.0) + score
                 covered[item] = covered.get(item, 0) + 1
         needed = max(1, math.ceil(len(words) / 2))  # half the words, so one stray match is not enough
+        many = len(words) > 1
+        # Ranked by words covered and score; the title's likeness to the whole phrase
+        # (at most one point) settles near ties among the first RERANK.
+        first = sorted((i for i in scores if covered[i] >= needed),
+                       key=lambda i: (-covered[i] if many else 0, -scores[i], i))[:RERANK]
         phrase = " ".join(words)
-        ranked = sorted(
-            (i for i in scores if covered[i] >= needed),
-            key=lambda i: (-covered[i] if len(words) > 1 else 0,
-                           -(scores[i] + fuzz.token_set_ratio(phrase, self.titles[i]) / 100),
-                           i),
-        )
+        ranked = sorted(first, key=lambda i: (
+            -covered[i] if many else 0,
+            -(scores[i] + fuzz.token_set_ratio(phrase, self.titles[i]) / 100), i))
         return [dict(self.rows[i]) for i in ranked[:limit]]
