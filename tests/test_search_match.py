@@ -51,16 +51,44 @@ def test_the_demo_catalogues_are_big_enough_and_real() -> None:
                + int(b["copies_riverside"]) for b in books)
 
 
+def plain(words: list[str]) -> list[str]:
+    return [w for w in words if "=" not in w]
+
+
 def test_query_words_fold_and_drop_the_framing() -> None:
-    assert query_words("Do you have Les Misérables, please?", "en") == ["les", "miserables"]
-    assert query_words("euh je voudrais Madame Bovary s'il vous plaît", "fr") == ["madame",
-                                                                                   "bovary"]
-    assert query_words("ăă aveți Amintiri din copilărie", "ro") == ["amintiri", "copilarie"]
+    assert plain(query_words("Do you have Les Misérables, please?", "en")) == ["les",
+                                                                               "miserables"]
+    assert plain(query_words("euh je voudrais Madame Bovary s'il vous plaît", "fr")) == [
+        "madame", "bovary"]
+    assert plain(query_words("ăă aveți Amintiri din copilărie", "ro")) == ["amintiri",
+                                                                          "copilarie"]
     assert query_words("the the the", "en") == []
     assert query_words("", "en") == []
-    assert len(query_words("word " * 300 + "other " * 300, "en")) <= MAX_QUERY_WORDS
+    many = query_words("word " * 300 + "other " * 300, "en")
+    assert len(plain(many)) <= MAX_QUERY_WORDS and len(many) <= 2 * MAX_QUERY_WORDS
     assert query_words("x" * 500, "en") == ["x" * 200]  # cut before any work
     assert query_words("hugo " * 39 + "miserables", "en") == ["hugo"]  # no half word left
+
+
+def test_words_said_apart_and_numbers_said_as_words_have_alternatives() -> None:
+    assert query_words("frank einstein", "en") == ["frank", "einstein",
+                                                   "frankeinstein=frank einstein"]
+    assert "813=huit cent treize" in query_words("huit cent treize", "fr")
+    assert "93=quatre vingt treize" in query_words("quatre vingt treize", "fr")
+    assert "44=patruzeci si patru" in query_words("mărimea patruzeci și patru", "ro")
+    assert "20000=twenty thousand" in query_words("twenty thousand leagues", "en")
+    assert "1840=o mie opt sute patruzeci" not in query_words("anul o mie", "ro")
+
+
+def test_alternatives_find_what_the_words_alone_do_not(library: CatalogueIndex) -> None:
+    alone = library.search(plain(query_words("frank einstein", "en")), 3)
+    assert "Frankenstein" not in [r["title"] for r in alone]  # L. Frank Baum's books
+    found = library.search(query_words("frank einstein", "en"), 3)
+    assert [r["title"] for r in found][:1] == ["Frankenstein"]
+    found = library.search(query_words("huit cent treize", "fr"), 3)
+    assert [r["title"] for r in found][:1] == ["813"]
+    found = library.search(query_words("charles beau de l'air", "fr"), 3)
+    assert found and all(r["author"] == "Charles Baudelaire" for r in found)
 
 
 @pytest.mark.parametrize(("said", "lang", "title"), [

@@ -24,7 +24,7 @@ MAX_FUZZY = 8
 NEAR = 0.85  # catalogue words a misheard query word may stand for
 SCAN = 10_000  # vocabularies up to this size are compared word by word
 COMMON = 2_000  # a word more items hold than this only ranks what rarer words found
-RERANK = 50  # items whose titles are compared with the whole phrase
+RERANK = 50  # near ties among the first RERANK are settled by how much of a field is said
 
 # Words that frame a request rather than name what is sought ("do you have ...").
 FRAMING: dict[str, frozenset[str]] = {
@@ -42,18 +42,114 @@ def words_of(text: str) -> list[str]:
     return [fold(t) for t in tokenize(text, "xx")]
 
 
+# Number words, folded ("patruzeci" and "si" as recognition writes them): units and
+# teens, tens, and the multipliers.
+_UNITS: dict[str, str] = {
+    "en": "zero one two three four five six seven eight nine ten eleven twelve thirteen "
+          "fourteen fifteen sixteen seventeen eighteen nineteen",
+    "fr": "zero un deux trois quatre cinq six sept huit neuf dix onze douze treize quatorze "
+          "quinze seize",
+    "ro": "zero unu doi trei patru cinci sase sapte opt noua zece unsprezece doisprezece "
+          "treisprezece paisprezece cincisprezece saisprezece saptesprezece optsprezece "
+          "nouasprezece",
+}
+_TENS: dict[str, str] = {
+    "en": "_ _ twenty thirty forty fifty sixty seventy eighty ninety",
+    "fr": "_ _ vingt trente quarante cinquante soixante",
+    "ro": "_ _ douazeci treizeci patruzeci cincizeci saizeci saptezeci optzeci nouazeci",
+}
+_MORE: dict[str, dict[str, int]] = {
+    "en": {"hundred": 100, "thousand": 1000},
+    "fr": {"cent": 100, "cents": 100, "mille": 1000, "une": 1, "vingts": 20},
+    "ro": {"suta": 100, "sute": 100, "mie": 1000, "mii": 1000, "una": 1, "un": 1, "doua": 2},
+}
+_AND = frozenset({"and", "et", "si"})
+MAX_JOIN = 4  # "beau de l'air": words recognition split apart, joined again
+
+
+def _number_table(lang: str) -> dict[str, int]:
+    table = {w: i for i, w in enumerate(_UNITS.get(lang, "").split())}
+    table.update({w: 10 * i for i, w in enumerate(_TENS.get(lang, "").split()) if w != "_"})
+    table.update(_MORE.get(lang, {}))
+    return table
+
+
+_NUMBERS = {lang: _number_table(lang) for lang in _UNITS}
+
+
+def _spoken_numbers(words: list[str], lang: str) -> list[tuple[str, list[str]]]:
+    """Runs of number words as digits: "huit cent treize" -> ("813", [its words])."""
+    table = _NUMBERS.get(lang, {})
+    out: list[tuple[str, list[str]]] = []
+    run: list[str] = []
+    for word in [*words, ""]:
+        if word in table or (run and word in _AND):
+            run.append(word)
+            continue
+        while run and run[-1] in _AND:
+            run.pop()
+        if run:
+            total = current = 0
+            for w in run:
+                value = table.get(w)
+                if value is None:
+                    continue
+                if value == 1000:
+                    total, current = total + max(1, current) * 1000, 0
+                elif value == 100:
+                    current = max(1, current) * 100
+                elif value == 20 and lang == "fr" and 2 <= current % 100 <= 4:
+                    current = current - current % 100 + (current % 100) * 20  # quatre-vingt
+                else:
+                    current += value
+            out.append((str(total + current), list(run)))
+        run = []
+    return out
+
+
 def query_words(text: str, lang: str) -> list[str]:
-    """The words of a spoken query worth searching for, folded; [] for empty or noise."""
+    """The words of a spoken query worth searching for, folded; [] for empty or noise.
+
+    After the words come alternatives, written ``joined=part part``: neighbouring words
+    recognition may have split apart ("frank einstein" = frankeinstein), and numbers
+    said as words ("huit cent treize" = 813). An alternative that matches a catalogue
+    word counts as the words it stands for."""
     if len(text) > MAX_QUERY_CHARS:  # cut, without leaving half a word behind
         text = text[:MAX_QUERY_CHARS].rsplit(None, 1)[0]
     code = primary_lang(lang)
     tokens = drop_fillers(tokenize(text, "xx"), code)
     words = [fold(t) for t in tokens]
     framing = {fold(w) for w in FRAMING.get(code, frozenset())}
-    words = [w for w in words if w not in framing]
+    words = [w for w in words if w not in framing][:2 * MAX_QUERY_WORDS]
     stop = stopwords(code)
     content = [w for w, s in zip(words, stem_tokens(words, code), strict=True) if s not in stop]
-    return list(dict.fromkeys(content))[:MAX_QUERY_WORDS]  # "the the the" is no query
+    content = list(dict.fromkeys(content))[:MAX_QUERY_WORDS]  # "the the the" is no query
+    if not content:
+        return []
+    alternatives: dict[str, None] = {}
+    for number, parts in _spoken_numbers(words, code):
+        if len(parts) > 1 or number not in content:
+            alternatives[f"{number}={' '.join(parts)}"] = None
+    for size in range(2, MAX_JOIN + 1):
+        for i in range(len(words) - size + 1):
+            parts = words[i:i + size]
+            joined = "".join(parts)
+            if 5 <= len(joined) <= 24 and parts[0] in content and parts[-1] not in _AND \
+                    and len(set(parts)) == size:
+                alternatives[f"{joined}={' '.join(parts)}"] = None
+    return content + list(alternatives)[:MAX_QUERY_WORDS]
+
+
+def terms_of(words: Sequence[str]) -> tuple[list[tuple[str, int]], int]:
+    """(what to look up, how many of the caller's words it stands for), and how many words
+    the caller said, from ``query_words``' output."""
+    plain = [w for w in words if "=" not in w]
+    out = [(w, 1) for w in plain]
+    for alternative in words:
+        if "=" in alternative:
+            joined, _, parts = alternative.partition("=")
+            out.append((joined, max(1, sum(p in plain for p in parts.split()))))
+    return out, len(plain)
 
 
 def _similar(word: str, vocabulary: Sequence[str], exact: set[str]) -> list[tuple[str, float]]:
@@ -61,9 +157,13 @@ def _similar(word: str, vocabulary: Sequence[str], exact: set[str]) -> list[tupl
     out = [(word, 1.0)] if word in exact else []
     if len(word) < 4:
         return out
-    cutoff = 85 if len(word) < 8 else 80  # "dickins" meets "dickens", "fizzle" not "file"
+    # "dickins" meets "dickens", "monty" "monte", "blanche" "blanc"; "fizzle" not "file":
+    # a word of fewer than five letters must be closer.
+    cutoff = 85 if len(word) < 5 else 80
     for found, score, _ in process.extract(word, vocabulary, scorer=fuzz.ratio,
                                            score_cutoff=cutoff, limit=MAX_FUZZY):
+        if len(found) < 5 and score < 85:
+            continue
         if found != word:  # a near miss counts, but less than the word itself
             out.append((found, NEAR * score / 100))
     return out
@@ -117,14 +217,16 @@ class CatalogueIndex:
         self.by_key = {str(r.get(key, "")).strip(): i for i, r in enumerate(self.rows)}
         # word -> item -> the heaviest field weight the word appears in for that item
         self.postings: dict[str, dict[int, int]] = {}
-        self.titles: list[str] = []
-        first = next(iter(self.fields), "")
+        self.texts: list[list[list[str]]] = []  # each searched field's folded words
         for i, row in enumerate(self.rows):
+            texts = []
             for name, weight in self.fields.items():
-                for word in words_of(str(row.get(name) or "")):
+                folded = words_of(str(row.get(name) or ""))
+                for word in folded:
                     items = self.postings.setdefault(word, {})
                     items[i] = max(items.get(i, 0), weight)
-            self.titles.append(" ".join(words_of(str(row.get(first) or ""))))
+                texts.append(folded)
+            self.texts.append(texts)
         self.vocabulary = Vocabulary({w: len(items) for w, items in self.postings.items()},
                                      len(self.rows))
 
@@ -142,7 +244,8 @@ class CatalogueIndex:
         if not words:
             return []
         vocabulary = vocabulary or self.vocabulary
-        near = [vocabulary.similar(word) for word in words]
+        terms, said = terms_of(words)
+        near = [vocabulary.similar(term) for term, _ in terms]
         held = [sum(len(self.postings.get(w, ())) for w, _ in options) for options in near]
         # A word hundreds of items hold ("novel") only adds to what rarer words found.
         rare = [i for i, n in enumerate(held) if 0 < n <= COMMON]
@@ -150,7 +253,7 @@ class CatalogueIndex:
             rare = [min((i for i, n in enumerate(held) if n), key=lambda i: held[i])]
         scores: dict[int, float] = {}
         covered: dict[int, int] = {}
-        for i in sorted(rare, key=lambda i: held[i]) + [i for i in range(len(words))
+        for i in sorted(rare, key=lambda i: held[i]) + [i for i in range(len(terms))
                                                           if i not in rare]:
             best: dict[int, float] = {}
             for found, similarity in near[i]:
@@ -163,15 +266,25 @@ class CatalogueIndex:
                         best[item] = factor * weight
             for item, score in best.items():
                 scores[item] = scores.get(item, 0.0) + score
-                covered[item] = covered.get(item, 0) + 1
-        needed = max(1, math.ceil(len(words) / 2))  # half the words, so one stray match is not enough
-        many = len(words) > 1
-        # Ranked by words covered and score; the title's likeness to the whole phrase
-        # (at most one point) settles near ties among the first RERANK.
+                covered[item] = covered.get(item, 0) + terms[i][1]
+        # Two of the words said (one of one or two), so one stray match is not enough and
+        # a sentence around a title ("my son needs treasure island for school") still is.
+        needed = 1 if said <= 2 else 2
+        many = said > 1
+        # Ranked by words covered and score; then how much of a field the words fill
+        # (at most one point: "blugi" is all of "blugi", a third of "geaca de blugi")
+        # settles near ties among the first RERANK.
         first = sorted((i for i in scores if covered[i] >= needed),
                        key=lambda i: (-covered[i] if many else 0, -scores[i], i))[:RERANK]
-        phrase = " ".join(words)
-        ranked = sorted(first, key=lambda i: (
-            -covered[i] if many else 0,
-            -(scores[i] + fuzz.token_set_ratio(phrase, self.titles[i]) / 100), i))
+        matched = {found for options in near for found, _ in options}
+
+        phrase = " ".join(w for w in words if "=" not in w)
+
+        def fill(i: int) -> float:  # how much of a field the words are, and look like
+            return max((sum(w in matched for w in text) / len(text)
+                        + fuzz.token_sort_ratio(phrase, " ".join(text)) / 100
+                        for text in self.texts[i] if text), default=0.0) / 2
+
+        ranked = sorted(first, key=lambda i: (-covered[i] if many else 0,
+                                              -(scores[i] + fill(i)), i))
         return [dict(self.rows[i]) for i in ranked[:limit]]

@@ -32,7 +32,7 @@ from sqlalchemy.engine import Engine
 
 from ivr.lookup.sources import SourceError
 from ivr.search.config import CatalogueConfig
-from ivr.search.match import COMMON, CatalogueIndex, Vocabulary, words_of
+from ivr.search.match import COMMON, CatalogueIndex, Vocabulary, terms_of, words_of
 from ivr.store import metadata
 
 CANDIDATES = 60  # items the SQL hands to the ranking
@@ -166,7 +166,7 @@ class SqlCatalogue:
     def _candidates(self, conn: sa.Connection, vocabulary: Vocabulary,
                     words: list[str]) -> list[int]:
         """Items holding the rarer of the caller's words (or their near words), best first."""
-        near = [[(w, s) for w, s in vocabulary.similar(word)] for word in words]
+        near = [vocabulary.similar(term) for term, _ in terms_of(words)[0]]
         held = [sum(vocabulary.counts[w] for w, _ in options) for options in near]
         chosen = [i for i, n in enumerate(held) if 0 < n <= COMMON]
         if not chosen:  # only common words: the rarest of them alone, its heaviest items
