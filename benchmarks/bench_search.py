@@ -183,9 +183,11 @@ def generated_rows(real: list[dict[str, str]], total: int, seed: int = 14) -> li
         last = rng.choice(lasts[lang]) if rng.random() < 0.6 else invented(rng).title()
         copies = [rng.choice((0, 1, 1, 2, 3)) for _ in range(3)]
         rows.append({**model, "id": f"G{len(rows):06d}", "title": " ".join(words).title(),
+                     "other_titles": "",
                      "author": f"{rng.choice(firsts[lang])} {last}", "copies": str(sum(copies)),
                      "copies_central": str(copies[0]), "copies_north": str(copies[1]),
                      "copies_riverside": str(copies[2])})
+    rng.shuffle(rows)  # real works are not first in the index (ties keep index order)
     return rows
 
 
@@ -215,13 +217,15 @@ def measure(search: Callable[[list[str]], list[dict[str, Any]]],
             rounds: int) -> dict[str, Any]:
     """Search every query ``rounds`` times, each followed by one baseline key lookup."""
     walls: list[float] = []
+    cpus: list[float] = []
     base: list[float] = []
     found: list[bool] = []
     for r in range(rounds):
         for n, q in enumerate(queries):
-            items, wall, _ = timed(lambda q=q: search(
+            items, wall, cpu = timed(lambda q=q: search(
                 query_words(q["query"], q["lang"])))
             walls.append(wall)
+            cpus.append(cpu)
             if r == 0:
                 found.append(is_found([str(i.get("id")) for i in items], q["expect"]))
             if item is not None:
@@ -229,7 +233,9 @@ def measure(search: Callable[[list[str]], list[dict[str, Any]]],
                 base.append(timed(lambda k=key: item(k))[1])
     out: dict[str, Any] = {"queries": len(walls), "found_top3": round(sum(found) / len(found), 3),
                            "p50_ms": round(pct(walls, 50), 2), "p99_ms": round(pct(walls, 99), 2),
-                           "max_ms": round(max(walls), 2)}
+                           "max_ms": round(max(walls), 2),
+                           "cpu_p50_ms": round(pct(cpus, 50), 2),
+                           "cpu_p99_ms": round(pct(cpus, 99), 2)}
     if base:
         out.update({"baseline_p50_ms": round(pct(base, 50), 3),
                     "baseline_p99_ms": round(pct(base, 99), 3),

@@ -179,6 +179,22 @@ def test_search_problems_are_reported_with_their_lines(tmp_path: Path) -> None:
                             "not found") for e in errors)
 
 
+def test_a_refinement_on_a_column_the_file_lacks_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("id,title\nB1,Ion\n", encoding="utf-8")
+    menu = tmp_path / "desk.yaml"
+    menu.write_text("menu: desk\nlanguages: {en: {locale: en-US, voice: Polly.Joanna}}\n"
+                    "start: find\nnodes:\n  find: {" + SEARCH + ", refine: {audio: {field: "
+                    "formats, contains: audio, label: audio, say: {en: [audio]}}}}\n",
+                    encoding="utf-8")
+    problems, _ = check_paths([menu], None)
+    errors = [str(p) for p in problems if p.severity == "error"]
+    assert any("'find' uses {formats} but a.csv has only id, title" in e for e in errors), errors
+
+
+SEARCH = ("type: search, say: Hi, catalogue: {type: csv, file: a.csv, fields: [title]}, "
+          "result: '{title}', details: '{title}'")
+
+
 @pytest.mark.parametrize(("node", "message"), [
     ("{type: search, say: Hi, result: '{title}', details: '{title}'}",
      "needs 'catalogue'"),
@@ -200,6 +216,19 @@ def test_search_problems_are_reported_with_their_lines(tmp_path: Path) -> None:
      "result: '{title}'}", "needs 'details'"),
     ("{type: search, say: Hi, catalogue: {type: csv, file: a.csv, fields: [title], colour: x},"
      " result: '{title}', details: '{title}'}", "unknown key 'colour' in catalogue"),
+    ("{" + SEARCH + ", refine: {audio: {field: formats, contains: audio, key: '1', label: "
+     "audio, say: {en: [audio]}}}}", "a refinement's key is one of 4, 5, 6, 7, 8"),
+    ("{" + SEARCH + ", refine: {audio: {field: formats, label: audio, say: {en: [audio]}}}}",
+     "needs one of contains"),
+    ("{" + SEARCH + ", refine: {audio: {field: formats, equals: x, other: true, label: audio, "
+     "say: {en: [audio]}}}}", "needs one of contains"),
+    ("{" + SEARCH + ", refine: {audio: {field: formats, equals: x, label: audio, "
+     "say: {de: [audio]}}}}", "phrases for 'de', which is not declared"),
+    ("{" + SEARCH + ", refine: {audio: {field: 'a b', equals: x, label: audio, say: {en: [a]}}}}",
+     "'a b' is not a column name"),
+    ("{" + SEARCH + ", refine: {a: {field: f, equals: x, key: '7', label: a, say: {en: [a]}}, "
+     "b: {field: f, equals: y, key: '7', label: b, say: {en: [b]}}}}",
+     "key 7 is already another refinement's"),
 ])
 def test_malformed_search_nodes_are_refused_at_their_line(tmp_path: Path, node: str,
                                                           message: str) -> None:

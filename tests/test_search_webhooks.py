@@ -235,3 +235,47 @@ def test_demo_menus_offer_search_in_three_languages(tmp_path: Path, clock: Clock
     finally:
         app.extensions["ivr"].lookups.close()
         shutdown(app)
+
+
+def test_results_are_narrowed_by_key_and_by_voice(app: Any) -> None:
+    phone = call(app)
+    heard = text(phone.say("victor hugo"))
+    assert heard.startswith("I found 2 results. 1: Les Misérables")
+    assert "For only audiobooks, press 7. For another author, press 8." in heard
+    heard = text(phone.press("7"))
+    assert heard.startswith("I found one result. 1: Notre-Dame de Paris, by Victor Hugo")
+    heard = text(phone.press("8"))  # every result is Hugo's: nothing, and the list again
+    assert heard.startswith("Sorry, I found nothing for victor hugo, another author. For more "
+                            "about it, press 1 or say yes.")
+    assert text(phone.press("1")).startswith("Notre-Dame de Paris, by Victor Hugo: a novel")
+    steps = journey(app, phone)
+    assert ("books", "refine", "audiobook", "found:1") in steps
+    assert ("books", "refine", "other_author", "nothing") in steps
+    phone = call(app)
+    heard = text(phone.say("a novel"))
+    assert heard.startswith("I found 3 results.") and "Oliver Twist" not in heard
+    heard = text(phone.say("someone else please"))  # not Hugo's, nor Flaubert's
+    assert heard.startswith("I found one result. 1: Oliver Twist, by Charles Dickens")
+    phone = call(app, lang_key="2")
+    phone.say("victor hugo")
+    heard = text(phone.say("euh un autre auteur s'il vous plaît"))
+    assert heard.startswith("Désolé, je n'ai rien trouvé pour victor hugo, un autre auteur.")
+
+
+def test_a_refinement_word_inside_a_title_is_a_new_search(app: Any) -> None:
+    phone = call(app)
+    phone.say("victor hugo")
+    heard = text(phone.say("the memoirs of sherlock holmes someone else"))
+    assert heard.startswith("I found")
+    assert "Sherlock Holmes" in heard and "Victor Hugo" not in heard
+    phone = call(app)  # no results yet: 7 is not a refinement
+    assert text(phone.press("7")) == ("Sorry, I didn't understand that. Say a title, an author "
+                                      "or a subject.")
+
+
+def test_refinements_that_find_nothing_end_in_the_fallback(app: Any) -> None:
+    phone = call(app)
+    phone.say("victor hugo")
+    phone.press("8")  # nothing: try 1 of 2
+    heard = text(phone.press("8"))  # nothing again: the fallback
+    assert "A librarian will help you." in heard

@@ -10,8 +10,10 @@ rare words weigh more than common ones.
 
 from __future__ import annotations
 
+import heapq
 import math
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import islice
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -227,6 +229,9 @@ class CatalogueIndex:
                     items[i] = max(items.get(i, 0), weight)
                 texts.append(folded)
             self.texts.append(texts)
+        # Heaviest first, so that a word too common to scan whole yields its best items.
+        self.postings = {w: dict(sorted(items.items(), key=lambda p: -p[1]))
+                         for w, items in self.postings.items()}
         self.vocabulary = Vocabulary({w: len(items) for w, items in self.postings.items()},
                                      len(self.rows))
 
@@ -259,7 +264,7 @@ class CatalogueIndex:
             for found, similarity in near[i]:
                 factor = similarity * similarity * vocabulary.idf[found]
                 postings = self.postings.get(found, {})
-                pairs = postings.items() if i in rare else (
+                pairs = islice(postings.items(), COMMON) if i in rare else (
                     (item, postings[item]) for item in scores if item in postings)
                 for item, weight in pairs:
                     if factor * weight > best.get(item, 0.0):
@@ -274,8 +279,8 @@ class CatalogueIndex:
         # Ranked by words covered and score; then how much of a field the words fill
         # (at most one point: "blugi" is all of "blugi", a third of "geaca de blugi")
         # settles near ties among the first RERANK.
-        first = sorted((i for i in scores if covered[i] >= needed),
-                       key=lambda i: (-covered[i] if many else 0, -scores[i], i))[:RERANK]
+        first = heapq.nsmallest(RERANK, (i for i in scores if covered[i] >= needed),
+                                key=lambda i: (-covered[i] if many else 0, -scores[i], i))
         matched = {found for options in near for found, _ in options}
 
         phrase = " ".join(w for w in words if "=" not in w)
