@@ -69,10 +69,12 @@ catalogue_words = sa.Table(
 catalogue_postings = sa.Table(
     "catalogue_postings",
     metadata,
+    # In this order, the key holds every column: the sums read the key alone, and a
+    # word's heaviest items are its last entries.
     sa.Column("catalogue", sa.String(64), primary_key=True),
     sa.Column("word", sa.String(MAX_WORD), primary_key=True),
+    sa.Column("weight", sa.SmallInteger, primary_key=True),
     sa.Column("item_id", sa.Integer, primary_key=True),  # catalogue_items.id
-    sa.Column("weight", sa.SmallInteger, nullable=False),
 )
 
 
@@ -179,7 +181,7 @@ class SqlCatalogue:
                 sa.select(catalogue_postings.c.item_id)
                 .where(catalogue_postings.c.catalogue == self.config.name,
                        catalogue_postings.c.word == word)
-                .order_by(catalogue_postings.c.weight.desc(), catalogue_postings.c.item_id)
+                .order_by(catalogue_postings.c.weight.desc(), catalogue_postings.c.item_id.desc())
                 .limit(CANDIDATES)).scalars())
         values: list[str] = []
         params: dict[str, Any] = {"name": self.config.name, "limit": CANDIDATES}

@@ -41,8 +41,8 @@ def upgrade() -> None:
         "catalogue_postings",
         sa.Column("catalogue", sa.String(64), primary_key=True),
         sa.Column("word", sa.String(64), primary_key=True),
+        sa.Column("weight", sa.SmallInteger, primary_key=True),
         sa.Column("item_id", sa.Integer, primary_key=True),
-        sa.Column("weight", sa.SmallInteger, nullable=False),
     )
     op.drop_index("ix_catalogue_items_trgm", "catalogue_items")
     bind = op.get_bind()
