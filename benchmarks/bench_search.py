@@ -10,7 +10,8 @@ demo menu's catalogue (its node's fields and weights, the CSV in menus/data).
              find nothing (``expect`` empty), nothing was found
   p50/p99    milliseconds per query, wall clock and this thread's CPU time
 
-Scale (--scale N, default 100,000; 0 skips it) — the library catalogue with generated
+Scale (--scale N, default 100,000; 0 skips it; the dev half's library queries, whatever
+the half measured for quality) — the library catalogue with generated
 works added until it holds N items, imported with the import command's code into a
 fresh SQLite file and a fresh PostgreSQL database (when reachable, IVR_TEST_POSTGRES_URL),
 searched through the read-only engines calls use. The baseline, measured in the same
@@ -325,9 +326,10 @@ def main() -> None:
     if args.verbose:
         for name, row in result["quality"]["kinds"].items():
             print(f"  kind {name:20} {row['n']:4} {row['found_top3']:.3f}")
-    if args.scale:
+    if args.scale:  # a measure of time: always the dev half's queries
         print(f"scale: {args.scale} items", flush=True)
-        result["scale"] = run_scale(args.scale, queries, not args.no_postgres, args.rounds)
+        result["scale"] = run_scale(args.scale, read("dev", args.data), not args.no_postgres,
+                                    args.rounds)
     result["load_average_after"] = [round(x, 1) for x in os.getloadavg()]
     args.out.parent.mkdir(parents=True, exist_ok=True)
     args.out.write_text(json.dumps(result, indent=1, ensure_ascii=False) + "\n", encoding="utf-8")
