@@ -279,3 +279,19 @@ def test_refinements_that_find_nothing_end_in_the_fallback(app: Any) -> None:
     phone.press("8")  # nothing: try 1 of 2
     heard = text(phone.press("8"))  # nothing again: the fallback
     assert "A librarian will help you." in heard
+
+
+def test_the_search_context_travels_in_the_pending_question() -> None:
+    from ivr.engine.types import CallState
+    from ivr.nodes.search import RESULTS, Context
+
+    context = Context(("B01", "B02"), ("victor", "hugo"), ("0", "1.B01.B02"))
+    pending = context.encode(RESULTS)
+    assert pending == "search:r:B01,B02~victor-hugo~0,1.B01.B02"
+    state = CallState.from_params({"m": "search", "n": "books", "l": "en", "c": pending})
+    assert state is not None and Context.decode(state.pending) == context
+    for forged in ("search:r:B01~victor hugo~0", "search:r:B01~<x>~0", "search:r:" + "x" * 401):
+        state = CallState.from_params({"m": "search", "n": "books", "l": "en", "c": forged})
+        assert state is not None and state.pending == "", forged
+    # Words that are not plain folded words are dropped, not trusted.
+    assert Context.decode("search:r:B01~victor-ÉMILE-x_y~").query == ("victor",)
