@@ -125,7 +125,7 @@ def test_bounded_tries_end_in_the_fallback(app: Any) -> None:
     # after the results, silence and nonsense keys also count
     phone = call(app)
     phone.say("victor hugo")
-    assert text(phone.press("7")).startswith("Sorry, I didn't understand that. For more about one")
+    assert text(phone.press("6")).startswith("Sorry, I didn't understand that. For more about one")
     assert "A librarian will help you." in text(phone.silence())
 
 
