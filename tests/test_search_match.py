@@ -11,9 +11,12 @@ from ivr.menu.lint import check_paths
 from ivr.search.match import (
     COMMON,
     MAX_QUERY_WORDS,
+    MAX_SPELLED,
     SCAN,
+    SPELLED,
     CatalogueIndex,
     Vocabulary,
+    keypad,
     query_words,
 )
 from tests.conftest import ROOT
@@ -264,3 +267,16 @@ def test_a_word_most_items_hold_only_ranks_what_rarer_words_found() -> None:
                                                                           ["R2", "R1"])
     found = index.search(["novel"], 3)  # only a common word: still items that hold it
     assert len(found) == 3 and all(r["id"].startswith("N") for r in found)
+
+
+def test_keypad_spelling_finds_words_by_their_keys(library: CatalogueIndex) -> None:
+    assert keypad("hugo") == "4846" and keypad("exupery") == "3987379" and keypad("813") == "813"
+    vocabulary = library.vocabulary
+    assert ("hugo", 1.0) in vocabulary.spelled("4846")
+    assert all(keypad(w).startswith("484") for w, _ in vocabulary.spelled("484"))
+    assert len(vocabulary.spelled("2")) == 0 and len(vocabulary.spelled("22")) <= MAX_SPELLED
+    found = library.search([SPELLED + "4846"], 3)  # H U G O
+    assert len(found) == 3 and all(r["author"] == "Victor Hugo" for r in found)
+    found = library.search([SPELLED + "58232"], 3)  # L U C E A, the start of Luceafărul
+    assert [r["title"] for r in found][:1] == ["Luceafărul"]
+    assert library.search([SPELLED + "9999999"], 3) == []

@@ -16,7 +16,7 @@ from ivr.lookup.readonly import catalogue_engine
 from ivr.menu.source import Where
 from ivr.migrations import upgrade
 from ivr.search.config import CatalogueConfig
-from ivr.search.match import query_words
+from ivr.search.match import SPELLED, query_words
 from ivr.search.sql import SqlCatalogue, catalogue_items, import_catalogue
 from ivr.simulator import FlaskTransport, Phone
 from tests.conftest import ROOT, TOKEN, Clock, make_app, shutdown
@@ -130,3 +130,9 @@ def test_catalogues_imported_before_the_word_index_are_still_found(tmp_path: Pat
             "Madame Bovary"]
     finally:
         engine.dispose()
+
+
+def test_keypad_spelling_in_sql(catalogue: SqlCatalogue) -> None:
+    found = catalogue.search([SPELLED + "4846"], 3)  # H U G O
+    assert sorted(r["title"] for r in found) == ["Les Misérables", "Notre-Dame de Paris"]
+    assert catalogue.search([SPELLED + "99999"], 3) == []

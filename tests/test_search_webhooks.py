@@ -104,13 +104,15 @@ def test_another_query_from_the_results(app: Any) -> None:
     assert "Pride and Prejudice" in text(phone.say("prejudice and pride"))
     heard = text(phone.say("luceafarul eminescu"))  # not a pick: a new search
     assert heard.startswith("I found one result. 1: Luceafărul, by Mihai Eminescu")
-    assert text(phone.say("no")) == "Say a title, an author or a subject."
+    assert text(phone.say("no")) == ("Say a title, an author or a subject. Or, to spell it on "
+                                     "the keypad, press 1.")
 
 
 def test_nothing_found_then_found(app: Any) -> None:
     phone = call(app)
     heard = text(phone.say("blorg fizzle wibble"))
-    assert heard == "Sorry, I found nothing for blorg fizzle wibble. Say a title, an author or a subject."
+    assert heard == ("Sorry, I found nothing for blorg fizzle wibble. Say a title, an author or a "
+                     "subject. Or, to spell it on the keypad, press 1.")
     assert phone.node == "books"
     assert text(phone.say("oliver twist")).startswith("I found one result. 1: Oliver Twist")
     assert ("books", "nothing_found", "", "try 1/2") in journey(app, phone)
@@ -135,7 +137,8 @@ def test_bad_input_gets_a_spoken_answer(app: Any, speech: str) -> None:
     phone = call(app)
     heard = text(phone.say(speech))
     assert heard.startswith(("Sorry, I found nothing for", "Sorry, I didn't understand that."))
-    assert heard.endswith("Say a title, an author or a subject.")
+    assert heard.endswith("Say a title, an author or a subject. Or, to spell it on the keypad, "
+                          "press 1.")
     assert phone.node == "books"
     assert all(x.status == 200 for x in phone.exchanges)
 
@@ -270,7 +273,7 @@ def test_a_refinement_word_inside_a_title_is_a_new_search(app: Any) -> None:
     assert "Sherlock Holmes" in heard and "Victor Hugo" not in heard
     phone = call(app)  # no results yet: 7 is not a refinement
     assert text(phone.press("7")) == ("Sorry, I didn't understand that. Say a title, an author "
-                                      "or a subject.")
+                                      "or a subject. Or, to spell it on the keypad, press 1.")
 
 
 def test_refinements_that_find_nothing_end_in_the_fallback(app: Any) -> None:
@@ -295,3 +298,31 @@ def test_the_search_context_travels_in_the_pending_question() -> None:
         assert state is not None and state.pending == "", forged
     # Words that are not plain folded words are dropped, not trusted.
     assert Context.decode("search:r:B01~victor-ÉMILE-x_y~").query == ("victor",)
+
+
+def test_spelling_on_the_keypad_on_request(app: Any) -> None:
+    phone = call(app)
+    assert "Or, to spell it on the keypad, press 1." in text(phone.heard)
+    heard = text(phone.press("1"))
+    assert heard.startswith("Spell the first word on the keypad, one key per letter")
+    assert phone.listening is not None and phone.listening.get("finishOnKey") == "#"
+    heard = text(phone.press("4846"))  # H U G O, then # (Twilio leaves it out)
+    assert heard.startswith("I found 2 results. 1: Les Misérables, by Victor Hugo")
+    assert "audiobooks" not in heard  # no words to narrow: no refinements offered
+    assert text(phone.press("2")).startswith("Notre-Dame de Paris, by Victor Hugo")
+    phone = call(app, lang_key="3")
+    phone.press("1")
+    assert text(phone.press("58232")).startswith("Am găsit un rezultat. 1: Luceafărul")
+    steps = journey(app, phone)
+    assert ("books", "spell", "", "ask") in steps
+
+
+def test_spelling_that_finds_nothing_asks_again(app: Any) -> None:
+    phone = call(app)
+    phone.press("1")
+    heard = text(phone.press("99999"))
+    assert heard.startswith("Sorry, I found nothing for the keys 9 9 9 9 9. Say a title")
+    phone.press("1")
+    heard = text(phone.press("7"))  # one key is not a word: the second miss, the fallback
+    assert heard.startswith("Sorry, I didn't understand that.")
+    assert "A librarian will help you." in heard

@@ -61,7 +61,7 @@ class CallState:
         pending = params.get("c", "")
         if pending and not (re.match(r"^(refine|confirm|topics):[A-Za-z0-9_,-]{1,300}$", pending)
                             or re.match(r"^lookup:(confirm|verify):[A-Za-z0-9_-]{1,200}$", pending)
-                            or re.match(r"^search:[rd]:[A-Za-z0-9_,.~-]{1,400}$", pending)):
+                            or re.match(r"^search:[rds]:[A-Za-z0-9_,.~-]{0,400}$", pending)):
             pending = ""
         return cls(menu, node, lang, tries, path[-MAX_PATH:], started, version[:16], pending)
 

@@ -24,7 +24,7 @@ from ivr.menu.source import Fields, Value, Where
 from ivr.nodes.base import Node
 from ivr.nodes.menu import MAX_HINT_CHARS, MAX_HINTS, spoken_key
 from ivr.nodes.routing import yes_or_no
-from ivr.search import MAX_RESULTS, Catalogues, SearchResult
+from ivr.search import MAX_RESULTS, Catalogues, SearchResult, Spelling
 from ivr.search.config import CatalogueConfig, parse_catalogue
 from ivr.search.match import MAX_QUERY_CHARS, words_of
 from ivr.speech.normalize import fold, normalize, stopwords
@@ -33,7 +33,8 @@ if TYPE_CHECKING:
     from ivr.engine.core import Call
     from ivr.menu.loader import ParseContext
 
-RESULTS, DETAILS = "search:r:", "search:d:"
+RESULTS, DETAILS, SPELL = "search:r:", "search:d:", "search:s:"
+SPELL_KEY = "1"  # at the question, before any result: spell on the keypad instead
 ITEM_KEY = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
 QUERY_WORD = re.compile(r"^[a-z0-9]{1,32}$")
 WIDE = 50  # items a refinement filters: the best matches of the query
@@ -52,6 +53,10 @@ PHRASES: dict[str, dict[str, str]] = {
         "more": "To hear about another result, press its number. Or say another search.",
         "refine_key": "For {label}, press {key}.",
         "nothing_refined": "Sorry, I found nothing for {query}, {label}.",
+        "spell_offer": "Or, to spell it on the keypad, press 1.",
+        "spell": "Spell the first word on the keypad, one key per letter: 2 for A B C, 3 for D E "
+                 "F, and so on. Then press hash.",
+        "spelled": "the keys {keys}",
     },
     "fr": {
         "found": "J'ai trouvé {count} résultats.",
@@ -64,6 +69,10 @@ PHRASES: dict[str, dict[str, str]] = {
         "more": "Pour un autre résultat, tapez son numéro. Ou dites une autre recherche.",
         "refine_key": "Pour {label}, tapez {key}.",
         "nothing_refined": "Désolé, je n'ai rien trouvé pour {query}, {label}.",
+        "spell_offer": "Ou, pour l'épeler sur le clavier, tapez 1.",
+        "spell": "Épelez le premier mot sur le clavier, une touche par lettre : 2 pour A B C, 3 "
+                 "pour D E F, et ainsi de suite. Puis tapez dièse.",
+        "spelled": "les touches {keys}",
     },
     "ro": {
         "found": "Am găsit {count} rezultate.",
@@ -76,6 +85,10 @@ PHRASES: dict[str, dict[str, str]] = {
         "more": "Pentru alt rezultat, apăsați numărul lui. Sau spuneți o altă căutare.",
         "refine_key": "Pentru {label}, apăsați {key}.",
         "nothing_refined": "Îmi pare rău, nu am găsit nimic pentru {query}, {label}.",
+        "spell_offer": "Sau, ca să îl scrieți cu tastatura, apăsați 1.",
+        "spell": "Scrieți primul cuvânt cu tastatura, câte o tastă pentru fiecare literă: 2 pentru "
+                 "A B C, 3 pentru D E F și așa mai departe. Apoi apăsați diez.",
+        "spelled": "tastele {keys}",
     },
 }
 # "the second one", "le deuxième", "al doilea" (folded)
@@ -152,6 +165,7 @@ class SearchNode(Node):
     hints: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     max_results: int = MAX_RESULTS
     refine: tuple[Refinement, ...] = ()
+    spell: bool = False
     next: str = "back"
 
     kind = "search"
@@ -194,6 +208,8 @@ class SearchNode(Node):
             out["max_results"] = v.integer("max_results", 1, MAX_RESULTS)
         if (v := fields.get("refine")) is not None:
             out["refine"] = _refinements(v, ctx)
+        if (v := fields.get("spell")) is not None:
+            out["spell"] = v.boolean("spell")
         if (v := fields.get("next")) is not None:
             out["next"] = ctx.target(v)
         return {k: v for k, v in out.items() if v is not None}
@@ -234,14 +250,43 @@ class SearchNode(Node):
 
     def _ask(self, call: Call, before: Iterable[Action]) -> Turn:
         hints = self.hints.get(call.state.lang, ())[:MAX_HINTS]
-        gather = call.gather(call.hear(self.say), timeout=self.timeout_for(call), hints=hints)
+        prompts = list(call.hear(self.say))
+        if self.spell:
+            prompts.append(call.speak_text(self._phrase(call, "spell_offer")))
+        gather = call.gather(prompts, timeout=self.timeout_for(call), hints=hints)
         return call.turn([*before, gather, Redirect(call.next("silence"))])
+
+    def _ask_spelling(self, call: Call) -> Turn:
+        """Listen for keys that spell a word, ended by #."""
+        call.set_pending(SPELL)
+        call.log("spell", "", "ask")
+        gather = call.gather([call.speak_text(self._phrase(call, "spell"))], input="dtmf",
+                             timeout=self.timeout_for(call), num_digits=None,
+                             finish_on_key="#")
+        return call.turn([gather, Redirect(call.next("silence"))])
+
+    def _spelled(self, call: Call, digits: str) -> Turn:
+        """Items with a word the keys spell; a miss for too few keys."""
+        keys = "".join(c for c in digits if c in "23456789")[:20]
+        spelling = call.lookups if isinstance(call.lookups, Spelling) else None
+        if spelling is None or self.catalogue is None:
+            return self._failed(call, "no_catalogues")
+        if len(keys) < 2:
+            return self._miss(call, "no_match", [call.message("no_match")], Context())
+        limit = self.max_results
+        said = self._phrase(call, "spelled").format(keys=" ".join(keys))
+        return self._find(call, said, Context(), None, Context(),
+                          spelling.spell(call.menu, self.catalogue, keys, limit))
 
     def handle(self, call: Call, event: Event) -> Turn:
         """A query, or — once results are read — a pick, a refinement, another query or silence."""
         pending = call.state.pending
         context = Context.decode(pending)
         keys = list(context.keys)
+        if pending == SPELL and isinstance(event, Input):
+            if len(event.digits) == 1 and (turn := call.global_key(event.digits)) is not None:
+                return turn
+            return self._spelled(call, event.digits)
         if isinstance(event, Silence):
             if pending.startswith(DETAILS):  # they heard what they wanted and said nothing more
                 call.log("silence", outcome=f"done:go:{self.next}")
@@ -255,6 +300,8 @@ class SearchNode(Node):
                 return self._details(call, context, pick)
             if context.query and (refinement := self._refinement(call, event)) is not None:
                 return self._refined(call, context, refinement)
+        if self.spell and not keys and event.digits == SPELL_KEY:
+            return self._ask_spelling(call)
         if len(event.digits) == 1 and (turn := call.global_key(event.digits)) is not None:
             return turn
         speech = event.speech.strip()[:4 * MAX_QUERY_CHARS]  # query_words cuts it further
@@ -335,15 +382,16 @@ class SearchNode(Node):
         return items
 
     def _find(self, call: Call, speech: str, context: Context, refinement: Refinement | None,
-              before: Context) -> Turn:
-        """Search, narrow by the context's refinements, and read the best items."""
+              before: Context, spelled: SearchResult | None = None) -> Turn:
+        """Search (or take what spelling found), narrow by the context's refinements, and
+        read the best items."""
         catalogues = call.lookups if isinstance(call.lookups, Catalogues) else None
         if catalogues is None or self.catalogue is None:
             return self._failed(call, "no_catalogues")
         lang = call.state.lang
-        said = " ".join(words_of(speech)[:8])
+        said = speech if spelled is not None else " ".join(words_of(speech)[:8])
         limit = WIDE if self.refine else self.max_results
-        result = catalogues.search(call.menu, self.catalogue, speech, lang, limit)
+        result = spelled or catalogues.search(call.menu, self.catalogue, speech, lang, limit)
         if result.status == FAILED:
             return self._failed(call, result.reason)
         items = self._narrow(call, list(result.items), context.refs)
@@ -392,7 +440,7 @@ class SearchNode(Node):
                          replace(context, query=(), refs=()).encode(kind))
         name = "more" if kind == DETAILS else ("choose_one" if len(keys) == 1 else "choose")
         words = [self._phrase(call, name)]
-        if kind == RESULTS:
+        if kind == RESULTS and context.query:  # a spelled search has no words to narrow
             for refinement in self.refine:
                 label = self._label(call, refinement)
                 if refinement.key and label:

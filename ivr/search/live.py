@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from ivr.lookup.sources import SourceError
 from ivr.search import SearchResult
 from ivr.search.config import CatalogueConfig
-from ivr.search.match import query_words
+from ivr.search.match import SPELLED, query_words
 from ivr.search.sources import Catalogue, CsvCatalogue
 
 if TYPE_CHECKING:
@@ -37,6 +37,14 @@ class LiveCatalogues:
         if not words:
             return SearchResult.found([])
         return self._run(menu, config, lambda c: c.search(words, limit))
+
+    def spell(self, menu: Menu, config: CatalogueConfig, digits: str,
+              limit: int) -> SearchResult:
+        """Items with a word those keys spell (2-9; at least two, at most 20)."""
+        keys = "".join(c for c in digits if c in "23456789")[:20]
+        if len(keys) < 2:
+            return SearchResult.found([])
+        return self._run(menu, config, lambda c: c.search([SPELLED + keys], limit))
 
     def item(self, menu: Menu, config: CatalogueConfig, key: str) -> SearchResult:
         """One item by key, within the budget."""

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 import math
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import islice
 from typing import Any
@@ -26,6 +27,11 @@ MAX_FUZZY = 8
 NEAR = 0.85  # catalogue words a misheard query word may stand for
 SCAN = 10_000  # vocabularies up to this size are compared word by word
 COMMON = 2_000  # a word more items hold than this only ranks what rarer words found
+SPELLED = "keys:"  # a query term spelled on the keypad: "keys:4846" (query words hold no ":")
+MAX_SPELLED = 30  # catalogue words a keypad prefix may stand for, the most common first
+_KEYPAD = {c: d for d, letters in (("2", "abc"), ("3", "def"), ("4", "ghi"), ("5", "jkl"),
+                                   ("6", "mno"), ("7", "pqrs"), ("8", "tuv"), ("9", "wxyz"))
+           for c in letters}
 RERANK = 50  # near ties among the first RERANK are settled by how much of a field is said
 
 # Words that frame a request rather than name what is sought ("do you have ...").
@@ -171,6 +177,11 @@ def _similar(word: str, vocabulary: Sequence[str], exact: set[str]) -> list[tupl
     return out
 
 
+def keypad(word: str) -> str:
+    """A folded word as the keys that spell it ("hugo" -> "4846"); digits stay digits."""
+    return "".join(_KEYPAD.get(c, c if c.isdigit() else "") for c in word)
+
+
 def _deletions(word: str) -> set[str]:
     """The word and every string one letter shorter."""
     return {word, *(word[:i] + word[i + 1:] for i in range(len(word)))}
@@ -193,6 +204,7 @@ class Vocabulary:
         total = max(1, items)
         self.idf = {w: math.log(1 + total / max(1, n)) for w, n in self.counts.items()}
         self._near: dict[str, list[str]] | None = None
+        self._keys: list[tuple[str, str]] | None = None  # (keypad code, word), sorted
         if len(self.words) > SCAN:
             self._near = {}
             for w in self.words:
@@ -202,11 +214,30 @@ class Vocabulary:
 
     def similar(self, word: str) -> list[tuple[str, float]]:
         """Catalogue words that ``word`` may stand for, with a similarity in (0, 1]."""
+        if word.startswith(SPELLED):
+            return self.spelled(word[len(SPELLED):])
         if self._near is None or len(word) < 4:
             return _similar(word, self.words, self.exact)
         near = self._near
         choices = sorted({w for key in _deletions(word) for w in near.get(key, ())})
         return _similar(word, choices, self.exact)
+
+
+    def spelled(self, digits: str) -> list[tuple[str, float]]:
+        """Words whose keypad code starts with ``digits``: the whole word first (1.0), then
+        the most common of the longer ones (0.9)."""
+        if len(digits) < 2 or not digits.isdigit():
+            return []
+        if self._keys is None:
+            self._keys = sorted((keypad(w), w) for w in self.words)
+        keys = self._keys
+        found: list[tuple[str, str]] = []
+        at = bisect_left(keys, (digits, ""))
+        while at < len(keys) and keys[at][0].startswith(digits) and len(found) < 20 * MAX_SPELLED:
+            found.append(keys[at])
+            at += 1
+        found.sort(key=lambda cw: (cw[0] != digits, -self.counts[cw[1]], cw[1]))
+        return [(w, 1.0 if code == digits else 0.9) for code, w in found[:MAX_SPELLED]]
 
 
 class CatalogueIndex:
