@@ -13,7 +13,7 @@ from ivr.lookup.sources import SourceError
 from ivr.search import SearchResult
 from ivr.search.config import CatalogueConfig
 from ivr.search.match import SPELLED, query_words
-from ivr.search.sources import Catalogue, CsvCatalogue
+from ivr.search.sources import Catalogue, CsvCatalogue, HttpCatalogue
 
 if TYPE_CHECKING:
     from ivr.lookup.live import LiveLookups
@@ -118,6 +118,9 @@ class LiveCatalogues:
     def _make(self, config: CatalogueConfig) -> Catalogue:
         if config.kind == "csv":
             return CsvCatalogue(config, self.lookups.menus_dir / config.file)
+        if config.kind == "http":
+            return HttpCatalogue(config, self.lookups.policy, self.lookups.environ,
+                                 config.timeout or self.lookups.timeout)
         from ivr.lookup.readonly import catalogue_engine
         from ivr.search.sql import SqlCatalogue
 
