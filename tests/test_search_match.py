@@ -201,8 +201,8 @@ SEARCH = ("type: search, say: Hi, catalogue: {type: csv, file: a.csv, fields: [t
 @pytest.mark.parametrize(("node", "message"), [
     ("{type: search, say: Hi, result: '{title}', details: '{title}'}",
      "needs 'catalogue'"),
-    ("{type: search, say: Hi, catalogue: {type: http, fields: [title]}, result: '{title}', "
-     "details: '{title}'}", "unknown catalogue type 'http'"),
+    ("{type: search, say: Hi, catalogue: {type: ftp, fields: [title]}, result: '{title}', "
+     "details: '{title}'}", "unknown catalogue type 'ftp'"),
     ("{type: search, say: Hi, catalogue: {type: sql, fields: [title]}, result: '{title}', "
      "details: '{title}'}", "catalogue needs 'name'"),
     ("{type: search, say: Hi, catalogue: {type: sql, name: 'a b', fields: [title]}, "
