@@ -16,7 +16,7 @@ RUN_STAMP := $(call stamp,$(RUN_EXTRAS))
 TEST_STAMP := $(call stamp,$(TEST_EXTRAS))
 extras = $(if $(1),".[$(1)]",.)
 
-.PHONY: run test setup lint bench-speech bench-step bench-load bench-menu-scale bench-analytics clean
+.PHONY: run test setup lint bench-speech bench-step bench-load bench-menu-scale bench-analytics bench-search clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -80,6 +80,12 @@ wrk:
 ## `ivr check` on a generated 2,000-node menu.
 bench-menu-scale: $(RUN_STAMP)
 	$(BIN)/python benchmarks/bench_menu_scale.py
+
+## Searching catalogues by voice: blind queries (dev half) on the demo catalogues, and
+## 100,000 items on SQLite and PostgreSQL (where reachable). --final: the test half, once.
+BENCH_SEARCH_ARGS ?=
+bench-search: $(TEST_STAMP)
+	$(BIN)/python benchmarks/bench_search.py $(BENCH_SEARCH_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

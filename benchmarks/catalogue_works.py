@@ -154,3 +154,165 @@ Ion Neculce|ro|history|Letopisețul Țării Moldovei; O samă de cuvinte
 Miron Costin|ro|history|Letopisețul Țării Moldovei de la Aron Vodă încoace
 Emil Gârleanu|ro|short stories|Din lumea celor care nu cuvântă; Bătrânii; Cea dintâi durere
 """
+
+# Titles the best-known works go by in the catalogue's other languages (a caller asks for
+# "The Three Musketeers" or "Insula comorii"), as a library records uniform titles.
+# ``original title | other titles, separated by ;``.
+OTHER_TITLES = """
+Oliver Twist|Oliver Twist
+Great Expectations|Les Grandes Espérances; Marile speranțe
+A Christmas Carol|Un chant de Noël; Conte de Noël; Colind de Crăciun
+A Tale of Two Cities|Le Conte de deux cités; Poveste despre două orașe
+David Copperfield|David Copperfield
+Pride and Prejudice|Orgueil et Préjugés; Mândrie și prejudecată
+Sense and Sensibility|Raison et Sentiments; Rațiune și simțire
+Emma|Emma
+The Adventures of Tom Sawyer|Les Aventures de Tom Sawyer; Aventurile lui Tom Sawyer
+Adventures of Huckleberry Finn|Les Aventures de Huckleberry Finn; Aventurile lui Huckleberry Finn
+The Prince and the Pauper|Le Prince et le Pauvre; Prinț și cerșetor
+The Hound of the Baskervilles|Le Chien des Baskerville; Câinele din Baskerville
+A Study in Scarlet|Une étude en rouge; Un studiu în roșu
+The Sign of the Four|Le Signe des quatre; Semnul celor patru
+The Adventures of Sherlock Holmes|Les Aventures de Sherlock Holmes; Aventurile lui Sherlock Holmes
+The Lost World|Le Monde perdu; Lumea dispărută
+The Time Machine|La Machine à explorer le temps; Mașina timpului
+The Invisible Man|L'Homme invisible; Omul invizibil
+The War of the Worlds|La Guerre des mondes; Războiul lumilor
+The Island of Doctor Moreau|L'Île du docteur Moreau; Insula doctorului Moreau
+Treasure Island|L'Île au trésor; Comoara din insulă; Insula comorii
+Kidnapped|Enlevé !; Răpit
+Strange Case of Dr Jekyll and Mr Hyde|L'Étrange Cas du docteur Jekyll et de M. Hyde; Ciudatul caz al doctorului Jekyll și al domnului Hyde
+The Picture of Dorian Gray|Le Portrait de Dorian Gray; Portretul lui Dorian Gray
+The Importance of Being Earnest|De l'importance d'être constant; Ce înseamnă să fii onest
+The Canterville Ghost|Le Fantôme de Canterville; Fantoma de la Canterville
+The Happy Prince and Other Tales|Le Prince heureux; Prințul fericit
+Tess of the d'Urbervilles|Tess d'Urberville; Tess d'Urberville
+Jane Eyre|Jane Eyre
+Wuthering Heights|Les Hauts de Hurlevent; La răscruce de vânturi
+The Jungle Book|Le Livre de la jungle; Cartea junglei
+Just So Stories|Histoires comme ça; Povești just așa
+Moby-Dick|Moby Dick; Moby Dick
+The Scarlet Letter|La Lettre écarlate; Litera stacojie
+The Fall of the House of Usher|La Chute de la maison Usher; Prăbușirea casei Usher
+The Raven and Other Poems|Le Corbeau; Corbul
+The Murders in the Rue Morgue|Double Assassinat dans la rue Morgue; Crimele din Rue Morgue
+The Gold-Bug|Le Scarabée d'or; Cărăbușul de aur
+The Call of the Wild|L'Appel de la forêt; Chemarea străbunilor
+White Fang|Croc-Blanc; Colț Alb
+Martin Eden|Martin Eden
+The Sea-Wolf|Le Loup des mers; Lupul de mare
+The Turn of the Screw|Le Tour d'écrou; Să nu te uiți înapoi
+Heart of Darkness|Au cœur des ténèbres; Inima întunericului
+Lord Jim|Lord Jim
+Ivanhoe|Ivanhoé; Ivanhoe
+Robinson Crusoe|Robinson Crusoé; Robinson Crusoe
+Gulliver's Travels|Les Voyages de Gulliver; Călătoriile lui Gulliver
+Vanity Fair|La Foire aux vanités; Bâlciul deșertăciunilor
+Alice's Adventures in Wonderland|Alice au pays des merveilles; Alice în Țara Minunilor
+Through the Looking-Glass|De l'autre côté du miroir; Alice în Țara Oglinzilor
+The Wind in the Willows|Le Vent dans les saules; Vântul prin sălcii
+The Secret Garden|Le Jardin secret; Grădina secretă
+A Little Princess|La Petite Princesse; Prințesa cea mică
+Little Women|Les Quatre Filles du docteur March; Micile doamne
+The Wonderful Wizard of Oz|Le Magicien d'Oz; Vrăjitorul din Oz
+Anne of Green Gables|Anne… la maison aux pignons verts; Anne de la Green Gables
+Peter Pan|Peter Pan
+Hamlet|Hamlet
+Romeo and Juliet|Roméo et Juliette; Romeo și Julieta
+A Midsummer Night's Dream|Le Songe d'une nuit d'été; Visul unei nopți de vară
+The Tempest|La Tempête; Furtuna
+The Merchant of Venice|Le Marchand de Venise; Neguțătorul din Veneția
+The Taming of the Shrew|La Mégère apprivoisée; Îmblânzirea scorpiei
+King Lear|Le Roi Lear; Regele Lear
+Frankenstein|Frankenstein
+Dracula|Dracula
+Three Men in a Boat|Trois Hommes dans un bateau; Trei într-o barcă
+Black Beauty|Prince Noir; Frumosul Negru
+Uncle Tom's Cabin|La Case de l'oncle Tom; Coliba unchiului Tom
+King Solomon's Mines|Les Mines du roi Salomon; Minele regelui Solomon
+The Scarlet Pimpernel|Le Mouron rouge; Floarea roșie
+The Thirty-Nine Steps|Les Trente-Neuf Marches; Cei 39 de pași
+Vingt mille lieues sous les mers|Twenty Thousand Leagues Under the Sea; Douăzeci de mii de leghe sub mări
+De la Terre à la Lune|From the Earth to the Moon; De la Pământ la Lună
+Voyage au centre de la Terre|Journey to the Centre of the Earth; O călătorie spre centrul Pământului
+Cinq semaines en ballon|Five Weeks in a Balloon; Cinci săptămâni în balon
+Le Tour du monde en quatre-vingts jours|Around the World in Eighty Days; Ocolul Pământului în optzeci de zile
+L'Île mystérieuse|The Mysterious Island; Insula misterioasă
+Michel Strogoff|Michael Strogoff; Mihail Strogoff
+Les Enfants du capitaine Grant|In Search of the Castaways; Copiii căpitanului Grant
+Un capitaine de quinze ans|Dick Sand, A Captain at Fifteen; Căpitan la cincisprezece ani
+Deux ans de vacances|Two Years' Vacation; Doi ani de vacanță
+Le Château des Carpathes|The Castle of the Carpathians; Castelul din Carpați
+Les Misérables|Les Misérables; Mizerabilii
+Notre-Dame de Paris|The Hunchback of Notre-Dame; Cocoșatul de la Notre-Dame
+L'Homme qui rit|The Man Who Laughs; Omul care râde
+Les Travailleurs de la mer|Toilers of the Sea; Oamenii mării
+Le Dernier Jour d'un condamné|The Last Day of a Condemned Man; Ultima zi a unui condamnat
+Les Trois Mousquetaires|The Three Musketeers; Cei trei mușchetari
+Vingt ans après|Twenty Years After; După douăzeci de ani
+Le Vicomte de Bragelonne|The Vicomte of Bragelonne; Vicontele de Bragelonne
+Le Comte de Monte-Cristo|The Count of Monte Cristo; Contele de Monte Cristo
+La Reine Margot|Queen Margot; Regina Margot
+La Tulipe noire|The Black Tulip; Laleaua neagră
+Madame Bovary|Madame Bovary; Doamna Bovary
+L'Éducation sentimentale|Sentimental Education; Educația sentimentală
+Le Père Goriot|Father Goriot; Moș Goriot
+Eugénie Grandet|Eugénie Grandet
+Illusions perdues|Lost Illusions; Iluzii pierdute
+La Peau de chagrin|The Wild Ass's Skin; Pielea de sagri
+L'Assommoir|The Drinking Den; Gervaise; Cârciuma
+Germinal|Germinal
+Nana|Nana
+La Bête humaine|The Beast Within; Bestia umană
+Au Bonheur des Dames|The Ladies' Paradise; Paradisul femeilor
+Bel-Ami|Bel-Ami; Bel-Ami
+Boule de suif|Ball of Fat; Bulgăre de seu
+Le Rouge et le Noir|The Red and the Black; Roșu și negru
+La Chartreuse de Parme|The Charterhouse of Parma; Mănăstirea din Parma
+Le Misanthrope|The Misanthrope; Mizantropul
+Tartuffe|Tartuffe
+L'Avare|The Miser; Avarul
+Le Bourgeois gentilhomme|The Bourgeois Gentleman; Burghezul gentilom
+Le Malade imaginaire|The Imaginary Invalid; Bolnavul închipuit
+Les Fourberies de Scapin|Scapin the Schemer; Vicleniile lui Scapin
+Phèdre|Phaedra; Fedra
+Le Cid|The Cid; Cidul
+Candide|Candide; Candid
+Du contrat social|The Social Contract; Contractul social
+Les Confessions|The Confessions; Confesiuni
+Les Liaisons dangereuses|Dangerous Liaisons; Legăturile primejdioase
+Fables|Fables; Fabule
+Le Petit Chaperon rouge|Little Red Riding Hood; Scufița Roșie
+Cendrillon|Cinderella; Cenușăreasa
+La Belle au bois dormant|Sleeping Beauty; Frumoasa din pădurea adormită
+Le Chat botté|Puss in Boots; Motanul încălțat
+Barbe bleue|Bluebeard; Barbă-Albastră
+Le Petit Poucet|Little Thumb; Degețel
+Lettres de mon moulin|Letters from My Windmill; Scrisori din moara mea
+Carmen|Carmen
+Les Fleurs du mal|The Flowers of Evil; Florile răului
+Une saison en enfer|A Season in Hell; Un anotimp în infern
+Le Bateau ivre|The Drunken Boat; Corabia beată
+Le Mystère de la chambre jaune|The Mystery of the Yellow Room; Misterul camerei galbene
+Le Fantôme de l'Opéra|The Phantom of the Opera; Fantoma de la Operă
+Arsène Lupin, gentleman cambrioleur|Arsène Lupin, Gentleman Burglar; Arsène Lupin, spărgător gentleman
+L'Aiguille creuse|The Hollow Needle; Acul scobit
+Cyrano de Bergerac|Cyrano de Bergerac
+Le Grand Meaulnes|The Wanderer; Cărarea pierdută; Marele Meaulnes
+Sans famille|Nobody's Boy; Singur pe lume
+Les Malheurs de Sophie|Sophie's Misfortunes; Năzbâtiile Sofiei
+Luceafărul|The Evening Star; L'Étoile du soir
+Amintiri din copilărie|Memories of My Boyhood; Souvenirs d'enfance
+Povestea lui Harap-Alb|The Story of Harap Alb; Le Conte de Harap-Alb
+Capra cu trei iezi|The Goat and Her Three Kids; La Chèvre et ses trois chevreaux
+O scrisoare pierdută|A Lost Letter; Une lettre perdue
+Moara cu noroc|The Lucky Mill; Le Moulin de la chance
+Pădurea spânzuraților|Forest of the Hanged; La Forêt des pendus
+Tinerețe fără bătrânețe și viață fără de moarte|Youth Without Age and Life Without Death; Jeunesse sans vieillesse et vie sans mort
+Chira Chiralina|Kyra Kyralina
+Ciulinii Bărăganului|The Thistles of the Baragan; Les Chardons du Baragan
+"""
+# A cycle of volumes, found by the cycle's name.
+SERIES = {
+    "Marcel Proust": "À la recherche du temps perdu; In Search of Lost Time; În căutarea timpului pierdut",
+}

@@ -16,24 +16,27 @@ import random
 import unicodedata
 from pathlib import Path
 
-from catalogue_works import WORKS
+from catalogue_works import OTHER_TITLES, SERIES, WORKS
 
 OUT = Path(__file__).resolve().parent.parent / "menus" / "data"
 # subject -> (Dewey class per language, words a caller may use in en / fr / ro)
 SUBJECTS = {
     "novel": ("823", "843", "859.3", "novel fiction roman"),
-    "adventure": ("823", "843", "859.3", "adventure aventure aventură aventuri"),
+    "adventure": ("823", "843", "859.3", "adventure novel aventure roman d'aventures aventură "
+                  "roman de aventuri"),
     "science fiction": ("823", "843", "859.3", "science fiction science-fiction SF "
                         "anticipation științifico-fantastic"),
-    "mystery": ("823", "843", "859.3", "mystery detective crime policier enquête polițist"),
+    "mystery": ("823", "843", "859.3", "mystery detective crime novel policier enquête roman "
+                "polițist"),
     "poetry": ("821", "841", "859.1", "poetry poems poésie poèmes poezie poezii versuri"),
     "drama": ("822", "842", "859.2", "drama play plays theatre théâtre pièce teatru piesă"),
     "short stories": ("823", "843", "859.3", "short stories tales nouvelles contes nuvele "
                       "povestiri schițe"),
     "children": ("823", "843", "859.3", "children kids jeunesse enfants copii"),
-    "romance": ("823", "843", "859.3", "romance love amour dragoste"),
-    "history": ("823", "843", "859.3", "history historical histoire historique istorie "
-                "istoric"),
+    "romance": ("823", "843", "859.3", "romance love story novel amour roman d'amour roman "
+                "de dragoste"),
+    "history": ("823", "843", "859.3", "history historical novel histoire historique roman "
+                "istorie istoric"),
     "philosophy": ("194", "194", "199", "philosophy philosophie filozofie"),
     "satire": ("827", "847", "859.7", "satire humour humor comedy comique"),
     "fairy tales": ("398", "398", "398", "fairy tales folk tales contes de fées basme "
@@ -51,9 +54,25 @@ def surname_code(author: str) -> str:
     return plain[:3].upper()
 
 
+# The language of a work, as callers name it ("French novels", "poezie românească").
+LANGUAGE_NAMES = {"en": "English anglais anglaise engleză englezească",
+                  "fr": "French français française franceză franțuzească",
+                  "ro": "Romanian roumain roumaine română românească"}
+
+
+def other_titles() -> dict[str, str]:
+    """Original title -> the titles it goes by in the other languages."""
+    out = {}
+    for line in OTHER_TITLES.strip().splitlines():
+        title, others = (part.strip() for part in line.split("|"))
+        out[title] = others
+    return out
+
+
 def library_rows(rng: random.Random) -> list[dict[str, str]]:
     """One row per work: its formats, copies per branch and shelf mark."""
     rows: list[dict[str, str]] = []
+    others = other_titles()
     for line in WORKS.strip().splitlines():
         author, lang, subject, titles = (part.strip() for part in line.split("|"))
         dewey = SUBJECTS[subject][LANGS.index(lang)]
@@ -66,7 +85,10 @@ def library_rows(rng: random.Random) -> list[dict[str, str]]:
             copies = [rng.choice((0, 1, 1, 2, 3)) for _ in range(3)]
             rows.append({
                 "id": f"L{len(rows) + 1:04d}", "title": title, "author": author,
-                "language": lang, "subject": subject, "topics": SUBJECTS[subject][3],
+                "other_titles": "; ".join(t for t in (others.get(title, ""), SERIES.get(author, ""))
+                                          if t),
+                "language": lang, "subject": subject,
+                "topics": f"{SUBJECTS[subject][3]} {LANGUAGE_NAMES[lang]}",
                 "formats": ", ".join(formats), "copies": str(sum(copies)),
                 "copies_central": str(copies[0]), "copies_north": str(copies[1]),
                 "copies_riverside": str(copies[2]), "shelf": f"{dewey} {surname_code(author)}",

@@ -8,7 +8,17 @@ from pathlib import Path
 import pytest
 
 from ivr.menu.lint import check_paths
-from ivr.search.match import MAX_QUERY_WORDS, CatalogueIndex, query_words
+from ivr.search.match import (
+    COMMON,
+    MAX_QUERY_WORDS,
+    MAX_SPELLED,
+    SCAN,
+    SPELLED,
+    CatalogueIndex,
+    Vocabulary,
+    keypad,
+    query_words,
+)
 from tests.conftest import ROOT
 
 DATA = ROOT / "menus" / "data"
@@ -44,16 +54,44 @@ def test_the_demo_catalogues_are_big_enough_and_real() -> None:
                + int(b["copies_riverside"]) for b in books)
 
 
+def plain(words: list[str]) -> list[str]:
+    return [w for w in words if "=" not in w]
+
+
 def test_query_words_fold_and_drop_the_framing() -> None:
-    assert query_words("Do you have Les Misérables, please?", "en") == ["les", "miserables"]
-    assert query_words("euh je voudrais Madame Bovary s'il vous plaît", "fr") == ["madame",
-                                                                                   "bovary"]
-    assert query_words("ăă aveți Amintiri din copilărie", "ro") == ["amintiri", "copilarie"]
+    assert plain(query_words("Do you have Les Misérables, please?", "en")) == ["les",
+                                                                               "miserables"]
+    assert plain(query_words("euh je voudrais Madame Bovary s'il vous plaît", "fr")) == [
+        "madame", "bovary"]
+    assert plain(query_words("ăă aveți Amintiri din copilărie", "ro")) == ["amintiri",
+                                                                          "copilarie"]
     assert query_words("the the the", "en") == []
     assert query_words("", "en") == []
-    assert len(query_words("word " * 300 + "other " * 300, "en")) <= MAX_QUERY_WORDS
+    many = query_words("word " * 300 + "other " * 300, "en")
+    assert len(plain(many)) <= MAX_QUERY_WORDS and len(many) <= 2 * MAX_QUERY_WORDS
     assert query_words("x" * 500, "en") == ["x" * 200]  # cut before any work
     assert query_words("hugo " * 39 + "miserables", "en") == ["hugo"]  # no half word left
+
+
+def test_words_said_apart_and_numbers_said_as_words_have_alternatives() -> None:
+    assert query_words("frank einstein", "en") == ["frank", "einstein",
+                                                   "frankeinstein=frank einstein"]
+    assert "813=huit cent treize" in query_words("huit cent treize", "fr")
+    assert "93=quatre vingt treize" in query_words("quatre vingt treize", "fr")
+    assert "44=patruzeci si patru" in query_words("mărimea patruzeci și patru", "ro")
+    assert "20000=twenty thousand" in query_words("twenty thousand leagues", "en")
+    assert "1840=o mie opt sute patruzeci" not in query_words("anul o mie", "ro")
+
+
+def test_alternatives_find_what_the_words_alone_do_not(library: CatalogueIndex) -> None:
+    alone = library.search(plain(query_words("frank einstein", "en")), 3)
+    assert "Frankenstein" not in [r["title"] for r in alone]  # L. Frank Baum's books
+    found = library.search(query_words("frank einstein", "en"), 3)
+    assert [r["title"] for r in found][:1] == ["Frankenstein"]
+    found = library.search(query_words("huit cent treize", "fr"), 3)
+    assert [r["title"] for r in found][:1] == ["813"]
+    found = library.search(query_words("charles beau de l'air", "fr"), 3)
+    assert found and all(r["author"] == "Charles Baudelaire" for r in found)
 
 
 @pytest.mark.parametrize(("said", "lang", "title"), [
@@ -144,11 +182,27 @@ def test_search_problems_are_reported_with_their_lines(tmp_path: Path) -> None:
                             "not found") for e in errors)
 
 
+def test_a_refinement_on_a_column_the_file_lacks_is_reported(tmp_path: Path) -> None:
+    (tmp_path / "a.csv").write_text("id,title\nB1,Ion\n", encoding="utf-8")
+    menu = tmp_path / "desk.yaml"
+    menu.write_text("menu: desk\nlanguages: {en: {locale: en-US, voice: Polly.Joanna}}\n"
+                    "start: find\nnodes:\n  find: {" + SEARCH + ", refine: {audio: {field: "
+                    "formats, contains: audio, label: audio, say: {en: [audio]}}}}\n",
+                    encoding="utf-8")
+    problems, _ = check_paths([menu], None)
+    errors = [str(p) for p in problems if p.severity == "error"]
+    assert any("'find' uses {formats} but a.csv has only id, title" in e for e in errors), errors
+
+
+SEARCH = ("type: search, say: Hi, catalogue: {type: csv, file: a.csv, fields: [title]}, "
+          "result: '{title}', details: '{title}'")
+
+
 @pytest.mark.parametrize(("node", "message"), [
     ("{type: search, say: Hi, result: '{title}', details: '{title}'}",
      "needs 'catalogue'"),
-    ("{type: search, say: Hi, catalogue: {type: http, fields: [title]}, result: '{title}', "
-     "details: '{title}'}", "unknown catalogue type 'http'"),
+    ("{type: search, say: Hi, catalogue: {type: ftp, fields: [title]}, result: '{title}', "
+     "details: '{title}'}", "unknown catalogue type 'ftp'"),
     ("{type: search, say: Hi, catalogue: {type: sql, fields: [title]}, result: '{title}', "
      "details: '{title}'}", "catalogue needs 'name'"),
     ("{type: search, say: Hi, catalogue: {type: sql, name: 'a b', fields: [title]}, "
@@ -165,6 +219,19 @@ def test_search_problems_are_reported_with_their_lines(tmp_path: Path) -> None:
      "result: '{title}'}", "needs 'details'"),
     ("{type: search, say: Hi, catalogue: {type: csv, file: a.csv, fields: [title], colour: x},"
      " result: '{title}', details: '{title}'}", "unknown key 'colour' in catalogue"),
+    ("{" + SEARCH + ", refine: {audio: {field: formats, contains: audio, key: '1', label: "
+     "audio, say: {en: [audio]}}}}", "a refinement's key is one of 4, 5, 6, 7, 8"),
+    ("{" + SEARCH + ", refine: {audio: {field: formats, label: audio, say: {en: [audio]}}}}",
+     "needs one of contains"),
+    ("{" + SEARCH + ", refine: {audio: {field: formats, equals: x, other: true, label: audio, "
+     "say: {en: [audio]}}}}", "needs one of contains"),
+    ("{" + SEARCH + ", refine: {audio: {field: formats, equals: x, label: audio, "
+     "say: {de: [audio]}}}}", "phrases for 'de', which is not declared"),
+    ("{" + SEARCH + ", refine: {audio: {field: 'a b', equals: x, label: audio, say: {en: [a]}}}}",
+     "'a b' is not a column name"),
+    ("{" + SEARCH + ", refine: {a: {field: f, equals: x, key: '7', label: a, say: {en: [a]}}, "
+     "b: {field: f, equals: y, key: '7', label: b, say: {en: [b]}}}}",
+     "key 7 is already another refinement's"),
 ])
 def test_malformed_search_nodes_are_refused_at_their_line(tmp_path: Path, node: str,
                                                           message: str) -> None:
@@ -174,3 +241,42 @@ def test_malformed_search_nodes_are_refused_at_their_line(tmp_path: Path, node: 
     problems, _ = check_paths([menu], None)
     errors = [str(p) for p in problems if p.severity == "error"]
     assert any(e.startswith(f"{menu}:5:") and message in e for e in errors), errors
+
+
+def test_a_large_vocabulary_is_narrowed_by_dropped_letters() -> None:
+    # Past SCAN words, near words come from one-letter-shorter forms: the same words as
+    # comparing with every word, for a letter misheard, missing or added.
+    words = {f"w{i:05d}x": 1 for i in range(SCAN + 1)}
+    words.update({"dickens": 3, "exupery": 2, "baskerville": 1, "dickensian": 1})
+    large = Vocabulary(words, 20_000)
+    small = Vocabulary({w: n for w, n in words.items() if not w.startswith("w")}, 20_000)
+    assert large._near is not None and small._near is None
+    for said in ("dickins", "exupery", "baskervile", "baskervilles", "dikens"):
+        assert large.similar(said) == small.similar(said), said
+    assert [w for w, _ in large.similar("dickins")] == ["dickens"]
+    assert large.similar("zzzz") == []
+
+
+def test_a_word_most_items_hold_only_ranks_what_rarer_words_found() -> None:
+    rows = [{"id": f"N{i}", "title": f"Novel {i}", "author": "Someone"} for i in range(COMMON + 5)]
+    rows.append({"id": "R1", "title": "Roman Spahi", "author": "Pierre Loti"})
+    rows.append({"id": "R2", "title": "Spahi Story", "author": "Somebody"})
+    index = CatalogueIndex(rows, {"title": 3, "author": 2}, "id")
+    assert [r["id"] for r in index.search(["novel", "spahi", "loti"], 3)][:1] == ["R1"]
+    assert [r["id"] for r in index.search(["novel", "spahi"], 3)][:2] in (["R1", "R2"],
+                                                                          ["R2", "R1"])
+    found = index.search(["novel"], 3)  # only a common word: still items that hold it
+    assert len(found) == 3 and all(r["id"].startswith("N") for r in found)
+
+
+def test_keypad_spelling_finds_words_by_their_keys(library: CatalogueIndex) -> None:
+    assert keypad("hugo") == "4846" and keypad("exupery") == "3987379" and keypad("813") == "813"
+    vocabulary = library.vocabulary
+    assert ("hugo", 1.0) in vocabulary.spelled("4846")
+    assert all(keypad(w).startswith("484") for w, _ in vocabulary.spelled("484"))
+    assert len(vocabulary.spelled("2")) == 0 and len(vocabulary.spelled("22")) <= MAX_SPELLED
+    found = library.search([SPELLED + "4846"], 3)  # H U G O
+    assert len(found) == 3 and all(r["author"] == "Victor Hugo" for r in found)
+    found = library.search([SPELLED + "58232"], 3)  # L U C E A, the start of Luceafărul
+    assert [r["title"] for r in found][:1] == ["Luceafărul"]
+    assert library.search([SPELLED + "9999999"], 3) == []

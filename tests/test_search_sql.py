@@ -1,4 +1,4 @@
-"""SQL catalogues on SQLite (FTS5 trigrams) and PostgreSQL (pg_trgm): import, search, webhooks."""
+"""SQL catalogues on SQLite and PostgreSQL (a word index): import, search, webhooks."""
 
 from __future__ import annotations
 
@@ -14,8 +14,9 @@ from click.testing import CliRunner
 from ivr.cli import cli
 from ivr.lookup.readonly import catalogue_engine
 from ivr.menu.source import Where
+from ivr.migrations import upgrade
 from ivr.search.config import CatalogueConfig
-from ivr.search.match import query_words
+from ivr.search.match import SPELLED, query_words
 from ivr.search.sql import SqlCatalogue, catalogue_items, import_catalogue
 from ivr.simulator import FlaskTransport, Phone
 from tests.conftest import ROOT, TOKEN, Clock, make_app, shutdown
@@ -98,3 +99,40 @@ def test_search_by_voice_through_the_webhooks(db_url: str, tmp_path: Path, clock
     finally:
         app.extensions["ivr"].lookups.close()
         shutdown(app)
+
+
+def test_a_new_import_is_searched_at_once(catalogue: SqlCatalogue, db_url: str) -> None:
+    assert catalogue.search(query_words("luceafarul", "ro"), 3)[0]["id"] == "B05"
+    writer = sa.create_engine(db_url)
+    import_catalogue(writer, "test-books", [{"id": "N1", "title": "Poezii alese",
+                                             "author": "Mihai Eminescu", "subject": "poezie"}],
+                     FIELDS, "id")
+    writer.dispose()
+    assert catalogue.search(query_words("luceafarul", "ro"), 3) == []
+    assert [r["id"] for r in catalogue.search(query_words("poezii de eminescu", "ro"), 3)] == ["N1"]
+
+
+def test_catalogues_imported_before_the_word_index_are_still_found(tmp_path: Path) -> None:
+    url = f"sqlite:///{tmp_path / 'old.sqlite3'}"
+    upgrade(url, "0009")
+    engine = sa.create_engine(url)
+    with engine.begin() as conn:
+        conn.execute(sa.text(
+            "INSERT INTO catalogue_items (catalogue, item_key, search_text, record) VALUES "
+            "('old', 'B1', 'madame bovary gustave flaubert', :record)"),
+            {"record": '{"id": "B1", "title": "Madame Bovary"}'})
+    engine.dispose()
+    upgrade(url)
+    engine = catalogue_engine(url, 2.0)
+    old = SqlCatalogue(CatalogueConfig("sql", Where("t", 1), FIELDS, name="old"), engine)
+    try:
+        assert [r["title"] for r in old.search(query_words("madam bovari", "fr"), 3)] == [
+            "Madame Bovary"]
+    finally:
+        engine.dispose()
+
+
+def test_keypad_spelling_in_sql(catalogue: SqlCatalogue) -> None:
+    found = catalogue.search([SPELLED + "4846"], 3)  # H U G O
+    assert sorted(r["title"] for r in found) == ["Les Misérables", "Notre-Dame de Paris"]
+    assert catalogue.search([SPELLED + "99999"], 3) == []

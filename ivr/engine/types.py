@@ -62,7 +62,7 @@ class CallState:
         pending = params.get("c", "")
         if pending and not (re.match(r"^(refine|confirm|topics):[A-Za-z0-9_,-]{1,300}$", pending)
                             or re.match(r"^lookup:(confirm|verify):[A-Za-z0-9_-]{1,200}$", pending)
-                            or re.match(r"^search:[rd]:[A-Za-z0-9_,-]{1,200}$", pending)
+                            or re.match(r"^search:[rds]:[A-Za-z0-9_,.~-]{0,400}$", pending)
                             or re.match(r"^callback:(key|confirm|reason)(:[A-Za-z0-9_-]{1,200})?$",
                                         pending)):
             pending = ""

@@ -178,6 +178,11 @@ class LiveLookups:
         """One catalogue item by its key."""
         return self.catalogues.item(menu, config, key)
 
+    def spell(self, menu: Menu, config: CatalogueConfig, digits: str,
+              limit: int) -> SearchResult:
+        """The best items with a word the caller's keys spell (see ``ivr.search``)."""
+        return self.catalogues.spell(menu, config, digits, limit)
+
 
 def lookups_from_settings(settings: Mapping[str, Any], menus_dir: Path,
                           policy: SourcePolicy | None = None) -> LiveLookups:

@@ -16,24 +16,30 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ivr.engine.types import Action, Event, Input, Redirect, Silence, Turn
-from ivr.lookup import FAILED, NOT_FOUND
+from ivr.lookup import FAILED
 from ivr.lookup.node_fields import by_value, template
 from ivr.lookup.speak import MissingField, placeholders, render
 from ivr.menu.model import Prompt
-from ivr.menu.source import Fields, Where
+from ivr.menu.source import Fields, Value, Where
 from ivr.nodes.base import Node
 from ivr.nodes.menu import MAX_HINT_CHARS, MAX_HINTS, spoken_key
 from ivr.nodes.routing import yes_or_no
-from ivr.search import MAX_RESULTS, Catalogues, SearchResult
+from ivr.search import MAX_RESULTS, Catalogues, SearchResult, Spelling
 from ivr.search.config import CatalogueConfig, parse_catalogue
 from ivr.search.match import MAX_QUERY_CHARS, words_of
+from ivr.speech.normalize import fold, normalize, stopwords
 
 if TYPE_CHECKING:
     from ivr.engine.core import Call
     from ivr.menu.loader import ParseContext
 
-RESULTS, DETAILS = "search:r:", "search:d:"
+RESULTS, DETAILS, SPELL = "search:r:", "search:d:", "search:s:"
+SPELL_KEY = "1"  # at the question, before any result: spell on the keypad instead
 ITEM_KEY = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
+QUERY_WORD = re.compile(r"^[a-z0-9]{1,32}$")
+WIDE = 50  # items a refinement filters: the best matches of the query
+MAX_REFINE = 6
+REFINE_KEYS = "45678"  # 1-3 pick a result; 0, 9, * and # are the menus' usual global keys
 
 # What the node says on its own, per language; `found` and `nothing` can be set per node.
 PHRASES: dict[str, dict[str, str]] = {
@@ -45,6 +51,12 @@ PHRASES: dict[str, dict[str, str]] = {
         "choose": "For more about one of them, press its number or say it. Or say another search.",
         "choose_one": "For more about it, press 1 or say yes. Or say another search.",
         "more": "To hear about another result, press its number. Or say another search.",
+        "refine_key": "For {label}, press {key}.",
+        "nothing_refined": "Sorry, I found nothing for {query}, {label}.",
+        "spell_offer": "Or, to spell it on the keypad, press 1.",
+        "spell": "Spell the first word on the keypad, one key per letter: 2 for A B C, 3 for D E "
+                 "F, and so on. Then press hash.",
+        "spelled": "the keys {keys}",
     },
     "fr": {
         "found": "J'ai trouvé {count} résultats.",
@@ -55,6 +67,12 @@ PHRASES: dict[str, dict[str, str]] = {
                   "une autre recherche.",
         "choose_one": "Pour en savoir plus, tapez 1 ou dites oui. Ou dites une autre recherche.",
         "more": "Pour un autre résultat, tapez son numéro. Ou dites une autre recherche.",
+        "refine_key": "Pour {label}, tapez {key}.",
+        "nothing_refined": "Désolé, je n'ai rien trouvé pour {query}, {label}.",
+        "spell_offer": "Ou, pour l'épeler sur le clavier, tapez 1.",
+        "spell": "Épelez le premier mot sur le clavier, une touche par lettre : 2 pour A B C, 3 "
+                 "pour D E F, et ainsi de suite. Puis tapez dièse.",
+        "spelled": "les touches {keys}",
     },
     "ro": {
         "found": "Am găsit {count} rezultate.",
@@ -65,6 +83,12 @@ PHRASES: dict[str, dict[str, str]] = {
                   "Sau spuneți o altă căutare.",
         "choose_one": "Pentru detalii, apăsați 1 sau spuneți da. Sau spuneți o altă căutare.",
         "more": "Pentru alt rezultat, apăsați numărul lui. Sau spuneți o altă căutare.",
+        "refine_key": "Pentru {label}, apăsați {key}.",
+        "nothing_refined": "Îmi pare rău, nu am găsit nimic pentru {query}, {label}.",
+        "spell_offer": "Sau, ca să îl scrieți cu tastatura, apăsați 1.",
+        "spell": "Scrieți primul cuvânt cu tastatura, câte o tastă pentru fiecare literă: 2 pentru "
+                 "A B C, 3 pentru D E F și așa mai departe. Apoi apăsați diez.",
+        "spelled": "tastele {keys}",
     },
 }
 # "the second one", "le deuxième", "al doilea" (folded)
@@ -82,6 +106,53 @@ POINTING = frozenset("the one number no result option please that le la l numero
 
 
 @dataclass(frozen=True)
+class Refinement:
+    """"only audiobooks", "in French", "by another author": the results narrowed by a field."""
+
+    name: str
+    column: str  # `field:` in the YAML
+    say: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # lang -> phrases
+    key: str = ""
+    contains: str = ""  # the field holds these words ("audiobook" in "book, audiobook")
+    equals: str = ""  # the field is this value ("fr")
+    other: bool = False  # the field differs from the results heard ("another author")
+    label: Prompt | None = None
+
+    def keeps(self, row: Mapping[str, Any], others: set[str]) -> bool:
+        """Whether an item stays; ``others``: this field's values in the results heard."""
+        value = str(row.get(self.column) or "")
+        if self.other:
+            return fold(value).strip() not in others
+        if self.equals:
+            return fold(value).strip() == fold(self.equals).strip()
+        have = set(words_of(value))
+        return all(w in have for w in words_of(self.contains))
+
+
+@dataclass(frozen=True)
+class Context:
+    """What the caller searched and how they narrowed it, kept in the pending question:
+    ``search:r:KEYS~query-words~REFS`` (REFS: a refinement's number, or for "another
+    ..." its number and the keys of the results it was said after: ``2.L0001.L0002``)."""
+
+    keys: tuple[str, ...] = ()
+    query: tuple[str, ...] = ()
+    refs: tuple[str, ...] = ()
+
+    def encode(self, kind: str) -> str:
+        return f"{kind}{','.join(self.keys)}~{'-'.join(self.query)}~{','.join(self.refs)}"
+
+    @classmethod
+    def decode(cls, pending: str) -> Context:
+        body = pending[len(RESULTS):] if pending.startswith((RESULTS, DETAILS)) else ""
+        keys, _, rest = body.partition("~")
+        query, _, refs = rest.partition("~")
+        return cls(tuple(k for k in keys.split(",") if k),
+                   tuple(w for w in query.split("-") if QUERY_WORD.match(w)),
+                   tuple(r for r in refs.split(",") if r))
+
+
+@dataclass(frozen=True)
 class SearchNode(Node):
     """Ask what the caller looks for, read the best items, give one item's details."""
 
@@ -93,6 +164,8 @@ class SearchNode(Node):
     values: Mapping[str, Mapping[str, Prompt]] = field(default_factory=dict)
     hints: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     max_results: int = MAX_RESULTS
+    refine: tuple[Refinement, ...] = ()
+    spell: bool = False
     next: str = "back"
 
     kind = "search"
@@ -133,6 +206,10 @@ class SearchNode(Node):
             out["hints"] = hints
         if (v := fields.get("max_results")) is not None:
             out["max_results"] = v.integer("max_results", 1, MAX_RESULTS)
+        if (v := fields.get("refine")) is not None:
+            out["refine"] = _refinements(v, ctx)
+        if (v := fields.get("spell")) is not None:
+            out["spell"] = v.boolean("spell")
         if (v := fields.get("next")) is not None:
             out["next"] = ctx.target(v)
         return {k: v for k, v in out.items() if v is not None}
@@ -149,6 +226,7 @@ class SearchNode(Node):
                 out.append((name, prompt))
         for name, table in self.values.items():
             out += [(f"values.{name}.{value}", p) for value, p in table.items()]
+        out += [(f"refine.{r.name}.label", r.label) for r in self.refine if r.label is not None]
         return out
 
     def fields_used(self) -> dict[str, Where]:
@@ -160,6 +238,8 @@ class SearchNode(Node):
             for version in prompt.versions.values():
                 for placeholder in placeholders(version.text or ""):
                     used.setdefault(placeholder.field, prompt.where)
+        for refinement in self.refine:
+            used.setdefault(refinement.column, self.where)
         return used
 
     # ---- the call -------------------------------------------------------------
@@ -170,24 +250,58 @@ class SearchNode(Node):
 
     def _ask(self, call: Call, before: Iterable[Action]) -> Turn:
         hints = self.hints.get(call.state.lang, ())[:MAX_HINTS]
-        gather = call.gather(call.hear(self.say), timeout=self.timeout_for(call), hints=hints)
+        prompts = list(call.hear(self.say))
+        if self.spell:
+            prompts.append(call.speak_text(self._phrase(call, "spell_offer")))
+        gather = call.gather(prompts, timeout=self.timeout_for(call), hints=hints)
         return call.turn([*before, gather, Redirect(call.next("silence"))])
 
+    def _ask_spelling(self, call: Call) -> Turn:
+        """Listen for keys that spell a word, ended by #."""
+        call.set_pending(SPELL)
+        call.log("spell", "", "ask")
+        gather = call.gather([call.speak_text(self._phrase(call, "spell"))], input="dtmf",
+                             timeout=self.timeout_for(call), num_digits=None,
+                             finish_on_key="#")
+        return call.turn([gather, Redirect(call.next("silence"))])
+
+    def _spelled(self, call: Call, digits: str) -> Turn:
+        """Items with a word the keys spell; a miss for too few keys."""
+        keys = "".join(c for c in digits if c in "23456789")[:20]
+        spelling = call.lookups if isinstance(call.lookups, Spelling) else None
+        if spelling is None or self.catalogue is None:
+            return self._failed(call, "no_catalogues")
+        if len(keys) < 2:
+            return self._miss(call, "no_match", [call.message("no_match")], Context())
+        limit = self.max_results
+        said = self._phrase(call, "spelled").format(keys=" ".join(keys))
+        return self._find(call, said, Context(), None, Context(),
+                          spelling.spell(call.menu, self.catalogue, keys, limit))
+
     def handle(self, call: Call, event: Event) -> Turn:
-        """A query, or — once results are read — a pick, another query or silence."""
+        """A query, or — once results are read — a pick, a refinement, another query or silence."""
         pending = call.state.pending
-        keys = pending[len(RESULTS):].split(",") if pending.startswith((RESULTS, DETAILS)) else []
+        context = Context.decode(pending)
+        keys = list(context.keys)
+        if pending == SPELL and isinstance(event, Input):
+            if len(event.digits) == 1 and (turn := call.global_key(event.digits)) is not None:
+                return turn
+            return self._spelled(call, event.digits)
         if isinstance(event, Silence):
             if pending.startswith(DETAILS):  # they heard what they wanted and said nothing more
                 call.log("silence", outcome=f"done:go:{self.next}")
                 return call.go(self.next)
-            return self._miss(call, "silence", [call.message("no_input")], keys)
+            return self._miss(call, "silence", [call.message("no_input")], context)
         if not isinstance(event, Input):
             return super().handle(call, event)
         if keys:
             pick = self._pick(call, event, keys)
             if pick is not None:
-                return self._details(call, keys, pick)
+                return self._details(call, context, pick)
+            if context.query and (refinement := self._refinement(call, event)) is not None:
+                return self._refined(call, context, refinement)
+        if self.spell and not keys and event.digits == SPELL_KEY:
+            return self._ask_spelling(call)
         if len(event.digits) == 1 and (turn := call.global_key(event.digits)) is not None:
             return turn
         speech = event.speech.strip()[:4 * MAX_QUERY_CHARS]  # query_words cuts it further
@@ -195,8 +309,24 @@ class SearchNode(Node):
             call.log("search_again", speech[:32], "ask")
             return call.enter(self.id, [])
         if not speech:
-            return self._miss(call, "no_match", [call.message("no_match")], keys)
+            return self._miss(call, "no_match", [call.message("no_match")], context)
         return self._search(call, speech)
+
+    def _refinement(self, call: Call, event: Input) -> Refinement | None:
+        """The refinement asked for: its key, or its words with little else said."""
+        if event.digits:
+            return next((r for r in self.refine if r.key and r.key == event.digits), None)
+        lang = call.state.lang
+        said = set(normalize(event.speech[:MAX_QUERY_CHARS], lang))
+        if not said:
+            return None
+        stop = stopwords(lang)
+        for refinement in self.refine:
+            for phrase in refinement.say.get(lang, ()):
+                words = set(normalize(phrase, lang))
+                if words and words <= said and len(said - words - stop) <= 1:
+                    return refinement
+        return None
 
     def _pick(self, call: Call, event: Input, keys: list[str]) -> str | None:
         """The item the caller chose: its number by key or by voice ("two", "the second one")."""
@@ -219,45 +349,109 @@ class SearchNode(Node):
         return None
 
     def _search(self, call: Call, speech: str) -> Turn:
+        query = tuple(w for w in words_of(speech) if QUERY_WORD.match(w))[:10]
+        return self._find(call, speech, Context(query=query), None, Context())
+
+    def _refined(self, call: Call, context: Context, refinement: Refinement) -> Turn:
+        """The last query again, narrowed by one more refinement."""
+        number = str(self.refine.index(refinement))
+        ref = ".".join([number, *context.keys]) if refinement.other else number
+        refs = tuple(r for r in context.refs if r != ref)[-(MAX_REFINE - 1):] + (ref,)
+        narrowed = replace(context, refs=refs)
+        return self._find(call, " ".join(context.query), narrowed, refinement, context)
+
+    def _narrow(self, call: Call, items: list[Mapping[str, Any]],
+                refs: tuple[str, ...]) -> list[Mapping[str, Any]] | None:
+        """The items every refinement keeps; None when a source failed on the way."""
+        catalogues = call.lookups if isinstance(call.lookups, Catalogues) else None
+        for ref in refs:
+            number, *heard = ref.split(".")
+            if not number.isdigit() or int(number) >= len(self.refine):
+                continue
+            refinement = self.refine[int(number)]
+            others: set[str] = set()
+            for key in heard[:MAX_RESULTS]:
+                if catalogues is None or self.catalogue is None:
+                    return None
+                found = catalogues.item(call.menu, self.catalogue, key)
+                if found.status == FAILED:
+                    return None
+                others |= {fold(str(i.get(refinement.column) or "")).strip()
+                           for i in found.items}
+            items = [i for i in items if refinement.keeps(i, others)]
+        return items
+
+    def _find(self, call: Call, speech: str, context: Context, refinement: Refinement | None,
+              before: Context, spelled: SearchResult | None = None) -> Turn:
+        """Search (or take what spelling found), narrow by the context's refinements, and
+        read the best items."""
         catalogues = call.lookups if isinstance(call.lookups, Catalogues) else None
         if catalogues is None or self.catalogue is None:
             return self._failed(call, "no_catalogues")
         lang = call.state.lang
-        said = " ".join(words_of(speech)[:8])
-        result = catalogues.search(call.menu, self.catalogue, speech, lang, self.max_results)
+        said = speech if spelled is not None else " ".join(words_of(speech)[:8])
+        limit = WIDE if self.refine else self.max_results
+        result = spelled or catalogues.search(call.menu, self.catalogue, speech, lang, limit)
         if result.status == FAILED:
             return self._failed(call, result.reason)
+        items = self._narrow(call, list(result.items), context.refs)
+        if items is None:
+            return self._failed(call, "refine")
         lines: list[str] = []
         keys: list[str] = []
-        for item in result.items:
+        for item in items:
             key = str(item.get(self.catalogue.key, ""))
             text = self._render(call, self.result, item)
             if text is None or not ITEM_KEY.match(key):
                 continue
             keys.append(key)
             lines.append(self._phrase(call, "item").format(n=len(keys), text=text.rstrip(".")))
-        if result.status == NOT_FOUND or not keys:
-            call.log("search", said[:48], "nothing")
-            sorry = self._template(call, self.nothing, {"query": said}) if self.nothing else None
-            return self._miss(call, "nothing_found", [call.speak_text(
-                sorry or self._phrase(call, "nothing").format(query=said or "?"))], [])
-        call.log("search", said[:48], f"found:{len(keys)}")
+            if len(keys) >= self.max_results:
+                break
+        event = "refine" if refinement is not None else "search"
+        what = refinement.name if refinement is not None else said[:48]
+        if not keys:
+            call.log(event, what, "nothing")
+            label = self._label(call, refinement) if refinement is not None else ""
+            if label:
+                sorry = self._phrase(call, "nothing_refined").format(query=said or "?", label=label)
+            else:
+                sorry = (self._template(call, self.nothing, {"query": said}) if self.nothing
+                         else None) or self._phrase(call, "nothing").format(query=said or "?")
+            return self._miss(call, "nothing_found", [call.speak_text(sorry)], before)
+        call.log(event, what, f"found:{len(keys)}")
         intro = (self._template(call, self.found, {"count": str(len(keys))}) if self.found
                  else None) or (self._phrase(call, "found_one") if len(keys) == 1
                                 else self._phrase(call, "found").format(count=len(keys)))
         call.state = replace(call.state, tries=0)
-        return self._choose(call, RESULTS, keys, [call.speak_text(" ".join([intro, *lines]))])
+        return self._choose(call, RESULTS, replace(context, keys=tuple(keys)),
+                            [call.speak_text(" ".join([intro, *lines]))])
 
-    def _choose(self, call: Call, kind: str, keys: list[str], before: list[Action]) -> Turn:
-        """Listen for a pick or another query after the results or one item's details."""
-        call.set_pending(kind + ",".join(keys))
+    def _label(self, call: Call, refinement: Refinement) -> str:
+        version = (refinement.label.for_language(call.state.lang, call.menu.default_language)
+                   if refinement.label else None)
+        return (version.text or "") if version else ""
+
+    def _choose(self, call: Call, kind: str, context: Context, before: list[Action]) -> Turn:
+        """Listen for a pick, a refinement or another query after results or details."""
+        keys = context.keys
+        encoded = context.encode(kind)
+        call.set_pending(encoded if len(encoded) <= 400 else
+                         replace(context, query=(), refs=()).encode(kind))
         name = "more" if kind == DETAILS else ("choose_one" if len(keys) == 1 else "choose")
+        words = [self._phrase(call, name)]
+        if kind == RESULTS and context.query:  # a spelled search has no words to narrow
+            for refinement in self.refine:
+                label = self._label(call, refinement)
+                if refinement.key and label:
+                    words.append(self._phrase(call, "refine_key").format(label=label,
+                                                                         key=refinement.key))
         hints = self.hints.get(call.state.lang, ())[:MAX_HINTS]
-        gather = call.gather([call.speak_text(self._phrase(call, name))],
+        gather = call.gather([call.speak_text(" ".join(words))],
                              timeout=self.timeout_for(call), hints=hints)
         return call.turn([*before, gather, Redirect(call.next("silence"))])
 
-    def _details(self, call: Call, keys: list[str], key: str) -> Turn:
+    def _details(self, call: Call, context: Context, key: str) -> Turn:
         catalogues = call.lookups if isinstance(call.lookups, Catalogues) else None
         if catalogues is None or self.catalogue is None:
             return self._failed(call, "no_catalogues")
@@ -269,7 +463,7 @@ class SearchNode(Node):
             return self._failed(call, "no_details")
         call.log("details", key, "heard")
         call.state = replace(call.state, tries=0)
-        return self._choose(call, DETAILS, keys, [call.speak_text(text)])
+        return self._choose(call, DETAILS, context, [call.speak_text(text)])
 
     def _render(self, call: Call, prompt: Prompt | None, item: Mapping[str, Any]) -> str | None:
         """A template filled from an item; None when the item lacks a field it needs."""
@@ -300,7 +494,7 @@ class SearchNode(Node):
         call.clear_pending()
         return call.fallback([call.message("lookup_failed")])
 
-    def _miss(self, call: Call, reason: str, sorry: list[Action], keys: list[str]) -> Turn:
+    def _miss(self, call: Call, reason: str, sorry: list[Action], context: Context) -> Turn:
         """Count a failed try: ask again (the list's choices, or the question), or fall back."""
         tries = call.state.tries + 1
         limit = self.tries_for(call)
@@ -308,8 +502,65 @@ class SearchNode(Node):
         if tries >= limit:
             call.clear_pending()
             return call.fallback(sorry)
-        if keys:
+        if context.keys:
             call.state = replace(call.state, tries=tries)
-            return self._choose(call, RESULTS, keys, sorry)
+            return self._choose(call, RESULTS, context, sorry)
         return call.enter(self.id, sorry, tries=tries)
 
+
+def _refinements(value: Value, ctx: ParseContext) -> tuple[Refinement, ...]:
+    """``refine: {audiobook: {field: formats, contains: audiobook, key: "7", label: ...,
+    say: {en: [only audiobooks]}}, ...}``."""
+    out: list[Refinement] = []
+    for name_value, item in value.pairs():
+        name = str(name_value.node.value)
+        if len(out) == MAX_REFINE:
+            name_value.error(f"at most {MAX_REFINE} refinements")
+            break
+        fields = item.fields(f"refinement {name!r}")
+        args: dict[str, Any] = {}
+        if (v := fields.require("field", "the column it narrows by, e.g. formats")) is not None:
+            column = v.text("a column name") or ""
+            if not re.match(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$", column):
+                v.error(f"{column!r} is not a column name (letters, digits and _)")
+            else:
+                args["column"] = column
+        ways = [k for k in ("contains", "equals", "other") if fields.get(k) is not None]
+        if len(ways) != 1:
+            item.error(f"refinement {name!r} needs one of contains (words the field holds), "
+                       "equals (the field's value) or other: true (differs from the results "
+                       "heard)")
+        for way in ways[:1]:
+            v = fields.get(way)
+            assert v is not None
+            if way == "other":
+                args["other"] = bool(v.boolean("other"))
+            else:
+                args[way] = v.text(f"the value for {way}") or ""
+        if (v := fields.get("key")) is not None:
+            key = v.text("a key") or ""
+            if len(key) != 1 or key not in REFINE_KEYS:
+                v.error(f"a refinement's key is one of {', '.join(REFINE_KEYS)} (1-3 pick a "
+                        f"result; 0, 9, * and # are left to the menu)")
+            elif any(r.key == key for r in out):
+                v.error(f"key {key} is already another refinement's")
+            else:
+                args["key"] = key
+        if (v := fields.require("label", "what it does, per language: {en: only audiobooks}")) \
+                is not None:
+            args["label"] = template(v, ctx)
+        if (v := fields.require("say", "what callers say for it, per language: {en: [only "
+                                "audiobooks]}")) is not None:
+            say: dict[str, tuple[str, ...]] = {}
+            for key_value, phrases in v.pairs():
+                lang = str(key_value.node.value)
+                if lang not in ctx.languages:
+                    key_value.error(f"phrases for {lang!r}, which is not declared under "
+                                    "'languages'")
+                    continue
+                say[lang] = tuple(p[:MAX_HINT_CHARS] for p in phrases.text_list("a phrase"))
+            args["say"] = say
+        fields.done()
+        if "column" in args and len(ways) == 1:
+            out.append(Refinement(name, **args))
+    return tuple(out)

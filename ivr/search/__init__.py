@@ -55,4 +55,15 @@ class Catalogues(Protocol):
         ...
 
 
-__all__ = ["FAILED", "FOUND", "MAX_RESULTS", "NOT_FOUND", "Catalogues", "SearchResult"]
+@runtime_checkable
+class Spelling(Protocol):
+    """Search by the keys a caller pressed to spell a word (2 = A B C, ...)."""
+
+    def spell(self, menu: Menu, config: CatalogueConfig, digits: str,
+              limit: int) -> SearchResult:
+        """The best ``limit`` items holding a word that those keys spell, or start to."""
+        ...
+
+
+__all__ = ["FAILED", "FOUND", "MAX_RESULTS", "NOT_FOUND", "Catalogues", "SearchResult",
+           "Spelling"]

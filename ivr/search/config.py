@@ -10,7 +10,7 @@ from pathlib import Path
 from ivr.lookup.config import MAX_TIMEOUT
 from ivr.menu.source import Value, Where
 
-KINDS = ("csv", "sql")
+KINDS = ("csv", "sql", "http")
 NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_-]{0,63}$")
 COLUMN = re.compile(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$")
 MAX_WEIGHT = 10
@@ -27,22 +27,27 @@ class CatalogueConfig:
     file: str = ""  # csv: path relative to the menus folder
     name: str = ""  # sql: the catalogue's name in the app's catalogue_items table
     timeout: float | None = None  # seconds; None = IVR_LOOKUP_TIMEOUT
+    url: str = ""  # http: the search URL, with {query} (and ${ENV})
+    item_url: str = ""  # http: one item's URL, with {key}
+    items: str = "items"  # http: where the list is in the search answer
+    headers: Mapping[str, str] = field(default_factory=dict)  # http: name -> "... ${ENV}"
 
     @property
     def cache_key(self) -> str:
         """Which index this is, whichever node uses it."""
-        return f"{self.kind}:{self.file or self.name}"
+        return f"{self.kind}:{self.file or self.name or self.url}"
 
 
 def parse_catalogue(value: Value) -> CatalogueConfig | None:
-    """``{type: csv, file: data/catalogue.csv, fields: {title: 3, author: 2}}`` or
-    ``{type: sql, name: library, fields: ...}``."""
+    """``{type: csv, file: data/catalogue.csv, fields: {title: 3, author: 2}}``,
+    ``{type: sql, name: library, fields: ...}`` or ``{type: http, url: ..., item_url: ...,
+    fields: ...}``."""
     if not value.is_mapping:
-        value.error("catalogue must be a mapping with a 'type' (csv or sql)")
+        value.error("catalogue must be a mapping with a 'type' (csv, sql or http)")
         return None
     fields = value.fields("catalogue")
     kind = None
-    if (v := fields.require("type", "csv or sql")) is not None:
+    if (v := fields.require("type", "csv, sql or http")) is not None:
         kind = v.text("a catalogue type")
         if kind is not None and kind not in KINDS:
             v.error(f"unknown catalogue type {kind!r} (expected one of: {', '.join(KINDS)})")
@@ -73,10 +78,27 @@ def parse_catalogue(value: Value) -> CatalogueConfig | None:
             v.error(f"catalogue name {name!r} must be letters, digits, _ or -")
         else:
             args["name"] = name
+    if kind == "http":
+        for name, needs, what in (("url", "{query}", "the search URL, with {query}: "
+                                   "https://shop.example/api/search?q={query}"),
+                                  ("item_url", "{key}", "one item's URL, with {key}: "
+                                   "https://shop.example/api/items/{key}")):
+            if (v := fields.require(name, what)) is not None:
+                url = v.text("a URL") or ""
+                if not url.startswith(("https://", "http://", "${")) or needs not in url:
+                    v.error(f"{name} must be an http(s) URL with {needs}")
+                else:
+                    args[name] = url
+        if (v := fields.get("items")) is not None:
+            args["items"] = v.text("the path of the list in the answer, e.g. data.items") or ""
+        if (v := fields.get("headers")) is not None:
+            args["headers"] = {str(k.node.value): h.text("a header value") or ""
+                               for k, h in v.pairs()}
     fields.done()
     if kind is None or not args.get("fields"):
         return None
-    if not args.get("file" if kind == "csv" else "name"):
+    if not args.get({"csv": "file", "sql": "name", "http": "item_url"}[kind]) or (
+            kind == "http" and not args.get("url")):
         return None
     return CatalogueConfig(kind, value.where, **{k: v for k, v in args.items()  # type: ignore[arg-type]
                                                  if v is not None})

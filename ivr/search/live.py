@@ -12,8 +12,8 @@ from typing import TYPE_CHECKING, Any
 from ivr.lookup.sources import SourceError
 from ivr.search import SearchResult
 from ivr.search.config import CatalogueConfig
-from ivr.search.match import query_words
-from ivr.search.sources import Catalogue, CsvCatalogue
+from ivr.search.match import SPELLED, query_words
+from ivr.search.sources import Catalogue, CsvCatalogue, HttpCatalogue
 
 if TYPE_CHECKING:
     from ivr.lookup.live import LiveLookups
@@ -37,6 +37,14 @@ class LiveCatalogues:
         if not words:
             return SearchResult.found([])
         return self._run(menu, config, lambda c: c.search(words, limit))
+
+    def spell(self, menu: Menu, config: CatalogueConfig, digits: str,
+              limit: int) -> SearchResult:
+        """Items with a word those keys spell (2-9; at least two, at most 20)."""
+        keys = "".join(c for c in digits if c in "23456789")[:20]
+        if len(keys) < 2:
+            return SearchResult.found([])
+        return self._run(menu, config, lambda c: c.search([SPELLED + keys], limit))
 
     def item(self, menu: Menu, config: CatalogueConfig, key: str) -> SearchResult:
         """One item by key, within the budget."""
@@ -110,6 +118,9 @@ class LiveCatalogues:
     def _make(self, config: CatalogueConfig) -> Catalogue:
         if config.kind == "csv":
             return CsvCatalogue(config, self.lookups.menus_dir / config.file)
+        if config.kind == "http":
+            return HttpCatalogue(config, self.lookups.policy, self.lookups.environ,
+                                 config.timeout or self.lookups.timeout)
         from ivr.lookup.readonly import catalogue_engine
         from ivr.search.sql import SqlCatalogue
 

@@ -10,8 +10,11 @@ rare words weigh more than common ones.
 
 from __future__ import annotations
 
+import heapq
 import math
+from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
+from itertools import islice
 from typing import Any
 
 from rapidfuzz import fuzz, process
@@ -22,6 +25,14 @@ MAX_QUERY_CHARS = 200  # a 500-character utterance is cut before any work is spe
 MAX_QUERY_WORDS = 12
 MAX_FUZZY = 8
 NEAR = 0.85  # catalogue words a misheard query word may stand for
+SCAN = 10_000  # vocabularies up to this size are compared word by word
+COMMON = 2_000  # a word more items hold than this only ranks what rarer words found
+SPELLED = "keys:"  # a query term spelled on the keypad: "keys:4846" (query words hold no ":")
+MAX_SPELLED = 30  # catalogue words a keypad prefix may stand for, the most common first
+_KEYPAD = {c: d for d, letters in (("2", "abc"), ("3", "def"), ("4", "ghi"), ("5", "jkl"),
+                                   ("6", "mno"), ("7", "pqrs"), ("8", "tuv"), ("9", "wxyz"))
+           for c in letters}
+RERANK = 50  # near ties among the first RERANK are settled by how much of a field is said
 
 # Words that frame a request rather than name what is sought ("do you have ...").
 FRAMING: dict[str, frozenset[str]] = {
@@ -39,18 +50,114 @@ def words_of(text: str) -> list[str]:
     return [fold(t) for t in tokenize(text, "xx")]
 
 
+# Number words, folded ("patruzeci" and "si" as recognition writes them): units and
+# teens, tens, and the multipliers.
+_UNITS: dict[str, str] = {
+    "en": "zero one two three four five six seven eight nine ten eleven twelve thirteen "
+          "fourteen fifteen sixteen seventeen eighteen nineteen",
+    "fr": "zero un deux trois quatre cinq six sept huit neuf dix onze douze treize quatorze "
+          "quinze seize",
+    "ro": "zero unu doi trei patru cinci sase sapte opt noua zece unsprezece doisprezece "
+          "treisprezece paisprezece cincisprezece saisprezece saptesprezece optsprezece "
+          "nouasprezece",
+}
+_TENS: dict[str, str] = {
+    "en": "_ _ twenty thirty forty fifty sixty seventy eighty ninety",
+    "fr": "_ _ vingt trente quarante cinquante soixante",
+    "ro": "_ _ douazeci treizeci patruzeci cincizeci saizeci saptezeci optzeci nouazeci",
+}
+_MORE: dict[str, dict[str, int]] = {
+    "en": {"hundred": 100, "thousand": 1000},
+    "fr": {"cent": 100, "cents": 100, "mille": 1000, "une": 1, "vingts": 20},
+    "ro": {"suta": 100, "sute": 100, "mie": 1000, "mii": 1000, "una": 1, "un": 1, "doua": 2},
+}
+_AND = frozenset({"and", "et", "si"})
+MAX_JOIN = 4  # "beau de l'air": words recognition split apart, joined again
+
+
+def _number_table(lang: str) -> dict[str, int]:
+    table = {w: i for i, w in enumerate(_UNITS.get(lang, "").split())}
+    table.update({w: 10 * i for i, w in enumerate(_TENS.get(lang, "").split()) if w != "_"})
+    table.update(_MORE.get(lang, {}))
+    return table
+
+
+_NUMBERS = {lang: _number_table(lang) for lang in _UNITS}
+
+
+def _spoken_numbers(words: list[str], lang: str) -> list[tuple[str, list[str]]]:
+    """Runs of number words as digits: "huit cent treize" -> ("813", [its words])."""
+    table = _NUMBERS.get(lang, {})
+    out: list[tuple[str, list[str]]] = []
+    run: list[str] = []
+    for word in [*words, ""]:
+        if word in table or (run and word in _AND):
+            run.append(word)
+            continue
+        while run and run[-1] in _AND:
+            run.pop()
+        if run:
+            total = current = 0
+            for w in run:
+                value = table.get(w)
+                if value is None:
+                    continue
+                if value == 1000:
+                    total, current = total + max(1, current) * 1000, 0
+                elif value == 100:
+                    current = max(1, current) * 100
+                elif value == 20 and lang == "fr" and 2 <= current % 100 <= 4:
+                    current = current - current % 100 + (current % 100) * 20  # quatre-vingt
+                else:
+                    current += value
+            out.append((str(total + current), list(run)))
+        run = []
+    return out
+
+
 def query_words(text: str, lang: str) -> list[str]:
-    """The words of a spoken query worth searching for, folded; [] for empty or noise."""
+    """The words of a spoken query worth searching for, folded; [] for empty or noise.
+
+    After the words come alternatives, written ``joined=part part``: neighbouring words
+    recognition may have split apart ("frank einstein" = frankeinstein), and numbers
+    said as words ("huit cent treize" = 813). An alternative that matches a catalogue
+    word counts as the words it stands for."""
     if len(text) > MAX_QUERY_CHARS:  # cut, without leaving half a word behind
         text = text[:MAX_QUERY_CHARS].rsplit(None, 1)[0]
     code = primary_lang(lang)
     tokens = drop_fillers(tokenize(text, "xx"), code)
     words = [fold(t) for t in tokens]
     framing = {fold(w) for w in FRAMING.get(code, frozenset())}
-    words = [w for w in words if w not in framing]
+    words = [w for w in words if w not in framing][:2 * MAX_QUERY_WORDS]
     stop = stopwords(code)
     content = [w for w, s in zip(words, stem_tokens(words, code), strict=True) if s not in stop]
-    return list(dict.fromkeys(content))[:MAX_QUERY_WORDS]  # "the the the" is no query
+    content = list(dict.fromkeys(content))[:MAX_QUERY_WORDS]  # "the the the" is no query
+    if not content:
+        return []
+    alternatives: dict[str, None] = {}
+    for number, parts in _spoken_numbers(words, code):
+        if len(parts) > 1 or number not in content:
+            alternatives[f"{number}={' '.join(parts)}"] = None
+    for size in range(2, MAX_JOIN + 1):
+        for i in range(len(words) - size + 1):
+            parts = words[i:i + size]
+            joined = "".join(parts)
+            if 5 <= len(joined) <= 24 and parts[0] in content and parts[-1] not in _AND \
+                    and len(set(parts)) == size:
+                alternatives[f"{joined}={' '.join(parts)}"] = None
+    return content + list(alternatives)[:MAX_QUERY_WORDS]
+
+
+def terms_of(words: Sequence[str]) -> tuple[list[tuple[str, int]], int]:
+    """(what to look up, how many of the caller's words it stands for), and how many words
+    the caller said, from ``query_words``' output."""
+    plain = [w for w in words if "=" not in w]
+    out = [(w, 1) for w in plain]
+    for alternative in words:
+        if "=" in alternative:
+            joined, _, parts = alternative.partition("=")
+            out.append((joined, max(1, sum(p in plain for p in parts.split()))))
+    return out, len(plain)
 
 
 def _similar(word: str, vocabulary: Sequence[str], exact: set[str]) -> list[tuple[str, float]]:
@@ -58,12 +165,79 @@ def _similar(word: str, vocabulary: Sequence[str], exact: set[str]) -> list[tupl
     out = [(word, 1.0)] if word in exact else []
     if len(word) < 4:
         return out
-    cutoff = 85 if len(word) < 8 else 80  # "dickins" meets "dickens", "fizzle" not "file"
+    # "dickins" meets "dickens", "monty" "monte", "blanche" "blanc"; "fizzle" not "file":
+    # a word of fewer than five letters must be closer.
+    cutoff = 85 if len(word) < 5 else 80
     for found, score, _ in process.extract(word, vocabulary, scorer=fuzz.ratio,
                                            score_cutoff=cutoff, limit=MAX_FUZZY):
+        if len(found) < 5 and score < 85:
+            continue
         if found != word:  # a near miss counts, but less than the word itself
             out.append((found, NEAR * score / 100))
     return out
+
+
+def keypad(word: str) -> str:
+    """A folded word as the keys that spell it ("hugo" -> "4846"); digits stay digits."""
+    return "".join(_KEYPAD.get(c, c if c.isdigit() else "") for c in word)
+
+
+def _deletions(word: str) -> set[str]:
+    """The word and every string one letter shorter."""
+    return {word, *(word[:i] + word[i + 1:] for i in range(len(word)))}
+
+
+class Vocabulary:
+    """A catalogue's words and how many items hold each: what misheard words may stand
+    for, and how rare (telling) each word is.
+
+    Up to SCAN words, a misheard word is compared with every word. A larger vocabulary
+    (a catalogue of 100,000 works holds tens of thousands of words) is first narrowed to
+    the words that share a one-letter-shorter form with it (its neighbours within one
+    letter dropped on each side: a letter misheard, missing or added), and only those
+    are compared; near words further apart are not found there."""
+
+    def __init__(self, counts: Mapping[str, int], items: int) -> None:
+        self.counts = dict(counts)
+        self.words = sorted(self.counts)
+        self.exact = set(self.words)
+        total = max(1, items)
+        self.idf = {w: math.log(1 + total / max(1, n)) for w, n in self.counts.items()}
+        self._near: dict[str, list[str]] | None = None
+        self._keys: list[tuple[str, str]] | None = None  # (keypad code, word), sorted
+        if len(self.words) > SCAN:
+            self._near = {}
+            for w in self.words:
+                if len(w) >= 3:
+                    for key in _deletions(w):
+                        self._near.setdefault(key, []).append(w)
+
+    def similar(self, word: str) -> list[tuple[str, float]]:
+        """Catalogue words that ``word`` may stand for, with a similarity in (0, 1]."""
+        if word.startswith(SPELLED):
+            return self.spelled(word[len(SPELLED):])
+        if self._near is None or len(word) < 4:
+            return _similar(word, self.words, self.exact)
+        near = self._near
+        choices = sorted({w for key in _deletions(word) for w in near.get(key, ())})
+        return _similar(word, choices, self.exact)
+
+
+    def spelled(self, digits: str) -> list[tuple[str, float]]:
+        """Words whose keypad code starts with ``digits``: the whole word first (1.0), then
+        the most common of the longer ones (0.9)."""
+        if len(digits) < 2 or not digits.isdigit():
+            return []
+        if self._keys is None:
+            self._keys = sorted((keypad(w), w) for w in self.words)
+        keys = self._keys
+        found: list[tuple[str, str]] = []
+        at = bisect_left(keys, (digits, ""))
+        while at < len(keys) and keys[at][0].startswith(digits) and len(found) < 20 * MAX_SPELLED:
+            found.append(keys[at])
+            at += 1
+        found.sort(key=lambda cw: (cw[0] != digits, -self.counts[cw[1]], cw[1]))
+        return [(w, 1.0 if code == digits else 0.9) for code, w in found[:MAX_SPELLED]]
 
 
 class CatalogueIndex:
@@ -76,47 +250,77 @@ class CatalogueIndex:
         self.by_key = {str(r.get(key, "")).strip(): i for i, r in enumerate(self.rows)}
         # word -> item -> the heaviest field weight the word appears in for that item
         self.postings: dict[str, dict[int, int]] = {}
-        self.titles: list[str] = []
-        first = next(iter(self.fields), "")
+        self.texts: list[list[list[str]]] = []  # each searched field's folded words
         for i, row in enumerate(self.rows):
+            texts = []
             for name, weight in self.fields.items():
-                for word in words_of(str(row.get(name) or "")):
+                folded = words_of(str(row.get(name) or ""))
+                for word in folded:
                     items = self.postings.setdefault(word, {})
                     items[i] = max(items.get(i, 0), weight)
-            self.titles.append(" ".join(words_of(str(row.get(first) or ""))))
-        self.vocabulary = sorted(self.postings)
-        self.exact = set(self.vocabulary)
-        total = max(1, len(self.rows))
-        self.idf = {w: math.log(1 + total / len(items)) for w, items in self.postings.items()}
+                texts.append(folded)
+            self.texts.append(texts)
+        # Heaviest first, so that a word too common to scan whole yields its best items.
+        self.postings = {w: dict(sorted(items.items(), key=lambda p: -p[1]))
+                         for w, items in self.postings.items()}
+        self.vocabulary = Vocabulary({w: len(items) for w, items in self.postings.items()},
+                                     len(self.rows))
 
     def get(self, key: str) -> dict[str, Any] | None:
         """One row by its key."""
         i = self.by_key.get(key.strip())
         return dict(self.rows[i]) if i is not None else None
 
-    def search(self, words: Sequence[str], limit: int) -> list[dict[str, Any]]:
-        """The best ``limit`` rows for query ``words`` (from ``query_words``), best first."""
+    def search(self, words: Sequence[str], limit: int,
+               vocabulary: Vocabulary | None = None) -> list[dict[str, Any]]:
+        """The best ``limit`` rows for query ``words`` (from ``query_words``), best first.
+
+        ``vocabulary``: the whole catalogue's, when these rows are candidates drawn from
+        a larger catalogue (SQL), so that near words and rarity are the catalogue's."""
         if not words:
             return []
+        vocabulary = vocabulary or self.vocabulary
+        terms, said = terms_of(words)
+        near = [vocabulary.similar(term) for term, _ in terms]
+        held = [sum(len(self.postings.get(w, ())) for w, _ in options) for options in near]
+        # A word hundreds of items hold ("novel") only adds to what rarer words found.
+        rare = [i for i, n in enumerate(held) if 0 < n <= COMMON]
+        if not rare and any(held):
+            rare = [min((i for i, n in enumerate(held) if n), key=lambda i: held[i])]
         scores: dict[int, float] = {}
         covered: dict[int, int] = {}
-        for word in words:
+        for i in sorted(rare, key=lambda i: held[i]) + [i for i in range(len(terms))
+                                                          if i not in rare]:
             best: dict[int, float] = {}
-            for found, similarity in _similar(word, self.vocabulary, self.exact):
-                idf = self.idf[found]
-                for item, weight in self.postings[found].items():
-                    score = similarity * similarity * weight * idf
-                    if score > best.get(item, 0.0):
-                        best[item] = score
+            for found, similarity in near[i]:
+                factor = similarity * similarity * vocabulary.idf[found]
+                postings = self.postings.get(found, {})
+                pairs = islice(postings.items(), COMMON) if i in rare else (
+                    (item, postings[item]) for item in scores if item in postings)
+                for item, weight in pairs:
+                    if factor * weight > best.get(item, 0.0):
+                        best[item] = factor * weight
             for item, score in best.items():
                 scores[item] = scores.get(item, 0.0) + score
-                covered[item] = covered.get(item, 0) + 1
-        needed = max(1, math.ceil(len(words) / 2))  # half the words, so one stray match is not enough
-        phrase = " ".join(words)
-        ranked = sorted(
-            (i for i in scores if covered[i] >= needed),
-            key=lambda i: (-covered[i] if len(words) > 1 else 0,
-                           -(scores[i] + fuzz.token_set_ratio(phrase, self.titles[i]) / 100),
-                           i),
-        )
+                covered[item] = covered.get(item, 0) + terms[i][1]
+        # Two of the words said (one of one or two), so one stray match is not enough and
+        # a sentence around a title ("my son needs treasure island for school") still is.
+        needed = 1 if said <= 2 else 2
+        many = said > 1
+        # Ranked by words covered and score; then how much of a field the words fill
+        # (at most one point: "blugi" is all of "blugi", a third of "geaca de blugi")
+        # settles near ties among the first RERANK.
+        first = heapq.nsmallest(RERANK, (i for i in scores if covered[i] >= needed),
+                                key=lambda i: (-covered[i] if many else 0, -scores[i], i))
+        matched = {found for options in near for found, _ in options}
+
+        phrase = " ".join(w for w in words if "=" not in w)
+
+        def fill(i: int) -> float:  # how much of a field the words are, and look like
+            return max((sum(w in matched for w in text) / len(text)
+                        + fuzz.token_sort_ratio(phrase, " ".join(text)) / 100
+                        for text in self.texts[i] if text), default=0.0) / 2
+
+        ranked = sorted(first, key=lambda i: (-covered[i] if many else 0,
+                                              -(scores[i] + fill(i)), i))
         return [dict(self.rows[i]) for i in ranked[:limit]]

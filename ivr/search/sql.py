@@ -1,18 +1,28 @@
-"""``type: sql`` catalogues: items in the app's ``catalogue_items`` table, searched in SQL.
+"""``type: sql`` catalogues: items in the app's database, searched through a word index.
 
 Rows are imported with ``ivr catalogue import NAME FILE.csv --fields title:4,author:3``:
-each keeps its columns as JSON and the searched columns as folded words. The SQL
-finds candidates fuzzily — SQLite through an FTS5 trigram index (built by the
-import), PostgreSQL through pg_trgm's word similarity (or full-text search where
-pg_trgm is missing) — and ``CatalogueIndex`` ranks them as for a CSV catalogue.
-Menus never name a table: a catalogue is a name within ``catalogue_items``.
+each keeps its columns as JSON (``catalogue_items``), and every folded word of its
+searched columns is a posting (``catalogue_postings``: word, item, the heaviest weight
+of a field it is in). ``catalogue_words`` counts the items holding each word and
+``catalogues`` numbers each import.
+
+A search matches the caller's words against the catalogue's vocabulary (loaded once
+per import and worker: exact, or near by edit distance, as for a CSV catalogue), then
+one fixed SQL query sums, per item, the weight and rarity of the words it holds —
+through the postings' primary key, so the work grows with how many items hold the
+words said, not with the catalogue. Words that hundreds of items hold ("novel",
+"jacket") only rank what rarer words found, unless nothing rarer was said. The best
+candidates are ranked as for a CSV catalogue, with the whole catalogue's rarity.
+Menus never name a table: a catalogue is a name within these tables.
 """
 
 from __future__ import annotations
 
 import csv
 import json
+import threading
 from collections.abc import Iterable, Mapping
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -22,11 +32,12 @@ from sqlalchemy.engine import Engine
 
 from ivr.lookup.sources import SourceError
 from ivr.search.config import CatalogueConfig
-from ivr.search.match import CatalogueIndex, words_of
+from ivr.search.match import COMMON, CatalogueIndex, Vocabulary, terms_of, words_of
 from ivr.store import metadata
 
-CANDIDATES = 60  # rows the SQL hands to the ranking
-FTS = "catalogue_items_fts"
+CANDIDATES = 60  # items the SQL hands to the ranking
+MAX_WORD = 64
+FTS = "catalogue_items_fts"  # an index of earlier versions, dropped by migration 0014
 
 catalogue_items = sa.Table(
     "catalogue_items",
@@ -37,8 +48,33 @@ catalogue_items = sa.Table(
     sa.Column("search_text", sa.Text, nullable=False),  # folded words of the searched fields
     sa.Column("record", sa.Text, nullable=False),  # the row's columns, as JSON
     sa.UniqueConstraint("catalogue", "item_key", name="uq_catalogue_items_key"),
-    sa.Index("ix_catalogue_items_trgm", "search_text", postgresql_using="gin",
-             postgresql_ops={"search_text": "gin_trgm_ops"}),
+)
+
+catalogues = sa.Table(
+    "catalogues",
+    metadata,
+    sa.Column("name", sa.String(64), primary_key=True),
+    sa.Column("version", sa.Integer, nullable=False),  # one more at every import
+    sa.Column("items", sa.Integer, nullable=False),
+)
+
+catalogue_words = sa.Table(
+    "catalogue_words",
+    metadata,
+    sa.Column("catalogue", sa.String(64), primary_key=True),
+    sa.Column("word", sa.String(MAX_WORD), primary_key=True),
+    sa.Column("items", sa.Integer, nullable=False),  # how many items hold the word
+)
+
+catalogue_postings = sa.Table(
+    "catalogue_postings",
+    metadata,
+    # In this order, the key holds every column: the sums read the key alone, and a
+    # word's heaviest items are its last entries.
+    sa.Column("catalogue", sa.String(64), primary_key=True),
+    sa.Column("word", sa.String(MAX_WORD), primary_key=True),
+    sa.Column("weight", sa.SmallInteger, primary_key=True),
+    sa.Column("item_id", sa.Integer, primary_key=True),  # catalogue_items.id
 )
 
 
@@ -47,37 +83,64 @@ def search_text(row: Mapping[str, Any], fields: Iterable[str]) -> str:
     return " ".join(w for name in fields for w in words_of(str(row.get(name) or "")))
 
 
+def _weights(row: Mapping[str, Any], fields: Mapping[str, int]) -> dict[str, int]:
+    """Each folded word of a row's searched columns, with the heaviest weight it has."""
+    out: dict[str, int] = {}
+    for name, weight in fields.items():
+        for word in words_of(str(row.get(name) or "")):
+            word = word[:MAX_WORD]
+            out[word] = max(out.get(word, 0), weight)
+    return out
+
+
 def import_catalogue(engine: Engine, name: str, rows: list[dict[str, str]],
                      fields: Mapping[str, int], key: str) -> int:
-    """Replace catalogue ``name`` with ``rows``; on SQLite, rebuild the FTS5 index."""
+    """Replace catalogue ``name`` with ``rows``: items, postings, word counts, a new version."""
     items = [{"catalogue": name, "item_key": str(row[key]).strip()[:64],
               "search_text": search_text(row, fields), "record": json.dumps(row)}
              for row in rows]
+    by_key = {item["item_key"]: _weights(row, fields) for item, row in zip(items, rows, strict=True)}
     with engine.begin() as conn:
-        conn.execute(catalogue_items.delete().where(catalogue_items.c.catalogue == name))
+        for table in (catalogue_postings, catalogue_words, catalogue_items):
+            conn.execute(table.delete().where(table.c.catalogue == name))
         if items:
             conn.execute(catalogue_items.insert(), items)
-        if engine.dialect.name == "sqlite":
-            conn.exec_driver_sql(
-                f"CREATE VIRTUAL TABLE IF NOT EXISTS {FTS} USING fts5(search_text, "
-                "content='catalogue_items', content_rowid='id', tokenize='trigram')")
-            conn.exec_driver_sql(f"INSERT INTO {FTS}({FTS}) VALUES ('rebuild')")
-    return len(items)
+        ids = conn.execute(sa.select(catalogue_items.c.item_key, catalogue_items.c.id)
+                           .where(catalogue_items.c.catalogue == name)).all()
+        postings = [{"catalogue": name, "word": word, "item_id": item_id, "weight": weight}
+                    for item_key, item_id in ids for word, weight in by_key[item_key].items()]
+        counts: dict[str, int] = {}
+        for posting in postings:
+            counts[posting["word"]] = counts.get(posting["word"], 0) + 1
+        for start in range(0, len(postings), 20_000):
+            conn.execute(catalogue_postings.insert(), postings[start:start + 20_000])
+        if counts:
+            conn.execute(catalogue_words.insert(), [
+                {"catalogue": name, "word": w, "items": n} for w, n in counts.items()])
+        version = conn.execute(sa.select(catalogues.c.version).where(
+            catalogues.c.name == name)).scalar()
+        if version is None:
+            conn.execute(catalogues.insert().values(name=name, version=1, items=len(ids)))
+        else:
+            conn.execute(catalogues.update().where(catalogues.c.name == name).values(
+                version=version + 1, items=len(ids)))
+    return len(ids)
 
 
-def _trigrams(words: list[str]) -> str:
-    """An FTS5 query: any trigram of any word, each quoted (words are letters and digits)."""
-    grams = dict.fromkeys(w[i:i + 3] for w in words for i in range(max(1, len(w) - 2)))
-    return " OR ".join('"' + g.replace('"', "") + '"' for g in grams if len(g) == 3)
+@dataclass(frozen=True)
+class _Loaded:
+    version: int
+    vocabulary: Vocabulary
 
 
 class SqlCatalogue:
-    """A named catalogue in ``catalogue_items``: candidates in SQL, ranking in Python."""
+    """A named catalogue in the app's database: candidates in SQL, ranking in Python."""
 
     def __init__(self, config: CatalogueConfig, engine: Engine) -> None:
         self.config = config
         self.engine = engine
-        self._trgm: bool | None = None
+        self._loaded: _Loaded | None = None
+        self._lock = threading.Lock()
 
     def _connect(self) -> sa.Connection:
         conn = self.engine.connect()
@@ -85,45 +148,76 @@ class SqlCatalogue:
             conn = conn.execution_options(postgresql_readonly=True)
         return conn
 
-    def _candidates(self, conn: sa.Connection, words: list[str]) -> list[str]:
+    def _vocabulary(self, conn: sa.Connection) -> Vocabulary | None:
+        """The catalogue's words as of its latest import (read again after an import)."""
         name = self.config.name
-        if self.engine.dialect.name == "sqlite":
-            match = _trigrams(words)
-            if not match:
+        found = conn.execute(sa.select(catalogues.c.version, catalogues.c["items"]).where(
+            catalogues.c.name == name)).first()
+        if found is None:
+            return None
+        loaded = self._loaded
+        if loaded is not None and loaded.version == found.version:
+            return loaded.vocabulary
+        with self._lock:
+            counts = dict(conn.execute(sa.select(catalogue_words.c.word, catalogue_words.c["items"])
+                                       .where(catalogue_words.c.catalogue == name)).all())
+            loaded = _Loaded(found.version, Vocabulary(counts, found.items))
+            self._loaded = loaded
+        return loaded.vocabulary
+
+    def _candidates(self, conn: sa.Connection, vocabulary: Vocabulary,
+                    words: list[str]) -> list[int]:
+        """Items holding the rarer of the caller's words (or their near words), best first."""
+        near = [vocabulary.similar(term) for term, _ in terms_of(words)[0]]
+        held = [sum(vocabulary.counts[w] for w, _ in options) for options in near]
+        chosen = [i for i, n in enumerate(held) if 0 < n <= COMMON]
+        if not chosen:  # only common words: the rarest of them alone, its heaviest items
+            said = [i for i, n in enumerate(held) if n]
+            if not said:
                 return []
-            rows = conn.exec_driver_sql(
-                f"SELECT c.record FROM {FTS} JOIN catalogue_items c ON c.id = {FTS}.rowid "
-                f"WHERE {FTS} MATCH ? AND c.catalogue = ? ORDER BY bm25({FTS}) LIMIT ?",
-                (match, name, CANDIDATES))
-            return [r[0] for r in rows]
-        if self._trgm is None:
-            self._trgm = bool(conn.execute(sa.text(
-                "SELECT 1 FROM pg_extension WHERE extname = 'pg_trgm'")).first())
-        params: dict[str, Any] = {"name": name, "limit": CANDIDATES}
-        params.update({f"w{i}": w for i, w in enumerate(words)})
-        names = [f":w{i}" for i in range(len(words))]
-        if self._trgm:
-            conn.execute(sa.text("SET LOCAL pg_trgm.word_similarity_threshold = 0.45"))
-            where = " OR ".join(f"{n} <% search_text" for n in names)
-            order = " + ".join(f"word_similarity({n}, search_text)" for n in names)
-        else:
-            query = " || ".join(f"plainto_tsquery('simple', {n})" for n in names)
-            where = f"to_tsvector('simple', search_text) @@ ({query})"
-            order = f"ts_rank(to_tsvector('simple', search_text), {query})"
+            rarest = min(said, key=lambda i: held[i])
+            word = max(near[rarest], key=lambda o: o[1])[0]
+            return list(conn.execute(
+                sa.select(catalogue_postings.c.item_id)
+                .where(catalogue_postings.c.catalogue == self.config.name,
+                       catalogue_postings.c.word == word)
+                .order_by(catalogue_postings.c.weight.desc(), catalogue_postings.c.item_id.desc())
+                .limit(CANDIDATES)).scalars())
+        values: list[str] = []
+        params: dict[str, Any] = {"name": self.config.name, "limit": CANDIDATES}
+        for i in chosen:
+            for word, similarity in near[i]:
+                n = len(values)
+                values.append(f"(CAST(:q{n} AS INTEGER), :w{n}, CAST(:f{n} AS REAL))")
+                params.update({f"q{n}": i, f"w{n}": word,
+                               f"f{n}": similarity * similarity * vocabulary.idf[word]})
+        # Only :qN, :wN and :fN placeholders are pasted into the statement.
         rows = conn.execute(sa.text(
-            f"SELECT record FROM catalogue_items WHERE catalogue = :name AND ({where}) "
-            f"ORDER BY {order} DESC LIMIT :limit"), params)  # only :wN placeholders are pasted
+            f"WITH q(qi, word, f) AS (VALUES {', '.join(values)}), "
+            "hits AS (SELECT p.item_id, q.qi, MAX(q.f * p.weight) AS s "
+            "FROM q JOIN catalogue_postings p ON p.catalogue = :name AND p.word = q.word "
+            "GROUP BY p.item_id, q.qi) "
+            "SELECT item_id FROM hits GROUP BY item_id "
+            "ORDER BY COUNT(*) DESC, SUM(s) DESC, item_id LIMIT :limit"), params)
         return [r[0] for r in rows]
 
     def search(self, words: list[str], limit: int) -> list[dict[str, Any]]:
         """The best items for the folded query words."""
+        if not words:
+            return []
         try:
             with self._connect() as conn, conn.begin():
-                records = self._candidates(conn, words)
+                vocabulary = self._vocabulary(conn)
+                if vocabulary is None:
+                    return []
+                ids = self._candidates(conn, vocabulary, words)
+                records = conn.execute(sa.select(catalogue_items.c.record).where(
+                    catalogue_items.c.id.in_(ids))).scalars().all() if ids else []
         except sa.exc.SQLAlchemyError as exc:
             raise SourceError(f"sql:{type(getattr(exc, 'orig', exc)).__name__}") from None
         rows = [json.loads(r) for r in records]
-        return CatalogueIndex(rows, self.config.fields, self.config.key).search(words, limit)
+        return CatalogueIndex(rows, self.config.fields, self.config.key).search(
+            words, limit, vocabulary)
 
     def item(self, key: str) -> dict[str, Any] | None:
         """One item by key."""
