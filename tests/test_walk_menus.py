@@ -102,7 +102,11 @@ def _walk(client: Any, base: dict[str, str]) -> tuple[dict[tuple, list[tuple]], 
         if state in graph or state == END:
             continue
         _, url, extra = state
-        response = post(client, url, {**base, **dict(extra)})
+        # Each point is posted as its own call: the engine's state is in the URL, and one
+        # CallSid for the whole walk would make a single journey of thousands of lines that
+        # every recording re-reads (no real call is that long).
+        call_sid = f"CA{len(graph):032x}"
+        response = post(client, url, {**base, "CallSid": call_sid, **dict(extra)})
         where = f"{url} {dict(extra)}"
         assert response.status_code == 200, where
         assert response.mimetype == "text/xml", where
