@@ -28,6 +28,9 @@ calls = sa.Table(
     sa.Column("status_seq", sa.Integer, nullable=False, server_default="-1"),
     sa.Column("duration", sa.Integer),
     sa.Column("updated_at", sa.DateTime(timezone=True)),
+    # Placed with the simulator (the dashboard's, `ivr call`) or on a draft: not a caller,
+    # so left out of analytics.
+    sa.Column("simulated", sa.Boolean, nullable=False, server_default=sa.false()),
 )
 
 journey_steps = sa.Table(
@@ -53,6 +56,7 @@ journey_steps = sa.Table(
     sa.Index("ix_journey_steps_menu_event_at", "menu", "event", "at"),  # analytics: words not understood
 )
 STEP_DEFAULTS = {"kind": "", "entered": ""}  # lines spooled before these columns existed
+START_DEFAULTS = {"simulated": False}
 
 
 def make_engine(url: str) -> Engine:
@@ -125,7 +129,8 @@ class Store:
         start_stmt, status_stmt, step_stmt = self._batch_statements()
         with self.engine.begin() as conn:
             if starts:
-                conn.execute(start_stmt, _last_per_call(starts))
+                conn.execute(start_stmt, [{**START_DEFAULTS, **row}
+                                          for row in _last_per_call(starts)])
             if statuses:
                 conn.execute(status_stmt, _latest_status_per_call(statuses))
             if steps:
@@ -164,7 +169,8 @@ class Store:
             start = start.on_conflict_do_update(
                 index_elements=["call_sid"],
                 set_={k: start.excluded[k] for k in
-                      ("account_sid", "from_number", "to_number", "menu", "started_at")},
+                      ("account_sid", "from_number", "to_number", "menu", "started_at",
+                       "simulated")},
             )
             status = upsert_insert(self.engine, calls)
             status = status.on_conflict_do_update(

@@ -12,6 +12,7 @@ falls back to the goodbye after three silences, at 00:30 local time on the third
 from __future__ import annotations
 
 import json
+import urllib.parse
 from collections.abc import Iterator
 from datetime import UTC, date, datetime, timedelta
 from pathlib import Path
@@ -293,6 +294,44 @@ def test_real_calls_record_the_path_and_kinds(app: Any) -> None:
     assert {s["kind"] for s in steps} >= {"language", "menu"}
     facts = summarize(phone.call_sid, steps)
     assert facts.answered and facts.contained and facts.keys == 2
+
+
+class CarrierTransport(FlaskTransport):
+    """Posts as Twilio's requests arrive: without the in-process simulator's mark."""
+
+    def post(self, url: str, params: dict[str, str], headers: dict[str, str]) -> tuple[int, str]:
+        parts = urllib.parse.urlsplit(url)
+        response = self.client.post(parts.path + (f"?{parts.query}" if parts.query else ""),
+                                    data=params, headers=headers,
+                                    base_url=f"{parts.scheme}://{parts.netloc}")
+        return response.status_code, response.get_data(as_text=True)
+
+
+def test_simulated_calls_are_kept_as_journeys_but_left_out_of_figures(app: Any) -> None:
+    svc = app.extensions["ivr"]
+    sids = {}
+    for name, transport in (("simulated", FlaskTransport(app)), ("real", CarrierTransport(app))):
+        phone = Phone(transport, TOKEN, called="+15005550001")
+        phone.dial()
+        phone.press("1")
+        phone.say("zebra crossing umbrella")  # not understood
+        sids[name] = phone.call_sid
+    assert svc.recorder.flush()
+    assert svc.store.call(sids["simulated"])["simulated"] is True
+    assert svc.store.call(sids["real"])["simulated"] is False
+    assert svc.store.journey(sids["simulated"])  # the journey is kept for the admin who tried
+    with svc.store.engine.connect() as conn:
+        facts = {row[0] for row in conn.execute(sa.select(call_facts.c.call_sid))}
+        nodes = {row[0] for row in conn.execute(sa.select(call_nodes.c.call_sid))}
+    assert sids["real"] in facts and sids["real"] in nodes
+    assert sids["simulated"] not in facts | nodes
+    today = svc.clock().astimezone(ZONE).date()
+    period = report.Period(today - timedelta(days=1), today + timedelta(days=1), ZONE)
+    assert report.overview(svc.store.engine, period).total.calls == 1
+    said = {step["call_sid"] for step in report.spoken_steps(svc.store.engine, period)}
+    assert said == {sids["real"]}
+    assert rebuild(svc.store.engine) == 2  # a rebuild leaves the simulated call out too
+    assert report.overview(svc.store.engine, period).total.calls == 1
 
 
 def _login(client: Any, name: str, password: str) -> None:

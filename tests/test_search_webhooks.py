@@ -286,7 +286,7 @@ def test_refinements_that_find_nothing_end_in_the_fallback(app: Any) -> None:
 
 def test_the_search_context_travels_in_the_pending_question() -> None:
     from ivr.engine.types import CallState
-    from ivr.nodes.search import RESULTS, Context
+    from ivr.nodes.search import DETAILS, RESULTS, Context
 
     context = Context(("B01", "B02"), ("victor", "hugo"), ("0", "1.B01.B02"))
     pending = context.encode(RESULTS)
@@ -296,6 +296,11 @@ def test_the_search_context_travels_in_the_pending_question() -> None:
     for forged in ("search:r:B01~victor hugo~0", "search:r:B01~<x>~0", "search:r:" + "x" * 401):
         state = CallState.from_params({"m": "search", "n": "books", "l": "en", "c": forged})
         assert state is not None and state.pending == "", forged
+    details = Context(("B01", "B02"), ("victor", "hugo"), (), "B02")  # the item heard last
+    state = CallState.from_params({"m": "search", "n": "books", "l": "en",
+                                   "c": details.encode(DETAILS)})
+    assert state is not None and Context.decode(state.pending) == details
+    assert Context.decode("search:d:B01~victor~~<B02>").item == ""  # not an item key: dropped
     # Words that are not plain folded words are dropped, not trusted.
     assert Context.decode("search:r:B01~victor-ÉMILE-x_y~").query == ("victor",)
 

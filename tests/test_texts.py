@@ -518,3 +518,57 @@ def test_a_callback_request_gets_one_receipt_and_its_reason_none_as_a_voicemail(
                                                    texts.c.to_number == MOBILE_RO)).all()
     assert [(r.kind, r.ref, r.lang) for r in rows] == [("callback", str(request["id"]), "ro")]
     assert rows[0].body == "Northwind: am primit mesajul. Raspundem L-V 9-18, S 10-14."
+
+
+@pytest.mark.parametrize(("lang_key", "said", "offer", "body"), [
+    ("1", "les miserables by victor hugo", "press 4 or say text me",
+     "Les Misérables, by Victor Hugo. Shelf mark 843 HUG. On the shelf: Central 1, Northside "
+     "2, Riverside 0. https://library.example.org/catalogue/L0338"),
+    ("2", "les misérables de victor hugo", "tapez 4",
+     "Les Misérables, de Victor Hugo. Cote 843 HUG. En rayon : Central 1, Northside 2, "
+     "Riverside 0. https://library.example.org/catalogue/L0338"),
+])
+def test_a_searched_item_is_texted_on_request(texting_app: Any, lang_key: str, said: str,
+                                              offer: str, body: str) -> None:
+    engine = texting_app.extensions["ivr"].store.engine
+    phone = Phone(FlaskTransport(texting_app, PUBLIC), TOKEN, base_url=PUBLIC,
+                  called="+15005550007", caller=MOBILE_FR)
+    phone.dial()
+    phone.press(lang_key)
+    phone.press("7")
+    assert phone.node == "catalogue_search"
+    heard = " ".join(h.text for h in phone.say(said))
+    assert "Les Misérables, " in heard and offer not in heard  # offered after the details
+    heard = " ".join(h.text for h in phone.press("1"))
+    assert "843 HUG" in heard and offer in heard
+    assert texts_about(engine, "call", phone.call_sid) == []  # nothing sent unasked
+    heard = " ".join(h.text for h in phone.press("4"))
+    assert heard.startswith(SENT[lang_key]) and not phone.ended
+    assert phone.node == "catalogue_search"  # still listening for a pick or a new search
+    phone.press("4")  # the same item again: not sent twice
+    assert [t["body"] for t in texts_about(engine, "call", phone.call_sid)] == [body]
+    phone.press("2")  # another result's details, then "text me" by voice
+    heard = " ".join(h.text for h in phone.say("text me" if lang_key == "1" else "par sms"))
+    assert heard.startswith(SENT[lang_key])
+    sent = [t["body"] for t in texts_about(engine, "call", phone.call_sid)]
+    assert len(sent) == 2 and sent[0] == body and "L0338" not in sent[1]
+
+
+def test_a_text_offer_on_a_search_is_checked_at_its_line() -> None:
+    from ivr.menu.loader import MenuError, load_text
+
+    menu = (ROOT / "tests" / "menus" / "search.yaml").read_text(encoding="utf-8")
+    good = menu.replace("    next: main\n  books_sql:", "    text_me:\n      body: "
+                        "\"{title}, shelf {shelf} {link}\"\n      link: https://l.example/{key}\n"
+                        "    next: main\n  books_sql:", 1)
+    node = load_text(good, "search.yaml").nodes["books"]
+    assert node.text_me is not None and node.text_me.key == "4"
+    clash = good.replace("      link: https://l.example/{key}\n",
+                         "      link: https://l.example/{key}\n      key: \"7\"\n", 1)
+    with pytest.raises(MenuError) as caught:
+        load_text(clash, "search.yaml")
+    line = clash[:clash.index('key: "7"\n    next')].count("\n") + 1
+    assert f"search.yaml:{line}" in str(caught.value) and "already a refinement's" in str(caught.value)
+    with pytest.raises(MenuError) as caught:
+        load_text(good.replace("shelf {shelf} {link}", "shelf {shelf:nope}"), "search.yaml")
+    assert "search.yaml:" in str(caught.value)

@@ -317,7 +317,7 @@ def lookups(drop: Dropoff) -> list[NodeFigures]:
 def spoken_steps(engine: sa.Engine, period: Period, limit: int = 200_000) -> list[dict[str, Any]]:
     """The journey lines of ``period`` that may hold words not understood, by call and time."""
     from ivr.analytics.wording import SPOKEN_EVENTS
-    from ivr.store import journey_steps
+    from ivr.store import calls, journey_steps
 
     s = journey_steps.c
     first, after = period.bounds
@@ -329,7 +329,8 @@ def spoken_steps(engine: sa.Engine, period: Period, limit: int = 200_000) -> lis
         sa.and_(s.event == "confirm", s.outcome.startswith("no")),
         sa.and_(s.event.in_(("no_match", "nothing_found")), s.input != ""),
         sa.and_(s.event == "search", s.outcome == "nothing"))
-    conditions = [s.at >= first, s.at < after, s.event.in_(SPOKEN_EVENTS), relevant]
+    simulated = sa.exists().where(calls.c.call_sid == s.call_sid, calls.c.simulated)
+    conditions = [s.at >= first, s.at < after, s.event.in_(SPOKEN_EVENTS), relevant, ~simulated]
     if period.menu:
         conditions.insert(0, s.menu == period.menu)
     query = (sa.select(s.call_sid, s.at, s.node, s.event, s.input, s.outcome, s.lang)

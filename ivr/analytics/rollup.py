@@ -108,11 +108,14 @@ def _refresh_chunk(conn: sa.Connection, sids: list[str]) -> None:
     for row in conn.execute(query):
         steps[row.call_sid].append(dict(row._mapping))
     call_rows = {row.call_sid: dict(row._mapping) for row in conn.execute(
-        sa.select(calls.c.call_sid, calls.c.menu, calls.c.started_at, calls.c.duration)
+        sa.select(calls.c.call_sid, calls.c.menu, calls.c.started_at, calls.c.duration,
+                  calls.c.simulated)
         .where(calls.c.call_sid.in_(sids)))}
     facts_rows, node_rows, edge_rows = [], [], []
     for sid in sids:
         if not steps[sid] and sid not in call_rows:
+            continue
+        if call_rows.get(sid, {}).get("simulated"):  # an admin trying a menu: no figures
             continue
         facts = summarize(sid, steps[sid], call_rows.get(sid))
         facts_rows.append(facts.row())

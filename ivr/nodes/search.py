@@ -15,6 +15,8 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from ivr.engine.messages import TEXT_WORDS
+from ivr.engine.texts import MAX_BODY, UNAVAILABLE, VERDICTS, TextRequest, with_link
 from ivr.engine.types import Action, Event, Input, Redirect, Silence, Turn
 from ivr.lookup import FAILED
 from ivr.lookup.node_fields import by_value, template
@@ -23,6 +25,7 @@ from ivr.menu.model import Prompt
 from ivr.menu.source import Fields, Value, Where
 from ivr.nodes.base import Node
 from ivr.nodes.menu import MAX_HINT_CHARS, MAX_HINTS, spoken_key
+from ivr.nodes.message import LINK
 from ivr.nodes.routing import yes_or_no
 from ivr.search import MAX_RESULTS, Catalogues, SearchResult, Spelling
 from ivr.search.config import CatalogueConfig, parse_catalogue
@@ -130,26 +133,41 @@ class Refinement:
 
 
 @dataclass(frozen=True)
+class TextDetails:
+    """"Text me the details": the SMS a caller can ask for after hearing an item's details."""
+
+    body: Prompt  # a template over the item's fields, per language
+    where: Where
+    link: str = ""  # may hold {key}: the item's page
+    key: str = "4"
+
+
+@dataclass(frozen=True)
 class Context:
     """What the caller searched and how they narrowed it, kept in the pending question:
-    ``search:r:KEYS~query-words~REFS`` (REFS: a refinement's number, or for "another
-    ..." its number and the keys of the results it was said after: ``2.L0001.L0002``)."""
+    ``search:r:KEYS~query-words~REFS~ITEM`` (REFS: a refinement's number, or for "another
+    ..." its number and the keys of the results it was said after: ``2.L0001.L0002``;
+    ITEM: the item whose details were read last)."""
 
     keys: tuple[str, ...] = ()
     query: tuple[str, ...] = ()
     refs: tuple[str, ...] = ()
+    item: str = ""
 
     def encode(self, kind: str) -> str:
-        return f"{kind}{','.join(self.keys)}~{'-'.join(self.query)}~{','.join(self.refs)}"
+        return (f"{kind}{','.join(self.keys)}~{'-'.join(self.query)}~{','.join(self.refs)}"
+                + (f"~{self.item}" if self.item else ""))
 
     @classmethod
     def decode(cls, pending: str) -> Context:
         body = pending[len(RESULTS):] if pending.startswith((RESULTS, DETAILS)) else ""
         keys, _, rest = body.partition("~")
-        query, _, refs = rest.partition("~")
+        query, _, rest = rest.partition("~")
+        refs, _, item = rest.partition("~")
         return cls(tuple(k for k in keys.split(",") if k),
                    tuple(w for w in query.split("-") if QUERY_WORD.match(w)),
-                   tuple(r for r in refs.split(",") if r))
+                   tuple(r for r in refs.split(",") if r),
+                   item if ITEM_KEY.match(item) else "")
 
 
 @dataclass(frozen=True)
@@ -166,6 +184,7 @@ class SearchNode(Node):
     max_results: int = MAX_RESULTS
     refine: tuple[Refinement, ...] = ()
     spell: bool = False
+    text_me: TextDetails | None = None
     next: str = "back"
 
     kind = "search"
@@ -210,6 +229,8 @@ class SearchNode(Node):
             out["refine"] = _refinements(v, ctx)
         if (v := fields.get("spell")) is not None:
             out["spell"] = v.boolean("spell")
+        if (v := fields.get("text_me")) is not None:
+            out["text_me"] = _text_details(v, ctx, out.get("refine") or ())
         if (v := fields.get("next")) is not None:
             out["next"] = ctx.target(v)
         return {k: v for k, v in out.items() if v is not None}
@@ -227,17 +248,21 @@ class SearchNode(Node):
         for name, table in self.values.items():
             out += [(f"values.{name}.{value}", p) for value, p in table.items()]
         out += [(f"refine.{r.name}.label", r.label) for r in self.refine if r.label is not None]
+        if self.text_me is not None:
+            out.append(("text_me.body", self.text_me.body))
         return out
 
     def fields_used(self) -> dict[str, Where]:
         """Item fields the templates read, for linting against the catalogue's columns."""
         used: dict[str, Where] = {}
-        for prompt in (self.result, self.details):
+        for prompt in (self.result, self.details, self.text_me.body if self.text_me else None):
             if prompt is None:
                 continue
+            linked = self.text_me is not None and prompt is self.text_me.body and self.text_me.link
             for version in prompt.versions.values():
                 for placeholder in placeholders(version.text or ""):
-                    used.setdefault(placeholder.field, prompt.where)
+                    if not (linked and placeholder.field == "link"):  # the node's own link
+                        used.setdefault(placeholder.field, prompt.where)
         for refinement in self.refine:
             used.setdefault(refinement.column, self.where)
         return used
@@ -294,6 +319,8 @@ class SearchNode(Node):
             return self._miss(call, "silence", [call.message("no_input")], context)
         if not isinstance(event, Input):
             return super().handle(call, event)
+        if pending.startswith(DETAILS) and context.item and self._asked_for_text(call, event):
+            return self._send_text(call, context)
         if keys:
             pick = self._pick(call, event, keys)
             if pick is not None:
@@ -440,6 +467,9 @@ class SearchNode(Node):
                          replace(context, query=(), refs=()).encode(kind))
         name = "more" if kind == DETAILS else ("choose_one" if len(keys) == 1 else "choose")
         words = [self._phrase(call, name)]
+        if kind == DETAILS and self.text_me is not None and context.item:
+            words.append(call.menu.message("text_offer", call.state.lang)
+                         .replace("{key}", self.text_me.key))
         if kind == RESULTS and context.query:  # a spelled search has no words to narrow
             for refinement in self.refine:
                 label = self._label(call, refinement)
@@ -463,7 +493,42 @@ class SearchNode(Node):
             return self._failed(call, "no_details")
         call.log("details", key, "heard")
         call.state = replace(call.state, tries=0)
-        return self._choose(call, DETAILS, context, [call.speak_text(text)])
+        return self._choose(call, DETAILS, replace(context, item=key), [call.speak_text(text)])
+
+    def _asked_for_text(self, call: Call, event: Event) -> bool:
+        """The "text me" key, or its words (and not a pick or a new search)."""
+        if self.text_me is None or not isinstance(event, Input):
+            return False
+        if event.digits:
+            return event.digits == self.text_me.key
+        said = f" {fold(event.speech[:MAX_QUERY_CHARS])} "
+        return any(f" {w} " in said for w in TEXT_WORDS.get(call.state.lang.split("-")[0], ()))
+
+    def _send_text(self, call: Call, context: Context) -> Turn:
+        """Text the details of the item heard last to the caller, say how it went, and
+        listen again for a pick or another search."""
+        assert self.text_me is not None
+        catalogues = call.lookups if isinstance(call.lookups, Catalogues) else None
+        if catalogues is None or self.catalogue is None:
+            return self._failed(call, "no_catalogues")
+        found = catalogues.item(call.menu, self.catalogue, context.item)
+        if found.status == FAILED:
+            return self._failed(call, found.reason)
+        item = dict(found.items[0]) if found.items else None
+        if item is not None and self.text_me.link:
+            item["link"] = "{link}"  # where the body puts the node's link (else at the end)
+        body = self._render(call, self.text_me.body, item) if item is not None else None
+        verdict = UNAVAILABLE
+        if body and call.texts is not None:
+            link = self.text_me.link.replace("{key}", context.item)
+            text = with_link(body.strip()[:MAX_BODY - len(link) - 1], link)
+            verdict = call.texts.request(TextRequest(call.menu.id, f"{self.id}:{context.item}",
+                                                     call.state.lang, text))
+        if verdict not in VERDICTS:
+            verdict = UNAVAILABLE
+        call.log("text", context.item, f"text:{verdict}")
+        name = "text_sent" if verdict == "queued" else f"text_{verdict}"
+        return self._choose(call, DETAILS, context, [call.message(name)])
 
     def _render(self, call: Call, prompt: Prompt | None, item: Mapping[str, Any]) -> str | None:
         """A template filled from an item; None when the item lacks a field it needs."""
@@ -506,6 +571,40 @@ class SearchNode(Node):
             call.state = replace(call.state, tries=tries)
             return self._choose(call, RESULTS, context, sorry)
         return call.enter(self.id, sorry, tries=tries)
+
+
+def _text_details(value: Value, ctx: ParseContext,
+                  refine: tuple[Refinement, ...]) -> TextDetails | None:
+    """``text_me: {body: {en: "{title} by {author}: {shelf}"}, link: https://.../{key},
+    key: "4"}``."""
+    if not value.is_mapping:
+        value.error("text_me is a mapping: body (a template per language), and optionally "
+                    "link and key")
+        return None
+    fields = value.fields("text_me")
+    body = None
+    if (v := fields.require("body", "the text to send, a template over the item's fields "
+                            "per language: {en: \"{title} by {author}\"}")) is not None:
+        body = template(v, ctx)
+    link = ""
+    if (v := fields.get("link")) is not None:
+        link = (v.text("a link (https://...)") or "").strip()
+        if link and not LINK.match(link.replace("{key}", "KEY")):
+            v.error(f"link must be an http(s) address without spaces (it may hold {{key}}), "
+                    f"found {link!r}")
+            link = ""
+    key = "4"
+    if (v := fields.get("key")) is not None:
+        key = v.text("a key") or ""
+        if len(key) != 1 or key not in REFINE_KEYS:
+            v.error(f"text_me's key is one of {', '.join(REFINE_KEYS)} (1-3 pick a result; "
+                    "0, 9, * and # are left to the menu)")
+    if any(r.key == key for r in refine):
+        (v or value).error(f"key {key} is already a refinement's: give text_me another key")
+    fields.done()
+    if body is None:
+        return None
+    return TextDetails(body, value.where, link, key)
 
 
 def _refinements(value: Value, ctx: ParseContext) -> tuple[Refinement, ...]:

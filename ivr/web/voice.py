@@ -36,7 +36,7 @@ from ivr.engine.types import (
 )
 from ivr.menu.model import Menu
 from ivr.ops import metrics
-from ivr.web.clock import requested_clock
+from ivr.web.clock import SIMULATOR_ENVIRON, requested_clock
 from ivr.web.forms import encode_query
 from ivr.web.replies import idempotent
 from ivr.web.security import base_url, loggable, twilio_only
@@ -264,6 +264,9 @@ def incoming() -> Response:
         **call_fields(),
         "menu": menu.id[:64],
         "started_at": now,
+        # The in-process simulator (its WSGI environ key, which no HTTP client can set) or
+        # a draft: an admin trying the menu, whom analytics leave out.
+        "simulated": bool(draft) or bool(request.environ.get(SIMULATOR_ENVIRON)),
     })
     _record(turn, menu, now)
     return _render(turn)
