@@ -26,22 +26,25 @@ SUBJECTS = {
                   "roman de aventuri"),
     "science fiction": ("823", "843", "859.3", "science fiction science-fiction SF "
                         "anticipation științifico-fantastic"),
-    "mystery": ("823", "843", "859.3", "mystery detective crime novel policier enquête roman "
-                "polițist"),
+    "mystery": ("823", "843", "859.3", "mystery detective crime novel detective stories "
+                "whodunit thriller policier enquête roman polițist"),
     "poetry": ("821", "841", "859.1", "poetry poems poésie poèmes poezie poezii versuri"),
     "drama": ("822", "842", "859.2", "drama play plays theatre théâtre pièce teatru piesă"),
     "short stories": ("823", "843", "859.3", "short stories tales nouvelles contes nuvele "
                       "povestiri schițe"),
-    "children": ("823", "843", "859.3", "children kids jeunesse enfants copii"),
+    "children": ("823", "843", "859.3", "children kids children's books jeunesse enfants "
+                 "copii"),
     "romance": ("823", "843", "859.3", "romance love story novel amour roman d'amour roman "
                 "de dragoste"),
     "history": ("823", "843", "859.3", "history historical novel histoire historique roman "
                 "istorie istoric"),
     "philosophy": ("194", "194", "199", "philosophy philosophie filozofie"),
-    "satire": ("827", "847", "859.7", "satire humour humor comedy comique"),
+    "satire": ("827", "847", "859.7", "satire humour humor comedy comic funny humorous "
+               "comique drôle humoristique umor amuzant comic"),
     "fairy tales": ("398", "398", "398", "fairy tales folk tales contes de fées basme "
                     "povești"),
-    "gothic": ("823", "843", "859.3", "gothic horror ghost fantastique épouvante groază"),
+    "gothic": ("823", "843", "859.3", "gothic horror ghost stories scary fantastique "
+               "épouvante groază"),
     "memoir": ("828", "848", "859.8", "memoir memories souvenirs amintiri memorii"),
 }
 LANGS = ("en", "fr", "ro")
@@ -145,6 +148,59 @@ COLOURS = [("black", "noir", "negru"), ("navy", "bleu marine", "bleumarin"),
            ("blue", "bleu", "albastru"), ("red", "rouge", "roșu"), ("green", "vert", "verde"),
            ("grey", "gris", "gri"), ("white", "blanc", "alb"), ("yellow", "jaune", "galben"),
            ("beige", "beige", "bej"), ("brown", "marron", "maro")]
+# What else callers call a product, in en | fr | ro: everyday names a shop's search keeps.
+OTHER_NAMES = {
+    "rain jacket": "raincoat rain coat waterproof anorak mac | imperméable k-way coupe-vent | "
+                   "impermeabil pelerină fâș",
+    "winter parka": "parka winter coat warm coat | manteau d'hiver | geacă de iarnă scurtă",
+    "down jacket": "puffer puffer jacket padded jacket quilted jacket | anorak matelassé | "
+                   "geacă matlasată geacă de iarnă",
+    "fleece jacket": "fleece polar fleece | polaire | polar",
+    "denim jacket": "jean jacket | blouson en jean | geacă din denim",
+    "wool coat": "overcoat winter coat | manteau | palton",
+    "trench coat": "trench mac raincoat | imperméable | pardesiu",
+    "hoodie": "hoody hooded sweatshirt sweatshirt | sweat hoodie | hanorac cu glugă bluză cu "
+              "glugă",
+    "crew neck sweater": "jumper pullover sweater knitwear | pull tricot | pulover",
+    "cardigan": "knitted jacket | gilet | jachetă tricotată",
+    "polo shirt": "polo | polo | polo",
+    "t-shirt": "tee tee shirt t shirt | tee-shirt tshirt | tricou",
+    "long sleeve t-shirt": "long sleeved top long sleeve tee | haut à manches longues | bluză",
+    "oxford shirt": "button down shirt dress shirt | chemise | cămașă",
+    "linen shirt": "summer shirt | chemise d'été | cămașă de vară",
+    "flannel shirt": "checked shirt plaid shirt lumberjack shirt | chemise à carreaux | cămașă "
+                     "în carouri",
+    "jeans": "denims denim trousers | jean denim | jeanși",
+    "chinos": "khakis chino trousers slacks | pantalon chino | pantaloni de stofă",
+    "cargo trousers": "cargo pants combat trousers | pantalon treillis | pantaloni cu buzunare",
+    "shorts": "short trousers bermuda shorts | bermuda | bermude",
+    "joggers": "sweatpants tracksuit bottoms track pants jogging bottoms | pantalon de "
+               "survêtement | pantaloni de sport",
+    "summer dress": "sundress | robe légère | rochie ușoară",
+    "knit dress": "jumper dress sweater dress | robe pull | rochie pulover",
+    "pleated skirt": "skirt | jupe | fustă",
+    "running shoes": "trainers sneakers sports shoes running trainers | baskets chaussures de "
+                     "sport | adidași pantofi sport încălțăminte sport",
+    "hiking boots": "walking boots trekking boots | chaussures de marche | bocanci ghete de munte",
+    "leather boots": "ankle boots boots | bottes | cizme ghete",
+    "canvas sneakers": "plimsolls trainers sneakers pumps | tennis | teniși adidași",
+    "sandals": "summer shoes | nu-pieds | sandale",
+    "slippers": "house shoes | pantoufles | papuci",
+    "wool scarf": "scarf muffler | écharpe cache-nez | fular eșarfă",
+    "beanie": "woolly hat bobble hat knitted hat winter hat | bonnet en laine | căciulă de "
+              "iarnă fes",
+    "baseball cap": "cap | casquette | șapcă",
+    "leather gloves": "gloves | gants | mănuși",
+    "leather belt": "belt | ceinture | curea",
+    "backpack": "rucksack knapsack school bag | sac d'école | ghiozdan",
+    "tote bag": "shopping bag shopper canvas bag | tote bag | plasă de cumpărături",
+    "travel duffel": "holdall duffel bag duffle bag weekend bag travel bag | sac de sport | "
+                     "geantă de călătorie",
+    "umbrella": "brolly | parapluie | umbrelă",
+    "swimsuit": "swimming costume bathing suit swimwear | maillot | costum de înot",
+    "pyjamas": "pajamas pjs nightwear | pyjama | pijamale",
+    "socks three pack": "socks | chaussettes | șosete",
+}
 SIZES = {"clothes": ["XS", "S", "M", "L", "XL"], "waist": ["28", "30", "32", "34", "36"],
          "shoes": ["38", "40", "42", "44", "46"], "gloves": ["S", "M", "L"], "one": ["one size"]}
 
@@ -164,6 +220,7 @@ def product_rows(rng: random.Random) -> list[dict[str, str]]:
                 "sizes_in_stock": ", ".join(in_stock) if in_stock else "-",
                 "stock": ";".join(f"{s}={n}" for s, n in stock.items()),
                 "delivery_days": str(rng.choice((2, 3, 3, 5))),
+                "other_names": " ".join(OTHER_NAMES[en].replace("|", " ").split()),
             })
     return rows
 
