@@ -246,6 +246,7 @@ Le Château des Carpathes|The Castle of the Carpathians; Castelul din Carpați
 Les Misérables|Les Misérables; Mizerabilii
 Notre-Dame de Paris|The Hunchback of Notre-Dame; Cocoșatul de la Notre-Dame
 L'Homme qui rit|The Man Who Laughs; Omul care râde
+Quatrevingt-treize|Ninety-Three; Anul 93
 Les Travailleurs de la mer|Toilers of the Sea; Oamenii mării
 Le Dernier Jour d'un condamné|The Last Day of a Condemned Man; Ultima zi a unui condamnat
 Les Trois Mousquetaires|The Three Musketeers; Cei trei mușchetari

@@ -24,7 +24,7 @@ SUBJECTS = {
     "novel": ("823", "843", "859.3", "novel fiction roman"),
     "adventure": ("823", "843", "859.3", "adventure novel aventure roman d'aventures aventură "
                   "roman de aventuri"),
-    "science fiction": ("823", "843", "859.3", "science fiction science-fiction SF "
+    "science fiction": ("823", "843", "859.3", "science fiction science-fiction SF sci fi "
                         "anticipation științifico-fantastic"),
     "mystery": ("823", "843", "859.3", "mystery detective crime novel detective stories "
                 "whodunit thriller policier enquête roman polițist"),
@@ -158,7 +158,7 @@ OTHER_NAMES = {
     "fleece jacket": "fleece polar fleece | polaire | polar",
     "denim jacket": "jean jacket | blouson en jean | geacă din denim",
     "wool coat": "overcoat winter coat | manteau | palton",
-    "trench coat": "trench mac raincoat | imperméable | pardesiu",
+    "trench coat": "trench mac | imperméable | pardesiu",
     "hoodie": "hoody hooded sweatshirt sweatshirt | sweat hoodie | hanorac cu glugă bluză cu "
               "glugă",
     "crew neck sweater": "jumper pullover sweater knitwear | pull tricot | pulover",
@@ -201,6 +201,20 @@ OTHER_NAMES = {
     "pyjamas": "pajamas pjs nightwear | pyjama | pijamale",
     "socks three pack": "socks | chaussettes | șosete",
 }
+# Other words for each colour, en | fr | ro (the first of COLOURS' names is the key).
+COLOUR_WORDS = {
+    "black": "jet black | noir | negru", "navy": "dark blue navy blue | bleu foncé | "
+    "albastru închis", "blue": "light blue sky blue royal blue | bleu clair | bleu",
+    "red": "burgundy scarlet | bordeaux | vișiniu", "green": "olive khaki dark green | kaki "
+    "vert foncé | kaki oliv", "grey": "gray charcoal | anthracite gris foncé | gri închis",
+    "white": "off white ivory cream white | blanc cassé ivoire | alb unt", "yellow": "mustard "
+    "lemon | moutarde | muștar", "beige": "cream sand camel tan stone | crème sable camel | crem",
+    "brown": "tan chocolate | chocolat | maro închis ciocolatiu",
+}
+# Sizes as callers say them, en / fr / ro.
+SIZE_WORDS = {"XS": "extra small très petit foarte mic", "S": "small petit mic",
+              "M": "medium moyen mediu", "L": "large grand mare",
+              "XL": "extra large très grand foarte mare"}
 SIZES = {"clothes": ["XS", "S", "M", "L", "XL"], "waist": ["28", "30", "32", "34", "36"],
          "shoes": ["38", "40", "42", "44", "46"], "gloves": ["S", "M", "L"], "one": ["one size"]}
 
@@ -221,6 +235,8 @@ def product_rows(rng: random.Random) -> list[dict[str, str]]:
                 "stock": ";".join(f"{s}={n}" for s, n in stock.items()),
                 "delivery_days": str(rng.choice((2, 3, 3, 5))),
                 "other_names": " ".join(OTHER_NAMES[en].replace("|", " ").split()),
+                "colour_words": " ".join(COLOUR_WORDS[colour[0]].replace("|", " ").split()),
+                "size_words": " ".join(SIZE_WORDS[s] for s in in_stock if s in SIZE_WORDS),
             })
     return rows
 

@@ -35,8 +35,13 @@ def library() -> CatalogueIndex:
 def shop() -> CatalogueIndex:
     with (DATA / "shop_products.csv").open(encoding="utf-8") as handle:
         rows = list(csv.DictReader(handle))
-    return CatalogueIndex(rows, {"name_en": 4, "name_fr": 4, "name_ro": 4, "colour": 2,
-                                 "colour_fr": 2, "colour_ro": 2, "category": 1}, "id")
+    from ivr.menu.loader import load_menu
+    from ivr.nodes.search import SearchNode
+
+    menu = load_menu(DATA.parent / "shop.yaml")  # the demo node's fields and weights
+    config = next(n.catalogue for n in menu.nodes.values()
+                  if isinstance(n, SearchNode) and n.catalogue is not None)
+    return CatalogueIndex(rows, config.fields, config.key)
 
 
 def test_the_demo_catalogues_are_big_enough_and_real() -> None:
@@ -280,3 +285,20 @@ def test_keypad_spelling_finds_words_by_their_keys(library: CatalogueIndex) -> N
     found = library.search([SPELLED + "58232"], 3)  # L U C E A, the start of Luceafărul
     assert [r["title"] for r in found][:1] == ["Luceafărul"]
     assert library.search([SPELLED + "9999999"], 3) == []
+
+
+def test_a_sentence_with_one_catalogue_word_finds_it(shop: CatalogueIndex) -> None:
+    found = shop.search(query_words("i need a gift perhaps some gloves", "en"), 3)
+    assert found and all(item["name_en"] == "leather gloves" for item in found)
+    # A word only near a catalogue word is not enough on its own in a sentence.
+    assert shop.search(query_words("please cancel the whole thing now", "en"), 3) == []
+
+
+def test_everyday_names_colours_and_sizes_said_as_words(shop: CatalogueIndex) -> None:
+    trainers = shop.search(query_words("trainers", "en"), 3)
+    assert trainers and {i["name_en"] for i in trainers} <= {"running shoes", "canvas sneakers"}
+    dark = shop.search(query_words("dark blue rain jacket", "en"), 3)
+    assert dark[0]["name_en"] == "rain jacket" and dark[0]["colour"] == "navy"
+    small = shop.search(query_words("hoodie in extra small", "en"), 3)
+    assert small and all(i["name_en"] == "hoodie" and "XS" in i["sizes_in_stock"].split(", ")
+                         for i in small)

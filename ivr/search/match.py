@@ -305,7 +305,11 @@ class CatalogueIndex:
                 covered[item] = covered.get(item, 0) + terms[i][1]
         # Two of the words said (one of one or two), so one stray match is not enough and
         # a sentence around a title ("my son needs treasure island for school") still is.
-        needed = 1 if said <= 2 else 2
+        # A sentence with exactly one catalogue word in it, said as the catalogue has it
+        # ("looking for a present, maybe a nice scarf"), needs only that one.
+        exact = sum(1 for (term, _), options in zip(terms, near, strict=True)
+                    if "=" not in term and any(s == 1.0 for _, s in options))
+        needed = 1 if said <= 2 or exact == 1 else 2
         many = said > 1
         # Ranked by words covered and score; then how much of a field the words fill
         # (at most one point: "blugi" is all of "blugi", a third of "geaca de blugi")
