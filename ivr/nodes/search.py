@@ -5,7 +5,9 @@ items ("I found 3 results. 1: Les Misérables, by Victor Hugo ..."), the caller 
 one by key or by voice and hears its details, or says another query. Nothing found,
 silence and a source that is slow or down all end in a clear sentence and a new try,
 bounded by ``tries``, then the fallback. Items come from an injected ``Catalogues``
-(``call.lookups``): the engine does no I/O.
+(``call.lookups``): the engine does no I/O. With ``hold``, the details end with an offer
+("To place a hold on it, press 5"): the item, sealed in the pending question, is handed
+to a lookup node that identifies the caller and runs an action (``ivr.nodes.lookup``).
 """
 
 from __future__ import annotations
@@ -40,6 +42,7 @@ QUERY_WORD = re.compile(r"^[a-z0-9]{1,32}$")
 WIDE = 50  # items a refinement filters: the best matches of the query
 MAX_REFINE = 6
 REFINE_KEYS = "45678"  # 1-3 pick a result; 0, 9, * and # are the menus' usual global keys
+SEALED = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
 
 # What the node says on its own, per language; `found` and `nothing` can be set per node.
 PHRASES: dict[str, dict[str, str]] = {
@@ -57,6 +60,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "spell": "Spell the first word on the keypad, one key per letter: 2 for A B C, 3 for D E "
                  "F, and so on. Then press hash.",
         "spelled": "the keys {keys}",
+        "hold_offer": "To {label}, press {key} or say {say}.",
+        "hold_offer_key": "To {label}, press {key}.",
     },
     "fr": {
         "found": "J'ai trouvé {count} résultats.",
@@ -73,6 +78,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "spell": "Épelez le premier mot sur le clavier, une touche par lettre : 2 pour A B C, 3 "
                  "pour D E F, et ainsi de suite. Puis tapez dièse.",
         "spelled": "les touches {keys}",
+        "hold_offer": "Pour {label}, tapez {key} ou dites {say}.",
+        "hold_offer_key": "Pour {label}, tapez {key}.",
     },
     "ro": {
         "found": "Am găsit {count} rezultate.",
@@ -89,6 +96,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "spell": "Scrieți primul cuvânt cu tastatura, câte o tastă pentru fiecare literă: 2 pentru "
                  "A B C, 3 pentru D E F și așa mai departe. Apoi apăsați diez.",
         "spelled": "tastele {keys}",
+        "hold_offer": "Pentru {label}, apăsați {key} sau spuneți {say}.",
+        "hold_offer_key": "Pentru {label}, apăsați {key}.",
     },
 }
 # "the second one", "le deuxième", "al doilea" (folded)
@@ -130,26 +139,43 @@ class Refinement:
 
 
 @dataclass(frozen=True)
+class Hold:
+    """After an item's details: "To place a hold on it, press 5 or say place a hold"; the
+    caller goes to ``node`` (a lookup node with an ``action``) with the item."""
+
+    node: str
+    key: str
+    where: Where
+    say: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # lang -> phrases
+    label: Prompt | None = None
+
+
+@dataclass(frozen=True)
 class Context:
     """What the caller searched and how they narrowed it, kept in the pending question:
     ``search:r:KEYS~query-words~REFS`` (REFS: a refinement's number, or for "another
-    ..." its number and the keys of the results it was said after: ``2.L0001.L0002``)."""
+    ..." its number and the keys of the results it was said after: ``2.L0001.L0002``),
+    and after details, with ``hold``, ``~ITEM``: the key of the item heard, sealed."""
 
     keys: tuple[str, ...] = ()
     query: tuple[str, ...] = ()
     refs: tuple[str, ...] = ()
+    item: str = ""
 
     def encode(self, kind: str) -> str:
-        return f"{kind}{','.join(self.keys)}~{'-'.join(self.query)}~{','.join(self.refs)}"
+        text = f"{kind}{','.join(self.keys)}~{'-'.join(self.query)}~{','.join(self.refs)}"
+        return f"{text}~{self.item}" if self.item else text
 
     @classmethod
     def decode(cls, pending: str) -> Context:
         body = pending[len(RESULTS):] if pending.startswith((RESULTS, DETAILS)) else ""
         keys, _, rest = body.partition("~")
         query, _, refs = rest.partition("~")
+        refs, _, item = refs.partition("~")
         return cls(tuple(k for k in keys.split(",") if k),
                    tuple(w for w in query.split("-") if QUERY_WORD.match(w)),
-                   tuple(r for r in refs.split(",") if r))
+                   tuple(r for r in refs.split(",") if r),
+                   item if SEALED.match(item) else "")
 
 
 @dataclass(frozen=True)
@@ -166,6 +192,7 @@ class SearchNode(Node):
     max_results: int = MAX_RESULTS
     refine: tuple[Refinement, ...] = ()
     spell: bool = False
+    hold: Hold | None = None
     next: str = "back"
 
     kind = "search"
@@ -210,13 +237,16 @@ class SearchNode(Node):
             out["refine"] = _refinements(v, ctx)
         if (v := fields.get("spell")) is not None:
             out["spell"] = v.boolean("spell")
+        if (v := fields.get("hold")) is not None:
+            out["hold"] = _hold(v, ctx, out.get("refine", ()))
         if (v := fields.get("next")) is not None:
             out["next"] = ctx.target(v)
         return {k: v for k, v in out.items() if v is not None}
 
     def targets(self) -> list[tuple[str, Where]]:
-        """``next`` and the fallback."""
-        return [*super().targets(), (self.next, self.where)]
+        """``next``, the hold's node and the fallback."""
+        hold = [(self.hold.node, self.hold.where)] if self.hold else []
+        return [*super().targets(), (self.next, self.where), *hold]
 
     def prompts(self) -> list[tuple[str, Prompt]]:
         """The question, the templates and the value names."""
@@ -227,6 +257,8 @@ class SearchNode(Node):
         for name, table in self.values.items():
             out += [(f"values.{name}.{value}", p) for value, p in table.items()]
         out += [(f"refine.{r.name}.label", r.label) for r in self.refine if r.label is not None]
+        if self.hold is not None and self.hold.label is not None:
+            out.append(("hold.label", self.hold.label))
         return out
 
     def fields_used(self) -> dict[str, Where]:
@@ -294,6 +326,8 @@ class SearchNode(Node):
             return self._miss(call, "silence", [call.message("no_input")], context)
         if not isinstance(event, Input):
             return super().handle(call, event)
+        if pending.startswith(DETAILS) and (turn := self._hold_asked(call, event, context)):
+            return turn
         if keys:
             pick = self._pick(call, event, keys)
             if pick is not None:
@@ -316,17 +350,35 @@ class SearchNode(Node):
         """The refinement asked for: its key, or its words with little else said."""
         if event.digits:
             return next((r for r in self.refine if r.key and r.key == event.digits), None)
-        lang = call.state.lang
-        said = set(normalize(event.speech[:MAX_QUERY_CHARS], lang))
-        if not said:
+        return next((r for r in self.refine
+                     if _says(event.speech, r.say.get(call.state.lang, ()), call.state.lang)),
+                    None)
+
+    def _hold_asked(self, call: Call, event: Input, context: Context) -> Turn | None:
+        """After details, the hold's key or words: on to its node with the item heard."""
+        hold = self.hold
+        if hold is None or not (event.digits == hold.key if event.digits else
+                                _says(event.speech, hold.say.get(call.state.lang, ()),
+                                      call.state.lang)):
             return None
-        stop = stopwords(lang)
-        for refinement in self.refine:
-            for phrase in refinement.say.get(lang, ()):
-                words = set(normalize(phrase, lang))
-                if words and words <= said and len(said - words - stop) <= 1:
-                    return refinement
-        return None
+        lookups = call.lookups
+        key = lookups.unseal(context.item, self._sealing(call)) if lookups and context.item \
+            else None
+        if key is None or not ITEM_KEY.match(key):  # a forged or stale URL: not an item
+            call.log("hold", "", "bad_state")
+            return None
+        call.log("hold", key, f"go:{hold.node}")
+        call.clear_pending()
+        call.handoff = {"from": self.id, "item": key}
+        return call.go(hold.node)
+
+    def _sealing(self, call: Call) -> str:
+        return f"{call.menu.id}:{self.id}:{call.state.started}"
+
+    def _seal_item(self, call: Call, key: str) -> str:
+        """The item heard, sealed for the pending question ("" without a hold)."""
+        seal = getattr(call.lookups, "seal", None) if self.hold is not None else None
+        return str(seal(key, self._sealing(call))) if seal is not None else ""
 
     def _pick(self, call: Call, event: Input, keys: list[str]) -> str | None:
         """The item the caller chose: its number by key or by voice ("two", "the second one")."""
@@ -446,9 +498,12 @@ class SearchNode(Node):
                 if refinement.key and label:
                     words.append(self._phrase(call, "refine_key").format(label=label,
                                                                          key=refinement.key))
-        hints = self.hints.get(call.state.lang, ())[:MAX_HINTS]
+        hints = self.hints.get(call.state.lang, ())
+        if kind == DETAILS and self.hold is not None and context.item:
+            words.insert(0, self._hold_offer(call, self.hold))
+            hints = (*self.hold.say.get(call.state.lang, ())[:1], *hints)
         gather = call.gather([call.speak_text(" ".join(words))],
-                             timeout=self.timeout_for(call), hints=hints)
+                             timeout=self.timeout_for(call), hints=hints[:MAX_HINTS])
         return call.turn([*before, gather, Redirect(call.next("silence"))])
 
     def _details(self, call: Call, context: Context, key: str) -> Turn:
@@ -463,7 +518,18 @@ class SearchNode(Node):
             return self._failed(call, "no_details")
         call.log("details", key, "heard")
         call.state = replace(call.state, tries=0)
-        return self._choose(call, DETAILS, context, [call.speak_text(text)])
+        return self._choose(call, DETAILS, replace(context, item=self._seal_item(call, key)),
+                            [call.speak_text(text)])
+
+    def _hold_offer(self, call: Call, hold: Hold) -> str:
+        version = hold.label.for_language(call.state.lang, call.menu.default_language) \
+            if hold.label else None
+        label = (version.text or "") if version else ""
+        phrases = hold.say.get(call.state.lang, ())
+        if phrases:
+            return self._phrase(call, "hold_offer").format(label=label, key=hold.key,
+                                                           say=phrases[0])
+        return self._phrase(call, "hold_offer_key").format(label=label, key=hold.key)
 
     def _render(self, call: Call, prompt: Prompt | None, item: Mapping[str, Any]) -> str | None:
         """A template filled from an item; None when the item lacks a field it needs."""
@@ -506,6 +572,55 @@ class SearchNode(Node):
             call.state = replace(call.state, tries=tries)
             return self._choose(call, RESULTS, context, sorry)
         return call.enter(self.id, sorry, tries=tries)
+
+
+def _says(speech: str, phrases: Iterable[str], lang: str) -> bool:
+    """Whether the caller said one of ``phrases`` with at most one other word."""
+    said = set(normalize(speech[:MAX_QUERY_CHARS], lang))
+    if not said:
+        return False
+    stop = stopwords(lang)
+    for phrase in phrases:
+        words = set(normalize(phrase, lang))
+        if words and words <= said and len(said - words - stop) <= 1:
+            return True
+    return False
+
+
+def _hold(value: Value, ctx: ParseContext, refine: tuple[Refinement, ...]) -> Hold | None:
+    """``hold: {node: place_hold, key: "5", say: {en: [place a hold]}, label: {en: place a
+    hold on it}}``."""
+    fields = value.fields("hold")
+    node = ctx.target(v) if (v := fields.require(
+        "node", "the lookup node that identifies the caller and runs the action")) else ""
+    key = ""
+    if (v := fields.require("key", "the key that asks for it, one of 4 to 8")) is not None:
+        key = v.text("a key") or ""
+        taken = next((r.name for r in refine if r.key == key), None)
+        if len(key) != 1 or key not in REFINE_KEYS:
+            v.error(f"the hold's key is one of {', '.join(REFINE_KEYS)} (1-3 pick a result; "
+                    "0, 9, * and # are left to the menu)")
+            key = ""
+        elif taken is not None:
+            v.error(f"key {key} is already refinement {taken!r}'s")
+            key = ""
+    say: dict[str, tuple[str, ...]] = {}
+    if (v := fields.get("say")) is not None:
+        for key_value, phrases in v.pairs():
+            lang = str(key_value.node.value)
+            if lang not in ctx.languages:
+                key_value.error(f"phrases for {lang!r}, which is not declared under "
+                                "'languages'")
+                continue
+            say[lang] = tuple(p[:MAX_HINT_CHARS] for p in phrases.text_list("a phrase"))
+    label = None
+    if (v := fields.require("label", "what it does, per language: {en: place a hold on it}")) \
+            is not None:
+        label = template(v, ctx)
+    fields.done()
+    if not node or not key:
+        return None
+    return Hold(node, key, value.where, say, label)
 
 
 def _refinements(value: Value, ctx: ParseContext) -> tuple[Refinement, ...]:
