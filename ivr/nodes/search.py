@@ -486,6 +486,8 @@ class SearchNode(Node):
 
     def _choose(self, call: Call, kind: str, context: Context, before: list[Action]) -> Turn:
         """Listen for a pick, a refinement or another query after results or details."""
+        if kind != DETAILS:  # the item heard is for the hold offered after its details
+            context = replace(context, item="")
         keys = context.keys
         encoded = context.encode(kind)
         call.set_pending(encoded if len(encoded) <= 400 else
