@@ -84,7 +84,10 @@ nodes:
     source: members
     action: hold
     digits: 8
-    say: {en: "Enter your card number.", fr: "Saisissez votre numéro de carte.", ro: "Introduceți numărul cardului."}
+    say:
+      en: "Enter your card number."
+      fr: "Saisissez votre numéro de carte."
+      ro: "Introduceți numărul cardului."
     verify:
       by: pin
       field: pin
