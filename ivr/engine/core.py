@@ -67,6 +67,10 @@ class Call:
         self.steps: list[Step] = []
         self.requests: list[CallbackRequest] = []  # callbacks asked for in this turn
         self.entered: list[str] = []  # nodes entered this turn, in order
+        # What a node hands the next node it sends the caller to in this turn (a search
+        # node's chosen item for a hold); never kept in the state: a node that needs it
+        # beyond this turn seals it into its pending question.
+        self.handoff: dict[str, str] = {}
         self.hops = 0
 
     # ---- what the caller hears ------------------------------------------------

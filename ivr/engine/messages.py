@@ -47,6 +47,16 @@ TEXT_MESSAGE_NAMES = (
     "text_unavailable",  # texts are off or failing: sorry
 )
 
+# Phrases of actions (a lookup node's `action`: a hold on a book): built in for en, fr and
+# ro; a menu in another language must give them only when one of its nodes runs an action.
+ACTION_MESSAGE_NAMES = (
+    "action_done",  # done, when the node's answer cannot be said (a field is missing)
+    "action_already",  # done before (a hold already placed), when the node has no `already`
+    "action_refused",  # the item is unknown or cannot take it, when the node has no `refused`
+    "action_failed",  # the action's database or service is slow or down (then the fallback)
+    "action_no_item",  # the node was reached without a chosen item (then the fallback)
+)
+
 # What a caller may say to get the answer by text, per language (folded: no accents).
 TEXT_WORDS: dict[str, tuple[str, ...]] = {
     "en": ("text me", "text it", "send me a text", "text message", "by text", "sms", "message me"),
@@ -90,6 +100,11 @@ BUILTIN: dict[str, dict[str, str]] = {
         "lookup_failed": "Sorry, we can't check that right now.",
         "lookup_refused": "Sorry, those details don't match our records.",
         "lookup_no_caller_id": "Sorry, I can't see the number you are calling from.",
+        "action_done": "Done: your request is registered.",
+        "action_already": "That was already done before: nothing has changed.",
+        "action_refused": "Sorry, that cannot be done for this item.",
+        "action_failed": "Sorry, we can't do that right now. Please try again later.",
+        "action_no_item": "Sorry, I don't know which item you mean.",
         "text_offer": "To get this by text message, press {key} or say text me.",
         "text_sent": "Done: we are sending it to your mobile phone by text message.",
         "text_already": "We have already sent you this text during this call.",
@@ -137,6 +152,12 @@ BUILTIN: dict[str, dict[str, str]] = {
         "lookup_failed": "Désolé, nous ne pouvons pas vérifier cela pour le moment.",
         "lookup_refused": "Désolé, ces informations ne correspondent pas à notre dossier.",
         "lookup_no_caller_id": "Désolé, je ne vois pas le numéro depuis lequel vous appelez.",
+        "action_done": "C'est fait : votre demande est enregistrée.",
+        "action_already": "C'était déjà fait : rien n'a changé.",
+        "action_refused": "Désolé, ce n'est pas possible pour ce document.",
+        "action_failed": "Désolé, nous ne pouvons pas le faire pour le moment. Merci de "
+                         "réessayer plus tard.",
+        "action_no_item": "Désolé, je ne sais pas de quel document il s'agit.",
         "text_offer": "Pour le recevoir par SMS, tapez {key} ou dites SMS.",
         "text_sent": "C'est fait : nous vous l'envoyons par SMS sur votre mobile.",
         "text_already": "Nous vous avons déjà envoyé ce SMS pendant cet appel.",
@@ -185,6 +206,12 @@ BUILTIN: dict[str, dict[str, str]] = {
         "lookup_failed": "Ne pare rău, nu putem verifica acest lucru acum.",
         "lookup_refused": "Ne pare rău, aceste date nu corespund cu evidențele noastre.",
         "lookup_no_caller_id": "Ne pare rău, nu văd numărul de pe care sunați.",
+        "action_done": "Gata: cererea dumneavoastră a fost înregistrată.",
+        "action_already": "Acest lucru era deja făcut: nu s-a schimbat nimic.",
+        "action_refused": "Ne pare rău, acest lucru nu este posibil pentru acest document.",
+        "action_failed": "Ne pare rău, nu putem face acest lucru acum. Vă rugăm să încercați "
+                         "mai târziu.",
+        "action_no_item": "Ne pare rău, nu știu despre ce document este vorba.",
         "text_offer": "Pentru a-l primi prin SMS, apăsați {key} sau spuneți SMS.",
         "text_sent": "Gata, vi-l trimitem prin SMS pe telefonul mobil.",
         "text_already": "V-am trimis deja acest SMS în timpul acestui apel.",

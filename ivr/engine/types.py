@@ -28,7 +28,7 @@ class CallState:
     started: int = 0  # epoch seconds when the call began
     version: str = ""  # menu version the state was made with
     pending: str = ""  # a question within the node: "refine:a,b", "confirm:a", "topics:a,b,c",
-    # "lookup:confirm:SEALED", "callback:confirm:SEALED"
+    # "lookup:confirm:SEALED", "lookup:ask:SEALED" (an action's item), "callback:confirm:SEALED"
 
     def to_params(self) -> dict[str, str]:
         """The state as short URL query parameters."""
@@ -61,7 +61,8 @@ class CallState:
         version = params.get("v", "")
         pending = params.get("c", "")
         if pending and not (re.match(r"^(refine|confirm|topics):[A-Za-z0-9_,-]{1,300}$", pending)
-                            or re.match(r"^lookup:(confirm|verify):[A-Za-z0-9_-]{1,200}$", pending)
+                            or re.match(r"^lookup:(ask|confirm|verify):[A-Za-z0-9_-]{1,200}$",
+                                        pending)
                             or re.match(r"^search:[rds]:[A-Za-z0-9_,.~-]{0,400}$", pending)
                             or re.match(r"^callback:(key|confirm|reason)(:[A-Za-z0-9_-]{1,200})?$",
                                         pending)):

@@ -10,12 +10,15 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from typing import TYPE_CHECKING, Any, Protocol
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
 if TYPE_CHECKING:
     from ivr.menu.model import Menu
 
 FOUND, NOT_FOUND, FAILED = "found", "not_found", "failed"
+# What an action (a write: ``ivr.lookup.actions``) did: done now, done before (a unique
+# constraint, HTTP 409), refused by the data (no row written, HTTP 422), or FAILED.
+DONE, ALREADY, REFUSED = "done", "already", "refused"
 
 
 @dataclass(frozen=True)
@@ -58,4 +61,22 @@ class Lookups(Protocol):
         ...
 
 
-__all__ = ["FAILED", "FOUND", "NOT_FOUND", "LookupResult", "Lookups"]
+@dataclass(frozen=True)
+class ActionResult:
+    """What an action did: DONE, ALREADY, REFUSED or FAILED (``reason``: timeout, ...)."""
+
+    status: str
+    reason: str = ""
+
+
+@runtime_checkable
+class Actions(Protocol):
+    """Writes a lookup node's ``action`` asks for, once the caller is identified."""
+
+    def act(self, menu: Menu, action: str, params: Mapping[str, str]) -> ActionResult:
+        """Run ``menu``'s action ``action`` (params: id, item, caller, record fields)."""
+        ...
+
+
+__all__ = ["ALREADY", "DONE", "FAILED", "FOUND", "NOT_FOUND", "REFUSED", "ActionResult",
+           "Actions", "LookupResult", "Lookups"]

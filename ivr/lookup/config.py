@@ -93,6 +93,29 @@ def parse_sources(value: Value | None, problems: Problems,
     return out
 
 
+def bound_only(value: Value, sql: str, names: str, what: str) -> None:
+    """Parameters are bound by the driver: nothing pasted into the SQL, no ${NAME}."""
+    if re.search(r"\{[A-Za-z_]\w*\}|%\(|%s", sql):
+        value.error(f"write parameters as {names} (they are bound, never pasted into the SQL)")
+    if ENV_REF.search(sql):
+        value.error(f"{what} reads no ${{NAME}} variables: the operator's connection holds "
+                    "whatever the database needs")
+
+
+def connection_name(fields: Fields, prefix: str) -> tuple[str, Where] | None:
+    """``database: <name>``: a connection the operator declared as ``<prefix><NAME>``."""
+    if (value := fields.get("database")) is None:
+        return None
+    name = value.text("a connection name")
+    if not name:
+        return None
+    if not re.match(r"^[A-Za-z][A-Za-z0-9_]{0,31}$", name):
+        value.error(f"database names a connection the operator declared (like shop for "
+                    f"{prefix}SHOP), not a URL: found {name[:20]!r}")
+        return None
+    return name.lower(), value.where
+
+
 def _sql(fields: Fields) -> dict[str, object]:
     out: dict[str, object] = {}
     query_value = fields.require("query", "a SELECT with :id")
@@ -106,27 +129,18 @@ def _sql(fields: Fields) -> dict[str, object]:
         if unknown := sorted(names - set(PARAMS)):
             query_value.error(f"unknown parameter(s) {', '.join(':' + n for n in unknown)}; a "
                               f"lookup passes {', '.join(':' + p for p in PARAMS)}")
-        if re.search(r"\{[A-Za-z_]\w*\}|%\(|%s", query):
-            query_value.error("write parameters as :id or :caller (they are bound, never "
-                              "pasted into the SQL)")
-        if ENV_REF.search(query):
-            query_value.error("a query reads no ${NAME} variables: the operator's connection "
-                              "holds whatever the database needs")
+        bound_only(query_value, query, ":id or :caller", "a query")
         out["query"] = query.strip().rstrip(";")
     if (old := fields.get("url_env")) is not None:
         old.error("url_env is replaced by 'database: <name>': the operator declares the "
                   "connection as IVR_LOOKUP_DB_<NAME> (menus never name variables for it)")
-    if (value := fields.get("database")) is None:
+    if fields.get("database") is None:
         if old is None:
             fields.value.error("a sql source names its database: 'database: <name>', a "
                                "connection the operator declared as IVR_LOOKUP_DB_<NAME> "
                                "(the demo menus use 'database: demo')")
-    elif (name := value.text("a connection name")):
-        if not re.match(r"^[A-Za-z][A-Za-z0-9_]{0,31}$", name):
-            value.error(f"database names a connection the operator declared (like shop for "
-                        f"IVR_LOOKUP_DB_SHOP), not a URL: found {name[:20]!r}")
-        else:
-            out["database"], out["url_where"] = name.lower(), value.where
+    elif (named := connection_name(fields, "IVR_LOOKUP_DB_")) is not None:
+        out["database"], out["url_where"] = named
     return out
 
 
@@ -150,20 +164,7 @@ def _http(fields: Fields) -> dict[str, object]:
         refs += [(name, url_value.where) for name in ENV_REF.findall(url)]
     headers: dict[str, str] = {}
     if (h := fields.get("headers")) is not None:
-        for key, item in h.pairs():
-            text = item.text("an environment variable name, or text with ${NAME}") or ""
-            if ENV_NAME.match(text):
-                text = "${" + text + "}"
-            if not ENV_REF.search(text):
-                item.error(f"header {key.node.value!r}: credentials come from the environment; "
-                           "write the variable's name (IVR_SOURCE_LIBRARY_TOKEN) or "
-                           '"Bearer ${IVR_SOURCE_LIBRARY_TOKEN}"')
-                continue
-            if str(key.node.value).lower() in FIXED_HEADERS:
-                key.error(f"header {key.node.value!r} is set by the connection itself")
-                continue
-            headers[str(key.node.value)] = text
-            refs += [(name, item.where) for name in ENV_REF.findall(text)]
+        headers = parse_headers(h, refs)
     out["headers"] = headers
     out["env_refs"] = tuple(refs)
     if (r := fields.get("record")) is not None and (path := r.text("a path like data.order")):
@@ -180,6 +181,27 @@ def _http(fields: Fields) -> dict[str, object]:
             paths[str(key.node.value)] = path
     out["fields"] = paths
     return out
+
+
+def parse_headers(value: Value, refs: list[tuple[str, Where]]) -> dict[str, str]:
+    """``headers: {Authorization: "Bearer ${IVR_SOURCE_X}", X-Key: IVR_SOURCE_KEY}``: values
+    come from the environment only; each ${NAME} read is added to ``refs``."""
+    headers: dict[str, str] = {}
+    for key, item in value.pairs():
+        text = item.text("an environment variable name, or text with ${NAME}") or ""
+        if ENV_NAME.match(text):
+            text = "${" + text + "}"
+        if not ENV_REF.search(text):
+            item.error(f"header {key.node.value!r}: credentials come from the environment; "
+                       "write the variable's name (IVR_SOURCE_LIBRARY_TOKEN) or "
+                       '"Bearer ${IVR_SOURCE_LIBRARY_TOKEN}"')
+            continue
+        if str(key.node.value).lower() in FIXED_HEADERS:
+            key.error(f"header {key.node.value!r} is set by the connection itself")
+            continue
+        headers[str(key.node.value)] = text
+        refs += [(name, item.where) for name in ENV_REF.findall(text)]
+    return headers
 
 
 def _csv(fields: Fields) -> dict[str, object]:

@@ -1,9 +1,11 @@
 """Demo data for the shop and library menus: orders and library loans, seeded idempotently.
 
-The tables are created by migration 0004 and registered on the app's metadata
+The tables are created by migrations 0004 and 0015 and registered on the app's metadata
 (``ivr.schema`` gathers every table); ``ivr demo seed`` (run by ``make run``) fills
 them. Dates are relative to the day of seeding so the demo always sounds current.
-The library stores a SHA-256 of each card's PIN, never the PIN.
+The library stores a SHA-256 of each card's PIN, never the PIN. ``library_holds`` is
+written by callers only (the library menu's ``place_hold`` action), one row per card
+and book: the unique constraint makes a second request say "already on hold".
 """
 
 from __future__ import annotations
@@ -41,6 +43,18 @@ library_loans = sa.Table(
     sa.Column("due_date", sa.Date, nullable=False),
     sa.Column("pin_sha256", sa.String(71), nullable=False),
     sa.UniqueConstraint("card_number", "title", name="uq_library_loans_card_title"),
+)
+
+
+library_holds = sa.Table(
+    "library_holds",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("card_number", sa.String(20), nullable=False),
+    sa.Column("item", sa.String(32), nullable=False),
+    sa.Column("branch", sa.String(40), nullable=False),
+    sa.Column("placed_at", sa.DateTime, nullable=False, server_default=sa.func.current_timestamp()),
+    sa.UniqueConstraint("card_number", "item", name="uq_library_holds_card_item"),
 )
 
 
@@ -114,7 +128,8 @@ def seed_command() -> None:
     url = database_url(env_settings()["DATABASE_URL"], instance_dir())
     engine = make_engine(url)
     try:
-        missing = {"orders", "library_loans"} - set(sa.inspect(engine).get_table_names())
+        missing = {"orders", "library_loans", "library_holds"} - \
+            set(sa.inspect(engine).get_table_names())
         if missing:
             raise click.ClickException(f"table(s) {', '.join(sorted(missing))} missing: run "
                                        "`ivr db upgrade` first")

@@ -13,7 +13,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ivr.lookup import LookupResult
+from ivr.lookup import FAILED, ActionResult, LookupResult
+from ivr.lookup.actions import ActionConfig
 from ivr.lookup.breaker import CircuitBreaker
 from ivr.lookup.config import SourceConfig
 from ivr.lookup.policy import NotAllowed, SourcePolicy
@@ -38,6 +39,14 @@ class Source(Protocol):
 
     def fetch(self, params: Mapping[str, str], timeout: float) -> dict[str, Any] | None:
         """The record for ``params``, None when there is none; SourceError on failure."""
+        ...
+
+
+class Action(Protocol):
+    """Anything that writes once."""
+
+    def run(self, params: Mapping[str, Any], timeout: float) -> str:
+        """DONE, ALREADY or REFUSED; SourceError (or NotAllowed) on failure."""
         ...
 
 
@@ -69,6 +78,7 @@ class LiveLookups:
         self.breaker = CircuitBreaker(breaker_failures, breaker_seconds, clock)
         self._sealer = Sealer(secret)
         self._sources: dict[tuple[str, str, str], Source] = {}
+        self._actions: dict[tuple[str, str, str], Action] = {}
         self._engines: dict[str, Engine] = {}
         self._pools: dict[tuple[str, str], ThreadPoolExecutor] = {}
         self._lock = threading.Lock()
@@ -102,6 +112,38 @@ class LiveLookups:
             return self._failed(key, "error", started)
         self.breaker.record(key, True)
         return LookupResult.found(record) if record is not None else LookupResult.not_found()
+
+    def act(self, menu: Menu, action: str, params: Mapping[str, Any]) -> ActionResult:
+        """Run one of ``menu``'s actions, within the budget and behind the breaker.
+
+        A write that takes longer than the budget is reported as failed, though it may
+        still land: the unique constraint (or the endpoint's 409) makes a second try say
+        it was already done.
+        """
+        config = menu.actions.get(action)
+        if config is None:
+            return ActionResult(FAILED, "no_action")
+        key = (menu.id, "action:" + action)
+        if not self.breaker.allow(key):
+            log.warning("action %s/%s skipped: circuit open after repeated failures",
+                        menu.id, action)
+            return ActionResult(FAILED, "circuit_open")
+        budget = config.timeout or self.timeout
+        started = time.monotonic()
+        try:
+            runner = self._action(menu, config)
+            future: Future[str] = self._pool(key).submit(runner.run, params, budget)
+            status = future.result(timeout=budget)
+        except FutureTimeout:
+            future.cancel()
+            return ActionResult(FAILED, self._failed(key, "timeout", started).reason)
+        except (SourceError, NotAllowed) as exc:
+            return ActionResult(FAILED, self._failed(key, exc.reason, started).reason)
+        except Exception:  # noqa: BLE001 - a broken action must not break the call
+            log.exception("action %s/%s raised", menu.id, action)
+            return ActionResult(FAILED, self._failed(key, "error", started).reason)
+        self.breaker.record(key, True)
+        return ActionResult(status)
 
     def seal(self, text: str, context: str) -> str:
         """Seal with the app's secret (see ``ivr.lookup.seal``)."""
@@ -149,6 +191,32 @@ class LiveLookups:
             self._engines[connection.name] = engine
         return SqlSource(config, engine)
 
+    def _action(self, menu: Menu, config: ActionConfig) -> Action:
+        cache_key = (menu.id, menu.version, config.name)
+        with self._lock:
+            action = self._actions.get(cache_key)
+            if action is None:
+                action = self._make_action(config)
+                self._actions[cache_key] = action
+            return action
+
+    def _make_action(self, config: ActionConfig) -> Action:
+        from ivr.lookup.act import HttpAction, SqlAction
+
+        if config.kind == "http":
+            return HttpAction(config, self.policy, self.environ)
+        # Only a writable connection the operator declared; never the app's own database
+        # (the built-in demo one writes library_holds alone).
+        connection = self.policy.action_connection(config.database)
+        engine_key = "action:" + connection.name
+        engine = self._engines.get(engine_key)
+        if engine is None:
+            from ivr.lookup.writable import action_engine
+
+            engine = action_engine(connection, config.timeout or self.timeout)
+            self._engines[engine_key] = engine
+        return SqlAction(config, engine, connection)
+
     def close(self) -> None:
         """Stop the worker threads and close database connections."""
         with self._lock:
@@ -159,6 +227,7 @@ class LiveLookups:
             self._pools.clear()
             self._engines.clear()
             self._sources.clear()
+            self._actions.clear()
 
     # ---- catalogue search (`type: search` nodes, ivr.search) ----------------
 

@@ -20,6 +20,7 @@ from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
+from ivr.lookup.actions import ACTION_PREFIX, ActionConfig
 from ivr.lookup.config import ENV_REF, SourceConfig
 from ivr.menu.source import Where
 
@@ -27,6 +28,7 @@ SOURCE_PREFIX = "IVR_SOURCE_"  # variables a menu may read as ${IVR_SOURCE_...}
 DB_PREFIX = "IVR_LOOKUP_DB_"  # named SQL connections: IVR_LOOKUP_DB_SHOP=postgresql://...
 DEMO = "demo"
 DEMO_TABLES = frozenset({"orders", "library_loans"})  # migration 0004, `ivr demo seed`
+DEMO_WRITES = frozenset({"library_holds"})  # migration 0015: the demo's holds
 RESERVED_PREFIXES = ("IVR_", "TWILIO_", "SMTP_", "DATABASE_", "SECRET_", "FLASK_", "AWS_",
                      "PG")
 CONNECTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
@@ -49,7 +51,8 @@ class Connection:
 
     name: str
     url: str
-    tables: frozenset[str] | None = None  # SQLite: the only tables it may read (None: all)
+    # SQLite: the only tables it may read (an action's: write) (None: all)
+    tables: frozenset[str] | None = None
 
 
 @dataclass(frozen=True)
@@ -123,6 +126,7 @@ class SourcePolicy:
     env_names: frozenset[str] = frozenset()  # IVR_LOOKUP_ENV: more names menus may read
     hosts: tuple[HostRule, ...] = ()  # IVR_LOOKUP_HOSTS
     connections: Mapping[str, Connection] = field(default_factory=dict)
+    actions: Mapping[str, Connection] = field(default_factory=dict)  # IVR_ACTION_DB_<NAME>
 
     # ---- variables ------------------------------------------------------------------
 
@@ -191,25 +195,37 @@ class SourcePolicy:
             raise NotAllowed(f"database:{name}")
         return found
 
+    def action_connection(self, name: str) -> Connection:
+        """The operator's writable connection ``name``; NotAllowed when there is none."""
+        found = self.actions.get(name.lower())
+        if found is None:
+            raise NotAllowed(f"database:{name}")
+        return found
+
     # ---- what `ivr check` says ------------------------------------------------------
 
-    def problems(self, config: SourceConfig,
+    def problems(self, config: SourceConfig | ActionConfig,
                  environ: Mapping[str, str] | None = None) -> list[tuple[Where, str, str]]:
-        """(where, severity, message) for everything this source asks that is refused."""
+        """(where, severity, message) for everything this source (or action) asks that is
+        refused."""
         environ = os.environ if environ is None else environ
         out: list[tuple[Where, str, str]] = []
         where = config.where
+        what = "action" if isinstance(config, ActionConfig) else "source"
         for name, at in config.env_refs:
             if not self.allows_env(name):
                 listed = " (the app's own settings never are)" if reserved(name) else ""
-                out.append((at, "error", f"source {config.name!r} reads ${{{name}}}, which the "
-                            f"operator does not allow: sources read only {SOURCE_PREFIX}* "
+                out.append((at, "error", f"{what} {config.name!r} reads ${{{name}}}, which the "
+                            f"operator does not allow: {what}s read only {SOURCE_PREFIX}* "
                             f"variables and those listed in IVR_LOOKUP_ENV{listed}"))
             elif not environ.get(name):
-                out.append((where, "warning", f"source {config.name!r} reads ${name}, which is "
-                            "not set here: its lookups will apologise and fall back"))
+                uses = "actions" if what == "action" else "lookups"
+                out.append((where, "warning", f"{what} {config.name!r} reads ${name}, which is "
+                            f"not set here: its {uses} will apologise and fall back"))
         if config.kind == "http":
             out += self._host_problem(config, environ)
+        if isinstance(config, ActionConfig):
+            return out + self._action_db_problem(config)
         if config.kind == "sql" and config.database and \
                 config.database.lower() not in self.connections:
             out.append((config.url_where or where, "warning",
@@ -218,7 +234,24 @@ class SourcePolicy:
                         "its lookups will apologise and fall back"))
         return out
 
-    def _host_problem(self, config: SourceConfig,
+    def _action_db_problem(self, config: ActionConfig) -> list[tuple[Where, str, str]]:
+        if config.kind != "sql" or not config.database:
+            return []
+        at = config.url_where or config.where
+        connection = self.actions.get(config.database.lower())
+        if connection is None:
+            return [(at, "warning", f"action {config.name!r} writes to database "
+                     f"{config.database!r}, which the operator has not declared "
+                     f"({ACTION_PREFIX}{config.database.upper()}): it will apologise and fall "
+                     "back")]
+        table = config.table.rsplit(".", 1)[-1]
+        if connection.tables is not None and table and table not in connection.tables:
+            return [(at, "error", f"action {config.name!r} writes table {table!r}, which "
+                     f"connection {connection.name!r} may not write (only "
+                     f"{', '.join(sorted(connection.tables))})")]
+        return []
+
+    def _host_problem(self, config: SourceConfig | ActionConfig,
                       environ: Mapping[str, str]) -> list[tuple[Where, str, str]]:
         base = ENV_REF.match(config.url)
         if base and not (self.allows_env(base.group(1)) and environ.get(base.group(1))):
@@ -230,7 +263,7 @@ class SourcePolicy:
 
         url = ENV_REF.sub(value, config.url)
         try:
-            self.rule_for(url.replace("{id}", "1").replace("{caller}", "1"))
+            self.rule_for(re.sub(r"\{[A-Za-z_]\w*\}", "1", url))
         except NotAllowed as exc:
             what = exc.reason.split(":", 2)
             detail = {"host": f"connects to {':'.join(what[2:]) or 'a host'}, which is not "
@@ -238,8 +271,9 @@ class SourcePolicy:
                       "scheme": "must use http or https",
                       "url": "has a URL the operator's rules cannot check (no user:password@, "
                              "no backslashes)"}.get(what[1], "is refused")
+            kind = "action" if isinstance(config, ActionConfig) else "source"
             return [(config.url_where or config.where, "error",
-                     f"source {config.name!r} {detail}")]
+                     f"{kind} {config.name!r} {detail}")]
         return []
 
     # ---- from the server's settings --------------------------------------------------
@@ -289,7 +323,34 @@ class SourcePolicy:
                 raise ConfigError(f"{key}: lookups read SQLite files (sqlite:///path) or "
                                   "PostgreSQL (postgresql://...)")
             connections[name.lower()] = Connection(name.lower(), url)
-        return cls(frozenset(names), tuple(hosts), connections)
+        return cls(frozenset(names), tuple(hosts), connections,
+                   _action_connections(merged, app_db))
+
+
+def _action_connections(merged: Mapping[str, str], app_db: str) -> dict[str, Connection]:
+    """Writable connections for actions: IVR_ACTION_DB_<NAME>, and the built-in demo one."""
+    from ivr.config import ConfigError, database_url
+
+    actions: dict[str, Connection] = {}
+    if app_db.startswith("sqlite:///"):
+        # The demo's holds work out of the box: the app's SQLite file, and an authorizer
+        # that lets the statement write library_holds and touch nothing else.
+        actions[DEMO] = Connection(DEMO, app_db, DEMO_WRITES)
+    for key, value in merged.items():
+        if not key.startswith(ACTION_PREFIX) or not value:
+            continue
+        name = key[len(ACTION_PREFIX):]
+        if not CONNECTION_NAME.match(name):
+            raise ConfigError(f"{key}: a connection name is letters, digits and _")
+        url = database_url(str(value), Path.cwd())
+        if url == app_db:
+            raise ConfigError(f"{key} is the app's own database: give actions a role that may "
+                              "only write the tables they need (docs/lookups.md)")
+        if not url.startswith(("sqlite:///", "postgresql")):
+            raise ConfigError(f"{key}: actions write SQLite files (sqlite:///path) or "
+                              "PostgreSQL (postgresql://...)")
+        actions[name.lower()] = Connection(name.lower(), url)
+    return actions
 
 
 def _reachable(address: IP, rule: HostRule) -> bool:

@@ -15,7 +15,7 @@ import hashlib
 import hmac
 
 IV_BYTES = 16
-MAX_TEXT = 64
+MAX_TEXT = 128  # an identifier, or an identifier with the item an action is for
 
 
 class Sealer:
@@ -38,7 +38,7 @@ class Sealer:
         return b"".join(blocks)[:length]
 
     def seal(self, text: str, context: str) -> str:
-        """A URL-safe token for ``text`` (at most 64 bytes)."""
+        """A URL-safe token for ``text`` (at most 128 bytes)."""
         data = text.encode()[:MAX_TEXT]
         iv = self._iv(data, context)
         sealed = bytes(a ^ b for a, b in zip(data, self._stream(iv, len(data)), strict=True))

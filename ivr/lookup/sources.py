@@ -170,24 +170,46 @@ class HttpSource:
     def _get(scheme: str, host: str, port: int, addresses: list[str], target: str,
              headers: Mapping[str, str], timeout: float) -> tuple[int, bytes]:
         """One GET to the first address that answers: (status, at most MAX_BODY + 1 bytes)."""
-        kind = _PinnedTLS if scheme == "https" else _Pinned
-        failure = "unreachable"
-        for address in addresses:
-            conn = kind(host, port, address, timeout)
+        return http_request("GET", scheme, host, port, addresses, target, headers, timeout)
+
+
+def http_request(method: str, scheme: str, host: str, port: int, addresses: list[str],
+                 target: str, headers: Mapping[str, str], timeout: float,
+                 body: bytes | None = None) -> tuple[int, bytes]:
+    """One request to the first checked address that answers: (status, at most MAX_BODY + 1
+    bytes). A GET tries the next address on any failure; a POST only when the connection
+    itself failed (an address that refused it got nothing), so it is never sent twice."""
+    kind = _PinnedTLS if scheme == "https" else _Pinned
+    failure = "unreachable"
+    for address in addresses:
+        conn = kind(host, port, address, timeout)
+        try:
+            conn.connect()
+        except TimeoutError:
+            conn.close()
+            raise SourceError("timeout") from None
+        except (OSError, http.client.HTTPException) as exc:
+            conn.close()
+            failure = "timeout" if isinstance(getattr(exc, "reason", None), TimeoutError) \
+                else "unreachable"
+            continue
+        try:
             try:
-                conn.request("GET", target, headers=dict(headers))
+                conn.request(method, target, body=body, headers=dict(headers))
                 response = conn.getresponse()
                 return response.status, response.read(MAX_BODY + 1)
             except TimeoutError:
                 raise SourceError("timeout") from None
-            except (OSError, http.client.HTTPException) as exc:  # a bad certificate too
+            except (OSError, http.client.HTTPException) as exc:
+                if method != "GET":  # a write may have arrived: never sent twice
+                    raise SourceError("unreachable") from None
                 failure = "timeout" if isinstance(getattr(exc, "reason", None), TimeoutError) \
                     else "unreachable"
             except ValueError:
                 raise SourceError("bad_request") from None  # e.g. a newline in a header value
-            finally:
-                conn.close()
-        raise SourceError(failure)
+        finally:
+            conn.close()
+    raise SourceError(failure)
 
 
 class CsvSource:

@@ -292,12 +292,24 @@ def _lookups(menu: Menu, problems: Problems, policy: SourcePolicy | None) -> Non
 
     nodes = [n for n in menu.nodes.values() if isinstance(n, LookupNode)]
     used = {n.source for n in nodes}
-    rules = policy or (SourcePolicy.from_settings({}) if menu.sources else SourcePolicy())
+    rules = policy or (SourcePolicy.from_settings({}) if menu.sources or menu.actions
+                       else SourcePolicy())
     for declared in menu.sources.values():
         if declared.name not in used:
             problems.warning(declared.where, f"source {declared.name!r} is not used by any lookup")
         for where, severity, message in rules.problems(declared):
             (problems.error if severity == "error" else problems.warning)(where, message)
+    acting = {n.action for n in nodes if n.action}
+    for action in menu.actions.values():
+        if action.name not in acting:
+            problems.warning(action.where, f"action {action.name!r} is not run by any lookup "
+                             "node (action: <name>)")
+        for where, severity, message in rules.problems(action):
+            (problems.error if severity == "error" else problems.warning)(where, message)
+    for node in nodes:
+        if node.action and node.verify is None and node.identify == "keypad":
+            problems.warning(node.where, f"{node.id!r} runs action {node.action!r} for whoever "
+                             "keys a number: add verify (a PIN) so that only its holder can")
     for node in nodes:
         source = menu.sources.get(node.source)
         if source is None:

@@ -12,8 +12,14 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ivr.engine.hours import Schedule, parse_days, parse_ranges
-from ivr.engine.messages import BUILTIN, MESSAGE_NAMES, TEXT_MESSAGE_NAMES
+from ivr.engine.messages import (
+    ACTION_MESSAGE_NAMES,
+    BUILTIN,
+    MESSAGE_NAMES,
+    TEXT_MESSAGE_NAMES,
+)
 from ivr.engine.types import NODE_ID
+from ivr.lookup.actions import parse_actions
 from ivr.lookup.config import parse_sources
 from ivr.menu.model import (
     SPECIAL_TARGETS,
@@ -29,7 +35,7 @@ from ivr.menu.source import YAML11_BOOLEANS, Fields, Problem, Problems, Value, W
 from ivr.nodes import COMMON_FIELDS, NODE_KINDS, Node
 
 TOP_FIELDS = ("menu", "name", "numbers", "default", "languages", "start", "main", "defaults",
-              "global_keys", "hours", "messages", "speech", "sources", "receipts", "nodes")
+              "global_keys", "hours", "messages", "speech", "sources", "actions", "receipts", "nodes")
 KEYS = set("0123456789*#")
 LANG_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -53,6 +59,7 @@ class ParseContext:
     languages: list[str] = field(default_factory=list)
     schedule_names: set[str] = field(default_factory=set)
     source_names: set[str] = field(default_factory=set)  # names under 'sources'
+    action_names: set[str] = field(default_factory=set)  # names under 'actions'
     targets: list[tuple[str, Where]] = field(default_factory=list)
 
     def target(self, value: Value) -> str:
@@ -260,6 +267,7 @@ def _build(root: Value, text: str, raw: bytes, default_id: str, problems: Proble
     messages = _messages(top.get("messages"), languages, root, problems)
     speech = _speech(top.get("speech"), ctx)
     sources = parse_sources(top.get("sources"), problems, ctx.source_names)
+    actions = parse_actions(top.get("actions"), problems, ctx.action_names)
     receipts_value = top.get("receipts")
     receipts = _receipts(receipts_value, ctx)
 
@@ -297,6 +305,7 @@ def _build(root: Value, text: str, raw: bytes, default_id: str, problems: Proble
             problems.error(top.key_where(name), f"{name} must name a node, not {target!r}")
 
     _text_messages(nodes, messages, languages, problems)
+    _action_messages(nodes, messages, languages, problems)
     if problems.errors or not languages:
         return None
     return Menu(
@@ -317,6 +326,7 @@ def _build(root: Value, text: str, raw: bytes, default_id: str, problems: Proble
         speech=speech,
         source=text,
         sources=sources,
+        actions=actions,
         receipts=receipts,
         receipts_where=receipts_value.where if receipts_value is not None else None,
     )
@@ -490,7 +500,7 @@ def _messages(
                 key.error(f"language {code!r} is not declared under 'languages'")
                 continue
             fields = item.fields(f"messages for {code!r}")
-            for name in (*MESSAGE_NAMES, *TEXT_MESSAGE_NAMES):
+            for name in (*MESSAGE_NAMES, *TEXT_MESSAGE_NAMES, *ACTION_MESSAGE_NAMES):
                 if (v := fields.get(name)) is not None and (text := v.text("text")):
                     out[code][name] = text
             fields.done()
@@ -514,6 +524,19 @@ def _text_messages(nodes: Mapping[str, Node], messages: Mapping[str, Mapping[str
             problems.error(languages[code].where, f"language {code!r} has no built-in phrases "
                            f"for texts (a node offers text_me); add messages: {{{code}: {{...}}}} "
                            f"with: {', '.join(missing)}")
+
+
+def _action_messages(nodes: Mapping[str, Node], messages: Mapping[str, Mapping[str, str]],
+                     languages: Mapping[str, Language], problems: Problems) -> None:
+    """The phrases of actions (a hold) are needed only when a lookup node runs one."""
+    if not any(getattr(node, "action", "") for node in nodes.values()):
+        return
+    for code, table in messages.items():
+        missing = [n for n in ACTION_MESSAGE_NAMES if n not in table]
+        if missing:
+            problems.error(languages[code].where, f"language {code!r} has no built-in phrases "
+                           f"for actions (a lookup node runs one); add messages: "
+                           f"{{{code}: {{...}}}} with: {', '.join(missing)}")
 
 
 def _receipts(value: Value | None, ctx: ParseContext) -> dict[str, str]:

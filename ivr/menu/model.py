@@ -10,6 +10,7 @@ from ivr.menu.source import Where
 
 if TYPE_CHECKING:
     from ivr.engine.hours import Schedule
+    from ivr.lookup.actions import ActionConfig
     from ivr.lookup.config import SourceConfig
     from ivr.nodes.base import Node
 
@@ -102,6 +103,7 @@ class Menu:
     speech: SpeechSettings = field(default_factory=SpeechSettings)
     source: str = field(repr=False, default="")
     sources: Mapping[str, SourceConfig] = field(default_factory=dict)  # live data for lookups
+    actions: Mapping[str, ActionConfig] = field(default_factory=dict)  # writes (a hold)
     # Opt-in: the text a caller gets after leaving a message, per language ("*": any).
     receipts: Mapping[str, str] = field(default_factory=dict)
     receipts_where: Where | None = None

@@ -7,6 +7,11 @@ record fills a per-language answer template, and may route the caller onward by
 a field's value. The record comes from an injected ``Lookups`` (``call.lookups``):
 the engine does no I/O. Identifiers travel sealed in the callback URL and appear
 masked in the journey; a PIN is compared and forgotten.
+
+With ``action: <name>`` the node places something for the identified caller (a hold on
+the book a search node's caller chose): the item comes in ``call.handoff``, travels
+sealed with the identifier, is read again from the search node's catalogue, and the
+action (``ivr.lookup.actions``) runs once the caller is identified and verified.
 """
 
 from __future__ import annotations
@@ -16,7 +21,7 @@ from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
 from ivr.engine.types import Action, Event, Input, Redirect, Silence, Turn
-from ivr.lookup import FAILED, NOT_FOUND, LookupResult
+from ivr.lookup import ALREADY, DONE, FAILED, NOT_FOUND, Actions, LookupResult
 from ivr.lookup.match import same_phone, same_secret, spoken_digits
 from ivr.lookup.node_fields import ByValue, Verify, by_value, choice, template, verify
 from ivr.lookup.speak import MissingField, digits, mask, placeholders, render
@@ -25,13 +30,15 @@ from ivr.menu.source import Fields, Where
 from ivr.nodes.base import Node
 from ivr.nodes.menu import spoken_key
 from ivr.nodes.routing import person_request, yes_or_no
+from ivr.search import Catalogues
 
 if TYPE_CHECKING:
     from ivr.engine.core import Call
     from ivr.menu.loader import ParseContext
 
 IDENTIFY = ("keypad", "caller_id")
-CONFIRM, VERIFY = "lookup:confirm:", "lookup:verify:"
+CONFIRM, VERIFY, ASK = "lookup:confirm:", "lookup:verify:", "lookup:ask:"
+CARRY = "~"  # an action node seals "identifier~search node~item key"
 WITHHELD = ("", "anonymous", "unknown", "restricted", "private", "blocked")
 
 
@@ -52,6 +59,9 @@ class LookupNode(Node):
     values: Mapping[str, Mapping[str, Prompt]] = field(default_factory=dict)
     route: ByValue = field(default_factory=ByValue)
     next: str = "back"
+    action: str = ""  # a name under the menu's `actions`: run it for the identified caller
+    already: Prompt | None = None  # the action was done before ("already on hold")
+    refused: Prompt | None = None  # the item is unknown or cannot take the action
 
     kind = "lookup"
     summary = "ask for an order or card number, look it up in a source, read the answer"
@@ -96,6 +106,17 @@ class LookupNode(Node):
             out["route"] = by_value(v, "route", ctx.target)
         if (v := fields.get("next")) is not None:
             out["next"] = ctx.target(v)
+        if (v := fields.get("action")) is not None:
+            name = v.text("the name of an action under 'actions'") or ""
+            if name and name not in ctx.action_names:
+                known = ", ".join(sorted(ctx.action_names)) or "none defined"
+                v.error(f"unknown action {name!r} (defined under 'actions': {known})")
+            out["action"] = name
+        for name in ("already", "refused"):
+            if (v := fields.get(name)) is not None:
+                if fields.get("action") is None:
+                    v.error(f"'{name}' is what an action says: this node has no 'action'")
+                out[name] = template(v, ctx)
         if out.get("identify") != "caller_id" and fields.get("say") is None:
             fields.value.error("a lookup node needs 'say' (the question: \"Please enter your "
                                "order number, then the hash key.\") unless it uses "
@@ -113,6 +134,8 @@ class LookupNode(Node):
         if self.answer:
             out.append(("answer", self.answer))
         out += [(f"answer_when {v}", p) for v, p in self.answer_when.choices.items()]
+        out += [(name, p) for name in ("already", "refused")
+                if (p := getattr(self, name)) is not None]
         if self.verify and self.verify.say:
             out.append(("verify.say", self.verify.say))
         for name, table in self.values.items():
@@ -122,7 +145,8 @@ class LookupNode(Node):
     def fields_used(self) -> dict[str, Where]:
         """Record fields this node reads (templates, second factor, choices), for linting."""
         used: dict[str, Where] = {}
-        templates = [self.answer, *self.answer_when.choices.values()]
+        # An action's templates speak the chosen item's fields too, which no source gives.
+        templates = [] if self.action else [self.answer, *self.answer_when.choices.values()]
         for prompt in templates:
             for version in prompt.versions.values() if prompt else ():
                 for placeholder in placeholders(version.text or ""):
@@ -137,6 +161,9 @@ class LookupNode(Node):
 
     def enter(self, call: Call) -> Turn:
         """Ask for the identifier (or use the caller's number)."""
+        if self.action and self._carried(call) is None:
+            call.log("action", outcome="no_item")
+            return call.fallback([call.message("action_no_item")])
         if self.identify == "caller_id":
             if call.caller.strip().lower() in WITHHELD:
                 call.log("lookup", outcome="no_caller_id")
@@ -145,6 +172,8 @@ class LookupNode(Node):
         return self._ask(call, [])
 
     def _ask(self, call: Call, before: Iterable[Action]) -> Turn:
+        if self.action and not self._pending(call, ASK, ""):  # the item travels sealed
+            return self._failed(call, "", "no_lookups")
         # A fixed length ends by itself, so # stays a key (a global "back"); else # ends it.
         gather = call.gather(call.hear(self.say), timeout=self.timeout_for(call),
                              input="dtmf speech" if self.speech else "dtmf",
@@ -154,14 +183,15 @@ class LookupNode(Node):
     def handle(self, call: Call, event: Event) -> Turn:
         """The identifier, a yes/no to the read-back, or the second factor."""
         pending = call.state.pending
-        if pending.startswith(CONFIRM) or pending.startswith(VERIFY):
+        if pending.startswith((CONFIRM, VERIFY, ASK)):
             identifier = self._unseal(call, pending.split(":", 2)[2])
             if identifier is None:  # a forged or stale URL: start this node again
                 call.log("lookup", outcome="bad_state")
                 return call.enter(self.id, [])
             if pending.startswith(CONFIRM):
                 return self._on_confirm(call, event, identifier)
-            return self._on_verify(call, event, identifier)
+            if pending.startswith(VERIFY):
+                return self._on_verify(call, event, identifier)
         if isinstance(event, Silence):
             return self._miss(call, "silence", [call.message("no_input")])
         if not isinstance(event, Input):
@@ -199,13 +229,36 @@ class LookupNode(Node):
         return f"{call.menu.id}:{self.id}:{call.state.started}"
 
     def _unseal(self, call: Call, token: str) -> str | None:
-        return call.lookups.unseal(token, self._context(call)) if call.lookups else None
+        """The identifier in a sealed token; an action node's item goes to ``call.handoff``
+        (kept there while this node asks again)."""
+        text = call.lookups.unseal(token, self._context(call)) if call.lookups else None
+        if text is None or not self.action:
+            return text
+        identifier, origin, item = (text.split(CARRY) + ["", ""])[:3]
+        if not origin or not item:
+            return None
+        call.handoff = {"from": origin, "item": item}
+        return identifier
 
     def _pending(self, call: Call, kind: str, identifier: str) -> bool:
         if call.lookups is None:
             return False
-        call.set_pending(kind + call.lookups.seal(identifier, self._context(call)))
+        text = identifier
+        if self.action:
+            carried = self._carried(call)
+            if carried is None:
+                return False
+            text = CARRY.join((identifier, *carried))
+        call.set_pending(kind + call.lookups.seal(text, self._context(call)))
         return True
+
+    @staticmethod
+    def _carried(call: Call) -> tuple[str, str] | None:
+        """(search node, item key) handed to this node, or None."""
+        origin, item = call.handoff.get("from", ""), call.handoff.get("item", "")
+        if not origin or not item or CARRY in origin + item:
+            return None
+        return origin, item
 
     def _readback(self, call: Call, identifier: str, before: Iterable[Action]) -> Turn:
         """"You entered 1 2 3 4. Press 1 or say yes..." — the identifier travels sealed."""
@@ -299,9 +352,78 @@ class LookupNode(Node):
                     return call.fallback(refused)
                 return self._miss(call, "refused", refused,
                                   again=lambda b: self._ask_factor(call, identifier, b))
+        if self.action:
+            return self._act(call, identifier, record)
         return self._answer(call, identifier, record)
 
-    def _answer(self, call: Call, identifier: str, record: Mapping[str, Any]) -> Turn:
+    def _act(self, call: Call, identifier: str, record: Mapping[str, Any]) -> Turn:
+        """The caller is identified (and verified): run the action for the chosen item."""
+        carried = self._carried(call)
+        actions = call.lookups if isinstance(call.lookups, Actions) else None
+        if carried is None or actions is None:
+            call.log("action", mask(identifier), "no_item" if carried is None else
+                     "failed:no_actions")
+            return call.fallback([call.message("action_no_item" if carried is None
+                                               else "action_failed")])
+        origin, key = carried
+        call.handoff = {}
+        found = self._item(call, origin, key)
+        if isinstance(found, str):
+            if found == "unknown":
+                call.log("action", mask(identifier), f"refused:unknown_item:{key}"[:64])
+                return self._said(call, "refused", {**record}, [])
+            call.log("action", mask(identifier), f"failed:{found}"[:64])
+            return call.fallback([call.message("action_failed")])
+        params: dict[str, Any] = {**record, "id": identifier, "item": key,
+                                  "caller": call.caller}
+        result = actions.act(call.menu, self.action, params)
+        call.log("action", mask(identifier), f"{result.status}:{key}"[:64] if result.status
+                 != FAILED else f"failed:{result.reason}"[:64])
+        if result.status == FAILED:
+            return call.fallback([call.message("action_failed")])
+        fields = {**record, **found}  # the item's fields win: "{title}" is the book's
+        if result.status == DONE:
+            return self._answer(call, identifier, fields, done=True)
+        return self._said(call, "already" if result.status == ALREADY else "refused", fields,
+                          [])
+
+    def _item(self, call: Call, origin: str, key: str) -> Mapping[str, Any] | str:
+        """The chosen item, read again from the catalogue of the search node that offered
+        it; "unknown", or a failure's reason."""
+        from ivr.nodes.search import ITEM_KEY, SearchNode
+
+        node = call.menu.nodes.get(origin)
+        if not isinstance(node, SearchNode) or node.hold is None or \
+                node.hold.node != self.id or node.catalogue is None or not ITEM_KEY.match(key):
+            return "unknown"
+        catalogues = call.lookups if isinstance(call.lookups, Catalogues) else None
+        if catalogues is None:
+            return "no_catalogues"
+        result = catalogues.item(call.menu, node.catalogue, key)
+        if result.status == FAILED:
+            return result.reason or "catalogue"
+        return result.items[0] if result.items else "unknown"
+
+    def _said(self, call: Call, outcome: str, fields: Mapping[str, Any],
+              before: list[Action]) -> Turn:
+        """"Already on hold" or "cannot be held": the node's template, or the built-in
+        phrase when it has none (or the item's fields are unknown); then ``next``."""
+        prompt: Prompt | None = getattr(self, outcome)
+        version = prompt.for_language(call.state.lang, call.menu.default_language) \
+            if prompt else None
+        text = ""
+        if version is not None and version.text:
+            try:
+                text = render(version.text, fields, call.language.locale,
+                              today=call.now.date(),
+                              translate=lambda f, v: self._value(call, f, v))
+            except MissingField:
+                text = ""
+        spoken = call.speak_text(text) if text else call.message(f"action_{outcome}")
+        return call.go(self.next, [*before, spoken])
+
+    def _answer(self, call: Call, identifier: str, record: Mapping[str, Any], *,
+                done: bool = False) -> Turn:
         lang = call.state.lang
         prompt = self.answer
         if self.answer_when.field:
@@ -312,11 +434,15 @@ class LookupNode(Node):
             text = render(version.text or "" if version else "", record, call.language.locale,
                           today=call.now.date(), translate=lambda f, v: self._value(call, f, v))
         except MissingField as missing:
+            if done:  # it was done: say so plainly rather than that it failed
+                call.log("answer", outcome=f"missing_field:{missing.args[0]}"[:64])
+                return call.go(self.next, [call.message("action_done")])
             return self._failed(call, identifier, f"missing_field:{missing.args[0]}")
         target = self.next
         if self.route.field:
             target = str(self.route.choices.get(str(record.get(self.route.field)), self.next))
-        call.log("lookup", mask(identifier), f"found:go:{target}")
+        if not done:
+            call.log("lookup", mask(identifier), f"found:go:{target}")
         return call.go(target, [call.speak_text(text)])
 
     def _value(self, call: Call, field_name: str, value: str) -> str | None:

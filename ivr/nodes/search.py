@@ -5,7 +5,9 @@ items ("I found 3 results. 1: Les Misérables, by Victor Hugo ..."), the caller 
 one by key or by voice and hears its details, or says another query. Nothing found,
 silence and a source that is slow or down all end in a clear sentence and a new try,
 bounded by ``tries``, then the fallback. Items come from an injected ``Catalogues``
-(``call.lookups``): the engine does no I/O.
+(``call.lookups``): the engine does no I/O. With ``hold``, the details end with an offer
+("To place a hold on it, press 5"): the item, sealed in the pending question, is handed
+to a lookup node that identifies the caller and runs an action (``ivr.nodes.lookup``).
 """
 
 from __future__ import annotations
@@ -43,6 +45,7 @@ QUERY_WORD = re.compile(r"^[a-z0-9]{1,32}$")
 WIDE = 50  # items a refinement filters: the best matches of the query
 MAX_REFINE = 6
 REFINE_KEYS = "45678"  # 1-3 pick a result; 0, 9, * and # are the menus' usual global keys
+SEALED = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
 
 # What the node says on its own, per language; `found` and `nothing` can be set per node.
 PHRASES: dict[str, dict[str, str]] = {
@@ -60,6 +63,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "spell": "Spell the first word on the keypad, one key per letter: 2 for A B C, 3 for D E "
                  "F, and so on. Then press hash.",
         "spelled": "the keys {keys}",
+        "hold_offer": "To {label}, press {key} or say {say}.",
+        "hold_offer_key": "To {label}, press {key}.",
     },
     "fr": {
         "found": "J'ai trouvé {count} résultats.",
@@ -76,6 +81,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "spell": "Épelez le premier mot sur le clavier, une touche par lettre : 2 pour A B C, 3 "
                  "pour D E F, et ainsi de suite. Puis tapez dièse.",
         "spelled": "les touches {keys}",
+        "hold_offer": "Pour {label}, tapez {key} ou dites {say}.",
+        "hold_offer_key": "Pour {label}, tapez {key}.",
     },
     "ro": {
         "found": "Am găsit {count} rezultate.",
@@ -92,6 +99,8 @@ PHRASES: dict[str, dict[str, str]] = {
         "spell": "Scrieți primul cuvânt cu tastatura, câte o tastă pentru fiecare literă: 2 pentru "
                  "A B C, 3 pentru D E F și așa mai departe. Apoi apăsați diez.",
         "spelled": "tastele {keys}",
+        "hold_offer": "Pentru {label}, apăsați {key} sau spuneți {say}.",
+        "hold_offer_key": "Pentru {label}, apăsați {key}.",
     },
 }
 # "the second one", "le deuxième", "al doilea" (folded)
@@ -143,11 +152,23 @@ class TextDetails:
 
 
 @dataclass(frozen=True)
+class Hold:
+    """After an item's details: "To place a hold on it, press 5 or say place a hold"; the
+    caller goes to ``node`` (a lookup node with an ``action``) with the item."""
+
+    node: str
+    key: str
+    where: Where
+    say: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # lang -> phrases
+    label: Prompt | None = None
+
+
+@dataclass(frozen=True)
 class Context:
     """What the caller searched and how they narrowed it, kept in the pending question:
-    ``search:r:KEYS~query-words~REFS~ITEM`` (REFS: a refinement's number, or for "another
-    ..." its number and the keys of the results it was said after: ``2.L0001.L0002``;
-    ITEM: the item whose details were read last)."""
+    ``search:r:KEYS~query-words~REFS`` (REFS: a refinement's number, or for "another
+    ..." its number and the keys of the results it was said after: ``2.L0001.L0002``),
+    and after details, with ``hold``, ``~ITEM``: the key of the item heard, sealed."""
 
     keys: tuple[str, ...] = ()
     query: tuple[str, ...] = ()
@@ -155,19 +176,19 @@ class Context:
     item: str = ""
 
     def encode(self, kind: str) -> str:
-        return (f"{kind}{','.join(self.keys)}~{'-'.join(self.query)}~{','.join(self.refs)}"
-                + (f"~{self.item}" if self.item else ""))
+        text = f"{kind}{','.join(self.keys)}~{'-'.join(self.query)}~{','.join(self.refs)}"
+        return f"{text}~{self.item}" if self.item else text
 
     @classmethod
     def decode(cls, pending: str) -> Context:
         body = pending[len(RESULTS):] if pending.startswith((RESULTS, DETAILS)) else ""
         keys, _, rest = body.partition("~")
-        query, _, rest = rest.partition("~")
-        refs, _, item = rest.partition("~")
+        query, _, refs = rest.partition("~")
+        refs, _, item = refs.partition("~")
         return cls(tuple(k for k in keys.split(",") if k),
                    tuple(w for w in query.split("-") if QUERY_WORD.match(w)),
                    tuple(r for r in refs.split(",") if r),
-                   item if ITEM_KEY.match(item) else "")
+                   item if SEALED.match(item) else "")
 
 
 @dataclass(frozen=True)
@@ -184,6 +205,7 @@ class SearchNode(Node):
     max_results: int = MAX_RESULTS
     refine: tuple[Refinement, ...] = ()
     spell: bool = False
+    hold: Hold | None = None
     text_me: TextDetails | None = None
     next: str = "back"
 
@@ -229,15 +251,21 @@ class SearchNode(Node):
             out["refine"] = _refinements(v, ctx)
         if (v := fields.get("spell")) is not None:
             out["spell"] = v.boolean("spell")
+        if (v := fields.get("hold")) is not None:
+            out["hold"] = _hold(v, ctx, out.get("refine", ()))
         if (v := fields.get("text_me")) is not None:
             out["text_me"] = _text_details(v, ctx, out.get("refine") or ())
+            hold = out.get("hold")
+            if out["text_me"] is not None and hold is not None and hold.key == out["text_me"].key:
+                v.error(f"key {hold.key} is already the hold's: give text_me another key")
         if (v := fields.get("next")) is not None:
             out["next"] = ctx.target(v)
         return {k: v for k, v in out.items() if v is not None}
 
     def targets(self) -> list[tuple[str, Where]]:
-        """``next`` and the fallback."""
-        return [*super().targets(), (self.next, self.where)]
+        """``next``, the hold's node and the fallback."""
+        hold = [(self.hold.node, self.hold.where)] if self.hold else []
+        return [*super().targets(), (self.next, self.where), *hold]
 
     def prompts(self) -> list[tuple[str, Prompt]]:
         """The question, the templates and the value names."""
@@ -248,6 +276,8 @@ class SearchNode(Node):
         for name, table in self.values.items():
             out += [(f"values.{name}.{value}", p) for value, p in table.items()]
         out += [(f"refine.{r.name}.label", r.label) for r in self.refine if r.label is not None]
+        if self.hold is not None and self.hold.label is not None:
+            out.append(("hold.label", self.hold.label))
         if self.text_me is not None:
             out.append(("text_me.body", self.text_me.body))
         return out
@@ -319,6 +349,8 @@ class SearchNode(Node):
             return self._miss(call, "silence", [call.message("no_input")], context)
         if not isinstance(event, Input):
             return super().handle(call, event)
+        if pending.startswith(DETAILS) and (turn := self._hold_asked(call, event, context)):
+            return turn
         if pending.startswith(DETAILS) and context.item and self._asked_for_text(call, event):
             return self._send_text(call, context)
         if keys:
@@ -343,17 +375,79 @@ class SearchNode(Node):
         """The refinement asked for: its key, or its words with little else said."""
         if event.digits:
             return next((r for r in self.refine if r.key and r.key == event.digits), None)
-        lang = call.state.lang
-        said = set(normalize(event.speech[:MAX_QUERY_CHARS], lang))
-        if not said:
+        return next((r for r in self.refine
+                     if _says(event.speech, r.say.get(call.state.lang, ()), call.state.lang)),
+                    None)
+
+    def _hold_asked(self, call: Call, event: Input, context: Context) -> Turn | None:
+        """After details, the hold's key or words: on to its node with the item heard."""
+        hold = self.hold
+        if hold is None or not (event.digits == hold.key if event.digits else
+                                _says(event.speech, hold.say.get(call.state.lang, ()),
+                                      call.state.lang)):
             return None
-        stop = stopwords(lang)
-        for refinement in self.refine:
-            for phrase in refinement.say.get(lang, ()):
-                words = set(normalize(phrase, lang))
-                if words and words <= said and len(said - words - stop) <= 1:
-                    return refinement
-        return None
+        key = self._item_heard(call, context)
+        if key is None:  # a forged or stale URL: not an item
+            call.log("hold", "", "bad_state")
+            return None
+        call.log("hold", key, f"go:{hold.node}")
+        call.clear_pending()
+        call.handoff = {"from": self.id, "item": key}
+        return call.go(hold.node)
+
+    def _sealing(self, call: Call) -> str:
+        return f"{call.menu.id}:{self.id}:{call.state.started}"
+
+    def _seal_item(self, call: Call, key: str) -> str:
+        """The item heard, sealed for the pending question ("" without a follow-up)."""
+        wanted = self.hold is not None or self.text_me is not None
+        seal = getattr(call.lookups, "seal", None) if wanted else None
+        return str(seal(key, self._sealing(call))) if seal is not None else ""
+
+    def _item_heard(self, call: Call, context: Context) -> str | None:
+        """The key of the item whose details were read last; None if the state was forged."""
+        unseal = getattr(call.lookups, "unseal", None)
+        key = unseal(context.item, self._sealing(call)) if unseal and context.item else None
+        return key if isinstance(key, str) and ITEM_KEY.match(key) else None
+
+    def _asked_for_text(self, call: Call, event: Event) -> bool:
+        """The "text me" key, or its words (and not a pick or a new search)."""
+        if self.text_me is None or not isinstance(event, Input):
+            return False
+        if event.digits:
+            return event.digits == self.text_me.key
+        said = f" {fold(event.speech[:MAX_QUERY_CHARS])} "
+        return any(f" {w} " in said for w in TEXT_WORDS.get(call.state.lang.split("-")[0], ()))
+
+    def _send_text(self, call: Call, context: Context) -> Turn:
+        """Text the details of the item heard last to the caller, say how it went, and
+        listen again for a pick or another search."""
+        assert self.text_me is not None
+        key = self._item_heard(call, context)
+        catalogues = call.lookups if isinstance(call.lookups, Catalogues) else None
+        if key is None:
+            call.log("text", "", "bad_state")
+            return self._miss(call, "no_match", [call.message("no_match")], context)
+        if catalogues is None or self.catalogue is None:
+            return self._failed(call, "no_catalogues")
+        found = catalogues.item(call.menu, self.catalogue, key)
+        if found.status == FAILED:
+            return self._failed(call, found.reason)
+        item = dict(found.items[0]) if found.items else None
+        if item is not None and self.text_me.link:
+            item["link"] = "{link}"  # where the body puts the node's link (else at the end)
+        body = self._render(call, self.text_me.body, item) if item is not None else None
+        verdict = UNAVAILABLE
+        if body and call.texts is not None:
+            link = self.text_me.link.replace("{key}", key)
+            text = with_link(body.strip()[:MAX_BODY - len(link) - 1], link)
+            verdict = call.texts.request(TextRequest(call.menu.id, f"{self.id}:{key}",
+                                                     call.state.lang, text))
+        if verdict not in VERDICTS:
+            verdict = UNAVAILABLE
+        call.log("text", key, f"text:{verdict}")
+        name = "text_sent" if verdict == "queued" else f"text_{verdict}"
+        return self._choose(call, DETAILS, context, [call.message(name)])
 
     def _pick(self, call: Call, event: Input, keys: list[str]) -> str | None:
         """The item the caller chose: its number by key or by voice ("two", "the second one")."""
@@ -461,24 +555,29 @@ class SearchNode(Node):
 
     def _choose(self, call: Call, kind: str, context: Context, before: list[Action]) -> Turn:
         """Listen for a pick, a refinement or another query after results or details."""
+        if kind != DETAILS:  # the item heard is for the hold offered after its details
+            context = replace(context, item="")
         keys = context.keys
         encoded = context.encode(kind)
         call.set_pending(encoded if len(encoded) <= 400 else
                          replace(context, query=(), refs=()).encode(kind))
         name = "more" if kind == DETAILS else ("choose_one" if len(keys) == 1 else "choose")
         words = [self._phrase(call, name)]
-        if kind == DETAILS and self.text_me is not None and context.item:
-            words.append(call.menu.message("text_offer", call.state.lang)
-                         .replace("{key}", self.text_me.key))
         if kind == RESULTS and context.query:  # a spelled search has no words to narrow
             for refinement in self.refine:
                 label = self._label(call, refinement)
                 if refinement.key and label:
                     words.append(self._phrase(call, "refine_key").format(label=label,
                                                                          key=refinement.key))
-        hints = self.hints.get(call.state.lang, ())[:MAX_HINTS]
+        hints = self.hints.get(call.state.lang, ())
+        if kind == DETAILS and self.hold is not None and context.item:
+            words.insert(0, self._hold_offer(call, self.hold))
+            hints = (*self.hold.say.get(call.state.lang, ())[:1], *hints)
+        if kind == DETAILS and self.text_me is not None and context.item:
+            words.insert(0, call.menu.message("text_offer", call.state.lang)
+                         .replace("{key}", self.text_me.key))
         gather = call.gather([call.speak_text(" ".join(words))],
-                             timeout=self.timeout_for(call), hints=hints)
+                             timeout=self.timeout_for(call), hints=hints[:MAX_HINTS])
         return call.turn([*before, gather, Redirect(call.next("silence"))])
 
     def _details(self, call: Call, context: Context, key: str) -> Turn:
@@ -493,42 +592,18 @@ class SearchNode(Node):
             return self._failed(call, "no_details")
         call.log("details", key, "heard")
         call.state = replace(call.state, tries=0)
-        return self._choose(call, DETAILS, replace(context, item=key), [call.speak_text(text)])
+        return self._choose(call, DETAILS, replace(context, item=self._seal_item(call, key)),
+                            [call.speak_text(text)])
 
-    def _asked_for_text(self, call: Call, event: Event) -> bool:
-        """The "text me" key, or its words (and not a pick or a new search)."""
-        if self.text_me is None or not isinstance(event, Input):
-            return False
-        if event.digits:
-            return event.digits == self.text_me.key
-        said = f" {fold(event.speech[:MAX_QUERY_CHARS])} "
-        return any(f" {w} " in said for w in TEXT_WORDS.get(call.state.lang.split("-")[0], ()))
-
-    def _send_text(self, call: Call, context: Context) -> Turn:
-        """Text the details of the item heard last to the caller, say how it went, and
-        listen again for a pick or another search."""
-        assert self.text_me is not None
-        catalogues = call.lookups if isinstance(call.lookups, Catalogues) else None
-        if catalogues is None or self.catalogue is None:
-            return self._failed(call, "no_catalogues")
-        found = catalogues.item(call.menu, self.catalogue, context.item)
-        if found.status == FAILED:
-            return self._failed(call, found.reason)
-        item = dict(found.items[0]) if found.items else None
-        if item is not None and self.text_me.link:
-            item["link"] = "{link}"  # where the body puts the node's link (else at the end)
-        body = self._render(call, self.text_me.body, item) if item is not None else None
-        verdict = UNAVAILABLE
-        if body and call.texts is not None:
-            link = self.text_me.link.replace("{key}", context.item)
-            text = with_link(body.strip()[:MAX_BODY - len(link) - 1], link)
-            verdict = call.texts.request(TextRequest(call.menu.id, f"{self.id}:{context.item}",
-                                                     call.state.lang, text))
-        if verdict not in VERDICTS:
-            verdict = UNAVAILABLE
-        call.log("text", context.item, f"text:{verdict}")
-        name = "text_sent" if verdict == "queued" else f"text_{verdict}"
-        return self._choose(call, DETAILS, context, [call.message(name)])
+    def _hold_offer(self, call: Call, hold: Hold) -> str:
+        version = hold.label.for_language(call.state.lang, call.menu.default_language) \
+            if hold.label else None
+        label = (version.text or "") if version else ""
+        phrases = hold.say.get(call.state.lang, ())
+        if phrases:
+            return self._phrase(call, "hold_offer").format(label=label, key=hold.key,
+                                                           say=phrases[0])
+        return self._phrase(call, "hold_offer_key").format(label=label, key=hold.key)
 
     def _render(self, call: Call, prompt: Prompt | None, item: Mapping[str, Any]) -> str | None:
         """A template filled from an item; None when the item lacks a field it needs."""
@@ -605,6 +680,55 @@ def _text_details(value: Value, ctx: ParseContext,
     if body is None:
         return None
     return TextDetails(body, value.where, link, key)
+
+
+def _says(speech: str, phrases: Iterable[str], lang: str) -> bool:
+    """Whether the caller said one of ``phrases`` with at most one other word."""
+    said = set(normalize(speech[:MAX_QUERY_CHARS], lang))
+    if not said:
+        return False
+    stop = stopwords(lang)
+    for phrase in phrases:
+        words = set(normalize(phrase, lang))
+        if words and words <= said and len(said - words - stop) <= 1:
+            return True
+    return False
+
+
+def _hold(value: Value, ctx: ParseContext, refine: tuple[Refinement, ...]) -> Hold | None:
+    """``hold: {node: place_hold, key: "5", say: {en: [place a hold]}, label: {en: place a
+    hold on it}}``."""
+    fields = value.fields("hold")
+    node = ctx.target(v) if (v := fields.require(
+        "node", "the lookup node that identifies the caller and runs the action")) else ""
+    key = ""
+    if (v := fields.require("key", "the key that asks for it, one of 4 to 8")) is not None:
+        key = v.text("a key") or ""
+        taken = next((r.name for r in refine if r.key == key), None)
+        if len(key) != 1 or key not in REFINE_KEYS:
+            v.error(f"the hold's key is one of {', '.join(REFINE_KEYS)} (1-3 pick a result; "
+                    "0, 9, * and # are left to the menu)")
+            key = ""
+        elif taken is not None:
+            v.error(f"key {key} is already refinement {taken!r}'s")
+            key = ""
+    say: dict[str, tuple[str, ...]] = {}
+    if (v := fields.get("say")) is not None:
+        for key_value, phrases in v.pairs():
+            lang = str(key_value.node.value)
+            if lang not in ctx.languages:
+                key_value.error(f"phrases for {lang!r}, which is not declared under "
+                                "'languages'")
+                continue
+            say[lang] = tuple(p[:MAX_HINT_CHARS] for p in phrases.text_list("a phrase"))
+    label = None
+    if (v := fields.require("label", "what it does, per language: {en: place a hold on it}")) \
+            is not None:
+        label = template(v, ctx)
+    fields.done()
+    if not node or not key:
+        return None
+    return Hold(node, key, value.where, say, label)
 
 
 def _refinements(value: Value, ctx: ParseContext) -> tuple[Refinement, ...]:

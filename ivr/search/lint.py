@@ -10,10 +10,24 @@ from ivr.menu.source import Problems
 
 
 def lint_searches(menu: Menu, problems: Problems) -> None:
-    """A missing CSV file, and searched or spoken columns it lacks."""
+    """A missing CSV file, searched or spoken columns it lacks, and holds that lead
+    nowhere useful."""
+    from ivr.nodes.lookup import LookupNode
     from ivr.nodes.search import SearchNode
 
     for node in menu.nodes.values():
+        if isinstance(node, SearchNode) and node.hold is not None:
+            target = menu.nodes.get(node.hold.node)
+            if target is not None and not (isinstance(target, LookupNode) and target.action):
+                problems.error(node.hold.where, f"{node.id!r} hold goes to {target.id!r}, which "
+                               "is not a lookup node with an 'action' (it would identify the "
+                               "caller and run it)")
+        if isinstance(node, LookupNode) and node.action and not any(
+                isinstance(n, SearchNode) and n.hold and n.hold.node == node.id
+                for n in menu.nodes.values()):
+            problems.warning(node.where, f"{node.id!r} runs action {node.action!r} on a chosen "
+                             "item, but no search node's hold leads to it: callers would hear "
+                             "that no item was chosen")
         if not isinstance(node, SearchNode) or node.catalogue is None:
             continue
         if node.catalogue.kind != "csv":
