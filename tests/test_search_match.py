@@ -18,7 +18,9 @@ from ivr.search.match import (
     Vocabulary,
     keypad,
     query_words,
+    words_of,
 )
+from ivr.speech.normalize import fold, tokenize
 from tests.conftest import ROOT
 
 DATA = ROOT / "menus" / "data"
@@ -280,3 +282,17 @@ def test_keypad_spelling_finds_words_by_their_keys(library: CatalogueIndex) -> N
     found = library.search([SPELLED + "58232"], 3)  # L U C E A, the start of Luceafărul
     assert [r["title"] for r in found][:1] == ["Luceafărul"]
     assert library.search([SPELLED + "9999999"], 3) == []
+
+
+def test_catalogue_words_are_folded_word_by_word() -> None:
+    # words_of leaves lower-case ASCII words as they are and remembers other words'
+    # folds: the same words as folding every word of every demo row.
+    assert all(fold(chr(c)) == chr(c).lower() for c in range(128))
+    for name in ("library_catalogue.csv", "shop_products.csv"):
+        with (DATA / name).open(encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                for text in row.values():
+                    assert words_of(text or "") == [fold(t) for t in tokenize(text or "", "xx")]
+    assert words_of("L'Étranger — Ştefan cel Mare, Straße") == [
+        "l", "etranger", "stefan", "cel", "mare", "strasse"]
+    assert words_of("") == []

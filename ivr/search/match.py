@@ -19,7 +19,15 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from ivr.speech.normalize import drop_fillers, fold, primary_lang, stem_tokens, stopwords, tokenize
+from ivr.speech.normalize import (
+    drop_fillers,
+    fold,
+    fold_word,
+    primary_lang,
+    stem_tokens,
+    stopwords,
+    tokenize,
+)
 
 MAX_QUERY_CHARS = 200  # a 500-character utterance is cut before any work is spent on it
 MAX_QUERY_WORDS = 12
@@ -47,7 +55,10 @@ FRAMING: dict[str, frozenset[str]] = {
 
 def words_of(text: str) -> list[str]:
     """Folded words of catalogue text (apostrophes split words, as in "l'homme")."""
-    return [fold(t) for t in tokenize(text, "xx")]
+    if not text:
+        return []
+    # Lower-case ASCII words (most) are folded already.
+    return [t if t.isascii() else fold_word(t) for t in tokenize(text, "xx")]
 
 
 # Number words, folded ("patruzeci" and "si" as recognition writes them): units and
@@ -244,7 +255,9 @@ class CatalogueIndex:
     """Rows searchable by their weighted fields; built once per catalogue version."""
 
     def __init__(self, rows: Iterable[Mapping[str, Any]], fields: Mapping[str, int],
-                 key: str) -> None:
+                 key: str, vocabulary: Vocabulary | None = None) -> None:
+        """``vocabulary``: the whole catalogue's, when these rows are candidates drawn from
+        a larger catalogue (SQL), so that near words and rarity are the catalogue's."""
         self.rows: list[dict[str, Any]] = [dict(r) for r in rows]
         self.fields = dict(fields)
         self.by_key = {str(r.get(key, "")).strip(): i for i, r in enumerate(self.rows)}
@@ -260,11 +273,13 @@ class CatalogueIndex:
                     items[i] = max(items.get(i, 0), weight)
                 texts.append(folded)
             self.texts.append(texts)
-        # Heaviest first, so that a word too common to scan whole yields its best items.
-        self.postings = {w: dict(sorted(items.items(), key=lambda p: -p[1]))
-                         for w, items in self.postings.items()}
-        self.vocabulary = Vocabulary({w: len(items) for w, items in self.postings.items()},
-                                     len(self.rows))
+        # Heaviest first, so that a word too common to scan whole yields its best items
+        # (a word fewer items hold is scanned whole: its order does not matter).
+        for word, items in self.postings.items():
+            if len(items) > COMMON:
+                self.postings[word] = dict(sorted(items.items(), key=lambda p: -p[1]))
+        self.vocabulary = vocabulary if vocabulary is not None else Vocabulary(
+            {w: len(items) for w, items in self.postings.items()}, len(self.rows))
 
     def get(self, key: str) -> dict[str, Any] | None:
         """One row by its key."""

@@ -216,8 +216,8 @@ class SqlCatalogue:
         except sa.exc.SQLAlchemyError as exc:
             raise SourceError(f"sql:{type(getattr(exc, 'orig', exc)).__name__}") from None
         rows = [json.loads(r) for r in records]
-        return CatalogueIndex(rows, self.config.fields, self.config.key).search(
-            words, limit, vocabulary)
+        return CatalogueIndex(rows, self.config.fields, self.config.key, vocabulary).search(
+            words, limit)
 
     def item(self, key: str) -> dict[str, Any] | None:
         """One item by key."""
