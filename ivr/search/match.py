@@ -263,14 +263,18 @@ class CatalogueIndex:
         self.by_key = {str(r.get(key, "")).strip(): i for i, r in enumerate(self.rows)}
         # word -> item -> the heaviest field weight the word appears in for that item
         self.postings: dict[str, dict[int, int]] = {}
+        postings = self.postings
         self.texts: list[list[list[str]]] = []  # each searched field's folded words
         for i, row in enumerate(self.rows):
             texts = []
             for name, weight in self.fields.items():
                 folded = words_of(str(row.get(name) or ""))
                 for word in folded:
-                    items = self.postings.setdefault(word, {})
-                    items[i] = max(items.get(i, 0), weight)
+                    items = postings.get(word)
+                    if items is None:
+                        postings[word] = {i: weight}
+                    elif i not in items or items[i] < weight:
+                        items[i] = weight
                 texts.append(folded)
             self.texts.append(texts)
         # Heaviest first, so that a word too common to scan whole yields its best items
@@ -286,17 +290,19 @@ class CatalogueIndex:
         i = self.by_key.get(key.strip())
         return dict(self.rows[i]) if i is not None else None
 
-    def search(self, words: Sequence[str], limit: int,
-               vocabulary: Vocabulary | None = None) -> list[dict[str, Any]]:
+    def search(self, words: Sequence[str], limit: int, vocabulary: Vocabulary | None = None,
+               near: Sequence[list[tuple[str, float]]] | None = None) -> list[dict[str, Any]]:
         """The best ``limit`` rows for query ``words`` (from ``query_words``), best first.
 
         ``vocabulary``: the whole catalogue's, when these rows are candidates drawn from
-        a larger catalogue (SQL), so that near words and rarity are the catalogue's."""
+        a larger catalogue (SQL), so that near words and rarity are the catalogue's.
+        ``near``: each term's ``vocabulary.similar``, when the caller has them already."""
         if not words:
             return []
         vocabulary = vocabulary or self.vocabulary
         terms, said = terms_of(words)
-        near = [vocabulary.similar(term) for term, _ in terms]
+        if near is None:
+            near = [vocabulary.similar(term) for term, _ in terms]
         held = [sum(len(self.postings.get(w, ())) for w, _ in options) for options in near]
         # A word hundreds of items hold ("novel") only adds to what rarer words found.
         rare = [i for i, n in enumerate(held) if 0 < n <= COMMON]
