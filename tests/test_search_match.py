@@ -18,7 +18,9 @@ from ivr.search.match import (
     Vocabulary,
     keypad,
     query_words,
+    words_of,
 )
+from ivr.speech.normalize import fold, tokenize
 from tests.conftest import ROOT
 
 DATA = ROOT / "menus" / "data"
@@ -302,3 +304,17 @@ def test_everyday_names_colours_and_sizes_said_as_words(shop: CatalogueIndex) ->
     small = shop.search(query_words("hoodie in extra small", "en"), 3)
     assert small and all(i["name_en"] == "hoodie" and "XS" in i["sizes_in_stock"].split(", ")
                          for i in small)
+
+
+def test_catalogue_words_are_folded_word_by_word() -> None:
+    # words_of leaves lower-case ASCII words as they are and remembers other words'
+    # folds: the same words as folding every word of every demo row.
+    assert all(fold(chr(c)) == chr(c).lower() for c in range(128))
+    for name in ("library_catalogue.csv", "shop_products.csv"):
+        with (DATA / name).open(encoding="utf-8") as handle:
+            for row in csv.DictReader(handle):
+                for text in row.values():
+                    assert words_of(text or "") == [fold(t) for t in tokenize(text or "", "xx")]
+    assert words_of("L'Étranger — Ştefan cel Mare, Straße") == [
+        "l", "etranger", "stefan", "cel", "mare", "strasse"]
+    assert words_of("") == []

@@ -16,7 +16,7 @@ from ivr.lookup.readonly import catalogue_engine
 from ivr.menu.source import Where
 from ivr.migrations import upgrade
 from ivr.search.config import CatalogueConfig
-from ivr.search.match import SPELLED, query_words
+from ivr.search.match import SPELLED, CatalogueIndex, query_words
 from ivr.search.sql import SqlCatalogue, catalogue_items, import_catalogue
 from ivr.simulator import FlaskTransport, Phone
 from tests.conftest import ROOT, TOKEN, Clock, make_app, shutdown
@@ -136,3 +136,44 @@ def test_keypad_spelling_in_sql(catalogue: SqlCatalogue) -> None:
     found = catalogue.search([SPELLED + "4846"], 3)  # H U G O
     assert sorted(r["title"] for r in found) == ["Les Misérables", "Notre-Dame de Paris"]
     assert catalogue.search([SPELLED + "99999"], 3) == []
+
+
+# The demo library's first five for these, as ranked before candidates and their records
+# came in one statement (ties: the lower item id first, on both databases).
+RANKED = [
+    ("les miserables", "fr", ["L0338", "L0386"]),
+    ("something by victor hugo", "en", ["L0338", "L0339", "L0340", "L0341", "L0342"]),
+    ("jules verne", "en", ["L0315", "L0316", "L0317", "L0318", "L0319"]),
+    ("poezii de eminescu", "ro", ["L0588", "L0589", "L0590", "L0591", "L0592"]),
+    ("novel", "en", ["L0016", "L0001", "L0062", "L0064", "L0008"]),
+    ("roman policier", "fr", ["L0219", "L0549", "L0147", "L0538", "L0539"]),
+    ("sherlok holmes", "en", ["L0044", "L0042", "L0041", "L0543", "L0290"]),
+    (SPELLED + "4846", "en", ["L0338", "L0339", "L0340", "L0341", "L0342"]),
+    ("blorg fizzle", "en", []),
+]
+
+
+def test_the_demo_library_ranks_as_before_in_two_statements(db_url: str) -> None:
+    with (ROOT / "menus" / "data" / "library_catalogue.csv").open(encoding="utf-8") as handle:
+        library = list(csv.DictReader(handle))
+    fields = {"title": 4, "other_titles": 3, "author": 3, "topics": 1, "formats": 1}
+    writer = sa.create_engine(db_url)
+    import_catalogue(writer, "library", library, fields, "id")
+    writer.dispose()
+    engine = catalogue_engine(db_url, 5.0)
+    catalogue = SqlCatalogue(CatalogueConfig("sql", Where("t", 1), fields, name="library"), engine)
+    catalogue.search(query_words("hugo", "en"), 5)  # the vocabulary: read once per import
+    memory = CatalogueIndex(library, fields, "id")
+    statements: list[str] = []
+    sa.event.listen(engine, "before_cursor_execute",
+                    lambda _c, _cur, statement, *_: statements.append(statement))
+    try:
+        for said, lang, expected in RANKED:
+            words = [said] if said.startswith(SPELLED) else query_words(said, lang)
+            statements.clear()
+            assert [r["id"] for r in catalogue.search(words, 5)] == expected, said
+            assert [r["id"] for r in memory.search(words, 5)] == expected, said  # the CSV way
+            # the version, then candidates with their records (none when nothing is held)
+            assert len(statements) == (2 if expected else 1), (said, statements)
+    finally:
+        engine.dispose()

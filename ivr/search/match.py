@@ -19,7 +19,15 @@ from typing import Any
 
 from rapidfuzz import fuzz, process
 
-from ivr.speech.normalize import drop_fillers, fold, primary_lang, stem_tokens, stopwords, tokenize
+from ivr.speech.normalize import (
+    drop_fillers,
+    fold,
+    fold_word,
+    primary_lang,
+    stem_tokens,
+    stopwords,
+    tokenize,
+)
 
 MAX_QUERY_CHARS = 200  # a 500-character utterance is cut before any work is spent on it
 MAX_QUERY_WORDS = 12
@@ -47,7 +55,10 @@ FRAMING: dict[str, frozenset[str]] = {
 
 def words_of(text: str) -> list[str]:
     """Folded words of catalogue text (apostrophes split words, as in "l'homme")."""
-    return [fold(t) for t in tokenize(text, "xx")]
+    if not text:
+        return []
+    # Lower-case ASCII words (most) are folded already.
+    return [t if t.isascii() else fold_word(t) for t in tokenize(text, "xx")]
 
 
 # Number words, folded ("patruzeci" and "si" as recognition writes them): units and
@@ -244,44 +255,54 @@ class CatalogueIndex:
     """Rows searchable by their weighted fields; built once per catalogue version."""
 
     def __init__(self, rows: Iterable[Mapping[str, Any]], fields: Mapping[str, int],
-                 key: str) -> None:
+                 key: str, vocabulary: Vocabulary | None = None) -> None:
+        """``vocabulary``: the whole catalogue's, when these rows are candidates drawn from
+        a larger catalogue (SQL), so that near words and rarity are the catalogue's."""
         self.rows: list[dict[str, Any]] = [dict(r) for r in rows]
         self.fields = dict(fields)
         self.by_key = {str(r.get(key, "")).strip(): i for i, r in enumerate(self.rows)}
         # word -> item -> the heaviest field weight the word appears in for that item
         self.postings: dict[str, dict[int, int]] = {}
+        postings = self.postings
         self.texts: list[list[list[str]]] = []  # each searched field's folded words
         for i, row in enumerate(self.rows):
             texts = []
             for name, weight in self.fields.items():
                 folded = words_of(str(row.get(name) or ""))
                 for word in folded:
-                    items = self.postings.setdefault(word, {})
-                    items[i] = max(items.get(i, 0), weight)
+                    items = postings.get(word)
+                    if items is None:
+                        postings[word] = {i: weight}
+                    elif i not in items or items[i] < weight:
+                        items[i] = weight
                 texts.append(folded)
             self.texts.append(texts)
-        # Heaviest first, so that a word too common to scan whole yields its best items.
-        self.postings = {w: dict(sorted(items.items(), key=lambda p: -p[1]))
-                         for w, items in self.postings.items()}
-        self.vocabulary = Vocabulary({w: len(items) for w, items in self.postings.items()},
-                                     len(self.rows))
+        # Heaviest first, so that a word too common to scan whole yields its best items
+        # (a word fewer items hold is scanned whole: its order does not matter).
+        for word, items in self.postings.items():
+            if len(items) > COMMON:
+                self.postings[word] = dict(sorted(items.items(), key=lambda p: -p[1]))
+        self.vocabulary = vocabulary if vocabulary is not None else Vocabulary(
+            {w: len(items) for w, items in self.postings.items()}, len(self.rows))
 
     def get(self, key: str) -> dict[str, Any] | None:
         """One row by its key."""
         i = self.by_key.get(key.strip())
         return dict(self.rows[i]) if i is not None else None
 
-    def search(self, words: Sequence[str], limit: int,
-               vocabulary: Vocabulary | None = None) -> list[dict[str, Any]]:
+    def search(self, words: Sequence[str], limit: int, vocabulary: Vocabulary | None = None,
+               near: Sequence[list[tuple[str, float]]] | None = None) -> list[dict[str, Any]]:
         """The best ``limit`` rows for query ``words`` (from ``query_words``), best first.
 
         ``vocabulary``: the whole catalogue's, when these rows are candidates drawn from
-        a larger catalogue (SQL), so that near words and rarity are the catalogue's."""
+        a larger catalogue (SQL), so that near words and rarity are the catalogue's.
+        ``near``: each term's ``vocabulary.similar``, when the caller has them already."""
         if not words:
             return []
         vocabulary = vocabulary or self.vocabulary
         terms, said = terms_of(words)
-        near = [vocabulary.similar(term) for term, _ in terms]
+        if near is None:
+            near = [vocabulary.similar(term) for term, _ in terms]
         held = [sum(len(self.postings.get(w, ())) for w, _ in options) for options in near]
         # A word hundreds of items hold ("novel") only adds to what rarer words found.
         rare = [i for i, n in enumerate(held) if 0 < n <= COMMON]

@@ -78,6 +78,19 @@ catalogue_postings = sa.Table(
 )
 
 
+# Fixed statements, built once (their compiled forms are cached by the engine).
+_VERSION = sa.select(catalogues.c.version, catalogues.c["items"]).where(
+    catalogues.c.name == sa.bindparam("name"))
+_WORDS = sa.select(catalogue_words.c.word, catalogue_words.c["items"]).where(
+    catalogue_words.c.catalogue == sa.bindparam("name"))
+# A common word's heaviest items (its last entries in the postings' key), with records.
+_HEAVIEST = sa.text(
+    "SELECT i.id, i.record FROM (SELECT p.item_id FROM catalogue_postings p "
+    "WHERE p.catalogue = :name AND p.word = :word "
+    "ORDER BY p.weight DESC, p.item_id DESC LIMIT :limit) best "
+    "JOIN catalogue_items i ON i.id = best.item_id")
+
+
 def search_text(row: Mapping[str, Any], fields: Iterable[str]) -> str:
     """The folded words of a row's searched columns."""
     return " ".join(w for name in fields for w in words_of(str(row.get(name) or "")))
@@ -124,6 +137,12 @@ def import_catalogue(engine: Engine, name: str, rows: list[dict[str, str]],
         else:
             conn.execute(catalogues.update().where(catalogues.c.name == name).values(
                 version=version + 1, items=len(ids)))
+    if engine.dialect.name == "postgresql":
+        # Statistics and the visibility map now rather than when autovacuum comes by:
+        # searches read the postings by an index-only scan from the first call.
+        with engine.connect().execution_options(isolation_level="AUTOCOMMIT") as conn:
+            conn.execute(sa.text("VACUUM (ANALYZE) catalogue_postings, catalogue_items, "
+                                 "catalogue_words"))
     return len(ids)
 
 
@@ -151,24 +170,22 @@ class SqlCatalogue:
     def _vocabulary(self, conn: sa.Connection) -> Vocabulary | None:
         """The catalogue's words as of its latest import (read again after an import)."""
         name = self.config.name
-        found = conn.execute(sa.select(catalogues.c.version, catalogues.c["items"]).where(
-            catalogues.c.name == name)).first()
+        found = conn.execute(_VERSION, {"name": name}).first()
         if found is None:
             return None
         loaded = self._loaded
         if loaded is not None and loaded.version == found.version:
             return loaded.vocabulary
         with self._lock:
-            counts = dict(conn.execute(sa.select(catalogue_words.c.word, catalogue_words.c["items"])
-                                       .where(catalogue_words.c.catalogue == name)).all())
+            counts = dict(conn.execute(_WORDS, {"name": name}).all())
             loaded = _Loaded(found.version, Vocabulary(counts, found.items))
             self._loaded = loaded
         return loaded.vocabulary
 
     def _candidates(self, conn: sa.Connection, vocabulary: Vocabulary,
-                    words: list[str]) -> list[int]:
-        """Items holding the rarer of the caller's words (or their near words), best first."""
-        near = [vocabulary.similar(term) for term, _ in terms_of(words)[0]]
+                    near: list[list[tuple[str, float]]]) -> list[str]:
+        """The records of the items holding the rarer of the caller's words (or their near
+        words): the best CANDIDATES, in the order of their ids. One statement."""
         held = [sum(vocabulary.counts[w] for w, _ in options) for options in near]
         chosen = [i for i, n in enumerate(held) if 0 < n <= COMMON]
         if not chosen:  # only common words: the rarest of them alone, its heaviest items
@@ -177,12 +194,9 @@ class SqlCatalogue:
                 return []
             rarest = min(said, key=lambda i: held[i])
             word = max(near[rarest], key=lambda o: o[1])[0]
-            return list(conn.execute(
-                sa.select(catalogue_postings.c.item_id)
-                .where(catalogue_postings.c.catalogue == self.config.name,
-                       catalogue_postings.c.word == word)
-                .order_by(catalogue_postings.c.weight.desc(), catalogue_postings.c.item_id.desc())
-                .limit(CANDIDATES)).scalars())
+            rows = conn.execute(_HEAVIEST, {"name": self.config.name, "word": word,
+                                            "limit": CANDIDATES})
+            return [record for _, record in sorted(rows)]
         values: list[str] = []
         params: dict[str, Any] = {"name": self.config.name, "limit": CANDIDATES}
         for i in chosen:
@@ -191,15 +205,18 @@ class SqlCatalogue:
                 values.append(f"(CAST(:q{n} AS INTEGER), :w{n}, CAST(:f{n} AS REAL))")
                 params.update({f"q{n}": i, f"w{n}": word,
                                f"f{n}": similarity * similarity * vocabulary.idf[word]})
-        # Only :qN, :wN and :fN placeholders are pasted into the statement.
+        # Only :qN, :wN and :fN placeholders are pasted into the statement; as many
+        # statements as there are counts of words, each prepared once per connection.
         rows = conn.execute(sa.text(
             f"WITH q(qi, word, f) AS (VALUES {', '.join(values)}), "
             "hits AS (SELECT p.item_id, q.qi, MAX(q.f * p.weight) AS s "
             "FROM q JOIN catalogue_postings p ON p.catalogue = :name AND p.word = q.word "
-            "GROUP BY p.item_id, q.qi) "
-            "SELECT item_id FROM hits GROUP BY item_id "
-            "ORDER BY COUNT(*) DESC, SUM(s) DESC, item_id LIMIT :limit"), params)
-        return [r[0] for r in rows]
+            "GROUP BY p.item_id, q.qi), "
+            "best AS (SELECT item_id FROM hits GROUP BY item_id "
+            "ORDER BY COUNT(*) DESC, SUM(s) DESC, item_id LIMIT :limit) "
+            "SELECT i.id, i.record FROM best JOIN catalogue_items i ON i.id = best.item_id"),
+            params)
+        return [record for _, record in sorted(rows)]
 
     def search(self, words: list[str], limit: int) -> list[dict[str, Any]]:
         """The best items for the folded query words."""
@@ -210,14 +227,13 @@ class SqlCatalogue:
                 vocabulary = self._vocabulary(conn)
                 if vocabulary is None:
                     return []
-                ids = self._candidates(conn, vocabulary, words)
-                records = conn.execute(sa.select(catalogue_items.c.record).where(
-                    catalogue_items.c.id.in_(ids))).scalars().all() if ids else []
+                near = [vocabulary.similar(term) for term, _ in terms_of(words)[0]]
+                records = self._candidates(conn, vocabulary, near)
         except sa.exc.SQLAlchemyError as exc:
             raise SourceError(f"sql:{type(getattr(exc, 'orig', exc)).__name__}") from None
         rows = [json.loads(r) for r in records]
-        return CatalogueIndex(rows, self.config.fields, self.config.key).search(
-            words, limit, vocabulary)
+        return CatalogueIndex(rows, self.config.fields, self.config.key, vocabulary).search(
+            words, limit, near=near)
 
     def item(self, key: str) -> dict[str, Any] | None:
         """One item by key."""

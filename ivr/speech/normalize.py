@@ -183,6 +183,8 @@ def primary_lang(lang: str) -> str:
 
 def fold(text: str) -> str:
     """Lowercase and strip diacritics (ă â î ș ş ț ţ é ...) to plain base letters."""
+    if text.isascii():  # no diacritics to strip (most catalogue words): the same, faster
+        return text.lower().translate(_FOLD_EXTRA)
     decomposed = unicodedata.normalize("NFKD", text.lower().translate(_FOLD_EXTRA))
     return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
 
@@ -214,6 +216,11 @@ def _fillers(lang: str) -> dict[str, tuple[tuple[str, ...], ...]]:
 def _fold_word(word: str) -> str:
     """Cached fold() for single tokens, which repeat a lot."""
     return fold(word)
+
+
+def fold_word(word: str) -> str:
+    """fold() of one word, remembered: words repeat a lot (a catalogue's topics)."""
+    return _fold_word(word)
 
 
 def drop_fillers(tokens: list[str], lang: str) -> list[str]:
