@@ -18,6 +18,7 @@ from ivr.search.match import (
     Vocabulary,
     keypad,
     query_words,
+    terms_of,
     words_of,
 )
 from ivr.speech.normalize import fold, tokenize
@@ -318,3 +319,19 @@ def test_catalogue_words_are_folded_word_by_word() -> None:
     assert words_of("L'Étranger — Ştefan cel Mare, Straße") == [
         "l", "etranger", "stefan", "cel", "mare", "strasse"]
     assert words_of("") == []
+
+
+def test_names_split_into_other_words_are_found_by_sound(library: CatalogueIndex,
+                                                         shop: CatalogueIndex) -> None:
+    found = library.search(query_words("bron tay", "en"), 3)
+    assert found and all("Brontë" in item["author"] for item in found)
+    # Words that are all catalogue words were heard right: not read again as sounds.
+    jacket = shop.search(query_words("green down jacket in medium", "en"), 3)
+    assert (jacket[0]["name_en"], jacket[0]["colour"]) == ("down jacket", "green")
+    # Nor in a whole sentence, where joined neighbours are rarely one name.
+    for said, sounds in (("bron tay", True),
+                         ("my grandmother wants the bron tay novels she read at school", False)):
+        words = query_words(said, "en")
+        near = dict(zip([term for term, _ in terms_of(words)[0]],
+                        library.vocabulary.terms_near(words), strict=True))
+        assert ("bronte" in [w for w, _ in near["brontay"]]) is sounds, said

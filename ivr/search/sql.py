@@ -32,7 +32,7 @@ from sqlalchemy.engine import Engine
 
 from ivr.lookup.sources import SourceError
 from ivr.search.config import CatalogueConfig
-from ivr.search.match import COMMON, CatalogueIndex, Vocabulary, terms_of, words_of
+from ivr.search.match import COMMON, CatalogueIndex, Vocabulary, words_of
 from ivr.store import metadata
 
 CANDIDATES = 60  # items the SQL hands to the ranking
@@ -227,7 +227,7 @@ class SqlCatalogue:
                 vocabulary = self._vocabulary(conn)
                 if vocabulary is None:
                     return []
-                near = [vocabulary.similar(term) for term, _ in terms_of(words)[0]]
+                near = vocabulary.terms_near(words)
                 records = self._candidates(conn, vocabulary, near)
         except sa.exc.SQLAlchemyError as exc:
             raise SourceError(f"sql:{type(getattr(exc, 'orig', exc)).__name__}") from None
