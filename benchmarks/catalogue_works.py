@@ -254,6 +254,10 @@ Vingt ans après|Twenty Years After; După douăzeci de ani
 Le Vicomte de Bragelonne|The Vicomte of Bragelonne; Vicontele de Bragelonne
 Le Comte de Monte-Cristo|The Count of Monte Cristo; Contele de Monte Cristo
 La Reine Margot|Queen Margot; Regina Margot
+La Dame de Monsoreau|Chicot the Jester; Doamna de Monsoreau
+Les Quarante-Cinq|The Forty-Five Guardsmen; Cei patruzeci și cinci
+Le Chevalier de Maison-Rouge|The Knight of Maison-Rouge; Cavalerul de Maison-Rouge
+Le Collier de la reine|The Queen's Necklace; Colierul reginei
 La Tulipe noire|The Black Tulip; Laleaua neagră
 Madame Bovary|Madame Bovary; Doamna Bovary
 L'Éducation sentimentale|Sentimental Education; Educația sentimentală

@@ -19,6 +19,7 @@ from ivr.search.match import (
     keypad,
     query_words,
     terms_of,
+    word_forms,
     words_of,
 )
 from ivr.speech.normalize import fold, tokenize
@@ -335,3 +336,17 @@ def test_names_split_into_other_words_are_found_by_sound(library: CatalogueIndex
         near = dict(zip([term for term, _ in terms_of(words)[0]],
                         library.vocabulary.terms_near(words), strict=True))
         assert ("bronte" in [w for w, _ in near["brontay"]]) is sounds, said
+
+
+def test_other_forms_of_a_word_and_digits_said_one_by_one(library: CatalogueIndex) -> None:
+    assert word_forms("stories") == ["story"] and "stories" in word_forms("story")
+    assert word_forms("knitted")[-1] == "knit" and word_forms("boots") == ["boot"]
+    assert "dresses" in word_forms("dress") and "dres" not in word_forms("dress")
+    assert word_forms("été") == [] and word_forms("hat") == []  # accented; too short
+    # "love stories": the romances (love story) before a title that only says "love".
+    assert library.search(query_words("love stories", "en"), 1)[0]["subject"] == "romance"
+    assert ("813", ["eight", "one", "three"]) in [
+        (w.partition("=")[0], w.partition("=")[2].split())
+        for w in query_words("eight one three", "en") if "=" in w]
+    assert any(w.startswith("1984=") for w in query_words("one nine eight four", "en"))
+    assert any(w.startswith("23=") for w in query_words("twenty three", "en"))  # still a sum

@@ -34,6 +34,7 @@ MAX_QUERY_CHARS = 200  # a 500-character utterance is cut before any work is spe
 MAX_QUERY_WORDS = 12
 MAX_FUZZY = 8
 NEAR = 0.85  # catalogue words a misheard query word may stand for
+FORM = 0.9  # another form of the same word ("stories" / "story")
 SOUNDS_LIKE = 0.8  # ... and words that sound alike ("nickel bee" = nickleby), when none is near
 MIN_SOUND = 3  # letters of a sound key ("JKL"): shorter keys match too many words
 MAX_SOUNDED = 4  # words said, at most, for sounds to count (not in a whole sentence)
@@ -111,7 +112,11 @@ def _spoken_numbers(words: list[str], lang: str) -> list[tuple[str, list[str]]]:
             continue
         while run and run[-1] in _AND:
             run.pop()
-        if run:
+        digits = [table.get(w) for w in run]
+        if len(run) > 1 and all(d is not None and 0 <= d <= 9 for d in digits):
+            # Digits said one by one ("eight one three", "one nine eight four"): 813, 1984.
+            out.append(("".join(str(d) for d in digits), list(run)))
+        elif run:
             total = current = 0
             for w in run:
                 value = table.get(w)
@@ -192,6 +197,23 @@ def _similar(word: str, vocabulary: Sequence[str], exact: set[str]) -> list[tupl
     return out
 
 
+def word_forms(word: str) -> list[str]:
+    """The other English forms a word may have in a catalogue: singular or plural
+    ("stories" / "story", "boots" / "boot"), and a past participle's verb ("knitted")."""
+    if len(word) < 4 or not word.isascii():
+        return []
+    if word.endswith("ies"):
+        return [word[:-3] + "y"]
+    if word.endswith("es"):
+        return [word[:-2], word[:-1]]
+    if word.endswith("s") and not word.endswith("ss"):
+        return [word[:-1]]
+    if word.endswith("ed"):
+        stem = word[:-2]
+        return [stem, stem + "e"] + ([stem[:-1]] if len(stem) > 2 and stem[-1] == stem[-2] else [])
+    return [word + "s", word + "es"] + ([word[:-1] + "ies"] if word.endswith("y") else [])
+
+
 def sound_key(word: str) -> str:
     """How a word sounds, roughly: its Metaphone code without the half-vowels Y and W
     ("mollyair" and "moliere" are both MLR)."""
@@ -249,6 +271,8 @@ class Vocabulary:
             near = self._near
             choices = sorted({w for key in _deletions(word) for w in near.get(key, ())})
             found = _similar(word, choices, self.exact)
+        have = {w for w, _ in found}
+        found += [(w, FORM) for w in word_forms(word) if w in self.exact and w not in have]
         return found
 
     def terms_near(self, words: Sequence[str]) -> list[list[tuple[str, float]]]:
