@@ -79,12 +79,34 @@ def postgres_lookup_url(postgres_url: str) -> Iterator[str]:
         conn.execute(f'DROP ROLE "{role}"')
 
 
+@pytest.fixture(scope="session")
+def postgres_action_url(postgres_url: str) -> Iterator[str]:
+    """The session's database as a role that may only insert holds (docs/lookups.md)."""
+    import psycopg
+
+    role = f"ivr_action_{secrets.token_hex(4)}"
+    database = postgres_url.rsplit("/", 1)[1]
+    admin = postgres_url.replace("postgresql+psycopg://", "postgresql://", 1)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'CREATE ROLE "{role}" LOGIN')
+        conn.execute(f'GRANT CONNECT ON DATABASE "{database}" TO "{role}"')
+        conn.execute(f'GRANT USAGE ON SCHEMA public TO "{role}"')
+        conn.execute(f'GRANT INSERT ON library_holds TO "{role}"')
+        conn.execute(f'GRANT USAGE ON SEQUENCE library_holds_id_seq TO "{role}"')
+    yield postgres_url.replace("://postgres@", f"://{role}@", 1)
+    with psycopg.connect(admin, autocommit=True) as conn:
+        conn.execute(f'DROP OWNED BY "{role}"')
+        conn.execute(f'DROP ROLE "{role}"')
+
+
 @pytest.fixture
 def demo_connection(db_url: str, request: pytest.FixtureRequest) -> dict[str, str]:
-    """The demo lookups' connection: built in on SQLite; on PostgreSQL the read-only role."""
+    """The demo's connections: built in on SQLite; on PostgreSQL the read-only role for
+    lookups and the role that may only insert holds for actions."""
     if not db_url.startswith("postgresql"):
         return {}
-    return {"IVR_LOOKUP_DB_DEMO": request.getfixturevalue("postgres_lookup_url")}
+    return {"IVR_LOOKUP_DB_DEMO": request.getfixturevalue("postgres_lookup_url"),
+            "IVR_ACTION_DB_DEMO": request.getfixturevalue("postgres_action_url")}
 
 
 @pytest.fixture(params=["sqlite", "postgres"])

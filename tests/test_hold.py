@@ -4,7 +4,6 @@ search -> details -> 5 -> card -> PIN -> "placed" through signed webhooks."""
 from __future__ import annotations
 
 import json
-import secrets
 import shutil
 import threading
 import time
@@ -129,34 +128,10 @@ def holds(db_url: str) -> list[tuple[str, str, str]]:
     return [tuple(r) for r in rows]
 
 
-@pytest.fixture(scope="session")
-def postgres_action_url(postgres_url: str) -> Iterator[str]:
-    """The session's database as a role that may only insert holds (docs/lookups.md)."""
-    import psycopg
-
-    role = f"ivr_action_{secrets.token_hex(4)}"
-    database = postgres_url.rsplit("/", 1)[1]
-    admin = postgres_url.replace("postgresql+psycopg://", "postgresql://", 1)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE ROLE "{role}" LOGIN')
-        conn.execute(f'GRANT CONNECT ON DATABASE "{database}" TO "{role}"')
-        conn.execute(f'GRANT USAGE ON SCHEMA public TO "{role}"')
-        conn.execute(f'GRANT INSERT ON library_holds TO "{role}"')
-        conn.execute(f'GRANT USAGE ON SEQUENCE library_holds_id_seq TO "{role}"')
-    yield postgres_url.replace("://postgres@", f"://{role}@", 1)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP OWNED BY "{role}"')
-        conn.execute(f'DROP ROLE "{role}"')
-
-
 @pytest.fixture
-def connections(db_url: str, demo_connection: dict[str, str],
-                request: pytest.FixtureRequest) -> dict[str, str]:
+def connections(demo_connection: dict[str, str]) -> dict[str, str]:
     """Lookups read and actions write the demo tables: built in on SQLite, roles on PG."""
-    if not db_url.startswith("postgresql"):
-        return {}
-    return {**demo_connection,
-            "IVR_ACTION_DB_DEMO": request.getfixturevalue("postgres_action_url")}
+    return demo_connection
 
 
 @pytest.fixture
