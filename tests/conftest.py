@@ -60,43 +60,37 @@ def postgres_url() -> Iterator[str]:
         conn.execute(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)')
 
 
-@pytest.fixture(scope="session")
-def postgres_lookup_url(postgres_url: str) -> Iterator[str]:
-    """The session's database as a role that may only read the demo tables (docs/lookups.md)."""
+def _postgres_role(postgres_url: str, prefix: str, grants: list[str]) -> Iterator[str]:
+    """The session's database as a new login role with only ``grants`` (after CONNECT and
+    USAGE on the schema), dropped afterwards."""
     import psycopg
 
-    role = f"ivr_lookup_{secrets.token_hex(4)}"
+    role = f"{prefix}_{secrets.token_hex(4)}"
     database = postgres_url.rsplit("/", 1)[1]
     admin = postgres_url.replace("postgresql+psycopg://", "postgresql://", 1)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'CREATE ROLE "{role}" LOGIN')
         conn.execute(f'GRANT CONNECT ON DATABASE "{database}" TO "{role}"')
         conn.execute(f'GRANT USAGE ON SCHEMA public TO "{role}"')
-        conn.execute(f'GRANT SELECT ON orders, library_loans TO "{role}"')
+        for grant in grants:
+            conn.execute(f'GRANT {grant} TO "{role}"')
     yield postgres_url.replace("://postgres@", f"://{role}@", 1)
     with psycopg.connect(admin, autocommit=True) as conn:
         conn.execute(f'DROP OWNED BY "{role}"')
         conn.execute(f'DROP ROLE "{role}"')
+
+
+@pytest.fixture(scope="session")
+def postgres_lookup_url(postgres_url: str) -> Iterator[str]:
+    """The session's database as a role that may only read the demo tables (docs/lookups.md)."""
+    yield from _postgres_role(postgres_url, "ivr_lookup", ["SELECT ON orders, library_loans"])
 
 
 @pytest.fixture(scope="session")
 def postgres_action_url(postgres_url: str) -> Iterator[str]:
     """The session's database as a role that may only insert holds (docs/lookups.md)."""
-    import psycopg
-
-    role = f"ivr_action_{secrets.token_hex(4)}"
-    database = postgres_url.rsplit("/", 1)[1]
-    admin = postgres_url.replace("postgresql+psycopg://", "postgresql://", 1)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'CREATE ROLE "{role}" LOGIN')
-        conn.execute(f'GRANT CONNECT ON DATABASE "{database}" TO "{role}"')
-        conn.execute(f'GRANT USAGE ON SCHEMA public TO "{role}"')
-        conn.execute(f'GRANT INSERT ON library_holds TO "{role}"')
-        conn.execute(f'GRANT USAGE ON SEQUENCE library_holds_id_seq TO "{role}"')
-    yield postgres_url.replace("://postgres@", f"://{role}@", 1)
-    with psycopg.connect(admin, autocommit=True) as conn:
-        conn.execute(f'DROP OWNED BY "{role}"')
-        conn.execute(f'DROP ROLE "{role}"')
+    yield from _postgres_role(postgres_url, "ivr_action", [
+        "INSERT ON library_holds", "USAGE ON SEQUENCE library_holds_id_seq"])
 
 
 @pytest.fixture

@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import json
 import os
-import re
 from collections.abc import Mapping
 from typing import Any
 from urllib.parse import quote, urlsplit
@@ -20,9 +19,9 @@ from sqlalchemy.engine import Engine
 
 from ivr.lookup import ALREADY, DONE, REFUSED
 from ivr.lookup.actions import ActionConfig, fill
-from ivr.lookup.config import ENV_REF, SQL_PARAM, URL_PARAM
+from ivr.lookup.config import SQL_PARAM, URL_PARAM
 from ivr.lookup.policy import Connection, NotAllowed, SourcePolicy
-from ivr.lookup.sources import SourceError, http_request
+from ivr.lookup.sources import SourceError, fill_env, http_request
 
 UNIQUE_SQLSTATE = "23505"  # PostgreSQL's unique_violation
 UNIQUE_SQLITE = ("SQLITE_CONSTRAINT_UNIQUE", "SQLITE_CONSTRAINT_PRIMARYKEY")
@@ -84,13 +83,7 @@ class HttpAction:
         self.environ = environ
 
     def _env(self, template: str) -> str:
-        def value(match: re.Match[str]) -> str:
-            try:
-                return self.policy.env_value(match.group(1), self.environ)
-            except LookupError:
-                raise SourceError(f"missing_env:{match.group(1)}") from None
-
-        return ENV_REF.sub(value, template)
+        return fill_env(template, self.policy, self.environ)
 
     def url_for(self, params: Mapping[str, Any]) -> str:
         """The URL with ${ENV} filled in and each {param} URL-encoded."""

@@ -51,36 +51,43 @@ def authorizer(tables: frozenset[str] | None) -> Authorizer:
     return decide
 
 
-def sqlite_engine(path: str, tables: frozenset[str] | None, timeout: float) -> Engine:
-    """A pool of read-only, authorizer-guarded connections to the SQLite file ``path``."""
-    uri = f"file:{quote(path)}?mode=ro"
-    guard = authorizer(tables)
+def guarded_sqlite(path: str, guard: Authorizer, timeout: float, *, mode: str = "ro",
+                   pool: int = 4) -> Engine:
+    """A pool of authorizer-guarded connections to the existing SQLite file ``path``,
+    opened ``ro`` (and query-only) or ``rw`` (actions), never created."""
+    uri = f"file:{quote(path)}?mode={mode}"
 
     def connect() -> sqlite3.Connection:
         conn = sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False)
-        conn.execute("PRAGMA query_only = ON")
+        if mode == "ro":
+            conn.execute("PRAGMA query_only = ON")
         conn.set_authorizer(guard)
         return conn
 
-    return sa.create_engine("sqlite://", creator=connect, poolclass=QueuePool, pool_size=4,
-                            max_overflow=4, pool_timeout=timeout)
+    return sa.create_engine("sqlite://", creator=connect, poolclass=QueuePool, pool_size=pool,
+                            max_overflow=pool, pool_timeout=timeout)
 
 
-def postgres_engine(url: str, timeout: float) -> Engine:
-    """An engine whose every transaction is read-only and bounded by the time budget."""
+def bounded_postgres(url: str, timeout: float, *, read_only: bool = True,
+                     pool: int = 4) -> Engine:
+    """An engine whose statements are bounded by the time budget, every transaction
+    read-only unless ``read_only`` is False (actions: the role decides what they write),
+    and session settings reset when a connection returns to the pool."""
     millis = int(timeout * 1000)
+    options = f"-c statement_timeout={millis}"
     connect_args: dict[str, Any] = {
         "connect_timeout": max(1, round(timeout)),
-        "options": f"-c statement_timeout={millis} -c default_transaction_read_only=on",
+        "options": options + (" -c default_transaction_read_only=on" if read_only else ""),
     }
-    engine = sa.create_engine(url, pool_pre_ping=True, pool_size=4, max_overflow=4,
+    engine = sa.create_engine(url, pool_pre_ping=True, pool_size=pool, max_overflow=pool,
                               pool_timeout=timeout, connect_args=connect_args)
 
-    @sa.event.listens_for(engine, "connect")
-    def _read_only(conn: Any, _record: Any) -> None:
-        # psycopg begins every transaction READ ONLY. (SQLAlchemy's postgresql_readonly
-        # option is not used: afterwards it sets read_only = False, i.e. READ WRITE.)
-        conn.read_only = True
+    if read_only:
+        @sa.event.listens_for(engine, "connect")
+        def _read_only(conn: Any, _record: Any) -> None:
+            # psycopg begins every transaction READ ONLY. (SQLAlchemy's postgresql_readonly
+            # option is not used: afterwards it sets read_only = False, i.e. READ WRITE.)
+            conn.read_only = True
 
     @sa.event.listens_for(engine, "checkin")
     def _reset(conn: Any, record: Any) -> None:
@@ -94,6 +101,16 @@ def postgres_engine(url: str, timeout: float) -> Engine:
             record.invalidate()
 
     return engine
+
+
+def sqlite_engine(path: str, tables: frozenset[str] | None, timeout: float) -> Engine:
+    """A pool of read-only, authorizer-guarded connections to the SQLite file ``path``."""
+    return guarded_sqlite(path, authorizer(tables), timeout)
+
+
+def postgres_engine(url: str, timeout: float) -> Engine:
+    """An engine whose every transaction is read-only and bounded by the time budget."""
+    return bounded_postgres(url, timeout)
 
 
 def lookup_engine(connection: Connection, timeout: float) -> Engine:

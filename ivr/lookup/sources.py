@@ -95,6 +95,17 @@ class _PinnedTLS(http.client.HTTPSConnection):
         self.sock = self._context.wrap_socket(sock, server_hostname=self.host)  # type: ignore[attr-defined]
 
 
+def fill_env(template: str, policy: SourcePolicy, environ: Mapping[str, str]) -> str:
+    """``template`` with each ``${NAME}`` the operator allows filled from ``environ``."""
+    def value(match: re.Match[str]) -> str:
+        try:
+            return policy.env_value(match.group(1), environ)
+        except LookupError:
+            raise SourceError(f"missing_env:{match.group(1)}") from None
+
+    return ENV_REF.sub(value, template)
+
+
 class HttpSource:
     """``type: http``: GET a URL template; a JSON answer, 404 = not found.
 
@@ -110,13 +121,7 @@ class HttpSource:
         self.environ = environ
 
     def _fill(self, template: str) -> str:
-        def value(match: re.Match[str]) -> str:
-            try:
-                return self.policy.env_value(match.group(1), self.environ)
-            except LookupError:
-                raise SourceError(f"missing_env:{match.group(1)}") from None
-
-        return ENV_REF.sub(value, template)
+        return fill_env(template, self.policy, self.environ)
 
     def url_for(self, params: Mapping[str, str]) -> str:
         """The URL with ${ENV} filled in and each {param} URL-encoded."""

@@ -12,15 +12,18 @@ reset when a connection returns to the pool.
 from __future__ import annotations
 
 import sqlite3
-from typing import Any
-from urllib.parse import quote
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.pool import QueuePool
 
 from ivr.lookup.policy import Connection
-from ivr.lookup.readonly import DENIED_FUNCTIONS, HARMLESS_PRAGMAS, Authorizer
+from ivr.lookup.readonly import (
+    DENIED_FUNCTIONS,
+    HARMLESS_PRAGMAS,
+    Authorizer,
+    bounded_postgres,
+    guarded_sqlite,
+)
 
 
 def write_authorizer(tables: frozenset[str] | None) -> Authorizer:
@@ -50,39 +53,12 @@ def write_authorizer(tables: frozenset[str] | None) -> Authorizer:
 
 def sqlite_writer(path: str, tables: frozenset[str] | None, timeout: float) -> Engine:
     """A pool of authorizer-guarded connections to the existing SQLite file ``path``."""
-    uri = f"file:{quote(path)}?mode=rw"
-    guard = write_authorizer(tables)
-
-    def connect() -> sqlite3.Connection:
-        conn = sqlite3.connect(uri, uri=True, timeout=timeout, check_same_thread=False)
-        conn.set_authorizer(guard)
-        return conn
-
-    return sa.create_engine("sqlite://", creator=connect, poolclass=QueuePool, pool_size=2,
-                            max_overflow=2, pool_timeout=timeout)
+    return guarded_sqlite(path, write_authorizer(tables), timeout, mode="rw", pool=2)
 
 
 def postgres_writer(url: str, timeout: float) -> Engine:
     """An engine whose statements are bounded by the time budget; the role decides the rest."""
-    millis = int(timeout * 1000)
-    connect_args: dict[str, Any] = {
-        "connect_timeout": max(1, round(timeout)),
-        "options": f"-c statement_timeout={millis}",
-    }
-    engine = sa.create_engine(url, pool_pre_ping=True, pool_size=2, max_overflow=2,
-                              pool_timeout=timeout, connect_args=connect_args)
-
-    @sa.event.listens_for(engine, "checkin")
-    def _reset(conn: Any, record: Any) -> None:
-        try:
-            conn.rollback()
-            with conn.cursor() as cursor:
-                cursor.execute("RESET ALL")
-            conn.commit()
-        except Exception:  # noqa: BLE001 - a connection we cannot reset is not reused
-            record.invalidate()
-
-    return engine
+    return bounded_postgres(url, timeout, read_only=False, pool=2)
 
 
 def action_engine(connection: Connection, timeout: float) -> Engine:

@@ -712,15 +712,7 @@ def _hold(value: Value, ctx: ParseContext, refine: tuple[Refinement, ...]) -> Ho
         elif taken is not None:
             v.error(f"key {key} is already refinement {taken!r}'s")
             key = ""
-    say: dict[str, tuple[str, ...]] = {}
-    if (v := fields.get("say")) is not None:
-        for key_value, phrases in v.pairs():
-            lang = str(key_value.node.value)
-            if lang not in ctx.languages:
-                key_value.error(f"phrases for {lang!r}, which is not declared under "
-                                "'languages'")
-                continue
-            say[lang] = tuple(p[:MAX_HINT_CHARS] for p in phrases.text_list("a phrase"))
+    say = _phrases(v, ctx) if (v := fields.get("say")) is not None else {}
     label = None
     if (v := fields.require("label", "what it does, per language: {en: place a hold on it}")) \
             is not None:
@@ -729,6 +721,18 @@ def _hold(value: Value, ctx: ParseContext, refine: tuple[Refinement, ...]) -> Ho
     if not node or not key:
         return None
     return Hold(node, key, value.where, say, label)
+
+
+def _phrases(value: Value, ctx: ParseContext) -> dict[str, tuple[str, ...]]:
+    """What callers say for something, per declared language: ``{en: [only audiobooks]}``."""
+    say: dict[str, tuple[str, ...]] = {}
+    for key_value, phrases in value.pairs():
+        lang = str(key_value.node.value)
+        if lang not in ctx.languages:
+            key_value.error(f"phrases for {lang!r}, which is not declared under 'languages'")
+            continue
+        say[lang] = tuple(p[:MAX_HINT_CHARS] for p in phrases.text_list("a phrase"))
+    return say
 
 
 def _refinements(value: Value, ctx: ParseContext) -> tuple[Refinement, ...]:
@@ -774,15 +778,7 @@ def _refinements(value: Value, ctx: ParseContext) -> tuple[Refinement, ...]:
             args["label"] = template(v, ctx)
         if (v := fields.require("say", "what callers say for it, per language: {en: [only "
                                 "audiobooks]}")) is not None:
-            say: dict[str, tuple[str, ...]] = {}
-            for key_value, phrases in v.pairs():
-                lang = str(key_value.node.value)
-                if lang not in ctx.languages:
-                    key_value.error(f"phrases for {lang!r}, which is not declared under "
-                                    "'languages'")
-                    continue
-                say[lang] = tuple(p[:MAX_HINT_CHARS] for p in phrases.text_list("a phrase"))
-            args["say"] = say
+            args["say"] = _phrases(v, ctx)
         fields.done()
         if "column" in args and len(ways) == 1:
             out.append(Refinement(name, **args))
