@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import logging
 from collections.abc import Iterable, Sequence
 from datetime import UTC, datetime
@@ -217,6 +218,21 @@ class Store:
     def dispose(self) -> None:
         """Close pooled connections."""
         self.engine.dispose()
+
+
+def one_with_journey(engine: Engine, table: sa.Table, row_id: int) -> dict[str, Any] | None:
+    """One row of ``table`` (a voicemail, a callback request) by id, its ``journey`` column
+    decoded from JSON (a list of steps; [] when empty or unreadable)."""
+    with engine.connect() as conn:
+        row = conn.execute(sa.select(table).where(table.c.id == row_id)).first()
+    if row is None:
+        return None
+    found = dict(row._mapping)
+    try:
+        found["journey"] = json.loads(found["journey"]) if found["journey"] else []
+    except ValueError:
+        found["journey"] = []
+    return found
 
 
 def utc(value: datetime | None = None) -> datetime:

@@ -23,7 +23,7 @@ from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
 from ivr.recorder import lock_spool_file
-from ivr.store import calls, metadata, upsert_insert
+from ivr.store import calls, metadata, one_with_journey, upsert_insert
 
 log = logging.getLogger(__name__)
 
@@ -103,17 +103,7 @@ class CallbackStore:
 
     def get(self, callback_id: int) -> dict[str, Any] | None:
         """One request, its journey decoded."""
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(callback_requests).where(
-                callback_requests.c.id == callback_id)).first()
-        if row is None:
-            return None
-        found = dict(row._mapping)
-        try:
-            found["journey"] = json.loads(found["journey"]) if found["journey"] else []
-        except ValueError:
-            found["journey"] = []
-        return found
+        return one_with_journey(self.engine, callback_requests, callback_id)
 
     def queue(self, tab: str, now: datetime, limit: int = MAX_LISTED) -> list[dict[str, Any]]:
         """A tab of the queue: due ``now`` or ``later`` (oldest first), or ``done`` (newest first)."""

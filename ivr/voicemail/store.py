@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ivr.store import metadata, upsert_insert
+from ivr.store import metadata, one_with_journey, upsert_insert
 
 STATUSES = ("new", "in_progress", "done")
 TRANSCRIPT_STATES = ("pending", "completed", "failed", "not_transcribed")
@@ -247,17 +247,7 @@ class VoicemailStore:
 
     def get(self, voicemail_id: int) -> dict[str, Any] | None:
         """One voicemail with its journey decoded (a list of steps)."""
-        with self.engine.connect() as conn:
-            row = conn.execute(sa.select(voicemails).where(
-                voicemails.c.id == voicemail_id)).first()
-        if row is None:
-            return None
-        found = dict(row._mapping)
-        try:
-            found["journey"] = json.loads(found["journey"]) if found["journey"] else []
-        except ValueError:
-            found["journey"] = []
-        return found
+        return one_with_journey(self.engine, voicemails, voicemail_id)
 
     def by_recording(self, recording_sid: str) -> dict[str, Any] | None:
         """One voicemail by Twilio's RecordingSid."""
