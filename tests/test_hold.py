@@ -5,10 +5,8 @@ from __future__ import annotations
 
 import json
 import shutil
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlencode, urlsplit, urlunsplit
@@ -26,6 +24,7 @@ from ivr.menu.loader import MenuError, load_text
 from ivr.migrations import upgrade
 from ivr.simulator import FlaskTransport, Phone
 from tests.conftest import OPEN_TIME, ROOT, TOKEN, Clock, make_app, shutdown
+from tests.http_stub import JsonHandler, serving
 
 NUMBER = "+15005550150"
 CARD, PIN = "20001234", "1234"
@@ -503,7 +502,7 @@ def test_postgres_role_may_insert_holds_only(postgres_url: str,
 # ---- HTTP actions against a local server ------------------------------------------------------
 
 
-class HoldApi(BaseHTTPRequestHandler):
+class HoldApi(JsonHandler):
     """Holds over HTTP: 201, 409, 422, 500, a slow answer and a redirect."""
 
     received: list[tuple[str, dict[str, str], Any]] = []
@@ -519,37 +518,15 @@ class HoldApi(BaseHTTPRequestHandler):
             return self._send(401)
         code = {"holds": 201, "dup": 409, "nope": 422, "down": 500, "slow": 201,
                 "moved": 302}.get(kind, 404)
-        return self._send(code)
-
-    def _send(self, code: int) -> None:
-        self.send_response(code)
-        if code == 302:
-            self.send_header("Location", "http://127.0.0.1:9/elsewhere")
-        self.send_header("Content-Length", "2")
-        self.end_headers()
-        self.wfile.write(b"{}")
-
-    def log_message(self, *args: Any) -> None:
-        """Quiet."""
-
-
-class QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """The slow handler writes to a client that gave up: expected."""
+        return self._send(code, **({"Location": "http://127.0.0.1:9/elsewhere"}
+                                   if code == 302 else {}))
 
 
 @pytest.fixture
 def api() -> Iterator[str]:
-    server = QuietServer(("127.0.0.1", 0), HoldApi)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
-                              daemon=True)
-    thread.start()
     HoldApi.received = []
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(HoldApi) as base:
+        yield base
 
 
 def http_menu(path: str, timeout: str = "") -> Any:

@@ -4,12 +4,10 @@ from __future__ import annotations
 
 import json
 import os
-import threading
 import time
 from collections.abc import Iterator
 from dataclasses import replace
 from datetime import date
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 
@@ -23,6 +21,7 @@ from ivr.lookup.policy import HostRule, SourcePolicy
 from ivr.lookup.speak import render
 from ivr.menu.loader import load_text
 from ivr.menu.model import Menu
+from tests.http_stub import JsonHandler, serving
 
 TODAY = date(2026, 11, 23)
 
@@ -122,7 +121,7 @@ def test_sql_failure_and_another_database_the_operator_declared(demo_policy: Sou
 # ---- HTTP -----------------------------------------------------------------------
 
 
-class Api(BaseHTTPRequestHandler):
+class Api(JsonHandler):
     """A small JSON API with every way an API can let us down."""
 
     hits: dict[str, int] = {}
@@ -156,36 +155,12 @@ class Api(BaseHTTPRequestHandler):
     def _json(self, data: object) -> None:
         self._send(200, json.dumps(data).encode())
 
-    def _send(self, code: int, body: bytes) -> None:
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        """Quiet."""
-
-
-class QuietServer(ThreadingHTTPServer):
-    """The slow handler writes to a client that gave up: that is expected, not an error."""
-
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """Say nothing."""
-
 
 @pytest.fixture
 def api() -> Iterator[str]:
-    server = QuietServer(("127.0.0.1", 0), Api)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
-                              daemon=True)
-    thread.start()
     Api.hits, Api.healthy = {}, True
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(Api) as base:
+        yield base
 
 
 def http_menu(base: str) -> Menu:

@@ -4,10 +4,8 @@ from __future__ import annotations
 
 import csv
 import json
-import threading
 import time
 from collections.abc import Iterator
-from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
 from urllib.parse import parse_qs, urlsplit
@@ -20,12 +18,13 @@ from ivr.lookup.policy import HostRule, SourcePolicy
 from ivr.menu.loader import load_text
 from ivr.menu.model import Menu
 from tests.conftest import ROOT
+from tests.http_stub import JsonHandler, serving
 
 with (ROOT / "tests" / "menus" / "data" / "books.csv").open(encoding="utf-8") as _handle:
     BOOKS = list(csv.DictReader(_handle))
 
 
-class Shop(BaseHTTPRequestHandler):
+class Shop(JsonHandler):
     """Search by any word of title or author; items by key; slow and broken paths."""
 
     queries: list[str] = []
@@ -51,34 +50,12 @@ class Shop(BaseHTTPRequestHandler):
             return self._send(200, json.dumps(book).encode())
         return self._send(404, b"{}")
 
-    def _send(self, code: int, body: bytes) -> None:
-        self.send_response(code)
-        self.send_header("Content-Type", "application/json")
-        self.send_header("Content-Length", str(len(body)))
-        self.end_headers()
-        self.wfile.write(body)
-
-    def log_message(self, *args: Any) -> None:
-        """Quiet."""
-
-
-class QuietServer(ThreadingHTTPServer):
-    daemon_threads = True
-
-    def handle_error(self, request: Any, client_address: Any) -> None:
-        """A client that gave up on the slow path is expected."""
-
 
 @pytest.fixture
 def api() -> Iterator[str]:
-    server = QuietServer(("127.0.0.1", 0), Shop)
-    thread = threading.Thread(target=server.serve_forever, kwargs={"poll_interval": 0.02},
-                              daemon=True)
-    thread.start()
     Shop.queries = []
-    yield f"http://127.0.0.1:{server.server_address[1]}"
-    server.shutdown()
-    server.server_close()
+    with serving(Shop) as base:
+        yield base
 
 
 def menu(base: str, prefix: str = "") -> Menu:
