@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 
 from ivr.engine.messages import TEXT_WORDS
 from ivr.engine.texts import MAX_BODY, UNAVAILABLE, VERDICTS, TextRequest, with_link
-from ivr.engine.types import Done, Event, Input, Redirect, Silence, Turn
+from ivr.engine.types import Action, Done, Event, Input, Redirect, Silence, Turn
 from ivr.menu.source import Fields, Value, Where
 from ivr.nodes.base import Node
 from ivr.nodes.menu import fold
@@ -27,6 +27,7 @@ if TYPE_CHECKING:
 AFTER_ANSWER_WAIT = 2  # seconds a caller has after the answer to press a global key
 AFTER_OFFER_WAIT = 4  # ... and to press or say "text me" when a text is offered
 DEFAULT_TEXT_KEY = "1"
+MAX_SAID = 200  # characters of speech looked at for "text me"
 LINK = re.compile(r"^https?://[^\s<>\"{}]{3,300}$")
 
 
@@ -101,24 +102,34 @@ class MessageNode(Node):
 
     def asked_for_text(self, event: Input, lang: str) -> bool:
         """Whether the caller pressed the text key or said they want it by text."""
-        if self.text_me is not None and event.digits == self.text_me.key:
-            return True
-        if event.digits or not event.speech:
-            return False
-        said = f" {fold(event.speech)} "
-        return any(f" {word} " in said for word in TEXT_WORDS.get(lang, ()))
+        return self.text_me is not None and asks_for_text(event, self.text_me.key, lang)
 
     def send_text(self, call: Call, text_me: TextMe, event: Input) -> Turn:
         """Queue the text (or learn why not), tell the caller, and go on to ``next``."""
         body = text_me.text_for(call.state.lang, call.menu.default_language)
+        said = text_caller(call, self.id, body, event.digits or event.speech)
+        return call.go(self.next, [said])
+
+
+def asks_for_text(event: Input, key: str, lang: str) -> bool:
+    """Whether the caller pressed ``key`` or said they want it by text ("text me")."""
+    if event.digits:
+        return event.digits == key
+    said = f" {fold(event.speech[:MAX_SAID])} "
+    return bool(event.speech) and any(f" {w} " in said
+                                      for w in TEXT_WORDS.get(lang.split("-")[0], ()))
+
+
+def text_caller(call: Call, ref: str, body: str | None, logged: str) -> Action:
+    """Queue ``body`` to the caller through the engine's Texts (once per call and ``ref``),
+    log the verdict and return what the caller hears about it (sent, or why not)."""
+    verdict = UNAVAILABLE
+    if body and call.texts is not None:
+        verdict = call.texts.request(TextRequest(call.menu.id, ref, call.state.lang, body))
+    if verdict not in VERDICTS:
         verdict = UNAVAILABLE
-        if call.texts is not None:
-            verdict = call.texts.request(TextRequest(call.menu.id, self.id, call.state.lang, body))
-        if verdict not in VERDICTS:
-            verdict = UNAVAILABLE
-        call.log("text", event.digits or event.speech, f"text:{verdict}")
-        name = "text_sent" if verdict == "queued" else f"text_{verdict}"
-        return call.go(self.next, [call.message(name)])
+    call.log("text", logged, f"text:{verdict}")
+    return call.message("text_sent" if verdict == "queued" else f"text_{verdict}")
 
 
 def _bodies(value: Value, ctx: ParseContext) -> dict[str, str]:

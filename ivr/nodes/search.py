@@ -17,8 +17,7 @@ from collections.abc import Iterable, Mapping
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
-from ivr.engine.messages import TEXT_WORDS
-from ivr.engine.texts import MAX_BODY, UNAVAILABLE, VERDICTS, TextRequest, with_link
+from ivr.engine.texts import MAX_BODY, with_link
 from ivr.engine.types import Action, Event, Input, Redirect, Silence, Turn
 from ivr.lookup import FAILED
 from ivr.lookup.node_fields import by_value, template
@@ -27,7 +26,7 @@ from ivr.menu.model import Prompt
 from ivr.menu.source import Fields, Value, Where
 from ivr.nodes.base import Node
 from ivr.nodes.menu import MAX_HINT_CHARS, MAX_HINTS, spoken_key
-from ivr.nodes.message import LINK
+from ivr.nodes.message import LINK, asks_for_text, text_caller
 from ivr.nodes.routing import yes_or_no
 from ivr.search import MAX_RESULTS, Catalogues, SearchResult, Spelling
 from ivr.search.config import CatalogueConfig, parse_catalogue
@@ -410,14 +409,10 @@ class SearchNode(Node):
         key = unseal(context.item, self._sealing(call)) if unseal and context.item else None
         return key if isinstance(key, str) and ITEM_KEY.match(key) else None
 
-    def _asked_for_text(self, call: Call, event: Event) -> bool:
+    def _asked_for_text(self, call: Call, event: Input) -> bool:
         """The "text me" key, or its words (and not a pick or a new search)."""
-        if self.text_me is None or not isinstance(event, Input):
-            return False
-        if event.digits:
-            return event.digits == self.text_me.key
-        said = f" {fold(event.speech[:MAX_QUERY_CHARS])} "
-        return any(f" {w} " in said for w in TEXT_WORDS.get(call.state.lang.split("-")[0], ()))
+        return self.text_me is not None and asks_for_text(event, self.text_me.key,
+                                                          call.state.lang)
 
     def _send_text(self, call: Call, context: Context) -> Turn:
         """Text the details of the item heard last to the caller, say how it went, and
@@ -437,17 +432,10 @@ class SearchNode(Node):
         if item is not None and self.text_me.link:
             item["link"] = "{link}"  # where the body puts the node's link (else at the end)
         body = self._render(call, self.text_me.body, item) if item is not None else None
-        verdict = UNAVAILABLE
-        if body and call.texts is not None:
-            link = self.text_me.link.replace("{key}", key)
-            text = with_link(body.strip()[:MAX_BODY - len(link) - 1], link)
-            verdict = call.texts.request(TextRequest(call.menu.id, f"{self.id}:{key}",
-                                                     call.state.lang, text))
-        if verdict not in VERDICTS:
-            verdict = UNAVAILABLE
-        call.log("text", key, f"text:{verdict}")
-        name = "text_sent" if verdict == "queued" else f"text_{verdict}"
-        return self._choose(call, DETAILS, context, [call.message(name)])
+        link = self.text_me.link.replace("{key}", key)
+        text = with_link(body.strip()[:MAX_BODY - len(link) - 1], link) if body else None
+        said = text_caller(call, f"{self.id}:{key}", text, key)
+        return self._choose(call, DETAILS, context, [said])
 
     def _pick(self, call: Call, event: Input, keys: list[str]) -> str | None:
         """The item the caller chose: its number by key or by voice ("two", "the second one")."""
