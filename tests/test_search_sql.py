@@ -85,6 +85,10 @@ def test_search_by_voice_through_the_webhooks(db_url: str, tmp_path: Path, clock
     engine.dispose()
     app: Any = make_app(db_url, tmp_path, clock)
     try:
+        # The vocabulary was read as the menus loaded, not on the first caller's search.
+        loaded = [c for c in app.extensions["ivr"].lookups.catalogues._catalogues.values()
+                  if isinstance(c, SqlCatalogue)]
+        assert loaded and all(c._loaded is not None for c in loaded)
         phone = Phone(FlaskTransport(app), TOKEN, called="+15005550140")
         phone.dial()
         phone.press("1")

@@ -86,19 +86,23 @@ class LiveCatalogues:
         return SearchResult.failed(reason.split(":", 1)[0])
 
     def warm(self, menus: Mapping[str, Menu]) -> int:
-        """Index every CSV catalogue of ``menus`` now (a file that changed is read again)."""
+        """Index every CSV catalogue of ``menus`` now (a file that changed is read again),
+        and read every imported SQL catalogue's vocabulary."""
         from ivr.nodes.search import SearchNode
+        from ivr.search.sql import SqlCatalogue
 
         ready = 0
         for menu in list(menus.values()):
             for node in list(menu.nodes.values()):
                 config = node.catalogue if isinstance(node, SearchNode) else None
-                if config is None or config.kind != "csv":
+                if config is None or config.kind not in ("csv", "sql"):
                     continue
                 catalogue = self._catalogue(menu, config)
                 try:
                     if isinstance(catalogue, CsvCatalogue):
                         catalogue.index()
+                        ready += 1
+                    elif isinstance(catalogue, SqlCatalogue) and catalogue.warm():
                         ready += 1
                 except SourceError as exc:
                     log.warning("catalogue %s/%s not indexed: %s", menu.id, config.cache_key,

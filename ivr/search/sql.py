@@ -167,6 +167,15 @@ class SqlCatalogue:
             conn = conn.execution_options(postgresql_readonly=True)
         return conn
 
+    def warm(self) -> bool:
+        """Read the catalogue's vocabulary now (at menu load), not on a caller's first
+        search; False when the catalogue is not imported yet."""
+        try:
+            with self._connect() as conn, conn.begin():
+                return self._vocabulary(conn) is not None
+        except sa.exc.SQLAlchemyError as exc:
+            raise SourceError(f"sql:{type(getattr(exc, 'orig', exc)).__name__}") from None
+
     def _vocabulary(self, conn: sa.Connection) -> Vocabulary | None:
         """The catalogue's words as of its latest import (read again after an import)."""
         name = self.config.name
