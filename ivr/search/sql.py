@@ -171,8 +171,14 @@ class SqlCatalogue:
         """Read the catalogue's vocabulary now (at menu load), not on a caller's first
         search; False when the catalogue is not imported yet."""
         try:
-            with self._connect() as conn, conn.begin():
-                return self._vocabulary(conn) is not None
+            with self._connect() as conn:
+                try:
+                    with conn.begin():
+                        return self._vocabulary(conn) is not None
+                finally:
+                    # Closed rather than pooled: an app that only loads menus (a command,
+                    # a check) leaves no connection behind; a call's search opens its own.
+                    conn.invalidate()
         except sa.exc.SQLAlchemyError as exc:
             raise SourceError(f"sql:{type(getattr(exc, 'orig', exc)).__name__}") from None
 
