@@ -21,8 +21,7 @@ from ivr.menu.versions import MenuVersions
 from ivr.ops.logs import unconfigure
 from ivr.simulator import FlaskTransport, Phone
 from ivr.store import make_engine
-from tests.conftest import ADMIN_PASSWORD, ROOT, TOKEN, Clock, csrf_token_of, log_in, make_app, \
-    shutdown
+from tests.conftest import ADMIN_PASSWORD, ROOT, TOKEN, Clock, csrf_token_of, log_in, make_app, shutdown
 
 MINI = ROOT / "tests" / "menus" / "mini.yaml"
 PROMPTS = ROOT / "prompts"
