@@ -35,10 +35,21 @@ MARKER_HELP = "exported live version; keep this line: your edits go live only on
 class LiveText(Protocol):
     """What the decisions read of a version (ivr.menu.versions.Version has it)."""
 
-    number: int
-    text: str
-    source: str
-    author: str
+    @property
+    def number(self) -> int:
+        """The version's number."""
+
+    @property
+    def text(self) -> str:
+        """The version's menu text."""
+
+    @property
+    def source(self) -> str:
+        """Where it came from: file, adopted, dashboard, cli, rollback."""
+
+    @property
+    def author(self) -> str:
+        """Who published it."""
 
 
 @dataclass(frozen=True)
