@@ -133,6 +133,9 @@ def test_a_file_edit_never_replaces_a_dashboard_publish_until_an_admin_chooses(
     live = svc.versions.live("mini.yaml")
     assert live.number == 3 and live.source == "file"
     assert "ivr-menu-version" not in live.text  # the marker stays in the file
+    # Publishing the exported file from the command line stores no marker line either.
+    assert "nothing was published" in run(db_url, folder, "menu", "publish",
+                                          str(folder / "mini.yaml")).output
     # A second edit of the same file goes live too: the folder leads now.
     rewrite(folder / "mini.yaml", (folder / "mini.yaml").read_text().replace(NEW, OLD))
     svc.catalog.reload()

@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from ivr.menu.folder import split_marker
 from ivr.menu.versions import MenuVersions, PublishResult, Version, valid_file
 
 
@@ -90,6 +91,7 @@ def publish(path: Path, file: str | None, note: str, author: str | None) -> None
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"cannot read {path}: {exc}") from None
+    _marker, text = split_marker(text)  # an exported file's first line is not menu text
     with _versions() as store:
         result = store.publish(name, text, _author(author), note, source="cli")
     version = _published(result, f"not published: {name} has errors; the live menu is unchanged")
