@@ -162,10 +162,34 @@ def test_three_mistakes_three_problems() -> None:
     with pytest.raises(MenuError) as info:
         load_text(text, "three.yaml")
     messages = [p.message for p in info.value.problems]
-    assert len(messages) == 3, messages
+    assert len(messages) == 2, messages
     assert any("no node named 'mian'; did you mean 'main'?" in m for m in messages)
     assert any("'5550009' is not an E.164 phone number" in m for m in messages)
-    assert any("language 'de' has no built-in system phrases" in m for m in messages)
+    # A language without built-in phrases is no error: it borrows them (see the test below).
+    assert not any("language 'de'" in m for m in messages)
+
+
+def test_a_language_without_phrases_borrows_the_first_languages_with_a_warning() -> None:
+    text = VALID.replace("  en: {locale: en-US}", "  en: {locale: en-US}\n  de: {}")
+    menu = load_text(text, "de.yaml")
+    assert menu.message("goodbye", "de") == menu.message("goodbye", "en")
+    [note] = [p for p in menu.notes if "'de'" in p.message]
+    assert note.severity == "warning" and note.where.line == text.splitlines().index("  de: {}") + 1
+    assert "no phrase for: no_match, no_input" in note.message and "callers hear the 'en' ones" \
+        in note.message
+    assert "callback_offer" not in note.message  # no callback node: its phrases are not asked for
+    assert menu.message("callback_offer", "de")  # ... but are there if the engine ever needs one
+
+
+def test_an_unknown_node_type_gets_a_suggestion() -> None:
+    text = VALID.replace("type: hangup", "type: hangupp")
+    with pytest.raises(MenuError) as info:
+        load_text(text, "t.yaml")
+    assert "unknown node type 'hangupp'; did you mean 'hangup'?" in str(info.value)
+    hours = VALID.replace("type: hangup", "type: hourz")
+    with pytest.raises(MenuError) as info:
+        load_text(hours, "t.yaml")
+    assert "unknown node type 'hourz'; did you mean 'hours'?" in str(info.value)
 
 
 def test_quoted_yaml11_words_are_fine() -> None:

@@ -358,8 +358,6 @@ def test_node_mistakes_are_reported_with_their_line(snippet: str, message: str) 
     ("{type: sql, database: demo, query: \"SELECT * FROM orders WHERE id = :order\"}",
      "unknown parameter(s) :order"),
     ("{type: sql, database: demo, query: \"SELECT * FROM orders WHERE id = '{id}'\"}", "they are bound"),
-    ("{type: sql, query: \"SELECT 1\", url_env: SHOP_DATABASE_URL}", "url_env is replaced by"),
-    ("{type: sql, query: \"SELECT 1 WHERE :id = :id\"}", "a sql source names its database"),
     ("{type: sql, database: \"postgresql://u:p@h/db\", query: \"SELECT 1\"}", "not a URL"),
     ("{type: sql, database: demo, query: \"SELECT '${DATABASE_URL}' AS x\"}", "reads no ${NAME}"),
     ("{type: http, url: \"https://x.test/{id}\", headers: {Host: IVR_SOURCE_HOST}}",
@@ -377,6 +375,21 @@ def test_source_mistakes_are_reported(source: str, message: str) -> None:
         load_text(text, "shop.yaml")
     problems = [p for p in exc.value.problems if message in p.message]
     assert problems and problems[0].where.line == 11, exc.value.problems
+
+
+@pytest.mark.parametrize("source, message", [
+    ("{type: sql, query: \"SELECT 1\", url_env: SHOP_DATABASE_URL}", "url_env is replaced by"),
+    ("{type: sql, query: \"SELECT 1 WHERE :id = :id\"}", "a sql source names its database"),
+])
+def test_sources_written_before_databases_were_named_load_with_a_warning(
+        source: str, message: str) -> None:
+    """Menus of earlier releases keep loading; their lookups apologise (no database to read)."""
+    text = MENU.replace("orders: {type: csv, file: orders.csv, key: order_id}", f"orders: {source}")
+    menu = load_text(text, "shop.yaml")
+    notes = [p for p in menu.notes if message in p.message]
+    assert notes and notes[0].severity == "warning" and notes[0].where.line == 11
+    assert "apologise and fall back" in notes[0].message
+    assert menu.sources["orders"].database == ""
 
 
 def test_sources_are_parsed_into_the_menu(menu: Menu) -> None:

@@ -78,6 +78,7 @@ def index() -> str:
     """Every menu file: its live version, whether a draft waits, and its problems."""
     store = versions()
     rows = []
+    folder = {state.file: state for state in store.folder_states()}
     for file in store.files():
         live = store.live(file)
         name = ""
@@ -86,8 +87,26 @@ def index() -> str:
                 name = store.menu_of(file, live.text).name
             except MenuError:
                 name = ""
-        rows.append({"file": file, "live": live, "draft": store.draft(file), "name": name})
-    return render_template("dashboard/admin_menus.html", rows=rows)
+        rows.append({"file": file, "live": live, "draft": store.draft(file), "name": name,
+                     "folder": folder.get(file)})
+    return render_template("dashboard/admin_menus.html", rows=rows,
+                           diverged=[s for s in folder.values() if s.diverged])
+
+
+@bp.post("/<file>/adopt")
+@admin_required
+def adopt(file: str) -> BaseResponse:
+    """Make the menus folder's file live over the version it diverged from (an admin's choice)."""
+    known_file(file)
+    result = versions().adopt_file(file, author())
+    if not result.ok:
+        flash(f"The folder's {file} was not made live: "
+              + "; ".join(str(p) for p in result.problems[:3]), "error")
+    elif result.unchanged:
+        flash(f"The folder's {file} is the live version {result.version.number} already.")
+    else:
+        flash(f"The folder's {file} is live as version {result.version.number}.")
+    return redirect(url_for("dashboard.menus.index"))
 
 
 @bp.get("/<file>")
@@ -169,7 +188,12 @@ def publish(file: str) -> tuple[BaseResponse, int]:
     result = versions().publish(file, text, author(), note)
     version = result.version
     body = problems_reply(result.problems, ok=result.ok,
-                          version=version.number if version else None)
+                          version=version.number if version else None,
+                          unchanged=result.unchanged)
+    if result.unchanged:
+        body["message"] = (f"Nothing to publish: this text is the live version "
+                           f"{version.number} already.")
+        return jsonify(body), 200
     if not result.ok:
         # Refused text is kept as the draft, so leaving the page does not lose it.
         versions().save_draft(file, text, author())
@@ -187,6 +211,8 @@ def rollback(file: str, version_id: int) -> BaseResponse:
     result = versions().rollback(file, version_id, author())
     if not result.ok:
         flash("Rollback refused: " + "; ".join(str(p) for p in result.problems[:3]), "error")
+    elif result.unchanged:
+        flash(f"Nothing to roll back: that text is the live version {result.version.number}.")
     else:
         flash(f"Rolled back: version {result.version.number} is live.")
     return redirect(url_for("dashboard.menus.edit", file=file))

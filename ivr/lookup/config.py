@@ -131,14 +131,19 @@ def _sql(fields: Fields) -> dict[str, object]:
                               f"lookup passes {', '.join(':' + p for p in PARAMS)}")
         bound_only(query_value, query, ":id or :caller", "a query")
         out["query"] = query.strip().rstrip(";")
+    # Menus written before sources needed the operator's consent named no database (the
+    # app's own) or a url_env: they keep loading, and their lookups apologise and fall back.
     if (old := fields.get("url_env")) is not None:
-        old.error("url_env is replaced by 'database: <name>': the operator declares the "
-                  "connection as IVR_LOOKUP_DB_<NAME> (menus never name variables for it)")
+        old.problems.warning(old.where, "url_env is replaced by 'database: <name>': the "
+                             "operator declares the connection as IVR_LOOKUP_DB_<NAME> (menus "
+                             "never name variables for it); until then its lookups apologise "
+                             "and fall back")
     if fields.get("database") is None:
         if old is None:
-            fields.value.error("a sql source names its database: 'database: <name>', a "
-                               "connection the operator declared as IVR_LOOKUP_DB_<NAME> "
-                               "(the demo menus use 'database: demo')")
+            fields.value.problems.warning(
+                fields.value.where, "a sql source names its database: 'database: <name>', a "
+                "connection the operator declared as IVR_LOOKUP_DB_<NAME> (the demo menus use "
+                "'database: demo'); until then its lookups apologise and fall back")
     elif (named := connection_name(fields, "IVR_LOOKUP_DB_")) is not None:
         out["database"], out["url_where"] = named
     return out

@@ -35,6 +35,7 @@ from ivr.nodes.warmup import warm_menu
 
 if TYPE_CHECKING:
     from ivr.lookup.policy import SourcePolicy
+    from ivr.menu.folder import FileState
     from ivr.menu.versions import MenuVersions
 
 log = logging.getLogger(__name__)
@@ -77,6 +78,9 @@ class MenuCatalog:
         self._by_id: dict[str, Menu] = {}
         self._checked = 0.0
         self._db_down_logged = False
+        # How the folder's files stand against their live versions (ivr.menu.folder).
+        self.folder_states: list[FileState] = []
+        self._folder_changed = True
         self._lock = threading.Lock()
         self.reload()
 
@@ -144,6 +148,7 @@ class MenuCatalog:
         if self.versions is not None:
             self._import_files()
             self._reload_published()
+            self._compare_folder()
         self._publish_tables()
         for job in self._also:
             try:
@@ -193,9 +198,11 @@ class MenuCatalog:
             if entry and entry.menu:
                 log.info("menu %s reloaded (version %s)", menu.id, menu.version)
             entries[path] = _Entry(signature, menu, text=text)
+            self._folder_changed = True
         for gone in set(entries) - seen:
             # A deleted file stops answering; a half-written rename is caught next check.
             del entries[gone]
+            self._folder_changed = True
         self._entries = entries
 
     def _import_files(self) -> None:
@@ -252,6 +259,22 @@ class MenuCatalog:
                 log.info("menu %s now at version %d", file, version.number)
             menus[file] = menu
         self._db, self._db_problems, self._generation = menus, problems, generation
+        self._folder_changed = True
+
+    def _compare_folder(self) -> None:
+        """Say which files of the folder differ from their live version (after a change)."""
+        assert self.versions is not None
+        if not self._folder_changed:
+            return
+        disk = {path.name: e.text for path, e in self._entries.items()
+                if e.menu is not None and not e.problems}
+        try:
+            states = self.versions.folder_states(disk)
+        except SQLAlchemyError as exc:
+            self._db_unreachable(exc)
+            return
+        self._folder_changed = False
+        self.folder_states = states
 
     def _db_unreachable(self, exc: Exception) -> None:
         if not self._db_down_logged:
@@ -294,6 +317,11 @@ class MenuCatalog:
     def problems(self) -> list[Problem]:
         """Problems of files (or published versions) whose latest text could not go live."""
         return [p for e in self._entries.values() for p in e.problems] + self._db_problems
+
+    @property
+    def divergences(self) -> list[FileState]:
+        """Files of the folder that differ from their live version and will not go live."""
+        return [state for state in self.folder_states if state.diverged]
 
     def get(self, menu_id: str) -> Menu | None:
         """A menu by id (a draft's id, from a simulated call, gives that draft)."""

@@ -1,4 +1,4 @@
-"""`ivr menu ...`: publish, list, compare, roll back and export menu versions.
+"""`ivr menu ...`: publish, list, compare, roll back, export and adopt menu versions.
 
 Every instance loads a published version within IVR_MENU_CHECK_SECONDS; nothing
 is published unless it passes `ivr check`.
@@ -14,6 +14,7 @@ from pathlib import Path
 
 import click
 
+from ivr.menu.folder import split_marker
 from ivr.menu.versions import MenuVersions, PublishResult, Version, valid_file
 
 
@@ -57,7 +58,14 @@ def _file_name(value: str) -> str:
 
 
 def _published(result: PublishResult, refused: str) -> Version:
-    """Print a publish's problems; the new version, or exit 1 saying ``refused``."""
+    """Print a publish's problems; the new version, or exit 1 saying ``refused``.
+
+    A text equal to the live one makes no version: that is said, and the command exits 0.
+    """
+    if result.unchanged and result.version is not None:
+        click.echo(f"{result.version.file}: the text is the live version "
+                   f"{result.version.number} already; nothing was published")
+        sys.exit(0)
     for problem in result.problems:
         click.echo(str(problem), err=problem.severity == "error")
     if not result.ok or result.version is None:
@@ -83,6 +91,7 @@ def publish(path: Path, file: str | None, note: str, author: str | None) -> None
         text = path.read_text(encoding="utf-8")
     except (OSError, UnicodeDecodeError) as exc:
         raise click.ClickException(f"cannot read {path}: {exc}") from None
+    _marker, text = split_marker(text)  # an exported file's first line is not menu text
     with _versions() as store:
         result = store.publish(name, text, _author(author), note, source="cli")
     version = _published(result, f"not published: {name} has errors; the live menu is unchanged")
@@ -96,12 +105,15 @@ def history(file: str) -> None:
     name = _file_name(file)
     with _versions() as store:
         versions = store.history(name)
+        states = [s for s in store.folder_states() if s.file == name] if versions else []
     if not versions:
         raise click.ClickException(f"no published version of {name}")
     for v in versions:
         mark = "*" if v.live else " "
         when = v.created_at.strftime("%Y-%m-%d %H:%M UTC")
         click.echo(f"{mark} {v.number:>4}  id {v.id:<6} {when}  {v.author}  {v.note}".rstrip())
+    for state in states:  # the file in the menus folder, against the live version
+        click.echo(("DIVERGED: " if state.diverged else "") + state.describe())
 
 
 def _by_number(store: MenuVersions, name: str, number: int) -> int:
@@ -122,6 +134,9 @@ def diff(file: str, old: int, new: int | None) -> None:
         before = store.get(_by_number(store, name, old))
         after = store.get(_by_number(store, name, new)) if new else store.live(name)
     assert before is not None and after is not None
+    if before.text == after.text:
+        click.echo(f"{name} version {before.number} and version {after.number}: no changes")
+        return
     click.echo(MenuVersions.diff(before.text, after.text, f"{name} version {before.number}",
                           f"{name} version {after.number}"), nl=False)
 
@@ -147,13 +162,28 @@ def export(file: str, target: Path | None) -> None:
     """Write the live version of FILE to the menus folder (to commit it to git)."""
     name = _file_name(file)
     with _versions() as store:
-        live = store.live(name)
-        if live is None:
+        exported = store.export_text(name)
+        if exported is None:
             raise click.ClickException(f"no published version of {name}")
+        live, text = exported
         path = target or store.folder / name
         tmp = path.with_name(f".{path.name}.tmp")
-        tmp.write_text(live.text, encoding="utf-8")
+        tmp.write_text(text, encoding="utf-8")
         tmp.replace(path)
         if target is None:
-            store.mark_disk(name, live.text)  # the folder now matches: nothing to import
-    click.echo(f"wrote version {live.number} of {name} to {path}")
+            store.mark_disk(name, text)  # the folder now matches: nothing to import
+    click.echo(f"wrote version {live.number} of {name} to {path} (its first line says which "
+               "version it is: keep it, and your edits of the file go live)")
+
+
+@menu_group.command("adopt-file")
+@click.argument("file")
+@click.option("--author", default=None, help="Who decides (default: your login name).")
+def adopt_file(file: str, author: str | None) -> None:
+    """Make the menus folder's FILE live, over a live version it diverged from."""
+    name = _file_name(file)
+    with _versions() as store:
+        result = store.adopt_file(name, _author(author))
+    version = _published(result, f"not adopted: the folder's {name} does not pass the check; "
+                                  "the live menu is unchanged")
+    click.echo(f"{name} version {version.number} published (the menus folder's file)")

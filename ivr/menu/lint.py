@@ -24,6 +24,7 @@ def lint(menu: Menu, prompts_dir: Path | None,
          policy: SourcePolicy | None = None) -> list[Problem]:
     """Problems in a menu that loaded; sources meet ``policy`` (default: the environment's)."""
     problems = Problems()
+    problems.items.extend(menu.notes)
     _languages(menu, problems)
     _reachability(menu, problems)
     _prompts(menu, prompts_dir, problems)

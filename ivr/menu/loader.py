@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import hashlib
 import re
-from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -12,12 +11,6 @@ from typing import Any
 from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 from ivr.engine.hours import Schedule, parse_days, parse_ranges
-from ivr.engine.messages import (
-    ACTION_MESSAGE_NAMES,
-    BUILTIN,
-    MESSAGE_NAMES,
-    TEXT_MESSAGE_NAMES,
-)
 from ivr.engine.types import NODE_ID
 from ivr.lookup.actions import parse_actions
 from ivr.lookup.config import parse_sources
@@ -31,6 +24,7 @@ from ivr.menu.model import (
     SpeechSettings,
     Spoken,
 )
+from ivr.menu.phrases import complete_messages, parse_messages
 from ivr.menu.source import YAML11_BOOLEANS, Fields, Problem, Problems, Value, Where, compose
 from ivr.nodes import COMMON_FIELDS, NODE_KINDS, Node
 
@@ -264,7 +258,7 @@ def _build(root: Value, text: str, raw: bytes, default_id: str, problems: Proble
 
     defaults = _defaults(top.get("defaults"), ctx)
     global_keys = _global_keys(top.get("global_keys"), ctx)
-    messages = _messages(top.get("messages"), languages, root, problems)
+    messages = parse_messages(top.get("messages"), languages)
     speech = _speech(top.get("speech"), ctx)
     sources = parse_sources(top.get("sources"), problems, ctx.source_names)
     actions = parse_actions(top.get("actions"), problems, ctx.action_names)
@@ -304,8 +298,7 @@ def _build(root: Value, text: str, raw: bytes, default_id: str, problems: Proble
         if target in SPECIAL_TARGETS and target not in declared:
             problems.error(top.key_where(name), f"{name} must name a node, not {target!r}")
 
-    _text_messages(nodes, messages, languages, problems)
-    _action_messages(nodes, messages, languages, problems)
+    notes = complete_messages(nodes, messages, languages)
     if problems.errors or not languages:
         return None
     return Menu(
@@ -329,6 +322,7 @@ def _build(root: Value, text: str, raw: bytes, default_id: str, problems: Proble
         actions=actions,
         receipts=receipts,
         receipts_where=receipts_value.where if receipts_value is not None else None,
+        notes=(*notes, *(p for p in problems.items if p.severity == "warning")),
     )
 
 
@@ -488,57 +482,6 @@ def _global_keys(value: Value | None, ctx: ParseContext) -> dict[str, str]:
     return out
 
 
-def _messages(
-    value: Value | None, languages: Mapping[str, Language], root: Value, problems: Problems
-) -> dict[str, dict[str, str]]:
-    """Built-in system phrases, overridden per language by ``messages``."""
-    out = {code: dict(BUILTIN.get(code, {})) for code in languages}
-    if value is not None:
-        for key, item in value.pairs():
-            code = str(key.node.value)
-            if code not in languages:
-                key.error(f"language {code!r} is not declared under 'languages'")
-                continue
-            fields = item.fields(f"messages for {code!r}")
-            for name in (*MESSAGE_NAMES, *TEXT_MESSAGE_NAMES, *ACTION_MESSAGE_NAMES):
-                if (v := fields.get(name)) is not None and (text := v.text("text")):
-                    out[code][name] = text
-            fields.done()
-    for code, table in out.items():
-        missing = [n for n in MESSAGE_NAMES if n not in table]
-        if missing:
-            where = languages[code].where
-            problems.error(where, f"language {code!r} has no built-in system phrases; add "
-                           f"messages: {{{code}: {{...}}}} with: {', '.join(missing)}")
-    return out
-
-
-def _text_messages(nodes: Mapping[str, Node], messages: Mapping[str, Mapping[str, str]],
-                   languages: Mapping[str, Language], problems: Problems) -> None:
-    """The phrases of "text me this" are needed only when a node offers a text."""
-    if not any(getattr(node, "text_me", None) for node in nodes.values()):
-        return
-    for code, table in messages.items():
-        missing = [n for n in TEXT_MESSAGE_NAMES if n not in table]
-        if missing:
-            problems.error(languages[code].where, f"language {code!r} has no built-in phrases "
-                           f"for texts (a node offers text_me); add messages: {{{code}: {{...}}}} "
-                           f"with: {', '.join(missing)}")
-
-
-def _action_messages(nodes: Mapping[str, Node], messages: Mapping[str, Mapping[str, str]],
-                     languages: Mapping[str, Language], problems: Problems) -> None:
-    """The phrases of actions (a hold) are needed only when a lookup node runs one."""
-    if not any(getattr(node, "action", "") for node in nodes.values()):
-        return
-    for code, table in messages.items():
-        missing = [n for n in ACTION_MESSAGE_NAMES if n not in table]
-        if missing:
-            problems.error(languages[code].where, f"language {code!r} has no built-in phrases "
-                           f"for actions (a lookup node runs one); add messages: "
-                           f"{{{code}: {{...}}}} with: {', '.join(missing)}")
-
-
 def _receipts(value: Value | None, ctx: ParseContext) -> dict[str, str]:
     """``receipts``: the text a caller gets after leaving a message, per language (opt-in)."""
     if value is None:
@@ -574,7 +517,11 @@ def _node(node_id: str, key: Value, item: Value, ctx: ParseContext) -> Node | No
     kind_name = type_value.text("a node type") if type_value else None
     kind = NODE_KINDS.get(kind_name or "")
     if type_value is not None and kind_name is not None and kind is None:
-        type_value.error(f"unknown node type {kind_name!r} (expected one of: "
+        import difflib
+
+        close = difflib.get_close_matches(kind_name, list(NODE_KINDS), n=1)
+        hint = f"; did you mean {close[0]!r}?" if close else ""
+        type_value.error(f"unknown node type {kind_name!r}{hint} (expected one of: "
                          f"{', '.join(NODE_KINDS)})")
     common: dict[str, Any] = {"id": node_id, "where": key.where}
     say_errors = 0

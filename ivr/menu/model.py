@@ -6,7 +6,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
-from ivr.menu.source import Where
+from ivr.menu.source import Problem, Where
 
 if TYPE_CHECKING:
     from ivr.engine.hours import Schedule
@@ -107,6 +107,8 @@ class Menu:
     # Opt-in: the text a caller gets after leaving a message, per language ("*": any).
     receipts: Mapping[str, str] = field(default_factory=dict)
     receipts_where: Where | None = None
+    # Warnings found while loading (a phrase borrowed from another language): `ivr check` says them.
+    notes: tuple[Problem, ...] = field(default=(), compare=False, repr=False)
     cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property

@@ -8,8 +8,11 @@ reaches callers.
 
 Files in the menus folder remain a way to edit menus (for teams that keep them
 in git): an instance imports a file as a new version when the file on its disk
-changes to a text no instance has reported from disk before. A dashboard edit is
-therefore not undone by an instance restarting with the older file.
+changes to a text no instance has reported from disk before, and only when the
+change builds on the live version (see ivr.menu.folder). A dashboard edit is
+therefore never undone by an instance restarting with the older file, nor by an
+edit of a file written before it: such a file is reported as diverged until an
+admin adopts it or exports the live version over it.
 """
 
 from __future__ import annotations
@@ -28,6 +31,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from ivr.menu.folder import FileState, derived_from, file_state, marker_line, split_marker
 from ivr.menu.lint import _across, lint
 from ivr.menu.loader import MenuError, load_text
 from ivr.menu.model import Menu
@@ -119,6 +123,7 @@ class PublishResult:
     ok: bool
     version: Version | None
     problems: list[Problem] = field(default_factory=list)
+    unchanged: bool = False  # the text was the live one already: no version was made
 
 
 def _aware(value: datetime) -> datetime:
@@ -272,15 +277,23 @@ class MenuVersions:
     def publish(self, file: str, text: str, author: str, note: str = "",
                 source: str = "dashboard") -> PublishResult:
         """Make ``text`` the live menu of ``file`` if it passes the check; else change nothing."""
+        live = self.live(file)
+        if live is not None and live.text == text:
+            self._drop_draft(file, text)
+            return PublishResult(True, live, [], unchanged=True)
         problems = self.check(file, text)
         if any(p.severity == "error" for p in problems):
             return PublishResult(False, None, problems)
         version = self._insert(file, text, author, note, source)
-        with self.engine.begin() as conn:  # a draft that was just published is done with
-            conn.execute(sa.delete(menu_drafts).where(
-                sa.and_(menu_drafts.c.file == file, menu_drafts.c.text == text)))
+        self._drop_draft(file, text)
         log.info("menu %s version %d published by %s", file, version.number, author or "?")
         return PublishResult(True, version, problems)
+
+    def _drop_draft(self, file: str, text: str) -> None:
+        """A draft whose text is now live is done with."""
+        with self.engine.begin() as conn:
+            conn.execute(sa.delete(menu_drafts).where(
+                sa.and_(menu_drafts.c.file == file, menu_drafts.c.text == text)))
 
     def rollback(self, file: str, version_id: int, author: str) -> PublishResult:
         """Publish an earlier version's text again, as a new version."""
@@ -312,25 +325,90 @@ class MenuVersions:
     def import_from_disk(self, file: str, text: str) -> tuple[Version | None, list[Problem]]:
         """A file's text as read from this instance's disk: publish it if it is news.
 
-        News means no instance reported this text from disk last time, and it is not what
-        is live already. Instances starting together race for it: the first to record
-        the text in menu_files (one atomic upsert) publishes it, the others do nothing.
-        A text that fails the check is not published (its problems are returned) and is
-        tried again when the file changes or the instance restarts.
+        News means no instance reported this text from disk last time, it is not what is
+        live already, and it builds on the live version (ivr.menu.folder.derived_from): a
+        file that diverged from a version published since is left alone and reported.
+        Instances starting together race for it: the first to record the text in
+        menu_files (one atomic upsert) decides, the others do nothing. A text that fails
+        the check is not published (its problems are returned) and is tried again when
+        the file changes or the instance restarts. An export marker line is not stored.
         """
         digest = sha_of(text)
+        marker, body = split_marker(text)
         previous = self._claim_disk(file, digest)
         if previous == digest:
             return None, []
         live = self.live(file)
-        if live is not None and live.text == text:
+        if live is not None and live.text == body:
+            return None, []  # the folder agrees with the live version (adopted, if unmarked)
+        if live is not None and not derived_from(live, sha_of(live.text), marker, previous):
+            log.warning("menu %s in the menus folder differs from live version %d (published "
+                        "by %s) and is not imported: adopt it (`ivr menu adopt-file %s`) or "
+                        "export the live version over it", file, live.number,
+                        live.author or "?", file)
             return None, []
-        result = self.publish(file, text, "menus folder", "imported from the menus folder",
+        result = self.publish(file, body, "menus folder", "imported from the menus folder",
                               source="file")
         if not result.ok:
             self._unclaim_disk(file, digest, previous)
             return None, result.problems
         return result.version, result.problems
+
+    def read_folder(self) -> dict[str, str]:
+        """The menu files of this instance's folder, by name (unreadable ones left out)."""
+        texts: dict[str, str] = {}
+        if not self.folder.is_dir():
+            return texts
+        for path in sorted(self.folder.iterdir()):
+            if path.suffix in (".yaml", ".yml") and valid_file(path.name):
+                try:
+                    texts[path.name] = path.read_text(encoding="utf-8")
+                except (OSError, UnicodeDecodeError):
+                    continue
+        return texts
+
+    def folder_states(self, disk: dict[str, str] | None = None) -> list[FileState]:
+        """How each file of the folder (``disk``: name -> text) stands against its live version."""
+        disk = self.read_folder() if disk is None else disk
+        live = self.live_versions()
+        files = [f for f in sorted(disk) if f in live]
+        if not files:
+            return []
+        with self.engine.connect() as conn:
+            recorded = dict(conn.execute(sa.select(menu_files.c.file, menu_files.c.disk_sha)
+                                         .where(menu_files.c.file.in_(files))).all())
+            numbers: dict[str, dict[str, int]] = {}
+            for name, digest, number in conn.execute(
+                    sa.select(menu_versions.c.file, menu_versions.c.sha, menu_versions.c.number)
+                    .where(menu_versions.c.file.in_(files))
+                    .order_by(menu_versions.c.number)):
+                numbers.setdefault(name, {})[digest] = number
+        return [file_state(f, self.folder.name, live[f], sha_of(live[f].text), disk[f],
+                           sha_of(disk[f]), recorded.get(f), numbers.get(f, {}))
+                for f in files]
+
+    def adopt_file(self, file: str, author: str) -> PublishResult:
+        """Make the menus folder's ``file`` live (an admin's choice over a diverged file)."""
+        where = Where(self.display(file), 1)
+        if not valid_file(file):
+            return PublishResult(False, None, [Problem(where, "not a menu file name")])
+        try:
+            text = (self.folder / file).read_text(encoding="utf-8")
+        except (OSError, UnicodeDecodeError) as exc:
+            return PublishResult(False, None, [Problem(where, f"cannot read the file: {exc}")])
+        _marker, body = split_marker(text)
+        result = self.publish(file, body, author, "the menus folder's file made live",
+                              source="adopted")
+        if result.ok:
+            self.mark_disk(file, text)  # decided: the folder's text is the live one
+        return result
+
+    def export_text(self, file: str) -> tuple[Version, str] | None:
+        """The live version of ``file`` and its text as `ivr menu export` writes it."""
+        live = self.live(file)
+        if live is None:
+            return None
+        return live, marker_line(live.number, sha_of(live.text)) + live.text
 
     def _claim_disk(self, file: str, digest: str) -> str | None:
         """Record ``digest`` as the folder's text; returns what was recorded before.

@@ -222,6 +222,10 @@ def check_menus(app: Flask) -> list[Finding]:
                              f"first: {warnings[0]}", "run `ivr check` to see them all"))
     elif checked:
         findings.append(ok("menu check", f"{checked} file(s), no problem"))
+    for state in svc.catalog.divergences:
+        findings.append(warn("menu folder", state.describe(),
+                             "the live version keeps answering calls; choose one of the two "
+                             "commands above"))
     return findings
 
 

@@ -97,6 +97,10 @@ def health() -> tuple[Response, int]:
     report["voicemail_quarantine"] = set_aside
     report["warnings"] = [f"{set_aside} voicemail report(s) the database refused are set aside: "
                           "see Admin > Failed notifications in the dashboard"] if set_aside else []
+    # Files in the menus folder that differ from a live version published since: not imported.
+    diverged = [state.describe() for state in svc.catalog.divergences]
+    report["menu_files_diverged"] = diverged
+    report["warnings"].extend(diverged)
     transcription = svc.transcripts.settings
     report["transcriber"] = transcription.engine
     if transcription.problem():  # calls go on; messages wait for their transcripts

@@ -183,7 +183,10 @@
       .then(function (data) {
         if (!data) { return; }
         self.show(data);
-        if (data.ok) {
+        if (data.ok && data.unchanged) {
+          self.result.textContent = data.message;
+          self.saved = self.text.value;
+        } else if (data.ok) {
           self.result.textContent = "Version " + data.version + " is live.";
           self.saved = self.text.value;
           window.location.assign(self.root.dataset.afterPublish);
