@@ -13,7 +13,7 @@ import re
 from collections.abc import Sequence
 from typing import TYPE_CHECKING
 
-from ivr.speech import Matcher, make_index, matcher_in_use, normalize
+from ivr.speech import Matcher, fold, make_index, matcher_in_use, normalize
 from ivr.speech.normalize import stopwords
 
 if TYPE_CHECKING:
@@ -269,11 +269,28 @@ def topics(menu: Menu) -> list[str]:
     return list(dict.fromkeys(found))[:6]
 
 
+def plain_words(text: str) -> tuple[str, ...]:
+    """Folded words only: "Retour." and "retour" are the same."""
+    return tuple(re.findall(r"[\w']+", fold(text)))
+
+
+def phrase_words(menu: Menu, lang: str) -> frozenset[tuple[str, ...]]:
+    """Every phrase and label of the menu's destinations in ``lang``, as folded words."""
+    key = ("phrase_words", lang)
+    found = menu.cache.get(key)
+    if found is None:
+        found = frozenset(plain_words(p) for _, words in directory_entries(menu, lang)
+                          for p in words)
+        menu.cache[key] = found
+    return found
+
+
 def warm(menu: Menu) -> None:
     """Build every routing index of a menu now (when it loads), not on a caller's step."""
     for lang in menu.languages:
         menu_index(menu, lang)
         _hangups(menu, lang)
+        phrase_words(menu, lang)
         for node in menu.nodes.values():
             if node.kind in ("menu", "question"):
                 if node.kind == "menu" and not menu.speech.jump:
