@@ -96,3 +96,74 @@ def test_a_language_without_built_in_intents_loads_with_a_warning(tmp_path: Any)
     assert builtin_intent("viszontlátásra", "hu") is None
     found = [p for p in lint(menu, None) if "built-in spoken intents" in p.message]
     assert len(found) == 1 and found[0].severity == "warning" and "'hu'" in found[0].message
+
+
+DESK = """\
+menu: desk
+numbers: ["+15005550111"]
+languages:
+  en: {locale: en-US}
+start: main
+main: main
+nodes:
+  main:
+    type: menu
+    say: {en: "To be rung later, press 1. For our address, press 2. To end the call, press 9."}
+    options:
+      - {key: "1", go: call_back, phrases: {en: [ring me later]}}
+      - {key: "2", go: address, phrases: {en: [address]}}
+      - {key: "9", go: bye, phrases: {en: [end the call, goodbye]}}
+  call_back:
+    type: message
+    say: {en: "We ring every customer within a day."}
+    label: {en: our address}
+    next: main
+  address:
+    type: message
+    say: {en: "We are at 1 High Street."}
+    label: {en: "Our address!"}
+    next: main
+  bye:
+    type: hangup
+"""
+
+
+@pytest.fixture
+def desk(tmp_path: Any, clock: Any) -> Any:
+    from ivr.migrations import upgrade
+    from tests.conftest import make_app, shutdown
+
+    menus = tmp_path / "menus"
+    menus.mkdir()
+    (menus / "desk.yaml").write_text(DESK, encoding="utf-8")
+    url = f"sqlite:///{tmp_path / 'desk.sqlite3'}"
+    upgrade(url)
+    app = make_app(url, tmp_path, clock, IVR_MENUS_DIR=str(menus))
+    yield app
+    shutdown(app)
+
+
+def test_a_ranking_never_ends_the_call_on_words_that_only_look_like_a_closing(desk: Any) -> None:
+    from ivr.simulator import FlaskTransport, Phone
+    from tests.conftest import TOKEN
+
+    phone = Phone(FlaskTransport(desk), TOKEN, called="+15005550111")
+    phone.dial()
+    phone.say("i want a call back")  # shares only "call" with "end the call"
+    assert not phone.ended, [s[:4] for s in journey(desk, phone)]
+    assert phone.node == "main"
+    phone.say("end the call")  # the option's own words still end it
+    assert phone.ended, [s[:4] for s in journey(desk, phone)]
+
+
+def test_a_refinement_never_offers_two_destinations_whose_labels_read_the_same() -> None:
+    from ivr.nodes.directory import distinct
+
+    menu = load_menu_text(DESK)
+    assert distinct(menu, "en", ["call_back", "address", "bye"]) == ["call_back", "bye"]
+
+
+def load_menu_text(text: str) -> Any:
+    from ivr.menu.loader import load_text
+
+    return load_text(text, "desk.yaml", "desk")

@@ -285,12 +285,42 @@ def phrase_words(menu: Menu, lang: str) -> frozenset[tuple[str, ...]]:
     return found
 
 
+def hangup_phrases(menu: Menu, lang: str) -> frozenset[tuple[str, ...]]:
+    """The phrases of options that end the call, as folded words."""
+    key = ("hangup_phrases", lang)
+    found = menu.cache.get(key)
+    if found is None:
+        found = frozenset(plain_words(p) for node in menu.nodes.values()
+                          for target, words in node.option_phrases(lang)
+                          if target in menu.nodes and menu.nodes[target].kind == "hangup"
+                          for p in words)
+        menu.cache[key] = found
+    return found
+
+
+def distinct(menu: Menu, lang: str, targets: Sequence[str]) -> list[str]:
+    """Targets best first, without one whose label reads the same as a better one's.
+
+    A submenu and an option beneath it may both be offered: dropping either (the better
+    placed stays) cost 3 to 9 points of callers resolved on the dev halves
+    (docs/benchmarks.md), since callers name the submenu as often as the option."""
+    kept: list[str] = []
+    seen: set[tuple[str, ...]] = set()
+    for target in dict.fromkeys(targets):
+        named = plain_words(label(menu, target, lang))
+        if named not in seen:
+            seen.add(named)
+            kept.append(target)
+    return kept
+
+
 def warm(menu: Menu) -> None:
     """Build every routing index of a menu now (when it loads), not on a caller's step."""
     for lang in menu.languages:
         menu_index(menu, lang)
         _hangups(menu, lang)
         phrase_words(menu, lang)
+        hangup_phrases(menu, lang)
         for node in menu.nodes.values():
             if node.kind in ("menu", "question"):
                 if node.kind == "menu" and not menu.speech.jump:

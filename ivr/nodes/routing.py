@@ -28,6 +28,8 @@ from ivr.nodes.directory import (
     allowed,
     directory,
     directory_entries,
+    distinct,
+    hangup_phrases,
     label,
     local_index,
     local_targets,
@@ -40,8 +42,9 @@ from ivr.nodes.directory import (
     speakable,
     topics,
 )
-from ivr.speech import Decision, Scored, decide_from_ranking, fold
+from ivr.speech import Decision, Scored, decide_from_ranking, fold, intents
 from ivr.speech.intents import builtin_intent
+from ivr.speech.normalize import primary_lang
 from ivr.speech.person import asks_for_person
 
 if TYPE_CHECKING:
@@ -291,8 +294,15 @@ def rank(call: Call, utterance: str, *, search_all: bool) -> list[Scored]:
     index = menu_index(call.menu, lang) if search_all else local_index(call.menu, node, lang)
     ranked: list[Scored] = []
     prior = cuts_for(index).prior
+    # Where closings are understood (builtin_request), a ranking ends the call only on the
+    # words of an option that does: "can someone call me back" is not "end the call".
+    careful = primary_lang(lang) in intents.languages()
     for cand in index.rank(utterance, limit=RANK_LIMIT):
         if not (allowed(call.menu, node, lang, cand.target) if search_all else cand.target in own):
+            continue
+        if careful and cand.target in call.menu.nodes and \
+                call.menu.nodes[cand.target].kind == "hangup" and \
+                plain_words(utterance) not in hangup_phrases(call.menu, lang):
             continue
         score = cand.score
         if cand.target in own and score < 1.0:
@@ -326,6 +336,8 @@ def decide(call: Call, ranked: Sequence[Scored]) -> Decision:
     # A hang-up or a plumbing node is never offered; the next candidates take their place.
     top = decision.candidates[0].score
     can = [c for c in ranked if offerable(call.menu, c.target)]
+    keep = set(distinct(call.menu, call.state.lang, [c.target for c in can]))
+    can = [c for c in can if c.target in keep]
     refine = cuts_for(index).refine
     fit = [c for c in can if c.score >= max(refine, top * OFFER_RATIO)][:MAX_CANDIDATES]
     if len(fit) == 1:

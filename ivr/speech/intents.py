@@ -77,14 +77,14 @@ _VOCABULARY: dict[str, dict[str, str]] = {
         "en": "no nope thanks thank you very much much cheers for your help it that's that is "
               "all everything fine good great perfect nice day have a bye goodbye done i'm im am "
               "we're set nothing else more really then for now today was helpful need needed "
-              "wanted know to never mind",
+              "wanted know to never mind you've you have been very helpful so kind lovely",
         "fr": "non merci beaucoup bien bonne journee soiree au revoir c'est c est ce sera ca "
               "tout rien d'autre autre de plus parfait super top pour aujourd'hui l'aide aide "
               "votre j'ai termine fini c'etait c etait tres madame monsieur a vous terminer "
-              "l'appel appel que voulais savoir",
+              "l'appel appel que voulais savoir vous m'avez bien aide aidee gentil",
         "ro": "nu multumesc mersi frumos mult gata asta e este tot a fost la revedere o zi "
               "buna seara nimic altceva mai am terminat pa o atat pentru ajutor azi "
-              "acum foarte perfect super in regula doar voiam stiu",
+              "acum foarte perfect super in regula doar voiam stiu m-ati ajutat amabil",
     },
     "repeat": {
         "en": "could you can repeat that again the options say what was it sorry one more "
