@@ -1,4 +1,4 @@
-"""The live default matcher (IVR_MATCHER=auto): a model where one measured better, words elsewhere."""
+"""The live default matcher (IVR_MATCHER=auto): per language, the model that measured best."""
 
 from __future__ import annotations
 
@@ -24,7 +24,7 @@ def shop(tmp_path: Path, clock: Any) -> Any:
 
 def test_auto_is_the_default_and_runs_a_model_per_language(shop: Any) -> None:
     from ivr.nodes.directory import menu_index
-    from ivr.speech import PhraseIndex, matcher_in_use
+    from ivr.speech import matcher_in_use
     from ivr.speech.embed import HybridIndex
 
     assert matcher_in_use() == "auto"
@@ -33,7 +33,8 @@ def test_auto_is_the_default_and_runs_a_model_per_language(shop: Any) -> None:
     english, french, romanian = (menu_index(menu, lang) for lang in ("en", "fr", "ro"))
     assert isinstance(english, HybridIndex) and english.encoder.name == "minilm-l6-int8"
     assert isinstance(french, HybridIndex) and french.encoder.name == "use-m3"
-    assert isinstance(romanian, PhraseIndex)  # no fast model knows Romanian: the words alone
+    # USE does not know Romanian: multilingual e5, within the 60 ms spoken step.
+    assert isinstance(romanian, HybridIndex) and romanian.encoder.name == "e5-small-q4"
 
 
 def test_a_french_paraphrase_goes_straight_where_the_words_alone_hesitate(shop: Any) -> None:
@@ -85,10 +86,20 @@ def test_the_french_model_file_is_pinned_by_its_hash(monkeypatch: pytest.MonkeyP
         encoders.LOADERS["use-m3"](1)
 
 
+def test_the_multilingual_model_file_is_pinned_by_its_hash(monkeypatch: pytest.MonkeyPatch) -> None:
+    from ivr.speech import encoders
+
+    monkeypatch.setattr(encoders, "E5_SHA256", "0" * 64)
+    with pytest.raises(encoders.ModelRefused):
+        encoders.LOADERS["e5-small-q4"](1)
+
+
 def test_a_forced_model_runs_in_every_language(monkeypatch: pytest.MonkeyPatch) -> None:
     from ivr.speech.encoders import fast_model
 
-    assert (fast_model("en"), fast_model("fr-FR"), fast_model("ro")) == (
-        "minilm-l6-int8", "use-m3", None)
+    assert (fast_model("en"), fast_model("fr-FR"), fast_model("ro"), fast_model("hu")) == (
+        "minilm-l6-int8", "use-m3", "e5-small-q4", "e5-small-q4")
+    monkeypatch.setenv("IVR_EMBED_MODEL", "use-m3")
+    assert fast_model("ro") == "use-m3"
     monkeypatch.setenv("IVR_EMBED_MODEL", "e5-small-q4")
     assert fast_model("ro") == "e5-small-q4"

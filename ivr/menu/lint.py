@@ -15,6 +15,7 @@ from ivr.nodes.directory import DESTINATIONS
 from ivr.nodes.menu import MAX_HINTS, MenuNode, fold
 from ivr.nodes.question import QuestionNode
 from ivr.search.lint import lint_searches
+from ivr.speech import intents
 
 if TYPE_CHECKING:
     from ivr.lookup.policy import SourcePolicy
@@ -47,6 +48,10 @@ def _languages(menu: Menu, problems: Problems) -> None:
         elif not twilio_lang.model_supports(lang.speech_model, lang.locale):
             problems.error(lang.where, f"speech model {lang.speech_model!r} cannot recognise "
                            f"{lang.locale}; use {twilio_lang.speech_model_for(lang.locale)!r}")
+        if lang.code.split("-")[0] not in intents.languages():
+            problems.warning(lang.where, f"language {lang.code!r} has no built-in spoken "
+                             "intents (closing, repeat, go back, main menu): callers of it "
+                             "end, repeat or go back with the keys only")
 
 
 def spoken_destinations(menu: Menu) -> set[str]:

@@ -28,17 +28,23 @@ from ivr.nodes.directory import (
     allowed,
     directory,
     directory_entries,
+    distinct,
+    hangup_phrases,
     label,
     local_index,
     local_targets,
     menu_index,
     offerable,
     person_target,
+    phrase_words,
+    plain_words,
     said_prompt_word,
     speakable,
     topics,
 )
-from ivr.speech import Decision, Scored, decide_from_ranking, fold
+from ivr.speech import Decision, Scored, decide_from_ranking, fold, intents
+from ivr.speech.intents import builtin_intent
+from ivr.speech.normalize import primary_lang
 from ivr.speech.person import asks_for_person
 
 if TYPE_CHECKING:
@@ -149,10 +155,25 @@ def ask_refinement(call: Call, targets: Sequence[str], intro: str = "refine_intr
     return call.turn([gather, Redirect(call.next("silence"))])
 
 
-def offer_topics(call: Call, utterance: str, node_tries: int, *, sorry: str) -> Turn:
-    """Nothing fits: say so and read the main topics by name (or ask again if there are none)."""
+def spend_try(call: Call, utterance: str, node_tries: int) -> Turn | None:
+    """A spoken step that again sends the caller nowhere (a second refinement, a "did you
+    mean" after one) counts as a try, like an invalid key: None to go on, or the node's
+    fallback once the tries are used up ("purple elephant banana" must not loop for ever)."""
+    if call.state.tries + 1 >= node_tries:
+        call.log("speech", utterance, "nothing")
+        return call.retry("nothing_found", node_tries, input=utterance)
+    call.state = replace(call.state, tries=call.state.tries + 1)
+    return None
+
+
+def offer_topics(call: Call, utterance: str, node_tries: int, *, sorry: str,
+                 again: bool = False) -> Turn:
+    """Nothing fits: say so and read the main topics by name (or ask again if there are none).
+
+    The topics are read at most once per visit of a node: not in answer to the topics
+    themselves (``again``), nor once two tries are spent."""
     found = [t for t in topics(call.menu) if t != call.state.node][:MAX_TOPICS]
-    if len(found) < 2:
+    if len(found) < 2 or again or call.state.tries > 1:
         call.log("speech", utterance, "nothing")
         return call.retry("nothing_found", node_tries, input=utterance)
     tries = call.state.tries + 1
@@ -238,7 +259,8 @@ def handle_pending(call: Call, event: object, node_tries: int) -> Turn | None:
         # still finds nothing, the main topics are read out by name.
         node = call.menu.nodes[call.state.node]
         return understand(call, said, event.confidence, node_tries,
-                          search_all=_searches(call, node), after_refine=kind != "topics")
+                          search_all=_searches(call, node), after_refine=kind != "topics",
+                          after_topics=kind == "topics")
     # "Something else", an unknown key: ask the node's question again.
     return call.retry("no_match", node_tries, input=event.digits or said)
 
@@ -272,8 +294,15 @@ def rank(call: Call, utterance: str, *, search_all: bool) -> list[Scored]:
     index = menu_index(call.menu, lang) if search_all else local_index(call.menu, node, lang)
     ranked: list[Scored] = []
     prior = cuts_for(index).prior
+    # Where closings are understood (builtin_request), a ranking ends the call only on the
+    # words of an option that does: "can someone call me back" is not "end the call".
+    careful = primary_lang(lang) in intents.languages()
     for cand in index.rank(utterance, limit=RANK_LIMIT):
         if not (allowed(call.menu, node, lang, cand.target) if search_all else cand.target in own):
+            continue
+        if careful and cand.target in call.menu.nodes and \
+                call.menu.nodes[cand.target].kind == "hangup" and \
+                plain_words(utterance) not in hangup_phrases(call.menu, lang):
             continue
         score = cand.score
         if cand.target in own and score < 1.0:
@@ -307,6 +336,8 @@ def decide(call: Call, ranked: Sequence[Scored]) -> Decision:
     # A hang-up or a plumbing node is never offered; the next candidates take their place.
     top = decision.candidates[0].score
     can = [c for c in ranked if offerable(call.menu, c.target)]
+    keep = set(distinct(call.menu, call.state.lang, [c.target for c in can]))
+    can = [c for c in can if c.target in keep]
     refine = cuts_for(index).refine
     fit = [c for c in can if c.score >= max(refine, top * OFFER_RATIO)][:MAX_CANDIDATES]
     if len(fit) == 1:
@@ -327,8 +358,36 @@ def person_request(call: Call, utterance: str, confidence: float | None) -> Turn
     return go_or_confirm(call, person, 1.0, confidence, utterance[:500], "person")
 
 
+def _phrase_words(call: Call) -> frozenset[tuple[str, ...]]:
+    """The menu's phrases and labels (built at load) and this node's options', as words:
+    what the menu says itself wins over a built-in intent ("retour" at a shop whose
+    returns are called "retour")."""
+    lang = call.state.lang
+    own = {plain_words(p) for _, words in call.menu.nodes[call.state.node].option_phrases(lang)
+           for p in words}
+    return phrase_words(call.menu, lang) | own
+
+
+def builtin_request(call: Call, utterance: str, confidence: float | None) -> Turn | None:
+    """Closing, repeat, go back, main menu: said anywhere, unless the menu's own words say it."""
+    lang = call.state.lang
+    intent = builtin_intent(utterance, lang)
+    if intent is None or plain_words(utterance) in _phrase_words(call):
+        return None
+    if intent == "closing":
+        if confidence is not None and confidence < call.menu.speech.confirm_below:
+            return None  # never end a call on words the recogniser was unsure of
+        call.log("speech", utterance, "closing:_goodbye")
+        return call.goodbye()
+    if intent == "back" and call.state.node == call.menu.main:
+        intent = "repeat"
+    call.log("speech", utterance, f"builtin:{intent}")
+    return call.go(intent, tries=call.state.tries if intent == "repeat" else 0)
+
+
 def understand(call: Call, utterance: str, confidence: float | None, node_tries: int, *,
-               search_all: bool, after_refine: bool = False) -> Turn:
+               search_all: bool, after_refine: bool = False,
+               after_topics: bool = False) -> Turn:
     """Route a spoken request: prompt words, a person, then one menu-wide decision."""
     menu = call.menu
     lang = call.state.lang
@@ -338,6 +397,8 @@ def understand(call: Call, utterance: str, confidence: float | None, node_tries:
         return go_or_confirm(call, target, 1.0, confidence, utterance, "prompt")
     if (turn := person_request(call, utterance, confidence)) is not None:
         return turn
+    if (turn := builtin_request(call, utterance, confidence)) is not None:
+        return turn
     ranked = rank(call, utterance, search_all=search_all)
     ranking = f" | {_scores(ranked[:MAX_CANDIDATES])}" if ranked else ""
     decision = decide(call, ranked)
@@ -346,14 +407,21 @@ def understand(call: Call, utterance: str, confidence: float | None, node_tries:
         how = "match" if best.target in local_targets(node, lang) else "jump"
         return go_or_confirm(call, best.target, best.score, confidence, utterance, how, ranking)
     if decision.kind == "refine" and len(decision.candidates) >= 2:
+        if (after_refine or after_topics) and (
+                turn := spend_try(call, utterance, node_tries)) is not None:
+            return turn
         return offer(call, decision.candidates, utterance, ranking)
     if decision.kind == "refine" and decision.candidates[0].score >= cuts_for(
             menu_index(menu, lang)).confirm:
+        if (after_refine or after_topics) and (
+                turn := spend_try(call, utterance, node_tries)) is not None:
+            return turn
         best = decision.candidates[0]
         call.log("speech", utterance, f"unsure:{best.target}:{best.score:.2f}{ranking}")
         return ask_confirmation(call, best.target)
-    if after_refine or node.kind == "question":
-        return offer_topics(call, utterance, node_tries, sorry="nothing_found")
+    if after_refine or after_topics or node.kind == "question":
+        return offer_topics(call, utterance, node_tries, sorry="nothing_found",
+                            again=after_topics)
     call.log("speech", utterance, f"nothing{ranking}")
     return call.retry("nothing_found", node_tries, input=utterance)
 

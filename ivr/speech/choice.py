@@ -1,9 +1,9 @@
 """Which matcher routes live calls: auto (the default), lexical, or hybrid.
 
-``auto`` mixes the lexical score with a sentence-embedding model in the languages where
-one measured better on callers' utterances and fits a 10 ms spoken step
-(all-MiniLM-L6-v2 for English, the multilingual Universal Sentence Encoder for French;
-``encoders.FAST_MODELS``), and routes the other languages on their words alone.
+``auto`` mixes the lexical score with the sentence-embedding model that measured best
+on callers' utterances for each language within a 60 ms spoken step (all-MiniLM-L6-v2
+for English, the multilingual Universal Sentence Encoder for French, multilingual e5 for
+Romanian and every other language; ``encoders.FAST_MODELS``).
 ``hybrid`` runs a model in every language (MiniLM for English, multilingual e5-small
 for the others: e5 costs 14-25 ms per utterance). ``lexical`` runs no model. The models
 ship inside PyPI packages (the embeddings extra); without them ``auto`` and ``hybrid``
@@ -51,7 +51,7 @@ def _models(kind: str) -> set[str]:
     from .encoders import FAST_MODELS, default_model, fast_model
 
     if kind == "auto":
-        return {m for m in (fast_model(lang) for lang in ("en", *FAST_MODELS)) if m}
+        return {m for m in (fast_model(lang) for lang in ("en", "ro", *FAST_MODELS)) if m}
     return {default_model("en"), default_model("fr")}
 
 

