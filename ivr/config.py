@@ -72,6 +72,13 @@ SETTINGS: dict[str, tuple[str, str]] = {
                                       "send through instead of IVR_SMS_FROM"),
     "IVR_SMS_DAILY_CAP": ("3", "texts to callers: the most one number receives in 24 hours, every "
                           "kind together (0 = texts off)"),
+    "IVR_SMS_COUNTRIES": ("", "texts to callers and calls back: the countries they may go to, "
+                          "two-letter codes, comma separated (US,CA); empty = the countries of "
+                          "the menus' own numbers (in development: US,FR,RO, the demo's); a "
+                          "menu's `countries:` may only narrow it"),
+    "IVR_SMS_LINE_HOURLY_CAP": ("20", "automatic texts to callers (\"text me\", receipts): the most "
+                                "one line (a menu) sends in an hour; beyond it callers hear "
+                                "that the text cannot be sent and the dashboard warns"),
     "IVR_NOTIFY_EMAIL_TO": ("", "voicemail notifications: e-mail address(es), comma separated"),
     "IVR_NOTIFY_EMAIL_FROM": ("ivr@localhost", "voicemail notifications: the sender address"),
     "SMTP_HOST": ("", "the SMTP server for e-mail notifications"),
@@ -237,5 +244,7 @@ def finalize(config: dict[str, Any], instance_path: Path) -> list[str]:
             "IVR_PUBLIC_URL is not set: behind a TLS-terminating proxy the signatures of "
             "Twilio's https requests will not match and calls will be refused (403)"
         )
+    if env == "development" and not config.get("IVR_SMS_COUNTRIES"):
+        config["IVR_SMS_COUNTRIES"] = "US,FR,RO"  # the demo menus' callers, end to end
     config["DATABASE_URL"] = database_url(config["DATABASE_URL"], instance_path)
     return warnings

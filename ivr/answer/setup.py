@@ -58,8 +58,13 @@ def _receipt(services: Any) -> Callable[[Mapping[str, Any]], None]:
         menu = services.catalog.get(str(row.get("menu") or ""))
         if settings is None or menu is None or not menu.receipts or not row.get("number"):
             return
+        if row.get("number_source") != "caller_id":
+            return  # a number keyed during the call is called back, never texted
+        reach = getattr(services, "reach", None)
         send_receipt(services.store.engine, settings, menu,
                      str(row.get("lang") or menu.default_language), str(row["number"]),
-                     "callback", int(row["id"]), services.clock())
+                     "callback", int(row["id"]), services.clock(),
+                     caller=str(row.get("from_number") or ""),
+                     countries=reach.for_menu(menu) if reach is not None else None)
 
     return hook

@@ -29,7 +29,8 @@ from ivr.menu.source import YAML11_BOOLEANS, Fields, Problem, Problems, Value, W
 from ivr.nodes import COMMON_FIELDS, NODE_KINDS, Node
 
 TOP_FIELDS = ("menu", "name", "numbers", "default", "languages", "start", "main", "defaults",
-              "global_keys", "hours", "messages", "speech", "sources", "actions", "receipts", "nodes")
+              "global_keys", "hours", "messages", "speech", "sources", "actions", "receipts", "nodes",
+              "countries")
 KEYS = set("0123456789*#")
 LANG_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -245,6 +246,8 @@ def _build(root: Value, text: str, raw: bytes, default_id: str, problems: Proble
             elif number is not None:
                 numbers.append(number)
     is_default = bool(v.boolean("default")) if (v := top.get("default")) is not None else False
+    countries_value = top.get("countries")
+    countries = _countries(countries_value)
 
     languages = _languages(top.require("languages", "the languages callers can use"), problems)
     ctx.languages = list(languages)
@@ -323,6 +326,8 @@ def _build(root: Value, text: str, raw: bytes, default_id: str, problems: Proble
         receipts=receipts,
         receipts_where=receipts_value.where if receipts_value is not None else None,
         notes=(*notes, *(p for p in problems.items if p.severity == "warning")),
+        countries=countries,
+        countries_where=countries_value.where if countries_value is not None else None,
     )
 
 
@@ -480,6 +485,26 @@ def _global_keys(value: Value | None, ctx: ParseContext) -> dict[str, str]:
             continue
         out[name] = ctx.target(item)
     return out
+
+
+def _countries(value: Value | None) -> frozenset[str]:
+    """``countries: [FR, BE]``: where this menu's callbacks and texts may go (narrowing the
+    operator's IVR_SMS_COUNTRIES, never widening it)."""
+    if value is None:
+        return frozenset()
+    import phonenumbers
+
+    found: set[str] = set()
+    for item in value.items():
+        code = (item.text("a two-letter country code") or "").strip().upper()
+        if code not in phonenumbers.SUPPORTED_REGIONS:
+            item.error(f"a country is a two-letter code such as FR or US, found {code!r}")
+        else:
+            found.add(code)
+    if not found and not value.items():
+        value.error("countries lists at least one country (leave it out to allow the "
+                    "operator's IVR_SMS_COUNTRIES)")
+    return frozenset(found)
 
 
 def _receipts(value: Value | None, ctx: ParseContext) -> dict[str, str]:

@@ -109,6 +109,10 @@ class Menu:
     receipts_where: Where | None = None
     # Warnings found while loading (a phrase borrowed from another language): `ivr check` says them.
     notes: tuple[Problem, ...] = field(default=(), compare=False, repr=False)
+    # Where callbacks and texts may go (two-letter countries): narrows the operator's
+    # IVR_SMS_COUNTRIES, never widens it; empty = the operator's list as it is.
+    countries: frozenset[str] = frozenset()
+    countries_where: Where | None = None
     cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property

@@ -11,7 +11,13 @@ from __future__ import annotations
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
-from ivr.engine.messages import ACTION_MESSAGE_NAMES, BUILTIN, MESSAGE_NAMES, TEXT_MESSAGE_NAMES
+from ivr.engine.messages import (
+    ACTION_MESSAGE_NAMES,
+    BUILTIN,
+    MESSAGE_NAMES,
+    OPTIONAL_MESSAGES,
+    TEXT_MESSAGE_NAMES,
+)
 from ivr.menu.source import Problem, Value
 
 if TYPE_CHECKING:
@@ -30,7 +36,8 @@ def parse_messages(value: Value | None,
                 key.error(f"language {code!r} is not declared under 'languages'")
                 continue
             fields = item.fields(f"messages for {code!r}")
-            for name in (*MESSAGE_NAMES, *TEXT_MESSAGE_NAMES, *ACTION_MESSAGE_NAMES):
+            for name in (*MESSAGE_NAMES, *TEXT_MESSAGE_NAMES, *ACTION_MESSAGE_NAMES,
+                         *OPTIONAL_MESSAGES):
                 if (v := fields.get(name)) is not None and (text := v.text("text")):
                     out[code][name] = text
             fields.done()
@@ -62,10 +69,13 @@ def complete_messages(nodes: Mapping[str, Node], messages: dict[str, dict[str, s
         return []
     first = next(iter(languages))
     needed = _needed_messages(nodes)
-    every = (*MESSAGE_NAMES, *TEXT_MESSAGE_NAMES, *ACTION_MESSAGE_NAMES)
+    every = (*MESSAGE_NAMES, *TEXT_MESSAGE_NAMES, *ACTION_MESSAGE_NAMES, *OPTIONAL_MESSAGES)
     notes: list[Problem] = []
     for code in languages:  # the first language first: the others borrow from it
         table = messages[code]
+        for name, instead in OPTIONAL_MESSAGES.items():  # newer phrases: the older one says it
+            if name not in table and instead in table:
+                table[name] = table[instead]
         missing = [n for n in every if n not in table]
         for name in missing:
             borrowed = messages[first].get(name) if code != first else None
