@@ -5,6 +5,8 @@ from __future__ import annotations
 import ivr.analytics.rollup
 import ivr.answer.callbacks
 import ivr.answer.calls
+import ivr.answer.linecaps
+import ivr.answer.optouts
 import ivr.answer.templates
 import ivr.answer.texts
 import ivr.dashboard.logins

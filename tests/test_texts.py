@@ -27,6 +27,7 @@ from ivr.engine.texts import (
     ALREADY,
     CAPPED,
     NOT_MOBILE,
+    OPTED_OUT,
     QUEUED,
     REFUSED,
     UNAVAILABLE,
@@ -326,7 +327,11 @@ def test_an_opted_out_number_fails_at_once_with_twilios_reason(engine: sa.engine
     with engine.connect() as conn:
         row = conn.execute(sa.select(outbox)).one()
     assert (row.status, row.attempts) == ("failed", 1)  # no retry: STOP stays STOP
-    assert _queue(engine, MOBILE_FR, "k2") == QUEUED  # and it did not use up the cap
+    assert _queue(engine, MOBILE_FR, "k2") == OPTED_OUT  # nothing more is queued to it
+    from ivr.answer.optouts import record_opt_in
+
+    assert record_opt_in(engine, MOBILE_FR)  # START: and the refused text used no cap
+    assert [_queue(engine, MOBILE_FR, f"k{i}") for i in range(3, 6)] == [QUEUED] * 3
 
 
 @responses.activate

@@ -9,8 +9,9 @@ callback changes nothing.
 
 Texts go only to numbers ``ivr.phones`` accepts (valid, not premium-rate or shared-cost)
 that are mobiles, and each number receives at most ``IVR_SMS_DAILY_CAP`` texts in 24
-hours, whoever sends them. Opt-outs (STOP, START, HELP) stay with Twilio: a number that
-replied STOP is refused by Twilio's API (error 21610), and that text is marked failed.
+hours, whoever sends them. Twilio answers STOP, START and HELP; ``ivr.answer.optouts`` keeps
+the numbers that opted out (from STOP and from Twilio's error 21610) and no text is queued
+to one of them.
 """
 
 from __future__ import annotations
@@ -25,6 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ivr import phones
+from ivr.answer import optouts
 from ivr.engine import texts as verdicts
 from ivr.engine.texts import MAX_BODY, TextRequest, segments
 from ivr.menu.model import Menu
@@ -148,6 +150,8 @@ def queue(engine: Engine, settings: TextSettings, *, key: str, purpose: str, kin
             _lock_number(conn, e164)
             if conn.execute(sa.select(texts.c.id).where(texts.c.key == key[:200])).first():
                 return verdicts.ALREADY
+            if optouts.opted_out_in(conn, e164):
+                return verdicts.OPTED_OUT
             # Added first, then counted: on SQLite the insert holds the write lock, so two
             # requests for one number cannot both count before either adds (PostgreSQL: the lock).
             added = conn.execute(sa.insert(texts).values(
@@ -317,6 +321,11 @@ class TextSender:
 
     def _refused(self, text_id: int, exc: Any) -> None:
         """Twilio said no (opted out, not a mobile, invalid): the text failed, with the reason."""
+        if str(exc.code) == optouts.OPTED_OUT_ERROR:
+            text = get_text(self.engine, text_id)
+            if text is not None:
+                optouts.record_opt_out(self.engine, text["to_number"], optouts.ERROR_21610,
+                                       self.clock())
         with self.engine.begin() as conn:
             conn.execute(sa.update(texts).where(texts.c.id == text_id, texts.c.status_rank == 0)
                          .values(status="failed", status_rank=RANKS["failed"],

@@ -13,7 +13,15 @@ from typing import Any
 from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy.exc import SQLAlchemyError
 
-from ivr.answer.texts import CallTexts, TextSender, TextSettings, apply_status, send_receipt
+from ivr.answer import optouts
+from ivr.answer.texts import (
+    CallTexts,
+    TextSender,
+    TextSettings,
+    apply_status,
+    get_text,
+    send_receipt,
+)
 from ivr.web.security import twilio_only
 from ivr.web.voice import clean
 
@@ -33,14 +41,24 @@ def message_status() -> Response:
         return Response(status=204)  # not one of ours: nothing to apply, nothing to retry
     svc = current_app.extensions["ivr"]
     status = _field("MessageStatus", 20) or _field("SmsStatus", 20)
+    error_code = _field("ErrorCode", 16)
     try:
         apply_status(svc.store.engine, int(raw), status, svc.clock(),
-                     message_sid=_field("MessageSid") or _field("SmsSid"),
-                     error_code=_field("ErrorCode", 16))
+                     message_sid=_field("MessageSid") or _field("SmsSid"), error_code=error_code)
+        if error_code == optouts.OPTED_OUT_ERROR:  # Twilio holds an opt-out: keep it too
+            _opted_out(svc, int(raw), _field("MessageSid") or _field("SmsSid"))
     except SQLAlchemyError:
         current_app.logger.exception("could not record the status of text %s", raw)
         return Response("Database unavailable\n", 503, mimetype="text/plain")
     return Response(status=204)
+
+
+def _opted_out(svc: Any, text_id: int, message_sid: str) -> None:
+    """Record the opt-out of the number a text went to (ours, never the callback's To)."""
+    text = get_text(svc.store.engine, text_id)
+    if text is None or (text["message_sid"] and message_sid and text["message_sid"] != message_sid):
+        return
+    optouts.record_opt_out(svc.store.engine, text["to_number"], optouts.ERROR_21610, svc.clock())
 
 
 def call_texts(call_sid: str, caller: str, now: datetime) -> CallTexts | None:

@@ -21,7 +21,8 @@ TEXT_OUTCOMES = {"queued": "a text was queued to their mobile",
                  "not_mobile": "not texted: not a mobile",
                  "refused": "not texted: a number texts may not go to",
                  "capped": "not texted: the number had its texts for the day",
-                 "unavailable": "not texted: texts are off or failing"}
+                 "unavailable": "not texted: texts are off or failing",
+                 "opted_out": "not texted: the number asked for no more texts (STOP)"}
 SPEECH_HOWS = {"match": "understood as", "jump": "understood as"}
 EVENTS = {
     "call": "The call came in",

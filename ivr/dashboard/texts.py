@@ -34,6 +34,7 @@ VERDICT_WORDS = {
                       "shared-cost).",
     verdicts.CAPPED: "Not sent: this number has had its texts for the day (IVR_SMS_DAILY_CAP).",
     verdicts.UNAVAILABLE: "Not sent: texts are not configured (IVR_SMS_FROM).",
+    verdicts.OPTED_OUT: "Not sent: this number asked for no more texts (STOP).",
 }
 
 

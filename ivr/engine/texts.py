@@ -25,7 +25,10 @@ NOT_MOBILE = "not_mobile"  # a landline (texts would not arrive)
 REFUSED = "refused"  # not a valid number, or premium-rate, shared-cost...
 CAPPED = "capped"  # the number has had its texts for the day
 UNAVAILABLE = "unavailable"  # texts are not configured, or the database is down
-VERDICTS = (QUEUED, ALREADY, WITHHELD, NOT_MOBILE, REFUSED, CAPPED, UNAVAILABLE)
+OPTED_OUT = "opted_out"  # the number texted STOP (or Twilio said 21610): never texted again
+VERDICTS = (QUEUED, ALREADY, WITHHELD, NOT_MOBILE, REFUSED, CAPPED, UNAVAILABLE, OPTED_OUT)
+# The phrase the caller hears for a verdict, where it is not ``text_<verdict>``.
+SPOKEN = {OPTED_OUT: "text_refused"}
 
 
 @dataclass(frozen=True)

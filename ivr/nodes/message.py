@@ -14,7 +14,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from ivr.engine.messages import TEXT_WORDS
-from ivr.engine.texts import MAX_BODY, UNAVAILABLE, VERDICTS, TextRequest, with_link
+from ivr.engine.texts import MAX_BODY, SPOKEN, UNAVAILABLE, VERDICTS, TextRequest, with_link
 from ivr.engine.types import Action, Done, Event, Input, Redirect, Silence, Turn
 from ivr.menu.source import Fields, Value, Where
 from ivr.nodes.base import Node
@@ -129,7 +129,8 @@ def text_caller(call: Call, ref: str, body: str | None, logged: str) -> Action:
     if verdict not in VERDICTS:
         verdict = UNAVAILABLE
     call.log("text", logged, f"text:{verdict}")
-    return call.message("text_sent" if verdict == "queued" else f"text_{verdict}")
+    return call.message("text_sent" if verdict == "queued"
+                        else SPOKEN.get(verdict, f"text_{verdict}"))
 
 
 def _bodies(value: Value, ctx: ParseContext) -> dict[str, str]:
