@@ -72,6 +72,13 @@ SETTINGS: dict[str, tuple[str, str]] = {
                                       "send through instead of IVR_SMS_FROM"),
     "IVR_SMS_DAILY_CAP": ("3", "texts to callers: the most one number receives in 24 hours, every "
                           "kind together (0 = texts off)"),
+    "IVR_SMS_REPLY_SENDER_LIMIT": ("6/hour", "texts to our numbers: answers one sender gets from "
+                                   "one line (`limits` notation); past it texts go unanswered"),
+    "IVR_SMS_REPLY_LINE_LIMIT": ("300/hour", "texts to our numbers: answers one line sends, every "
+                                 "sender together (`limits` notation)"),
+    "IVR_SMS_REPLY_COUNTRIES": ("", "texts to our numbers: countries whose numbers get answers, "
+                                "comma separated (FR,RO); empty = the countries of the line's "
+                                "own numbers; * = any"),
     "IVR_NOTIFY_EMAIL_TO": ("", "voicemail notifications: e-mail address(es), comma separated"),
     "IVR_NOTIFY_EMAIL_FROM": ("ivr@localhost", "voicemail notifications: the sender address"),
     "SMTP_HOST": ("", "the SMTP server for e-mail notifications"),

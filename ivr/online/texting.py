@@ -80,7 +80,7 @@ def main_listing(menu: Menu, lang: str, before: str = "") -> Exchange:
 
 
 def answer(menu: Menu, lang: str, target: str, now: datetime,
-           page_url: Callable[[str], str]) -> Exchange:
+           page_url: Callable[[str, str], str]) -> Exchange:
     """What a node answers by text: its words, its sub-topics, or how to reach us."""
     node = menu.nodes[target]
     found = answers.topic(menu, target, lang)
@@ -100,7 +100,7 @@ def answer(menu: Menu, lang: str, target: str, now: datetime,
         parts += [opening_line(o.open, o.until, o.opens, now, lang)
                   for o in answers.openings(menu, now)]
     else:  # a lookup or a search: the page does it with the visitor's own words
-        parts.append(table["sms_more"].format(url=page_url(target)))
+        parts.append(table["sms_more"].format(url=page_url(target, lang)))
     if menu.numbers:
         parts.append(table["sms_contact"].format(number=menu.numbers[0]))
     return Exchange(_cut("\n".join(parts)), Conversation(lang), answered=target)
@@ -111,7 +111,7 @@ def _cut(text: str) -> str:
 
 
 def converse(menu: Menu, body: str, conversation: Conversation | None, now: datetime,
-             page_url: Callable[[str], str], country: str = "") -> Exchange:
+             page_url: Callable[[str, str], str], country: str = "") -> Exchange:
     """Answer one text: "menu", a number from the last list, or a question in words."""
     said = " ".join(body.split())[:answers.MAX_QUESTION]
     plain = _plain(said)

@@ -1,7 +1,7 @@
 """Text conversations: where each texter is in a line's menu, for 30 minutes.
 
 Revision ID: 0022
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-07
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0022"
-down_revision = "0016"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 

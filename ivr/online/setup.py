@@ -1,0 +1,35 @@
+"""Wiring of the help desk online into the app: the help pages, the texts webhook, their state."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from flask import Flask
+
+from ivr.online.conversations import Conversations
+from ivr.online.replies import ReplyRules, rules_for
+
+
+@dataclass
+class Online:
+    """What the online pages and the texts webhook share."""
+
+    conversations: Conversations
+    rules: ReplyRules
+
+
+def install(app: Flask, settings: dict[str, Any], services: Any) -> Online:
+    """Register the help pages and ``POST /sms`` and build their state on the app's database."""
+    from ivr.online import pages, sms
+
+    def seconds() -> float:
+        """The app's clock as seconds since the epoch, for the counters."""
+        return float(services.clock().timestamp())
+
+    online = Online(Conversations(services.store.engine),
+                    rules_for(settings, services.store.engine, seconds))
+    app.extensions["online"] = online
+    app.register_blueprint(pages.bp)
+    app.register_blueprint(sms.bp)
+    return online
