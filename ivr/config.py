@@ -79,6 +79,10 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "IVR_SMS_REPLY_COUNTRIES": ("", "texts to our numbers: countries whose numbers get answers, "
                                 "comma separated (FR,RO); empty = the countries of the line's "
                                 "own numbers; * = any"),
+    "IVR_WEB_FORM_ADDRESS_LIMIT": ("5/hour", "help pages: messages and callback requests one "
+                                   "client address may send (`limits` notation)"),
+    "IVR_WEB_FORM_GLOBAL_LIMIT": ("60/hour", "help pages: messages and callback requests the whole "
+                                  "site takes, every address together"),
     "IVR_NOTIFY_EMAIL_TO": ("", "voicemail notifications: e-mail address(es), comma separated"),
     "IVR_NOTIFY_EMAIL_FROM": ("ivr@localhost", "voicemail notifications: the sender address"),
     "SMTP_HOST": ("", "the SMTP server for e-mail notifications"),

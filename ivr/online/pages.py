@@ -49,7 +49,7 @@ def page_language(menu: Menu) -> str:
     return answers.choose_language(menu, request.args.get("lang", "")[:16], accepted)
 
 
-def render(template: str, menu: Menu, lang: str, **context: Any) -> Response:
+def render(template: str, menu: Menu, lang: str, status: int = 200, **context: Any) -> Response:
     """A help page with what every page shows: the business, its hours, the languages."""
     now = services().clock()
     hours = [(o.open, opening_line(o.open, o.until, o.opens, now, lang))
@@ -57,12 +57,15 @@ def render(template: str, menu: Menu, lang: str, **context: Any) -> Response:
     body = render_template(f"online/{template}", menu=menu, lang=lang, w=words(lang),
                            hours=hours, languages=[code for code in menu.languages
                                                    if code != lang], **context)
-    response = Response(body, 200, mimetype="text/html")
+    response = Response(body, status, mimetype="text/html")
     response.headers["Content-Security-Policy"] = CSP
     response.headers["X-Content-Type-Options"] = "nosniff"
     response.headers["Referrer-Policy"] = "same-origin"
     response.headers["Content-Language"] = lang
     response.headers["Vary"] = "Accept-Language"
+    response.headers["X-Frame-Options"] = "DENY"
+    if request.method != "GET":
+        response.headers["Cache-Control"] = "no-store"
     return response
 
 

@@ -7,6 +7,7 @@ from typing import Any
 
 from flask import Flask
 
+from ivr.online.contact import FormLimits, form_limits
 from ivr.online.conversations import Conversations
 from ivr.online.replies import ReplyRules, rules_for
 
@@ -17,18 +18,20 @@ class Online:
 
     conversations: Conversations
     rules: ReplyRules
+    forms: FormLimits
 
 
 def install(app: Flask, settings: dict[str, Any], services: Any) -> Online:
     """Register the help pages and ``POST /sms`` and build their state on the app's database."""
-    from ivr.online import pages, sms
+    from ivr.online import pages, sms  # pages.bp carries contact's routes too (imported above)
 
     def seconds() -> float:
         """The app's clock as seconds since the epoch, for the counters."""
         return float(services.clock().timestamp())
 
-    online = Online(Conversations(services.store.engine),
-                    rules_for(settings, services.store.engine, seconds))
+    rules = rules_for(settings, services.store.engine, seconds)
+    online = Online(Conversations(services.store.engine), rules,
+                    form_limits(settings, rules.storage))
     app.extensions["online"] = online
     app.register_blueprint(pages.bp)
     app.register_blueprint(sms.bp)
