@@ -83,6 +83,10 @@ SETTINGS: dict[str, tuple[str, str]] = {
                                    "client address may send (`limits` notation)"),
     "IVR_WEB_FORM_GLOBAL_LIMIT": ("60/hour", "help pages: messages and callback requests the whole "
                                   "site takes, every address together"),
+    "IVR_WEB_LOOKUP_ADDRESS_LIMIT": ("10/hour", "help pages: order checks (lookups) one client "
+                                     "address may make (`limits` notation)"),
+    "IVR_WEB_LOOKUP_GLOBAL_LIMIT": ("300/hour", "help pages: order checks the whole site takes; "
+                                    "past either limit checks are refused and an alert is logged"),
     "IVR_NOTIFY_EMAIL_TO": ("", "voicemail notifications: e-mail address(es), comma separated"),
     "IVR_NOTIFY_EMAIL_FROM": ("ivr@localhost", "voicemail notifications: the sender address"),
     "SMTP_HOST": ("", "the SMTP server for e-mail notifications"),

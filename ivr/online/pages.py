@@ -85,7 +85,10 @@ def topic(menu_id: str, node_id: str) -> Response:
     if not MENU_ID.match(node_id) or node_id not in menu.nodes or \
             menu.nodes[node_id].kind in answers.HIDDEN_KINDS:
         abort(404)
-    return render("topic.html", menu, lang, found=answers.topic(menu, node_id, lang))
+    from ivr.online.contact import _form_token
+
+    return render("topic.html", menu, lang, found=answers.topic(menu, node_id, lang),
+                  token=_form_token(menu), outcome="", answer_text="")
 
 
 @bp.get("/help/<menu_id>/search")
