@@ -106,3 +106,22 @@ def test_a_forged_form_and_a_non_lookup_are_refused(app: Any) -> None:
     assert response.status_code == 400
     assert "on its way" not in response.get_data(as_text=True)
     assert client.post("/help/shop/topic/tracking", data={}).status_code == 404
+
+
+@pytest.mark.parametrize(("lang", "key", "words"), [("en", "1", "blue rain jacket"),
+                                                    ("fr", "2", "veste de pluie bleue"),
+                                                    ("ro", "3", "jachetă de ploaie albastră")])
+def test_catalogue_search_ranks_and_reads_as_the_phone(app: Any, lang: str, key: str,
+                                                       words: str) -> None:
+    phone = Phone(FlaskTransport(app), TOKEN, called="+15005550006")
+    phone.dial()
+    phone.press(key)
+    phone.press("7")
+    spoken = " ".join(h.text for h in phone.say(words))
+    html = app.test_client().get(f"/help/shop/topic/product_search?lang={lang}&q={words}") \
+        .get_data(as_text=True)
+    items = [unescape(i) for i in re.findall(r"<li>([^<]+)</li>", html)]
+    assert len(items) >= 2
+    heard = [re.split(r"\s*\d+\s?: ", spoken)[n] for n in range(1, len(items) + 1)]
+    for item, said in zip(items, heard, strict=True):  # same items, in the same order
+        assert item.startswith(said.rstrip(". ").split(". ")[0]), (item, said)

@@ -129,7 +129,8 @@ def lookup(menu_id: str, node_id: str) -> Response:
 
     def page(outcome: str, status: int, text: str = "") -> Response:
         return render("topic.html", menu, lang, status=status, found=found,
-                      token=_form_token(menu), outcome=outcome, answer_text=text)
+                      token=_form_token(menu), outcome=outcome, answer_text=text, query="",
+                      results=[])
 
     if not _token_ok(menu, request.form.get("token", "")):
         return page("expired", 400)

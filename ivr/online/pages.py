@@ -87,8 +87,20 @@ def topic(menu_id: str, node_id: str) -> Response:
         abort(404)
     from ivr.online.contact import _form_token
 
+    query = " ".join(request.args.get("q", "").split())[:200]
+    results: list[str] = []
+    outcome = ""
+    node = menu.nodes[node_id]
+    if node.kind == "search" and query:
+        from ivr.nodes.search import SearchNode
+        from ivr.online.finder import find
+
+        assert isinstance(node, SearchNode)
+        kind, results = find(menu, node, query, lang, services().clock(), services().lookups)
+        outcome = "" if kind == "found" else f"search_{kind}"
     return render("topic.html", menu, lang, found=answers.topic(menu, node_id, lang),
-                  token=_form_token(menu), outcome="", answer_text="")
+                  token=_form_token(menu), outcome=outcome, answer_text="", query=query,
+                  results=results)
 
 
 @bp.get("/help/<menu_id>/search")
