@@ -87,6 +87,13 @@ SETTINGS: dict[str, tuple[str, str]] = {
                                      "address may make (`limits` notation)"),
     "IVR_WEB_LOOKUP_GLOBAL_LIMIT": ("300/hour", "help pages: order checks the whole site takes; "
                                     "past either limit checks are refused and an alert is logged"),
+    "IVR_SMS_COUNTRIES": ("", "texts to callers and calls back: the countries they may go to, "
+                          "two-letter codes, comma separated (US,CA); empty = the countries of "
+                          "the menus' own numbers (in development: US,FR,RO, the demo's); a "
+                          "menu's `countries:` may only narrow it"),
+    "IVR_SMS_LINE_HOURLY_CAP": ("20", "automatic texts to callers (\"text me\", receipts): the most "
+                                "one line (a menu) sends in an hour; beyond it callers hear "
+                                "that the text cannot be sent and the dashboard warns"),
     "IVR_NOTIFY_EMAIL_TO": ("", "voicemail notifications: e-mail address(es), comma separated"),
     "IVR_NOTIFY_EMAIL_FROM": ("ivr@localhost", "voicemail notifications: the sender address"),
     "SMTP_HOST": ("", "the SMTP server for e-mail notifications"),
@@ -252,5 +259,7 @@ def finalize(config: dict[str, Any], instance_path: Path) -> list[str]:
             "IVR_PUBLIC_URL is not set: behind a TLS-terminating proxy the signatures of "
             "Twilio's https requests will not match and calls will be refused (403)"
         )
+    if env == "development" and not config.get("IVR_SMS_COUNTRIES"):
+        config["IVR_SMS_COUNTRIES"] = "US,FR,RO"  # the demo menus' callers, end to end
     config["DATABASE_URL"] = database_url(config["DATABASE_URL"], instance_path)
     return warnings

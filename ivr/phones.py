@@ -8,10 +8,17 @@ A number the app calls back or texts must be valid, must not cost the business a
 rate, and (for texts) must be a mobile. In countries where the plan cannot tell mobile from
 fixed lines (the US and Canada), a number is treated as possibly mobile; Twilio then reports
 an undeliverable text through its status callback.
+
+Never called or texted, whatever the settings (toll fraud: the business pays, someone else
+earns): premium-rate, shared-cost, universal access (UAN), pager, VoIP and personal numbers,
+and every number outside a country (satellite phones +870 and +881, international networks
++882 and +883, and the other "non-geographic" codes). On top of that, the operator allows
+a list of countries (``countries``): callbacks and texts go only there.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 import phonenumbers
@@ -23,7 +30,13 @@ _REFUSED = {
     PhoneNumberType.SHARED_COST: "a shared-cost number",
     PhoneNumberType.UAN: "a universal access number",
     PhoneNumberType.PAGER: "a pager",
+    PhoneNumberType.VOIP: "an internet telephony number",
+    PhoneNumberType.PERSONAL_NUMBER: "a personal number",
 }
+# Country codes of no country (phonenumbers' region "001"), by what they cost to reach.
+NON_GEOGRAPHIC = "001"
+_NO_COUNTRY = {870: "a satellite number", 881: "a satellite number",
+               882: "an international network number", 883: "an international network number"}
 _MOBILE = {PhoneNumberType.MOBILE, PhoneNumberType.FIXED_LINE_OR_MOBILE}
 MAX_INPUT = 40  # characters: longer text is not a phone number and is not parsed
 
@@ -56,6 +69,9 @@ def check(text: str, region: str | None = None) -> Checked:
     if not phonenumbers.is_valid_number(number):
         return Checked(refused="not a valid phone number")
     e164 = phonenumbers.format_number(number, phonenumbers.PhoneNumberFormat.E164)
+    if phonenumbers.region_code_for_number(number) == NON_GEOGRAPHIC:
+        return Checked(e164=e164, refused=_NO_COUNTRY.get(number.country_code or 0,
+                                                          "a number outside any country"))
     kind = phonenumbers.number_type(number)
     if kind in _REFUSED:
         return Checked(e164=e164, refused=_REFUSED[kind])
@@ -68,6 +84,30 @@ def region_of(e164: str) -> str | None:
         return phonenumbers.region_code_for_number(phonenumbers.parse(e164, None)) or None
     except NumberParseException:
         return None
+
+
+def parse_countries(text: str) -> tuple[frozenset[str], list[str]]:
+    """Two-letter country codes from "US, FR ro" (upper-cased), and the words that are none."""
+    found: set[str] = set()
+    wrong: list[str] = []
+    for word in text.replace(",", " ").split():
+        code = word.strip().upper()
+        if code in phonenumbers.SUPPORTED_REGIONS:
+            found.add(code)
+        else:
+            wrong.append(word)
+    return frozenset(found), wrong
+
+
+def countries_of(numbers: Iterable[str]) -> frozenset[str]:
+    """The countries of these E.164 numbers (a business's own lines), the unknown left out."""
+    found = {region_of(n) for n in numbers if n}
+    return frozenset(r for r in found if r and r != NON_GEOGRAPHIC)
+
+
+def in_countries(e164: str, countries: frozenset[str] | None) -> bool:
+    """Whether ``e164`` is in one of ``countries`` (None: no list, every country)."""
+    return countries is None or region_of(e164) in countries
 
 
 def mask(number: str) -> str:

@@ -166,6 +166,7 @@ def make_app(db_url: str, tmp_path: Path, clock: Clock, **overrides: Any) -> Any
         "IVR_PROMPTS_DIR": str(ROOT / "prompts"),
         "IVR_CLOCK": clock,
         "SECRET_KEY": "test",
+        "IVR_SMS_COUNTRIES": "US,FR,RO",  # the demo configuration: the test menus' callers
         **overrides,
     }
     return create_app(config)

@@ -301,7 +301,7 @@ def test_a_french_reason_is_transcribed_live_and_an_english_one_by_twilio(app: A
     assert reason["purpose"] == "callback"
     assert reason["transcript"] == "Je voudrais changer ma commande."
 
-    english = accept(app, "+447911123456")
+    english = accept(app, "+12025550123")  # a US caller: the tests allow US, FR and RO
     english.press("1")
     assert english.recording is not None and english.recording.get("transcribe") == "true"
     english.record(6)

@@ -58,10 +58,13 @@ def _receipt(services: Any) -> Callable[[Mapping[str, Any]], None]:
         menu = services.catalog.get(str(row.get("menu") or ""))
         if settings is None or menu is None or not menu.receipts or not row.get("number"):
             return
-        if row.get("number_source") == "web":
-            return  # a number typed on a web form is anyone's: never an automatic text
+        if row.get("number_source") != "caller_id":
+            return  # a keyed number (or one typed on the help pages) is never texted
+        reach = getattr(services, "reach", None)
         send_receipt(services.store.engine, settings, menu,
                      str(row.get("lang") or menu.default_language), str(row["number"]),
-                     "callback", int(row["id"]), services.clock())
+                     "callback", int(row["id"]), services.clock(),
+                     caller=str(row.get("from_number") or ""),
+                     countries=reach.for_menu(menu) if reach is not None else None)
 
     return hook

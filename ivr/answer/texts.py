@@ -26,7 +26,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ivr import phones
-from ivr.answer import optouts
+from ivr.answer import linecaps, optouts
 from ivr.engine import texts as verdicts
 from ivr.engine.texts import MAX_BODY, TextRequest, segments
 from ivr.menu.model import Menu
@@ -39,6 +39,7 @@ DEFAULT_DAILY_CAP = 3
 CAP_WINDOW = timedelta(hours=24)
 SEND_DELAY = timedelta(seconds=0)  # a text to a caller goes out at the worker's next round
 PURPOSES = ("text_me", "receipt", "reply")
+AUTOMATIC = ("text_me", "receipt")  # texts a caller sets off: the line's hourly cap counts them
 KINDS = ("call", "voicemail", "callback")  # what a text is about (kind, ref)
 
 texts = sa.Table(
@@ -87,23 +88,31 @@ class TextSettings:
     messaging_service_sid: str = ""
     daily_cap: int = DEFAULT_DAILY_CAP
     public_url: str = ""
+    line_hourly_cap: int = linecaps.DEFAULT_LINE_HOURLY_CAP
 
     @classmethod
     def from_settings(cls, settings: Mapping[str, Any]) -> TextSettings:
-        """Read IVR_SMS_FROM, IVR_SMS_MESSAGING_SERVICE_SID, IVR_SMS_DAILY_CAP, IVR_PUBLIC_URL."""
-        try:
-            cap = int(settings.get("IVR_SMS_DAILY_CAP") or DEFAULT_DAILY_CAP)
-        except ValueError:
-            cap = DEFAULT_DAILY_CAP
+        """Read IVR_SMS_FROM, IVR_SMS_MESSAGING_SERVICE_SID, IVR_SMS_DAILY_CAP,
+        IVR_SMS_LINE_HOURLY_CAP, IVR_PUBLIC_URL."""
         return cls(sms_from=str(settings.get("IVR_SMS_FROM") or ""),
                    messaging_service_sid=str(settings.get("IVR_SMS_MESSAGING_SERVICE_SID") or ""),
-                   daily_cap=max(0, cap),
-                   public_url=str(settings.get("IVR_PUBLIC_URL") or "").rstrip("/"))
+                   daily_cap=_count(settings, "IVR_SMS_DAILY_CAP", DEFAULT_DAILY_CAP),
+                   public_url=str(settings.get("IVR_PUBLIC_URL") or "").rstrip("/"),
+                   line_hourly_cap=_count(settings, "IVR_SMS_LINE_HOURLY_CAP",
+                                          linecaps.DEFAULT_LINE_HOURLY_CAP))
 
     @property
     def enabled(self) -> bool:
         """Whether texts can be sent at all (a sender is configured and the cap is not 0)."""
         return bool(self.sms_from or self.messaging_service_sid) and self.daily_cap > 0
+
+
+def _count(settings: Mapping[str, Any], name: str, default: int) -> int:
+    """A cap setting: a whole number, at least 0 (a wrong value keeps the default)."""
+    try:
+        return max(0, int(settings.get(name) or default))
+    except ValueError:
+        return default
 
 
 @dataclass(frozen=True)
@@ -133,16 +142,21 @@ def recipient(number: str) -> tuple[str, str]:
 
 def queue(engine: Engine, settings: TextSettings, *, key: str, purpose: str, kind: str, ref: str,
           number: str, body: str, now: datetime, menu: str = "", lang: str = "",
-          sent_by: int | None = None) -> str:
+          sent_by: int | None = None, countries: frozenset[str] | None = None,
+          line: str = "") -> str:
     """Check, count and queue one text; returns a verdict (``queued`` when it will be sent).
 
-    Idempotent on ``key``: the same key again is ``already`` and queues nothing.
+    ``countries``: where the text may go (None: no list); ``line``: the menu whose hourly
+    cap of automatic texts it counts against ("" for an agent's reply). Idempotent on
+    ``key``: the same key again is ``already`` and queues nothing.
     """
     if not settings.enabled:
         return verdicts.UNAVAILABLE
     e164, refused = recipient(number)
     if refused:
         return refused
+    if not phones.in_countries(e164, countries):
+        return verdicts.ABROAD
     body = body.strip()[:MAX_BODY]
     measured = segments(body)
     try:
@@ -162,11 +176,20 @@ def queue(engine: Engine, settings: TextSettings, *, key: str, purpose: str, kin
             text_id = (added.inserted_primary_key or (0,))[0]
             if _sent_recently(conn, e164, now) > settings.daily_cap:
                 raise _OverCap
+            if line:
+                _lock(conn, "line:" + line)
+                if _line_recently(conn, line, now) > settings.line_hourly_cap:
+                    raise _LineFull
             # In the same transaction: a text is in the log if and only if it is in the outbox.
             enqueue_in(conn, f"text:{text_id}", CHANNEL, {"text_id": int(text_id)}, now,
                        SEND_DELAY)
     except _OverCap:
         return verdicts.CAPPED
+    except _LineFull:
+        linecaps.record_trip(engine, line, now)
+        log.warning("line %s: the hourly cap of automatic texts (%s) refused a text", line,
+                    settings.line_hourly_cap)
+        return verdicts.BUSY
     except sa.exc.IntegrityError:
         return verdicts.ALREADY  # the same request, added at the same moment by another worker
     return verdicts.QUEUED
@@ -176,10 +199,29 @@ class _OverCap(Exception):
     """The number has had its texts: undo the one just added."""
 
 
+class _LineFull(Exception):
+    """The line has sent its automatic texts for the hour: undo the one just added."""
+
+
 def _lock_number(conn: Connection, e164: str) -> None:
     """On PostgreSQL, one transaction at a time counts and adds texts for a number."""
+    _lock(conn, e164)
+
+
+def _lock(conn: Connection, name: str) -> None:
+    """A PostgreSQL advisory lock until the transaction ends (a number, then a line)."""
     if conn.dialect.name == "postgresql":
-        conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:n))"), {"n": "text:" + e164})
+        conn.execute(sa.text("SELECT pg_advisory_xact_lock(hashtext(:n))"), {"n": "text:" + name})
+
+
+def _line_recently(conn: Connection, line: str, now: datetime) -> int:
+    """Automatic texts of a line in the last hour that were sent or will be."""
+    return int(conn.execute(
+        sa.select(sa.func.count()).select_from(texts)
+        .where(texts.c.menu == line[:64], texts.c.purpose.in_(AUTOMATIC),
+               texts.c.created_at > now - linecaps.WINDOW,
+               sa.or_(texts.c.status != "failed", texts.c.message_sid.is_not(None)))
+    ).scalar_one())
 
 
 def _sent_recently(conn: Connection, e164: str, now: datetime) -> int:
@@ -195,45 +237,66 @@ class CallTexts:
     """The engine's Texts port for one webhook request: texts to this call's caller."""
 
     def __init__(self, engine: Engine, settings: TextSettings, call_sid: str, caller: str,
-                 now: datetime) -> None:
+                 now: datetime, countries: Callable[[str], frozenset[str] | None] | None = None
+                 ) -> None:
         self.engine = engine
         self.settings = settings
         self.call_sid = call_sid
-        self.caller = caller
+        self.caller = caller  # Twilio's From: the only number a call's texts go to
         self.now = now
+        self.countries = countries or (lambda _menu: None)  # menu id -> allowed countries
 
     def request(self, text: TextRequest) -> str:
-        """Queue ``text`` to the caller: once per call and node, within the number's cap."""
+        """Queue ``text`` to the caller: once per call and node, in an allowed country,
+        within the number's daily cap and the line's hourly cap."""
         try:
             return queue(self.engine, self.settings, key=f"text_me:{self.call_sid}:{text.node}",
                          purpose="text_me", kind="call", ref=self.call_sid, number=self.caller,
-                         body=text.body, now=self.now, menu=text.menu, lang=text.lang)
+                         body=text.body, now=self.now, menu=text.menu, lang=text.lang,
+                         countries=self.countries(text.menu), line=text.menu)
         except sa.exc.SQLAlchemyError:
             log.exception("could not queue a text for call %s", self.call_sid)
             return verdicts.UNAVAILABLE
 
 
 def send_receipt(engine: Engine, settings: TextSettings, menu: Menu | None, language: str,
-                 number: str, kind: str, ref: int | str, now: datetime) -> str:
-    """Text the caller the menu's receipt for a voicemail or callback request, if it sends one."""
+                 number: str, kind: str, ref: int | str, now: datetime, *, caller: str,
+                 countries: frozenset[str] | None) -> str:
+    """Text the caller the menu's receipt for a voicemail or callback request, if it sends one.
+
+    Only to ``caller``, the number that called (Twilio's From): a number keyed during the
+    call (a callback to another phone) is called back but never texted.
+    """
     body = menu.receipt(language) if menu is not None else ""
     if not body:
         return "off"
+    e164, _ = recipient(number)
+    if not e164 or e164 != recipient(caller)[0]:
+        log.info("receipt for %s %s: not the number that called", kind, ref)
+        return "keyed"
     verdict = queue(engine, settings, key=f"receipt:{kind}:{ref}", purpose="receipt", kind=kind,
                     ref=str(ref), number=number, body=body, now=now, menu=menu.id if menu else "",
-                    lang=language)
+                    lang=language, countries=countries, line=menu.id if menu else "")
     log.info("receipt for %s %s: %s", kind, ref, verdict)
     return verdict
 
 
 def reply(engine: Engine, settings: TextSettings, target: Target, body: str, user_id: int,
-          token: str, now: datetime) -> str:
-    """An agent's text to the caller of a voicemail or callback (``token``: the form's, once)."""
+          token: str, now: datetime, countries: frozenset[str] | None = None) -> str:
+    """An agent's text to the caller of a voicemail or callback (``token``: the form's, once).
+
+    Checked like automatic texts for the number's type and ``countries``, within the
+    number's daily cap (not the line's hourly cap: an agent is no bot); kept with the agent.
+    """
     if target.kind not in ("voicemail", "callback"):
         raise ValueError(f"cannot reply to a {target.kind!r}")
-    return queue(engine, settings, key=f"reply:{target.kind}:{target.id}:{token[:64]}",
-                 purpose="reply", kind=target.kind, ref=str(target.id), number=target.number,
-                 body=body, now=now, menu=target.menu, lang=target.language, sent_by=user_id)
+    verdict = queue(engine, settings, key=f"reply:{target.kind}:{target.id}:{token[:64]}",
+                    purpose="reply", kind=target.kind, ref=str(target.id), number=target.number,
+                    body=body, now=now, menu=target.menu, lang=target.language, sent_by=user_id,
+                    countries=countries)
+    log.info("reply by agent %s to %s %s (%s): %s", user_id, target.kind, target.id,
+             phones.mask(target.number), verdict)
+    return verdict
 
 
 def texts_about(engine: Engine, kind: str, ref: int | str,

@@ -14,6 +14,7 @@ from flask import Blueprint, Flask, Response, current_app, request
 from sqlalchemy.exc import SQLAlchemyError
 
 from ivr.answer import optouts
+from ivr.answer.reach import Reach
 from ivr.answer.texts import (
     CallTexts,
     TextSender,
@@ -22,6 +23,7 @@ from ivr.answer.texts import (
     get_text,
     send_receipt,
 )
+from ivr.menu.model import Menu
 from ivr.web.security import twilio_only
 from ivr.web.voice import clean
 
@@ -67,7 +69,14 @@ def call_texts(call_sid: str, caller: str, now: datetime) -> CallTexts | None:
     settings: TextSettings | None = getattr(svc, "text_settings", None)
     if settings is None:
         return None
-    return CallTexts(svc.store.engine, settings, call_sid, caller, now)
+    return CallTexts(svc.store.engine, settings, call_sid, caller, now,
+                     countries=lambda menu_id: countries_for(svc.catalog.get(menu_id)))
+
+
+def countries_for(menu: Menu | None) -> frozenset[str] | None:
+    """Where this menu's callbacks and texts may go (None before texts are installed)."""
+    reach: Reach | None = getattr(current_app.extensions["ivr"], "reach", None)
+    return reach.for_menu(menu) if reach is not None else None
 
 
 def receipt_for_voicemail(voicemail_id: int | None, menu_id: str, lang: str, number: str,
@@ -81,7 +90,8 @@ def receipt_for_voicemail(voicemail_id: int | None, menu_id: str, lang: str, num
     if menu is None or not menu.receipts:
         return
     try:
-        send_receipt(svc.store.engine, settings, menu, lang, number, "voicemail", voicemail_id, now)
+        send_receipt(svc.store.engine, settings, menu, lang, number, "voicemail", voicemail_id,
+                     now, caller=number, countries=countries_for(menu))
     except Exception:  # noqa: BLE001 - the voicemail is safe; only its receipt is lost
         current_app.logger.exception("could not queue the receipt for voicemail %s", voicemail_id)
 
@@ -89,6 +99,7 @@ def receipt_for_voicemail(voicemail_id: int | None, menu_id: str, lang: str, num
 def install(app: Flask, settings: dict[str, Any], services: Any, client: Any) -> None:
     """Texts for the app: their settings, the outbox channel, and the status callback."""
     services.text_settings = TextSettings.from_settings(settings)
+    services.reach = Reach.from_settings(settings, services.catalog)
     sender = TextSender(services.store.engine, services.text_settings, client, services.clock)
     services.sender.register("text", sender.channel())
     app.register_blueprint(bp)

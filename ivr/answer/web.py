@@ -16,6 +16,7 @@ from typing import Any, TypeVar
 
 from flask import Blueprint, Response, current_app, request
 
+from ivr import phones
 from ivr.answer import calls as legs
 from ivr.engine.types import CallbackRequest, CallState
 from ivr.web.security import base_url, twilio_only
@@ -46,6 +47,10 @@ def keep_requests(requests: tuple[CallbackRequest, ...], state: CallState, now: 
     from ivr.answer.callbacks import journey_of
 
     for wanted in requests:
+        if not phones.check(wanted.number).ok:  # the engine refuses them; never kept anyway
+            log.warning("callback request of %s to a number never called: not kept",
+                        _field("CallSid"))
+            continue
         try:
             answering().intake.keep(
                 _field("CallSid"), now, account_sid=_field("AccountSid"),

@@ -24,7 +24,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from ivr.dashboard.desk import desk, now
 from ivr.dashboard.journey import describe
 from ivr.dashboard.states import recording_state, transcript_state
-from ivr.dashboard.texts import texts_panel
+from ivr.dashboard.texts import text_cap_warnings, texts_panel
 from ivr.dashboard.times import zone_of
 
 bp = Blueprint("inbox", __name__)
@@ -146,6 +146,7 @@ def inbox() -> str:
     set_aside = intake.quarantine_count() if intake and g.user["role"] == "admin" else 0
     return render_template("dashboard/inbox.html", view=view, rows=rows, statuses=STATUSES,
                            older=rows[-1]["id"] if more else None, set_aside=set_aside,
+                           text_caps=text_cap_warnings(),
                            latest_id=store.latest_id() or 0, choices=_filter_choices())
 
 

@@ -22,7 +22,9 @@ TEXT_OUTCOMES = {"queued": "a text was queued to their mobile",
                  "refused": "not texted: a number texts may not go to",
                  "capped": "not texted: the number had its texts for the day",
                  "unavailable": "not texted: texts are off or failing",
-                 "opted_out": "not texted: the number asked for no more texts (STOP)"}
+                 "opted_out": "not texted: the number asked for no more texts (STOP)",
+                 "abroad": "not texted: a country texts may not go to",
+                 "busy": "not texted: the line had sent its texts for the hour"}
 SPEECH_HOWS = {"match": "understood as", "jump": "understood as"}
 EVENTS = {
     "call": "The call came in",

@@ -35,6 +35,9 @@ VERDICT_WORDS = {
     verdicts.CAPPED: "Not sent: this number has had its texts for the day (IVR_SMS_DAILY_CAP).",
     verdicts.UNAVAILABLE: "Not sent: texts are not configured (IVR_SMS_FROM).",
     verdicts.OPTED_OUT: "Not sent: this number asked for no more texts (STOP).",
+    verdicts.ABROAD: "Not sent: texts may not go to this number's country (IVR_SMS_COUNTRIES, "
+                     "or the menu's countries).",
+    verdicts.BUSY: "Not sent: this line has sent all its texts for the hour.",
 }
 
 
@@ -78,13 +81,45 @@ def text_settings() -> TextSettings:
     return found or TextSettings()
 
 
+def _countries(menu_id: str) -> frozenset[str] | None:
+    """Where texts about an item of this menu may go (the operator's, narrowed by the menu)."""
+    svc = current_app.extensions["ivr"]
+    reach = getattr(svc, "reach", None)
+    return reach.for_menu(svc.catalog.get(menu_id)) if reach is not None else None
+
+
+def _with_agents(found: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The texts, each reply with the name of the agent who sent it (``sent_by_name``)."""
+    names: dict[int, str] = {}
+    for text in found:
+        agent = text.get("sent_by")
+        if agent and agent not in names:
+            user = desk().users.user(int(agent)) or {}
+            names[agent] = str(user.get("username") or f"user {agent}")
+        text["sent_by_name"] = names.get(agent, "") if agent else ""
+    return found
+
+
+def text_cap_warnings() -> list[dict[str, Any]]:
+    """Lines whose hourly cap of automatic texts refused texts in the last hour (a banner)."""
+    from sqlalchemy.exc import SQLAlchemyError
+
+    from ivr.answer.linecaps import recent_trips
+
+    try:
+        return recent_trips(desk().calls.engine, now())
+    except SQLAlchemyError:
+        current_app.logger.exception("could not read the texts' line caps")
+        return []
+
+
 def texts_panel(kind: str, item_id: int, language: str, call_sid: str | None = None
                 ) -> dict[str, Any]:
     """What ``_texts.html`` shows: the item's texts (and its call's), templates, a form token."""
     all_templates = templates().all()
     ordered = sorted(all_templates, key=lambda t: (t.lang != language, t.name, t.lang))
     return {"kind": kind, "id": item_id,
-            "texts": texts_about(desk().calls.engine, kind, item_id, call_sid),
+            "texts": _with_agents(texts_about(desk().calls.engine, kind, item_id, call_sid)),
             "templates": ordered, "token": secrets.token_urlsafe(12),
             "enabled": text_settings().enabled, "max_body": MAX_BODY}
 
@@ -109,7 +144,7 @@ def send_reply(kind: str, item_id: int) -> BaseResponse:
     if not token or len(token) > 64:
         abort(400, "The form has no token: reload the page.")
     verdict = reply(desk().calls.engine, text_settings(), target, body, int(g.user["id"]),
-                    token, now())
+                    token, now(), countries=_countries(target.menu))
     flash(VERDICT_WORDS.get(verdict, verdict), "ok" if verdict == verdicts.QUEUED else "error")
     if verdict == verdicts.QUEUED and kind in ANSWERED:
         ANSWERED[kind](item_id, int(g.user["id"]))
@@ -128,7 +163,7 @@ def _admin_page(status: int = 200, **values: Any) -> tuple[str, int]:
     for menu in current_app.extensions["ivr"].catalog.menus.values():
         languages |= set(menu.languages)
     rows = [(t, segments(t.body)) for t in templates().all()]
-    page = render_template("dashboard/admin_texts.html", rows=rows,
+    page = render_template("dashboard/admin_texts.html", rows=rows, text_caps=text_cap_warnings(),
                            languages=sorted(languages) or ["en"],
                            settings=text_settings(), max_body=MAX_BODY, **values)
     return page, status

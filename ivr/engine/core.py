@@ -56,6 +56,7 @@ class Call:
         caller: str = "",
         lookups: Lookups | None = None,
         texts: Texts | None = None,
+        countries: frozenset[str] | None = None,
     ) -> None:
         self.menu = menu
         self.state = state
@@ -64,6 +65,8 @@ class Call:
         self.caller = caller  # the caller's number (Twilio's From); "" when unknown
         self.lookups = lookups  # live data for lookup nodes; None = no data sources
         self.texts = texts  # texts to the caller ("text me this"); None = texts are off
+        # Where callbacks may go (two-letter countries); None = no list (engine tests)
+        self.countries = countries
         self.steps: list[Step] = []
         self.requests: list[CallbackRequest] = []  # callbacks asked for in this turn
         self.entered: list[str] = []  # nodes entered this turn, in order
@@ -262,6 +265,7 @@ def start(
     caller: str = "",
     lookups: Lookups | None = None,
     texts: Texts | None = None,
+    countries: frozenset[str] | None = None,
 ) -> Turn:
     """A new call reaches ``menu``: enter its start node."""
     state = CallState(
@@ -273,7 +277,8 @@ def start(
         int(now.timestamp()),
         menu.version,
     )
-    call = Call(menu, state, now, audio_available, caller=caller, lookups=lookups, texts=texts)
+    call = Call(menu, state, now, audio_available, caller=caller, lookups=lookups, texts=texts,
+                countries=countries)
     call.log("call", outcome=f"menu:{menu.id}", node=menu.start)
     return call.enter(menu.start, [])
 
@@ -288,9 +293,11 @@ def step(
     caller: str = "",
     lookups: Lookups | None = None,
     texts: Texts | None = None,
+    countries: frozenset[str] | None = None,
 ) -> Turn:
     """Apply one caller event to a call in progress (``caller``: Twilio's From)."""
-    call = Call(menu, state, now, audio_available, caller=caller, lookups=lookups, texts=texts)
+    call = Call(menu, state, now, audio_available, caller=caller, lookups=lookups, texts=texts,
+                countries=countries)
     if state.lang not in menu.languages:
         call.set_language(menu.default_language)
     if state.started and now.timestamp() - state.started > menu.defaults.max_call:

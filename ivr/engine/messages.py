@@ -57,6 +57,13 @@ ACTION_MESSAGE_NAMES = (
     "action_no_item",  # the node was reached without a chosen item (then the fallback)
 )
 
+# Phrases built in for en, fr and ro that a menu in another language may leave out: the
+# caller then hears the phrase named beside it (a menu valid before they existed still loads).
+OPTIONAL_MESSAGES = {
+    "text_busy": "text_unavailable",  # the line has sent all its automatic texts for the hour
+    "callback_abroad": "callback_refused",  # a number outside the countries we call back
+}
+
 # What a caller may say to get the answer by text, per language (folded: no accents).
 TEXT_WORDS: dict[str, tuple[str, ...]] = {
     "en": ("text me", "text it", "send me a text", "text message", "by text", "sms", "message me"),
@@ -115,6 +122,8 @@ BUILTIN: dict[str, dict[str, str]] = {
         "text_capped": "Sorry, this number has had all the texts we send in a day. "
                        "Please try again tomorrow.",
         "text_unavailable": "Sorry, we cannot send texts right now.",
+        "text_busy": "Sorry, we cannot send this text right now: this line has sent all its "
+                     "texts for the hour. Please try again later.",
         "callback_offer": ("We can call you back during our opening hours. To be called back, "
                            "press 1 or say yes. Otherwise, press 2 or say no."),
         "callback_readback": ("We will call you back on {digits}. If that is right, press 1 or "
@@ -124,6 +133,7 @@ BUILTIN: dict[str, dict[str, str]] = {
                          "press the pound key."),
         "callback_invalid": "Sorry, that is not a phone number we can call.",
         "callback_refused": "Sorry, we cannot call premium-rate or shared-cost numbers.",
+        "callback_abroad": "Sorry, we cannot call back numbers in that country.",
         "callback_reason": ("After the beep, tell us in a few words what it is about, then "
                             "press the pound key."),
         "callback_thanks": ("Thank you, your request is registered. We will call you back during "
@@ -168,6 +178,8 @@ BUILTIN: dict[str, dict[str, str]] = {
         "text_capped": "Désolé, ce numéro a déjà reçu tous les SMS que nous envoyons en une "
                        "journée. Merci de réessayer demain.",
         "text_unavailable": "Désolé, nous ne pouvons pas envoyer de SMS pour le moment.",
+        "text_busy": "Désolé, nous ne pouvons pas envoyer ce SMS pour le moment : cette ligne a "
+                     "envoyé tous ses SMS de l'heure. Merci de réessayer plus tard.",
         "callback_offer": ("Nous pouvons vous rappeler pendant nos heures d'ouverture. Pour être "
                            "rappelé, tapez 1 ou dites oui. Sinon, tapez 2 ou dites non."),
         "callback_readback": ("Nous vous rappellerons au {digits}. Si c'est correct, tapez 1 ou "
@@ -178,6 +190,7 @@ BUILTIN: dict[str, dict[str, str]] = {
                          "sur la touche dièse."),
         "callback_invalid": "Désolé, ce n'est pas un numéro que nous pouvons appeler.",
         "callback_refused": "Désolé, nous ne pouvons pas appeler les numéros surtaxés.",
+        "callback_abroad": "Désolé, nous ne pouvons pas rappeler les numéros de ce pays.",
         "callback_reason": ("Après le bip, dites-nous en quelques mots de quoi il s'agit, puis "
                             "appuyez sur la touche dièse."),
         "callback_thanks": ("Merci, votre demande est enregistrée. Nous vous rappellerons pendant "
@@ -222,6 +235,8 @@ BUILTIN: dict[str, dict[str, str]] = {
         "text_capped": "Ne pare rău, acest număr a primit deja toate mesajele pe care le "
                        "trimitem într-o zi. Vă rugăm să încercați mâine.",
         "text_unavailable": "Ne pare rău, nu putem trimite SMS în acest moment.",
+        "text_busy": "Ne pare rău, nu putem trimite acest SMS acum: această linie a trimis toate "
+                     "mesajele din această oră. Vă rugăm să încercați mai târziu.",
         "callback_offer": ("Vă putem suna înapoi în timpul programului. Pentru a fi sunat "
                            "înapoi, apăsați 1 sau spuneți da. Altfel, apăsați 2 sau spuneți nu."),
         "callback_readback": ("Vă vom suna înapoi la {digits}. Dacă este corect, apăsați 1 sau "
@@ -231,6 +246,7 @@ BUILTIN: dict[str, dict[str, str]] = {
                          "tasta diez."),
         "callback_invalid": "Ne pare rău, nu este un număr pe care îl putem apela.",
         "callback_refused": "Ne pare rău, nu putem apela numere cu tarif special.",
+        "callback_abroad": "Ne pare rău, nu putem suna înapoi numere din acea țară.",
         "callback_reason": ("După semnalul sonor, spuneți-ne pe scurt despre ce este vorba, apoi "
                             "apăsați tasta diez."),
         "callback_thanks": ("Vă mulțumim, cererea a fost înregistrată. Vă vom suna înapoi în "

@@ -26,9 +26,12 @@ REFUSED = "refused"  # not a valid number, or premium-rate, shared-cost...
 CAPPED = "capped"  # the number has had its texts for the day
 UNAVAILABLE = "unavailable"  # texts are not configured, or the database is down
 OPTED_OUT = "opted_out"  # the number texted STOP (or Twilio said 21610): never texted again
-VERDICTS = (QUEUED, ALREADY, WITHHELD, NOT_MOBILE, REFUSED, CAPPED, UNAVAILABLE, OPTED_OUT)
+ABROAD = "abroad"  # the number is in a country texts may not go to (IVR_SMS_COUNTRIES)
+BUSY = "busy"  # the line has sent its automatic texts for the hour (IVR_SMS_LINE_HOURLY_CAP)
+VERDICTS = (QUEUED, ALREADY, WITHHELD, NOT_MOBILE, REFUSED, CAPPED, UNAVAILABLE, OPTED_OUT,
+            ABROAD, BUSY)
 # The phrase the caller hears for a verdict, where it is not ``text_<verdict>``.
-SPOKEN = {OPTED_OUT: "text_refused"}
+SPOKEN = {OPTED_OUT: "text_refused", ABROAD: "text_refused"}
 
 
 @dataclass(frozen=True)

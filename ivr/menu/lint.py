@@ -10,6 +10,7 @@ from ivr import twilio_lang
 from ivr.engine.hours import Schedule
 from ivr.menu.loader import MenuError, load_menu
 from ivr.menu.model import Menu
+from ivr.menu.numbers_lint import check_numbers
 from ivr.menu.source import Problem, Problems, Where
 from ivr.nodes.directory import DESTINATIONS
 from ivr.nodes.menu import MAX_HINTS, MenuNode, fold
@@ -21,9 +22,12 @@ if TYPE_CHECKING:
 
 
 def lint(menu: Menu, prompts_dir: Path | None,
-         policy: SourcePolicy | None = None) -> list[Problem]:
-    """Problems in a menu that loaded; sources meet ``policy`` (default: the environment's)."""
+         policy: SourcePolicy | None = None,
+         countries: frozenset[str] | None = None) -> list[Problem]:
+    """Problems in a menu that loaded; sources meet ``policy`` (default: the environment's),
+    phone numbers ``countries`` (default: IVR_SMS_COUNTRIES, else the menu's own lines')."""
     problems = Problems()
+    check_numbers(menu, problems, countries)
     _languages(menu, problems)
     _reachability(menu, problems)
     _prompts(menu, prompts_dir, problems)

@@ -16,6 +16,7 @@ from ivr.engine.messages import (
     ACTION_MESSAGE_NAMES,
     BUILTIN,
     MESSAGE_NAMES,
+    OPTIONAL_MESSAGES,
     TEXT_MESSAGE_NAMES,
 )
 from ivr.engine.types import NODE_ID
@@ -35,7 +36,8 @@ from ivr.menu.source import YAML11_BOOLEANS, Fields, Problem, Problems, Value, W
 from ivr.nodes import COMMON_FIELDS, NODE_KINDS, Node
 
 TOP_FIELDS = ("menu", "name", "numbers", "default", "languages", "start", "main", "defaults",
-              "global_keys", "hours", "messages", "speech", "sources", "actions", "receipts", "nodes")
+              "global_keys", "hours", "messages", "speech", "sources", "actions", "receipts", "nodes",
+              "countries")
 KEYS = set("0123456789*#")
 LANG_CODE = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")
 E164 = re.compile(r"^\+[1-9]\d{6,14}$")
@@ -251,6 +253,8 @@ def _build(root: Value, text: str, raw: bytes, default_id: str, problems: Proble
             elif number is not None:
                 numbers.append(number)
     is_default = bool(v.boolean("default")) if (v := top.get("default")) is not None else False
+    countries_value = top.get("countries")
+    countries = _countries(countries_value)
 
     languages = _languages(top.require("languages", "the languages callers can use"), problems)
     ctx.languages = list(languages)
@@ -329,6 +333,8 @@ def _build(root: Value, text: str, raw: bytes, default_id: str, problems: Proble
         actions=actions,
         receipts=receipts,
         receipts_where=receipts_value.where if receipts_value is not None else None,
+        countries=countries,
+        countries_where=countries_value.where if countries_value is not None else None,
     )
 
 
@@ -500,11 +506,15 @@ def _messages(
                 key.error(f"language {code!r} is not declared under 'languages'")
                 continue
             fields = item.fields(f"messages for {code!r}")
-            for name in (*MESSAGE_NAMES, *TEXT_MESSAGE_NAMES, *ACTION_MESSAGE_NAMES):
+            for name in (*MESSAGE_NAMES, *TEXT_MESSAGE_NAMES, *ACTION_MESSAGE_NAMES,
+                         *OPTIONAL_MESSAGES):
                 if (v := fields.get(name)) is not None and (text := v.text("text")):
                     out[code][name] = text
             fields.done()
     for code, table in out.items():
+        for name, instead in OPTIONAL_MESSAGES.items():
+            if name not in table and instead in table:
+                table[name] = table[instead]
         missing = [n for n in MESSAGE_NAMES if n not in table]
         if missing:
             where = languages[code].where
@@ -537,6 +547,26 @@ def _action_messages(nodes: Mapping[str, Node], messages: Mapping[str, Mapping[s
             problems.error(languages[code].where, f"language {code!r} has no built-in phrases "
                            f"for actions (a lookup node runs one); add messages: "
                            f"{{{code}: {{...}}}} with: {', '.join(missing)}")
+
+
+def _countries(value: Value | None) -> frozenset[str]:
+    """``countries: [FR, BE]``: where this menu's callbacks and texts may go (narrowing the
+    operator's IVR_SMS_COUNTRIES, never widening it)."""
+    if value is None:
+        return frozenset()
+    import phonenumbers
+
+    found: set[str] = set()
+    for item in value.items():
+        code = (item.text("a two-letter country code") or "").strip().upper()
+        if code not in phonenumbers.SUPPORTED_REGIONS:
+            item.error(f"a country is a two-letter code such as FR or US, found {code!r}")
+        else:
+            found.add(code)
+    if not found and not value.items():
+        value.error("countries lists at least one country (leave it out to allow the "
+                    "operator's IVR_SMS_COUNTRIES)")
+    return frozenset(found)
 
 
 def _receipts(value: Value | None, ctx: ParseContext) -> dict[str, str]:

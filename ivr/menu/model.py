@@ -107,6 +107,10 @@ class Menu:
     # Opt-in: the text a caller gets after leaving a message, per language ("*": any).
     receipts: Mapping[str, str] = field(default_factory=dict)
     receipts_where: Where | None = None
+    # Where callbacks and texts may go (two-letter countries): narrows the operator's
+    # IVR_SMS_COUNTRIES, never widens it; empty = the operator's list as it is.
+    countries: frozenset[str] = frozenset()
+    countries_where: Where | None = None
     cache: dict[Any, Any] = field(default_factory=dict, compare=False, repr=False)
 
     @property

@@ -166,8 +166,11 @@ class CallbackNode(Node):
         call.log("callback", event.digits or event.speech, "accepted")
         caller = call.caller.strip()
         checked = phones.check(caller) if not withheld(caller) else phones.Checked()
-        if checked.ok:
+        if checked.ok and phones.in_countries(checked.e164, call.countries):
             return self._readback(call, checked.e164, "caller_id", [])
+        if checked.ok:  # a number of a country we do not call: the caller may key another
+            call.log("callback_number", phones.mask(checked.e164), "abroad")
+            return self._ask_number(call, [call.message("callback_abroad")])
         call.log("callback_number", outcome="withheld" if withheld(caller) else "not_callable")
         return self._ask_number(call, [call.message("callback_withheld")])
 
@@ -207,6 +210,10 @@ class CallbackNode(Node):
                      f"refused:{checked.refused}")
             sorry = call.message("callback_refused" if refused else "callback_invalid")
             return self._miss(call, "invalid", [sorry], lambda b: self._ask_number(call, b))
+        if not phones.in_countries(checked.e164, call.countries):
+            call.log("callback_number", phones.mask(checked.e164), "refused:abroad")
+            return self._miss(call, "invalid", [call.message("callback_abroad")],
+                              lambda b: self._ask_number(call, b))
         return self._readback(call, checked.e164, "keyed", [])
 
     def _readback(self, call: Call, number: str, source: str, before: Iterable[Action]) -> Turn:
@@ -297,6 +304,6 @@ class CallbackNode(Node):
         if not text or text[0] not in "ck" or not text[1:].isdigit():
             return None
         number = "+" + text[1:]
-        if not phones.check(number).ok:
+        if not phones.check(number).ok or not phones.in_countries(number, call.countries):
             return None
         return number, "caller_id" if text[0] == "c" else "keyed"

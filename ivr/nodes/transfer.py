@@ -26,6 +26,7 @@ class TransferNode(Node):
     ring: int = 30
     caller_id: str | None = None
     no_answer: str | None = None
+    number_where: Where | None = None  # the line of ``number`` (``ivr check`` points at it)
 
     kind = "transfer"
     summary = "dial a person; `no_answer` (or the fallback) when nobody picks up"
@@ -41,6 +42,7 @@ class TransferNode(Node):
             if text is not None and not DIALABLE.match(text):
                 number.error(f"{text!r} is not a number Twilio can dial (E.164 like +15551234567)")
             out["number"] = text or ""
+            out["number_where"] = number.where
         ring = fields.get("ring")
         if ring is not None:
             out["ring"] = ring.integer("ring (seconds)", 5, 600) or 30

@@ -177,6 +177,13 @@ def _texts(now: datetime) -> Any:
     return call_texts(field("CallSid", 64), field("From", 64), now)
 
 
+def _countries(menu: Menu) -> frozenset[str] | None:
+    """Where this menu's callbacks may go (the operator's countries, narrowed by the menu)."""
+    from ivr.answer.texts_web import countries_for
+
+    return countries_for(menu)
+
+
 def kind_of(menu: Menu, node_id: str) -> str:
     """The kind of a node of ``menu`` ("" for one it does not have)."""
     node = menu.nodes.get(node_id)
@@ -259,7 +266,7 @@ def incoming() -> Response:
     metrics.call_started(menu.id)
     now = svc.clock()
     turn = core.start(menu, engine_now(now), svc.audio_available, caller=field("From"),
-                      lookups=svc.lookups, texts=_texts(now))
+                      lookups=svc.lookups, texts=_texts(now), countries=_countries(menu))
     svc.recorder.call_started({
         **call_fields(),
         "menu": menu.id[:64],
@@ -321,7 +328,7 @@ def step() -> Response:
         log.warning("unreadable call state for %s; restarting the menu",
                     loggable(field("CallSid")))
         turn = core.start(menu, engine_now(now), svc.audio_available, caller=field("From"),
-                          lookups=svc.lookups, texts=_texts(now))
+                          lookups=svc.lookups, texts=_texts(now), countries=_countries(menu))
     else:
         event = parse_event(request.args.get("e", "go"))
         if isinstance(event, Recorded):
@@ -330,7 +337,8 @@ def step() -> Response:
             on_record_action(state, now)  # stored (or spooled) before the caller is thanked
             stop = _stop_live(state)
         turn = core.step(menu, state, event, engine_now(now), svc.audio_available,
-                         caller=field("From"), lookups=svc.lookups, texts=_texts(now))
+                         caller=field("From"), lookups=svc.lookups, texts=_texts(now),
+                         countries=_countries(menu))
         if turn.requests:
             from ivr.answer.web import keep_requests
 
