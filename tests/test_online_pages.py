@@ -164,3 +164,14 @@ def test_a_long_question_is_cut_and_answered(app: Any) -> None:
     response = get(app, "/help/shop/search?lang=en&q=" + "opening hours " + "x" * 5000)
     assert response.status_code == 200
     assert len(response.get_data()) < 50_000
+
+
+def test_words_that_lead_nowhere_on_a_page_list_the_topics(app: Any) -> None:
+    # On the phone "goodbye" hangs up and "something else" asks again: on a page, neither
+    # is an answer, so the main topics are shown (never a link to a topic that is none).
+    client = app.test_client()
+    for words in ("goodbye", "something else"):
+        html = client.get(f"/help/shop/search?lang=en&q={words}").get_data(as_text=True)
+        assert "Our main topics" in text_of(html)
+        for link in re.findall(r'href="(/help/shop/topic/[^"]+)"', html):
+            assert client.get(unescape(link)).status_code == 200

@@ -140,7 +140,7 @@ def ask(menu: Menu, lang: str, question: str, now: datetime) -> Reply:
                          steps=turn.steps)
         return Reply("choices", question, candidates=found, steps=turn.steps)
     moved = [n for n in turn.entered if n != main]
-    if moved:
+    if moved and menu.nodes[moved[0]].kind not in HIDDEN_KINDS:  # "ask again", "goodbye": no answer
         return Reply("answer", question, target=moved[0], steps=turn.steps)
     return Reply("none", question, candidates=tuple(main_topics(menu)), steps=turn.steps)
 
