@@ -15,6 +15,7 @@ import ivr.dashboard.store
 import ivr.lookup.demo
 import ivr.menu.versions
 import ivr.notify
+import ivr.online.activity
 import ivr.online.conversations
 import ivr.prompt_uploads
 import ivr.search.sql

@@ -109,7 +109,12 @@ def search(menu_id: str) -> Response:
     menu = menu_or_404(menu_id)
     lang = page_language(menu)
     question = " ".join(request.args.get("q", "")[:answers.MAX_QUESTION].split())
-    reply = answers.ask(menu, lang, question, services().clock())
+    now = services().clock()
+    reply = answers.ask(menu, lang, question, now)
+    if question:
+        from ivr.online.activity import record, session_of
+
+        record(services().store.engine, "web", session_of("web"), menu.id, reply.steps, now)
     found = answers.topic(menu, reply.target, lang) if reply.kind == "answer" else None
     options = [answers.topic(menu, t, lang) for t in reply.candidates if t in menu.nodes]
     return render("search.html", menu, lang, reply=reply, found=found, options=options,

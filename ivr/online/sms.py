@@ -117,4 +117,8 @@ def incoming() -> Response:
     exchange = converse(menu, field("Body", MAX_BODY), conversation, now, page_url,
                         country=field("FromCountry", 4))
     online.conversations.keep(menu.id, number, exchange.conversation, now)
+    from ivr.online.activity import record, session_of
+
+    record(svc.store.engine, "text", session_of("text", f"{number}:{now.date()}"), menu.id,
+           exchange.steps, now)
     return messages(exchange.text)
