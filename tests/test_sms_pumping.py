@@ -427,3 +427,14 @@ def test_a_menu_in_another_language_written_before_the_new_phrases_still_loads()
     assert menu.message("callback_abroad", "de") == "DE callback_refused"
     assert menu.message("text_busy", "en") == BUILTIN["en"]["text_busy"]
     assert BUILTIN["ro"]["callback_abroad"].startswith("Ne pare rău, nu putem suna înapoi")
+
+
+def test_the_doctor_fails_on_a_country_list_with_words_that_are_no_codes() -> None:
+    from ivr.ops.doctor import check_texts
+
+    full = {"IVR_SMS_FROM": "+15005550006", "TWILIO_ACCOUNT_SID": ACCOUNT, "IVR_PUBLIC_URL": PUBLIC,
+            "IVR_SMS_COUNTRIES": "US, fr"}
+    [fine] = check_texts(full)
+    assert fine.status == "ok" and "to US, fr" in fine.detail and "20 a line an hour" in fine.detail
+    [wrong] = check_texts({**full, "IVR_SMS_COUNTRIES": "US,France"})
+    assert wrong.status == "fail" and "France" in wrong.detail

@@ -300,6 +300,12 @@ def check_texts(config: Mapping[str, Any]) -> list[Finding]:
     if service and not re.match(r"^MG[0-9a-fA-F]{32}$", service):
         return [fail("texts", "IVR_SMS_MESSAGING_SERVICE_SID is not MG followed by 32 hex digits",
                      "copy the Messaging Service SID from the Twilio console")]
+    from ivr.phones import parse_countries
+
+    _, wrong = parse_countries(str(config.get("IVR_SMS_COUNTRIES") or ""))
+    if wrong:
+        return [fail("texts", f"IVR_SMS_COUNTRIES has words that are no country code: "
+                     f"{', '.join(wrong)[:200]}", "write two-letter codes, such as US,CA,FR")]
     if not config.get("TWILIO_ACCOUNT_SID"):
         return [fail("texts", "texts are on but TWILIO_ACCOUNT_SID is not set: every text "
                      "would wait in the outbox and fail", "set TWILIO_ACCOUNT_SID")]
@@ -307,8 +313,10 @@ def check_texts(config: Mapping[str, Any]) -> list[Finding]:
         return [warn("texts", "IVR_PUBLIC_URL is not set: texts are sent without a status "
                      "callback, so the dashboard never shows them delivered",
                      "set IVR_PUBLIC_URL to the https base URL Twilio calls")]
+    countries = str(config.get("IVR_SMS_COUNTRIES") or "") or "the lines' own countries"
     return [ok("texts", f"sent from {service or sender}, at most "
-               f"{config.get('IVR_SMS_DAILY_CAP') or 3} a number in 24 hours")]
+               f"{config.get('IVR_SMS_DAILY_CAP') or 3} a number in 24 hours and "
+               f"{config.get('IVR_SMS_LINE_HOURLY_CAP') or 20} a line an hour, to {countries}")]
 
 
 def render(findings: list[Finding]) -> tuple[str, int]:
