@@ -16,7 +16,7 @@ RUN_STAMP := $(call stamp,$(RUN_EXTRAS))
 TEST_STAMP := $(call stamp,$(TEST_EXTRAS))
 extras = $(if $(1),".[$(1)]",.)
 
-.PHONY: run test setup lint bench-speech bench-step bench-load bench-menu-scale bench-analytics bench-search clean
+.PHONY: run test setup lint bench-speech bench-step bench-load bench-menu-scale bench-analytics bench-search bench-online clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -86,6 +86,11 @@ bench-menu-scale: $(RUN_STAMP)
 BENCH_SEARCH_ARGS ?=
 bench-search: $(TEST_STAMP)
 	$(BIN)/python benchmarks/bench_search.py $(BENCH_SEARCH_ARGS)
+
+## Server time of a help page, a typed question and a text answer (--tiny: seconds).
+BENCH_ONLINE_ARGS ?=
+bench-online: $(TEST_STAMP)
+	$(BIN)/python benchmarks/bench_online.py $(BENCH_ONLINE_ARGS)
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -144,6 +144,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     app.register_blueprint(voice.bp)
     app.register_blueprint(site.bp)
+    from ivr.online.setup import install as install_online
+
+    install_online(app, settings, services)  # help pages (/help/<menu>) and texts (/sms)
     from ivr.dashboard.web import bp as dashboard_bp
 
     app.register_blueprint(dashboard_bp)

@@ -72,6 +72,21 @@ SETTINGS: dict[str, tuple[str, str]] = {
                                       "send through instead of IVR_SMS_FROM"),
     "IVR_SMS_DAILY_CAP": ("3", "texts to callers: the most one number receives in 24 hours, every "
                           "kind together (0 = texts off)"),
+    "IVR_SMS_REPLY_SENDER_LIMIT": ("6/hour", "texts to our numbers: answers one sender gets from "
+                                   "one line (`limits` notation); past it texts go unanswered"),
+    "IVR_SMS_REPLY_LINE_LIMIT": ("300/hour", "texts to our numbers: answers one line sends, every "
+                                 "sender together (`limits` notation)"),
+    "IVR_SMS_REPLY_COUNTRIES": ("", "texts to our numbers: countries whose numbers get answers, "
+                                "comma separated (FR,RO); empty = the countries of the line's "
+                                "own numbers; * = any"),
+    "IVR_WEB_FORM_ADDRESS_LIMIT": ("5/hour", "help pages: messages and callback requests one "
+                                   "client address may send (`limits` notation)"),
+    "IVR_WEB_FORM_GLOBAL_LIMIT": ("60/hour", "help pages: messages and callback requests the whole "
+                                  "site takes, every address together"),
+    "IVR_WEB_LOOKUP_ADDRESS_LIMIT": ("10/hour", "help pages: order checks (lookups) one client "
+                                     "address may make (`limits` notation)"),
+    "IVR_WEB_LOOKUP_GLOBAL_LIMIT": ("300/hour", "help pages: order checks the whole site takes; "
+                                    "past either limit checks are refused and an alert is logged"),
     "IVR_SMS_COUNTRIES": ("", "texts to callers and calls back: the countries they may go to, "
                           "two-letter codes, comma separated (US,CA); empty = the countries of "
                           "the menus' own numbers (in development: US,FR,RO, the demo's); a "

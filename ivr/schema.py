@@ -15,6 +15,8 @@ import ivr.dashboard.store
 import ivr.lookup.demo
 import ivr.menu.versions
 import ivr.notify
+import ivr.online.activity
+import ivr.online.conversations
 import ivr.prompt_uploads
 import ivr.search.sql
 import ivr.transcripts.store

@@ -336,4 +336,7 @@ def spoken_steps(engine: sa.Engine, period: Period, limit: int = 200_000) -> lis
     query = (sa.select(s.call_sid, s.at, s.node, s.event, s.input, s.outcome, s.lang)
              .where(*conditions).order_by(s.call_sid, s.at, s.part, s.id).limit(limit))
     with engine.connect() as conn:
-        return [dict(row._mapping) for row in conn.execute(query)]
+        rows = [dict(row._mapping) for row in conn.execute(query)]
+    from ivr.online.activity import spoken_like  # questions typed on help pages or texted
+
+    return rows + spoken_like(engine, first, after, period.menu)[:max(0, limit - len(rows))]

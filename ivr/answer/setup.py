@@ -59,7 +59,7 @@ def _receipt(services: Any) -> Callable[[Mapping[str, Any]], None]:
         if settings is None or menu is None or not menu.receipts or not row.get("number"):
             return
         if row.get("number_source") != "caller_id":
-            return  # a number keyed during the call is called back, never texted
+            return  # a keyed number (or one typed on the help pages) is never texted
         reach = getattr(services, "reach", None)
         send_receipt(services.store.engine, settings, menu,
                      str(row.get("lang") or menu.default_language), str(row["number"]),

@@ -129,7 +129,11 @@ def overview() -> Any:
     inputs_chart = charts.rows([charts.Bar("keys", figures.keys), charts.Bar("voice", figures.spoken)],
                                "Inputs by key and by voice",
                                percent_of=(figures.keys + figures.spoken) or None)
+    from ivr.online.activity import counts
+
+    channels = counts(desk().calls.engine, *period.bounds, period.menu)
     return _render("dashboard/analytics_overview.html", period, "overview", figures=figures,
+                   channels=channels,
                    days=days, outcomes=outcomes, languages=languages, day_chart=day_chart,
                    hour_chart=hour_chart, outcome_chart=outcome_chart,
                    language_chart=language_chart, inputs_chart=inputs_chart)

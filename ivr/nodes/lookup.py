@@ -33,8 +33,11 @@ from ivr.nodes.routing import person_request, yes_or_no
 from ivr.search import Catalogues
 
 if TYPE_CHECKING:
+    from datetime import date
+
     from ivr.engine.core import Call
     from ivr.menu.loader import ParseContext
+    from ivr.menu.model import Menu
 
 IDENTIFY = ("keypad", "caller_id")
 CONFIRM, VERIFY, ASK = "lookup:confirm:", "lookup:verify:", "lookup:ask:"
@@ -416,7 +419,8 @@ class LookupNode(Node):
             try:
                 text = render(version.text, fields, call.language.locale,
                               today=call.now.date(),
-                              translate=lambda f, v: self._value(call, f, v))
+                              translate=lambda f, v: self._value(call.menu, call.state.lang,
+                                                                 f, v))
             except MissingField:
                 text = ""
         spoken = call.speak_text(text) if text else call.message(f"action_{outcome}")
@@ -424,15 +428,8 @@ class LookupNode(Node):
 
     def _answer(self, call: Call, identifier: str, record: Mapping[str, Any], *,
                 done: bool = False) -> Turn:
-        lang = call.state.lang
-        prompt = self.answer
-        if self.answer_when.field:
-            prompt = self.answer_when.choices.get(str(record.get(self.answer_when.field)), prompt)
-        version = prompt.for_language(lang, call.menu.default_language) if prompt else None
         try:
-            # The locale, not the language: en-US and en-GB say dates in different orders.
-            text = render(version.text or "" if version else "", record, call.language.locale,
-                          today=call.now.date(), translate=lambda f, v: self._value(call, f, v))
+            text = self.answer_text(call.menu, call.state.lang, record, call.now.date())
         except MissingField as missing:
             if done:  # it was done: say so plainly rather than that it failed
                 call.log("answer", outcome=f"missing_field:{missing.args[0]}"[:64])
@@ -445,9 +442,23 @@ class LookupNode(Node):
             call.log("lookup", mask(identifier), f"found:go:{target}")
         return call.go(target, [call.speak_text(text)])
 
-    def _value(self, call: Call, field_name: str, value: str) -> str | None:
+    def answer_text(self, menu: Menu, lang: str, record: Mapping[str, Any], today: date) -> str:
+        """The answer a found record gets in ``lang`` (MissingField when a value is absent).
+
+        Shared by the phone and the help pages, so both say the same words.
+        """
+        prompt = self.answer
+        if self.answer_when.field:
+            prompt = self.answer_when.choices.get(str(record.get(self.answer_when.field)), prompt)
+        version = prompt.for_language(lang, menu.default_language) if prompt else None
+        language = menu.languages.get(lang) or next(iter(menu.languages.values()))
+        # The locale, not the language: en-US and en-GB say dates in different orders.
+        return render(version.text or "" if version else "", record, language.locale,
+                      today=today, translate=lambda f, v: self._value(menu, lang, f, v))
+
+    def _value(self, menu: Menu, lang: str, field_name: str, value: str) -> str | None:
         prompt = self.values.get(field_name, {}).get(value)
-        version = prompt.for_language(call.state.lang, call.menu.default_language) if prompt else None
+        version = prompt.for_language(lang, menu.default_language) if prompt else None
         return version.text if version else None
 
     def _failed(self, call: Call, identifier: str, reason: str) -> Turn:

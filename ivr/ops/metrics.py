@@ -49,6 +49,10 @@ NOTIFY_FAILURES = Counter("ivr_notification_failures", "Failed notification atte
                           "channel (counted by the process that sends them).", ["channel"],
                           registry=REGISTRY)
 
+WEB_LIMITS = Counter("ivr_web_limits_tripped", "Help-page requests refused by a limit (order "
+                     "checks, forms), by limit: per_address or site.", ["limit"],
+                     registry=REGISTRY)
+
 
 def multiprocess_dir() -> str | None:
     """The folder shared by the workers, when running in multiprocess mode."""
@@ -76,6 +80,11 @@ def webhook_error(kind: str) -> None:
 def voicemail_stored() -> None:
     """Count a new voicemail."""
     VOICEMAILS.inc()
+
+
+def web_limit_tripped(limit: str) -> None:
+    """Count a help-page request refused by a limit (``per_address`` or ``site``)."""
+    WEB_LIMITS.labels(limit).inc()
 
 
 def notification_failed(channel: str) -> None:

@@ -72,7 +72,8 @@ voicemail_media = sa.Table(
 # Columns a report may fill; a NULL in a report never erases what another one stored.
 FILLABLE = ("call_sid", "account_sid", "from_number", "to_number", "menu", "node", "lang",
             "duration", "recording_url", "journey", "purpose")
-INBOX = voicemails.c.purpose.is_(None)  # what the inbox lists: messages, not callback reasons
+# What the inbox lists: messages (left by phone, or "web" from a help page), not callback reasons.
+INBOX = sa.or_(voicemails.c.purpose.is_(None), voicemails.c.purpose == "web")
 
 
 

@@ -31,7 +31,7 @@ UPLOAD_ENDPOINTS = frozenset({"dashboard.prompts.upload"})
 
 def body_limit(path: str, endpoint: str | None, config: Mapping[str, Any]) -> int:
     """The largest body (bytes) the route of ``path``/``endpoint`` accepts."""
-    if path == "/voice" or path.startswith(("/voice/", "/sms/")):
+    if path in ("/voice", "/sms") or path.startswith(("/voice/", "/sms/")):
         return WEBHOOK_MAX_BYTES
     if endpoint in UPLOAD_ENDPOINTS:
         return int(config.get("IVR_PROMPT_MAX_BYTES") or 5_000_000) + MULTIPART_OVERHEAD
