@@ -66,7 +66,8 @@ def _period(require_menu: bool = False) -> report.Period:
         end = report.parse_day(request.args["to"]) if request.args.get("to") else today
         start = (report.parse_day(request.args["from"]) if request.args.get("from")
                  else end - timedelta(days=DEFAULT_DAYS - 1))
-        return report.Period(start, end, zone, menu_id)
+        simulated = request.args.get("simulated") == "1" and g.user["role"] == "admin"
+        return report.Period(start, end, zone, menu_id, simulated)
     except report.RangeError as exc:
         abort(400, str(exc))
 
@@ -76,6 +77,8 @@ def _args(period: report.Period, **extra: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"from": period.start.isoformat(), "to": period.end.isoformat()}
     if period.menu:
         out["menu"] = period.menu
+    if period.simulated:
+        out["simulated"] = "1"
     return {**out, **extra}
 
 

@@ -58,6 +58,8 @@ def _page_globals() -> dict[str, Any]:
                      if user is not None else 0)
     return {"current_user": user, "new_count": new_count, "due_callbacks": due_callbacks,
             "csrf_token": auth.csrf_token,
+            "local_outbox": bool(getattr(getattr(current_app.extensions["ivr"], "text_settings",
+                                                 None), "local", False)),
             "poll_seconds": float(setting("IVR_DASHBOARD_POLL_SECONDS"))}
 
 
