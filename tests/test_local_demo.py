@@ -178,3 +178,42 @@ def test_report_counts_simulated_calls_when_asked_with_their_length(fresh: dict[
     length = next(line for line in tried.output.splitlines() if "average length" in line)
     minutes, seconds = length.split()[-1].split(":")
     assert 60 <= int(minutes) * 60 + int(seconds) <= 180, length
+
+
+def test_the_not_understood_destinations_are_named_and_leave_out_the_plumbing() -> None:
+    from ivr.dashboard.analytics import _phrase_targets
+    from ivr.menu.loader import load_menu
+
+    shop = dict(_phrase_targets(load_menu(ROOT / "menus" / "shop.yaml")))
+    assert shop["password"] == "your password"
+    assert not {"closed", "call_back", "leave_message", "welcome"} & set(shop)
+    assert all(name != node for node, name in shop.items() if node in ("orders", "returns"))
+
+
+def test_a_voicemail_with_nothing_to_play_does_not_send_the_agent_to_the_recording(
+        dashboard_app: Any) -> None:
+    from tests.conftest import wav_bytes
+
+    local = add_voicemail(dashboard_app, transcript_status="pending")  # no recording here
+    played = add_voicemail(dashboard_app, audio=wav_bytes(), transcript_status="pending")
+    client = dashboard_app.test_client()
+    log_in(client)
+    page = client.get(f"/dashboard/voicemails/{local}").get_data(as_text=True)
+    assert "nothing to play" in page
+    assert "Listen to the recording" not in page
+    assert "A local demo or a simulated call never gets one." in page
+    page = client.get(f"/dashboard/voicemails/{played}").get_data(as_text=True)
+    assert "Listen to the recording meanwhile." in page  # there is one to listen to
+
+
+def test_the_diagram_labels_a_callbacks_decline_and_draws_it() -> None:
+    from ivr.dashboard.outline import build
+    from ivr.menu.loader import load_menu
+
+    shop = load_menu(ROOT / "menus" / "shop.yaml")
+    offer = build(shop, []).nodes["call_back"]
+    exits = {(e.label, e.go) for e in offer.exits}
+    decline = shop.nodes["call_back"].decline  # type: ignore[attr-defined]
+    assert decline and ("declined", decline) in exits
+    assert any(label.endswith("misses (as declined)") for label, go in exits if go == decline)
+    assert not any("menu default" in label for label, _ in exits)

@@ -259,11 +259,25 @@ def _names(menu: Menu | None) -> dict[str, str]:
             (menu.nodes.items() if menu else ())}
 
 
-def _phrase_targets(menu: Menu | None) -> list[str]:
-    """Nodes a phrase may lead to (everything but language choices and hang-ups)."""
+def _phrase_targets(menu: Menu | None) -> list[tuple[str, str]]:
+    """(node, name) of the places a caller asks for by name: nodes with a label or phrases of
+    their own, or that a menu's option names; not the plumbing (closed, a callback offer...)
+    that only other nodes lead to. By name, in the menu's first language."""
     if menu is None:
         return []
-    return sorted(n for n, node in menu.nodes.items() if node.kind not in ("language", "hangup"))
+    lang = menu.default_language
+    named: dict[str, str] = {}
+    for node in menu.nodes.values():
+        if node.kind == "language":
+            continue
+        for option in getattr(node, "options", ()):
+            if option.go in menu.nodes and (option.phrases or option.label):
+                named.setdefault(option.go, option.label.get(lang) or option.label.get("*") or "")
+    found = [(node_id, node.own_label(lang) or named.get(node_id) or node.description or node_id)
+             for node_id, node in menu.nodes.items()
+             if node.kind not in ("language", "hangup")
+             and (node.label or node.phrases or node_id in named)]
+    return sorted(found, key=lambda item: item[1].lower())
 
 
 def _file_of(menu: Menu) -> str:
@@ -280,7 +294,8 @@ def add_wording() -> BaseResponse:
         abort(404, "There is no such menu.")
     node_id, lang = request.form.get("node", ""), request.form.get("lang", "")
     wording = " ".join(request.form.get("wording", "").split())
-    if node_id not in menu.nodes or lang not in menu.languages or not wording:
+    targets = dict(_phrase_targets(menu))
+    if node_id not in targets or lang not in menu.languages or not wording:
         abort(400, "A phrase needs a node of this menu, one of its languages and a wording.")
     store = current_app.extensions["ivr"].versions
     file = _file_of(menu)
@@ -301,7 +316,7 @@ def add_wording() -> BaseResponse:
         flash("The phrase could not be added here; add it in the editor.", "error")
         return redirect(back)
     store.save_draft(file, text, str(g.user["username"]))
-    flash(f"\u201c{wording}\u201d added to {node_id} ({lang}) in the draft of {file}: check the "
+    flash(f"\u201c{wording}\u201d added to {targets[node_id]} ({lang}) in the draft of {file}: check the "
           "change below, then publish it from the editor.")
     return redirect(url_for("dashboard.menus.diff_draft", file=file))
 

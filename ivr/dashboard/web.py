@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, current_app, g, render_template
+from flask import Blueprint, current_app, g, render_template, url_for
 from flask.sansio.blueprints import BlueprintSetupState
+from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
 from ivr.dashboard import (
@@ -90,6 +91,13 @@ def line(menu_id: str | None) -> str:
         return "—"
     menu = current_app.extensions["ivr"].catalog.menus.get(menu_id)
     return str(menu.name or menu.id) if menu is not None else menu_id
+
+
+@bp.app_template_filter("account_link")
+def account_link(text: str) -> Markup:
+    """``text``, escaped, with "your account page" a link to it (where agents add their phone)."""
+    link = Markup('<a href="%s">your account page</a>') % url_for("dashboard.account.index")
+    return Markup(str(escape(text)).replace("your account page", str(link)))
 
 
 @bp.app_template_filter("isotime")
