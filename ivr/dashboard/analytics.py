@@ -259,10 +259,15 @@ def _names(menu: Menu | None) -> dict[str, str]:
             (menu.nodes.items() if menu else ())}
 
 
+# Steps a flow leads to (a language choice, a callback offer, a voicemail, the end): what
+# a caller says to reach them belongs to the topic (a person, opening hours) that offers them.
+PLUMBING = ("language", "callback", "voicemail", "hangup")
+
+
 def _phrase_targets(menu: Menu | None) -> list[tuple[str, str]]:
-    """(node, name) of the places a caller asks for by name: nodes with a label or phrases of
-    their own, or that a menu's option names; not the plumbing (closed, a callback offer...)
-    that only other nodes lead to. By name, in the menu's first language."""
+    """(node, name) of the places a caller asks for by name: nodes with phrases of their own,
+    or that a menu's option leads to by phrases; not the plumbing (closed, a callback offer...)
+    that only other nodes lead to. By label, in the menu's first language."""
     if menu is None:
         return []
     lang = menu.default_language
@@ -271,12 +276,11 @@ def _phrase_targets(menu: Menu | None) -> list[tuple[str, str]]:
         if node.kind == "language":
             continue
         for option in getattr(node, "options", ()):
-            if option.go in menu.nodes and (option.phrases or option.label):
+            if option.go in menu.nodes and option.phrases:
                 named.setdefault(option.go, option.label.get(lang) or option.label.get("*") or "")
     found = [(node_id, node.own_label(lang) or named.get(node_id) or node.description or node_id)
              for node_id, node in menu.nodes.items()
-             if node.kind not in ("language", "hangup")
-             and (node.label or node.phrases or node_id in named)]
+             if node.kind not in PLUMBING and (node.phrases or node_id in named)]
     return sorted(found, key=lambda item: item[1].lower())
 
 
