@@ -217,3 +217,25 @@ def test_the_diagram_labels_a_callbacks_decline_and_draws_it() -> None:
     assert decline and ("declined", decline) in exits
     assert any(label.endswith("misses (as declined)") for label, go in exits if go == decline)
     assert not any("menu default" in label for label, _ in exits)
+
+
+def test_agents_read_every_time_in_one_zone_with_the_lines_own_in_a_tooltip(
+        dashboard_app: Any) -> None:
+    from datetime import UTC, datetime
+
+    paris = add_voicemail(dashboard_app, menu="callback",
+                          created_at=datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
+    bucharest = add_voicemail(dashboard_app, menu="mini",
+                              created_at=datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
+    client = dashboard_app.test_client()
+    log_in(client)
+    page = client.get("/dashboard/inbox").get_data(as_text=True)
+    # Both in the default menu's zone (Bucharest), newest first: in order as read.
+    later = page.index("2026-11-23 11:00 EET")
+    earlier = page.index("2026-11-23 10:00 EET")
+    assert later < earlier and "CET</time>" not in page
+    assert 'title="2026-11-23 10:00 CET on the line&#39;s clock"' in page
+    caller = client.get(f"/dashboard/voicemails/{paris}").get_data(as_text=True)
+    assert "2026-11-23 11:00 EET" in caller
+    assert "2026-11-23 10:00 EET" in client.get(
+        f"/dashboard/voicemails/{bucharest}").get_data(as_text=True)

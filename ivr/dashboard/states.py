@@ -7,7 +7,7 @@ from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from ivr.dashboard.times import as_utc, local, zone_of
+from ivr.dashboard.times import as_utc, local, viewer_zone
 from ivr.menu.model import Menu
 from ivr.transcripts.engines import ENGINE_NAMES, LIVE_WAIT, WORKER_WAIT
 
@@ -37,9 +37,9 @@ def transcript_state(vm: Mapping[str, Any], menu: Menu | None, now: datetime,
     if status == "completed" and vm.get("transcript"):
         return State("completed", "", "", engine)
     created = as_utc(vm["created_at"]) if vm.get("created_at") else None
-    since = local(created, zone_of(vm.get("menu"))) if created else "?"
+    since = local(created, viewer_zone()) if created else "?"
     if job is not None:
-        return _job_state(job, since, now, zone_of(vm.get("menu")))
+        return _job_state(job, since, now, viewer_zone())
     if status == "pending":
         if created is not None and now - created > TRANSCRIPT_WAIT:
             return State("overdue", "No transcript arrived",

@@ -23,7 +23,7 @@ from ivr.dashboard import (
     texts,
 )
 from ivr.dashboard.desk import Desk, desk, now, setting
-from ivr.dashboard.times import as_utc, local, zone_of
+from ivr.dashboard.times import as_utc, local, viewer_zone, zone_of
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard",
                template_folder="templates", static_folder="static")
@@ -73,9 +73,16 @@ def _error_page(exc: HTTPException) -> tuple[str, int]:
 
 
 @bp.app_template_filter("when")
-def when(value: datetime | str | None, menu: str | None = None) -> str:
-    """A date and time in the menu's zone (else the default menu's): 2026-11-24 12:32 EET."""
-    return local(value, zone_of(menu)) or "—"
+def when(value: datetime | str | None, menu: str | None = None) -> str | Markup:
+    """A date and time in the viewer's one zone: 2026-11-24 12:32 EET; where the line of
+    ``menu`` keeps another zone, its own time is in the tooltip."""
+    zone = viewer_zone()
+    shown = local(value, zone) or "—"
+    line_zone = zone_of(menu) if menu else zone
+    if value in (None, "") or line_zone == zone:
+        return shown
+    return Markup('<span title="%s" data-line-time>%s</span>') % (
+        f"{local(value, line_zone)} on the line's clock", shown)
 
 
 @bp.app_template_filter("clock")
