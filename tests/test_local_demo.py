@@ -223,10 +223,10 @@ def test_agents_read_every_time_in_one_zone_with_the_lines_own_in_a_tooltip(
         dashboard_app: Any) -> None:
     from datetime import UTC, datetime
 
-    paris = add_voicemail(dashboard_app, menu="callback",
-                          created_at=datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
     bucharest = add_voicemail(dashboard_app, menu="mini",
                               created_at=datetime(2026, 11, 23, 8, 0, tzinfo=UTC))
+    paris = add_voicemail(dashboard_app, menu="callback",
+                          created_at=datetime(2026, 11, 23, 9, 0, tzinfo=UTC))
     client = dashboard_app.test_client()
     log_in(client)
     page = client.get("/dashboard/inbox").get_data(as_text=True)
