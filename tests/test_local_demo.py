@@ -239,3 +239,26 @@ def test_agents_read_every_time_in_one_zone_with_the_lines_own_in_a_tooltip(
     assert "2026-11-23 11:00 EET" in caller
     assert "2026-11-23 10:00 EET" in client.get(
         f"/dashboard/voicemails/{bucharest}").get_data(as_text=True)
+
+
+def test_admins_may_count_simulated_calls_on_the_analytics_pages(dashboard_app: Any) -> None:
+    from ivr.simulator import FlaskTransport, Phone
+    from tests.conftest import ADMIN_PASSWORD, AGENT_PASSWORD, TOKEN
+
+    phone = Phone(FlaskTransport(dashboard_app), TOKEN, called="+15005550001")
+    phone.dial()
+    phone.press("1")
+    phone.hang_up()  # the status callback, with the length the simulator estimated
+    assert dashboard_app.extensions["ivr"].recorder.flush()
+    admin = dashboard_app.test_client()
+    log_in(admin, "root", ADMIN_PASSWORD)
+    plain = admin.get("/dashboard/analytics/?menu=mini").get_data(as_text=True)
+    assert '<dd data-figure="calls">0</dd>' in plain and "data-include-simulated" in plain
+    tried = admin.get("/dashboard/analytics/?menu=mini&simulated=1").get_data(as_text=True)
+    assert '<dd data-figure="calls">1</dd>' in tried and "data-simulated-included" in tried
+    assert '<dd data-figure="average">0:00</dd>' not in tried
+    agent = dashboard_app.test_client()
+    log_in(agent, "alice", AGENT_PASSWORD)
+    theirs = agent.get("/dashboard/analytics/?menu=mini&simulated=1").get_data(as_text=True)
+    assert '<dd data-figure="calls">0</dd>' in theirs  # the switch is the admins'
+    assert "data-include-simulated" not in theirs
