@@ -21,9 +21,16 @@ extras = $(if $(1),".[$(1)]",.)
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
 	$(BIN)/pip install --quiet --upgrade pip
+	$(BIN)/pip uninstall --quiet -y setuptools  # Python 3.11's venv brings it; builds bring their own
 
+# MiniLM's fast int8 copy is built once into the user's cache with onnx installed beside the
+# venv for that step only (31 MB the service never imports again).
+QUANTIZER := $(VENV)/.quantizer
 $(RUN_STAMP): pyproject.toml | $(BIN)/python
 	$(BIN)/pip install --quiet -e $(call extras,$(RUN_EXTRAS))
+	$(BIN)/pip install --quiet --no-deps --target $(QUANTIZER) "onnx>=1.15" "ml_dtypes>=0.5"
+	PYTHONPATH=$(QUANTIZER) $(BIN)/python -m ivr.speech.minilm || true
+	rm -rf $(QUANTIZER)
 	touch $@
 
 # The test set includes what running needs, so it marks that set installed too.

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shlex
 import shutil
 import sys
+from collections.abc import Callable
 from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
@@ -13,7 +15,7 @@ from zoneinfo import ZoneInfo
 
 import click
 
-from ivr.simulator import FlaskTransport, Heard, HttpTransport, Phone, SimulatorError
+from ivr.simulator import FlaskTransport, Heard, HttpTransport, Phone, SimulatorError, prompt_words
 
 # Commands that keep serving: they log at the configured level (IVR_LOG_LEVEL, INFO).
 SERVERS = ("run", "worker")
@@ -126,7 +128,7 @@ def _show(heard: list[Heard], out: TextIO) -> None:
         if item.kind == "say":
             out.write(f"   SAY [{item.locale} {item.voice}]: {item.text}\n")
         elif item.kind == "play":
-            out.write(f"   PLAY {item.url}\n")
+            out.write(f"   PLAY {item.url}" + (f": {item.text}" if item.text else "") + "\n")
     out.flush()
 
 
@@ -187,6 +189,8 @@ def call_command(menu_id: str | None, called: str | None, caller: str, script: T
     if app.config.get("TWILIO_ACCOUNT_SID"):
         phone.account_sid = app.config["TWILIO_ACCOUNT_SID"]
     phone.at = when
+    phone.words = prompt_words(menu)
+    texts = _text_watch(app, caller)
     actions: list[str] | None = None
     if steps is not None:
         actions = [s.strip() for s in steps.split(";")]
@@ -198,10 +202,12 @@ def call_command(menu_id: str | None, called: str | None, caller: str, script: T
                  if when else "") + "\n")
     try:
         _show(phone.dial(), out)
-        status = _converse(phone, actions, out, twiml)
+        status = _converse(phone, actions, out, twiml, texts)
     except SimulatorError as exc:
         out.write(f"!! {exc}\n")
         sys.exit(1)
+    finally:
+        catalog.close()  # the call started the menus' reload thread: nothing to reload now
     for problem in phone.problems:
         out.write(f"!! {problem}\n")
     sys.exit(status)
@@ -224,10 +230,44 @@ def moment(text: str, zone: str) -> datetime | None:
     return parsed
 
 
-def _converse(phone: Phone, actions: list[str] | None, out: TextIO, twiml: bool) -> int:
+def _text_watch(app: Any, caller: str) -> Callable[[], list[str]]:
+    """The texts to ``caller`` that reach the local outbox from now on, as lines to print."""
+    from ivr import phones
+    from ivr.answer.texts import last_text_id, local_outbox
+
+    engine = app.extensions["ivr"].store.engine
+    number = phones.check(caller).e164 or caller
+    seen = [last_text_id(engine)]
+
+    def new_lines() -> list[str]:
+        found = local_outbox(engine, after=seen[0], number=number)
+        if found:
+            seen[0] = max(int(t["id"]) for t in found)
+        return [f"   TEXT to {t['to_number']}: {t['body']}" for t in found]
+
+    return new_lines
+
+
+def _converse(phone: Phone, actions: list[str] | None, out: TextIO, twiml: bool,
+              texts: Callable[[], list[str]] = list) -> int:
     """Feed actions until the call ends; returns the exit status."""
     interactive = actions is None
+    try:
+        status, ending = _steps(phone, actions, out, twiml, texts, interactive)
+    finally:
+        # As Twilio does when a call ends: the status callback with its length, for analytics.
+        with contextlib.suppress(SimulatorError, OSError):  # a server already gone: no length
+            phone.hang_up()
+        out.writelines(line + "\n" for line in texts())
+    out.write(ending + "\n")
+    return status
+
+
+def _steps(phone: Phone, actions: list[str] | None, out: TextIO, twiml: bool,
+           texts: Callable[[], list[str]], interactive: bool) -> tuple[int, str]:
+    """The call's steps until it ends: the exit status and the line that says how it ended."""
     while not phone.ended:
+        out.writelines(line + "\n" for line in texts())
         if twiml and phone.exchanges:
             out.write(f"   <<< {phone.exchanges[-1].body}\n")
         if phone.dialing is not None:
@@ -242,26 +282,22 @@ def _converse(phone: Phone, actions: list[str] | None, out: TextIO, twiml: bool)
             try:
                 line = input("> ")
             except EOFError:
-                out.write("-- hung up\n")
-                return 0
+                return 0, "-- hung up"
         else:
             assert actions is not None
             if not actions:
-                out.write("-- actions ran out before the call ended\n")
-                return 3
+                return 3, "-- actions ran out before the call ended"
             line = actions.pop(0)
             out.write(f"> {line}\n")
         if not _act(phone, line.strip(), out, interactive):
-            return 0
-    out.write("-- call ended\n")
-    return 0
+            return 0, "-- hung up"
+    return 0, "-- call ended"
 
 
 def _act(phone: Phone, line: str, out: TextIO, interactive: bool) -> bool:
     """Perform one caller action; False when the caller hung up."""
     word, _, rest = line.partition(" ")
     if line == "hangup":
-        out.write("-- hung up\n")
         return False
     if phone.dialing is not None:
         if word == "dial" and rest:
@@ -283,6 +319,10 @@ def _act(phone: Phone, line: str, out: TextIO, interactive: bool) -> bool:
         else:
             raise click.UsageError(f"recording a message: use 'record SECONDS', 'wait' (say "
                                    f"nothing) or 'hangup', not {line!r}")
+    elif word in ("record", "dial") and not interactive:
+        where = "a transfer" if word == "dial" else "a recording"
+        raise click.UsageError(f"{line!r}: the call is not at {where} but at node "
+                               f"{phone.node or '(none)'}, which listens for keys or speech")
     elif word == "say":
         _show(phone.say(rest), out)
     elif line in ("", "wait"):
@@ -387,5 +427,11 @@ _add_report_commands()
 
 
 def main() -> None:
-    """Console entry point."""
-    cli(prog_name="ivr")
+    """Console entry point: an unsafe configuration is one clear line, not a traceback."""
+    from ivr.config import ConfigError
+
+    try:
+        cli(prog_name="ivr")
+    except ConfigError as exc:
+        click.echo(f"ivr: {exc}", err=True)
+        sys.exit(2)

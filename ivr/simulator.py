@@ -14,6 +14,7 @@ import urllib.error
 import urllib.parse
 import urllib.request
 import xml.etree.ElementTree as ET
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any, Protocol
@@ -115,6 +116,12 @@ class Phone:
     dialing: ET.Element | None = None  # a Dial in progress
     recording: ET.Element | None = None  # a Record in progress
     live: dict[str, ET.Element] = field(default_factory=dict)  # real-time transcriptions running
+    # A recorded prompt's words by its path under prompts/ (``prompt_words``): <Play> has none.
+    words: Mapping[str, str] = field(default_factory=dict)
+    # How long the call would have lasted so far: what was said at 150 words a minute, the
+    # waits, keys, recordings; sent as CallDuration when the call ends (``hang_up``).
+    elapsed: float = 0.0
+    status_sent: bool = False
     _rest: list[ET.Element] = field(default_factory=list)  # verbs after the Gather
     _mark: int = 0
 
@@ -159,6 +166,7 @@ class Phone:
         gather = self._need_gather()
         count = gather.get("numDigits")
         digits = digits[: int(count)] if count else digits
+        self.elapsed += 1 + 0.5 * len(digits)
         return self._answer(gather, {"Digits": digits, "FinishedOnKey": finished_on,
                                      "msg": "Gather End"})
 
@@ -169,13 +177,15 @@ class Phone:
             # A keys-only Gather ignores speech and times out.
             return self.silence()
         extra = {"SpeechResult": text, "msg": "Gather End"}
+        self.elapsed += 1 + _speaking(text)
         if confidence is not None:
             extra["Confidence"] = f"{confidence:.2f}"
         return self._answer(gather, extra)
 
     def silence(self) -> list[Heard]:
         """Say nothing: Twilio goes on with the verbs after the Gather."""
-        self._need_gather()
+        gather = self._need_gather()
+        self.elapsed += _number(gather.get("timeout"), 5)
         self.listening = None
         rest, self._rest = self._rest, []
         self._run_verbs(rest)
@@ -192,6 +202,7 @@ class Phone:
             return self.new()
         extra = {"DialCallStatus": status, "DialCallSid": new_sid("CA"),
                  "DialCallDuration": "42" if status == "completed" else "0"}
+        self.elapsed += 42 if status == "completed" else 20
         self._run(self.request(self._absolute(action), extra))
         return self.new()
 
@@ -206,6 +217,7 @@ class Phone:
         if self.recording is None:
             raise SimulatorError("nothing is recording")
         record, self.recording = self.recording, None
+        self.elapsed += 1 + duration  # the beep, then the message
         sid = recording_sid or new_sid("RE")
         details = {"RecordingSid": sid, "RecordingDuration": str(duration),
                    "RecordingUrl": f"https://api.twilio.com/2010-04-01/Accounts/"
@@ -234,6 +246,7 @@ class Phone:
         if self.recording is None:
             raise SimulatorError("nothing is recording")
         record, self.recording = self.recording, None
+        self.elapsed += 1 + _number(record.get("timeout"), 5)
         url = record.get("recordingStatusCallback") or ""
         events = (record.get("recordingStatusCallbackEvent") or "completed").split()
         if url and "absent" in events:
@@ -311,6 +324,17 @@ class Phone:
         status, body = self.transport.post(url, params, {"X-Twilio-Signature": signature})
         self.exchanges.append(Exchange(url, params, status, body))
         return status
+
+    def hang_up(self) -> None:
+        """The call ends: Twilio's call status callback (``completed``, with CallDuration), once."""
+        self.ended = True
+        if self.status_sent:
+            return
+        self.status_sent = True
+        params = {**self.base_params(), "CallStatus": "completed",
+                  "CallDuration": str(max(1, round(self.elapsed))), "SequenceNumber": "3"}
+        path = self.voice_path.split("?")[0].rstrip("/")
+        self._side(f"{self.base_url}{path}/status", params)
 
     def new(self) -> list[Heard]:
         """What was heard since the last call to ``new``."""
@@ -397,11 +421,16 @@ class Phone:
 
     def _hear(self, verb: ET.Element) -> None:
         if verb.tag == "Say":
+            self.elapsed += _speaking(verb.text or "")
             self.heard.append(Heard("say", verb.text or "", verb.get("language", ""),
                                     verb.get("voice", "")))
         elif verb.tag == "Play":
-            self.heard.append(Heard("play", "", url=verb.text or ""))
+            url = verb.text or ""
+            path = urllib.parse.unquote(url.partition("/prompts/")[2])
+            self.heard.append(Heard("play", self.words.get(path, ""), url=url))
+            self.elapsed += _speaking(self.words.get(path, "")) or 3
         elif verb.tag == "Pause":
+            self.elapsed += _number(verb.get("length"), 1)
             self.heard.append(Heard("pause", "", url=""))
 
     @property
@@ -412,3 +441,38 @@ class Phone:
         url = source.get("action", "") if source is not None else ""
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)
         return query.get("n", [""])[0]
+
+
+def prompt_words(menu: Any) -> dict[str, str]:
+    """Each recorded prompt of ``menu`` (its path under prompts/) with the words it says."""
+    from ivr.menu.model import Prompt
+
+    found: dict[str, str] = {}
+    seen: set[int] = set()
+    todo: list[Any] = list(getattr(menu, "nodes", {}).values()) if menu is not None else []
+    while todo:
+        item = todo.pop()
+        if id(item) in seen or isinstance(item, str | bytes | int | float | bool) or item is None:
+            continue
+        seen.add(id(item))
+        if isinstance(item, Prompt):
+            found.update({v.audio: v.text or "" for v in item.versions.values() if v.audio})
+        elif isinstance(item, Mapping):
+            todo.extend(item.values())
+        elif isinstance(item, list | tuple | set | frozenset):
+            todo.extend(item)
+        elif hasattr(item, "__dataclass_fields__"):
+            todo.extend(getattr(item, name) for name in item.__dataclass_fields__)
+    return found
+
+
+def _speaking(text: str) -> float:
+    """Seconds it takes to say ``text`` at 150 words a minute."""
+    return len(text.split()) / 2.5
+
+
+def _number(value: str | None, default: float) -> float:
+    try:
+        return float(value) if value else default
+    except ValueError:
+        return default

@@ -307,7 +307,7 @@ class CarrierTransport(FlaskTransport):
         return response.status_code, response.get_data(as_text=True)
 
 
-def test_simulated_calls_are_kept_as_journeys_but_left_out_of_figures(app: Any) -> None:
+def test_simulated_calls_are_left_out_of_figures_unless_asked_for(app: Any) -> None:
     svc = app.extensions["ivr"]
     sids = {}
     for name, transport in (("simulated", FlaskTransport(app)), ("real", CarrierTransport(app))):
@@ -321,17 +321,24 @@ def test_simulated_calls_are_kept_as_journeys_but_left_out_of_figures(app: Any) 
     assert svc.store.call(sids["real"])["simulated"] is False
     assert svc.store.journey(sids["simulated"])  # the journey is kept for the admin who tried
     with svc.store.engine.connect() as conn:
-        facts = {row[0] for row in conn.execute(sa.select(call_facts.c.call_sid))}
-        nodes = {row[0] for row in conn.execute(sa.select(call_nodes.c.call_sid))}
-    assert sids["real"] in facts and sids["real"] in nodes
-    assert sids["simulated"] not in facts | nodes
+        facts = dict(conn.execute(sa.select(call_facts.c.call_sid, call_facts.c.simulated)).all())
+        nodes = dict(conn.execute(sa.select(call_nodes.c.call_sid, call_nodes.c.simulated)).all())
+    assert facts == {sids["real"]: False, sids["simulated"]: True}  # marked, kept apart
+    assert nodes == {sids["real"]: False, sids["simulated"]: True}
     today = svc.clock().astimezone(ZONE).date()
     period = report.Period(today - timedelta(days=1), today + timedelta(days=1), ZONE)
+    tried = report.Period(period.start, period.end, ZONE, simulated=True)
     assert report.overview(svc.store.engine, period).total.calls == 1
+    assert report.overview(svc.store.engine, tried).total.calls == 2
+    assert sum(n.calls for n in report.dropoff(svc.store.engine, period).nodes.values()) \
+        < sum(n.calls for n in report.dropoff(svc.store.engine, tried).nodes.values())
     said = {step["call_sid"] for step in report.spoken_steps(svc.store.engine, period)}
     assert said == {sids["real"]}
-    assert rebuild(svc.store.engine) == 2  # a rebuild leaves the simulated call out too
+    said = {step["call_sid"] for step in report.spoken_steps(svc.store.engine, tried)}
+    assert said == {sids["real"], sids["simulated"]}
+    assert rebuild(svc.store.engine) == 2  # a rebuild keeps the simulated call apart too
     assert report.overview(svc.store.engine, period).total.calls == 1
+    assert report.overview(svc.store.engine, tried).total.calls == 2
 
 
 def _login(client: Any, name: str, password: str) -> None:

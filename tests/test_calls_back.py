@@ -331,7 +331,8 @@ def test_an_agent_without_a_phone_is_told_to_add_one(desk_app: Any, clock: Clock
     root = agent(desk_app, "root")
     refused = click_call_back(root, callback_id)
     assert refused.status_code == 400
-    assert "Add your phone number on your account page first" in refused.get_data(as_text=True)
+    assert ('Add your phone number on <a href="/dashboard/account/">your account page</a> first'
+            in refused.get_data(as_text=True))  # a link to where the phone is added
     assert desk_app.extensions["answer"].callbacks.get(callback_id)["status"] == "queued"
 
 

@@ -255,7 +255,7 @@ def test_rows_name_the_line_show_local_times_and_transcript_states_that_end(
     assert "Twilio transcribes American English only, and this message is in" in \
         agent.get(f"/dashboard/voicemails/{french}").text
     # The date filter is typed yyyy-mm-dd (not the browser's mm/dd/yyyy date picker).
-    assert 'name="date_from" type="text"' in page and 'placeholder="2026-11-24"' in page
+    assert 'name="date_from" type="text"' in page and 'placeholder="e.g. 2026-11-24"' in page
 
 
 def test_the_date_filter_counts_days_in_the_menus_zone(dashboard_app: Any, agent: Any) -> None:

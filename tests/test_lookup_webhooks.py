@@ -193,7 +193,7 @@ def test_demo_shop_checks_an_order_from_the_seeded_table(demo_app: Any) -> None:
     heard = phone.press("1")
     assert text(heard).startswith("La commande 1 0 0 0 0 4 est en préparation. La livraison est "
                                   "prévue le samedi 28 novembre. Le montant total est de 7 "
-                                  "livres et 5 pence.")
+                                  "euros et 5 centimes.")
     assert phone.node == "orders"
 
 

@@ -34,13 +34,16 @@ def _seconds(value: float | None) -> str:
 @click.option("--menu", "menu_id", default=None, help="One menu (default: every menu).")
 @click.option("--json", "as_json", is_flag=True, help="The same figures as JSON.")
 @click.option("--rebuild", is_flag=True, help="First recompute every call's rollups from its journey.")
+@click.option("--include-simulated", "simulated", is_flag=True,
+              help="Also count the calls placed with the simulator (ivr call, the dashboard's).")
 def report_command(start: str | None, end: str | None, menu_id: str | None, as_json: bool,
-                   rebuild: bool) -> None:
+                   rebuild: bool, simulated: bool) -> None:
     """How the help desk did: calls, containment, transfers, voicemails, callbacks, abandoned."""
     from ivr import create_app
     from ivr.analytics.rollup import rebuild as rebuild_rollups
+    from ivr.config import ANSWERS_NO_WEBHOOKS
 
-    app = create_app({"IVR_WORKER_IN_APP": "false"})
+    app = create_app({"IVR_WORKER_IN_APP": "false", ANSWERS_NO_WEBHOOKS: True})
     svc = app.extensions["ivr"]
     if menu_id and menu_id not in svc.catalog.menus:
         raise click.BadParameter(f"no menu {menu_id!r} (menus: {', '.join(svc.catalog.menus)})",
@@ -49,7 +52,7 @@ def report_command(start: str | None, end: str | None, menu_id: str | None, as_j
     try:
         last = report.parse_day(end) if end else datetime.now(UTC).astimezone(zone).date()
         first = report.parse_day(start) if start else last - timedelta(days=6)
-        period = report.Period(first, last, zone, menu_id)
+        period = report.Period(first, last, zone, menu_id, simulated)
     except report.RangeError as exc:
         raise click.UsageError(str(exc)) from None
     if rebuild:
@@ -59,7 +62,8 @@ def report_command(start: str | None, end: str | None, menu_id: str | None, as_j
         click.echo(json.dumps(figures.as_dict(), indent=2, ensure_ascii=False))
         return
     t = figures.total
-    click.echo(f"{menu_id or 'every menu'}, {first} to {last} ({zone})")
+    click.echo(f"{menu_id or 'every menu'}, {first} to {last} ({zone})"
+               + (", simulated calls included" if simulated else ""))
     rows = [("calls", t.calls), ("contained", f"{t.contained} ({100 * figures.containment:.0f} %)"),
             ("transferred", f"{t.transferred} ({t.transfers_answered} answered)"),
             ("voicemails", t.voicemails), ("callbacks", t.callbacks), ("abandoned", t.abandoned),

@@ -34,6 +34,7 @@ class Period:
     end: date
     zone: ZoneInfo
     menu: str | None = None
+    simulated: bool = False  # also count the calls placed with the simulator
 
     def __post_init__(self) -> None:
         if self.end < self.start:
@@ -64,6 +65,8 @@ class Period:
         conditions = [table.c.started_at >= first, table.c.started_at < after]
         if self.menu:
             conditions.append(table.c.menu == self.menu)
+        if not self.simulated:
+            conditions.append(table.c.simulated.is_(False))
         return conditions
 
 
@@ -144,6 +147,7 @@ class Overview:
         return {
             "menu": self.period.menu, "from": self.period.start.isoformat(),
             "to": self.period.end.isoformat(), "time_zone": str(self.period.zone),
+            "simulated_included": self.period.simulated,
             **self.total.as_dict(),
             "containment": round(self.containment, 4),
             "average_seconds": None if self.average_seconds is None
@@ -190,6 +194,8 @@ def overview(engine: sa.Engine, period: Period) -> Overview:
     where = [f.slot >= first_slot, f.slot < after_slot]
     if period.menu:
         where.insert(0, f.menu == period.menu)
+    if not period.simulated:
+        where.append(f.simulated.is_(False))
     counts = [sa.func.count().label("calls"), _count(f.contained).label("contained"),
               _count(f.transferred).label("transferred"),
               _count(f.transfer_answered).label("transfers_answered"),
@@ -330,7 +336,9 @@ def spoken_steps(engine: sa.Engine, period: Period, limit: int = 200_000) -> lis
         sa.and_(s.event.in_(("no_match", "nothing_found")), s.input != ""),
         sa.and_(s.event == "search", s.outcome == "nothing"))
     simulated = sa.exists().where(calls.c.call_sid == s.call_sid, calls.c.simulated)
-    conditions = [s.at >= first, s.at < after, s.event.in_(SPOKEN_EVENTS), relevant, ~simulated]
+    conditions = [s.at >= first, s.at < after, s.event.in_(SPOKEN_EVENTS), relevant]
+    if not period.simulated:
+        conditions.append(~simulated)
     if period.menu:
         conditions.insert(0, s.menu == period.menu)
     query = (sa.select(s.call_sid, s.at, s.node, s.event, s.input, s.outcome, s.lang)

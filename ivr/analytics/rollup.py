@@ -50,7 +50,9 @@ call_facts = sa.Table(
     sa.Column("last_node", sa.String(64), nullable=False, server_default=""),
     # Covering, in quarter-hour order: the overview's grouped reads are one contiguous
     # range of this index, already in the order they group by, never touching the rows.
-    sa.Index("ix_call_facts_menu_slot", *("menu",) + COVERED),
+    # Placed with the simulator: counted only when an admin asks (Period.simulated).
+    sa.Column("simulated", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Index("ix_call_facts_menu_slot", *("menu",) + COVERED + ("simulated",)),
 )
 
 call_nodes = sa.Table(
@@ -63,8 +65,9 @@ call_nodes = sa.Table(
     sa.Column("kind", sa.String(32), nullable=False, server_default=""),
     sa.Column("visits", sa.Integer, nullable=False, server_default="0"),
     sa.Column("ended_here", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Column("simulated", sa.Boolean, nullable=False, server_default=sa.false()),
     sa.Index("ix_call_nodes_menu_started", "menu", "started_at", "node", "kind", "visits",
-             "ended_here"),  # covering the drop-off's read
+             "ended_here", "simulated"),  # covering the drop-off's read
 )
 
 call_edges = sa.Table(
@@ -76,7 +79,9 @@ call_edges = sa.Table(
     sa.Column("menu", sa.String(64), nullable=False, server_default=""),
     sa.Column("started_at", sa.DateTime(timezone=True)),
     sa.Column("moves", sa.Integer, nullable=False, server_default="0"),
-    sa.Index("ix_call_edges_menu_started", "menu", "started_at", "src", "dst"),  # covering
+    sa.Column("simulated", sa.Boolean, nullable=False, server_default=sa.false()),
+    sa.Index("ix_call_edges_menu_started", "menu", "started_at", "src", "dst",
+             "simulated"),  # covering
 )
 
 analytics_settings = sa.Table(
@@ -115,18 +120,19 @@ def _refresh_chunk(conn: sa.Connection, sids: list[str]) -> None:
     for sid in sids:
         if not steps[sid] and sid not in call_rows:
             continue
-        if call_rows.get(sid, {}).get("simulated"):  # an admin trying a menu: no figures
-            continue
+        # An admin trying a menu: marked, counted only when asked for.
+        simulated = bool(call_rows.get(sid, {}).get("simulated"))
         facts = summarize(sid, steps[sid], call_rows.get(sid))
-        facts_rows.append(facts.row())
+        facts_rows.append({**facts.row(), "simulated": simulated})
         for node, visit in facts.nodes.items():
             node_rows.append({"call_sid": sid, "node": node[:64], "menu": facts.menu[:64],
                               "started_at": facts.started_at, "kind": visit.kind[:32],
-                              "visits": visit.visits, "ended_here": visit.ended_here})
+                              "visits": visit.visits, "ended_here": visit.ended_here,
+                              "simulated": simulated})
         for (src, dst), moves in facts.edges.items():
             edge_rows.append({"call_sid": sid, "src": src[:64], "dst": dst[:64],
                               "menu": facts.menu[:64], "started_at": facts.started_at,
-                              "moves": moves})
+                              "moves": moves, "simulated": simulated})
     for table in ROLLUPS:
         conn.execute(table.delete().where(table.c.call_sid.in_(sids)))
     for table, rows in ((call_facts, facts_rows), (call_nodes, node_rows),

@@ -7,6 +7,10 @@ with the outbox's backoff. Twilio's message status callbacks (``ivr.answer.texts
 move a text forward only: a late "sent" never replaces "delivered", and a repeated
 callback changes nothing.
 
+In development with no Twilio account (``make run``), texts are ``local``: kept in the
+texts log and nothing else, never sent, shown on the dashboard's local outbox and by
+``ivr call``, so the demo can be seen texting. Production without an account refuses them.
+
 Texts go only to numbers ``ivr.phones`` accepts (valid, not premium-rate or shared-cost)
 that are mobiles, and each number receives at most ``IVR_SMS_DAILY_CAP`` texts in 24
 hours, whoever sends them. Twilio answers STOP, START and HELP; ``ivr.answer.optouts`` keeps
@@ -38,8 +42,9 @@ CHANNEL = "text"
 DEFAULT_DAILY_CAP = 3
 CAP_WINDOW = timedelta(hours=24)
 SEND_DELAY = timedelta(seconds=0)  # a text to a caller goes out at the worker's next round
-PURPOSES = ("text_me", "receipt", "reply")
+PURPOSES = ("text_me", "receipt", "reply", "notify")  # notify: to staff, local outbox only
 AUTOMATIC = ("text_me", "receipt")  # texts a caller sets off: the line's hourly cap counts them
+LOCAL = "local"  # the status of a text kept in the local outbox
 KINDS = ("call", "voicemail", "callback")  # what a text is about (kind, ref)
 
 texts = sa.Table(
@@ -70,10 +75,11 @@ texts = sa.Table(
 
 # How far along a text is. A status callback applies only when it moves the text forward,
 # so retried and reordered callbacks are harmless. Our own "pending" (in the outbox) is 0.
-RANKS = {"pending": 0, "accepted": 1, "scheduled": 1, "queued": 1, "sending": 2, "sent": 3,
+RANKS = {"local": 5, "pending": 0, "accepted": 1, "scheduled": 1, "queued": 1, "sending": 2, "sent": 3,
          "delivered": 5, "undelivered": 5, "failed": 5, "canceled": 5, "read": 6}
-FINAL = ("delivered", "undelivered", "failed", "canceled", "read")
-STATUS_WORDS = {"pending": "waiting to be sent", "accepted": "accepted by Twilio",
+FINAL = ("local", "delivered", "undelivered", "failed", "canceled", "read")
+STATUS_WORDS = {"local": "in the local outbox (development: not sent)",
+                "pending": "waiting to be sent", "accepted": "accepted by Twilio",
                 "scheduled": "scheduled", "queued": "queued at Twilio", "sending": "sending",
                 "sent": "sent to the carrier", "delivered": "delivered",
                 "undelivered": "not delivered", "failed": "failed", "canceled": "canceled",
@@ -89,22 +95,31 @@ class TextSettings:
     daily_cap: int = DEFAULT_DAILY_CAP
     public_url: str = ""
     line_hourly_cap: int = linecaps.DEFAULT_LINE_HOURLY_CAP
+    local: bool = False  # development, no Twilio account: texts stay in the local outbox
 
     @classmethod
-    def from_settings(cls, settings: Mapping[str, Any]) -> TextSettings:
+    def from_settings(cls, settings: Mapping[str, Any], *, has_account: bool = True
+                      ) -> TextSettings:
         """Read IVR_SMS_FROM, IVR_SMS_MESSAGING_SERVICE_SID, IVR_SMS_DAILY_CAP,
-        IVR_SMS_LINE_HOURLY_CAP, IVR_PUBLIC_URL."""
+        IVR_SMS_LINE_HOURLY_CAP, IVR_PUBLIC_URL.
+
+        ``has_account``: whether a Twilio account can send; without one, development keeps
+        texts local and any other environment has none.
+        """
         return cls(sms_from=str(settings.get("IVR_SMS_FROM") or ""),
                    messaging_service_sid=str(settings.get("IVR_SMS_MESSAGING_SERVICE_SID") or ""),
                    daily_cap=_count(settings, "IVR_SMS_DAILY_CAP", DEFAULT_DAILY_CAP),
                    public_url=str(settings.get("IVR_PUBLIC_URL") or "").rstrip("/"),
                    line_hourly_cap=_count(settings, "IVR_SMS_LINE_HOURLY_CAP",
-                                          linecaps.DEFAULT_LINE_HOURLY_CAP))
+                                          linecaps.DEFAULT_LINE_HOURLY_CAP),
+                   local=not has_account and settings.get("IVR_ENV") == "development")
 
     @property
     def enabled(self) -> bool:
-        """Whether texts can be sent at all (a sender is configured and the cap is not 0)."""
-        return bool(self.sms_from or self.messaging_service_sid) and self.daily_cap > 0
+        """Whether texts can be sent at all (a sender is configured, or they stay local,
+        and the cap is not 0)."""
+        return (self.local or bool(self.sms_from or self.messaging_service_sid)) \
+            and self.daily_cap > 0
 
 
 def _count(settings: Mapping[str, Any], name: str, default: int) -> int:
@@ -168,11 +183,12 @@ def queue(engine: Engine, settings: TextSettings, *, key: str, purpose: str, kin
                 return verdicts.OPTED_OUT
             # Added first, then counted: on SQLite the insert holds the write lock, so two
             # requests for one number cannot both count before either adds (PostgreSQL: the lock).
+            status = LOCAL if settings.local else "pending"
             added = conn.execute(sa.insert(texts).values(
                 key=key[:200], purpose=purpose, kind=kind, ref=ref[:64], menu=menu[:64] or None,
                 lang=lang[:16] or None, to_number=e164, body=body, encoding=measured.encoding,
-                segments=measured.count, status="pending", status_rank=0, sent_by=sent_by,
-                created_at=now, updated_at=now))
+                segments=measured.count, status=status, status_rank=RANKS[status],
+                sent_by=sent_by, created_at=now, updated_at=now))
             text_id = (added.inserted_primary_key or (0,))[0]
             if _sent_recently(conn, e164, now) > settings.daily_cap:
                 raise _OverCap
@@ -180,6 +196,8 @@ def queue(engine: Engine, settings: TextSettings, *, key: str, purpose: str, kin
                 _lock(conn, "line:" + line)
                 if _line_recently(conn, line, now) > settings.line_hourly_cap:
                     raise _LineFull
+            if settings.local:
+                return verdicts.QUEUED  # in the local outbox: nothing to send
             # In the same transaction: a text is in the log if and only if it is in the outbox.
             enqueue_in(conn, f"text:{text_id}", CHANNEL, {"text_id": int(text_id)}, now,
                        SEND_DELAY)
@@ -309,6 +327,40 @@ def texts_about(engine: Engine, kind: str, ref: int | str,
         rows = conn.execute(sa.select(texts).where(match).order_by(texts.c.id)).all()
     return [{**row._mapping, "status_words": STATUS_WORDS.get(row.status, row.status)}
             for row in rows]
+
+
+def keep_local(engine: Engine, *, key: str, purpose: str, kind: str, ref: str, number: str,
+               body: str, now: datetime) -> None:
+    """Put a text the service would send through Twilio (a staff notification) in the local
+    outbox instead; the same key again adds nothing."""
+    body = body.strip()[:MAX_BODY]
+    measured = segments(body)
+    try:
+        with engine.begin() as conn:
+            conn.execute(sa.insert(texts).values(
+                key=key[:200], purpose=purpose, kind=kind, ref=ref[:64], to_number=number[:32],
+                body=body, encoding=measured.encoding, segments=measured.count, status=LOCAL,
+                status_rank=RANKS[LOCAL], created_at=now, updated_at=now))
+    except sa.exc.IntegrityError:
+        return  # already there
+
+
+def local_outbox(engine: Engine, *, after: int = 0, number: str = "",
+                 limit: int = 200) -> list[dict[str, Any]]:
+    """Texts kept in the local outbox, newest first (``after``: only those with a higher id,
+    oldest first; ``number``: only to that number)."""
+    query = sa.select(texts).where(texts.c.status == LOCAL, texts.c.id > after)
+    if number:
+        query = query.where(texts.c.to_number == number)
+    query = query.order_by(texts.c.id if after else texts.c.id.desc()).limit(limit)
+    with engine.connect() as conn:
+        return [dict(row._mapping) for row in conn.execute(query)]
+
+
+def last_text_id(engine: Engine) -> int:
+    """The id of the newest text (0 when there is none): where a watcher starts."""
+    with engine.connect() as conn:
+        return int(conn.execute(sa.select(sa.func.max(texts.c.id))).scalar() or 0)
 
 
 def get_text(engine: Engine, text_id: int) -> dict[str, Any] | None:

@@ -7,6 +7,7 @@ retry it or send the statuses out of order; ``apply_status`` keeps only progress
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -21,6 +22,7 @@ from ivr.answer.texts import (
     TextSettings,
     apply_status,
     get_text,
+    keep_local,
     send_receipt,
 )
 from ivr.menu.model import Menu
@@ -98,8 +100,20 @@ def receipt_for_voicemail(voicemail_id: int | None, menu_id: str, lang: str, num
 
 def install(app: Flask, settings: dict[str, Any], services: Any, client: Any) -> None:
     """Texts for the app: their settings, the outbox channel, and the status callback."""
-    services.text_settings = TextSettings.from_settings(settings)
+    services.text_settings = TextSettings.from_settings(settings, has_account=client is not None)
     services.reach = Reach.from_settings(settings, services.catalog)
     sender = TextSender(services.store.engine, services.text_settings, client, services.clock)
     services.sender.register("text", sender.channel())
+    if services.text_settings.local:
+        services.sender.local_sms = _local_notification(services)
     app.register_blueprint(bp)
+
+
+def _local_notification(services: Any) -> Any:
+    """SMS notifications of new voicemails, kept in the local outbox (development)."""
+    def keep(number: str, body: str, payload: Mapping[str, Any]) -> None:
+        ref = str(payload.get("voicemail_id") or "")
+        keep_local(services.store.engine, key=f"notify:voicemail:{ref}:{number}", purpose="notify",
+                   kind="voicemail", ref=ref, number=number, body=body, now=services.clock())
+
+    return keep

@@ -66,7 +66,8 @@ def _period(require_menu: bool = False) -> report.Period:
         end = report.parse_day(request.args["to"]) if request.args.get("to") else today
         start = (report.parse_day(request.args["from"]) if request.args.get("from")
                  else end - timedelta(days=DEFAULT_DAYS - 1))
-        return report.Period(start, end, zone, menu_id)
+        simulated = request.args.get("simulated") == "1" and g.user["role"] == "admin"
+        return report.Period(start, end, zone, menu_id, simulated)
     except report.RangeError as exc:
         abort(400, str(exc))
 
@@ -76,6 +77,8 @@ def _args(period: report.Period, **extra: Any) -> dict[str, Any]:
     out: dict[str, Any] = {"from": period.start.isoformat(), "to": period.end.isoformat()}
     if period.menu:
         out["menu"] = period.menu
+    if period.simulated:
+        out["simulated"] = "1"
     return {**out, **extra}
 
 
@@ -260,11 +263,29 @@ def _names(menu: Menu | None) -> dict[str, str]:
             (menu.nodes.items() if menu else ())}
 
 
-def _phrase_targets(menu: Menu | None) -> list[str]:
-    """Nodes a phrase may lead to (everything but language choices and hang-ups)."""
+# Steps a flow leads to (a language choice, a callback offer, a voicemail, the end): what
+# a caller says to reach them belongs to the topic (a person, opening hours) that offers them.
+PLUMBING = ("language", "callback", "voicemail", "hangup")
+
+
+def _phrase_targets(menu: Menu | None) -> list[tuple[str, str]]:
+    """(node, name) of the places a caller asks for by name: nodes with phrases of their own,
+    or that a menu's option leads to by phrases; not the plumbing (closed, a callback offer...)
+    that only other nodes lead to. By label, in the menu's first language."""
     if menu is None:
         return []
-    return sorted(n for n, node in menu.nodes.items() if node.kind not in ("language", "hangup"))
+    lang = menu.default_language
+    named: dict[str, str] = {}
+    for node in menu.nodes.values():
+        if node.kind == "language":
+            continue
+        for option in getattr(node, "options", ()):
+            if option.go in menu.nodes and option.phrases:
+                named.setdefault(option.go, option.label.get(lang) or option.label.get("*") or "")
+    found = [(node_id, node.own_label(lang) or named.get(node_id) or node.description or node_id)
+             for node_id, node in menu.nodes.items()
+             if node.kind not in PLUMBING and (node.phrases or node_id in named)]
+    return sorted(found, key=lambda item: item[1].lower())
 
 
 def _file_of(menu: Menu) -> str:
@@ -281,7 +302,8 @@ def add_wording() -> BaseResponse:
         abort(404, "There is no such menu.")
     node_id, lang = request.form.get("node", ""), request.form.get("lang", "")
     wording = " ".join(request.form.get("wording", "").split())
-    if node_id not in menu.nodes or lang not in menu.languages or not wording:
+    targets = dict(_phrase_targets(menu))
+    if node_id not in targets or lang not in menu.languages or not wording:
         abort(400, "A phrase needs a node of this menu, one of its languages and a wording.")
     store = current_app.extensions["ivr"].versions
     file = _file_of(menu)
@@ -302,7 +324,7 @@ def add_wording() -> BaseResponse:
         flash("The phrase could not be added here; add it in the editor.", "error")
         return redirect(back)
     store.save_draft(file, text, str(g.user["username"]))
-    flash(f"\u201c{wording}\u201d added to {node_id} ({lang}) in the draft of {file}: check the "
+    flash(f"\u201c{wording}\u201d added to {targets[node_id]} ({lang}) in the draft of {file}: check the "
           "change below, then publish it from the editor.")
     return redirect(url_for("dashboard.menus.diff_draft", file=file))
 

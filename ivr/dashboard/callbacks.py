@@ -13,7 +13,7 @@ from ivr.answer.calls import OUTCOME_TEXT, outbox_key, whisper_text
 from ivr.answer.texts import Target
 from ivr.dashboard.desk import desk, now
 from ivr.dashboard.journey import describe, node_name
-from ivr.dashboard.states import recording_state, transcript_state
+from ivr.dashboard.states import beside, recording_state, transcript_state
 from ivr.dashboard.texts import ANSWERED, TARGETS, texts_panel
 from ivr.menu.model import Menu
 
@@ -79,11 +79,13 @@ def _page(callback_id: int, problem: str = "") -> str:
     lang = item.get("lang") or (menu.default_language if menu is not None else "en")
     reason = _reason(item)
     attempts = answering().calls.for_item("callback", callback_id)
+    recording = recording_state(reason, desk().voicemails.has_media(reason["id"])) \
+        if reason else None
     return render_template(
         "dashboard/callback.html", cb=item, menu=menu, reason=reason,
-        transcript=transcript_state(reason, menu, now()) if reason else None,
-        recording=recording_state(reason, desk().voicemails.has_media(reason["id"]))
-        if reason else None,
+        transcript=beside(transcript_state(reason, menu, now()), recording) if reason and recording
+        else None,
+        recording=recording,
         journey=[describe(step, menu, lang) for step in item.get("journey") or []],
         attempts=attempts, outcomes=OUTCOME_TEXT,
         names=_names([item, *attempts], "claimed_by", "closed_by", "user_id"), problem=problem,

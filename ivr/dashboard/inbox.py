@@ -23,7 +23,7 @@ from werkzeug.wrappers import Response as BaseResponse
 
 from ivr.dashboard.desk import desk, now
 from ivr.dashboard.journey import describe
-from ivr.dashboard.states import recording_state, transcript_state
+from ivr.dashboard.states import beside, recording_state, transcript_state
 from ivr.dashboard.texts import text_cap_warnings, texts_panel
 from ivr.dashboard.times import zone_of
 
@@ -172,11 +172,11 @@ def voicemail(voicemail_id: int) -> str:
         desk().calls.journey(item["call_sid"]) if item.get("call_sid") else [])
     menu = current_app.extensions["ivr"].catalog.menus.get(item.get("menu") or "")
     lang = item.get("lang") or (menu.default_language if menu is not None else "en")
+    recording = recording_state(item, desk().voicemails.has_media(voicemail_id))
     return render_template("dashboard/voicemail.html", vm=item,
                            journey=[describe(step, menu, lang) for step in journey],
-                           transcript=item["transcript_state"],
-                           recording=recording_state(item, desk().voicemails.has_media(
-                               voicemail_id)),
+                           transcript=beside(item["transcript_state"], recording),
+                           recording=recording,
                            notes=desk().users.notes(voicemail_id), statuses=STATUSES,
                            texts=texts_panel("voicemail", voicemail_id, lang, item.get("call_sid")),
                            back=request.args.get("back", ""),

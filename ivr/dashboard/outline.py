@@ -19,7 +19,7 @@ if TYPE_CHECKING:
 
 # Node attributes that name where a caller goes next, with how admins read them.
 TARGET_FIELDS = (("next", "then"), ("open", "when open"), ("closed", "when closed"),
-                 ("no_answer", "no answer"))
+                 ("no_answer", "no answer"), ("decline", "declined"))
 
 
 @dataclass(frozen=True)
@@ -100,8 +100,14 @@ def _exits(menu: Menu, node: Any) -> list[Exit]:
         # The engine's own rule (a language choice goes on in the default language).
         fallback = node.after_misses(menu.defaults.fallback)
         if fallback:
-            origin = "" if node.fallback else (
-                f" ({menu.default_language})" if node.kind == "language" else " (menu default)")
+            if node.fallback:
+                origin = ""
+            elif node.kind == "language":
+                origin = f" ({menu.default_language})"
+            elif fallback == getattr(node, "decline", None):
+                origin = " (as declined)"  # a callback offer: silence is a "no, thanks"
+            else:
+                origin = " (menu default)"
             out.append(Exit(f"after {tries} misses{origin}", fallback, (), fallback in known))
     elif node.fallback:
         out.append(Exit("fallback", node.fallback, (), node.fallback in known))

@@ -3,11 +3,11 @@
 from __future__ import annotations
 
 from collections.abc import Mapping
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime, timedelta
 from typing import Any
 
-from ivr.dashboard.times import as_utc, local, zone_of
+from ivr.dashboard.times import as_utc, local, viewer_zone
 from ivr.menu.model import Menu
 from ivr.transcripts.engines import ENGINE_NAMES, LIVE_WAIT, WORKER_WAIT
 
@@ -37,9 +37,9 @@ def transcript_state(vm: Mapping[str, Any], menu: Menu | None, now: datetime,
     if status == "completed" and vm.get("transcript"):
         return State("completed", "", "", engine)
     created = as_utc(vm["created_at"]) if vm.get("created_at") else None
-    since = local(created, zone_of(vm.get("menu"))) if created else "?"
+    since = local(created, viewer_zone()) if created else "?"
     if job is not None:
-        return _job_state(job, since, now, zone_of(vm.get("menu")))
+        return _job_state(job, since, now, viewer_zone())
     if status == "pending":
         if created is not None and now - created > TRANSCRIPT_WAIT:
             return State("overdue", "No transcript arrived",
@@ -99,6 +99,18 @@ def _job_state(job: Mapping[str, Any], since: str, now: datetime, zone: Any) -> 
     short = "Not transcribed (language)" if "transcribe" in reason and (
         "not set up for" in reason or "does not transcribe" in reason) else "Not transcribed"
     return State("unavailable", short, f"Not transcribed: {reason}." + listen, engine)
+
+
+def beside(transcript: State, recording: State) -> State:
+    """The transcript's sentence as shown beside ``recording``: with nothing to play, it does
+    not send the agent to the recording, and a pending one says it may never come."""
+    if recording.key == "stored":
+        return transcript
+    long = transcript.long.replace(" Listen to the recording meanwhile.", "") \
+        .replace(" Listen to the recording.", "")
+    if transcript.key == "pending" and "never gets one" not in long:
+        long += " A local demo or a simulated call never gets one."
+    return replace(transcript, long=long)
 
 
 def recording_state(vm: Mapping[str, Any], stored: bool) -> State:

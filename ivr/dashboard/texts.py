@@ -17,7 +17,7 @@ from flask import Blueprint, abort, current_app, flash, g, redirect, render_temp
 from werkzeug.wrappers import Response as BaseResponse
 
 from ivr.answer.templates import TemplateError, Templates
-from ivr.answer.texts import Target, TextSettings, reply, texts_about
+from ivr.answer.texts import Target, TextSettings, local_outbox, reply, texts_about
 from ivr.dashboard.auth import admin_required
 from ivr.dashboard.desk import desk, now
 from ivr.engine import texts as verdicts
@@ -145,7 +145,10 @@ def send_reply(kind: str, item_id: int) -> BaseResponse:
         abort(400, "The form has no token: reload the page.")
     verdict = reply(desk().calls.engine, text_settings(), target, body, int(g.user["id"]),
                     token, now(), countries=_countries(target.menu))
-    flash(VERDICT_WORDS.get(verdict, verdict), "ok" if verdict == verdicts.QUEUED else "error")
+    words = VERDICT_WORDS.get(verdict, verdict)
+    if verdict == verdicts.QUEUED and text_settings().local:
+        words = "Text kept in the local outbox: in development without a Twilio account, texts are not sent."
+    flash(words, "ok" if verdict == verdicts.QUEUED else "error")
     if verdict == verdicts.QUEUED and kind in ANSWERED:
         ANSWERED[kind](item_id, int(g.user["id"]))
     return redirect(page(item_id))
@@ -193,3 +196,11 @@ def delete_template(template_id: int) -> BaseResponse:
         abort(404, "There is no such template.")
     flash("Template deleted.", "ok")
     return redirect(url_for("dashboard.texts.admin_templates"))
+
+
+@bp.get("/outbox")
+def outbox() -> str:
+    """Development without a Twilio account: the texts the service would have sent."""
+    if not text_settings().local:
+        abort(404, "Texts are sent through Twilio here: there is no local outbox.")
+    return render_template("dashboard/outbox.html", texts=local_outbox(desk().calls.engine))

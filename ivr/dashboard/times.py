@@ -33,6 +33,14 @@ def zone_of(menu_id: str | None) -> ZoneInfo:
     return menu_zone(menu)
 
 
+def viewer_zone() -> ZoneInfo:
+    """The one zone a user reads every time in, whatever the line: the zone of the first
+    schedule of the default menu (else the first menu), so that lists stay in order."""
+    menus = current_app.extensions["ivr"].catalog.menus
+    menu = next((m for m in menus.values() if m.is_default), None) or next(iter(menus.values()), None)
+    return menu_zone(menu)
+
+
 def as_utc(value: datetime | str) -> datetime | None:
     """An aware UTC time (SQLite hands back naive UTC; a saved journey holds ISO text)."""
     if isinstance(value, str):

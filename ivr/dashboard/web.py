@@ -5,8 +5,9 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from flask import Blueprint, current_app, g, render_template
+from flask import Blueprint, current_app, g, render_template, url_for
 from flask.sansio.blueprints import BlueprintSetupState
+from markupsafe import Markup, escape
 from werkzeug.exceptions import HTTPException
 
 from ivr.dashboard import (
@@ -22,7 +23,7 @@ from ivr.dashboard import (
     texts,
 )
 from ivr.dashboard.desk import Desk, desk, now, setting
-from ivr.dashboard.times import as_utc, local, zone_of
+from ivr.dashboard.times import as_utc, local, viewer_zone, zone_of
 
 bp = Blueprint("dashboard", __name__, url_prefix="/dashboard",
                template_folder="templates", static_folder="static")
@@ -58,6 +59,8 @@ def _page_globals() -> dict[str, Any]:
                      if user is not None else 0)
     return {"current_user": user, "new_count": new_count, "due_callbacks": due_callbacks,
             "csrf_token": auth.csrf_token,
+            "local_outbox": bool(getattr(getattr(current_app.extensions["ivr"], "text_settings",
+                                                 None), "local", False)),
             "poll_seconds": float(setting("IVR_DASHBOARD_POLL_SECONDS"))}
 
 
@@ -70,9 +73,16 @@ def _error_page(exc: HTTPException) -> tuple[str, int]:
 
 
 @bp.app_template_filter("when")
-def when(value: datetime | str | None, menu: str | None = None) -> str:
-    """A date and time in the menu's zone (else the default menu's): 2026-11-24 12:32 EET."""
-    return local(value, zone_of(menu)) or "—"
+def when(value: datetime | str | None, menu: str | None = None) -> str | Markup:
+    """A date and time in the viewer's one zone: 2026-11-24 12:32 EET; where the line of
+    ``menu`` keeps another zone, its own time is in the tooltip."""
+    zone = viewer_zone()
+    shown = local(value, zone) or "—"
+    line_zone = zone_of(menu) if menu else zone
+    if value in (None, "") or line_zone == zone:
+        return shown
+    return Markup('<span title="%s" data-line-time>%s</span>') % (
+        f"{local(value, line_zone)} on the line's clock", shown)
 
 
 @bp.app_template_filter("clock")
@@ -88,6 +98,13 @@ def line(menu_id: str | None) -> str:
         return "—"
     menu = current_app.extensions["ivr"].catalog.menus.get(menu_id)
     return str(menu.name or menu.id) if menu is not None else menu_id
+
+
+@bp.app_template_filter("account_link")
+def account_link(text: str) -> Markup:
+    """``text``, escaped, with "your account page" a link to it (where agents add their phone)."""
+    link = Markup('<a href="%s">your account page</a>') % url_for("dashboard.account.index")
+    return Markup(str(escape(text)).replace("your account page", str(link)))
 
 
 @bp.app_template_filter("isotime")

@@ -11,8 +11,10 @@ import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
 from pathlib import Path
+from zoneinfo import ZoneInfo, ZoneInfoNotFoundError
 
 import click
+import yaml
 
 from ivr.menu.folder import split_marker
 from ivr.menu.versions import MenuVersions, PublishResult, Version, valid_file
@@ -108,12 +110,25 @@ def history(file: str) -> None:
         states = [s for s in store.folder_states() if s.file == name] if versions else []
     if not versions:
         raise click.ClickException(f"no published version of {name}")
+    zone = _zone_of(next((v for v in versions if v.live), versions[0]).text)
     for v in versions:
         mark = "*" if v.live else " "
-        when = v.created_at.strftime("%Y-%m-%d %H:%M UTC")
+        when = v.created_at.astimezone(zone).strftime("%Y-%m-%d %H:%M %Z")
         click.echo(f"{mark} {v.number:>4}  id {v.id:<6} {when}  {v.author}  {v.note}".rstrip())
     for state in states:  # the file in the menus folder, against the live version
         click.echo(("DIVERGED: " if state.diverged else "") + state.describe())
+
+
+def _zone_of(text: str) -> ZoneInfo:
+    """The zone of a menu's first schedule, as the dashboard shows its times (else UTC)."""
+    try:
+        raw = yaml.safe_load(text)
+        schedules = raw.get("hours") if isinstance(raw, dict) else None
+        first = next(iter(schedules.values())) if isinstance(schedules, dict) and schedules else {}
+        return ZoneInfo(str(first.get("timezone") or "UTC")) if isinstance(first, dict) \
+            else ZoneInfo("UTC")
+    except (yaml.YAMLError, ZoneInfoNotFoundError, ValueError):
+        return ZoneInfo("UTC")
 
 
 def _by_number(store: MenuVersions, name: str, number: int) -> int:

@@ -190,6 +190,8 @@ class Sender:
         self.twilio_client = twilio_client
         self.load_voicemail = load_voicemail or (lambda _id: None)
         self.clock = clock
+        # Development without a Twilio account: SMS notifications go here (number, text, payload).
+        self.local_sms: Callable[[str, str, Mapping[str, Any]], None] | None = None
 
     def send_due(self, limit: int = 20) -> int:
         """Send what is due; returns how many were delivered."""
@@ -268,6 +270,9 @@ class Sender:
         voicemail = self.load_voicemail(int(payload.get("voicemail_id") or 0))
         text = message_text(voicemail, self.channels.dashboard_url)
         if channel == "sms":
+            if self.twilio_client is None and self.local_sms is not None:
+                self.local_sms(self.channels.sms_to, text[:1500], payload)
+                return
             if self.twilio_client is None:
                 raise RuntimeError("no Twilio account configured for SMS")
             self.twilio_client().messages.create(to=self.channels.sms_to,

@@ -66,6 +66,7 @@ def diagnose(overrides: Mapping[str, Any] | None = None) -> list[Finding]:
                 *check_texts(app.config)]
     finally:
         svc = app.extensions["ivr"]
+        svc.catalog.close()  # the signed request started its reload thread: stop it
         svc.recorder.close()
         svc.store.dispose()
 

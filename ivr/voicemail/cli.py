@@ -11,8 +11,9 @@ import click
 def worker_command(once: bool, every: float) -> None:
     """Send voicemail notifications, fetch recordings, replay spooled voicemails."""
     from ivr import create_app
+    from ivr.config import ANSWERS_NO_WEBHOOKS
 
-    app = create_app({"IVR_WORKER_IN_APP": "false"})
+    app = create_app({"IVR_WORKER_IN_APP": "false", ANSWERS_NO_WEBHOOKS: True})
     worker = app.extensions["ivr"].worker
     worker.every = every
     if once:
@@ -37,8 +38,9 @@ def voicemail_group() -> None:
 def purge_command(days: int | None) -> None:
     """Delete recordings older than N days here and at Twilio (transcripts and context stay)."""
     from ivr import create_app
+    from ivr.config import ANSWERS_NO_WEBHOOKS
 
-    app = create_app({"IVR_WORKER_IN_APP": "false"})
+    app = create_app({"IVR_WORKER_IN_APP": "false", ANSWERS_NO_WEBHOOKS: True})
     if days is None:
         days = int(app.config.get("IVR_RETENTION_DAYS") or 90)
     if days < 1:
@@ -51,8 +53,9 @@ def purge_command(days: int | None) -> None:
 def requeue_command() -> None:
     """Give voicemail reports the database refused (set aside) another try, after a fix."""
     from ivr import create_app
+    from ivr.config import ANSWERS_NO_WEBHOOKS
 
-    app = create_app({"IVR_WORKER_IN_APP": "false"})
+    app = create_app({"IVR_WORKER_IN_APP": "false", ANSWERS_NO_WEBHOOKS: True})
     intake = app.extensions["ivr"].intake
     moved = intake.requeue()
     written = intake.replay()

@@ -69,7 +69,7 @@ def test_a_wording_not_understood_becomes_a_phrase_in_a_draft(page: Any, server:
     group = page.locator("[data-group]").filter(has_text="where is my stuff").first
     candidates = group.get_by_role("table", name="Candidates the matcher considered")
     assert candidates.locator("tbody th").all_inner_texts() == ["returns", "hours_info"]
-    group.get_by_label("as a en phrase of").select_option("returns")
+    group.get_by_label("as a phrase (EN) of").select_option("returns")
     group.get_by_role("button", name="Add as a phrase").click()
     page.wait_for_url(f"{server.url}/dashboard/admin/menus/mini.yaml/diff/draft")
     added = page.locator(".diff__add").all_inner_texts()

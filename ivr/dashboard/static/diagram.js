@@ -12,7 +12,9 @@ async function draw(box) {
     const picture = holder.querySelector("svg");
     picture.classList.add("diagram");
     // Fit the card's width (never larger than Graphviz drew it); the viewBox keeps the shape.
+    // Never below three quarters of it either: a wide menu scrolls, its labels stay readable.
     picture.style.maxWidth = picture.getAttribute("width");
+    picture.style.minWidth = `${Math.round(0.75 * parseFloat(picture.getAttribute("width")))}pt`;
     picture.removeAttribute("width");
     picture.removeAttribute("height");
     picture.setAttribute("role", "img");

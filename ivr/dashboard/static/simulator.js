@@ -122,7 +122,7 @@
     box.textContent = this.typed;
     this.el("[data-send-keys]").disabled = !this.typed;
     var rule = [];
-    if (g.numDigits) { rule.push(g.numDigits + " keys"); }
+    if (g.numDigits) { rule.push(g.numDigits === "1" ? "1 key" : g.numDigits + " keys"); }
     var finish = g.finishOnKey === undefined ? "#" : g.finishOnKey;
     if (finish) { rule.push("ends with " + finish); }
     rule.push("sent " + (g.timeout || 5) + " s after the last key");
