@@ -24,6 +24,10 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "IVR_PUBLIC_URL": ("", "the public base URL Twilio calls, e.g. https://ivr.example.org "
                        "(use it behind a TLS-terminating proxy)"),
     "IVR_TRUSTED_PROXIES": ("0", "how many proxies' X-Forwarded-* headers to trust instead"),
+    "IVR_PROXY_ADDRESSES": ("127.0.0.1,::1", "addresses or networks the trusted proxies connect "
+                            "from (comma-separated); forwarded headers from any other peer are "
+                            "dropped; `*` trusts anyone (only where nothing but the proxy can "
+                            "reach the app)"),
     "IVR_MENUS_DIR": ("menus", "folder of menu YAML files (relative to the project)"),
     "IVR_PROMPTS_DIR": ("prompts", "folder of recorded prompts served at /prompts/"),
     "IVR_MENU_CHECK_SECONDS": ("2", "how often a worker looks for changed menu files and "
