@@ -7,7 +7,6 @@ from datetime import timedelta
 from typing import Any
 
 import pyotp
-import pytest
 
 from tests.conftest import ADMIN_PASSWORD, Clock, csrf_token_of, log_in
 
@@ -68,13 +67,18 @@ def test_an_admin_with_an_authenticator_needs_its_code_to_log_in(dashboard_app: 
 def test_turning_the_authenticator_off_needs_the_password(dashboard_app: Any, clock: Clock) -> None:
     admin = dashboard_app.test_client()
     log_in(admin, "root", ADMIN_PASSWORD)
-    _set_up(admin, clock)
+    secret = _set_up(admin, clock)
+    clock.now += timedelta(minutes=1)
     token = csrf_token_of(admin)
-    refused = admin.post("/dashboard/account/totp/off", data={"current": "nope", "csrf_token": token})
+    refused = admin.post("/dashboard/account/totp/off", data={
+        "current": "nope", "current_code": _code(secret, clock), "csrf_token": token})
     assert refused.status_code == 400
+    refused = admin.post("/dashboard/account/totp/off", data={"current": ADMIN_PASSWORD,
+                                                              "csrf_token": token})
+    assert refused.status_code == 400 and "authenticator app is not right" in refused.text
     assert dashboard_app.extensions["dashboard"].users.user_by_name("root")["totp"] is True
-    done = admin.post("/dashboard/account/totp/off", data={"current": ADMIN_PASSWORD,
-                                                           "csrf_token": token})
+    done = admin.post("/dashboard/account/totp/off", data={
+        "current": ADMIN_PASSWORD, "current_code": _code(secret, clock), "csrf_token": token})
     assert done.headers["Location"] == "/dashboard/account/"
     assert log_in(dashboard_app.test_client(), "root", ADMIN_PASSWORD).headers["Location"] == \
         "/dashboard/inbox"
@@ -92,8 +96,6 @@ def test_wrong_codes_are_throttled_like_passwords(dashboard_app: Any, clock: Clo
     assert answers[:4] == [401] * 4 and 429 in answers[4:]
 
 
-@pytest.mark.xfail(strict=True, reason="a signed-in session replaces the authenticator without "
-                   "the password or the current code")
 def test_replacing_the_authenticator_needs_the_password_and_the_current_code(
         dashboard_app: Any, clock: Clock) -> None:
     owner = dashboard_app.test_client()
@@ -121,8 +123,6 @@ def test_replacing_the_authenticator_needs_the_password_and_the_current_code(
     assert users.totp_secret(root_id) == theirs
 
 
-@pytest.mark.xfail(strict=True, reason="a signed-in session sets the callback phone without the "
-                   "password")
 def test_changing_the_callback_phone_needs_the_password_and_code(dashboard_app: Any,
                                                                  clock: Clock) -> None:
     owner = dashboard_app.test_client()
