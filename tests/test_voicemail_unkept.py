@@ -61,8 +61,6 @@ def mock_twilio(rsps: responses.RequestsMock, numbers: list[int]) -> None:
             "to": "+15005550006", "status": "completed", "direction": "inbound"})
 
 
-@pytest.mark.xfail(strict=True, reason="voicemails are lost (Twilio gets 2xx) when neither the "
-                   "database nor the spool can keep them")
 def test_database_down_and_disk_full_loses_no_voicemail(
         spool_app: Any, db_url: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     svc = spool_app.extensions["ivr"]

@@ -52,6 +52,10 @@ LENGTHS = {"from_number": 64, "to_number": 64, "menu": 64, "node": 64, "lang": 1
 MAX_LISTED = 200  # quarantined reports read for the admins' page
 
 
+class NotKept(RuntimeError):
+    """A report neither the database nor the spool could keep: Twilio must keep it."""
+
+
 def checked(recording_sid: str, fields: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
     """The fields as the database can take them, and what was dropped or cut (and why)."""
     out = dict(fields)
@@ -137,9 +141,17 @@ class Intake:
         try:
             voicemail_id = self._write(recording_sid, now, fields)
         except SQLAlchemyError as exc:
+            try:
+                self._spool(self._entry(recording_sid, now, fields))
+            except OSError as disk:
+                # Nothing here can keep it: the caller answers so that Twilio keeps the
+                # recording and retries (`ivr voicemail reconcile` reads it back later).
+                log.error("voicemail %s NOT kept: the database did not take it (%s) and the "
+                          "spool cannot be written (%s)", recording_sid, type(exc).__name__,
+                          disk.strerror or type(disk).__name__)
+                raise NotKept(recording_sid) from disk
             log.error("voicemail %s kept on disk: the database did not take it (%s)",
                       recording_sid, type(exc).__name__)
-            self._spool(self._entry(recording_sid, now, fields))
             return None
         try:
             self.replay(INLINE_REPLAY)
@@ -184,6 +196,17 @@ class Intake:
                   str(entry.get("recording_sid"))[:40], self.quarantine_dir / name, reason[:200])
 
     # ---- the spool ------------------------------------------------------------------
+
+    def spool_problem(self) -> str | None:
+        """Why a report could not be spooled now (a probe file is written and removed), or None."""
+        probe = self.spool_dir / f".probe-{secrets.token_hex(4)}"
+        try:
+            self.spool_dir.mkdir(parents=True, exist_ok=True)
+            _write_json(probe, {"probe": True})
+            probe.unlink()
+        except OSError as exc:
+            return exc.strerror or type(exc).__name__
+        return None
 
     def pending(self) -> list[Path]:
         """Spooled reports not yet written to the database, oldest first."""
