@@ -140,7 +140,7 @@ def gunicorn(tmp_path: Path) -> Any:
          f"127.0.0.1:{port}", "--workers", "1", "--threads", "2"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a loaded machine starts it slowly
         while True:
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).close()
@@ -173,7 +173,6 @@ def test_gunicorn_refuses_long_request_lines_and_oversize_bodies(gunicorn: Any) 
     assert server.poll() is None  # the worker is alive
 
 
-@pytest.mark.xfail(strict=True, reason="a malformed chunked body gets 200 and a logged traceback")
 @pytest.mark.parametrize("body", [
     b"zz\r\nabc\r\n0\r\n\r\n",  # a chunk size that is not hexadecimal
     b"3\r\nabcdef\r\n0\r\n\r\n",  # a chunk longer than it said, no terminator where due
