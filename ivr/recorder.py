@@ -267,6 +267,28 @@ class JourneyRecorder:
         with self._lock:
             return len(self._batch) + self._spooled
 
+    def backlog(self) -> int:
+        """Journey lines not yet in the database, the same figure in every worker.
+
+        Every line is journaled to the shared spool folder as it is recorded, and its
+        file removed once the database has it: the lines in those files are everyone's
+        backlog (this worker's memory adds only what its journal could not take).
+        Without a spool folder, this worker's own lines.
+        """
+        if self.spool_dir is None:
+            return self.pending
+        lines = 0
+        for path in self.spooled_files():
+            try:
+                with open(path, "rb") as handle:
+                    while chunk := handle.read(1 << 20):
+                        lines += chunk.count(b"\n")
+            except OSError:
+                continue  # replayed and removed meanwhile
+        with self._lock:
+            unjournaled = len(self._batch) if self._segment is None else 0
+        return lines + unjournaled
+
     def spooled_files(self) -> list[Path]:
         """Journal files waiting on disk (including other processes' open segments)."""
         if self.spool_dir is None or not self.spool_dir.is_dir():

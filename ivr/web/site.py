@@ -84,7 +84,7 @@ def health() -> tuple[Response, int]:
         report["database"] = f"unreachable: {type(exc).__name__}"
         problems.append("database unreachable: journeys and voicemail reports wait in the "
                         "local spool until it returns")
-    report["journey_backlog"] = svc.recorder.pending
+    report["journey_backlog"] = svc.recorder.backlog()  # shared by every worker
     try:
         from ivr.notify import backlog
 
