@@ -214,8 +214,6 @@ def respelled(db_url: str, tmp_path: Path) -> str:
     return url.set(host=host).render_as_string(hide_password=False)
 
 
-@pytest.mark.xfail(strict=True, reason="the guard compares spellings: localhost vs 127.0.0.1, "
-                   "or another path to the same file, is accepted")
 def test_the_apps_own_database_under_another_spelling_is_refused(db_url: str, tmp_path: Path,
                                                                  clock: Clock) -> None:
     from ivr.config import ConfigError

@@ -22,6 +22,7 @@ from urllib.parse import urlsplit
 
 from ivr.lookup.actions import ACTION_PREFIX, ActionConfig
 from ivr.lookup.config import ENV_REF, SourceConfig
+from ivr.lookup.samedb import same_database
 from ivr.menu.source import Where
 
 SOURCE_PREFIX = "IVR_SOURCE_"  # variables a menu may read as ${IVR_SOURCE_...}
@@ -315,7 +316,7 @@ class SourcePolicy:
             if not CONNECTION_NAME.match(name):
                 raise ConfigError(f"{key}: a connection name is letters, digits and _")
             url = database_url(str(value), Path.cwd())
-            if url == app_db:
+            if same_database(url, app_db):
                 raise ConfigError(f"{key} is the app's own database: give lookups their own "
                                   "database, or a role that may only read the tables they "
                                   "need (docs/lookups.md)")
@@ -343,7 +344,7 @@ def _action_connections(merged: Mapping[str, str], app_db: str) -> dict[str, Con
         if not CONNECTION_NAME.match(name):
             raise ConfigError(f"{key}: a connection name is letters, digits and _")
         url = database_url(str(value), Path.cwd())
-        if url == app_db:
+        if same_database(url, app_db):
             raise ConfigError(f"{key} is the app's own database: give actions a role that may "
                               "only write the tables they need (docs/lookups.md)")
         if not url.startswith(("sqlite:///", "postgresql")):
