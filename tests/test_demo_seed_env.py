@@ -12,7 +12,6 @@ from ivr.cli import cli
 from ivr.migrations import upgrade
 
 
-@pytest.mark.xfail(strict=True, reason="ivr demo seed ignores .env")
 def test_demo_seed_uses_the_database_named_in_dot_env(tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"sqlite:///{tmp_path / 'from-dotenv.sqlite3'}"
