@@ -6,8 +6,6 @@ import stat
 from pathlib import Path
 from typing import Any
 
-import pytest
-
 from ivr.simulator import FlaskTransport, Phone
 from tests.conftest import TOKEN
 from tests.test_voicemail_spool import Outage, callback, post_signed
@@ -18,7 +16,6 @@ def mode(path: Path) -> int:
     return stat.S_IMODE(path.stat().st_mode)
 
 
-@pytest.mark.xfail(strict=True, reason="spool files are 0644 in 0755 folders")
 def test_spooled_reports_and_journeys_are_0600_in_0700_folders(spool_app: Any,  # noqa: F811
                                                                tmp_path: Path) -> None:
     svc = spool_app.extensions["ivr"]
