@@ -361,3 +361,50 @@ def test_a_header_value_cannot_smuggle_another_header(server: int, tmp_path: Pat
     environ = {"IVR_SOURCE_KEY": "k\r\nHost: evil.example"}
     assert find(policy, menu, environ, tmp_path) == (FAILED, "bad_request")
     assert Recorder.seen == []
+
+
+def fake_dns6(monkeypatch: pytest.MonkeyPatch, address: str) -> None:
+    """Every name resolves to the IPv6 ``address``."""
+    def getaddrinfo(host: str, port: int, *args: Any, **kwargs: Any) -> list[Any]:
+        return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", (address, port, 0, 0))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+@pytest.mark.xfail(strict=True, reason="6to4 and NAT64 addresses wrapping a private IPv4 pass "
+                   "a wildcard; an exact name resolving to 127.0.0.1 is reached")
+@pytest.mark.parametrize("address", ["2002:7f00:1::1", "2002:a00:1::1", "::ffff:10.0.0.1",
+                                     "::ffff:127.0.0.1"])
+def test_private_addresses_wrapped_in_ipv6_are_refused(
+        address: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_dns6(monkeypatch, address)
+    menu = source_menu("http://api.example.org/orders/{id}")
+    for hosts in ("*.example.org", "api.example.org"):
+        policy = SourcePolicy.from_settings({"IVR_LOOKUP_HOSTS": hosts, "DATABASE_URL": ""}, {})
+        assert find(policy, menu, {}, tmp_path) == (FAILED, "not_allowed"), hosts
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::a00:1", "64:ff9b::7f00:1", "64:ff9b:1::a00:1"])
+def test_nat64_addresses_wrapping_a_private_ipv4_are_refused(
+        address: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_dns6(monkeypatch, address)
+    menu = source_menu("http://api.example.org/orders/{id}")
+    for hosts in ("*.example.org", "api.example.org"):
+        policy = SourcePolicy.from_settings({"IVR_LOOKUP_HOSTS": hosts, "DATABASE_URL": ""}, {})
+        assert find(policy, menu, {}, tmp_path) == (FAILED, "not_allowed"), hosts
+
+
+@pytest.mark.xfail(strict=True, reason="an exact name resolving to 127.0.0.1 is reached without "
+                   "the operator allowing private addresses")
+def test_an_exact_name_reaches_a_private_address_only_when_the_operator_allows_it(
+        server: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_dns(monkeypatch, "127.0.0.1")
+    menu = source_menu(f"http://api.example.org:{server}/orders/{{id}}")
+    listed = {"IVR_LOOKUP_HOSTS": f"api.example.org:{server}", "DATABASE_URL": ""}
+    assert find(SourcePolicy.from_settings(listed, {}), menu, {}, tmp_path) == \
+        (FAILED, "not_allowed")
+    assert Recorder.seen == []
+    allowed = SourcePolicy.from_settings({**listed, "IVR_LOOKUP_PRIVATE_HOSTS": "api.example.org"},
+                                         {})
+    assert find(allowed, menu, {}, tmp_path) == (FOUND, "")
+    assert Recorder.seen == [("/orders/100001", f"api.example.org:{server}")]
