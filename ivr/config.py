@@ -65,6 +65,9 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "IVR_LOOKUP_HOSTS": ("", "hosts lookup sources may connect to, comma separated: "
                          "api.example.org, *.example.org (public addresses only), "
                          "10.0.0.5:8080; empty = no HTTP sources"),
+    "IVR_LOOKUP_PRIVATE_HOSTS": ("", "names listed exactly in IVR_LOOKUP_HOSTS that may resolve "
+                                 "to private or loopback addresses (an internal API), comma "
+                                 "separated; empty = every name must resolve to public addresses"),
     "IVR_LOOKUP_ENV": ("", "more variables lookup sources may read as ${NAME}, comma separated, "
                        "besides IVR_SOURCE_*; never the app's own settings"),
     "IVR_NOTIFY_SMS_TO": ("", "voicemail notifications: the on-call number to text (E.164)"),

@@ -7,6 +7,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -267,7 +268,7 @@ def test_a_host_not_listed_is_never_contacted(server: int, tmp_path: Path) -> No
 
 def test_a_listed_name_is_resolved_once_and_keeps_its_host_header(server: int,
                                                                   tmp_path: Path) -> None:
-    policy = SourcePolicy(hosts=(HostRule.parse(f"localhost:{server}"),))
+    policy = SourcePolicy(hosts=(replace(HostRule.parse(f"localhost:{server}"), private=True),))
     menu = source_menu(f"http://localhost:{server}/orders/{{id}}")
     assert find(policy, menu, {}, tmp_path) == (FOUND, "")
     assert Recorder.seen == [("/orders/100001", f"localhost:{server}")]
@@ -296,8 +297,9 @@ def test_a_wildcard_name_resolving_to_a_private_address_is_refused(
     wildcard = SourcePolicy(hosts=(HostRule.parse(f"*.example.org:{server}"),))
     assert find(wildcard, menu, {}, tmp_path) == (FAILED, "not_allowed")
     assert Recorder.seen == []
-    # A name the operator listed exactly may be internal: reached at the address resolved.
-    exact = SourcePolicy(hosts=(HostRule.parse(f"api.example.org:{server}"),))
+    # A name the operator listed exactly and allowed private addresses for may be internal:
+    # reached at the address resolved.
+    exact = SourcePolicy(hosts=(replace(HostRule.parse(f"api.example.org:{server}"), private=True),))
     assert find(exact, menu, {}, tmp_path) == (FOUND, "")
     assert Recorder.seen == [("/orders/100001", f"api.example.org:{server}")]
 
@@ -343,8 +345,9 @@ def tls_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]
 
 def test_https_to_a_checked_address_still_verifies_the_name(
         tls_server: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    policy = SourcePolicy(hosts=(HostRule.parse(f"localhost:{tls_server}"),
-                                 HostRule.parse(f"api.example.org:{tls_server}")))
+    policy = SourcePolicy(hosts=(replace(HostRule.parse(f"localhost:{tls_server}"), private=True),
+                                 replace(HostRule.parse(f"api.example.org:{tls_server}"),
+                                         private=True)))
     good = source_menu(f"https://localhost:{tls_server}/orders/{{id}}")
     assert find(policy, good, {}, tmp_path) == (FOUND, "")
     assert Recorder.seen == [("/orders/100001", f"localhost:{tls_server}")]
@@ -371,8 +374,6 @@ def fake_dns6(monkeypatch: pytest.MonkeyPatch, address: str) -> None:
     monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
 
 
-@pytest.mark.xfail(strict=True, reason="6to4 and NAT64 addresses wrapping a private IPv4 pass "
-                   "a wildcard; an exact name resolving to 127.0.0.1 is reached")
 @pytest.mark.parametrize("address", ["2002:7f00:1::1", "2002:a00:1::1", "::ffff:10.0.0.1",
                                      "::ffff:127.0.0.1"])
 def test_private_addresses_wrapped_in_ipv6_are_refused(
@@ -394,8 +395,6 @@ def test_nat64_addresses_wrapping_a_private_ipv4_are_refused(
         assert find(policy, menu, {}, tmp_path) == (FAILED, "not_allowed"), hosts
 
 
-@pytest.mark.xfail(strict=True, reason="an exact name resolving to 127.0.0.1 is reached without "
-                   "the operator allowing private addresses")
 def test_an_exact_name_reaches_a_private_address_only_when_the_operator_allows_it(
         server: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     fake_dns(monkeypatch, "127.0.0.1")
