@@ -386,6 +386,15 @@ def _add_report_commands() -> None:
 _add_report_commands()
 
 
+def _add_privacy_commands() -> None:
+    from ivr.privacy.cli import privacy_group
+
+    cli.add_command(privacy_group)
+
+
+_add_privacy_commands()
+
+
 def main() -> None:
     """Console entry point."""
     cli(prog_name="ivr")
