@@ -68,7 +68,6 @@ def test_one_callers_data_is_exported_then_erased_and_no_one_elses(
     assert svc.store.journey(theirs["CallSid"])
 
 
-@pytest.mark.xfail(strict=True, reason="the dashboard has no privacy page")
 def test_an_admin_exports_and_erases_from_the_dashboard_and_is_logged(
         dashboard_app: Any, caplog: pytest.LogCaptureFixture) -> None:
     svc = dashboard_app.extensions["ivr"]

@@ -22,10 +22,16 @@ from ivr.analytics.rollup import call_edges, call_facts, call_nodes
 from ivr.answer.callbacks import callback_requests
 from ivr.answer.calls import call_attempts
 from ivr.answer.texts import texts
-from ivr.dashboard.store import voicemail_notes
-from ivr.store import calls, journey_steps
+from ivr.store import calls, journey_steps, metadata
 from ivr.transcripts.store import transcript_parts, transcripts
 from ivr.voicemail.store import voicemail_media, voicemails
+
+
+def _notes() -> sa.Table:
+    """The dashboard's notes on voicemails (looked up, not imported: the dashboard uses this)."""
+    import ivr.dashboard.store  # noqa: F401 - registers the table; the dashboard imports us lazily
+
+    return metadata.tables["voicemail_notes"]
 
 
 def normalized(number: str) -> str:
@@ -85,8 +91,8 @@ class CallerData:
                     journey_steps.c.call_sid.in_(sids)).order_by(journey_steps.c.at,
                                                                  journey_steps.c.id)),
                 "voicemails": kept,
-                "voicemail_notes": _rows(conn, sa.select(voicemail_notes).where(
-                    voicemail_notes.c.voicemail_id.in_(ids))),
+                "voicemail_notes": _rows(conn, sa.select(_notes()).where(
+                    _notes().c.voicemail_id.in_(ids))),
                 "transcripts": transcript_rows,
                 "transcript_parts": _rows(conn, sa.select(transcript_parts).where(
                     transcript_parts.c.transcript_id.in_([t["id"] for t in transcript_rows]))),
@@ -118,8 +124,7 @@ class CallerData:
                 ("transcript_parts", transcript_parts.delete().where(
                     transcript_parts.c.transcript_id.in_(transcript_ids))),
                 ("transcripts", transcripts.delete().where(transcripts.c.id.in_(transcript_ids))),
-                ("voicemail_notes", voicemail_notes.delete().where(
-                    voicemail_notes.c.voicemail_id.in_(ids))),
+                ("voicemail_notes", _notes().delete().where(_notes().c.voicemail_id.in_(ids))),
                 ("voicemail_audio", voicemail_media.delete().where(
                     voicemail_media.c.voicemail_id.in_(ids))),
                 ("voicemails", voicemails.delete().where(voicemails.c.id.in_(ids))),
