@@ -82,7 +82,7 @@ def stack(tmp_path: Path) -> Iterator[tuple[int, int]]:
                               "-c", str(tmp_path / "nginx.conf")],
                              stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
     try:
-        _wait_for(f"http://127.0.0.1:{app_port}/healthz", gunicorn)
+        _wait_for(f"http://127.0.0.1:{app_port}/healthz", gunicorn, seconds=90)  # a loaded machine
         _wait_for(f"http://127.0.0.1:{proxy_port}/healthz", nginx, seconds=10)
         yield app_port, proxy_port
     finally:
