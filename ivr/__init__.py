@@ -12,7 +12,6 @@ from typing import Any
 
 from flask import Flask, Response, request
 from werkzeug.exceptions import HTTPException
-from werkzeug.middleware.proxy_fix import ProxyFix
 
 from ivr import config as cfg
 from ivr.dashboard import store as _dashboard_tables  # noqa: F401 - registers users, notes
@@ -85,8 +84,11 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     proxies = int(settings.get("IVR_TRUSTED_PROXIES") or 0)
     if proxies:
-        app.wsgi_app = ProxyFix(app.wsgi_app, x_for=proxies, x_proto=proxies,  # type: ignore[method-assign]
-                                x_host=proxies, x_port=proxies, x_prefix=proxies)
+        from ivr.web.proxies import TrustedProxies
+
+        # Believed only from the proxies' own addresses (IVR_PROXY_ADDRESSES).
+        app.wsgi_app = TrustedProxies(app.wsgi_app, proxies,  # type: ignore[method-assign]
+                                      str(settings.get("IVR_PROXY_ADDRESSES") or ""))
 
     from ivr.speech import use_matcher
 

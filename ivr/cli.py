@@ -426,6 +426,15 @@ def _add_report_commands() -> None:
 _add_report_commands()
 
 
+def _add_privacy_commands() -> None:
+    from ivr.privacy.cli import privacy_group
+
+    cli.add_command(privacy_group)
+
+
+_add_privacy_commands()
+
+
 def main() -> None:
     """Console entry point: an unsafe configuration is one clear line, not a traceback."""
     from ivr.config import ConfigError

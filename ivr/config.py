@@ -24,6 +24,10 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "IVR_PUBLIC_URL": ("", "the public base URL Twilio calls, e.g. https://ivr.example.org "
                        "(use it behind a TLS-terminating proxy)"),
     "IVR_TRUSTED_PROXIES": ("0", "how many proxies' X-Forwarded-* headers to trust instead"),
+    "IVR_PROXY_ADDRESSES": ("127.0.0.1,::1", "addresses or networks the trusted proxies connect "
+                            "from (comma-separated); forwarded headers from any other peer are "
+                            "dropped; `*` trusts anyone (only where nothing but the proxy can "
+                            "reach the app)"),
     "IVR_MENUS_DIR": ("menus", "folder of menu YAML files (relative to the project)"),
     "IVR_PROMPTS_DIR": ("prompts", "folder of recorded prompts served at /prompts/"),
     "IVR_MENU_CHECK_SECONDS": ("2", "how often a worker looks for changed menu files and "
@@ -61,6 +65,9 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "IVR_LOOKUP_HOSTS": ("", "hosts lookup sources may connect to, comma separated: "
                          "api.example.org, *.example.org (public addresses only), "
                          "10.0.0.5:8080; empty = no HTTP sources"),
+    "IVR_LOOKUP_PRIVATE_HOSTS": ("", "names listed exactly in IVR_LOOKUP_HOSTS that may resolve "
+                                 "to private or loopback addresses (an internal API), comma "
+                                 "separated; empty = every name must resolve to public addresses"),
     "IVR_LOOKUP_ENV": ("", "more variables lookup sources may read as ${NAME}, comma separated, "
                        "besides IVR_SOURCE_*; never the app's own settings"),
     "IVR_NOTIFY_SMS_TO": ("", "voicemail notifications: the on-call number to text (E.164)"),

@@ -41,6 +41,17 @@ KINDS = ("start", "step", "status")
 DATETIME_KEYS = ("at", "started_at", "updated_at")
 
 
+def private_dir(folder: Path) -> Path:
+    """Create ``folder`` (and its parents) for the service's user alone: 0700.
+
+    Spool files hold callers' numbers, journeys and transcripts; they are created 0600.
+    """
+    folder.mkdir(parents=True, exist_ok=True, mode=0o700)
+    if folder.stat().st_mode & 0o077:
+        os.chmod(folder, 0o700)  # an older folder, or one made under a loose umask
+    return folder
+
+
 def journey_spool_dir(spool_root: Path, database_url: str) -> Path:
     """The journal folder of one database: a spool is only ever replayed where it belongs.
 
@@ -111,7 +122,7 @@ class Segment:
     """This process's open journal file, locked so no other process replays it meanwhile."""
 
     def __init__(self, folder: Path) -> None:
-        folder.mkdir(parents=True, exist_ok=True)
+        private_dir(folder)
         name = f"{time.time_ns():020d}-{os.getpid()}-{secrets.token_hex(3)}"
         opening = folder / f"{name}.open"
         self.fd = os.open(opening, os.O_WRONLY | os.O_CREAT | os.O_EXCL | os.O_APPEND, 0o600)
@@ -267,6 +278,28 @@ class JourneyRecorder:
         with self._lock:
             return len(self._batch) + self._spooled
 
+    def backlog(self) -> int:
+        """Journey lines not yet in the database, the same figure in every worker.
+
+        Every line is journaled to the shared spool folder as it is recorded, and its
+        file removed once the database has it: the lines in those files are everyone's
+        backlog (this worker's memory adds only what its journal could not take).
+        Without a spool folder, this worker's own lines.
+        """
+        if self.spool_dir is None:
+            return self.pending
+        lines = 0
+        for path in self.spooled_files():
+            try:
+                with open(path, "rb") as handle:
+                    while chunk := handle.read(1 << 20):
+                        lines += chunk.count(b"\n")
+            except OSError:
+                continue  # replayed and removed meanwhile
+        with self._lock:
+            unjournaled = len(self._batch) if self._segment is None else 0
+        return lines + unjournaled
+
     def spooled_files(self) -> list[Path]:
         """Journal files waiting on disk (including other processes' open segments)."""
         if self.spool_dir is None or not self.spool_dir.is_dir():
@@ -362,7 +395,9 @@ class JourneyRecorder:
         if self.spool_dir is None:
             return
         try:
-            with open(self.spool_dir / "rejected.txt", "ab") as handle:
+            rejected = os.open(self.spool_dir / "rejected.txt",
+                               os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600)
+            with os.fdopen(rejected, "ab") as handle:
                 handle.write(encode(kind, [row]))
         except OSError:
             log.exception("could not keep the refused journey line")

@@ -340,13 +340,16 @@ def test_the_account_page_keeps_the_agents_phone_and_refuses_premium_rate(desk_a
     client = agent(desk_app, "root")
     token = csrf_token_of(client)
     refused = client.post("/dashboard/account/phone", data={"phone": "+33 8 99 12 34 56",
+                                                            "current": ADMIN_PASSWORD,
                                                             "csrf_token": token})
     assert refused.status_code == 400
     assert "That number cannot be used: a premium-rate number." in refused.get_data(as_text=True)
-    refused = client.post("/dashboard/account/phone", data={"phone": "12", "csrf_token": token})
+    refused = client.post("/dashboard/account/phone", data={"phone": "12", "current": ADMIN_PASSWORD,
+                                                            "csrf_token": token})
     assert refused.status_code == 400 and "cannot be used: not a phone number" in \
         refused.get_data(as_text=True)
     saved = client.post("/dashboard/account/phone", data={"phone": "+40 721 234 567",
+                                                          "current": ADMIN_PASSWORD,
                                                           "csrf_token": token})
     assert saved.status_code == 200 and "Calls back will ring +40721234567." in saved.get_data(
         as_text=True)

@@ -174,3 +174,12 @@ def test_a_limit_that_does_not_parse_names_its_setting() -> None:
     settings = {**env_settings({}), "IVR_LOGIN_ADDRESS_LIMIT": "fifty a day"}
     with pytest.raises(ValueError, match="IVR_LOGIN_ADDRESS_LIMIT='fifty a day' is not a limit"):
         LoginThrottle(MemoryStorage(), settings, lambda: 0.0)
+
+
+def test_a_client_that_is_not_the_proxy_cannot_fake_its_address(proxied_app: Any) -> None:
+    outside = proxied_app.test_client()
+    outside.environ_base["REMOTE_ADDR"] = "203.0.113.50"  # straight at the app, not the proxy
+    answers = [_attempt(outside, f"name{index}", "guess", f"198.51.100.{index}").status_code
+               for index in range(11)]
+    assert answers[:10] == [401] * 10
+    assert answers[10] == 429  # ten from its real address, whatever X-Forwarded-For said

@@ -212,3 +212,12 @@ def test_health_is_503_when_the_schema_is_behind(tmp_path: Path) -> None:
         assert any("ivr db upgrade" in p for p in body["problems"])
     finally:
         shutdown(app)
+
+
+def test_proxies_trusted_from_anywhere_are_a_warning(sqlite_url: str, tmp_path: Path) -> None:
+    anywhere = doctor(_env(sqlite_url, tmp_path, IVR_TRUSTED_PROXIES="1", IVR_PROXY_ADDRESSES="*"))
+    assert line(anywhere, "proxies").startswith("WARN")
+    assert "IVR_PROXY_ADDRESSES=*" in line(anywhere, "proxies")
+    only = doctor(_env(sqlite_url, tmp_path, IVR_TRUSTED_PROXIES="1",
+                       IVR_PROXY_ADDRESSES="10.0.0.0/8"))
+    assert line(only, "proxies").startswith("OK ") and "10.0.0.0/8" in line(only, "proxies")

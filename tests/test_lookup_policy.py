@@ -7,6 +7,7 @@ import socket
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import replace
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 from typing import Any
@@ -267,7 +268,7 @@ def test_a_host_not_listed_is_never_contacted(server: int, tmp_path: Path) -> No
 
 def test_a_listed_name_is_resolved_once_and_keeps_its_host_header(server: int,
                                                                   tmp_path: Path) -> None:
-    policy = SourcePolicy(hosts=(HostRule.parse(f"localhost:{server}"),))
+    policy = SourcePolicy(hosts=(replace(HostRule.parse(f"localhost:{server}"), private=True),))
     menu = source_menu(f"http://localhost:{server}/orders/{{id}}")
     assert find(policy, menu, {}, tmp_path) == (FOUND, "")
     assert Recorder.seen == [("/orders/100001", f"localhost:{server}")]
@@ -296,8 +297,9 @@ def test_a_wildcard_name_resolving_to_a_private_address_is_refused(
     wildcard = SourcePolicy(hosts=(HostRule.parse(f"*.example.org:{server}"),))
     assert find(wildcard, menu, {}, tmp_path) == (FAILED, "not_allowed")
     assert Recorder.seen == []
-    # A name the operator listed exactly may be internal: reached at the address resolved.
-    exact = SourcePolicy(hosts=(HostRule.parse(f"api.example.org:{server}"),))
+    # A name the operator listed exactly and allowed private addresses for may be internal:
+    # reached at the address resolved.
+    exact = SourcePolicy(hosts=(replace(HostRule.parse(f"api.example.org:{server}"), private=True),))
     assert find(exact, menu, {}, tmp_path) == (FOUND, "")
     assert Recorder.seen == [("/orders/100001", f"api.example.org:{server}")]
 
@@ -343,8 +345,9 @@ def tls_server(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[int]
 
 def test_https_to_a_checked_address_still_verifies_the_name(
         tls_server: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
-    policy = SourcePolicy(hosts=(HostRule.parse(f"localhost:{tls_server}"),
-                                 HostRule.parse(f"api.example.org:{tls_server}")))
+    policy = SourcePolicy(hosts=(replace(HostRule.parse(f"localhost:{tls_server}"), private=True),
+                                 replace(HostRule.parse(f"api.example.org:{tls_server}"),
+                                         private=True)))
     good = source_menu(f"https://localhost:{tls_server}/orders/{{id}}")
     assert find(policy, good, {}, tmp_path) == (FOUND, "")
     assert Recorder.seen == [("/orders/100001", f"localhost:{tls_server}")]
@@ -361,3 +364,46 @@ def test_a_header_value_cannot_smuggle_another_header(server: int, tmp_path: Pat
     environ = {"IVR_SOURCE_KEY": "k\r\nHost: evil.example"}
     assert find(policy, menu, environ, tmp_path) == (FAILED, "bad_request")
     assert Recorder.seen == []
+
+
+def fake_dns6(monkeypatch: pytest.MonkeyPatch, address: str) -> None:
+    """Every name resolves to the IPv6 ``address``."""
+    def getaddrinfo(host: str, port: int, *args: Any, **kwargs: Any) -> list[Any]:
+        return [(socket.AF_INET6, socket.SOCK_STREAM, 6, "", (address, port, 0, 0))]
+
+    monkeypatch.setattr(socket, "getaddrinfo", getaddrinfo)
+
+
+@pytest.mark.parametrize("address", ["2002:7f00:1::1", "2002:a00:1::1", "::ffff:10.0.0.1",
+                                     "::ffff:127.0.0.1"])
+def test_private_addresses_wrapped_in_ipv6_are_refused(
+        address: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_dns6(monkeypatch, address)
+    menu = source_menu("http://api.example.org/orders/{id}")
+    for hosts in ("*.example.org", "api.example.org"):
+        policy = SourcePolicy.from_settings({"IVR_LOOKUP_HOSTS": hosts, "DATABASE_URL": ""}, {})
+        assert find(policy, menu, {}, tmp_path) == (FAILED, "not_allowed"), hosts
+
+
+@pytest.mark.parametrize("address", ["64:ff9b::a00:1", "64:ff9b::7f00:1", "64:ff9b:1::a00:1"])
+def test_nat64_addresses_wrapping_a_private_ipv4_are_refused(
+        address: str, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_dns6(monkeypatch, address)
+    menu = source_menu("http://api.example.org/orders/{id}")
+    for hosts in ("*.example.org", "api.example.org"):
+        policy = SourcePolicy.from_settings({"IVR_LOOKUP_HOSTS": hosts, "DATABASE_URL": ""}, {})
+        assert find(policy, menu, {}, tmp_path) == (FAILED, "not_allowed"), hosts
+
+
+def test_an_exact_name_reaches_a_private_address_only_when_the_operator_allows_it(
+        server: int, tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    fake_dns(monkeypatch, "127.0.0.1")
+    menu = source_menu(f"http://api.example.org:{server}/orders/{{id}}")
+    listed = {"IVR_LOOKUP_HOSTS": f"api.example.org:{server}", "DATABASE_URL": ""}
+    assert find(SourcePolicy.from_settings(listed, {}), menu, {}, tmp_path) == \
+        (FAILED, "not_allowed")
+    assert Recorder.seen == []
+    allowed = SourcePolicy.from_settings({**listed, "IVR_LOOKUP_PRIVATE_HOSTS": "api.example.org"},
+                                         {})
+    assert find(allowed, menu, {}, tmp_path) == (FOUND, "")
+    assert Recorder.seen == [("/orders/100001", f"api.example.org:{server}")]

@@ -200,3 +200,35 @@ def test_a_simulated_draft_gets_the_same_refusal(app: Any) -> None:
         hashes = conn.execute(sa.text("SELECT password_hash FROM users")).scalars().all()
     assert len(hashes) == 2 and not any(h in heard for h in hashes)
     assert ADMIN_PASSWORD not in heard
+
+
+def respelled(db_url: str, tmp_path: Path) -> str:
+    """The app's own database under another spelling: a symlinked file, or localhost for 127.0.0.1."""
+    url = sa.engine.make_url(db_url)
+    if url.get_backend_name() == "sqlite":
+        alias = tmp_path / "alias" / "orders.sqlite3"
+        alias.parent.mkdir()
+        alias.symlink_to(Path(str(url.database)))
+        return f"sqlite:///{tmp_path / 'alias' / '..' / 'alias' / 'orders.sqlite3'}"
+    host = "localhost" if url.host in ("127.0.0.1", "::1") else "127.0.0.1"
+    return url.set(host=host).render_as_string(hide_password=False)
+
+
+def test_the_apps_own_database_under_another_spelling_is_refused(db_url: str, tmp_path: Path,
+                                                                 clock: Clock) -> None:
+    from ivr.config import ConfigError
+    from tests.conftest import make_app
+
+    other = respelled(db_url, tmp_path)
+    assert other != db_url
+    with pytest.raises(ConfigError, match="IVR_LOOKUP_DB_ORDERS is the app's own database"):
+        shutdown(make_app(db_url, tmp_path, clock, IVR_LOOKUP_DB_ORDERS=other))
+    with pytest.raises(ConfigError, match="IVR_ACTION_DB_ORDERS is the app's own database"):
+        shutdown(make_app(db_url, tmp_path, clock, IVR_ACTION_DB_ORDERS=other))
+    # Another database on the same server, or the same one under another role, is fine.
+    if db_url.startswith("postgresql"):
+        role = sa.engine.make_url(other).set(username="ivr_lookup_reader", password="x")
+        app = make_app(db_url, tmp_path, clock,
+                       IVR_LOOKUP_DB_ORDERS=role.render_as_string(hide_password=False))
+        assert "orders" in app.extensions["ivr"].lookups.policy.connections
+        shutdown(app)

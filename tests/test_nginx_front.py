@@ -163,7 +163,7 @@ def stack(tmp_path: Path) -> Iterator[tuple[int, int, str]]:
                               "-c", str(tmp_path / "nginx.conf")],
                              stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
     try:
-        _wait_for(f"http://127.0.0.1:{app_port}/healthz", gunicorn)
+        _wait_for(f"http://127.0.0.1:{app_port}/healthz", gunicorn, seconds=90)  # a loaded machine
         _wait_for(f"http://127.0.0.1:{proxy_port}/healthz", nginx, seconds=10)
         yield app_port, proxy_port, public
     finally:

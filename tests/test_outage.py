@@ -320,3 +320,28 @@ def test_a_torn_last_line_is_skipped_not_fatal(tmp_path: Path) -> None:
     assert decode(segment.path.read_bytes(), batch) == 1
     assert [row["call_sid"] for row in batch.step] == ["CA4"]
     assert batch.step[0]["at"] == AT
+
+
+def test_every_worker_reports_the_same_journey_backlog(outage_app: tuple[Any, Outage],
+                                                        tmp_path: Path, clock: Any) -> None:
+    first, outage = outage_app
+    # A second worker of the same instance: same database, same spool folder.
+    second = make_app(outage.app_url, tmp_path, clock, IVR_SPOOL_DIR=str(tmp_path / "spool"),
+                      IVR_JOURNEY_FLUSH_MS="60000")
+    outage.engines.append(second.extensions["ivr"].store.engine)
+    try:
+        outage.cut()
+        phone = Phone(FlaskTransport(first), TOKEN, called="+15005550002")
+        phone.dial()
+        phone.press("1")
+        assert first.extensions["ivr"].recorder.flush() is False  # spooled to disk
+        seen = [app.test_client().get("/healthz").get_json()["journey_backlog"]
+                for app in (first, second, first, second)]
+        assert seen[0] >= 2 and seen == [seen[0]] * 4, seen
+        outage.restore()
+        assert first.extensions["ivr"].recorder.flush() is True
+        seen = [app.test_client().get("/healthz").get_json()["journey_backlog"]
+                for app in (first, second)]
+        assert seen == [0, 0], seen
+    finally:
+        shutdown(second)

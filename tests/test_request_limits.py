@@ -123,7 +123,9 @@ def _raw(port: int, data: bytes) -> bytes:
     return answer
 
 
-def test_gunicorn_refuses_long_request_lines_and_oversize_bodies(tmp_path: Path) -> None:
+@pytest.fixture
+def gunicorn(tmp_path: Path) -> Any:
+    """A real gunicorn serving the app on a loopback port: (port, process)."""
     port = _free_port()
     bin_dir = str(Path(sys.executable).parent)
     assert shutil.which("gunicorn", path=bin_dir)
@@ -138,7 +140,7 @@ def test_gunicorn_refuses_long_request_lines_and_oversize_bodies(tmp_path: Path)
          f"127.0.0.1:{port}", "--workers", "1", "--threads", "2"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 90  # a loaded machine starts it slowly
         while True:
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).close()
@@ -147,22 +149,43 @@ def test_gunicorn_refuses_long_request_lines_and_oversize_bodies(tmp_path: Path)
                 assert server.poll() is None, server.stdout.read() if server.stdout else ""
                 assert time.monotonic() < deadline, "gunicorn did not come up"
                 time.sleep(0.2)
-        long_line = b"POST /voice?" + b"x" * 5000 + b" HTTP/1.1\r\nHost: a\r\n\r\n"
-        assert _raw(port, long_line).split(b" ")[1] in (b"400", b"414")
-        many = b"".join(b"X-H%d: 1\r\n" % i for i in range(60))
-        headers = b"GET / HTTP/1.1\r\nHost: a\r\n" + many + b"\r\n"
-        assert _raw(port, headers).split(b" ")[1] in (b"400", b"431")
-        oversize = (b"POST /voice HTTP/1.1\r\nHost: a\r\nContent-Type: " + FORM.encode()
-                    + b"\r\nX-Twilio-Signature: c2lnbmVk\r\nContent-Length: 41943040\r\n\r\n")
-        assert _raw(port, oversize).split(b" ")[1] == b"413"
-        chunked = (b"POST /voice HTTP/1.1\r\nHost: a\r\nContent-Type: " + FORM.encode()
-                   + b"\r\nX-Twilio-Signature: c2lnbmVk\r\nTransfer-Encoding: chunked\r\n\r\n"
-                   + (b"10000\r\n" + b"a" * 0x10000 + b"\r\n") * 2 + b"0\r\n\r\n")
-        assert _raw(port, chunked).split(b" ")[1] == b"413"
-        assert server.poll() is None  # the worker is alive
+        yield port, server
     finally:
-        server.terminate()
-        server.communicate(timeout=15)  # waits, and closes the output pipe
+        if server.returncode is None:
+            server.terminate()
+            server.communicate(timeout=15)  # waits, and closes the output pipe
+
+
+def test_gunicorn_refuses_long_request_lines_and_oversize_bodies(gunicorn: Any) -> None:
+    port, server = gunicorn
+    long_line = b"POST /voice?" + b"x" * 5000 + b" HTTP/1.1\r\nHost: a\r\n\r\n"
+    assert _raw(port, long_line).split(b" ")[1] in (b"400", b"414")
+    many = b"".join(b"X-H%d: 1\r\n" % i for i in range(60))
+    headers = b"GET / HTTP/1.1\r\nHost: a\r\n" + many + b"\r\n"
+    assert _raw(port, headers).split(b" ")[1] in (b"400", b"431")
+    oversize = (b"POST /voice HTTP/1.1\r\nHost: a\r\nContent-Type: " + FORM.encode()
+                + b"\r\nX-Twilio-Signature: c2lnbmVk\r\nContent-Length: 41943040\r\n\r\n")
+    assert _raw(port, oversize).split(b" ")[1] == b"413"
+    chunked = (b"POST /voice HTTP/1.1\r\nHost: a\r\nContent-Type: " + FORM.encode()
+               + b"\r\nX-Twilio-Signature: c2lnbmVk\r\nTransfer-Encoding: chunked\r\n\r\n"
+               + (b"10000\r\n" + b"a" * 0x10000 + b"\r\n") * 2 + b"0\r\n\r\n")
+    assert _raw(port, chunked).split(b" ")[1] == b"413"
+    assert server.poll() is None  # the worker is alive
+
+
+@pytest.mark.parametrize("body", [
+    b"zz\r\nabc\r\n0\r\n\r\n",  # a chunk size that is not hexadecimal
+    b"3\r\nabcdef\r\n0\r\n\r\n",  # a chunk longer than it said, no terminator where due
+])
+def test_a_malformed_chunked_body_is_refused_without_a_traceback(gunicorn: Any,
+                                                                 body: bytes) -> None:
+    port, server = gunicorn
+    request = (b"POST /voice HTTP/1.1\r\nHost: a\r\nContent-Type: " + FORM.encode()
+               + b"\r\nX-Twilio-Signature: c2lnbmVk\r\nTransfer-Encoding: chunked\r\n\r\n" + body)
+    assert _raw(port, request).split(b" ")[1] in (b"400", b"403")
+    server.terminate()
+    output = server.communicate(timeout=15)[0]
+    assert "Traceback" not in output and "unhandled error" not in output, output[-2000:]
 
 
 def test_a_forged_requests_callsid_is_logged_cut_and_escaped(app: Any,

@@ -227,9 +227,10 @@ class CallbackIntake:
                 log.exception("callback %d: an on_stored hook failed", callback_id)
 
     def _spool(self, call_sid: str, now: datetime, fields: Mapping[str, Any]) -> None:
+        from ivr.recorder import private_dir
         from ivr.voicemail.intake import _write_json
 
-        self.spool_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.spool_dir)
         name = f"{now.strftime('%Y%m%dT%H%M%S%f')}-{secrets.token_hex(4)}.json"
         _write_json(self.spool_dir / name, {"call_sid": call_sid, "at": now.isoformat(),
                                             "fields": {k: _jsonable(v) for k, v in fields.items()}})

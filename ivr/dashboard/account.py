@@ -37,6 +37,29 @@ def password_problem(password: str, again: str) -> str | None:
     return None
 
 
+def reauthentication_problem(action: str) -> str | None:
+    """Why this request may not change how the account is reached, or None.
+
+    Replacing the authenticator or the phone that calls back ring needs the current
+    password, and the current authenticator code when one is set up: a stolen session
+    cookie alone must not lock the owner out or have callers bridged to another phone.
+    Guesses are throttled like password changes.
+    """
+    found, user = desk(), g.user
+    wait = found.throttle.admit(user["username"], client_address(), action)
+    if wait:
+        return f"Too many attempts. Try again in {wait} seconds."
+    if not found.users.check_password(user["id"], request.form.get("current", "")[:MAX_PASSWORD]):
+        return "The current password is not right."
+    secret = found.users.totp_secret(user["id"])
+    if secret:
+        step = totp.matching_step(secret, request.form.get("current_code", "")[:16], now())
+        if step is None or not found.users.use_totp_step(user["id"], step):
+            return "The code of your current authenticator app is not right."
+    found.throttle.succeeded(user["username"], action)
+    return None
+
+
 @bp.get("/")
 def index() -> tuple[str, int]:
     """The signed-in user's account."""
@@ -66,8 +89,11 @@ def change_password() -> Any:
 
 @bp.post("/phone")
 def set_phone() -> Any:
-    """Keep the agent's own phone: "Call back" rings it, then bridges the caller."""
+    """Keep the agent's own phone: "Call back" rings it, then bridges the caller (password first)."""
     given = request.form.get("phone", "").strip()
+    problem = reauthentication_problem("phone-change")
+    if problem:
+        return _page(400, phone_error=problem, phone_given=given[:40])
     if not given:
         desk().users.set_phone(g.user["id"], None)
         return _page(message="Your phone number is removed: calls back need one.")
@@ -97,10 +123,11 @@ def set_up_totp() -> Any:
         return render_template("dashboard/account_totp.html", secret=secret,
                                uri=totp.provisioning_uri(secret, user["username"]))
     step = totp.matching_step(secret, request.form.get("code", "")[:16], now())
-    if step is None:
+    problem = ("That code does not match. Check the app's clock and retry." if step is None
+               else reauthentication_problem("totp-change"))
+    if step is None or problem:
         page = render_template("dashboard/account_totp.html", secret=secret,
-                               uri=totp.provisioning_uri(secret, user["username"]),
-                               error="That code does not match. Check the app's clock and retry.")
+                               uri=totp.provisioning_uri(secret, user["username"]), error=problem)
         return page, 400
     found.users.set_totp(user["username"], secret)
     found.users.use_totp_step(user["id"], step)
@@ -110,9 +137,10 @@ def set_up_totp() -> Any:
 
 @bp.post("/totp/off")
 def turn_off_totp() -> Any:
-    """Stop asking for authenticator codes (the password first)."""
+    """Stop asking for authenticator codes (the password and the current code first)."""
     found, user = desk(), g.user
-    if not found.users.check_password(user["id"], request.form.get("current", "")[:MAX_PASSWORD]):
-        return _page(400, error="The current password is not right.")
+    problem = reauthentication_problem("totp-change")
+    if problem:
+        return _page(400, error=problem)
     found.users.set_totp(user["username"], None)
     return redirect(url_for("dashboard.account.index"))

@@ -18,6 +18,7 @@ from ivr.dashboard import (
     callbacks,
     inbox,
     menus,
+    privacy,
     prompts,
     simulate,
     texts,
@@ -32,6 +33,7 @@ bp.register_blueprint(account.bp)
 bp.register_blueprint(inbox.bp)
 bp.register_blueprint(callbacks.bp)  # the callbacks queue, calls back, callers' history
 bp.register_blueprint(admin.bp)
+bp.register_blueprint(privacy.bp)  # admins export or erase one caller's data
 bp.register_blueprint(menus.bp)  # the admins' menu pages: /dashboard/admin/menus...
 bp.register_blueprint(prompts.bp)
 bp.register_blueprint(simulate.bp)

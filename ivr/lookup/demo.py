@@ -122,9 +122,13 @@ def demo_group() -> None:
 @demo_group.command("seed")
 def seed_command() -> None:
     """Fill the demo orders and library_loans tables (idempotent; run `ivr db upgrade` first)."""
+    from dotenv import load_dotenv
+
+    from ivr import config
     from ivr.config import database_url, env_settings, instance_dir
     from ivr.store import make_engine
 
+    load_dotenv(config.PROJECT_ROOT / ".env", override=False)  # as the app reads it
     url = database_url(env_settings()["DATABASE_URL"], instance_dir())
     engine = make_engine(url)
     try:

@@ -15,13 +15,14 @@ import os
 import re
 import socket
 from collections.abc import Mapping
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 from urllib.parse import urlsplit
 
 from ivr.lookup.actions import ACTION_PREFIX, ActionConfig
 from ivr.lookup.config import ENV_REF, SourceConfig
+from ivr.lookup.samedb import same_database
 from ivr.menu.source import Where
 
 SOURCE_PREFIX = "IVR_SOURCE_"  # variables a menu may read as ${IVR_SOURCE_...}
@@ -35,6 +36,8 @@ CONNECTION_NAME = re.compile(r"^[A-Za-z][A-Za-z0-9_]{0,31}$")
 HOST_NAME = re.compile(r"^(\*\.)?[a-z0-9]([a-z0-9-]*[a-z0-9])?(\.[a-z0-9]([a-z0-9-]*[a-z0-9])?)*$")
 DEFAULT_PORTS = {"http": 80, "https": 443}
 IP = ipaddress.IPv4Address | ipaddress.IPv6Address
+# NAT64: the well-known prefix and the local-use one (RFC 6052, RFC 8215).
+NAT64 = (ipaddress.IPv6Network("64:ff9b::/96"), ipaddress.IPv6Network("64:ff9b:1::/48"))
 
 
 class NotAllowed(Exception):
@@ -62,6 +65,7 @@ class HostRule:
     host: str
     port: int | None = None  # None: the scheme's default port only
     wildcard: bool = False
+    private: bool = False  # an exact name the operator lets resolve to private addresses
 
     def matches(self, host: str, port: int, default: int) -> bool:
         """Whether this entry lets a URL's host and port through."""
@@ -302,6 +306,15 @@ class SourcePolicy:
                     hosts.append(HostRule.parse(entry))
                 except ValueError as exc:
                     raise ConfigError(f"IVR_LOOKUP_HOSTS: {exc}") from None
+        private = {n.strip().lower().rstrip(".") for n in
+                   str(merged.get("IVR_LOOKUP_PRIVATE_HOSTS") or "").split(",") if n.strip()}
+        for name in sorted(private):
+            if name.startswith("*") or not any(r.host == name and not r.wildcard for r in hosts):
+                raise ConfigError(f"IVR_LOOKUP_PRIVATE_HOSTS: {name!r} is not a name listed "
+                                  "exactly in IVR_LOOKUP_HOSTS (wildcards reach public "
+                                  "addresses only)")
+        hosts = [replace(rule, private=True) if rule.host in private and not rule.wildcard
+                 else rule for rule in hosts]
         app_db = database_url(str(merged.get("DATABASE_URL") or ""), instance_dir(environ))
         connections: dict[str, Connection] = {}
         if app_db.startswith("sqlite:///"):
@@ -315,7 +328,7 @@ class SourcePolicy:
             if not CONNECTION_NAME.match(name):
                 raise ConfigError(f"{key}: a connection name is letters, digits and _")
             url = database_url(str(value), Path.cwd())
-            if url == app_db:
+            if same_database(url, app_db):
                 raise ConfigError(f"{key} is the app's own database: give lookups their own "
                                   "database, or a role that may only read the tables they "
                                   "need (docs/lookups.md)")
@@ -343,7 +356,7 @@ def _action_connections(merged: Mapping[str, str], app_db: str) -> dict[str, Con
         if not CONNECTION_NAME.match(name):
             raise ConfigError(f"{key}: a connection name is letters, digits and _")
         url = database_url(str(value), Path.cwd())
-        if url == app_db:
+        if same_database(url, app_db):
             raise ConfigError(f"{key} is the app's own database: give actions a role that may "
                               "only write the tables they need (docs/lookups.md)")
         if not url.startswith(("sqlite:///", "postgresql")):
@@ -353,11 +366,32 @@ def _action_connections(merged: Mapping[str, str], app_db: str) -> dict[str, Con
     return actions
 
 
+def _embedded_ipv4(address: IP) -> list[ipaddress.IPv4Address]:
+    """The IPv4 addresses an IPv6 address carries (mapped, 6to4, NAT64, Teredo)."""
+    if isinstance(address, ipaddress.IPv4Address):
+        return []
+    found = [v4 for v4 in (address.ipv4_mapped, address.sixtofour) if v4 is not None]
+    if address.teredo is not None:
+        found += list(address.teredo)
+    if any(address in network for network in NAT64):
+        found.append(ipaddress.IPv4Address(int(address) & 0xFFFFFFFF))
+    return found
+
+
 def _reachable(address: IP, rule: HostRule) -> bool:
-    """Where a resolved name may lead: wildcards reach public addresses only."""
+    """Where a resolved name may lead: public addresses, and private ones only where allowed.
+
+    An IP literal the operator listed is reached as listed. A name reaches public
+    addresses; a private or loopback one only when the operator listed the name exactly
+    and named it in IVR_LOOKUP_PRIVATE_HOSTS. An IPv6 address wrapping an IPv4 one
+    (IPv4-mapped, 6to4, NAT64, Teredo) is judged by the IPv4 address too.
+    """
     if str(address) == rule.host:
         return True  # an IP literal the operator listed
-    if address.is_link_local or address.is_multicast or address.is_unspecified or \
-            address.is_reserved:
-        return False  # e.g. 169.254.169.254, the cloud's metadata service
-    return address.is_global or not rule.wildcard
+    for candidate in [address, *_embedded_ipv4(address)]:
+        if candidate.is_link_local or candidate.is_multicast or candidate.is_unspecified or \
+                candidate.is_reserved:
+            return False  # e.g. 169.254.169.254, the cloud's metadata service
+        if not candidate.is_global and not (rule.private and not rule.wildcard):
+            return False
+    return True

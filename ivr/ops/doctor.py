@@ -60,7 +60,7 @@ def diagnose(overrides: Mapping[str, Any] | None = None) -> list[Finding]:
         return [fail("configuration", str(exc), "fix the setting above, then run ivr doctor "
                      "again")]
     try:
-        return [*check_public_url(app.config), *check_token(app.config),
+        return [*check_public_url(app.config), *check_proxies(app.config), *check_token(app.config),
                 *check_signed_request(app), *check_database(app), *check_menus(app),
                 *check_prompts(app), *check_backlog(app), *check_metrics(app.config),
                 *check_texts(app.config)]
@@ -95,6 +95,21 @@ def check_public_url(config: Mapping[str, Any]) -> list[Finding]:
                      "serve the app over TLS (a proxy is fine) and set IVR_PUBLIC_URL to its "
                      "https:// URL: callers' numbers and keys travel in these requests")]
     return [ok("public URL", url)]
+
+
+def check_proxies(config: Mapping[str, Any]) -> list[Finding]:
+    """Forwarded headers: believed only from the proxy's addresses, never from anyone."""
+    proxies = int(config.get("IVR_TRUSTED_PROXIES") or 0)
+    if not proxies:
+        return []
+    addresses = str(config.get("IVR_PROXY_ADDRESSES") or "")
+    if "*" in [item.strip() for item in addresses.split(",")]:
+        return [warn("proxies", f"IVR_TRUSTED_PROXIES={proxies} with IVR_PROXY_ADDRESSES=*: "
+                     "anyone who reaches the app directly chooses the address it is counted "
+                     "under and the URL it believes it has",
+                     "set IVR_PROXY_ADDRESSES to the proxy's addresses, or IVR_PUBLIC_URL and "
+                     "make sure only the proxy can reach the app")]
+    return [ok("proxies", f"X-Forwarded-* believed from {addresses} only")]
 
 
 def check_token(config: Mapping[str, Any]) -> list[Finding]:

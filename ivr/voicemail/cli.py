@@ -61,3 +61,27 @@ def requeue_command() -> None:
     written = intake.replay()
     click.echo(f"{moved} report(s) put back in the spool; {written} written; "
                f"{intake.quarantine_count()} set aside")
+
+
+@voicemail_group.command("reconcile")
+@click.option("--hours", type=int, default=48, show_default=True,
+              help="Look at recordings Twilio made in the last N hours.")
+def reconcile_command(hours: int) -> None:
+    """Add voicemails Twilio kept that the database lacks (after an outage that lost them)."""
+    from datetime import timedelta
+
+    from ivr import create_app
+    from ivr.voicemail.reconcile import reconcile
+    from ivr.voicemail.setup import twilio_client_factory
+
+    if hours < 1:
+        raise click.BadParameter("must be at least 1", param_hint="--hours")
+    app = create_app({"IVR_WORKER_IN_APP": "false"})
+    factory = twilio_client_factory(dict(app.config))
+    if factory is None:
+        raise click.UsageError("set TWILIO_ACCOUNT_SID and TWILIO_AUTH_TOKEN: the recordings "
+                               "are read from Twilio's REST API")
+    svc = app.extensions["ivr"]
+    added = reconcile(svc.intake, factory(), str(app.config["TWILIO_ACCOUNT_SID"]),
+                      svc.clock() - timedelta(hours=hours), svc.clock)
+    click.echo(f"{added} voicemail(s) added from Twilio's recordings of the last {hours} hour(s)")

@@ -35,7 +35,7 @@ from sqlalchemy.exc import (
     StatementError,
 )
 
-from ivr.recorder import lock_spool_file
+from ivr.recorder import lock_spool_file, private_dir
 from ivr.voicemail.store import VoicemailStore, journey_lines
 
 log = logging.getLogger(__name__)
@@ -50,6 +50,10 @@ LENGTHS = {"from_number": 64, "to_number": 64, "menu": 64, "node": 64, "lang": 1
            "recording_url": 512, "recording_status": 20, "transcript_status": 20, "purpose": 20,
            "transcript": 20_000}
 MAX_LISTED = 200  # quarantined reports read for the admins' page
+
+
+class NotKept(RuntimeError):
+    """A report neither the database nor the spool could keep: Twilio must keep it."""
 
 
 def checked(recording_sid: str, fields: Mapping[str, Any]) -> tuple[dict[str, Any], list[str]]:
@@ -96,7 +100,8 @@ def _write_json(path: Path, body: dict[str, Any]) -> None:
     """Write a JSON file durably and atomically (fsynced, then renamed into place)."""
     tmp = path.with_name(f".{path.name}.{secrets.token_hex(4)}.tmp")
     try:
-        with open(tmp, "w", encoding="utf-8") as handle:
+        fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)  # callers' details
+        with os.fdopen(fd, "w", encoding="utf-8") as handle:
             handle.write(json.dumps(body, default=str))
             handle.flush()
             os.fsync(handle.fileno())
@@ -137,9 +142,17 @@ class Intake:
         try:
             voicemail_id = self._write(recording_sid, now, fields)
         except SQLAlchemyError as exc:
+            try:
+                self._spool(self._entry(recording_sid, now, fields))
+            except OSError as disk:
+                # Nothing here can keep it: the caller answers so that Twilio keeps the
+                # recording and retries (`ivr voicemail reconcile` reads it back later).
+                log.error("voicemail %s NOT kept: the database did not take it (%s) and the "
+                          "spool cannot be written (%s)", recording_sid, type(exc).__name__,
+                          disk.strerror or type(disk).__name__)
+                raise NotKept(recording_sid) from disk
             log.error("voicemail %s kept on disk: the database did not take it (%s)",
                       recording_sid, type(exc).__name__)
-            self._spool(self._entry(recording_sid, now, fields))
             return None
         try:
             self.replay(INLINE_REPLAY)
@@ -168,7 +181,7 @@ class Intake:
                 "refusals": 0}
 
     def _spool(self, entry: dict[str, Any]) -> None:
-        self.spool_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.spool_dir)
         at = datetime.fromisoformat(entry["at"])
         name = f"{at.strftime('%Y%m%dT%H%M%S%f')}-{secrets.token_hex(4)}.json"
         _write_json(self.spool_dir / name, entry)
@@ -176,7 +189,7 @@ class Intake:
     def _set_aside(self, entry: dict[str, Any], reason: str, name: str = "") -> None:
         """Keep a report the database will not take where a person will see it."""
         reason = " ".join(reason.split())[:500]  # one line: it may quote what was sent
-        self.quarantine_dir.mkdir(parents=True, exist_ok=True)
+        private_dir(self.quarantine_dir)
         name = name or f"{datetime.now(UTC).strftime('%Y%m%dT%H%M%S%f')}-{secrets.token_hex(4)}.json"
         _write_json(self.quarantine_dir / name,
                     {**entry, "reason": reason[:500], "set_aside_at": datetime.now(UTC).isoformat()})
@@ -184,6 +197,17 @@ class Intake:
                   str(entry.get("recording_sid"))[:40], self.quarantine_dir / name, reason[:200])
 
     # ---- the spool ------------------------------------------------------------------
+
+    def spool_problem(self) -> str | None:
+        """Why a report could not be spooled now (a probe file is written and removed), or None."""
+        probe = self.spool_dir / f".probe-{secrets.token_hex(4)}"
+        try:
+            private_dir(self.spool_dir)
+            _write_json(probe, {"probe": True})
+            probe.unlink()
+        except OSError as exc:
+            return exc.strerror or type(exc).__name__
+        return None
 
     def pending(self) -> list[Path]:
         """Spooled reports not yet written to the database, oldest first."""
@@ -274,7 +298,7 @@ class Intake:
                 log.error("set-aside file %s is not a report; left where it is", path.name)
                 continue
             entry = {k: entry[k] for k in ("recording_sid", "at", "fields")}
-            self.spool_dir.mkdir(parents=True, exist_ok=True)
+            private_dir(self.spool_dir)
             _write_json(self.spool_dir / path.name, {**entry, "refusals": 0})
             path.unlink()
             moved += 1

@@ -15,12 +15,19 @@ from flask import Blueprint, Response, current_app, request
 
 from ivr.engine.types import CallState
 from ivr.menu.model import Menu
+from ivr.voicemail.intake import NotKept
 from ivr.web.security import twilio_only
 from ivr.web.voice import clean
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voicemail", __name__)
 RECORDING_STATUSES = ("in-progress", "completed", "absent", "failed")
+
+
+def _not_kept() -> Response:
+    """Neither the database nor the spool could keep the report: a 503 so Twilio retries."""
+    return Response("Not kept: try again later\n", 503, mimetype="text/plain",
+                    headers={"Retry-After": "60"})
 
 
 def _field(name: str, limit: int = 512) -> str:
@@ -105,11 +112,15 @@ def on_record_action(state: CallState, now: datetime) -> int | None:
     from ivr.voicemail.store import journey_lines
 
     where = context(state)
-    voicemail_id: int | None = svc.intake.report(
-        sid, now, call_sid=_field("CallSid", 64), account_sid=_field("AccountSid", 64),
-        from_number=_field("From", 64), to_number=_field("To", 64),
-        recording_url=_field("RecordingUrl") or None, duration=_duration(),
-        journey=journey_lines(steps) or None, **where)
+    voicemail_id: int | None = None
+    try:
+        voicemail_id = svc.intake.report(
+            sid, now, call_sid=_field("CallSid", 64), account_sid=_field("AccountSid", 64),
+            from_number=_field("From", 64), to_number=_field("To", 64),
+            recording_url=_field("RecordingUrl") or None, duration=_duration(),
+            journey=journey_lines(steps) or None, **where)
+    except NotKept:
+        pass  # the caller is still thanked: Twilio keeps the recording (ivr voicemail reconcile)
     if _duration():
         ask_transcript(_field("CallSid", 64), state.menu, state.node, state.lang, sid, _duration())
     # A callback request's reason is no voicemail: its receipt goes with the request.
@@ -129,12 +140,15 @@ def recording_status() -> Response:
         status = _field("RecordingStatus", 20)
         svc = current_app.extensions["ivr"]
         where = context(None)
-        svc.intake.report(
-            sid, svc.clock(), call_sid=_field("CallSid", 64) or None,
-            account_sid=_field("AccountSid", 64) or None,
-            recording_url=_field("RecordingUrl") or None, duration=_duration(),
-            recording_status=status if status in RECORDING_STATUSES else "failed",
-            **where)
+        try:
+            svc.intake.report(
+                sid, svc.clock(), call_sid=_field("CallSid", 64) or None,
+                account_sid=_field("AccountSid", 64) or None,
+                recording_url=_field("RecordingUrl") or None, duration=_duration(),
+                recording_status=status if status in RECORDING_STATUSES else "failed",
+                **where)
+        except NotKept:
+            return _not_kept()
         if status in ("completed", "absent", "failed"):
             ask_transcript(_field("CallSid", 64), where["menu"], where["node"], where["lang"],
                            sid, _duration(), status)
@@ -149,10 +163,13 @@ def transcription() -> Response:
     if sid:
         svc = current_app.extensions["ivr"]
         ok = _field("TranscriptionStatus", 20) == "completed"
-        svc.intake.report(
-            sid, svc.clock(), call_sid=_field("CallSid", 64) or None,
-            from_number=_field("From", 64) or None, to_number=_field("To", 64) or None,
-            recording_url=_field("RecordingUrl") or None,
-            transcript=_field("TranscriptionText", 20000) if ok else None,
-            transcript_status="completed" if ok else "failed")
+        try:
+            svc.intake.report(
+                sid, svc.clock(), call_sid=_field("CallSid", 64) or None,
+                from_number=_field("From", 64) or None, to_number=_field("To", 64) or None,
+                recording_url=_field("RecordingUrl") or None,
+                transcript=_field("TranscriptionText", 20000) if ok else None,
+                transcript_status="completed" if ok else "failed")
+        except NotKept:
+            return _not_kept()
     return Response(status=204)

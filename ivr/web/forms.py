@@ -18,7 +18,7 @@ from urllib.parse import quote, unquote
 
 import werkzeug.urls  # noqa: F401 - registers the "werkzeug.url_quote" codec error handler
 from flask import Request, current_app
-from werkzeug.exceptions import RequestEntityTooLarge
+from werkzeug.exceptions import BadRequest, HTTPException, RequestEntityTooLarge
 from werkzeug.formparser import FormDataParser
 
 URLENCODED = "application/x-www-form-urlencoded"
@@ -64,10 +64,18 @@ class TwilioFormParser(FormDataParser):
     def parse(self, stream: IO[bytes], mimetype: str, content_length: int | None,
               options: dict[str, str] | None = None) -> Any:
         """Parse a URL-encoded body here; anything else (multipart, JSON) as Werkzeug does."""
-        if mimetype != URLENCODED:
-            return super().parse(stream, mimetype, content_length, options)
-        data = stream.read()
-        if content_length is None and stream.read(1):
+        try:
+            if mimetype != URLENCODED:
+                return super().parse(stream, mimetype, content_length, options)
+            data = stream.read()
+            more = content_length is None and stream.read(1)
+        except HTTPException:
+            raise
+        except Exception as exc:  # noqa: BLE001 - the server's own error type (gunicorn's, ...)
+            # A body the server cannot read (a malformed chunked encoding, a broken
+            # connection) is the client's fault: 400, before any signature is checked.
+            raise BadRequest("The request body could not be read.") from exc
+        if more:
             # A chunked body is cut at the route's limit: refuse it rather than parse half.
             raise RequestEntityTooLarge()
         try:

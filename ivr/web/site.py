@@ -84,7 +84,7 @@ def health() -> tuple[Response, int]:
         report["database"] = f"unreachable: {type(exc).__name__}"
         problems.append("database unreachable: journeys and voicemail reports wait in the "
                         "local spool until it returns")
-    report["journey_backlog"] = svc.recorder.pending
+    report["journey_backlog"] = svc.recorder.backlog()  # shared by every worker
     try:
         from ivr.notify import backlog
 
@@ -92,6 +92,11 @@ def health() -> tuple[Response, int]:
     except Exception:  # noqa: BLE001 - already reported as a database problem
         report["outbox_backlog"] = None
     report["voicemail_spool"] = len(svc.intake.pending()) if svc.intake else 0
+    unwritable = svc.intake.spool_problem() if svc.intake else None
+    if unwritable:
+        problems.append(f"voicemail spool cannot be written ({unwritable}): with the database "
+                        "down a voicemail could not be kept here (Twilio is asked to retry; "
+                        "run `ivr voicemail reconcile` once both are back)")
     # Reports the database refused are kept aside: calls go on, but a person must look.
     set_aside = svc.intake.quarantine_count() if svc.intake else 0
     report["voicemail_quarantine"] = set_aside

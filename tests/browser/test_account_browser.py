@@ -37,6 +37,7 @@ def test_an_admin_sets_up_an_authenticator_and_logs_in_with_its_code(
     secret = page.locator("#totp-secret").inner_text()
     assert page.locator("#totp-uri").get_attribute("href").startswith("otpauth://totp/")
     page.get_by_role("textbox", name="Code").fill(pyotp.TOTP(secret).at(clock()))
+    page.get_by_label("Your current password").fill(ADMIN_PASSWORD)
     page.get_by_role("button", name="Turn on").click()
     assert "Your authenticator is set up" in page.get_by_role("status").inner_text()
     page.get_by_role("button", name="Log out", exact=True).click()

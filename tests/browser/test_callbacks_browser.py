@@ -45,9 +45,11 @@ def test_an_agent_calls_a_caller_back_from_the_queue_and_the_answer_closes_it(
     # The agent's own phone, on the account page (a premium-rate one is refused first).
     page.get_by_role("link", name="alice", exact=True).click()
     page.get_by_label("Phone number").fill("+33 8 99 12 34 56")
+    page.locator("#phone-current").fill(AGENT_PASSWORD)  # a change of phone needs the password
     page.get_by_role("button", name="Save phone number").click()
     assert "a premium-rate number" in page.locator("#phone-error").inner_text()
     page.get_by_label("Phone number").fill("+33 6 11 11 11 11")
+    page.locator("#phone-current").fill(AGENT_PASSWORD)
     page.get_by_role("button", name="Save phone number").click()
     assert "Calls back will ring +33611111111." in page.get_by_role("status").inner_text()
 
