@@ -1,7 +1,7 @@
 """Simulated calls get rollup rows too, marked, so an admin can choose to count them.
 
 Revision ID: 0020
-Revises: 0016
+Revises: 0017
 Create Date: 2026-12-07
 """
 
@@ -11,7 +11,7 @@ import sqlalchemy as sa
 from alembic import op
 
 revision = "0020"
-down_revision = "0016"
+down_revision = "0017"
 branch_labels = None
 depends_on = None
 
