@@ -43,6 +43,7 @@ class Services:
     channels: Any = None  # ivr.notify.Channels
     sender: Any = None  # ivr.notify.Sender: delivers the notification outbox
     worker: Any = None  # ivr.notify.Worker: the periodic jobs
+    queues: Any = None  # ivr.queues.store.QueueStore: callers in queues, agents' states
     _audio: dict[str, bool] = field(default_factory=dict)
 
     def audio_available(self, path: str) -> bool:
@@ -136,6 +137,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     services.lookups.catalogues.warm(catalog.menus)
     if "IVR_CLOCK" in settings:
         services.clock = settings["IVR_CLOCK"]
+    from ivr.queues.store import QueueStore
+
+    services.queues = QueueStore(store.engine, services.clock)
     app.extensions["ivr"] = services
     from ivr.ops import install as install_ops
 
@@ -143,6 +147,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from ivr.web import site, voice
 
     app.register_blueprint(voice.bp)
+    from ivr.queues.web import bp as queues_bp
+
+    app.register_blueprint(queues_bp)
     app.register_blueprint(site.bp)
     from ivr.dashboard.web import bp as dashboard_bp
 

@@ -14,6 +14,7 @@ import ivr.lookup.demo
 import ivr.menu.versions
 import ivr.notify
 import ivr.prompt_uploads
+import ivr.queues.store
 import ivr.search.sql
 import ivr.transcripts.store
 import ivr.voicemail.store  # noqa: F401 - each module registers its tables on the metadata

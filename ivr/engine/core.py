@@ -19,9 +19,11 @@ from ivr.engine.types import (
     Event,
     Gather,
     Hangup,
+    Leave,
     Next,
     Pause,
     Play,
+    QueueWait,
     Speak,
     Step,
     Turn,
@@ -29,6 +31,7 @@ from ivr.engine.types import (
 from ivr.menu.model import Language, Menu, Prompt
 
 if TYPE_CHECKING:
+    from ivr.engine.queues import Queues
     from ivr.engine.texts import Texts
     from ivr.lookup import Lookups
 
@@ -56,6 +59,7 @@ class Call:
         caller: str = "",
         lookups: Lookups | None = None,
         texts: Texts | None = None,
+        queues: Queues | None = None,
     ) -> None:
         self.menu = menu
         self.state = state
@@ -64,6 +68,7 @@ class Call:
         self.caller = caller  # the caller's number (Twilio's From); "" when unknown
         self.lookups = lookups  # live data for lookup nodes; None = no data sources
         self.texts = texts  # texts to the caller ("text me this"); None = texts are off
+        self.queues = queues  # agents' availability and queue sizes; None = not known
         self.steps: list[Step] = []
         self.requests: list[CallbackRequest] = []  # callbacks asked for in this turn
         self.entered: list[str] = []  # nodes entered this turn, in order
@@ -195,6 +200,7 @@ class Call:
             path,
             self.state.started,
             self.state.version,
+            queued=self.state.queued,
         )
         turn = node.enter(self)
         return Turn((*before, *turn.actions), turn.steps, turn.state, turn.requests,
@@ -262,6 +268,7 @@ def start(
     caller: str = "",
     lookups: Lookups | None = None,
     texts: Texts | None = None,
+    queues: Queues | None = None,
 ) -> Turn:
     """A new call reaches ``menu``: enter its start node."""
     state = CallState(
@@ -273,7 +280,8 @@ def start(
         int(now.timestamp()),
         menu.version,
     )
-    call = Call(menu, state, now, audio_available, caller=caller, lookups=lookups, texts=texts)
+    call = Call(menu, state, now, audio_available, caller=caller, lookups=lookups, texts=texts,
+                queues=queues)
     call.log("call", outcome=f"menu:{menu.id}", node=menu.start)
     return call.enter(menu.start, [])
 
@@ -288,9 +296,11 @@ def step(
     caller: str = "",
     lookups: Lookups | None = None,
     texts: Texts | None = None,
+    queues: Queues | None = None,
 ) -> Turn:
     """Apply one caller event to a call in progress (``caller``: Twilio's From)."""
-    call = Call(menu, state, now, audio_available, caller=caller, lookups=lookups, texts=texts)
+    call = Call(menu, state, now, audio_available, caller=caller, lookups=lookups, texts=texts,
+                queues=queues)
     if state.lang not in menu.languages:
         call.set_language(menu.default_language)
     if state.started and now.timestamp() - state.started > menu.defaults.max_call:
@@ -299,6 +309,21 @@ def step(
     if state.node not in menu.nodes:
         return call.menu_changed(state.node)  # the menu was reloaded and this node is gone
     return menu.nodes[state.node].handle(call, event)
+
+
+def wait(menu: Menu, state: CallState, info: QueueWait, now: datetime,
+         audio_available: Callable[[str], bool] = _always) -> Turn:
+    """What a caller waiting in a queue hears next (the <Enqueue> wait URL), or a <Leave>."""
+    call = Call(menu, state, now, audio_available)
+    if state.lang not in menu.languages:
+        call.set_language(menu.default_language)
+    node = menu.nodes.get(state.node)
+    waits = getattr(node, "wait", None)
+    if node is None or waits is None:
+        call.log("queue_wait", outcome="leave:menu_changed")
+        return call.turn([Leave("gone")])
+    turn: Turn = waits(call, info)
+    return turn
 
 
 def utcnow() -> datetime:

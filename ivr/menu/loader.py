@@ -16,6 +16,7 @@ from ivr.engine.messages import (
     ACTION_MESSAGE_NAMES,
     BUILTIN,
     MESSAGE_NAMES,
+    QUEUE_MESSAGE_NAMES,
     TEXT_MESSAGE_NAMES,
 )
 from ivr.engine.types import NODE_ID
@@ -500,7 +501,8 @@ def _messages(
                 key.error(f"language {code!r} is not declared under 'languages'")
                 continue
             fields = item.fields(f"messages for {code!r}")
-            for name in (*MESSAGE_NAMES, *TEXT_MESSAGE_NAMES, *ACTION_MESSAGE_NAMES):
+            for name in (*MESSAGE_NAMES, *TEXT_MESSAGE_NAMES, *ACTION_MESSAGE_NAMES,
+                         *QUEUE_MESSAGE_NAMES):
                 if (v := fields.get(name)) is not None and (text := v.text("text")):
                     out[code][name] = text
             fields.done()

@@ -1,0 +1,152 @@
+"""Callers in queues and agents' states, in the database (shared by every worker).
+
+A caller's row is written when the call joins a queue (<Enqueue>), marked with why
+they left (the wait URL's <Leave>), and closed with Twilio's QueueResult. Agents are
+the numbers of queue nodes; they are available unless they said otherwise (a row
+with ``available`` false), and ``ringing_sid`` is the call ringing them for a caller.
+"""
+
+from __future__ import annotations
+
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime, timedelta
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from ivr.store import metadata, upsert_insert
+
+STALE = timedelta(hours=4)  # a caller still "waiting" after this was lost (never reported)
+AWAY_CACHE_SECONDS = 1.0  # agents' states are read at most once a second per worker
+REASONS = ("key", "max_wait", "full", "no_agent", "gone")
+
+queue_calls = sa.Table(
+    "queue_calls",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("call_sid", sa.String(64), nullable=False, unique=True),
+    sa.Column("menu", sa.String(64), nullable=False),
+    sa.Column("node", sa.String(64), nullable=False),
+    sa.Column("queue", sa.String(64), nullable=False),
+    sa.Column("lang", sa.String(16)),
+    sa.Column("from_number", sa.String(64)),
+    sa.Column("joined_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("left_at", sa.DateTime(timezone=True)),
+    sa.Column("status", sa.String(24), nullable=False, server_default="waiting"),
+    sa.Column("reason", sa.String(16)),  # why a caller left: key, max_wait, full, no_agent
+    sa.Column("waited", sa.Integer),  # Twilio's QueueTime at the end, in seconds
+    sa.Column("agent", sa.String(64)),  # the agent who took the call
+    sa.Index("ix_queue_calls_waiting", "status", "queue"),
+)
+
+queue_agents = sa.Table(
+    "queue_agents",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("number", sa.String(64), nullable=False, unique=True),
+    sa.Column("available", sa.Boolean, nullable=False, server_default=sa.true()),
+    sa.Column("updated_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("updated_by", sa.String(64)),
+    sa.Column("ringing_sid", sa.String(64)),  # the call ringing this agent for a caller
+    sa.Column("ringing_since", sa.DateTime(timezone=True)),
+)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class QueueStore:
+    """Callers in queues and agents' availability; also the engine's ``Queues`` port."""
+
+    def __init__(self, engine: Engine, clock: Callable[[], datetime]) -> None:
+        self.engine = engine
+        self.clock = clock
+        self._away: tuple[float, frozenset[str]] | None = None
+
+    # ---- callers ------------------------------------------------------------------------
+
+    def joined(self, call_sid: str, now: datetime, **fields: Any) -> None:
+        """The call joined a queue (again, if it had left one before)."""
+        values = {k: str(fields.get(k) or "")[:64] for k in ("menu", "node", "queue", "from_number")}
+        values["lang"] = str(fields.get("lang") or "")[:16]
+        fresh = {"joined_at": _utc(now), "left_at": None, "status": "waiting", "reason": None,
+                 "waited": None, "agent": None, **values}
+        stmt = upsert_insert(self.engine, queue_calls).values(call_sid=call_sid, **fresh)
+        stmt = stmt.on_conflict_do_update(index_elements=["call_sid"], set_=fresh)
+        with self.engine.begin() as conn:
+            conn.execute(stmt)
+
+    def left(self, call_sid: str, reason: str) -> None:
+        """Why a waiting caller is leaving (kept for the <Enqueue> action)."""
+        reason = reason if reason in REASONS else "gone"
+        with self.engine.begin() as conn:
+            conn.execute(queue_calls.update().where(
+                queue_calls.c.call_sid == call_sid, queue_calls.c.status == "waiting",
+            ).values(reason=reason))
+
+    def reason_of(self, call_sid: str) -> str:
+        """Why the caller left their queue ("" when unknown)."""
+        with self.engine.connect() as conn:
+            found = conn.execute(sa.select(queue_calls.c.reason).where(
+                queue_calls.c.call_sid == call_sid)).scalar()
+        return str(found or "")
+
+    def ended(self, call_sid: str, result: str, waited: int, now: datetime) -> None:
+        """The wait ended with Twilio's QueueResult."""
+        with self.engine.begin() as conn:
+            conn.execute(queue_calls.update().where(
+                queue_calls.c.call_sid == call_sid, queue_calls.c.status == "waiting",
+            ).values(status=result[:24], waited=waited, left_at=_utc(now)))
+
+    def waiting(self, queue: str) -> int:
+        """How many callers wait in ``queue`` now (the engine's port)."""
+        since = _utc(self.clock()) - STALE
+        with self.engine.connect() as conn:
+            found = conn.execute(sa.select(sa.func.count()).select_from(queue_calls).where(
+                queue_calls.c.status == "waiting", queue_calls.c.queue == queue,
+                queue_calls.c.joined_at > since)).scalar()
+        return int(found or 0)
+
+    def waiting_callers(self, limit: int = 200) -> list[dict[str, Any]]:
+        """Every caller waiting now, longest wait first."""
+        since = _utc(self.clock()) - STALE
+        query = (sa.select(queue_calls).where(queue_calls.c.status == "waiting",
+                                              queue_calls.c.joined_at > since)
+                 .order_by(queue_calls.c.joined_at, queue_calls.c.id).limit(limit))
+        with self.engine.connect() as conn:
+            return [dict(row._mapping) for row in conn.execute(query)]
+
+    # ---- agents -------------------------------------------------------------------------
+
+    def agents_available(self, menu: str, node: str, agents: tuple[str, ...]) -> int:
+        """How many of ``agents`` have not said they are away (the engine's port)."""
+        away = self._away_numbers()
+        return sum(1 for number in agents if number not in away)
+
+    def _away_numbers(self) -> frozenset[str]:
+        cached = self._away
+        if cached is not None and time.monotonic() - cached[0] < AWAY_CACHE_SECONDS:
+            return cached[1]
+        with self.engine.connect() as conn:
+            numbers = frozenset(str(n) for n in conn.execute(sa.select(queue_agents.c.number).where(
+                queue_agents.c.available.is_(False))).scalars())
+        self._away = (time.monotonic(), numbers)
+        return numbers
+
+    def set_available(self, number: str, available: bool, by: str, now: datetime) -> None:
+        """An agent says they are available (or away)."""
+        values = {"available": available, "updated_at": _utc(now), "updated_by": by[:64]}
+        stmt = upsert_insert(self.engine, queue_agents).values(number=number[:64], **values)
+        stmt = stmt.on_conflict_do_update(index_elements=["number"], set_=values)
+        with self.engine.begin() as conn:
+            conn.execute(stmt)
+        self._away = None
+
+    def agent_states(self, numbers: list[str]) -> dict[str, dict[str, Any]]:
+        """The stored state of each of ``numbers`` (absent: available, never changed)."""
+        with self.engine.connect() as conn:
+            rows = conn.execute(sa.select(queue_agents).where(queue_agents.c.number.in_(numbers)))
+            return {str(row.number): dict(row._mapping) for row in rows}
