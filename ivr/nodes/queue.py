@@ -169,7 +169,9 @@ class QueueNode(Node):
             if call.queues.waiting(name) >= self.max_size:
                 call.log("queue", outcome="full")
                 return call.fallback([phrase(call, "queue_full")])
-        call.state = replace(call.state, queued=int(call.now.timestamp()), pending="")
+        # Whatever comes after the queue (a callback, the fallback) starts afresh: "back"
+        # leads to the main menu, and the queue's URLs are the same for every way in.
+        call.state = replace(call.state, queued=int(call.now.timestamp()), pending="", path=())
         call.log("queue", outcome=f"enqueue:{name}")
         waiting = replace(call.state, pending="queue:0")
         return call.turn([*call.hear(self.say),
@@ -189,7 +191,8 @@ class QueueNode(Node):
         if self.leave:
             spoken.append(phrase(call, "queue_leave", key=self.leave_key))
         spoken.extend(self._between(call, info.round))
-        rounds = replace(call.state, pending=f"queue:{(info.round + 1) % 10000}")
+        # Rounds count only as far as the messages go round: the wait URL repeats.
+        rounds = replace(call.state, pending=f"queue:{(info.round + 1) % max(1, len(self.messages))}")
         listen = Gather(prompts=tuple(spoken), then=Next(call.state, "key"), input="dtmf",
                         timeout=self.gap, num_digits=1, locale=call.language.locale)
         return call.turn([listen, Redirect(Next(rounds, "wait"))])
@@ -245,8 +248,8 @@ class QueueNode(Node):
             call.log("queue_end", result, f"abandoned:{event.waited}s")
             return call.turn([Hangup()])
         reason = event.reason
-        if result == "leave" and not reason:
-            reason = "max_wait" if event.waited >= self.max_wait else ""
+        if result == "leave" and not reason:  # not noted (the database was down): guess
+            reason = "max_wait" if event.waited >= self.max_wait else "key"
         if result == "leave" and reason == "key" and self.leave:
             call.log("queue_end", result, f"go:{self.leave}:{event.waited}s")
             return call.go(self.leave)

@@ -51,6 +51,8 @@ queue_agents = sa.Table(
     sa.Column("updated_by", sa.String(64)),
     sa.Column("ringing_sid", sa.String(64)),  # the call ringing this agent for a caller
     sa.Column("ringing_since", sa.DateTime(timezone=True)),
+    sa.Column("ringing_queue", sa.String(64)),
+    sa.Column("state", sa.String(16), nullable=False, server_default=""),  # "", ringing, talking
 )
 
 
@@ -91,6 +93,13 @@ class QueueStore:
         """Why the caller left their queue ("" when unknown)."""
         with self.engine.connect() as conn:
             found = conn.execute(sa.select(queue_calls.c.reason).where(
+                queue_calls.c.call_sid == call_sid)).scalar()
+        return str(found or "")
+
+    def lang_of(self, call_sid: str) -> str:
+        """The language of a caller in a queue ("" when unknown)."""
+        with self.engine.connect() as conn:
+            found = conn.execute(sa.select(queue_calls.c.lang).where(
                 queue_calls.c.call_sid == call_sid)).scalar()
         return str(found or "")
 
@@ -150,3 +159,71 @@ class QueueStore:
         with self.engine.connect() as conn:
             rows = conn.execute(sa.select(queue_agents).where(queue_agents.c.number.in_(numbers)))
             return {str(row.number): dict(row._mapping) for row in rows}
+
+    # ---- ringing agents -----------------------------------------------------------------
+
+    def claim_agent(self, number: str, queue: str, now: datetime, stale: timedelta) -> bool:
+        """Mark an available, free agent as being rung for ``queue``; False if they are not."""
+        now = _utc(now)
+        insert = upsert_insert(self.engine, queue_agents).values(
+            number=number[:64], available=True, updated_at=now, state="")
+        with self.engine.begin() as conn:
+            conn.execute(insert.on_conflict_do_nothing(index_elements=["number"]))
+            c = queue_agents.c
+            claimed = conn.execute(queue_agents.update().where(
+                c.number == number, c.available.is_(True),
+                sa.or_(c.state == "", c.ringing_since < now - stale),
+            ).values(state="ringing", ringing_sid="", ringing_queue=queue[:64],
+                     ringing_since=now)).rowcount
+        return bool(claimed)
+
+    def rung(self, number: str, call_sid: str) -> None:
+        """The REST call ringing the agent was placed."""
+        with self.engine.begin() as conn:
+            conn.execute(queue_agents.update().where(queue_agents.c.number == number)
+                         .values(ringing_sid=call_sid[:64]))
+
+    def release(self, number: str) -> None:
+        """The agent is free again (the ring could not be placed)."""
+        with self.engine.begin() as conn:
+            conn.execute(queue_agents.update().where(queue_agents.c.number == number)
+                         .values(state="", ringing_sid=None, ringing_queue=None))
+
+    def agent_call(self, call_sid: str, status: str) -> dict[str, Any] | None:
+        """Twilio's status for the call ringing an agent: talking, or free again."""
+        c = queue_agents.c
+        with self.engine.begin() as conn:
+            row = conn.execute(sa.select(queue_agents).where(c.ringing_sid == call_sid)).first()
+            if row is None:
+                return None
+            if status in ("in-progress", "answered"):
+                conn.execute(queue_agents.update().where(c.id == row.id).values(state="talking"))
+            else:
+                conn.execute(queue_agents.update().where(c.id == row.id).values(
+                    state="", ringing_sid=None, ringing_queue=None))
+        return dict(row._mapping)
+
+    def ringing_count(self, queue: str) -> int:
+        """Agents being rung for ``queue`` now."""
+        c = queue_agents.c
+        with self.engine.connect() as conn:
+            found = conn.execute(sa.select(sa.func.count()).select_from(queue_agents).where(
+                c.state == "ringing", c.ringing_queue == queue)).scalar()
+        return int(found or 0)
+
+    def head(self, queue: str) -> dict[str, Any] | None:
+        """The caller who has waited longest in ``queue`` (the one an agent takes next)."""
+        since = _utc(self.clock()) - STALE
+        c = queue_calls.c
+        query = (sa.select(queue_calls).where(c.status == "waiting", c.queue == queue,
+                                              c.joined_at > since, c.agent.is_(None))
+                 .order_by(c.joined_at, c.id).limit(1))
+        with self.engine.connect() as conn:
+            row = conn.execute(query).first()
+        return dict(row._mapping) if row else None
+
+    def taken_by(self, call_sid: str, agent: str) -> None:
+        """An agent answered for this caller."""
+        with self.engine.begin() as conn:
+            conn.execute(queue_calls.update().where(queue_calls.c.call_sid == call_sid)
+                         .values(agent=agent[:64]))

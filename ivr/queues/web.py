@@ -11,14 +11,17 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
+from typing import Any
+from urllib.parse import urlencode
 
 from flask import Blueprint, Response, request
 
 from ivr import twiml
 from ivr.engine import core
 from ivr.engine.types import CallState, Enqueue, Input, Leave, QueueEnded, QueueWait, Turn
+from ivr.queues.ring import whisper
 from ivr.web.replies import idempotent
-from ivr.web.security import loggable, twilio_only
+from ivr.web.security import base_url, loggable, twilio_only
 from ivr.web.voice import (
     _record,
     _render,
@@ -56,6 +59,21 @@ def note_joined(turn: Turn, now: datetime) -> None:
     except Exception:  # noqa: BLE001 - the caller still waits; only the live view misses them
         log.exception("could not note call %s joining queue %s", loggable(field("CallSid")),
                       enqueue.queue)
+        return
+    _ring(state.menu, state.node)
+
+
+def _ring(menu_id: str, node_id: str, after: str = "") -> None:
+    """Ring the queue's agents for the callers waiting (never raises)."""
+    svc = services()
+    menu = svc.catalog.get(menu_id)
+    node = menu.nodes.get(node_id) if menu is not None else None
+    if node is None or node.kind != "queue":
+        return
+    try:
+        svc.ringer.ring(menu, node, base_url(), after)
+    except Exception:  # noqa: BLE001 - callers keep waiting; the next event rings again
+        log.exception("could not ring the agents of %s/%s", menu_id, node_id)
 
 
 def _note_left(turn: Turn) -> None:
@@ -134,3 +152,73 @@ def done() -> Response:
     note_joined(turn, now)
     _record(turn, menu, now)
     return _render(turn)
+
+
+# ---- the agents' side -------------------------------------------------------------------
+
+
+def _queue_node(menu_id: str, node_id: str) -> tuple[Any, Any]:
+    menu = services().catalog.get(menu_id)
+    node = menu.nodes.get(node_id) if menu is not None else None
+    return (menu, node) if node is not None and node.kind == "queue" else (None, None)
+
+
+@bp.post("/voice/queue/agent")
+@twilio_only
+@idempotent
+@never_fail
+def agent() -> Response:
+    """An agent answered their ringing phone: the whisper, then the longest-waiting caller."""
+    svc = services()
+    menu, node = _queue_node(request.args.get("m", ""), request.args.get("n", ""))
+    if menu is None:
+        return xml(twiml.document([twiml.element("Hangup", {})]))
+    first = next(iter(menu.languages.values()))
+    say = {"voice": first.voice, "language": first.locale}
+    queue = node.name_in(menu.id)
+    head = svc.queues.head(queue)
+    if head is None:
+        return xml(twiml.document([
+            twiml.element("Say", say, "No caller is waiting any more. Thank you."),
+            twiml.element("Hangup", {})]))
+    svc.recorder.flush()  # the caller's path so far
+    path = [step["node"] for step in svc.store.journey(head["call_sid"])]
+    svc.queues.taken_by(head["call_sid"], field("To", 64))
+    connect = f"{base_url()}/voice/queue/connect?{urlencode({'m': menu.id})}"
+    return xml(twiml.document([
+        twiml.element("Say", say, whisper(menu, head, path, svc.clock())),
+        twiml.element("Dial", {}, None, [twiml.element("Queue", {"url": connect, "method": "POST"},
+                                                       queue)])]))
+
+
+@bp.post("/voice/queue/connect")
+@twilio_only
+@never_fail
+def connect() -> Response:
+    """Played to the caller as an agent takes them: "connecting you", in their language."""
+    svc = services()
+    menu = svc.catalog.get(request.args.get("m", ""))
+    lang = svc.queues.lang_of(field("CallSid", 64))
+    if menu is None:
+        return xml(twiml.document([]))
+    language = menu.languages.get(lang) or next(iter(menu.languages.values()))
+    table = menu.messages.get(language.code, {})
+    text = table.get("queue_connect") or menu.messages[next(iter(menu.languages))].get(
+        "queue_connect", "")
+    return xml(twiml.document([twiml.element(
+        "Say", {"voice": language.voice, "language": language.locale}, text)] if text else []))
+
+
+@bp.post("/voice/queue/agent-status")
+@twilio_only
+@never_fail
+def agent_status() -> Response:
+    """Twilio's status callback for an agent's call: talking, or free (then ring again)."""
+    status = field("CallStatus", 20)
+    row = services().queues.agent_call(field("CallSid", 64), status)
+    if row is not None and status not in ("in-progress", "answered", "ringing", "initiated",
+                                          "queued"):
+        unanswered = status in ("no-answer", "busy", "failed", "canceled")
+        _ring(request.args.get("m", ""), request.args.get("n", ""),
+              after=str(row["number"]) if unanswered else "")
+    return Response(status=204)

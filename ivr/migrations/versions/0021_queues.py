@@ -44,6 +44,8 @@ def upgrade() -> None:
         sa.Column("updated_by", sa.String(64)),
         sa.Column("ringing_sid", sa.String(64)),
         sa.Column("ringing_since", sa.DateTime(timezone=True)),
+        sa.Column("ringing_queue", sa.String(64)),
+        sa.Column("state", sa.String(16), nullable=False, server_default=""),
     )
 
 
