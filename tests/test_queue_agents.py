@@ -96,8 +96,9 @@ def test_the_agent_hears_the_line_and_path_then_takes_the_caller_from_the_queue(
     params = {"AccountSid": ACCOUNT, "CallSid": "CA" + "a" * 32, "CallStatus": "in-progress",
               "From": LINE, "To": AGENTS[0], "Direction": "outbound-api"}
     body = twilio_post(desk, answer_url, params).get_data(as_text=True)
-    # The test menu's languages have no display name: the whisper leaves the language out.
-    assert ">Queue test desk. A caller, waiting 0 minutes, came through: main, line.</Say>" in body
+    # The test menu's languages have no display name: their code is said.
+    assert ">Queue test desk. A caller in fr, waiting 0 minutes, came through: main, line.</Say>" \
+        in body
     assert "<Dial><Queue " in body and ">desk-line</Queue></Dial>" in body
     connect = urllib.parse.unquote(body.split('url="')[1].split('"')[0]).replace("&amp;", "&")
     said = twilio_post(desk, connect, {"CallSid": caller.call_sid, "AccountSid": ACCOUNT,
