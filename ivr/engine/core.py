@@ -200,7 +200,9 @@ class Call:
             path,
             self.state.started,
             self.state.version,
-            queued=self.state.queued,
+            # When the caller joined a queue matters only to the queue and what it leads to
+            # (a callback is due from then); elsewhere it would only make new URLs.
+            queued=self.state.queued if node.keeps_queued else 0,
         )
         turn = node.enter(self)
         return Turn((*before, *turn.actions), turn.steps, turn.state, turn.requests,

@@ -66,6 +66,7 @@ class CallbackNode(Node):
     next: str | None = None
 
     kind = "callback"
+    keeps_queued = True
 
     @property
     def max_length(self) -> int:

@@ -75,6 +75,7 @@ class QueueNode(Node):
     gap: int = 5  # seconds of silence (listening for the key) at the end of each round
 
     kind = "queue"
+    keeps_queued = True
     summary = "wait in a queue for the next free agent; position, wait, a key to leave"
     ends_call = True
 
