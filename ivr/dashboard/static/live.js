@@ -32,6 +32,11 @@
       tr.setAttribute("data-call", item.call_sid);
       draw(tr, item);
       var end = old && old.querySelector("form");  // an admin's End call button stays
+      var template = document.getElementById("end-call-form");
+      if (!end && template && name === "calls") {  // a new call gets one too
+        end = template.content.firstElementChild.cloneNode(true);
+        end.action = end.getAttribute("action").replace("CALLSID", encodeURIComponent(item.call_sid));
+      }
       if (end) { var td = document.createElement("td"); td.appendChild(end); tr.appendChild(td); }
       fresh.appendChild(tr);
     });
