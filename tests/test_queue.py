@@ -276,7 +276,7 @@ def test_a_forged_wait_request_is_refused_and_a_garbled_one_leaves(desk: Any) ->
 
 
 def test_queue_node_errors_point_at_the_line() -> None:
-    bad = QUEUE_MENU.replace('max_size: 3', 'max_size: 500').replace(
+    bad = QUEUE_MENU.replace('max_size: 3', 'max_size: 5000').replace(
         f'agents: ["{AGENTS[0]}", "{AGENTS[1]}"]', 'agents: ["5551234"]\n    strategy: random')
     with pytest.raises(MenuError) as caught:
         load_text(bad, "desk.yaml")
@@ -284,7 +284,7 @@ def test_queue_node_errors_point_at_the_line() -> None:
     line = next(n for n, text in enumerate(bad.splitlines(), 1) if "agents:" in text)
     assert f"desk.yaml:{line}:14: error: '5551234' is not a number Twilio can dial" in shown
     assert "strategy is sequential or simultaneous" in shown
-    assert "max_size (callers) must be between 1 and 100" in shown
+    assert "max_size (callers) must be between 1 and 1000" in shown
     long_name = QUEUE_MENU.replace("max_size: 3", "max_size: 3\n    queue: " + "q" * 65)
     with pytest.raises(MenuError, match="1 to 64"):
         load_text(long_name, "desk.yaml")

@@ -54,6 +54,9 @@ def _edges(verbs: list[ET.Element], problems: list[str], where: str) -> list[tup
             silent = _edges(rest, problems, where) if rest else [END]
             return out + [("silence", *edge[1:]) if edge != END else END for edge in silent]
         if tag == "Redirect":
+            if urlsplit(verb.text or "").path == "/voice/queue/wait":  # the next wait round:
+                # time passes for a caller who says nothing, up to the queue's maximum wait
+                return [("redirect", verb.text or "", (("QueueTime", "100000"),))]
             return [("redirect", verb.text or "", ())]
         if tag == "Dial":
             action = verb.get("action")

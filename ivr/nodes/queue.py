@@ -116,7 +116,7 @@ class QueueNode(Node):
                 out["strategy"] = strategy
         for name, what, low, high in (("ring", "ring (seconds)", 5, 120),
                                       ("max_wait", "max_wait (seconds)", 30, 3600),
-                                      ("max_size", "max_size (callers)", 1, 100),
+                                      ("max_size", "max_size (callers)", 1, 1000),
                                       ("handle_time", "handle_time (seconds)", 10, 3600),
                                       ("gap", "gap (seconds)", 1, 30)):
             if (v := fields.get(name)) is not None and (n := v.integer(what, low, high)) is not None:
