@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import json
+import os
 import statistics
 import sys
 import tempfile
@@ -137,7 +138,8 @@ def _measure(app: Any, callers: int, interval: float, rounds: int, url: str) -> 
     return {"callers": callers, "interval_s": interval, "rounds": rounds,
             "database": url.split(":", 1)[0], "requests": len(times), "not_waiting": leaves,
             "p50_ms": round(statistics.median(times), 2), "p95_ms": round(percentile(times, 0.95), 2),
-            "p99_ms": round(percentile(times, 0.99), 2), "max_ms": round(max(times), 2)}
+            "p99_ms": round(percentile(times, 0.99), 2), "max_ms": round(max(times), 2),
+            "load_average_1min": round(os.getloadavg()[0], 1), "cpus": os.cpu_count()}
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:

@@ -45,6 +45,7 @@ class Services:
     worker: Any = None  # ivr.notify.Worker: the periodic jobs
     queues: Any = None  # ivr.queues.store.QueueStore: callers in queues, agents' states
     ringer: Any = None  # ivr.queues.ring.Ringer: rings agents' phones for waiting callers
+    announcements: Any = None  # ivr.announcements.Announcements: said before the menu
     _audio: dict[str, bool] = field(default_factory=dict)
 
     def audio_available(self, path: str) -> bool:
@@ -143,6 +144,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from ivr.voicemail.setup import twilio_client_factory
 
     services.queues = QueueStore(store.engine, services.clock)
+    from ivr.announcements import Announcements
+
+    services.announcements = Announcements(store.engine)
     services.ringer = Ringer(services.queues, twilio_client_factory(settings), services.clock)
     app.extensions["ivr"] = services
     from ivr.ops import install as install_ops

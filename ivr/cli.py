@@ -386,6 +386,15 @@ def _add_report_commands() -> None:
 _add_report_commands()
 
 
+def _add_announce_command() -> None:
+    from ivr.announcements import announce_command
+
+    cli.add_command(announce_command)
+
+
+_add_announce_command()
+
+
 def main() -> None:
     """Console entry point."""
     cli(prog_name="ivr")

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ivr.analytics.rollup
+import ivr.announcements
 import ivr.answer.callbacks
 import ivr.answer.calls
 import ivr.answer.templates

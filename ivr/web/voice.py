@@ -262,6 +262,7 @@ def incoming() -> Response:
     now = svc.clock()
     turn = core.start(menu, engine_now(now), svc.audio_available, caller=field("From"),
                       lookups=svc.lookups, texts=_texts(now), queues=svc.queues)
+    turn = _announced(turn, menu, now)
     svc.recorder.call_started({
         **call_fields(),
         "menu": menu.id[:64],
@@ -273,6 +274,18 @@ def incoming() -> Response:
     _record(turn, menu, now)
     _queue_joined(turn, now)
     return _render(turn)
+
+
+def _announced(turn: Turn, menu: Menu, now: datetime) -> Turn:
+    """A new call first hears the line's announcements (ivr.announcements), if any."""
+    from ivr.announcements import spoken
+
+    try:
+        said = spoken(menu, services().announcements.active(menu.id, now))
+    except Exception:  # noqa: BLE001 - the menu is heard all the same
+        log.exception("announcements of %s unavailable", menu.id)
+        return turn
+    return replace(turn, actions=(*said, *turn.actions)) if said else turn
 
 
 def _queue_joined(turn: Turn, now: datetime) -> None:

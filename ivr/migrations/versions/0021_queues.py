@@ -1,4 +1,4 @@
-"""Callers waiting in queues, and agents' availability.
+"""Callers waiting in queues, agents' availability, and announcements.
 
 Revision ID: 0021
 Revises: 0016
@@ -17,7 +17,7 @@ depends_on = None
 
 
 def upgrade() -> None:
-    """Create queue_calls and queue_agents."""
+    """Create queue_calls, queue_agents and announcements."""
     op.create_table(
         "queue_calls",
         sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
@@ -49,8 +49,25 @@ def upgrade() -> None:
     )
 
 
+    op.create_table(
+        "announcements",
+        sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+        sa.Column("menu", sa.String(64), nullable=False),
+        sa.Column("lang", sa.String(16), nullable=False),
+        sa.Column("text", sa.Text, nullable=False),
+        sa.Column("until", sa.DateTime(timezone=True)),
+        sa.Column("set_by", sa.String(64), nullable=False),
+        sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
+        sa.Column("cleared_by", sa.String(64)),
+        sa.Column("cleared_at", sa.DateTime(timezone=True)),
+    )
+    op.create_index("ix_announcements_menu", "announcements", ["menu", "cleared_at"])
+
+
 def downgrade() -> None:
-    """Drop the queue tables."""
+    """Drop the queue and announcement tables."""
+    op.drop_index("ix_announcements_menu", table_name="announcements")
+    op.drop_table("announcements")
     op.drop_table("queue_agents")
     op.drop_index("ix_queue_calls_waiting", table_name="queue_calls")
     op.drop_table("queue_calls")
