@@ -130,3 +130,26 @@ def test_an_admin_ends_a_stuck_call_through_twilios_rest_api(live_app: Any, cloc
         assert urllib.parse.parse_qs(rsps.calls[0].request.body) == {"Status": ["completed"]}
     assert admin.post("/dashboard/live/calls/not-a-sid/end",
                       data={"csrf_token": csrf_token_of(admin)}).status_code == 404
+
+
+def test_an_admin_announces_from_the_dashboard_and_clears_it(live_app: Any) -> None:
+    admin = live_app.test_client()
+    log_in(admin, "root", ADMIN_PASSWORD)
+    token = csrf_token_of(admin)
+    form = {"menu": "desk", "lang": "ro", "text": "Site-ul nu funcționează azi.",
+            "until": "2026-11-23 18:00", "csrf_token": token}
+    assert admin.post("/dashboard/announcements", data=form).status_code == 302
+    page = admin.get("/dashboard/live").get_data(as_text=True)
+    assert "Site-ul nu funcționează azi." in page and "set by root" in page
+    heard = Phone(FlaskTransport(live_app), TOKEN, called=LINE).dial()
+    assert (heard[0].text, heard[0].locale) == ("Site-ul nu funcționează azi.", "ro-RO")
+    assert admin.post("/dashboard/announcements", data={**form, "lang": "de"}).status_code == 400
+    assert admin.post("/dashboard/announcements",
+                      data={**form, "until": "2020-01-01 10:00"}).status_code == 400
+    agent = live_app.test_client()
+    log_in(agent)
+    assert agent.post("/dashboard/announcements",
+                      data={**form, "csrf_token": csrf_token_of(agent)}).status_code == 403
+    clear = {"menu": "desk", "lang": "ro", "csrf_token": token}
+    assert admin.post("/dashboard/announcements/clear", data=clear).status_code == 302
+    assert Phone(FlaskTransport(live_app), TOKEN, called=LINE).dial()[0].text == "English 1."

@@ -91,13 +91,58 @@ def snapshot() -> dict[str, Any]:
     return {"calls": live, "queue": queue, "agents": agents()}
 
 
+def _announcements() -> list[dict[str, Any]]:
+    """Each line with its languages and the announcements callers hear now."""
+    svc = _services()
+    moment = now()
+    return [{"menu": menu.id, "name": menu.name or menu.id, "languages": list(menu.languages),
+             "active": svc.announcements.active(menu.id, moment)}
+            for menu in svc.catalog.menus.values()]
+
+
 @bp.get("/live")
 def page() -> str:
     """The live view (filled in again by the page every few seconds)."""
-    return render_template("dashboard/live.html", live=snapshot(),
-                           is_admin=g.user["role"] == "admin",
+    admin = g.user["role"] == "admin"
+    return render_template("dashboard/live.html", live=snapshot(), is_admin=admin,
                            my_phone=g.user.get("phone") or "",
-                           ended=request.args.get("ended", ""))
+                           ended=request.args.get("ended", ""),
+                           lines=_announcements() if admin else [],
+                           message=request.args.get("message", ""))
+
+
+@bp.post("/announcements")
+@admin_required
+def announce() -> BaseResponse:
+    """Put a message before a line's menu on every new call (no new menu version)."""
+    from ivr.announcements import MAX_TEXT
+
+    menu = _services().catalog.get(request.form.get("menu", ""))
+    lang = request.form.get("lang", "")
+    text = request.form.get("text", "").strip()
+    if menu is None or lang not in menu.languages:
+        abort(400, "Choose a line and one of its languages.")
+    if not text or len(text) > MAX_TEXT:
+        abort(400, f"The announcement is 1 to {MAX_TEXT} characters.")
+    until = None
+    if request.form.get("until"):
+        from ivr.cli import menu_zone, moment
+
+        until = moment(request.form["until"], menu_zone(menu))
+        if until is None or until <= now():
+            abort(400, "The end of an announcement is a time in the future.")
+    _services().announcements.set(menu.id, lang, text, g.user["username"], now(), until)
+    log.info("announcement on %s (%s) set by %s", menu.id, lang, g.user["username"])
+    return redirect(url_for("dashboard.live.page", message=f"Announced on {menu.id} ({lang})."))
+
+
+@bp.post("/announcements/clear")
+@admin_required
+def clear_announcement() -> BaseResponse:
+    """End a line's announcement in one language."""
+    menu_id, lang = request.form.get("menu", "")[:64], request.form.get("lang", "")[:16]
+    count = _services().announcements.clear(menu_id, g.user["username"], now(), lang or None)
+    return redirect(url_for("dashboard.live.page", message=f"{count} announcement(s) cleared."))
 
 
 @bp.get("/live.json")
