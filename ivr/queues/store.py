@@ -227,3 +227,33 @@ class QueueStore:
         with self.engine.begin() as conn:
             conn.execute(queue_calls.update().where(queue_calls.c.call_sid == call_sid)
                          .values(agent=agent[:64]))
+
+    # ---- analytics ----------------------------------------------------------------------
+
+    def figures(self, start: datetime, end: datetime, menu: str | None,
+                within: int) -> dict[str, Any]:
+        """Queue figures for callers who joined in [start, end): answered, abandoned, time in
+        queue, the share answered within ``within`` seconds (of those whose wait ended), and
+        callbacks or messages chosen by leaving with the key."""
+        c = queue_calls.c
+        answered = c.status.in_(("bridged", "bridging-in-process"))
+        query = sa.select(
+            sa.func.count().label("queued"),
+            sa.func.count().filter(c.status != "waiting").label("ended"),
+            sa.func.count().filter(answered).label("answered"),
+            sa.func.count().filter(answered, c.waited <= within).label("answered_within"),
+            sa.func.count().filter(c.status == "hangup").label("abandoned"),
+            sa.func.count().filter(c.status == "leave", c.reason == "key").label("left_by_key"),
+            sa.func.count().filter(c.status == "leave", c.reason != "key").label("sent_on"),
+            sa.func.avg(c.waited).filter(c.status != "waiting").label("average_wait"),
+            sa.func.max(c.waited).label("longest_wait"),
+        ).where(c.joined_at >= _utc(start), c.joined_at < _utc(end))
+        if menu:
+            query = query.where(c.menu == menu)
+        with self.engine.connect() as conn:
+            row = conn.execute(query).one()
+        out = {k: int(v or 0) for k, v in row._mapping.items() if k != "average_wait"}
+        out["average_wait"] = round(float(row.average_wait or 0), 1)
+        out["within"] = within
+        out["service_level"] = round(out["answered_within"] / out["ended"], 4) if out["ended"] else 0.0
+        return out
