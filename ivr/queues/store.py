@@ -252,7 +252,8 @@ class QueueStore:
             query = query.where(c.menu == menu)
         with self.engine.connect() as conn:
             row = conn.execute(query).one()
-        out = {k: int(v or 0) for k, v in row._mapping.items() if k != "average_wait"}
+        out: dict[str, Any] = {k: int(v or 0) for k, v in row._mapping.items()
+                               if k != "average_wait"}
         out["average_wait"] = round(float(row.average_wait or 0), 1)
         out["within"] = within
         out["service_level"] = round(out["answered_within"] / out["ended"], 4) if out["ended"] else 0.0
