@@ -155,7 +155,8 @@ def render(turn: Turn, url_for: Callable[[Next], str], audio_url: Callable[[str]
                 "method": "POST",
                 "timeout": action.timeout,
                 "callerId": action.caller_id,
-            }, action.number))
+            }, None if action.numbers else action.number,
+                [element("Number", {}, n) for n in action.numbers]))
         elif isinstance(action, Record):
             before: Sequence[str] = ()
             if adapt_record is not None:

@@ -336,3 +336,69 @@ def test_an_added_language_without_queue_phrases_hears_the_first_language_and_ch
         assert phone.problems == []
     finally:
         shutdown(app)
+
+
+RING_GROUP = """\
+menu: group
+numbers: ["+15005550051"]
+languages:
+  en: {locale: en-US, voice: Polly.Joanna}
+start: desk
+nodes:
+  desk:
+    type: transfer
+    numbers: ["+15551230101", "+15551230102", "+15551230103"]
+    strategy: STRATEGY
+    ring: 15
+    no_answer: bye
+  bye:
+    type: hangup
+"""
+
+
+@pytest.fixture
+def group_app(db_url: str, tmp_path: Path, clock: Any) -> Iterator[Any]:
+    menus = tmp_path / "menus"
+    menus.mkdir()
+    (menus / "group.yaml").write_text(RING_GROUP.replace("STRATEGY", "sequential"), "utf-8")
+    (menus / "together.yaml").write_text(RING_GROUP.replace("STRATEGY", "simultaneous").replace(
+        "menu: group", "menu: together").replace("+15005550051", "+15005550052"), "utf-8")
+    app = make_app(db_url, tmp_path, clock, IVR_MENUS_DIR=str(menus))
+    yield app
+    shutdown(app)
+
+
+def test_a_transfer_rings_its_numbers_in_turn_until_one_answers(group_app: Any) -> None:
+    phone = Phone(FlaskTransport(group_app), TOKEN, called="+15005550051")
+    phone.dial()
+    assert phone.dialing is not None and phone.dialing.text == "+15551230101"
+    phone.dial_ends("no-answer")
+    assert phone.dialing is not None and phone.dialing.text == "+15551230102"
+    phone.dial_ends("busy")
+    assert phone.dialing is not None and phone.dialing.text == "+15551230103"
+    heard = phone.dial_ends("no-answer")  # the last one: no_answer
+    assert "nobody is available" in text(heard) and phone.ended
+    answered = Phone(FlaskTransport(group_app), TOKEN, called="+15005550051")
+    answered.dial()
+    answered.dial_ends("no-answer")
+    answered.dial_ends("completed")
+    assert answered.ended and answered.problems == []
+
+
+def test_a_simultaneous_transfer_rings_every_number_at_once(group_app: Any) -> None:
+    phone = Phone(FlaskTransport(group_app), TOKEN, called="+15005550052")
+    phone.dial()
+    dial = phone.dialing
+    assert dial is not None and [n.text for n in dial.findall("Number")] == [
+        "+15551230101", "+15551230102", "+15551230103"]
+    assert dial.get("timeout") == "15"
+    heard = phone.dial_ends("no-answer")
+    assert "nobody is available" in text(heard) and phone.ended
+
+
+def test_a_ring_group_needs_two_numbers_and_not_number_too() -> None:
+    one = RING_GROUP.replace('numbers: ["+15551230101", "+15551230102", "+15551230103"]',
+                             'numbers: ["+15551230101"]\n    number: "+15551230101"')
+    with pytest.raises(MenuError) as caught:
+        load_text(one.replace("STRATEGY", "sequential"), "group.yaml")
+    assert "2 to 10 numbers" in str(caught.value) and "not both" in str(caught.value)

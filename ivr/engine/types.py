@@ -69,7 +69,8 @@ class CallState:
                             or re.match(r"^search:[rds]:[A-Za-z0-9_,.~-]{0,400}$", pending)
                             or re.match(r"^callback:(key|confirm|reason)(:[A-Za-z0-9_-]{1,200})?$",
                                         pending)
-                            or re.match(r"^queue:\d{1,4}$", pending)):
+                            or re.match(r"^queue:\d{1,4}$", pending)
+                            or re.match(r"^ring:\d{1,2}$", pending)):
             pending = ""
         return cls(menu, node, lang, tries, path[-MAX_PATH:], started, version[:16], pending,
                    queued)
@@ -219,6 +220,7 @@ class Dial:
     timeout: int
     then: Next
     caller_id: str | None = None
+    numbers: tuple[str, ...] = ()  # several numbers rung together (the first answer wins)
 
 
 @dataclass(frozen=True)
