@@ -4,7 +4,8 @@ Puts N callers in one queue through the real signed webhooks (dial, language, 0)
 asks each caller's wait URL as Twilio does, every INTERVAL seconds per caller, spread
 evenly (500 callers every 10 s: 50 requests a second), for a few rounds. Each request's
 server time is measured in-process through Flask's test client (no network: only our
-code, the database and the agents' states). Prints p50/p95/p99/max in milliseconds and
+code, the database and the agents' states), next to a bare Flask route answering
+constant TwiML at the same moments (the machine's own tail, on a shared machine). Prints p50/p95/p99/max in milliseconds and
 writes benchmarks/results/queue.json (not in --tiny mode, which a test runs in seconds).
 
 Run: .venv/bin/python benchmarks/bench_queue.py [--callers 500] [--interval 10] [--rounds 3]
@@ -111,8 +112,10 @@ def _measure(app: Any, callers: int, interval: float, rounds: int, url: str) -> 
             raise RuntimeError(f"caller {n} was not queued: {phone.exchanges[-1].body[:200]}")
         phones.append(phone)
     client = app.test_client()
+    bare = _bare_app().test_client()  # the machine's own tail, measured alongside
     validator = RequestValidator(TOKEN)
     times: list[float] = []
+    floor: list[float] = []
     leaves = 0
     start = time.monotonic()
     gap = interval / max(1, callers)
@@ -135,11 +138,32 @@ def _measure(app: Any, callers: int, interval: float, rounds: int, url: str) -> 
             body = response.get_data(as_text=True)
             if response.status_code != 200 or "<Gather" not in body:
                 leaves += 1
+            began = time.perf_counter()
+            bare.post("/voice/queue/wait", data=params)
+            floor.append((time.perf_counter() - began) * 1000)
     return {"callers": callers, "interval_s": interval, "rounds": rounds,
             "database": url.split(":", 1)[0], "requests": len(times), "not_waiting": leaves,
             "p50_ms": round(statistics.median(times), 2), "p95_ms": round(percentile(times, 0.95), 2),
             "p99_ms": round(percentile(times, 0.99), 2), "max_ms": round(max(times), 2),
+            "bare_flask_p50_ms": round(statistics.median(floor), 2),
+            "bare_flask_p99_ms": round(percentile(floor, 0.99), 2),
             "load_average_1min": round(os.getloadavg()[0], 1), "cpus": os.cpu_count()}
+
+
+def _bare_app() -> Any:
+    """A Flask route answering constant wait TwiML: the floor of any answer on this machine."""
+    from flask import Flask, Response
+
+    bare = Flask("bare")
+    constant = ('<?xml version="1.0" encoding="UTF-8"?><Response><Gather input="dtmf" '
+                'numDigits="1"><Say>You are number 2.</Say></Gather><Redirect>/w</Redirect>'
+                '</Response>')
+
+    @bare.post("/voice/queue/wait")
+    def wait() -> Any:
+        return Response(constant, mimetype="text/xml")
+
+    return bare
 
 
 def main(argv: list[str] | None = None) -> dict[str, Any]:
