@@ -5,8 +5,9 @@ asks each caller's wait URL as Twilio does, every INTERVAL seconds per caller, s
 evenly (500 callers every 10 s: 50 requests a second), for a few rounds. Each request's
 server time is measured in-process through Flask's test client (no network: only our
 code, the database and the agents' states), next to a bare Flask route answering
-constant TwiML at the same moments (the machine's own tail, on a shared machine). Prints p50/p95/p99/max in milliseconds and
-writes benchmarks/results/queue.json (not in --tiny mode, which a test runs in seconds).
+constant TwiML at the same moments (the machine's own tail, on a shared machine).
+Prints p50/p95/p99/max in milliseconds and writes benchmarks/results/queue.json (not in
+--tiny mode, which a test runs in seconds).
 
 Run: .venv/bin/python benchmarks/bench_queue.py [--callers 500] [--interval 10] [--rounds 3]
      [--postgres URL]
