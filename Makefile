@@ -16,7 +16,7 @@ RUN_STAMP := $(call stamp,$(RUN_EXTRAS))
 TEST_STAMP := $(call stamp,$(TEST_EXTRAS))
 extras = $(if $(1),".[$(1)]",.)
 
-.PHONY: run test setup lint bench-speech bench-step bench-load bench-menu-scale bench-analytics bench-search bench-online clean
+.PHONY: run test setup lint bench-speech bench-step bench-load bench-menu-scale bench-analytics bench-search bench-online bench-queue clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -98,6 +98,10 @@ bench-search: $(TEST_STAMP)
 BENCH_ONLINE_ARGS ?=
 bench-online: $(TEST_STAMP)
 	$(BIN)/python benchmarks/bench_online.py $(BENCH_ONLINE_ARGS)
+
+## 500 callers waiting in a queue, each wait URL every 10 s (benchmarks/bench_queue.py).
+bench-queue: $(TEST_STAMP)
+	$(BIN)/python benchmarks/bench_queue.py
 
 clean:
 	rm -rf $(VENV) instance .pytest_cache .mypy_cache .ruff_cache

@@ -42,6 +42,9 @@ class Services:
     channels: Any = None  # ivr.notify.Channels
     sender: Any = None  # ivr.notify.Sender: delivers the notification outbox
     worker: Any = None  # ivr.notify.Worker: the periodic jobs
+    queues: Any = None  # ivr.queues.store.QueueStore: callers in queues, agents' states
+    ringer: Any = None  # ivr.queues.ring.Ringer: rings agents' phones for waiting callers
+    announcements: Any = None  # ivr.announcements.Announcements: said before the menu
     _audio: dict[str, bool] = field(default_factory=dict)
 
     def audio_available(self, path: str) -> bool:
@@ -138,6 +141,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     services.lookups.catalogues.warm(catalog.menus)
     if "IVR_CLOCK" in settings:
         services.clock = settings["IVR_CLOCK"]
+    from ivr.queues.ring import Ringer
+    from ivr.queues.store import QueueStore
+    from ivr.voicemail.setup import twilio_client_factory
+
+    services.queues = QueueStore(store.engine, services.clock)
+    from ivr.announcements import Announcements
+
+    services.announcements = Announcements(store.engine)
+    services.ringer = Ringer(services.queues, twilio_client_factory(settings), services.clock)
     app.extensions["ivr"] = services
     from ivr.ops import install as install_ops
 
@@ -145,6 +157,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from ivr.web import site, voice
 
     app.register_blueprint(voice.bp)
+    from ivr.queues.web import bp as queues_bp
+
+    app.register_blueprint(queues_bp)
     app.register_blueprint(site.bp)
     from ivr.online.setup import install as install_online
 

@@ -435,6 +435,15 @@ def _add_privacy_commands() -> None:
 _add_privacy_commands()
 
 
+def _add_announce_command() -> None:
+    from ivr.announcements import announce_command
+
+    cli.add_command(announce_command)
+
+
+_add_announce_command()
+
+
 def main() -> None:
     """Console entry point: an unsafe configuration is one clear line, not a traceback."""
     from ivr.config import ConfigError

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ivr.analytics.rollup
+import ivr.announcements
 import ivr.answer.callbacks
 import ivr.answer.calls
 import ivr.answer.linecaps
@@ -18,6 +19,7 @@ import ivr.notify
 import ivr.online.activity
 import ivr.online.conversations
 import ivr.prompt_uploads
+import ivr.queues.store
 import ivr.search.sql
 import ivr.transcripts.store
 import ivr.voicemail.store  # noqa: F401 - each module registers its tables on the metadata

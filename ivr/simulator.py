@@ -24,6 +24,9 @@ from twilio.request_validator import RequestValidator
 from ivr.web.clock import FIELD as CLOCK_FIELD
 from ivr.web.clock import SIMULATOR_ENVIRON
 
+# What Twilio plays from a queue's wait URL.
+WAIT_VERBS = ("Say", "Play", "Pause", "Gather", "Redirect", "Leave", "Hangup")
+
 
 class SimulatorError(Exception):
     """The app answered something Twilio could not use."""
@@ -122,6 +125,10 @@ class Phone:
     # waits, keys, recordings; sent as CallDuration when the call ends (``hang_up``).
     elapsed: float = 0.0
     status_sent: bool = False
+    enqueued: ET.Element | None = None  # the <Enqueue> the caller waits in
+    wait_url: str = ""  # what Twilio asks next what the waiting caller hears
+    queue_info: dict[str, str] = field(default_factory=dict)  # the queue parameters last sent
+    queue_sid: str = field(default_factory=lambda: new_sid("QU"))
     _rest: list[ET.Element] = field(default_factory=list)  # verbs after the Gather
     _mark: int = 0
 
@@ -205,6 +212,37 @@ class Phone:
         self.elapsed += 42 if status == "completed" else 20
         self._run(self.request(self._absolute(action), extra))
         return self.new()
+
+    def wait(self, position: int = 1, waited: int = 0, average: int = 0, size: int | None = None,
+             max_size: int = 100) -> list[Heard]:
+        """Twilio asks the wait URL what the queued caller hears (with its queue parameters)."""
+        if self.enqueued is None or self.ended:
+            raise SimulatorError("the caller is not waiting in a queue")
+        self.queue_info = {"QueueSid": self.queue_sid, "QueuePosition": str(position),
+                           "QueueTime": str(waited), "AvgQueueTime": str(average),
+                           "CurrentQueueSize": str(size if size is not None else position),
+                           "MaxQueueSize": str(max_size)}
+        self.listening, self._rest = None, []
+        self._run(self.request(self._absolute(self.wait_url), self.queue_info))
+        return self.new()
+
+    def queue_ends(self, result: str, waited: int = 0) -> list[Heard]:
+        """The wait ends (Twilio's QueueResult: bridged, hangup, queue-full, error...)."""
+        if self.enqueued is None:
+            raise SimulatorError("the caller is not waiting in a queue")
+        self._queue_action(result, waited)
+        return self.new()
+
+    def _queue_action(self, result: str, waited: int) -> None:
+        enqueue, self.enqueued = self.enqueued, None
+        assert enqueue is not None
+        self.listening, self._rest = None, []
+        action = enqueue.get("action")
+        if not action:
+            self.ended = True
+            return
+        extra = {"QueueResult": result, "QueueSid": self.queue_sid, "QueueTime": str(waited)}
+        self._run(self.request(self._absolute(action), extra))
 
     def record(self, duration: int = 12, digits: str = "#", *,
                recording_sid: str | None = None) -> tuple[list[Heard], dict[str, str]]:
@@ -354,6 +392,8 @@ class Phone:
         action = gather.get("action")
         if not action:
             raise SimulatorError("a Gather without an action URL")
+        if self.enqueued is not None:  # a key while waiting in a queue
+            extra = {**self.queue_info, **extra}
         self._run(self.request(self._absolute(action), extra))
         return self.new()
 
@@ -372,6 +412,23 @@ class Phone:
 
     def _run_verbs(self, verbs: list[ET.Element]) -> None:
         for index, verb in enumerate(verbs):
+            if self.enqueued is not None and verb.tag not in WAIT_VERBS:
+                self.problems.append(f"<{verb.tag}> is not allowed in a queue's wait TwiML")
+            if self.enqueued is not None and verb.tag == "Redirect":
+                self.wait_url = self._absolute(verb.text or "")  # asked when this TwiML ends
+                return
+            if verb.tag == "Leave":
+                if self.enqueued is None:
+                    self.problems.append("<Leave> outside a queue's wait TwiML")
+                    continue
+                self._queue_action("leave", int(self.queue_info.get("QueueTime", "0")))
+                return
+            if verb.tag == "Enqueue":
+                self.enqueued = verb
+                self.wait_url = self._absolute(verb.get("waitUrl") or "")
+                if not verb.get("waitUrl") or len(verb.text or "") > 64:
+                    self.problems.append("an <Enqueue> without a waitUrl or with a name over 64")
+                return
             if verb.tag in ("Say", "Play", "Pause"):
                 self._hear(verb)
             elif verb.tag == "Gather":
@@ -436,7 +493,7 @@ class Phone:
     @property
     def node(self) -> str:
         """The menu node the call is at, read from the last callback URL."""
-        source = next((s for s in (self.listening, self.dialing, self.recording)
+        source = next((s for s in (self.listening, self.dialing, self.recording, self.enqueued)
                        if s is not None), None)
         url = source.get("action", "") if source is not None else ""
         query = urllib.parse.parse_qs(urllib.parse.urlsplit(url).query)

@@ -14,8 +14,10 @@ from collections.abc import Callable, Iterable, Sequence
 
 from ivr.engine.types import (
     Dial,
+    Enqueue,
     Gather,
     Hangup,
+    Leave,
     Next,
     Pause,
     Play,
@@ -153,13 +155,23 @@ def render(turn: Turn, url_for: Callable[[Next], str], audio_url: Callable[[str]
                 "method": "POST",
                 "timeout": action.timeout,
                 "callerId": action.caller_id,
-            }, action.number))
+            }, None if action.numbers else action.number,
+                [element("Number", {}, n) for n in action.numbers]))
         elif isinstance(action, Record):
             before: Sequence[str] = ()
             if adapt_record is not None:
                 action, before = adapt_record(action)
             verbs.extend(before)
             verbs.append(_record(action, url_for, side_url))
+        elif isinstance(action, Enqueue):
+            verbs.append(element("Enqueue", {
+                "action": url_for(action.then),
+                "method": "POST",
+                "waitUrl": url_for(action.wait),
+                "waitUrlMethod": "POST",
+            }, action.queue))
+        elif isinstance(action, Leave):
+            verbs.append(element("Leave", {}))
         elif isinstance(action, Hangup):
             verbs.append(element("Hangup", {}))
     return document(verbs)

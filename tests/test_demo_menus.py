@@ -122,7 +122,7 @@ def test_saying_agent_after_hours_does_not_skip_the_opening_hours(shop: Any, clo
     phone.dial()
     phone.press("1")
     heard = phone.say("talk to a person")
-    assert phone.dialing is None
+    assert phone.dialing is None and phone.enqueued is None
     assert any("not available right now" in h.text for h in heard), [h.text for h in heard]
 
 

@@ -54,6 +54,9 @@ def _edges(verbs: list[ET.Element], problems: list[str], where: str) -> list[tup
             silent = _edges(rest, problems, where) if rest else [END]
             return out + [("silence", *edge[1:]) if edge != END else END for edge in silent]
         if tag == "Redirect":
+            if urlsplit(verb.text or "").path == "/voice/queue/wait":  # the next wait round:
+                # time passes for a caller who says nothing, up to the queue's maximum wait
+                return [("redirect", verb.text or "", (("QueueTime", "100000"),))]
             return [("redirect", verb.text or "", ())]
         if tag == "Dial":
             action = verb.get("action")
@@ -69,7 +72,17 @@ def _edges(verbs: list[ET.Element], problems: list[str], where: str) -> list[tup
                         ("RecordingUrl", "https://api.twilio.com/r/RE" + "5" * 32))
             return [(f"record {end}", action, (*recorded, ("Digits", end)))
                     for end in ("#", "hangup")] if action else [END]
-        if tag == "Hangup":
+        if tag == "Enqueue":  # how the wait ends first (a silent caller hangs up), then waiting
+            action, wait = verb.get("action") or "", verb.get("waitUrl") or ""
+            if not action or not wait or not 0 < len(verb.text or "") <= 64:
+                problems.append(f"{where}: <Enqueue> without action, waitUrl or a queue name")
+            ends = [(f"queue {r}", action, (("QueueResult", r), ("QueueTime", "40")))
+                    for r in ("hangup", "bridged", "leave", "queue-full", "error")]
+            queued = (("QueuePosition", "2"), ("AvgQueueTime", "60"), ("CurrentQueueSize", "3"),
+                      ("MaxQueueSize", "100"), ("QueueSid", "QU" + "1" * 32))
+            return [*ends, ("queue wait", wait, (*queued, ("QueueTime", "30"))),
+                    ("queue wait long", wait, (*queued, ("QueueTime", "100000")))]
+        if tag in ("Hangup", "Leave"):  # <Leave> ends the wait: the Enqueue action goes on
             return [END]
         if tag in ("Start", "Stop"):  # a real-time transcription listening to a message
             nouns = list(verb)
@@ -113,7 +126,7 @@ def _walk(client: Any, base: dict[str, str]) -> tuple[dict[tuple, list[tuple]], 
         root = ET.fromstring(response.get_data(as_text=True))
         assert root.tag == "Response", where
         locales.update(say.get("language") or "" for say in root.iter("Say"))
-        for callback in [v.get("action") for tag in ("Gather", "Dial", "Record")
+        for callback in [v.get("action") for tag in ("Gather", "Dial", "Record", "Enqueue")
                          for v in root.iter(tag)]:
             nodes_seen.update(parse_qs(urlsplit(callback or "").query).get("n", []))
         edges = _edges(list(root), problems, where)

@@ -11,7 +11,7 @@ from __future__ import annotations
 import csv
 import io
 from collections.abc import Iterable, Sequence
-from datetime import timedelta
+from datetime import datetime, time, timedelta
 from typing import Any
 
 from flask import (
@@ -43,6 +43,7 @@ from ivr.speech.normalize import fold
 
 bp = Blueprint("analytics", __name__, url_prefix="/analytics")
 DEFAULT_DAYS = 7
+SERVICE_SECONDS = 60  # a queue's service level: the share answered within this (?within=N)
 GRAPHVIZ_CSP = ("default-src 'self'; script-src 'self' 'wasm-unsafe-eval'; img-src 'self' data:; "
                 "object-src 'none'; frame-ancestors 'none'; base-uri 'self'; form-action 'self'")
 
@@ -139,7 +140,21 @@ def overview() -> Any:
                    channels=channels,
                    days=days, outcomes=outcomes, languages=languages, day_chart=day_chart,
                    hour_chart=hour_chart, outcome_chart=outcome_chart,
-                   language_chart=language_chart, inputs_chart=inputs_chart)
+                   language_chart=language_chart, inputs_chart=inputs_chart,
+                   queues=_queue_figures(period))
+
+
+def _queue_figures(period: report.Period) -> dict[str, Any]:
+    """Queues over the period: answered, abandoned, time in queue, service level."""
+    try:
+        within = max(5, min(3600, int(request.args.get("within") or SERVICE_SECONDS)))
+    except ValueError:
+        within = SERVICE_SECONDS
+    start = datetime.combine(period.start, time(0), period.zone)
+    end = datetime.combine(period.end + timedelta(days=1), time(0), period.zone)
+    found: dict[str, Any] = current_app.extensions["ivr"].queues.figures(start, end, period.menu,
+                                                                       within)
+    return found
 
 
 def _outcomes(figures: report.Overview) -> list[tuple[str, int]]:

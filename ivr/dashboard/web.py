@@ -17,6 +17,7 @@ from ivr.dashboard import (
     auth,
     callbacks,
     inbox,
+    live,
     menus,
     privacy,
     prompts,
@@ -39,6 +40,7 @@ bp.register_blueprint(prompts.bp)
 bp.register_blueprint(simulate.bp)
 bp.register_blueprint(texts.bp)  # replies by SMS (/dashboard/reply/...) and their templates
 bp.register_blueprint(analytics.bp)  # /dashboard/analytics: figures for everyone, the rest for admins
+bp.register_blueprint(live.bp)  # /dashboard/live: calls in progress, queues, agents
 # Order matters: who is asking, then whether they may, then whether the form is ours.
 bp.before_request(auth.load_user)
 bp.before_request(auth.require_login)

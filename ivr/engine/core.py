@@ -19,9 +19,11 @@ from ivr.engine.types import (
     Event,
     Gather,
     Hangup,
+    Leave,
     Next,
     Pause,
     Play,
+    QueueWait,
     Speak,
     Step,
     Turn,
@@ -29,6 +31,7 @@ from ivr.engine.types import (
 from ivr.menu.model import Language, Menu, Prompt
 
 if TYPE_CHECKING:
+    from ivr.engine.queues import Queues
     from ivr.engine.texts import Texts
     from ivr.lookup import Lookups
 
@@ -57,6 +60,7 @@ class Call:
         lookups: Lookups | None = None,
         texts: Texts | None = None,
         countries: frozenset[str] | None = None,
+        queues: Queues | None = None,
     ) -> None:
         self.menu = menu
         self.state = state
@@ -67,6 +71,7 @@ class Call:
         self.texts = texts  # texts to the caller ("text me this"); None = texts are off
         # Where callbacks may go (two-letter countries); None = no list (engine tests)
         self.countries = countries
+        self.queues = queues  # agents' availability and queue sizes; None = not known
         self.steps: list[Step] = []
         self.requests: list[CallbackRequest] = []  # callbacks asked for in this turn
         self.entered: list[str] = []  # nodes entered this turn, in order
@@ -198,6 +203,9 @@ class Call:
             path,
             self.state.started,
             self.state.version,
+            # When the caller joined a queue matters only to the queue and what it leads to
+            # (a callback is due from then); elsewhere it would only make new URLs.
+            queued=self.state.queued if node.keeps_queued else 0,
         )
         turn = node.enter(self)
         return Turn((*before, *turn.actions), turn.steps, turn.state, turn.requests,
@@ -266,6 +274,7 @@ def start(
     lookups: Lookups | None = None,
     texts: Texts | None = None,
     countries: frozenset[str] | None = None,
+    queues: Queues | None = None,
 ) -> Turn:
     """A new call reaches ``menu``: enter its start node."""
     state = CallState(
@@ -278,7 +287,7 @@ def start(
         menu.version,
     )
     call = Call(menu, state, now, audio_available, caller=caller, lookups=lookups, texts=texts,
-                countries=countries)
+                countries=countries, queues=queues)
     call.log("call", outcome=f"menu:{menu.id}", node=menu.start)
     return call.enter(menu.start, [])
 
@@ -294,10 +303,11 @@ def step(
     lookups: Lookups | None = None,
     texts: Texts | None = None,
     countries: frozenset[str] | None = None,
+    queues: Queues | None = None,
 ) -> Turn:
     """Apply one caller event to a call in progress (``caller``: Twilio's From)."""
     call = Call(menu, state, now, audio_available, caller=caller, lookups=lookups, texts=texts,
-                countries=countries)
+                countries=countries, queues=queues)
     if state.lang not in menu.languages:
         call.set_language(menu.default_language)
     if state.started and now.timestamp() - state.started > menu.defaults.max_call:
@@ -306,6 +316,21 @@ def step(
     if state.node not in menu.nodes:
         return call.menu_changed(state.node)  # the menu was reloaded and this node is gone
     return menu.nodes[state.node].handle(call, event)
+
+
+def wait(menu: Menu, state: CallState, info: QueueWait, now: datetime,
+         audio_available: Callable[[str], bool] = _always) -> Turn:
+    """What a caller waiting in a queue hears next (the <Enqueue> wait URL), or a <Leave>."""
+    call = Call(menu, state, now, audio_available)
+    if state.lang not in menu.languages:
+        call.set_language(menu.default_language)
+    node = menu.nodes.get(state.node)
+    waits = getattr(node, "wait", None)
+    if node is None or waits is None:
+        call.log("queue_wait", outcome="leave:menu_changed")
+        return call.turn([Leave("gone")])
+    turn: Turn = waits(call, info)
+    return turn
 
 
 def utcnow() -> datetime:

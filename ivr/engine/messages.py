@@ -64,6 +64,19 @@ OPTIONAL_MESSAGES = {
     "callback_abroad": "callback_refused",  # a number outside the countries we call back
 }
 
+# Phrases of queues (a queue node): built in for en, fr and ro; a menu in another language
+# that does not give them hears them in its first language (`ivr check` warns).
+QUEUE_MESSAGE_NAMES = (
+    "queue_position",  # where the caller is in the queue: {position}
+    "queue_next",  # the caller is next in line
+    "queue_wait",  # the estimated wait, in minutes: {minutes}
+    "queue_wait_short",  # the estimated wait is under a minute
+    "queue_wait_one",  # the estimated wait is about a minute
+    "queue_leave",  # how to stop waiting: {key}
+    "queue_full",  # the queue is full, or nobody is there to answer
+    "queue_connect",  # an agent takes the caller
+)
+
 # What a caller may say to get the answer by text, per language (folded: no accents).
 TEXT_WORDS: dict[str, tuple[str, ...]] = {
     "en": ("text me", "text it", "send me a text", "text message", "by text", "sms", "message me"),
@@ -112,6 +125,15 @@ BUILTIN: dict[str, dict[str, str]] = {
         "action_refused": "Sorry, that cannot be done for this item.",
         "action_failed": "Sorry, we can't do that right now. Please try again later.",
         "action_no_item": "Sorry, I don't know which item you mean.",
+        "queue_position": "You are number {position} in the queue.",
+        "queue_next": "You are next in the queue.",
+        "queue_wait": "Your estimated wait is about {minutes} minutes.",
+        "queue_wait_short": "Your estimated wait is less than a minute.",
+        "queue_wait_one": "Your estimated wait is about one minute.",
+        "queue_leave": "To stop waiting and be called back or leave a message, press {key}.",
+        "queue_connect": "Connecting you now.",
+        "queue_full": "Sorry, all our team members are busy and we cannot take more calls "
+                      "in the queue right now.",
         "text_offer": "To get this by text message, press {key} or say text me.",
         "text_sent": "Done: we are sending it to your mobile phone by text message.",
         "text_already": "We have already sent you this text during this call.",
@@ -168,6 +190,16 @@ BUILTIN: dict[str, dict[str, str]] = {
         "action_failed": "Désolé, nous ne pouvons pas le faire pour le moment. Merci de "
                          "réessayer plus tard.",
         "action_no_item": "Désolé, je ne sais pas de quel document il s'agit.",
+        "queue_position": "Vous êtes en position {position} dans la file d'attente.",
+        "queue_next": "Vous êtes le prochain dans la file d'attente.",
+        "queue_wait": "Votre temps d'attente estimé est d'environ {minutes} minutes.",
+        "queue_wait_short": "Votre temps d'attente estimé est de moins d'une minute.",
+        "queue_wait_one": "Votre temps d'attente estimé est d'environ une minute.",
+        "queue_leave": ("Pour ne plus attendre et être rappelé ou laisser un message, "
+                        "tapez {key}."),
+        "queue_connect": "Nous vous mettons en relation.",
+        "queue_full": ("Désolé, tous nos conseillers sont occupés et la file d'attente est "
+                       "complète pour le moment."),
         "text_offer": "Pour le recevoir par SMS, tapez {key} ou dites SMS.",
         "text_sent": "C'est fait : nous vous l'envoyons par SMS sur votre mobile.",
         "text_already": "Nous vous avons déjà envoyé ce SMS pendant cet appel.",
@@ -225,6 +257,16 @@ BUILTIN: dict[str, dict[str, str]] = {
         "action_failed": "Ne pare rău, nu putem face acest lucru acum. Vă rugăm să încercați "
                          "mai târziu.",
         "action_no_item": "Ne pare rău, nu știu despre ce document este vorba.",
+        "queue_position": "Sunteți pe locul {position} în așteptare.",
+        "queue_next": "Sunteți următorul în așteptare.",
+        "queue_wait": "Timpul estimat de așteptare este de aproximativ {minutes} minute.",
+        "queue_wait_short": "Timpul estimat de așteptare este sub un minut.",
+        "queue_wait_one": "Timpul estimat de așteptare este de aproximativ un minut.",
+        "queue_leave": ("Pentru a nu mai aștepta și a fi sunat înapoi sau a lăsa un mesaj, "
+                        "apăsați {key}."),
+        "queue_connect": "Vă facem legătura acum.",
+        "queue_full": ("Ne pare rău, toți colegii noștri sunt ocupați și nu mai putem primi "
+                       "apeluri în așteptare acum."),
         "text_offer": "Pentru a-l primi prin SMS, apăsați {key} sau spuneți SMS.",
         "text_sent": "Gata, vi-l trimitem prin SMS pe telefonul mobil.",
         "text_already": "V-am trimis deja acest SMS în timpul acestui apel.",

@@ -29,6 +29,7 @@ class CallState:
     version: str = ""  # menu version the state was made with
     pending: str = ""  # a question within the node: "refine:a,b", "confirm:a", "topics:a,b,c",
     # "lookup:confirm:SEALED", "lookup:ask:SEALED" (an action's item), "callback:confirm:SEALED"
+    queued: int = 0  # epoch seconds when the caller last joined a queue (0: never)
 
     def to_params(self) -> dict[str, str]:
         """The state as short URL query parameters."""
@@ -41,6 +42,7 @@ class CallState:
             "s": str(self.started),
             "v": self.version,
             **({"c": self.pending} if self.pending else {}),
+            **({"q": str(self.queued)} if self.queued else {}),
         }
 
     @classmethod
@@ -50,13 +52,14 @@ class CallState:
             menu, node, lang = params["m"], params["n"], params["l"]
             tries = int(params.get("t", "0"))
             started = int(params.get("s", "0"))
+            queued = int(params.get("q", "0"))
         except (KeyError, ValueError):
             return None
         path = tuple(p for p in params.get("p", "").split(".") if p)
         ids_ok = all(NODE_ID.match(x) for x in (menu, node, *path))
         if not ids_ok or not re.match(r"^[A-Za-z]{2,3}(-[A-Za-z0-9]{2,8})?$", lang):
             return None
-        if not 0 <= tries <= 99 or started < 0:
+        if not 0 <= tries <= 99 or started < 0 or not 0 <= queued < 2**40:
             return None
         version = params.get("v", "")
         pending = params.get("c", "")
@@ -65,9 +68,12 @@ class CallState:
                                         pending)
                             or re.match(r"^search:[rds]:[A-Za-z0-9_,.~-]{0,400}$", pending)
                             or re.match(r"^callback:(key|confirm|reason)(:[A-Za-z0-9_-]{1,200})?$",
-                                        pending)):
+                                        pending)
+                            or re.match(r"^queue:\d{1,4}$", pending)
+                            or re.match(r"^ring:\d{1,2}$", pending)):
             pending = ""
-        return cls(menu, node, lang, tries, path[-MAX_PATH:], started, version[:16], pending)
+        return cls(menu, node, lang, tries, path[-MAX_PATH:], started, version[:16], pending,
+                   queued)
 
     def at(self, node: str, *, tries: int = 0) -> CallState:
         """The same call at another node (any pending question is dropped)."""
@@ -117,11 +123,36 @@ class Recorded:
     digits: str = ""  # the key that ended it, or "hangup"
 
 
-Event = Input | Silence | Done | DialEnded | Enter | Recorded
+@dataclass(frozen=True)
+class QueueEnded:
+    """The caller is out of a queue (the <Enqueue> action): Twilio's QueueResult and QueueTime.
+
+    ``reason`` says why a caller who left (``leave``) did: "key" (they pressed the leave
+    key), "max_wait", "full" or "no_agent" (the adapter remembers it from the wait URL).
+    """
+
+    result: str
+    waited: int = 0
+    reason: str = ""
+
+
+@dataclass(frozen=True)
+class QueueWait:
+    """A wait URL request: where the caller is in the queue (Twilio's parameters)."""
+
+    position: int
+    waited: int  # QueueTime: seconds this caller has waited
+    average: int  # AvgQueueTime: seconds callers wait on average
+    size: int  # CurrentQueueSize
+    round: int = 0  # how many wait answers this caller has heard
+    agents: int | None = None  # agents available (None: not known)
+
+
+Event = Input | Silence | Done | DialEnded | Enter | Recorded | QueueEnded
 
 # Short names used in callback URLs, and back.
 EVENT_NAMES: dict[type, str] = {Input: "in", Silence: "silence", Done: "done", DialEnded: "dial",
-                                Enter: "go", Recorded: "rec"}
+                                Enter: "go", Recorded: "rec", QueueEnded: "queue"}
 
 
 # ---- actions ------------------------------------------------------------------
@@ -189,6 +220,7 @@ class Dial:
     timeout: int
     then: Next
     caller_id: str | None = None
+    numbers: tuple[str, ...] = ()  # several numbers rung together (the first answer wins)
 
 
 @dataclass(frozen=True)
@@ -204,11 +236,28 @@ class Record:
 
 
 @dataclass(frozen=True)
+class Enqueue:
+    """Put the caller in a named queue; ``wait`` is asked what they hear while waiting and
+    ``then`` receives how the wait ended (QueueEnded)."""
+
+    queue: str
+    then: Next
+    wait: Next
+
+
+@dataclass(frozen=True)
+class Leave:
+    """Take the caller out of the queue they wait in (wait TwiML only)."""
+
+    reason: str = "key"  # why: key, max_wait, full, no_agent
+
+
+@dataclass(frozen=True)
 class Hangup:
     """End the call."""
 
 
-Action = Speak | Play | Pause | Gather | Redirect | Dial | Record | Hangup
+Action = Speak | Play | Pause | Gather | Redirect | Dial | Record | Enqueue | Leave | Hangup
 
 
 @dataclass(frozen=True)
@@ -252,5 +301,5 @@ class Turn:
     def ends_call(self) -> bool:
         """True when the call ends after these actions."""
         return any(isinstance(a, Hangup) for a in self.actions) or not any(
-            isinstance(a, Gather | Redirect | Dial | Record) for a in self.actions
+            isinstance(a, Gather | Redirect | Dial | Record | Enqueue | Leave) for a in self.actions
         )

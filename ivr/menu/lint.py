@@ -38,6 +38,7 @@ def lint(menu: Menu, prompts_dir: Path | None,
     _hours(menu, problems)
     _lookups(menu, problems, policy)
     _texts(menu, problems)
+    _queues(menu, prompts_dir, problems)
     lint_searches(menu, problems)
     return problems.sorted()
 
@@ -283,6 +284,27 @@ def _texts(menu: Menu, problems: Problems) -> None:
             problems.warning(where, f"{what} ({code}) is {measured.units} characters and takes "
                              f"{measured.count} SMS segments ({why}); each segment is paid: "
                              "shorten it")
+
+
+def _queues(menu: Menu, prompts_dir: Path | None, problems: Problems) -> None:
+    """Queue phrases in every language (else the first language's are said), the music."""
+    from ivr.engine.messages import QUEUE_MESSAGE_NAMES
+
+    queues = [node for node in menu.nodes.values() if node.kind == "queue"]
+    if not queues:
+        return
+    first = next(iter(menu.languages))
+    for code, language in menu.languages.items():
+        missing = [n for n in QUEUE_MESSAGE_NAMES if n not in menu.messages.get(code, {})]
+        if missing:
+            problems.warning(language.where, f"language {code!r} has no built-in queue phrases: "
+                             f"callers waiting in {queues[0].id!r} hear them in {first!r}; add "
+                             f"messages: {{{code}: {{...}}}} with: {', '.join(missing)}")
+    for node in queues:
+        music = str(getattr(node, "music", ""))
+        if music and prompts_dir is not None and not (prompts_dir / music).is_file():
+            problems.warning(node.where, f"{node.id!r} music prompts/{music} is missing "
+                             "(callers hear a pause instead)")
 
 
 def _hours(menu: Menu, problems: Problems) -> None:

@@ -38,10 +38,11 @@ def allowed_countries(menu: Menu, countries: frozenset[str] | None = None) -> fr
 def numbers_of(menu: Menu) -> Iterator[tuple[str, str, Where]]:
     """(what, number, where) for every phone number a menu's nodes dial."""
     for node in menu.nodes.values():
-        number = str(getattr(node, "number", "") or "")
-        if number.startswith("+"):
-            where = getattr(node, "number_where", None) or node.where
-            yield f"{node.id!r} number", number, where
+        where = getattr(node, "number_where", None) or node.where
+        group = tuple(getattr(node, "numbers", ()) or ())  # a ring group: every number in it
+        for number in group or (str(getattr(node, "number", "") or ""),):
+            if number.startswith("+"):
+                yield f"{node.id!r} number", number, where
 
 
 def check_numbers(menu: Menu, problems: Problems,

@@ -16,6 +16,7 @@ from ivr.engine.messages import (
     BUILTIN,
     MESSAGE_NAMES,
     OPTIONAL_MESSAGES,
+    QUEUE_MESSAGE_NAMES,
     TEXT_MESSAGE_NAMES,
 )
 from ivr.menu.source import Problem, Value
@@ -37,7 +38,7 @@ def parse_messages(value: Value | None,
                 continue
             fields = item.fields(f"messages for {code!r}")
             for name in (*MESSAGE_NAMES, *TEXT_MESSAGE_NAMES, *ACTION_MESSAGE_NAMES,
-                         *OPTIONAL_MESSAGES):
+                         *OPTIONAL_MESSAGES, *QUEUE_MESSAGE_NAMES):  # queue: its node falls back
                 if (v := fields.get(name)) is not None and (text := v.text("text")):
                     out[code][name] = text
             fields.done()

@@ -11,6 +11,7 @@ from ivr.nodes.lookup import LookupNode
 from ivr.nodes.menu import MenuNode
 from ivr.nodes.message import MessageNode
 from ivr.nodes.question import QuestionNode
+from ivr.nodes.queue import QueueNode
 from ivr.nodes.search import SearchNode
 from ivr.nodes.transfer import TransferNode
 from ivr.nodes.voicemail import VoicemailNode
@@ -18,7 +19,7 @@ from ivr.nodes.voicemail import VoicemailNode
 NODE_KINDS: dict[str, type[Node]] = {
     kind.kind: kind
     for kind in (MenuNode, MessageNode, TransferNode, HoursNode, LanguageNode, HangupNode,
-                 QuestionNode, LookupNode, VoicemailNode, SearchNode, CallbackNode)
+                 QuestionNode, LookupNode, VoicemailNode, SearchNode, CallbackNode, QueueNode)
 }
 
 __all__ = ["COMMON_FIELDS", "NODE_KINDS", "Node"]

@@ -39,6 +39,7 @@ class Node:
     returnable: ClassVar[bool] = False  # "back" can return here
     listens: ClassVar[bool] = False  # waits for the caller's keys or speech
     ends_call: ClassVar[bool] = False  # can end the call by itself
+    keeps_queued: ClassVar[bool] = False  # remembers when the caller joined a queue (callbacks)
 
     @classmethod
     def parse_fields(cls, fields: Fields, ctx: ParseContext) -> dict[str, Any]:

@@ -12,7 +12,7 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import UTC, datetime
 from typing import TYPE_CHECKING, Any
 
 import phonenumbers
@@ -66,6 +66,7 @@ class CallbackNode(Node):
     next: str | None = None
 
     kind = "callback"
+    keeps_queued = True
 
     @property
     def max_length(self) -> int:
@@ -276,7 +277,13 @@ class CallbackNode(Node):
         """The opening period the request is due in: now until closing, else the next one."""
         schedule = call.menu.schedules.get(self.schedule) if self.schedule else None
         found = schedule.window(call.now) if schedule is not None else None
-        return found if found is not None else (call.now, None)
+        due_from, due_until = found if found is not None else (call.now, None)
+        if call.state.queued and due_from <= call.now:
+            # Left a queue for this: due from when they joined it, so callers who left a
+            # queue are called back in the order they joined it.
+            joined = datetime.fromtimestamp(call.state.queued, call.now.tzinfo or UTC)
+            due_from = min(due_from, joined)
+        return due_from, due_until
 
     def _miss(self, call: Call, reason: str, sorry: list[Action],
               again: Callable[[list[Action]], Turn], input: str = "") -> Turn:

@@ -47,6 +47,7 @@ F = TypeVar("F", bound=Callable[..., Any])
 
 MAX_FIELD = 2000  # longer form values are cut: no caller says more in one breath
 DIAL_STATUSES = {"completed", "answered", "busy", "no-answer", "failed", "canceled"}
+QUEUE_PATHS = {"wait": "/voice/queue/wait", "key": "/voice/queue/key", "queue": "/voice/queue/done"}
 
 
 def services() -> Any:
@@ -88,7 +89,8 @@ def engine_now(now: datetime) -> datetime:
 def url_for_next(nxt: Next) -> str:
     """The absolute callback URL of an engine step (its state is in the query)."""
     params = {**nxt.state.to_params(), "e": nxt.event}
-    return f"{base_url()}/voice/step?{encode_query(params)}"
+    path = QUEUE_PATHS.get(nxt.event, "/voice/step")  # a queue's wait URL, key and action
+    return f"{base_url()}{path}?{encode_query(params)}"
 
 
 def side_url(kind: str, nxt: Next) -> str:
@@ -266,7 +268,9 @@ def incoming() -> Response:
     metrics.call_started(menu.id)
     now = svc.clock()
     turn = core.start(menu, engine_now(now), svc.audio_available, caller=field("From"),
-                      lookups=svc.lookups, texts=_texts(now), countries=_countries(menu))
+                      lookups=svc.lookups, texts=_texts(now), countries=_countries(menu),
+                      queues=svc.queues)
+    turn = _announced(turn, menu, now)
     svc.recorder.call_started({
         **call_fields(),
         "menu": menu.id[:64],
@@ -276,7 +280,28 @@ def incoming() -> Response:
         "simulated": bool(draft) or bool(request.environ.get(SIMULATOR_ENVIRON)),
     })
     _record(turn, menu, now)
+    _queue_joined(turn, now)
     return _render(turn)
+
+
+def _announced(turn: Turn, menu: Menu, now: datetime) -> Turn:
+    """A new call first hears the line's announcements (ivr.announcements), if any."""
+    from ivr.announcements import spoken
+
+    try:
+        said = spoken(menu, services().announcements.active(menu.id, now))
+    except Exception:  # noqa: BLE001 - the menu is heard all the same
+        log.exception("announcements of %s unavailable", menu.id)
+        return turn
+    return replace(turn, actions=(*said, *turn.actions)) if said else turn
+
+
+def _queue_joined(turn: Turn, now: datetime) -> None:
+    """A turn that put the caller in a queue: keep their place (ivr.queues)."""
+    if turn.actions and type(turn.actions[-1]).__name__ == "Enqueue":
+        from ivr.queues.web import note_joined
+
+        note_joined(turn, now)
 
 
 def parse_event(name: str) -> Event:
@@ -328,7 +353,8 @@ def step() -> Response:
         log.warning("unreadable call state for %s; restarting the menu",
                     loggable(field("CallSid")))
         turn = core.start(menu, engine_now(now), svc.audio_available, caller=field("From"),
-                          lookups=svc.lookups, texts=_texts(now), countries=_countries(menu))
+                          lookups=svc.lookups, texts=_texts(now), countries=_countries(menu),
+                          queues=svc.queues)
     else:
         event = parse_event(request.args.get("e", "go"))
         if isinstance(event, Recorded):
@@ -338,12 +364,13 @@ def step() -> Response:
             stop = _stop_live(state)
         turn = core.step(menu, state, event, engine_now(now), svc.audio_available,
                          caller=field("From"), lookups=svc.lookups, texts=_texts(now),
-                         countries=_countries(menu))
+                         countries=_countries(menu), queues=svc.queues)
         if turn.requests:
             from ivr.answer.web import keep_requests
 
             keep_requests(turn.requests, state, now)  # kept (or spooled) before the thanks
     _record(turn, menu, now)
+    _queue_joined(turn, now)
     return _render(turn, stop)
 
 

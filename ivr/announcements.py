@@ -1,0 +1,148 @@
+"""Announcements: a message an admin puts before the menu on every new call, per language.
+
+Kept apart from menu versions (setting one never makes a new version, nor needs a
+publish): a row per menu and language, with who set it, until when, and who cleared
+it. A new call hears every active announcement of its line, in each language given,
+before the menu's start node; one past its ``until`` is no longer heard.
+"""
+
+from __future__ import annotations
+
+import getpass
+import logging
+from datetime import UTC, datetime
+from typing import Any
+
+import click
+import sqlalchemy as sa
+from sqlalchemy.engine import Engine
+
+from ivr.engine.types import Speak
+from ivr.menu.model import Menu
+from ivr.store import metadata
+
+log = logging.getLogger(__name__)
+MAX_TEXT = 600  # characters: about forty seconds of speech
+
+announcements = sa.Table(
+    "announcements",
+    metadata,
+    sa.Column("id", sa.Integer, primary_key=True, autoincrement=True),
+    sa.Column("menu", sa.String(64), nullable=False),
+    sa.Column("lang", sa.String(16), nullable=False),
+    sa.Column("text", sa.Text, nullable=False),
+    sa.Column("until", sa.DateTime(timezone=True)),
+    sa.Column("set_by", sa.String(64), nullable=False),
+    sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
+    sa.Column("cleared_by", sa.String(64)),
+    sa.Column("cleared_at", sa.DateTime(timezone=True)),
+    sa.Index("ix_announcements_menu", "menu", "cleared_at"),
+)
+
+
+def _utc(moment: datetime) -> datetime:
+    return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
+
+
+class Announcements:
+    """Announcements in the database."""
+
+    def __init__(self, engine: Engine) -> None:
+        self.engine = engine
+
+    def set(self, menu: str, lang: str, text: str, by: str, now: datetime,
+            until: datetime | None = None) -> int:
+        """Announce ``text`` on ``menu`` in ``lang`` (replacing that language's current one)."""
+        with self.engine.begin() as conn:
+            self._clear(conn, menu, lang, by, now)
+            return int(conn.execute(sa.insert(announcements).values(
+                menu=menu[:64], lang=lang[:16], text=text[:MAX_TEXT], set_by=by[:64],
+                set_at=_utc(now), until=_utc(until) if until else None,
+            ).returning(announcements.c.id)).scalar_one())
+
+    def clear(self, menu: str, by: str, now: datetime, lang: str | None = None) -> int:
+        """End ``menu``'s announcements (in one language, or all); how many were on."""
+        with self.engine.begin() as conn:
+            return self._clear(conn, menu, lang, by, now)
+
+    @staticmethod
+    def _clear(conn: sa.Connection, menu: str, lang: str | None, by: str, now: datetime) -> int:
+        c = announcements.c
+        query = announcements.update().where(c.menu == menu, c.cleared_at.is_(None))
+        if lang is not None:
+            query = query.where(c.lang == lang)
+        return int(conn.execute(query.values(cleared_by=by[:64], cleared_at=_utc(now))).rowcount)
+
+    def active(self, menu: str, now: datetime) -> list[dict[str, Any]]:
+        """``menu``'s announcements heard now."""
+        c = announcements.c
+        query = (sa.select(announcements).where(
+            c.menu == menu, c.cleared_at.is_(None),
+            sa.or_(c.until.is_(None), c.until > _utc(now))).order_by(c.id))
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+    def history(self, menu: str, limit: int = 50) -> list[dict[str, Any]]:
+        """``menu``'s announcements, newest first, with who set and cleared them."""
+        query = (sa.select(announcements).where(announcements.c.menu == menu)
+                 .order_by(announcements.c.id.desc()).limit(limit))
+        with self.engine.connect() as conn:
+            return [dict(r._mapping) for r in conn.execute(query)]
+
+
+def spoken(menu: Menu, rows: list[dict[str, Any]]) -> list[Speak]:
+    """The active announcements as the caller hears them, in the menu's language order."""
+    by_lang = {row["lang"]: row["text"] for row in rows}
+    return [Speak(by_lang[code], language.locale, language.voice)
+            for code, language in menu.languages.items() if by_lang.get(code)]
+
+
+@click.command("announce")
+@click.argument("menu_id")
+@click.argument("text", required=False)
+@click.option("--lang", "langs", multiple=True,
+              help="A language of the menu (repeat for several; default: its first).")
+@click.option("--until", "until_text", help='When it ends by itself, e.g. "2026-12-01 18:00" '
+              "(in the time zone of the menu's opening hours).")
+@click.option("--clear", is_flag=True, help="End the menu's announcements (in --lang, or all).")
+@click.option("--by", default=None, help="Who sets it, for the log (default: your login name).")
+def announce_command(menu_id: str, text: str | None, langs: tuple[str, ...],
+                     until_text: str | None, clear: bool, by: str | None) -> None:
+    """Put a message before MENU_ID on every new call (no new menu version), or --clear it."""
+    from ivr import create_app
+    from ivr.cli import menu_zone, moment
+
+    app = create_app()
+    services = app.extensions["ivr"]
+    menu = services.catalog.get(menu_id)
+    if menu is None:
+        raise click.BadParameter(f"no menu {menu_id!r} (menus: {', '.join(services.catalog.menus)})",
+                                 param_hint="MENU_ID")
+    for lang in langs:
+        if lang not in menu.languages:
+            raise click.BadParameter(f"{lang!r} is not a language of {menu_id} "
+                                     f"({', '.join(menu.languages)})", param_hint="--lang")
+    who = by or f"cli:{getpass.getuser()}"
+    now = services.clock()
+    store = Announcements(services.store.engine)
+    if clear:
+        count = sum(store.clear(menu.id, who, now, lang) for lang in langs) if langs \
+            else store.clear(menu.id, who, now)
+        click.echo(f"{count} announcement(s) on {menu.id} cleared")
+        return
+    text = (text or "").strip()
+    if not text or len(text) > MAX_TEXT:
+        raise click.BadParameter(f"give the text to say (1 to {MAX_TEXT} characters)",
+                                 param_hint="TEXT")
+    until = None
+    if until_text:
+        until = moment(until_text, menu_zone(menu))
+        if until is None or until <= now:
+            raise click.BadParameter(f"{until_text!r} is not a time in the future",
+                                     param_hint="--until")
+    for lang in langs or (next(iter(menu.languages)),):
+        store.set(menu.id, lang, text, who, now, until)
+        log.info("announcement on %s (%s) set by %s", menu.id, lang, who)
+    ending = f" until {until.isoformat()}" if until else ""
+    click.echo(f"announced on {menu.id} in {', '.join(langs or (next(iter(menu.languages)),))}"
+               f"{ending}")

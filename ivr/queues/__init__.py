@@ -1,0 +1,1 @@
+"""Queues of callers waiting for agents: who waits, why they left, which agents are available."""
