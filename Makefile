@@ -16,7 +16,7 @@ RUN_STAMP := $(call stamp,$(RUN_EXTRAS))
 TEST_STAMP := $(call stamp,$(TEST_EXTRAS))
 extras = $(if $(1),".[$(1)]",.)
 
-.PHONY: run test setup lint bench-speech bench-step bench-load bench-menu-scale bench-analytics bench-search clean
+.PHONY: run test check setup lint bench-speech bench-step bench-load bench-menu-scale bench-analytics bench-search clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -41,12 +41,20 @@ run: $(RUN_STAMP)
 	$(BIN)/ivr check
 	IVR_ENV=$${IVR_ENV:-development} $(BIN)/ivr run --host $(HOST) --port $(PORT)
 
-## The whole test suite (SQLite, plus PostgreSQL where reachable) and the linters.
+## The whole test suite (SQLite, plus PostgreSQL where reachable) and the linters, on
+## every core (pytest-xdist; TEST_WORKERS=1 for one process). Every benchmark runs too,
+## at a tiny size (tests/test_benchmarks.py).
+TEST_WORKERS ?= auto
 test: $(TEST_STAMP)
 	$(BIN)/ruff check ivr tests benchmarks app.py
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup --durations=15
+
+## The edit-test loop: ruff and the fast tests (no browser, PostgreSQL, servers or models).
+check: $(TEST_STAMP)
+	$(BIN)/ruff check ivr tests benchmarks app.py
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup -m "not slow and not browser and not postgres"
 
 ## Callers' dev utterances on the demo menus per language, and Banking77 as the flat
 ## reference (live default matcher; the full model grid: bench_speech.py --grid).
