@@ -51,13 +51,12 @@ LANGS = ("en", "fr", "ro")
 STRAIGHT = ("match", "jump", "prompt", "person", "confirm")
 
 
-def read(half: str) -> list[dict[str, str]]:
-    """Every utterance of one half (dev or test), in file order."""
+def read(half: str, limit: int | None = None) -> list[dict[str, str]]:
+    """Every utterance of one half (dev or test), in file order; at most ``limit`` a file."""
     rows = []
     for path in sorted((DATA / half).glob("*.jsonl")):
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                rows.append(json.loads(line))
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        rows += [json.loads(line) for line in lines[:limit]]
     return rows
 
 
@@ -158,6 +157,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     ap.add_argument("--matcher", default="auto", help="auto (live default), lexical or hybrid")
     ap.add_argument("-v", "--verbose", action="store_true", help="list every miss")
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--limit", type=int, default=None,
+                    help="the first N utterances of each file (a smoke run, as the tests do)")
     args = ap.parse_args(argv)
     from ivr.speech import use_matcher
 
@@ -165,7 +166,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     halves = ["dev", "test"] if args.final else ["dev"]
     records: list[dict[str, Any]] = []
     for half in halves:
-        rows = read(half)
+        rows = read(half, args.limit)
         if not rows:
             print(f"no utterances in {DATA / half}")
             continue
