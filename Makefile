@@ -67,8 +67,10 @@ bench-step: $(TEST_STAMP)
 
 ## The analytics overview over 1,000,000 journey steps: rollups vs the steps themselves
 ## (PostgreSQL too when IVR_BENCH_POSTGRES_URL names an admin connection).
+## And what one journey line costs the writer by how long its call already is.
 bench-analytics: $(TEST_STAMP)
 	$(BIN)/python benchmarks/bench_analytics.py
+	$(BIN)/python benchmarks/bench_rollup.py
 
 ## Call steps per second under gunicorn (the Procfile's web line) vs bare Flask, with wrk
 ## (installed from the system's packages if missing, as .ci/run installs what it needs).

@@ -124,29 +124,38 @@ def _order(line: Mapping[str, Any]) -> tuple[Any, int, int]:
 
 
 SIDS: sa.BindParameter[Any] = sa.bindparam("sids", expanding=True)
+NEW_IDS: sa.BindParameter[Any] = sa.bindparam("new_ids", expanding=True)
 
 
 @functools.cache
 def _statements(dialect: str) -> dict[str, Any]:
     """The statements ``extend`` runs, built once per dialect: building SQLAlchemy
     constructs cost more than running them."""
-    order = (journey_steps.c.at, journey_steps.c.part, journey_steps.c.id)
-    ranked = sa.select(
-        *(journey_steps.c[name] for name in LINE),
-        sa.func.count().over(partition_by=journey_steps.c.call_sid).label("lines"),
-        sa.func.row_number().over(partition_by=journey_steps.c.call_sid, order_by=order)
-        .label("head"),
-        sa.func.row_number().over(partition_by=journey_steps.c.call_sid,
-                                  order_by=[c.desc() for c in order]).label("tail"),
-    ).where(journey_steps.c.call_sid.in_(SIDS),
-            journey_steps.c.id.not_in(sa.bindparam("new_ids", expanding=True))).subquery()
+    # Per call with a rollup row: its earlier lines' count, first and last, each found
+    # through the call_sid index with no sort of the whole journey.
+    earlier = journey_steps.alias("earlier")
+    mine = sa.and_(earlier.c.call_sid == call_facts.c.call_sid, earlier.c.id.not_in(NEW_IDS))
+    order = (earlier.c.at, earlier.c.part, earlier.c.id)
+
+    def end(last: bool) -> Any:
+        return (sa.select(earlier.c.id).where(mine)
+                .order_by(*(c.desc() if last else c for c in order)).limit(1).scalar_subquery())
+
     upsert = (postgresql if dialect == "postgresql" else sqlite).insert
     nodes, edges = upsert(call_nodes), upsert(call_edges)
     return {
         "calls": sa.select(calls.c.call_sid, calls.c.menu, calls.c.started_at, calls.c.duration,
                            calls.c.simulated).where(calls.c.call_sid.in_(SIDS)),
         "facts": sa.select(call_facts).where(call_facts.c.call_sid.in_(SIDS)),
-        "ends": sa.select(ranked).where(sa.or_(ranked.c.head == 1, ranked.c.tail == 1)),
+        "ends": sa.select(call_facts.c.call_sid, end(False).label("first_id"),
+                          end(True).label("last_id"),
+                          sa.select(sa.func.count()).select_from(earlier).where(mine)
+                          .scalar_subquery().label("lines"))
+        .where(call_facts.c.call_sid.in_(SIDS)),
+        "lines": sa.select(*(journey_steps.c[name] for name in LINE))
+        .where(journey_steps.c.id.in_(sa.bindparam("ids", expanding=True))),
+        "any": sa.select(journey_steps.c.call_sid).distinct()
+        .where(journey_steps.c.call_sid.in_(SIDS), journey_steps.c.id.not_in(NEW_IDS)),
         "kinds": sa.select(call_nodes.c.call_sid, call_nodes.c.kind).join(
             call_facts, sa.and_(call_facts.c.call_sid == call_nodes.c.call_sid,
                                 call_facts.c.last_node == call_nodes.c.node))
@@ -185,7 +194,7 @@ def extend(conn: sa.Connection, sids: list[str], added: Sequence[Mapping[str, An
     call_rows = {row.call_sid: dict(row._mapping)
                  for row in conn.execute(sql["calls"], {"sids": sids})}
     had = {row.call_sid: dict(row._mapping) for row in conn.execute(sql["facts"], {"sids": sids})}
-    earlier = _ends_of_earlier_lines(conn, sql["ends"], sids, new_ids)
+    earlier = _ends_of_earlier_lines(conn, sql, sids, list(had), new_ids)
     kinds = {} if not had else {row.call_sid: row.kind for row in conn.execute(
         sql["kinds"], {"sids": list(had)})}
     again: list[str] = []
@@ -211,15 +220,25 @@ def extend(conn: sa.Connection, sids: list[str], added: Sequence[Mapping[str, An
     return again
 
 
-def _ends_of_earlier_lines(conn: sa.Connection, query: Any, sids: list[str], new_ids: list[int]
+def _ends_of_earlier_lines(conn: sa.Connection, sql: dict[str, Any], sids: list[str],
+                           rolled: list[str], new_ids: list[int]
                            ) -> dict[str, tuple[int, dict[str, Any] | None, dict[str, Any] | None]]:
-    """Per call: how many lines it had before this batch, and the first and last of them."""
+    """Per call: how many lines it had before this batch, and the first and last of them
+    (for a call without a rollup row, only whether it had any: 1 line, or none)."""
     ends: dict[str, tuple[int, dict[str, Any] | None, dict[str, Any] | None]] = {}
-    for row in conn.execute(query, {"sids": sids, "new_ids": new_ids}):
-        line = {name: row._mapping[name] for name in LINE}
-        count, first, last = ends.get(row.call_sid, (int(row.lines), None, None))
-        ends[row.call_sid] = (count, line if row.head == 1 else first,
-                              line if row.tail == 1 else last)
+    picks: dict[str, tuple[int, Any, Any]] = {}
+    if rolled:
+        picks = {row.call_sid: (int(row.lines), row.first_id, row.last_id) for row in
+                 conn.execute(sql["ends"], {"sids": rolled, "new_ids": new_ids})}
+    ids = [i for _, first, last in picks.values() for i in (first, last) if i is not None]
+    lines = {} if not ids else {row.id: {name: row._mapping[name] for name in LINE}
+                                for row in conn.execute(sql["lines"], {"ids": ids})}
+    for sid, (count, first, last) in picks.items():
+        ends[sid] = (count, lines.get(first), lines.get(last))
+    unrolled = [sid for sid in sids if sid not in picks]
+    if unrolled:
+        for row in conn.execute(sql["any"], {"sids": unrolled, "new_ids": new_ids}):
+            ends[row.call_sid] = (1, None, None)  # lines, but no rollup row: read it whole
     return ends
 
 
