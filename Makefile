@@ -16,7 +16,7 @@ RUN_STAMP := $(call stamp,$(RUN_EXTRAS))
 TEST_STAMP := $(call stamp,$(TEST_EXTRAS))
 extras = $(if $(1),".[$(1)]",.)
 
-.PHONY: run test setup lint bench-speech bench-step bench-load bench-menu-scale bench-analytics bench-search bench-online bench-queue clean
+.PHONY: run test check setup lint bench-speech bench-step bench-load bench-menu-scale bench-analytics bench-search bench-online bench-queue clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -48,12 +48,20 @@ run: $(RUN_STAMP)
 	$(BIN)/ivr check
 	IVR_ENV=$${IVR_ENV:-development} $(BIN)/ivr run --host $(HOST) --port $(PORT)
 
-## The whole test suite (SQLite, plus PostgreSQL where reachable) and the linters.
+## The whole test suite (SQLite, plus PostgreSQL where reachable) and the linters, on
+## every core (pytest-xdist; TEST_WORKERS=1 for one process). Every benchmark runs too,
+## at a tiny size (tests/test_benchmarks.py).
+TEST_WORKERS ?= auto
 test: $(TEST_STAMP)
 	$(BIN)/ruff check ivr tests benchmarks app.py
 	$(BIN)/mypy
 	$(BIN)/lint-imports --no-cache
-	$(BIN)/python -m pytest -q
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup --durations=15
+
+## The edit-test loop: ruff and the fast tests (no browser, PostgreSQL, servers or models).
+check: $(TEST_STAMP)
+	$(BIN)/ruff check ivr tests benchmarks app.py
+	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup -m "not slow and not browser and not postgres"
 
 ## Callers' dev utterances on the demo menus per language, and Banking77 as the flat
 ## reference (live default matcher; the full model grid: bench_speech.py --grid).
@@ -66,8 +74,10 @@ bench-step: $(TEST_STAMP)
 
 ## The analytics overview over 1,000,000 journey steps: rollups vs the steps themselves
 ## (PostgreSQL too when IVR_BENCH_POSTGRES_URL names an admin connection).
+## And what one journey line costs the writer by how long its call already is.
 bench-analytics: $(TEST_STAMP)
 	$(BIN)/python benchmarks/bench_analytics.py
+	$(BIN)/python benchmarks/bench_rollup.py
 
 ## Call steps per second under gunicorn (the Procfile's web line) vs bare Flask, with wrk
 ## (installed from the system's packages if missing, as .ci/run installs what it needs).

@@ -109,7 +109,7 @@ def gunicorn(app_spec: str, env: dict[str, str], log: Path) -> Any:
                                   env=env, stdout=out, stderr=subprocess.STDOUT)
     base = f"http://127.0.0.1:{port}"
     try:
-        deadline = time.monotonic() + 60
+        deadline = time.monotonic() + 300  # a busy machine boots the workers slowly
         while True:
             try:
                 with urllib.request.urlopen(f"{base}/healthz", timeout=2):

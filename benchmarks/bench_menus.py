@@ -41,19 +41,18 @@ MENU_DIRS = (ROOT / "menus", ROOT / "benchmarks" / "data" / "blind_menus")
 RESULTS = ROOT / "benchmarks" / "results" / "callers.json"
 
 
-def read_files(paths: Sequence[Path]) -> list[dict[str, str]]:
-    """Every utterance of the given files, in order."""
+def read_files(paths: Sequence[Path], limit: int | None = None) -> list[dict[str, str]]:
+    """Every utterance of the given files, in order; at most ``limit`` a file."""
     rows = []
     for path in paths:
-        for line in path.read_text(encoding="utf-8").splitlines():
-            if line.strip():
-                rows.append(json.loads(line))
+        lines = [line for line in path.read_text(encoding="utf-8").splitlines() if line.strip()]
+        rows += [json.loads(line) for line in lines[:limit]]
     return rows
 
 
-def read(half: str) -> list[dict[str, str]]:
-    """Every utterance of one half (dev or test), in file order."""
-    return read_files(sorted((DATA / half).glob("*.jsonl")))
+def read(half: str, limit: int | None = None, data: Path = DATA) -> list[dict[str, str]]:
+    """Every utterance of one half (dev or test), in file order; at most ``limit`` a file."""
+    return read_files(sorted((data / half).glob("*.jsonl")), limit)
 
 
 def menu_file(name: str) -> Path:
@@ -97,6 +96,11 @@ def main(argv: Sequence[str] | None = None) -> int:
                     help="utterance files (.jsonl) said to --menu")
     ap.add_argument("-v", "--verbose", action="store_true", help="list every miss")
     ap.add_argument("--out", type=Path, default=RESULTS)
+    ap.add_argument("--limit", type=int, default=None,
+                    help="at most this many utterances a file (a quick run that checks the script)")
+    ap.add_argument("--data", type=Path, default=DATA,
+                    help="a folder with dev/ and test/ halves (default: the first blind set and the "
+                         "menus nobody tuned; the demo menus' fresh set is callers/fresh)")
     args = ap.parse_args(argv)
     from ivr.speech import use_matcher
 
@@ -104,13 +108,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     records: list[dict[str, Any]] = []
     if args.menu is not None:
         menu = load_menu(args.menu)
-        rows = [{**r, "menu": menu.id} for r in read_files(args.utterances)]
+        rows = [{**r, "menu": menu.id} for r in read_files(args.utterances, args.limit)]
         records += evaluate(rows, "file", {menu.id: menu})
     else:
         for half in ["dev", "test"] if args.final else ["dev"]:
-            rows = read(half)
+            rows = read(half, args.limit, args.data)
             if not rows:
-                print(f"no utterances in {DATA / half}")
+                print(f"no utterances in {args.data / half}")
                 continue
             records += evaluate(rows, half)
     print(f"matcher: {matcher}")

@@ -175,13 +175,15 @@ def main(argv: list[str] | None = None) -> dict[str, Any]:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--postgres", help="a PostgreSQL URL to run on instead of SQLite")
     parser.add_argument("--tiny", action="store_true", help="20 callers, no pacing, 2 rounds")
+    parser.add_argument("--out", help="where to write the figures (default: benchmarks/results/"
+                                      "queue.json, not written by --tiny)")
     args = parser.parse_args(argv)
     if args.tiny:
         args.callers, args.interval, args.rounds = 20, 0.0, 2
     figures = run(args.callers, args.interval, args.rounds, args.postgres)
     print(json.dumps(figures, indent=2))
-    if not args.tiny:
-        out = ROOT / "benchmarks" / "results" / "queue.json"
+    if args.out or not args.tiny:
+        out = Path(args.out) if args.out else ROOT / "benchmarks" / "results" / "queue.json"
         out.write_text(json.dumps(figures, indent=2) + "\n", encoding="utf-8")
     return figures
 

@@ -39,9 +39,11 @@ def open_menus(source: Path, target: Path) -> Path:
     """Copy the menus with every schedule open around the clock, so transfers really dial."""
     target.mkdir(parents=True, exist_ok=True)
     for file in source.iterdir():
+        if file.is_dir():  # data/: the catalogues' and lookups' CSV files
+            shutil.copytree(file, target / file.name, dirs_exist_ok=True)
+            continue
         if file.suffix not in (".yaml", ".yml"):
-            if file.is_file():
-                shutil.copy(file, target / file.name)  # lookup CSV files and the like
+            shutil.copy(file, target / file.name)  # lookup CSV files and the like
             continue
         data = yaml.safe_load(file.read_text(encoding="utf-8"))
         for schedule in (data.get("hours") or {}).values():

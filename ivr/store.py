@@ -56,7 +56,10 @@ journey_steps = sa.Table(
     sa.UniqueConstraint("call_sid", "request_token", "part", name="uq_journey_request"),
     sa.Index("ix_journey_steps_menu_event_at", "menu", "event", "at"),  # analytics: words not understood
 )
-STEP_DEFAULTS = {"kind": "", "entered": ""}  # lines spooled before these columns existed
+STEP_DEFAULTS = {"kind": "", "entered": ""}
+# What the analytics rollups read of each line written (ivr.analytics.rollup.LINE).
+ROLLUP_LINE = ("call_sid", "at", "menu", "node", "event", "input", "outcome", "lang", "kind",
+               "entered", "part", "id")  # lines spooled before these columns existed
 START_DEFAULTS = {"simulated": False}
 
 
@@ -128,32 +131,37 @@ class Store:
         the calls the batch touched are brought up to date (ivr.analytics.rollup).
         """
         start_stmt, status_stmt, step_stmt = self._batch_statements()
+        added: list[dict[str, Any]] = []
         with self.engine.begin() as conn:
             if starts:
                 conn.execute(start_stmt, [{**START_DEFAULTS, **row}
                                           for row in _last_per_call(starts)])
             if statuses:
                 conn.execute(status_stmt, _latest_status_per_call(statuses))
-            if steps:
-                conn.execute(step_stmt, [{**STEP_DEFAULTS, **row} for row in steps])
+            if steps:  # the lines really added (a repeat adds none), for the rollups
+                added = [dict(row._mapping) for row in
+                         conn.execute(step_stmt, [{**STEP_DEFAULTS, **row} for row in steps])]
         touched = {row["call_sid"] for rows in (starts, statuses, steps) for row in rows}
         if touched:
-            self.refresh_rollups(touched)
+            self.refresh_rollups(touched, added)
 
-    def refresh_rollups(self, call_sids: set[str], attempts: int = 3) -> bool:
-        """Recompute the analytics rollups of ``call_sids``; False (logged) if it failed.
+    def refresh_rollups(self, call_sids: set[str], added: Sequence[dict[str, Any]] | None = None,
+                        attempts: int = 3) -> bool:
+        """Bring the analytics rollups of ``call_sids`` up to date; False (logged) if it failed.
 
-        A transaction of its own, after the journey's: a failure here never costs a
-        journey line (the next line or status of the call, or `ivr report --rebuild`,
-        brings the rollups up to date). Two workers refreshing one call at once collide
-        on its rows; the one that lost tries again, reading every line then committed.
+        ``added``: the journey lines just written, folded onto each call's rows (without
+        them, every call's journey is read again). A transaction of its own, after the
+        journey's: a failure here never costs a journey line (the next line or status of
+        the call, or `ivr report --rebuild`, brings the rollups up to date). Two workers
+        refreshing one call at once collide on its rows; the one that lost tries again,
+        and finds the call's rows out of step with its lines, so reads them all.
         """
         from ivr.analytics.rollup import refresh_calls
 
         for attempt in range(attempts):
             try:
                 with self.engine.begin() as conn:
-                    refresh_calls(conn, call_sids)
+                    refresh_calls(conn, call_sids, added)
                 return True
             except Exception:  # noqa: BLE001 - analytics must never stop journeys
                 if attempt == attempts - 1:
@@ -182,7 +190,8 @@ class Store:
                 where=calls.c.status_seq <= status.excluded.status_seq,
             )
             step = upsert_insert(self.engine, journey_steps).on_conflict_do_nothing(
-                index_elements=["call_sid", "request_token", "part"])
+                index_elements=["call_sid", "request_token", "part"]).returning(
+                *(journey_steps.c[name] for name in ROLLUP_LINE))
             built = (start, status, step)
             self._statements = (dialect, built)
         return built

@@ -42,6 +42,38 @@ if _PG is None and os.environ.get("IVR_REQUIRE_POSTGRES"):
                        "unreachable")
 
 
+# Modules that start servers (gunicorn, nginx, SMTP), run commands in new processes, load
+# the speech or transcription models, or try hundreds of generated inputs: `make test`
+# runs them, `make check` (the edit-test loop) leaves them out.
+SLOW_MODULES = frozenset({
+    "test_callers_understood", "test_calls_back", "test_cli", "test_benchmarks",
+    "test_dashboard_scale", "test_demo_menus", "test_docs", "test_fast_requests",
+    "test_fuzz_webhooks", "test_lint", "test_lookup_policy", "test_menu_hot_reload",
+    "test_menu_scale", "test_metrics", "test_nginx_front", "test_outage",
+    "test_procfile", "test_request_limits", "test_scaleout", "test_speech", "test_speech_auto",
+    "test_speech_embed", "test_speech_warmup", "test_transcripts", "test_walk_menus",
+})
+POSTGRES_FIXTURES = frozenset({"postgres_url", "postgres_lookup_url", "postgres_action_url"})
+
+
+@pytest.hookimpl(tryfirst=True)
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    """Mark what each test needs: ``browser`` (Chromium), ``postgres``, ``slow``. Under
+    pytest-xdist (`make test`), a browser module's tests share one worker, so one
+    Chromium serves the module."""
+    for item in items:
+        module = item.path.stem
+        if "browser" in item.path.parent.name:
+            item.add_marker(pytest.mark.browser)
+            item.add_marker(pytest.mark.xdist_group(f"browser-{module}"))
+        if module in SLOW_MODULES:
+            item.add_marker(pytest.mark.slow)
+        callspec = getattr(item, "callspec", None)
+        if (callspec is not None and callspec.params.get("db_url") == "postgres") or \
+                POSTGRES_FIXTURES & set(getattr(item, "fixturenames", ())):
+            item.add_marker(pytest.mark.postgres)
+
+
 @pytest.fixture(scope="session")
 def postgres_url() -> Iterator[str]:
     """A fresh PostgreSQL database for this test session (dropped afterwards)."""

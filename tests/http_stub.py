@@ -47,3 +47,25 @@ def serving(handler: type[BaseHTTPRequestHandler]) -> Iterator[str]:
     finally:
         server.shutdown()
         server.server_close()
+
+
+class Gate:
+    """A slow answer held until the test lets it go.
+
+    A client "cut at its budget" is shown by its giving up while the answer is still
+    held: true on a fast machine and on a busy one alike, where a bound on the seconds
+    it took would measure the machine.
+    """
+
+    def __init__(self) -> None:
+        self._open = threading.Event()
+        self.answered = 0
+
+    def hold(self) -> None:
+        """In a handler: wait until the test opens the gate (or 30 s), then count the answer."""
+        self._open.wait(30)
+        self.answered += 1
+
+    def open(self) -> None:
+        """Let every held answer go (a fixture's teardown)."""
+        self._open.set()

@@ -56,7 +56,7 @@ def test_release_then_web_serves_signed_calls(tmp_path: Path) -> None:
                               stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
         base = f"http://127.0.0.1:{port}"
-        deadline = time.monotonic() + 30
+        deadline = time.monotonic() + 120  # a hang guard
         while True:
             try:
                 with urllib.request.urlopen(f"{base}/healthz", timeout=2) as response:

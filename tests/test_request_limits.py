@@ -140,7 +140,7 @@ def gunicorn(tmp_path: Path) -> Any:
          f"127.0.0.1:{port}", "--workers", "1", "--threads", "2"],
         cwd=ROOT, env=env, stdout=subprocess.PIPE, stderr=subprocess.STDOUT, text=True)
     try:
-        deadline = time.monotonic() + 90  # a loaded machine starts it slowly
+        deadline = time.monotonic() + 120  # a hang guard
         while True:
             try:
                 urllib.request.urlopen(f"http://127.0.0.1:{port}/", timeout=2).close()

@@ -122,7 +122,7 @@ def cluster(postgres_url: str, tmp_path: Path) -> Iterator[tuple[list[Instance],
     spool = tmp_path / "spool"
     instances = [Instance(postgres_url, tmp_path, spool, 60_000),
                  Instance(postgres_url, tmp_path, spool, 100)]
-    deadline = time.monotonic() + 25
+    deadline = time.monotonic() + 120  # a hang guard
     try:
         for instance in instances:
             instance.wait_ready(deadline)
@@ -146,8 +146,9 @@ def voicemail_call(balancer: Balancer, before_record: Any = None) -> tuple[Phone
     return phone, details["RecordingSid"]
 
 
-def wait_for(check: Any, seconds: float = 10) -> Any:
-    """Poll until ``check()`` is truthy (the survivor writes in the background)."""
+def wait_for(check: Any, seconds: float = 120) -> Any:
+    """Poll until ``check()`` is truthy (the survivor writes in the background); ``seconds``
+    only stops a hang."""
     deadline = time.monotonic() + seconds
     while True:
         value = check()
@@ -202,7 +203,7 @@ def test_a_graceful_sigterm_writes_pending_journeys(postgres_url: str, tmp_path:
     spool = tmp_path / "spool"
     instance = Instance(postgres_url, tmp_path, spool, 60_000)  # would not flush for a minute
     try:
-        instance.wait_ready(time.monotonic() + 25)
+        instance.wait_ready(time.monotonic() + 120)  # a hang guard
         balancer = Balancer([instance])
         phone = Phone(balancer, TOKEN, base_url=PUBLIC, called=VM_NUMBER)
         phone.dial()

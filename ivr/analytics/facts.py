@@ -136,24 +136,40 @@ def _ended_by_menu(last: Mapping[str, Any]) -> bool:
 def summarize(call_sid: str, steps: Sequence[Mapping[str, Any]],
               call: Mapping[str, Any] | None = None) -> CallFacts:
     """A call's facts from its journey lines (ordered) and its ``calls`` row, if any."""
-    call = call or {}
-    first = steps[0] if steps else {}
-    last = steps[-1] if steps else {}
-    started = call.get("started_at") or first.get("at")
-    seconds = call.get("duration")
-    if seconds is None and steps and isinstance(first.get("at"), datetime):
-        seconds = int((last["at"] - first["at"]).total_seconds())
-    facts = CallFacts(call_sid, str(call.get("menu") or first.get("menu") or ""), started,
-                      int(seconds) if seconds is not None else None,
-                      str(last.get("lang") or first.get("lang") or ""), len(steps))
-    kinds = {str(s.get("kind") or "") for s in steps}
-    before = ""
+    tally = Tally(CallFacts(call_sid, "", None, None, ""))
     for step in steps:
+        tally.add(step)
+    return tally.finish(call)
+
+
+@dataclass
+class Tally:
+    """A call's facts as its lines come in, one at a time.
+
+    ``summarize`` folds a whole journey; the rollups fold only the lines just written
+    onto what they had (``facts`` then holds the nodes and moves of those lines alone),
+    so a step costs the same at the end of a long call as at its start.
+    """
+
+    facts: CallFacts
+    first: Mapping[str, Any] | None = None
+    last: Mapping[str, Any] | None = None
+    before: str = ""  # the input of the line before: a retry repeats it
+    path_last: tuple[str, str] | None = None  # the node last entered, and its kind
+    ends_here: bool = False  # finish(): the caller hung up at path_last
+
+    def add(self, step: Mapping[str, Any]) -> None:
+        """Count one more line (lines come in journey order)."""
+        facts = self.facts
+        if self.first is None:
+            self.first = step
+        self.last = step
+        facts.steps += 1
         event, given = str(step.get("event") or ""), str(step.get("input") or "")
         outcome = str(step.get("outcome") or "")
         # A retry repeats the words of the line before it: one thing said, counted once.
-        repeated = event in RETRY_EVENTS and given == before
-        before = given
+        repeated = event in RETRY_EVENTS and given == self.before
+        self.before = given
         if given and event in INPUT_EVENTS and not repeated:
             if all(c in KEY_CHARS for c in given):
                 facts.keys += 1
@@ -181,20 +197,38 @@ def summarize(call_sid: str, steps: Sequence[Mapping[str, Any]],
             facts.transfer_answered = True
         elif event == "voicemail" and outcome.startswith("recorded"):
             facts.voicemail = True
-    path = path_of(steps)
-    kinds |= {kind for _, kind in path}
-    facts.callback = "callback" in kinds
-    facts.answered = any(kind in ANSWER_KINDS for _, kind in path)
-    for node, kind in path:
-        visit = facts.nodes.setdefault(node, NodeVisit(kind))
-        visit.visits += 1
-    for (a, _), (b, _) in zip(path, path[1:], strict=False):
-        facts.edges[(a, b)] = facts.edges.get((a, b), 0) + 1
-    if path:
-        facts.last_node, facts.last_kind = path[-1]
-    elif last:
-        facts.last_node, facts.last_kind = str(last.get("node") or ""), str(last.get("kind") or "")
-    facts.menu_ended = bool(last) and _ended_by_menu(last)
-    if facts.last_node in facts.nodes and not facts.menu_ended and facts.last_kind != "hangup":
-        facts.nodes[facts.last_node].ended_here = True
-    return facts
+        if str(step.get("kind") or "") == "callback":
+            facts.callback = True
+        for node, kind in path_of([step]):
+            if self.path_last is not None and self.path_last[0] == node:
+                continue  # a retry: the same node again, folded
+            if self.path_last is not None:
+                edge = (self.path_last[0], node)
+                facts.edges[edge] = facts.edges.get(edge, 0) + 1
+            facts.nodes.setdefault(node, NodeVisit(kind)).visits += 1
+            facts.answered = facts.answered or kind in ANSWER_KINDS
+            facts.callback = facts.callback or kind == "callback"
+            self.path_last = (node, kind)
+
+    def finish(self, call: Mapping[str, Any] | None = None) -> CallFacts:
+        """The facts after the lines added, with the call's ``calls`` row, if any."""
+        call = call or {}
+        facts = self.facts
+        first, last = self.first or {}, self.last or {}
+        facts.menu = str(call.get("menu") or first.get("menu") or "")
+        facts.started_at = call.get("started_at") or first.get("at")
+        seconds = call.get("duration")
+        if seconds is None and self.last is not None and isinstance(first.get("at"), datetime):
+            seconds = int((last["at"] - first["at"]).total_seconds())
+        facts.seconds = int(seconds) if seconds is not None else None
+        facts.lang = str(last.get("lang") or first.get("lang") or "")
+        if self.path_last is not None:
+            facts.last_node, facts.last_kind = self.path_last
+        elif self.last is not None:
+            facts.last_node, facts.last_kind = str(last.get("node") or ""), str(last.get("kind") or "")
+        facts.menu_ended = self.last is not None and _ended_by_menu(last)
+        self.ends_here = (self.path_last is not None and not facts.menu_ended
+                          and facts.last_kind != "hangup")
+        if self.ends_here and facts.last_node in facts.nodes:
+            facts.nodes[facts.last_node].ended_here = True
+        return facts

@@ -75,7 +75,7 @@ def page(browser: Any) -> Iterator[Any]:
     """A fresh browser tab (its own cookies)."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     tab = context.new_page()
-    tab.set_default_timeout(10_000)
+    tab.set_default_timeout(60_000)  # a hang guard: a busy machine draws pages slowly
     yield tab
     context.close()
 

@@ -83,7 +83,7 @@ def test_a_wording_not_understood_becomes_a_phrase_in_a_draft(page: Any, server:
 def test_dropoff_shows_on_the_diagram(page: Any, server: Server) -> None:
     log_in(page, server, "root", ADMIN_PASSWORD)
     page.goto(f"{server.url}/dashboard/analytics/dropoff?{RANGE}")
-    page.locator('[data-diagram][data-drawn="yes"]').wait_for(timeout=20_000)
+    page.locator('[data-diagram][data-drawn="yes"]').wait_for(timeout=60_000)
     main = page.locator('[data-diagram-node="main"]').text_content()
     assert "9 calls" in main and "5 hung up (56 %)" in main
     edges = " ".join(page.locator("[data-diagram-edge]").all_text_contents())

@@ -51,7 +51,7 @@ def test_the_diagram_draws_every_node_and_every_label_whole(page: Any, demo: Ser
     log_in(page, demo, "root", ADMIN_PASSWORD)
     menu = load_menu(ROOT / "menus" / "shop.yaml")
     page.goto(f"{demo.url}/dashboard/admin/menus/shop.yaml")
-    page.locator('[data-diagram][data-drawn="yes"]').wait_for(timeout=20_000)
+    page.locator('[data-diagram][data-drawn="yes"]').wait_for(timeout=60_000)
     found = page.evaluate(MEASURE)
     assert sorted(n["id"] for n in found["nodes"]) == sorted(menu.nodes)
     assert all(n["inside"] for n in found["nodes"]), found["nodes"]
@@ -90,7 +90,7 @@ def test_the_prompts_table_fits_1280_pixels(page: Any, demo: Server) -> None:
 def test_leaving_the_editor_with_unsaved_text_asks_first(browser: Any, demo: Server) -> None:
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     page = context.new_page()
-    page.set_default_timeout(10_000)
+    page.set_default_timeout(60_000)
     log_in(page, demo, "root", ADMIN_PASSWORD)
     page.goto(f"{demo.url}/dashboard/admin/menus/shop.yaml/edit")
     asked: list[str] = []

@@ -1,0 +1,87 @@
+"""Every `make bench-*` target runs here at a tiny size, in seconds, so a benchmark that
+breaks fails the build; the full sizes stay for measurement (docs/benchmarks.md)."""
+
+from __future__ import annotations
+
+import json
+import os
+import re
+import shutil
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import ROOT
+
+# Per script: the arguments of a tiny run. The test below checks every script a
+# `bench-*` target of the Makefile runs is here.
+SMOKE = {
+    "bench_menus.py": ["--limit", "2"],
+    "bench_online.py": ["--tiny"],
+    "bench_queue.py": ["--tiny"],
+    "bench_speech.py": ["--quick", "--banking77", "{banking77}"],
+    "bench_step.py": ["--requests", "30"],
+    "bench_analytics.py": ["--steps", "3000", "--runs", "1"],
+    "bench_rollup.py": ["--lengths", "5", "20", "--repeat", "3"],
+    "bench_load.py": ["--seconds", "1", "--warmup", "1", "--rounds", "2", "--connections", "4",
+                      "--sqlite-only"],
+    "bench_menu_scale.py": ["--nodes", "60", "--repeat", "1"],
+    "bench_search.py": ["--scale", "300", "--rounds", "1", "--no-postgres"],
+}
+WRITES_NOTHING = {"bench_speech.py"}  # --quick prints its table only
+
+
+def bench_scripts() -> set[str]:
+    """The scripts the Makefile's bench-* targets run."""
+    scripts: set[str] = set()
+    target = ""
+    for line in (ROOT / "Makefile").read_text(encoding="utf-8").splitlines():
+        if match := re.match(r"^([\w-]+):", line):
+            target = match.group(1)
+        elif line.startswith("\t") and target.startswith("bench-"):
+            scripts |= set(re.findall(r"benchmarks/(\w+\.py)", line))
+    return scripts
+
+
+def test_every_benchmark_target_has_a_tiny_run() -> None:
+    assert bench_scripts() == set(SMOKE)
+
+
+def banking77_sample(folder: Path) -> Path:
+    """Banking77's layout (train.csv, test.csv: text,category) with three intents."""
+    folder.mkdir()
+    rows = {"card_arrival": ["where is my new card", "my card has not arrived yet",
+                             "when will the card come"],
+            "exchange_rate": ["what is the exchange rate", "how much is a euro in dollars",
+                              "rate for pounds today"],
+            "lost_or_stolen_card": ["i lost my card", "my card was stolen", "someone took my card"]}
+    for name, part in (("train.csv", slice(0, 2)), ("test.csv", slice(2, 3))):
+        lines = ["text,category"] + [f"{text},{intent}" for intent, texts in rows.items()
+                                     for text in texts[part]]
+        (folder / name).write_text("\n".join(lines) + "\n", encoding="utf-8")
+    return folder
+
+
+@pytest.mark.parametrize("script", sorted(SMOKE))
+def test_the_benchmark_runs_at_a_tiny_size(script: str, tmp_path: Path) -> None:
+    if script == "bench_load.py" and shutil.which("wrk") is None:
+        if os.environ.get("CI"):
+            pytest.fail("wrk is missing: the load benchmark must run in CI (.ci/run installs it)")
+        pytest.skip("wrk is not installed (apt-get install wrk); CI installs it")
+    args = SMOKE[script]
+    if "{banking77}" in args:
+        sample = banking77_sample(tmp_path / "banking77")
+        args = [arg.format(banking77=sample) for arg in args]
+    out = tmp_path / "result.json"
+    env = {k: v for k, v in os.environ.items() if k != "IVR_BENCH_POSTGRES_URL"}
+    env["IVR_INSTANCE_DIR"] = str(tmp_path / "instance")
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / script), *args,
+                           "--out", str(out)], cwd=ROOT, env=env, capture_output=True, text=True,
+                          timeout=900)
+    assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    if script in WRITES_NOTHING:
+        assert "top1" in done.stdout.lower() or "k=" in done.stdout.lower(), done.stdout[-2000:]
+    else:
+        assert json.loads(out.read_text(encoding="utf-8")), "the benchmark wrote no figures"
