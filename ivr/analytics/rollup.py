@@ -266,10 +266,12 @@ def _write(conn: sa.Connection, sql: dict[str, Any],
            done: list[tuple[Tally, dict[str, Any] | None]]) -> None:
     """Write the folded rows: the facts (only where nobody changed them meanwhile), then
     the visits and moves added, the node the caller is at now, and any new menu or start."""
-    fresh = [t.facts.row() for t, row in done if row is None]
+    # Simulated calls never come here (extend reads them whole), so every row folded is real.
+    fresh = [{**t.facts.row(), "simulated": False} for t, row in done if row is None]
     if fresh:
         conn.execute(sql["insert_facts"], fresh)  # a race inserts twice: fails, tried again
-    changed = [{**{f"new_{k}": v for k, v in t.facts.row().items()}, "old_steps": row["steps"]}
+    changed = [{**{f"new_{k}": v for k, v in t.facts.row().items()}, "new_simulated": False,
+                "old_steps": row["steps"]}
                for t, row in done if row is not None]
     if changed:
         if conn.dialect.supports_sane_multi_rowcount:

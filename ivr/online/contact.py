@@ -87,8 +87,11 @@ def _token_ok(menu: Menu, token: str) -> bool:
 
 
 def _callback_node(menu: Menu) -> Any:
-    """The menu's callback node (its schedule sets when a web request is due), if any."""
-    return next((n for n in menu.nodes.values() if n.kind == "callback"), None)
+    """The menu's callback node (its schedule sets when a web request is due), if any: one
+    that callers reach from the menu rather than only by leaving a queue, when there is one."""
+    callbacks = [n for n in menu.nodes.values() if n.kind == "callback"]
+    from_queues = {getattr(n, "leave", None) for n in menu.nodes.values() if n.kind == "queue"}
+    return next((n for n in callbacks if n.id not in from_queues), next(iter(callbacks), None))
 
 
 def _message_node(menu: Menu) -> str:
