@@ -115,7 +115,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
                           "called"),
     "IVR_WORKER_IN_APP": ("auto", "run the background worker (notifications, recordings) "
                           "inside the web app: auto = in development only"),
-    "IVR_RETENTION_DAYS": ("90", "`ivr voicemail purge` deletes recordings older than this"),
+    "IVR_RETENTION_DAYS": ("90", "`ivr voicemail purge`, `ivr privacy purge` and `ivr worker` "
+                           "(hourly) delete recordings older than this"),
     "IVR_CALL_RETENTION_DAYS": ("365", "retention: calls, their journeys and queue calls older "
                                 "than this are deleted (`ivr worker`, `ivr privacy purge`); "
                                 "0 = forever; their analytics figures stay"),

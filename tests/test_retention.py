@@ -21,7 +21,7 @@ from ivr.online.activity import online_steps
 from ivr.online.conversations import text_conversations
 from ivr.privacy.retention import Limits, purge
 from ivr.queues.store import queue_calls
-from ivr.store import calls, journey_steps
+from ivr.store import calls
 from ivr.transcripts.store import transcript_parts, transcripts
 from ivr.voicemail.store import voicemails
 from tests.conftest import ROOT, TOKEN, Clock, make_app, shutdown
