@@ -21,7 +21,7 @@ from ivr.online.activity import online_steps
 from ivr.online.conversations import text_conversations
 from ivr.privacy.retention import Limits, purge
 from ivr.queues.store import queue_calls
-from ivr.store import calls
+from ivr.store import calls, journey_steps
 from ivr.transcripts.store import transcript_parts, transcripts
 from ivr.voicemail.store import voicemails
 from tests.conftest import ROOT, TOKEN, Clock, make_app, shutdown
@@ -186,3 +186,29 @@ def test_the_command_purges_and_says_how_much(app: Any, db_url: str, tmp_path: P
 
 def clock_zone(app: Any) -> Any:
     return app.extensions["ivr"].clock().tzinfo
+
+
+def test_a_callback_reason_goes_with_its_request_and_a_journey_without_its_call_goes_too(
+        app: Any, clock: Clock) -> None:
+    engine = app.extensions["ivr"].store.engine
+    old = clock.now - timedelta(days=400)
+    stamps = {"created_at": old, "updated_at": old}
+    with engine.begin() as conn:
+        for sid, status in (("CAdone", "done"), ("CAopen", "queued")):
+            conn.execute(callback_requests.insert().values(
+                call_sid=sid, number=ALICE, number_source="caller_id", due_from=old,
+                status=status, reason_recording_sid=f"RE{sid}", **stamps))
+            conn.execute(voicemails.insert().values(recording_sid=f"RE{sid}", call_sid=sid,
+                                                    purpose="callback", **stamps))
+        # A journey replayed from the journal whose call row never came.
+        conn.execute(journey_steps.insert().values(call_sid="CAorphan", at=old, node="n",
+                                                   event="key", input="1"))
+        conn.execute(journey_steps.insert().values(call_sid="CAyoung", at=clock.now, node="n",
+                                                   event="key", input="1"))
+    counts = purge(engine, Limits.from_settings({}), clock())
+    with engine.connect() as conn:
+        reasons = set(conn.execute(sa.select(voicemails.c.recording_sid)).scalars())
+        journeys = set(conn.execute(sa.select(journey_steps.c.call_sid)).scalars())
+    assert reasons == {"RECAopen"}  # the open request keeps its recorded reason
+    assert journeys == {"CAyoung"}
+    assert counts["callback_requests"] == 1 and counts["journey_steps"] == 1
