@@ -9,6 +9,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
+import responses
 import sqlalchemy as sa
 from click.testing import CliRunner
 
@@ -19,7 +20,7 @@ from ivr.answer.texts import texts
 from ivr.notify import outbox
 from ivr.online.activity import online_steps
 from ivr.online.conversations import text_conversations
-from ivr.privacy.retention import Limits, purge
+from ivr.privacy.retention import Limits, purge, purge_all
 from ivr.queues.store import queue_calls
 from ivr.store import calls, journey_steps
 from ivr.transcripts.store import transcript_parts, transcripts
@@ -199,7 +200,8 @@ def test_a_callback_reason_goes_with_its_request_and_a_journey_without_its_call_
                 call_sid=sid, number=ALICE, number_source="caller_id", due_from=old,
                 status=status, reason_recording_sid=f"RE{sid}", **stamps))
             conn.execute(voicemails.insert().values(recording_sid=f"RE{sid}", call_sid=sid,
-                                                    purpose="callback", **stamps))
+                                                    purpose="callback",
+                                                    recording_status="deleted", **stamps))
         # A journey replayed from the journal whose call row never came.
         conn.execute(journey_steps.insert().values(call_sid="CAorphan", at=old, node="n",
                                                    event="key", input="1"))
@@ -212,3 +214,29 @@ def test_a_callback_reason_goes_with_its_request_and_a_journey_without_its_call_
     assert reasons == {"RECAopen"}  # the open request keeps its recorded reason
     assert journeys == {"CAyoung"}
     assert counts["callback_requests"] == 1 and counts["journey_steps"] == 1
+
+
+@responses.activate
+def test_a_message_stays_while_twilio_keeps_its_recording(app: Any, clock: Clock) -> None:
+    from twilio.rest import Client
+
+    svc = app.extensions["ivr"]
+    account = "AC" + "0" * 32
+    svc.media.client_factory = lambda: Client(account, "token")
+    left = leave_voicemail(app, ALICE)
+    vid = svc.voicemails.by_recording(left["RecordingSid"])["id"]
+    with svc.store.engine.begin() as conn:
+        conn.execute(voicemails.update().where(voicemails.c.id == vid).values(status="done"))
+    url = f"https://api.twilio.com/2010-04-01/Accounts/{account}/Recordings/{left['RecordingSid']}.json"
+    responses.delete(url, status=500, json={"code": 20500, "message": "down", "status": 500})
+    clock.now += timedelta(days=400)
+    settings = dict(app.config)
+
+    counts = purge_all(svc, settings, clock())
+    assert counts["recordings"] == 0 and counts.get("voicemails", 0) == 0
+    assert svc.voicemails.by_recording(left["RecordingSid"]) is not None
+
+    responses.replace(responses.DELETE, url, status=204)
+    counts = purge_all(svc, settings, clock())
+    assert counts["recordings"] == 1 and counts["voicemails"] == 1
+    assert svc.voicemails.by_recording(left["RecordingSid"]) is None

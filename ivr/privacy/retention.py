@@ -14,7 +14,9 @@ One setting per kind of data (docs/configuration.md lists them with their defaul
 (``IVR_RETENTION_DAYS``, deleted here and at Twilio, the message's context stays), and
 callers' words on journey lines theirs (an admin's, on the analytics page). A voicemail
 still new and a callback request not yet done are never purged unless
-``IVR_RETENTION_PURGE_UNHANDLED`` is true. The analytics rollups of purged calls stay:
+``IVR_RETENTION_PURGE_UNHANDLED`` is true, and a voicemail goes only once its recording
+is deleted at Twilio (recordings are deleted first, no later than their messages). The
+analytics rollups of purged calls stay:
 they hold no number and no words, and a rebuild only recomputes calls that still have a
 journey, so the figures of past periods do not change.
 
@@ -132,7 +134,9 @@ def _purge_messages(engine: sa.Engine, cutoff: datetime, unhandled: bool,
     v = voicemails.c
     reasons = sa.select(callback_requests.c.reason_recording_sid).where(
         callback_requests.c.reason_recording_sid.is_not(None))
-    query = sa.select(v.id).where(v.created_at < cutoff)
+    # Only once its recording is gone, here and at Twilio (purge_all deletes recordings
+    # first): a row deleted with its recording still at Twilio would leave it there for good.
+    query = sa.select(v.id).where(v.created_at < cutoff, v.recording_status == "deleted")
     if not unhandled:
         # A new voicemail waits for an agent; a callback's reason goes once its request has.
         query = query.where(sa.or_(v.status != "new", sa.and_(
@@ -198,10 +202,13 @@ def summary(counts: Mapping[str, int]) -> str:
 
 def purge_all(services: Any, settings: Mapping[str, Any], now: datetime) -> dict[str, int]:
     """Every retention at once: recordings (``IVR_RETENTION_DAYS``), then every store; logged."""
-    counts = purge(services.store.engine, Limits.from_settings(settings), now)
-    recording_days = int(settings.get("IVR_RETENTION_DAYS") or 0)
-    if recording_days > 0:
-        counts["recordings"] = services.media.purge(recording_days, now)
+    limits = Limits.from_settings(settings)
+    # Recordings first, and no later than their messages: a message goes only without one.
+    recording_days = int(settings.get("IVR_RETENTION_DAYS") or 90)
+    message_days = limits.days.get("messages")
+    recordings = services.media.purge(min(recording_days, message_days or recording_days), now)
+    counts = purge(services.store.engine, limits, now)
+    counts["recordings"] = recordings
     log.info("retention: purged %s", summary(counts))  # counts only: no number, no words
     return counts
 
