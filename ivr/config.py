@@ -115,7 +115,22 @@ SETTINGS: dict[str, tuple[str, str]] = {
                           "called"),
     "IVR_WORKER_IN_APP": ("auto", "run the background worker (notifications, recordings) "
                           "inside the web app: auto = in development only"),
-    "IVR_RETENTION_DAYS": ("90", "`ivr voicemail purge` deletes recordings older than this"),
+    "IVR_RETENTION_DAYS": ("90", "`ivr voicemail purge`, `ivr privacy purge` and `ivr worker` "
+                           "(hourly) delete recordings older than this"),
+    "IVR_CALL_RETENTION_DAYS": ("365", "retention: calls, their journeys and queue calls older "
+                                "than this are deleted (`ivr worker`, `ivr privacy purge`); "
+                                "0 = forever; their analytics figures stay"),
+    "IVR_MESSAGE_RETENTION_DAYS": ("365", "retention: voicemails (rows, audio, notes), "
+                                   "transcripts and sent notifications older than this; "
+                                   "0 = forever"),
+    "IVR_CALLBACK_RETENTION_DAYS": ("365", "retention: callback requests done and agents' "
+                                    "calls back older than this; 0 = forever"),
+    "IVR_TEXT_RETENTION_DAYS": ("365", "retention: texts sent to callers older than this; "
+                                "0 = forever"),
+    "IVR_ONLINE_RETENTION_DAYS": ("90", "retention: questions asked on help pages and by text, "
+                                  "and texters' conversations, older than this; 0 = forever"),
+    "IVR_RETENTION_PURGE_UNHANDLED": ("false", "true: retention also deletes voicemails still "
+                                      "new and callback requests not done"),
     "IVR_LOG_FORMAT": ("auto", "json (one object per line), text, or auto = json in production, "
                        "text in development, left to the test runner in test"),
     "IVR_LOG_LEVEL": ("INFO", "the lowest level logged (DEBUG, INFO, WARNING, ERROR); `ivr` "

@@ -47,6 +47,41 @@ def _rows(conn: Connection, query: Any) -> list[dict[str, Any]]:
     return [dict(row._mapping) for row in conn.execute(query)]
 
 
+# The stores, each with what removes its rows: erasing one number and retention's purge
+# by age (ivr.privacy.retention) both go through these, so neither forgets a table.
+Deletes = list[tuple[str, Any]]
+
+
+def transcript_deletes(ids: Iterable[int]) -> Deletes:
+    """A recording's transcripts and their live parts."""
+    ids = list(ids)
+    return [("transcript_parts", transcript_parts.delete().where(
+                transcript_parts.c.transcript_id.in_(ids))),
+            ("transcripts", transcripts.delete().where(transcripts.c.id.in_(ids)))]
+
+
+def voicemail_deletes(ids: Iterable[int]) -> Deletes:
+    """Voicemails (and callback reasons), their audio and the agents' notes on them."""
+    ids = list(ids)
+    return [("voicemail_notes", _notes().delete().where(_notes().c.voicemail_id.in_(ids))),
+            ("voicemail_audio", voicemail_media.delete().where(
+                voicemail_media.c.voicemail_id.in_(ids))),
+            ("voicemails", voicemails.delete().where(voicemails.c.id.in_(ids)))]
+
+
+def call_deletes(sids: Iterable[str], rollups: bool) -> Deletes:
+    """Calls and their journeys; with ``rollups``, their analytics facts too (they hold no
+    number or words: retention keeps them, so the figures of past periods stay)."""
+    sids = list(sids)
+    done: Deletes = [("journey_steps", journey_steps.delete().where(
+        journey_steps.c.call_sid.in_(sids)))]
+    if rollups:
+        done += [("analytics", call_facts.delete().where(call_facts.c.call_sid.in_(sids))),
+                 ("analytics_nodes", call_nodes.delete().where(call_nodes.c.call_sid.in_(sids))),
+                 ("analytics_edges", call_edges.delete().where(call_edges.c.call_sid.in_(sids)))]
+    return done + [("calls", calls.delete().where(calls.c.call_sid.in_(sids)))]
+
+
 class CallerData:
     """What the database keeps about one number."""
 
@@ -121,13 +156,8 @@ class CallerData:
             transcript_ids = list(conn.execute(sa.select(transcripts.c.id).where(
                 transcripts.c.call_sid.in_(sids))).scalars())
             deletes = [
-                ("transcript_parts", transcript_parts.delete().where(
-                    transcript_parts.c.transcript_id.in_(transcript_ids))),
-                ("transcripts", transcripts.delete().where(transcripts.c.id.in_(transcript_ids))),
-                ("voicemail_notes", _notes().delete().where(_notes().c.voicemail_id.in_(ids))),
-                ("voicemail_audio", voicemail_media.delete().where(
-                    voicemail_media.c.voicemail_id.in_(ids))),
-                ("voicemails", voicemails.delete().where(voicemails.c.id.in_(ids))),
+                *transcript_deletes(transcript_ids),
+                *voicemail_deletes(ids),
                 ("callback_requests", callback_requests.delete().where(sa.or_(
                     callback_requests.c.from_number == number,
                     callback_requests.c.number == number,
@@ -135,11 +165,7 @@ class CallerData:
                 ("calls_back", call_attempts.delete().where(
                     call_attempts.c.caller_number == number)),
                 ("texts", texts.delete().where(texts.c.to_number == number)),
-                ("journey_steps", journey_steps.delete().where(journey_steps.c.call_sid.in_(sids))),
-                ("analytics", call_facts.delete().where(call_facts.c.call_sid.in_(sids))),
-                ("analytics_nodes", call_nodes.delete().where(call_nodes.c.call_sid.in_(sids))),
-                ("analytics_edges", call_edges.delete().where(call_edges.c.call_sid.in_(sids))),
-                ("calls", calls.delete().where(calls.c.call_sid.in_(sids))),
+                *call_deletes(sids, rollups=True),
             ]
             for kind, statement in deletes:
                 done[kind] = int(conn.execute(statement).rowcount or 0)

@@ -52,3 +52,21 @@ def erase_command(number: str, yes: bool) -> None:
     if erased.kept_at_twilio:
         raise click.ClickException(f"{erased.kept_at_twilio} recording(s) could not be deleted "
                                    "at Twilio: run the command again")
+
+
+@privacy_group.command("purge")
+def purge_command() -> None:
+    """Delete what is older than its retention setting, in every store (as `ivr worker` does
+    every hour): calls and journeys, voicemails and recordings, transcripts, callback
+    requests and calls back, texts, questions asked online."""
+    from ivr import create_app
+    from ivr.config import ANSWERS_NO_WEBHOOKS
+    from ivr.privacy.retention import purge_all, summary
+
+    app = create_app({"IVR_WORKER_IN_APP": "false", ANSWERS_NO_WEBHOOKS: True})
+    svc = app.extensions["ivr"]
+    try:
+        counts = purge_all(svc, dict(app.config), svc.clock())
+    except ValueError as exc:
+        raise click.UsageError(str(exc)) from None
+    click.echo(f"purged: {summary(counts)}")

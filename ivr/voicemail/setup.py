@@ -54,10 +54,12 @@ def install(app: Flask, settings: dict[str, Any], services: Any) -> None:
     install_texts(app, settings, services, client)  # texts to callers ride the same outbox
     # Spooled journeys first: a replayed voicemail then finds its caller's journey.
     from ivr.analytics.retention import purge_job
+    from ivr.privacy.retention import purge_job as retention_job
 
     services.worker = Worker([services.recorder.replay, services.intake.replay,
                               services.sender.send_due, services.media.fetch_missing,
-                              services.transcripts.run_due, purge_job(engine, services.clock)])
+                              services.transcripts.run_due, purge_job(engine, services.clock),
+                              retention_job(services, settings, services.clock)])
     in_app = str(settings.get("IVR_WORKER_IN_APP") or "auto").lower()
     if in_app in ("1", "true", "yes") or (in_app == "auto" and
                                           settings.get("IVR_ENV") == "development"):
