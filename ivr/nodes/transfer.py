@@ -26,6 +26,7 @@ class TransferNode(Node):
     ring: int = 30
     caller_id: str | None = None
     no_answer: str | None = None
+    number_where: Where | None = None  # the line of ``number`` (``ivr check`` points at it)
     numbers: tuple[str, ...] = ()  # a ring group instead of one number
     strategy: str = "sequential"  # ring group: one after another, or all together
 
