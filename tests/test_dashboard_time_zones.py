@@ -131,3 +131,13 @@ def test_the_inbox_days_are_the_viewers_days(dashboard_app: Any, agent: Any) -> 
     _set_zone(agent, "America/New_York")
     listed = agent.get("/dashboard/inbox?date_from=2026-11-22&date_to=2026-11-22").get_data(as_text=True)
     assert f'data-id="{early}"' in listed
+
+
+def test_analytics_read_the_viewers_zone(dashboard_app: Any, agent: Any) -> None:
+    head = agent.get("/dashboard/analytics/?menu=callback").get_data(as_text=True)
+    assert ", Europe/Bucharest · " in head  # no zone chosen: the default menu's, for every line
+    _set_zone(agent, "Asia/Tokyo")
+    head = agent.get("/dashboard/analytics/?menu=callback").get_data(as_text=True)
+    assert ", Asia/Tokyo · " in head and "Europe/Paris" not in head
+    # 08:00 UTC is 17:00 in Tokyo: "today" is already the 23rd there, as in UTC.
+    assert "2026-11-23, Asia/Tokyo" in head
