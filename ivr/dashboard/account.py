@@ -1,4 +1,4 @@
-"""Each user's own account: change the password, log out everywhere, authenticator codes."""
+"""Each user's own account: password, phone, time zone, log out everywhere, authenticator codes."""
 
 from __future__ import annotations
 
@@ -11,6 +11,7 @@ from ivr import phones
 from ivr.dashboard import totp
 from ivr.dashboard.auth import MAX_PASSWORD, client_address
 from ivr.dashboard.desk import desk, now
+from ivr.dashboard.times import COMMON_ZONES, MAX_ZONE, checked_zone, default_zone
 
 bp = Blueprint("account", __name__, url_prefix="/account")
 MIN_PASSWORD = 8
@@ -22,7 +23,8 @@ def _page(status: int = 200, **values: Any) -> tuple[str, int]:
     mine = desk().users.user(g.user["id"]) or {}
     page = render_template("dashboard/account.html", min_password=MIN_PASSWORD,
                            sessions=desk().logins.open_for(g.user["id"]),
-                           phone=mine.get("phone") or "", **values)
+                           phone=mine.get("phone") or "", time_zone=mine.get("time_zone") or "",
+                           common_zones=COMMON_ZONES, default_zone=default_zone().key, **values)
     return page, status
 
 
@@ -103,6 +105,24 @@ def set_phone() -> Any:
                      "country code, like +33 6 12 34 56 78.", phone_given=given[:40])
     desk().users.set_phone(g.user["id"], checked.e164)
     return _page(message=f"Calls back will ring {checked.e164}.")
+
+
+@bp.post("/time-zone")
+def set_time_zone() -> Any:
+    """Choose the zone every time in the dashboard is shown in (empty: the first menu's)."""
+    given = (request.form.get("other", "").strip() or request.form.get("time_zone", "").strip())
+    if not given:
+        desk().users.set_time_zone(g.user["id"], None)
+        g.user["time_zone"] = None
+        return _page(message=f"Times are shown in the lines' default zone, {default_zone().key}.")
+    zone = checked_zone(given)
+    if zone is None:
+        return _page(400, zone_error=f"“{given[:MAX_ZONE]}” is not a time zone. Choose one from the "
+                     "list or write its IANA name, like Europe/Paris or America/New_York.",
+                     zone_given=given[:MAX_ZONE])
+    desk().users.set_time_zone(g.user["id"], zone)
+    g.user["time_zone"] = zone
+    return _page(message=f"Times are shown in {zone}.")
 
 
 @bp.post("/logout-everywhere")

@@ -35,7 +35,7 @@ from ivr.analytics.wording import group, missed
 from ivr.dashboard import charts, outline
 from ivr.dashboard.auth import admin_required
 from ivr.dashboard.desk import desk, now
-from ivr.dashboard.times import menu_zone, zone_of
+from ivr.dashboard.times import viewer_zone
 from ivr.menu.loader import MenuError
 from ivr.menu.model import Menu
 from ivr.ops.logs import mask_phone_numbers
@@ -61,7 +61,7 @@ def _period(require_menu: bool = False) -> report.Period:
         abort(404, f"There is no menu {menu_id}.")
     if menu_id is None and require_menu and menus:
         menu_id = next((m.id for m in menus.values() if m.is_default), next(iter(menus)))
-    zone = menu_zone(menus[menu_id]) if menu_id else zone_of(None)
+    zone = viewer_zone()  # quarter-hour rollups: days and hours in any zone add up
     today = now().astimezone(zone).date()
     try:
         end = report.parse_day(request.args["to"]) if request.args.get("to") else today

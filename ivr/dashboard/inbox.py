@@ -25,7 +25,7 @@ from ivr.dashboard.desk import desk, now
 from ivr.dashboard.journey import describe
 from ivr.dashboard.states import beside, recording_state, transcript_state
 from ivr.dashboard.texts import text_cap_warnings, texts_panel
-from ivr.dashboard.times import zone_of
+from ivr.dashboard.times import viewer_zone
 
 bp = Blueprint("inbox", __name__)
 STATUSES = {"new": "New", "in_progress": "In progress", "done": "Done"}
@@ -72,7 +72,7 @@ class InboxView:
         first, last = self.days()
         return {"status": self.status, "lang": self.lang or None, "menu": self.menu or None,
                 "date_from": first, "date_to": last, "q": self.q or None,
-                "zone": zone_of(self.menu or None)}
+                "zone": viewer_zone()}  # days as the viewer reads the times
 
     def args(self, **changes: Any) -> dict[str, Any]:
         """Query-string arguments for a link to this view with some things changed."""

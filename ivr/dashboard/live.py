@@ -17,6 +17,7 @@ from werkzeug.wrappers import Response as BaseResponse
 from ivr import phones
 from ivr.dashboard.auth import admin_required
 from ivr.dashboard.desk import now
+from ivr.dashboard.times import viewer_zone
 from ivr.queues.live import calls_in_progress
 
 log = logging.getLogger(__name__)
@@ -126,9 +127,9 @@ def announce() -> BaseResponse:
         abort(400, f"The announcement is 1 to {MAX_TEXT} characters.")
     until = None
     if request.form.get("until"):
-        from ivr.cli import menu_zone, moment
+        from ivr.cli import moment
 
-        until = moment(request.form["until"], menu_zone(menu))
+        until = moment(request.form["until"], viewer_zone().key)
         if until is None or until <= now():
             abort(400, "The end of an announcement is a time in the future.")
     _services().announcements.set(menu.id, lang, text, g.user["username"], now(), until)

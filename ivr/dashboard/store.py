@@ -32,6 +32,8 @@ users = sa.Table(
     sa.Column("totp_last_step", sa.BigInteger),
     # The agent's own phone (E.164): "Call back" rings it, then bridges the caller.
     sa.Column("phone", sa.String(20)),
+    # The zone the user reads every time in (IANA name); None: the first menu's zone.
+    sa.Column("time_zone", sa.String(64)),
     sa.UniqueConstraint("username", name="uq_users_username"),
 )
 
@@ -50,7 +52,8 @@ voicemail_notes = sa.Table(
 
 # What a user row shows outside this module (never the password hash).
 _PUBLIC = [users.c.id, users.c.username, users.c.role, users.c.active, users.c.created_at,
-           users.c.last_login_at, users.c.totp_secret.is_not(None).label("totp"), users.c.phone]
+           users.c.last_login_at, users.c.totp_secret.is_not(None).label("totp"), users.c.phone,
+           users.c.time_zone]
 
 
 @functools.cache
@@ -170,6 +173,12 @@ class DashboardStore:
         """Keep (or, with None, forget) the agent's own phone number, already checked (E.164)."""
         with self.engine.begin() as conn:
             result = conn.execute(users.update().where(users.c.id == user_id).values(phone=phone))
+        return result.rowcount == 1
+
+    def set_time_zone(self, user_id: int, zone: str | None) -> bool:
+        """Keep (or, with None, forget) the user's own time zone, an already checked IANA name."""
+        with self.engine.begin() as conn:
+            result = conn.execute(users.update().where(users.c.id == user_id).values(time_zone=zone))
         return result.rowcount == 1
 
     def use_totp_step(self, user_id: int, step: int) -> bool:

@@ -65,7 +65,8 @@ def _page_globals() -> dict[str, Any]:
             "csrf_token": auth.csrf_token,
             "local_outbox": bool(getattr(getattr(current_app.extensions["ivr"], "text_settings",
                                                  None), "local", False)),
-            "poll_seconds": float(setting("IVR_DASHBOARD_POLL_SECONDS"))}
+            "poll_seconds": float(setting("IVR_DASHBOARD_POLL_SECONDS")),
+            "viewer_zone": viewer_zone().key}
 
 
 @bp.errorhandler(HTTPException)
@@ -91,8 +92,8 @@ def when(value: datetime | str | None, menu: str | None = None) -> str | Markup:
 
 @bp.app_template_filter("clock")
 def clock(value: datetime | str | None, menu: str | None = None) -> str:
-    """A time of day with seconds, in the menu's zone: 12:32:05."""
-    return local(value, zone_of(menu), "%H:%M:%S")
+    """A time of day with seconds, in the viewer's zone like ``when``: 12:32:05."""
+    return local(value, viewer_zone(), "%H:%M:%S")
 
 
 @bp.app_template_filter("line")
