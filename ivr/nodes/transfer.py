@@ -29,7 +29,6 @@ class TransferNode(Node):
     number_where: Where | None = None  # the line of ``number`` (``ivr check`` points at it)
     numbers: tuple[str, ...] = ()  # a ring group instead of one number
     strategy: str = "sequential"  # ring group: one after another, or all together
-    number_where: Where | None = None  # the line of ``number`` (``ivr check`` points at it)
 
     kind = "transfer"
     summary = "dial a person; `no_answer` (or the fallback) when nobody picks up"
