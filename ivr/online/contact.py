@@ -22,7 +22,6 @@ from datetime import datetime
 from typing import Any
 
 from flask import Response, abort, current_app, request
-from itsdangerous import BadSignature, URLSafeTimedSerializer
 from limits import RateLimitItem
 from limits.strategies import FixedWindowRateLimiter
 
@@ -30,9 +29,9 @@ from ivr import phones
 from ivr.menu.model import Menu
 from ivr.online.pages import bp, menu_or_404, page_language, render, services
 from ivr.online.replies import parse_limits
+from ivr.online.tokens import form_token, token_ok
 
 log = logging.getLogger(__name__)
-TOKEN_AGE = 2 * 3600  # seconds a form stays valid once shown
 MAX_MESSAGE = 2000
 MAX_NAME = 80
 MAX_EMAIL = 254
@@ -71,21 +70,6 @@ def form_limits(settings: Any, storage: Any) -> FormLimits:
                       parse_limits(settings, "IVR_WEB_FORM_GLOBAL_LIMIT"))
 
 
-def _signer() -> URLSafeTimedSerializer:
-    return URLSafeTimedSerializer(str(current_app.config["SECRET_KEY"]), salt="ivr-help-form")
-
-
-def _form_token(menu: Menu) -> str:
-    return _signer().dumps(menu.id)
-
-
-def _token_ok(menu: Menu, token: str) -> bool:
-    try:
-        return bool(_signer().loads(token[:200], max_age=TOKEN_AGE) == menu.id)
-    except BadSignature:
-        return False
-
-
 def _callback_node(menu: Menu) -> Any:
     """The menu's callback node (its schedule sets when a web request is due), if any: one
     that callers reach from the menu rather than only by leaving a queue, when there is one."""
@@ -103,7 +87,7 @@ def contact(menu_id: str) -> Response:
     """The forms: leave a message, ask to be called back."""
     menu = menu_or_404(menu_id)
     lang = page_language(menu)
-    return render("contact.html", menu, lang, token=_form_token(menu), errors={}, values={},
+    return render("contact.html", menu, lang, token=form_token(menu), errors={}, values={},
                   can_call_back=_callback_node(menu) is not None)
 
 
@@ -145,20 +129,20 @@ def send(menu_id: str) -> Response:
     if kind not in KINDS:
         abort(400)
     online = current_app.extensions["online"]
-    if not _token_ok(menu, request.form.get("token", "")):
-        return render("contact.html", menu, lang, token=_form_token(menu), values={},
+    if not token_ok(menu, request.form.get("token", "")):
+        return render("contact.html", menu, lang, token=form_token(menu), values={},
                       errors={"form": "expired"}, can_call_back=_callback_node(menu) is not None,
                       status=400)
     if request.form.get(HONEYPOT):
         log.info("web form: honeypot filled, nothing kept")
         return render("thanks.html", menu, lang, kind=kind)  # a bot learns nothing
     if not online.forms.admit(request.remote_addr or "unknown"):
-        return render("contact.html", menu, lang, token=_form_token(menu), values={},
+        return render("contact.html", menu, lang, token=form_token(menu), values={},
                       errors={"form": "busy"}, can_call_back=_callback_node(menu) is not None,
                       status=429)
     values, errors = _checked(menu, kind)
     if errors:
-        return render("contact.html", menu, lang, token=_form_token(menu), values=values,
+        return render("contact.html", menu, lang, token=form_token(menu), values=values,
                       errors=errors, can_call_back=_callback_node(menu) is not None, status=400)
     now = services().clock()
     if kind == "message":

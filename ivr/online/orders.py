@@ -30,9 +30,9 @@ from ivr.lookup.speak import MissingField, mask
 from ivr.menu.model import Menu
 from ivr.nodes.lookup import LookupNode
 from ivr.online import answers
-from ivr.online.contact import _form_token, _token_ok
 from ivr.online.pages import MENU_ID, bp, menu_or_404, page_language, render, services
 from ivr.online.replies import parse_limits
+from ivr.online.tokens import form_token, token_ok
 from ivr.ops import metrics
 
 log = logging.getLogger(__name__)
@@ -129,10 +129,10 @@ def lookup(menu_id: str, node_id: str) -> Response:
 
     def page(outcome: str, status: int, text: str = "") -> Response:
         return render("topic.html", menu, lang, status=status, found=found,
-                      token=_form_token(menu), outcome=outcome, answer_text=text, query="",
+                      token=form_token(menu), outcome=outcome, answer_text=text, query="",
                       results=[])
 
-    if not _token_ok(menu, request.form.get("token", "")):
+    if not token_ok(menu, request.form.get("token", "")):
         return page("expired", 400)
     if not identifier.isalnum() or not factor:
         return page("lookup_none", 400)

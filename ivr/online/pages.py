@@ -15,6 +15,7 @@ from flask import Blueprint, Response, abort, current_app, render_template, requ
 
 from ivr.menu.model import Menu
 from ivr.online import answers
+from ivr.online.tokens import form_token
 from ivr.online.words import opening_line, words
 
 bp = Blueprint("online", __name__, template_folder="templates", static_folder="static",
@@ -85,8 +86,6 @@ def topic(menu_id: str, node_id: str) -> Response:
     if not MENU_ID.match(node_id) or node_id not in menu.nodes or \
             menu.nodes[node_id].kind in answers.HIDDEN_KINDS:
         abort(404)
-    from ivr.online.contact import _form_token
-
     query = " ".join(request.args.get("q", "").split())[:200]
     results: list[str] = []
     outcome = ""
@@ -99,7 +98,7 @@ def topic(menu_id: str, node_id: str) -> Response:
         kind, results = find(menu, node, query, lang, services().clock(), services().lookups)
         outcome = "" if kind == "found" else f"search_{kind}"
     return render("topic.html", menu, lang, found=answers.topic(menu, node_id, lang),
-                  token=_form_token(menu), outcome=outcome, answer_text="", query=query,
+                  token=form_token(menu), outcome=outcome, answer_text="", query=query,
                   results=results)
 
 
