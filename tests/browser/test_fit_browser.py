@@ -12,7 +12,7 @@ import pytest
 
 from tests.browser.conftest import SKIP_WHY, Server, serve_dashboard
 from tests.browser.test_admin_browser import log_in
-from tests.conftest import ADMIN_PASSWORD, Clock, add_voicemail
+from tests.conftest import ADMIN_PASSWORD, AGENT_PASSWORD, Clock, add_voicemail
 from tests.test_analytics import write_calls
 
 pytestmark = pytest.mark.skipif(SKIP_WHY is not None, reason=SKIP_WHY or "")
@@ -102,3 +102,39 @@ def test_nothing_is_cut_or_overflows_at_a_desk(page: Any, server: Server, path: 
     log_in(page, server, "root", ADMIN_PASSWORD)
     page.goto(server.url + path)
     assert page.evaluate(PROBLEMS) == []
+
+
+# Each row's time as the agent sees it, and the instant it stands for, top to bottom.
+TIMES = """(selector) => Array.from(document.querySelectorAll(selector)).map(
+  (el) => [el.textContent.trim(), el.getAttribute("datetime")])"""
+
+
+def test_times_in_agents_lists_are_in_one_zone_and_in_order(page: Any, server: Server) -> None:
+    from datetime import timedelta
+
+    from tests.conftest import OPEN_TIME
+
+    # Messages on two lines whose schedules keep two zones (mini: Bucharest, callback:
+    # Paris), arriving between the fixture's two, minutes apart.
+    for minutes, menu in [(5, "callback"), (10, "mini"), (15, "callback")]:
+        add_voicemail(server.app, menu=menu, created_at=OPEN_TIME + timedelta(minutes=minutes),
+                      from_number="+40721234567")
+    log_in(page, server, "alice", AGENT_PASSWORD)
+    page.goto(server.url + "/dashboard/inbox")
+    rows = page.evaluate(TIMES, "tr.vm time")
+    assert len(rows) == 5
+    shown = [text for text, _ in rows]
+    zones = {text.rsplit(" ", 1)[1] for text in shown}
+    assert zones == {"EET"}, shown  # the viewer's zone (the default line's), whatever the line
+    instants = [stamp for _, stamp in rows]
+    assert instants == sorted(instants, reverse=True), rows  # newest first
+    assert shown == sorted(shown, reverse=True)  # and what is read agrees with the order
+
+    # The caller's history: each list (calls, voicemails) in the same zone, newest first.
+    page.goto(server.url + "/dashboard/callers/+40721234567")
+    everything = page.evaluate(TIMES, "main time[datetime]")
+    assert {text.rsplit(" ", 1)[1] for text, _ in everything} == {"EET"}, everything
+    for section in ["calls-title", "vm-title"]:
+        listed = page.evaluate(TIMES, f"section[aria-labelledby={section}] time")
+        assert listed, f"the caller's history lists something under {section}"
+        assert [s for _, s in listed] == sorted((s for _, s in listed), reverse=True), listed
