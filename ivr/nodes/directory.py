@@ -160,9 +160,9 @@ def evidence_entries(menu: Menu, lang: str) -> list[tuple[str, list[str]]]:
                     texts.append(label(menu, target, lang))
         keys = dict(_option_keys(node))
         for key, words in announced(menu, node, lang):
-            target = keys.get(key)
-            if target in names:
-                found.setdefault(target, []).append(words)
+            went = keys.get(key) or menu.global_keys.get(key)
+            if went is not None and went in names:
+                found.setdefault(went, []).append(words)
     return [(target, _unique(texts)) for target, texts in found.items() if _unique(texts)]
 
 
