@@ -195,6 +195,20 @@ def test_a_request_nothing_answers_hears_so_and_the_main_topics(
                                          "product_search", "person", "ask"}
 
 
+def test_a_request_nothing_answers_still_counts_as_not_understood(shop_auto: Menu) -> None:
+    from ivr.analytics.wording import missed
+
+    turn = say_at(shop_auto, "main", "do you sell lottery tickets")
+    assert turn.state is not None and turn.state.pending.startswith("topics:")
+    lines = [{"call_sid": "CA1", "event": s.event, "input": s.input, "outcome": s.outcome,
+              "lang": s.lang, "node": s.node} for s in turn.steps]
+    speech = [line["outcome"] for line in lines if line["event"] == "speech"]
+    assert len(speech) == 1 and speech[0].startswith("nothing:topics:") and " | " in speech[0]
+    found = missed(lines)
+    assert [m.text for m in found] == ["do you sell lottery tickets"]
+    assert found[0].candidates  # the ranking travels to the "Not understood" page
+
+
 def test_a_request_the_menu_answers_is_still_routed_or_refined(shop_auto: Menu) -> None:
     turn = say_at(shop_auto, "main", "i want to send back a jacket")
     assert turn.state is not None

@@ -178,20 +178,23 @@ def spend_try(call: Call, utterance: str, node_tries: int) -> Turn | None:
 
 
 def offer_topics(call: Call, utterance: str, node_tries: int, *, sorry: str,
-                 again: bool = False) -> Turn:
+                 again: bool = False, ranking: str | None = None) -> Turn:
     """Nothing fits: say so and read the main topics by name (or ask again if there are none).
 
     The topics are read at most once per visit of a node: not in answer to the topics
-    themselves (``again``), nor once two tries are spent."""
+    themselves (``again``), nor once two tries are spent. With ``ranking`` (a request the
+    menu does not answer), the journey line reads "nothing:topics:... | ranking", so the
+    wording still counts as not understood."""
     found = [t for t in topics(call.menu) if t != call.state.node][:MAX_TOPICS]
     if len(found) < 2 or again or call.state.tries > 1:
-        call.log("speech", utterance, "nothing")
+        call.log("speech", utterance, f"nothing{ranking or ''}")
         return call.retry("nothing_found", node_tries, input=utterance)
     tries = call.state.tries + 1
     if tries >= node_tries:
-        call.log("speech", utterance, "nothing")
+        call.log("speech", utterance, f"nothing{ranking or ''}")
         return call.retry("nothing_found", node_tries, input=utterance)
-    call.log("speech", utterance, f"topics:{','.join(found)}")
+    listed = f"topics:{','.join(found)}"
+    call.log("speech", utterance, listed if ranking is None else f"nothing:{listed}{ranking}")
     call.state = replace(call.state, tries=tries)
     call.set_pending("topics:" + ",".join(found))
     return ask_refinement(call, found, "topics_intro", before=[call.menu.message(sorry,
@@ -445,7 +448,7 @@ def understand(call: Call, utterance: str, confidence: float | None, node_tries:
     if decision.kind == "refine" and decision.candidates[0].score < cuts_for(
             menu_index(menu, lang)).unanswered:
         return offer_topics(call, utterance, node_tries, sorry="nothing_found",
-                            again=after_topics)
+                            again=after_topics, ranking=ranking)
     if decision.kind == "refine" and len(decision.candidates) >= 2:
         if (after_refine or after_topics) and (
                 turn := spend_try(call, utterance, node_tries)) is not None:
