@@ -103,6 +103,79 @@ def directory_entries(menu: Menu, lang: str) -> list[tuple[str, list[str]]]:
     return [(target, _unique(words)) for target, words in phrases.items() if words]
 
 
+# What a menu says about a destination besides its phrases (docs/menus.md, "Evidence"):
+# weighed below the phrases, so what an operator wrote for callers to say still wins.
+EVIDENCE_KINDS = ("answer", "description", "beneath", "announced")
+# Longest text taken from one source (an answer read out is a few sentences at most).
+MAX_EVIDENCE_CHARS = 600
+_SENTENCE = re.compile(r"(?<=[.!?;])\s+")
+_KEY_MENTION = re.compile(rf"\b(?:{_PRESS}|dial|composez|formați|formati)\s+([0-9*#])\b", re.I)
+
+
+def announced(menu: Menu, node: Node, lang: str) -> list[tuple[str, str]]:
+    """(key, words) for every key the node's prompt announces: "For returns and refunds,
+    press 2" gives ("2", "For returns and refunds")."""
+    version = node.say.for_language(lang, menu.default_language) if node.say else None
+    text = " ".join((version.text or "").split()) if version else ""
+    found: list[tuple[str, str]] = []
+    for sentence in _SENTENCE.split(text[:4000]):
+        mentions = list(_KEY_MENTION.finditer(sentence))
+        if len(mentions) == 1:
+            m = mentions[0]
+            found.append((m.group(1), sentence[:m.start()] + " " + sentence[m.end():]))
+            continue
+        # "For X, press 1, for Y, press 2" or "Press 1 for X, press 2 for Y".
+        leads = bool(mentions) and not sentence[:mentions[0].start()].strip(" ,")
+        for i, m in enumerate(mentions):
+            if leads:
+                end = mentions[i + 1].start() if i + 1 < len(mentions) else len(sentence)
+                found.append((m.group(1), sentence[m.end():end]))
+            else:
+                start = mentions[i - 1].end() if i else 0
+                found.append((m.group(1), sentence[start:m.start()]))
+    cleaned = [(key, " ".join(_OR_SAY_TAIL.sub(" ", words).split()).strip(" ,;:."))
+               for key, words in found]
+    return [(key, words) for key, words in cleaned if words]
+
+
+_OR_SAY_TAIL = re.compile(rf"\b(?:{_OR_SAY})\b.*$", re.I)
+
+
+def evidence_entries(menu: Menu, lang: str) -> list[tuple[str, list[str]]]:
+    """Every speakable destination with what the menu says about it besides its phrases:
+    its answer (what it says), its description (in the menu's default language), the
+    labels of the options beneath it, and the prompt line that announces it."""
+    names = speakable(menu)
+    found: dict[str, list[str]] = {}
+    for node in menu.nodes.values():
+        if node.id in names:
+            texts = found.setdefault(node.id, [])
+            version = node.say.for_language(lang, menu.default_language) if node.say else None
+            if version and version.text:
+                texts.append(version.text[:MAX_EVIDENCE_CHARS])
+            if node.description and lang == menu.default_language:
+                texts.append(node.description[:MAX_EVIDENCE_CHARS])
+            for target, _ in node.option_phrases(lang):
+                if target in names and target != node.id:
+                    texts.append(label(menu, target, lang))
+        keys = dict(_option_keys(node))
+        for key, words in announced(menu, node, lang):
+            went = keys.get(key) or menu.global_keys.get(key)
+            if went is not None and went in names:
+                found.setdefault(went, []).append(words)
+    return [(target, _unique(texts)) for target, texts in found.items() if _unique(texts)]
+
+
+def evidence_index(menu: Menu, lang: str) -> Matcher | None:
+    """One index per language over the menu's evidence (None when the menu says nothing)."""
+    key = ("evidence-index", lang, matcher_in_use())
+    if key not in menu.cache:
+        entries = evidence_entries(menu, lang)
+        menu.cache[key] = make_index(entries, lang) if entries else None
+    index: Matcher | None = menu.cache[key]
+    return index
+
+
 def directory(menu: Menu, lang: str) -> Matcher:
     """The menu's searchable directory for ``lang`` alone (built once per menu version)."""
     key = ("directory", lang)
@@ -318,6 +391,7 @@ def warm(menu: Menu) -> None:
     """Build every routing index of a menu now (when it loads), not on a caller's step."""
     for lang in menu.languages:
         menu_index(menu, lang)
+        evidence_index(menu, lang)
         _hangups(menu, lang)
         phrase_words(menu, lang)
         hangup_phrases(menu, lang)
