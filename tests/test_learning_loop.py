@@ -12,6 +12,7 @@ from typing import Any
 
 import pytest
 
+from ivr.analytics.phrases import add_phrase
 from ivr.analytics.suggest import destinations, lands, place_name, suggest
 from ivr.menu.loader import load_menu
 from ivr.simulator import FlaskTransport, Phone
@@ -87,6 +88,16 @@ def test_suggestions_name_destinations_by_label_and_never_plumbing() -> None:
         == ["returns"]
     assert place_name(menu, "main", "en") == "main menu"
     assert place_name(menu, "returns", "en") == "returns"
+
+
+def test_phrases_go_after_a_block_text_into_the_right_node() -> None:
+    text = ("nodes:\n  a:\n    type: message\n    say:\n      en: >-\n        Hello there\n"
+            "        and more.\n\n  b:\n    type: message\n    say: {en: hi}\n")
+    twice = add_phrase(add_phrase(text, "a", "en", "one"), "a", "en", "two")
+    assert twice == text.replace("and more.\n", "and more.\n    phrases: {en: [one, two]}\n")
+    listed = ("nodes:\n  c:\n    phrases:\n      en:\n        - |\n          x\n\n"
+              "        - z   # kept\n    type: message\n")
+    assert add_phrase(listed, "c", "en", "w") == listed.replace("# kept\n", "# kept\n        - w\n")
 
 
 def test_accept_many_then_publish_routes_callers_there(app: Any) -> None:

@@ -408,6 +408,12 @@ def accept() -> BaseResponse:
     if changed is None:
         flash("Nothing was added: " + "; ".join(left) + ".", "error")
         return redirect(back)
+    misplaced = [w for w in added if changed.nodes.get(w.go) is None or fold(w.wording) not in
+                 {fold(p) for p in changed.nodes[w.go].own_phrases(w.lang)}]
+    if misplaced:  # the text is written in a way the page cannot edit safely: nothing saved
+        flash(f"The phrases could not be added here (\u201c{misplaced[0].wording}\u201d); add them "
+              "in the editor.", "error")
+        return redirect(back)
     store.save_draft(file, text, str(g.user["username"]))
     missing = [w for w in added if lands(changed, w.at, w.lang, w.wording) != w.go]
     note = (f"{len(added)} wording{'s' if len(added) != 1 else ''} added to the draft of {file}"
