@@ -24,6 +24,7 @@ from ivr.nodes.routing import rank
 
 MAX_SUGGESTIONS = 3
 MAX_WORDING = 500  # characters of a wording ranked (what a spoken step reads)
+MEMO = 5_000  # rankings kept per menu version
 # How a journey line names a confident decision: where the caller went straight.
 _WENT = ("match", "jump", "prompt", "person", "confirm")
 
@@ -71,12 +72,17 @@ def suggest(menu: Menu, node_id: str, lang: str, wording: str,
     menu's), the candidates the journey recorded when it was said, if they still exist.
     """
     state = _state(menu, node_id, lang)
-    call = core.Call(menu, state, datetime.now(UTC))
     places = {t for t, _ in destinations(menu, state.lang)}
-    ranked = [c.target for c in rank(call, wording[:MAX_WORDING], search_all=True)
-              if c.target in places]
-    ranked += [t for t in recorded if t in places]
-    return distinct(menu, state.lang, ranked)[:limit]
+    memo: dict[tuple[str, str, str], list[str]] = menu.cache.setdefault("learn-ranked", {})
+    key = (state.node, state.lang, wording[:MAX_WORDING])
+    ranked = memo.get(key)
+    if ranked is None:  # the page is opened again and again: rank each wording once a version
+        call = core.Call(menu, state, datetime.now(UTC))
+        ranked = [c.target for c in rank(call, wording[:MAX_WORDING], search_all=True)
+                  if c.target in places]
+        if len(memo) < MEMO:
+            memo[key] = ranked
+    return distinct(menu, state.lang, [*ranked, *(t for t in recorded if t in places)])[:limit]
 
 
 def lands(menu: Menu, node_id: str, lang: str, wording: str,
