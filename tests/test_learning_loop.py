@@ -197,3 +197,59 @@ def test_accepting_is_for_admins_with_limits(app: Any) -> None:
         **row, "go-0": "", "csrf_token": token}, follow_redirects=True).get_data(as_text=True)
     assert "Tick the wordings to accept" in nothing
     assert app.extensions["ivr"].versions.draft("mini.yaml") is None
+
+
+def test_the_benchmark_loop_learns_what_an_admin_would(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.syspath_prepend(str(ROOT / "benchmarks"))
+    from learning_loop import learn, split
+
+    menu = load_menu(ROOT / "tests" / "menus" / "mini.yaml")
+    text = (ROOT / "tests" / "menus" / "mini.yaml").read_text(encoding="utf-8")
+    rows = [{"at": "main", "lang": "en", "text": "zebra crossing umbrella", "expect": "refunds"},
+            {"at": "main", "lang": "en", "text": "quokka pineapple", "expect": "_none"},
+            {"at": "main", "lang": "en", "text": "opening hours", "expect": "hours_info"},
+            {"at": "main", "lang": "fr", "text": "girafe trombone", "expect": "hours_info"}]
+    assert lands(menu, "main", "en", "zebra crossing umbrella") is None
+    new_text, done = learn(menu, text, rows)
+    after = load_menu_text(new_text)
+    assert "zebra crossing umbrella" in after.nodes["refunds"].own_phrases("en")
+    assert "girafe trombone" in after.nodes["hours_info"].own_phrases("fr")
+    assert lands(after, "main", "en", "zebra crossing umbrella") == "refunds"
+    assert "quokka pineapple" not in new_text  # meant for nothing in the menu: left alone
+    assert new_text.count("opening hours") == text.count("opening hours")  # understood already
+    figures = done.record()
+    assert figures["fed"] == 4 and figures["listed"] == 3 and figures["left_alone"] == 1
+    assert figures["chosen_from_list"] == 2  # no suggestion: chosen from every destination
+    first, second = split(list(range(9)), 21)
+    assert len(first) == 5 and sorted(first + second) == list(range(9))
+    assert split(list(range(9)), 21) == (first, second) != split(list(range(9)), 22)
+
+
+def load_menu_text(text: str) -> Any:
+    from ivr.menu.loader import load_text
+
+    return load_text(text, "mini.yaml", default_id="mini")
+
+
+def test_bench_menus_learn_reports_before_and_after(tmp_path: Path) -> None:
+    import json
+    import subprocess
+    import sys
+
+    (tmp_path / "dev").mkdir()
+    said = ["zebra crossing umbrella", "quokka pineapple", "where is my parcel", "opening hours"]
+    lines = [json.dumps({"menu": "shop", "lang": "en", "at": "main", "text": t,
+                         "expect": "tracking"}) for t in said * 2]
+    (tmp_path / "dev" / "shop.en.jsonl").write_text("\n".join(lines) + "\n", encoding="utf-8")
+    out = tmp_path / "out.json"
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_menus.py"), "--learn",
+                           "--data", str(tmp_path), "--out", str(out)], cwd=ROOT,
+                          capture_output=True, text=True, timeout=600)
+    assert done.returncode == 0, done.stderr[-3000:]
+    records = {r["dataset"]: r for r in json.loads(out.read_text(encoding="utf-8"))}
+    name = tmp_path.name
+    assert set(records) == {f"before-{name}-dev21-shop-en", f"learned-{name}-dev21-shop-en"}
+    learned = records[f"learned-{name}-dev21-shop-en"]
+    assert learned["n"] == 4 and learned["loop"]["fed"] == 4
+    assert learned["straight"] >= records[f"before-{name}-dev21-shop-en"]["straight"]
+    assert "loop: fed 4" in done.stdout
