@@ -1,7 +1,9 @@
 """The *Not understood* page's learning loop, as an admin would use it, for the benchmark.
 
 1. Feed: every utterance of the part to learn from is said at its node ``at`` through the
-   real engine, as a caller would; the journey lines of the first turn are kept.
+   real engine, as a caller would; when the engine offers a few destinations (or asks
+   "did you mean ...?"), the caller answers as one who wanted ``expect``: its number when
+   it is offered, yes or no. The journey lines of those turns are kept.
 2. The page: those lines go through the page's own functions (``ivr.analytics.wording``:
    what counts as not understood, grouped by similar wording, at most a page of groups),
    and each group gets the page's suggestions (``ivr.analytics.suggest``).
@@ -76,8 +78,20 @@ def journey(menu: Menu, row: dict[str, str], sid: str) -> list[dict[str, Any]]:
     entered = core.step(menu, state, Enter(), NOW)
     assert entered.state is not None
     turn = core.step(menu, entered.state, Input(speech=row["text"], confidence=0.9), NOW)
+    steps = list(turn.steps)
+    kind, _, rest = turn.state.pending.partition(":") if turn.state is not None else ("", "", "")
+    offered = rest.split(",") if kind in ("refine", "topics", "confirm") else []
+    if turn.state is not None and offered:
+        # The caller answers what was offered, as one who wanted ``expect`` would: its
+        # number when it is among the few, "yes" to it, "no" to another.
+        if kind == "confirm":
+            answer = "1" if offered[0] == row["expect"] else "2"
+        else:
+            answer = str(offered.index(row["expect"]) + 1) if row["expect"] in offered else ""
+        if answer:
+            steps += core.step(menu, turn.state, Input(digits=answer), NOW).steps
     return [{"call_sid": sid, "node": s.node, "event": s.event, "input": s.input,
-             "outcome": s.outcome, "lang": s.lang or row["lang"]} for s in turn.steps]
+             "outcome": s.outcome, "lang": s.lang or row["lang"]} for s in steps]
 
 
 def learn(menu: Menu, text: str, rows: Sequence[dict[str, str]]) -> tuple[str, Learned]:
@@ -93,7 +107,8 @@ def learn(menu: Menu, text: str, rows: Sequence[dict[str, str]]) -> tuple[str, L
         lang = grp.lang
         right = expect.get((lang, fold(grp.wording)), "_none")
         places = {t for t, _ in destinations(menu, lang)}
-        picks = suggest(menu, grp.node, lang, grp.wording, [t for t, _, _ in grp.candidates])
+        picks = suggest(menu, grp.node, lang, grp.wording, [t for t, _, _ in grp.candidates],
+                        chosen=[t for t, _ in grp.chosen.most_common()])
         if right not in places:
             done.actions["nothing to add" if right.startswith("_") else "not a destination"] += 1
             continue

@@ -39,6 +39,10 @@ def _calls() -> dict[str, Any]:
             *opening(),
             line("main", "speech", said, f"nothing{ranking}", kind="menu"),
             line("main", "nothing_found", said, "try 1/3", "main/menu", "menu")])
+    calls["L5"] = (DAY1 + timedelta(hours=13), 30, [  # offered a few, the caller chose one
+        *opening(),
+        line("main", "speech", "where is my stuff", "refine:desk=0.2,returns=0.18", kind="menu"),
+        line("main", "refine", "2", "go:returns", "returns/menu", "menu")])
     return calls
 
 
@@ -114,6 +118,11 @@ def test_accept_many_then_publish_routes_callers_there(app: Any) -> None:
     assert values == {"desk", "hours_info", "refunds", "returns", "return_how"}
     assert not re.search(r">\s*(closed|agent|goodbye|hours_info|return_how)\s*<", page)
     assert "said at main menu (" in page
+    stuff_group = page[page.index("\u201cwhere is my stuff\u201d"):]
+    assert re.search(r'<li data-target="returns">returns <span class="muted">\(chosen by 1 caller '
+                     r'when offered\)</span></li>', stuff_group.split("</ol>")[0])
+    first = re.search(r'<ol [^>]*><li data-target="([^"]+)"', stuff_group)
+    assert first is not None and first.group(1) == "returns"  # the callers' own choice first
     menu = app.extensions["ivr"].catalog.menus["mini"]
     first = suggest(menu, "main", "en", "get my dosh back")[0]
     for said, where in (("get my dosh back", "refunds"), ("can I swing by", "hours_info"),
@@ -253,3 +262,32 @@ def test_bench_menus_learn_reports_before_and_after(tmp_path: Path) -> None:
     assert learned["n"] == 4 and learned["loop"]["fed"] == 4
     assert learned["straight"] >= records[f"before-{name}-dev21-shop-en"]["straight"]
     assert "loop: fed 4" in done.stdout
+
+
+def test_where_callers_chose_to_go_comes_first() -> None:
+    from ivr.analytics.wording import group, missed
+
+    steps = [  # journey lines as spoken_steps reads them, by call and time
+        line("main", "speech", "my cash please", "refine:returns=0.30,refunds=0.28", kind="menu")
+        | {"call_sid": "A"},
+        line("main", "refine", "2", "go:refunds", kind="menu") | {"call_sid": "A"},
+        line("main", "speech", "my cash please", "unsure:hours_info:0.26", kind="menu")
+        | {"call_sid": "B"},
+        line("main", "confirm", "1", "yes:go:hours_info", kind="menu") | {"call_sid": "B"},
+        line("main", "speech", "my cash please!", "topics:hours_info,returns", kind="menu")
+        | {"call_sid": "C"},
+        line("main", "topics", "2", "go:refunds", kind="menu") | {"call_sid": "C"},
+        line("main", "speech", "blue moon", "refine:returns=0.2,desk=0.2", kind="menu")
+        | {"call_sid": "D"},
+        line("main", "speech", "refunds", "jump:refunds:0.9", kind="menu") | {"call_sid": "D"},
+        line("main", "refine", "1", "go:returns", kind="menu") | {"call_sid": "D"},
+    ]
+    said = missed(steps)
+    assert [(m.call_sid, m.reason, m.chosen) for m in said] == [
+        ("A", "refine", "refunds"), ("B", "unsure", "hours_info"), ("C", "topics", "refunds"),
+        ("D", "refine", "")]  # D moved on before choosing: a later choice is not its answer
+    cash = next(g for g in group(said) if g.wording.startswith("my cash"))
+    assert cash.chosen == {"refunds": 2, "hours_info": 1} and cash.count == 3
+    menu = load_menu(ROOT / "tests" / "menus" / "mini.yaml")
+    picks = suggest(menu, "main", "en", "my cash please", chosen=["agent", "refunds", "hours_info"])
+    assert picks[:2] == ["refunds", "hours_info"] and len(picks) <= 3  # plumbing dropped

@@ -65,11 +65,13 @@ def _state(menu: Menu, node_id: str, lang: str) -> CallState:
 
 
 def suggest(menu: Menu, node_id: str, lang: str, wording: str,
-            recorded: Iterable[str] = (), limit: int = MAX_SUGGESTIONS) -> list[str]:
+            recorded: Iterable[str] = (), limit: int = MAX_SUGGESTIONS,
+            chosen: Iterable[str] = ()) -> list[str]:
     """The likeliest destinations of ``wording`` said at ``node_id``, best first.
 
-    Ranked now, by the menu as it is; when the ranking finds nothing (not one word of the
-    menu's), the candidates the journey recorded when it was said, if they still exist.
+    First where callers who said it chose to go when offered a few (``chosen``, the most
+    chosen first: their own answer); then ranked now, by the menu as it is; then the
+    candidates the journey recorded when it was said, if they still exist.
     """
     state = _state(menu, node_id, lang)
     places = {t for t, _ in destinations(menu, state.lang)}
@@ -82,7 +84,8 @@ def suggest(menu: Menu, node_id: str, lang: str, wording: str,
                   if c.target in places]
         if len(memo) < MEMO:
             memo[key] = ranked
-    return distinct(menu, state.lang, [*ranked, *(t for t in recorded if t in places)])[:limit]
+    return distinct(menu, state.lang, [*(t for t in chosen if t in places), *ranked,
+                                       *(t for t in recorded if t in places)])[:limit]
 
 
 def lands(menu: Menu, node_id: str, lang: str, wording: str,

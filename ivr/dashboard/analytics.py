@@ -286,7 +286,7 @@ class Row:
     at: str  # the node where it was said most
     at_name: str
     places: list[tuple[str, int]]  # (where it was said, by name; times)
-    suggested: list[tuple[str, str]]  # (node, label), the likeliest first
+    suggested: list[tuple[str, str, int]]  # (node, label, callers who chose it), likeliest first
     others: list[tuple[str, str]]  # every other destination, by label
 
 
@@ -298,8 +298,9 @@ def _rows(menu: Menu | None, groups: Sequence[Group]) -> list[Row]:
         lang = grp.lang if grp.lang in menu.languages else menu.default_language
         at = grp.node if grp.node in menu.nodes else menu.main
         names = dict(phrase_destinations(menu, lang))
-        picks = suggest(menu, at, lang, grp.wording, [t for t, _, _ in grp.candidates])
-        suggested = [(t, names[t]) for t in picks]
+        picks = suggest(menu, at, lang, grp.wording, [t for t, _, _ in grp.candidates],
+                        chosen=[t for t, _ in grp.chosen.most_common()])
+        suggested = [(t, names[t], grp.chosen.get(t, 0)) for t in picks]
         others = [(t, n) for t, n in names.items() if t not in picks]
         places = [(place_name(menu, n, lang), count) for n, count in grp.nodes.most_common(3)]
         rows.append(Row(grp, lang, at, place_name(menu, at, lang), places, suggested, others))
