@@ -3,8 +3,8 @@
 The suggestions come from the matcher calls use (the menu's own routing index, ranked at
 the node where the wording was said, with that node's prior), kept to the destinations a
 phrase can be added to: the places a caller may ask for by voice (``speakable``), never a
-hang-up nor the plumbing other nodes lead to (a closed message, a callback offer, a
-voicemail reached on no answer). Each is named by its label, as callers hear it.
+hang-up, a callback offer or a voicemail (steps a topic leads to), nor the plumbing other
+nodes lead to (a closed message, a transfer reached when the desk is open). Each is named by its label, as callers hear it.
 
 ``lands`` says where the engine now sends a caller who says the wording at that node, so
 a draft built from accepted suggestions can be checked before anyone publishes it.
@@ -29,13 +29,18 @@ MEMO = 5_000  # rankings kept per menu version
 _WENT = ("match", "jump", "prompt", "person", "confirm")
 
 
+# Steps a flow leads to (a callback offer, a voicemail, the end): what a caller says to
+# reach them belongs to the topic (a person, opening hours) that offers them.
+FLOW_STEPS = ("language", "callback", "voicemail", "hangup")
+
+
 def destinations(menu: Menu, lang: str) -> list[tuple[str, str]]:
     """(node, label) of every place a wording can become a phrase of, by label."""
     key = ("learn-destinations", lang)
     found: list[tuple[str, str]] | None = menu.cache.get(key)
     if found is None:
         found = sorted(((t, label(menu, t, lang)) for t in speakable(menu)
-                        if t in menu.nodes and menu.nodes[t].kind != "hangup"),
+                        if t in menu.nodes and menu.nodes[t].kind not in FLOW_STEPS),
                        key=lambda item: (item[1].lower(), item[0]))
         menu.cache[key] = found
     return found
