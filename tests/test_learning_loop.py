@@ -104,6 +104,15 @@ def test_phrases_go_after_a_block_text_into_the_right_node() -> None:
     assert add_phrase(listed, "c", "en", "w") == listed.replace("# kept\n", "# kept\n        - w\n")
 
 
+def test_words_yaml_reads_as_booleans_or_null_stay_text() -> None:
+    from ivr.menu.loader import load_text
+
+    text = (ROOT / "tests" / "menus" / "mini.yaml").read_text(encoding="utf-8")
+    for word in ("yes", "No", "null", "on", "true story", "O'Brien", "a: b", "#hash"):
+        menu = load_text(add_phrase(text, "refunds", "en", word), "mini.yaml", "mini")
+        assert menu.nodes["refunds"].own_phrases("en") == (word,), word
+
+
 def test_accept_many_then_publish_routes_callers_there(app: Any) -> None:
     admin = _client(app, "root", "admin-password-1")
     page = admin.get("/dashboard/analytics/not-understood" + QUERY).get_data(as_text=True)

@@ -22,9 +22,15 @@ class PhraseError(ValueError):
     """The phrase cannot be placed automatically (the editor can still do it)."""
 
 
+# Plain words YAML reads as something other than text (1.1 booleans, null): quoted.
+_NOT_TEXT = frozenset({"y", "yes", "n", "no", "true", "false", "on", "off", "null"})
+
+
 def scalar(text: str) -> str:
-    """``text`` as a YAML scalar that is safe inside a flow list."""
-    return text if _PLAIN.match(text) and ": " not in text else json.dumps(text, ensure_ascii=False)
+    """``text`` as a YAML scalar that is safe inside a flow list (and read as text)."""
+    if _PLAIN.match(text) and ": " not in text and text.lower() not in _NOT_TEXT:
+        return text
+    return json.dumps(text, ensure_ascii=False)
 
 
 def _get(mapping: MappingNode, key: str) -> tuple[ScalarNode, Node] | None:
