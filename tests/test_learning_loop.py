@@ -300,3 +300,29 @@ def test_where_callers_chose_to_go_comes_first() -> None:
     menu = load_menu(ROOT / "tests" / "menus" / "mini.yaml")
     picks = suggest(menu, "main", "en", "my cash please", chosen=["agent", "refunds", "hours_info"])
     assert picks[:2] == ["refunds", "hours_info"] and len(picks) <= 3  # plumbing dropped
+
+
+def test_a_wording_that_would_break_the_menu_is_left_out_and_the_rest_kept(
+        app: Any, monkeypatch: pytest.MonkeyPatch) -> None:
+    from ivr.menu.loader import MenuError
+    from ivr.menu.source import Problem, Where
+
+    versions = app.extensions["ivr"].versions
+    load = versions.menu_of
+
+    def refusing(file: str, text: str) -> Any:  # as the loader refuses a text it cannot read
+        if "poison" in text:
+            raise MenuError([Problem(Where(file, 1), "cannot be read")])
+        return load(file, text)
+
+    monkeypatch.setattr(versions, "menu_of", refusing)
+    admin = _client(app, "root", "admin-password-1")
+    page = admin.post("/dashboard/analytics/accept", data={
+        "menu": "mini", "csrf_token": csrf_token_of(admin), "accept": ["0", "1"],
+        "lang-0": "en", "at-0": "main", "wording-0": "poison\x00 words", "go-0": "refunds",
+        "lang-1": "en", "at-1": "main", "wording-1": "can I swing by", "go-1": "hours_info"},
+        follow_redirects=True).get_data(as_text=True)
+    assert "1 wording added to the draft of mini.yaml" in page
+    assert "\u201cpoison words\u201d (the menu would not load with it)" in page
+    draft = versions.draft("mini.yaml")
+    assert draft is not None and "can I swing by" in draft.text and "poison" not in draft.text

@@ -1,10 +1,12 @@
 """Where a wording callers said should lead: the learning loop of the *Not understood* page.
 
-The suggestions come from the matcher calls use (the menu's own routing index, ranked at
-the node where the wording was said, with that node's prior), kept to the destinations a
+The suggestions are first where callers who said it chose to go when offered a few, then
+the ranking of the matcher calls use (the menu's own routing index, ranked at the node
+where the wording was said, with that node's prior), kept to the destinations a
 phrase can be added to: the places a caller may ask for by voice (``speakable``), never a
 hang-up, a callback offer or a voicemail (steps a topic leads to), nor the plumbing other
-nodes lead to (a closed message, a transfer reached when the desk is open). Each is named by its label, as callers hear it.
+nodes lead to (a closed message, a transfer reached when the desk is open). Each is named
+by its label, as callers hear it.
 
 ``lands`` says where the engine now sends a caller who says the wording at that node, so
 a draft built from accepted suggestions can be checked before anyone publishes it.

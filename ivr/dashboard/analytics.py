@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from datetime import datetime, time, timedelta
@@ -329,6 +330,12 @@ def _back(menu: Menu) -> str:
     return url_for("dashboard.analytics.not_understood", menu=menu.id, **dates)
 
 
+def _wording(text: str) -> str:
+    """A wording as a phrase: no control or format characters, spaces tidied."""
+    return " ".join("".join(c if unicodedata.category(c)[0] != "C" else " "
+                            for c in text[:MAX_PHRASE * 4]).split())
+
+
 @dataclass(frozen=True)
 class Wanted:
     """A wording an admin accepted: said at ``at`` in ``lang``, to become a phrase of ``go``."""
@@ -380,7 +387,7 @@ def accept() -> BaseResponse:
     for row in picked:
         if not row.isdigit() or len(row) > 4:
             abort(400, "An accepted row is a number.")
-        wording = " ".join(request.form.get(f"wording-{row}", "").split())
+        wording = _wording(request.form.get(f"wording-{row}", ""))
         lang, at = request.form.get(f"lang-{row}", ""), request.form.get(f"at-{row}", "")
         go = request.form.get(f"go-{row}", "")
         if len(wording) > MAX_PHRASE:
@@ -400,12 +407,26 @@ def accept() -> BaseResponse:
     file = _file_of(menu)
     base = _draft_base(file)
     try:
-        text, added, left = _add_all(base, store.menu_of(file, base), wanted)
-        left = unchosen + left
-        changed = store.menu_of(file, text) if added else None
-    except MenuError as exc:
-        flash(f"The phrases could not be added here: {exc}. Add them in the editor.", "error")
+        before = store.menu_of(file, base)
+    except MenuError as exc:  # a draft saved with errors: the editor first
+        flash(f"The draft of {file} has errors ({exc}): fix it in the editor first.", "error")
         return redirect(back)
+    text, added, left = _add_all(base, before, wanted)
+    left = unchosen + left
+    try:
+        changed = store.menu_of(file, text) if added else None
+    except MenuError:  # one wording breaks the menu: keep each one that does not
+        text, kept = base, list[Wanted]()
+        for want in added:
+            try:
+                trial = add_phrase(text, want.go, want.lang, want.wording)
+                store.menu_of(file, trial)
+            except (PhraseError, MenuError):
+                left.append(f"\u201c{want.wording}\u201d (the menu would not load with it)")
+                continue
+            text, kept = trial, [*kept, want]
+        added = kept
+        changed = store.menu_of(file, text) if added else None
     if changed is None:
         flash("Nothing was added: " + "; ".join(left) + ".", "error")
         return redirect(back)
@@ -437,7 +458,7 @@ def add_wording() -> BaseResponse:
     if menu is None:
         abort(404, "There is no such menu.")
     node_id, lang = request.form.get("node", ""), request.form.get("lang", "")
-    wording = " ".join(request.form.get("wording", "").split())
+    wording = _wording(request.form.get("wording", ""))
     if lang not in menu.languages:
         abort(400, "A phrase needs a node of this menu, one of its languages and a wording.")
     targets = dict(phrase_destinations(menu, lang))
