@@ -181,10 +181,10 @@ def test_report_counts_simulated_calls_when_asked_with_their_length(fresh: dict[
 
 
 def test_the_not_understood_destinations_are_named_and_leave_out_the_plumbing() -> None:
-    from ivr.dashboard.analytics import _phrase_targets
+    from ivr.analytics.suggest import destinations
     from ivr.menu.loader import load_menu
 
-    shop = dict(_phrase_targets(load_menu(ROOT / "menus" / "shop.yaml")))
+    shop = dict(destinations(load_menu(ROOT / "menus" / "shop.yaml"), "en"))
     assert shop["password"] == "your password"
     assert not {"closed", "call_back", "leave_message", "welcome"} & set(shop)
     assert all(name != node for node, name in shop.items() if node in ("orders", "returns"))

@@ -22,9 +22,15 @@ class PhraseError(ValueError):
     """The phrase cannot be placed automatically (the editor can still do it)."""
 
 
+# Plain words YAML reads as something other than text (1.1 booleans, null): quoted.
+_NOT_TEXT = frozenset({"y", "yes", "n", "no", "true", "false", "on", "off", "null"})
+
+
 def scalar(text: str) -> str:
-    """``text`` as a YAML scalar that is safe inside a flow list."""
-    return text if _PLAIN.match(text) and ": " not in text else json.dumps(text, ensure_ascii=False)
+    """``text`` as a YAML scalar that is safe inside a flow list (and read as text)."""
+    if _PLAIN.match(text) and ": " not in text and text.lower() not in _NOT_TEXT:
+        return text
+    return json.dumps(text, ensure_ascii=False)
 
 
 def _get(mapping: MappingNode, key: str) -> tuple[ScalarNode, Node] | None:
@@ -45,6 +51,15 @@ def _last_scalar(node: Node) -> Node:
 def _line_end(text: str, index: int) -> int:
     end = text.find("\n", index)
     return len(text) if end < 0 else end
+
+
+def _end_of(text: str, node: Node) -> int:
+    """The end of the line where ``node``'s text really ends: a block scalar (``>-``, ``|``)
+    ends after its line break and any blank lines, which belong to whatever follows."""
+    index = node.end_mark.index
+    while index > node.start_mark.index and text[index - 1] in " \t\r\n":
+        index -= 1
+    return _line_end(text, index)
 
 
 def _insert(text: str, index: int, piece: str) -> str:
@@ -68,7 +83,7 @@ def _append_key(text: str, mapping: MappingNode, line: str) -> str:
     if mapping.flow_style:
         return _append_to_flow(text, mapping, line)
     indent = mapping.value[0][0].start_mark.column if mapping.value else 0
-    end = _line_end(text, _last_scalar(mapping).end_mark.index)
+    end = _end_of(text, _last_scalar(mapping))
     return _insert(text, end, "\n" + " " * indent + line)
 
 
@@ -113,5 +128,5 @@ def add_phrase(text: str, node_id: str, lang: str, phrase: str) -> str:
     line_start = text.rfind("\n", 0, last.start_mark.index) + 1
     dash = re.match(r"\s*-\s*", text[line_start:])
     indent = text[line_start:line_start + len(dash.group(0))] if dash else "- "
-    end = _line_end(text, _last_scalar(last).end_mark.index)
+    end = _end_of(text, _last_scalar(last))
     return _insert(text, end, "\n" + indent + entry)

@@ -328,11 +328,15 @@ def spoken_steps(engine: sa.Engine, period: Period, limit: int = 200_000) -> lis
     s = journey_steps.c
     first, after = period.bounds
     # Only lines that can be "not understood": a spoken request the matcher did not take
-    # at once, the "no" of a confirmation, a retry with words, a search that found nothing.
+    # at once, the "no" of a confirmation, a retry with words, a search that found nothing;
+    # and where the caller then chose to go among what was offered.
     relevant = sa.or_(
         sa.and_(s.event == "speech", sa.or_(*(s.outcome.startswith(p) for p in
-                                             ("nothing", "refine:", "unsure:", "confirm:")))),
-        sa.and_(s.event == "confirm", s.outcome.startswith("no")),
+                                             ("nothing", "refine:", "unsure:", "confirm:",
+                                              "topics:")))),
+        sa.and_(s.event == "confirm", sa.or_(s.outcome.startswith("no"),
+                                             s.outcome.startswith("yes:go:"))),
+        sa.and_(s.event.in_(("refine", "topics")), s.outcome.startswith("go:")),
         sa.and_(s.event.in_(("no_match", "nothing_found")), s.input != ""),
         sa.and_(s.event == "search", s.outcome == "nothing"))
     simulated = sa.exists().where(calls.c.call_sid == s.call_sid, calls.c.simulated)

@@ -1,7 +1,8 @@
 """What callers said that the menu did not understand, grouped by similar wording.
 
-A spoken step is "not understood" when the matcher found nothing, offered a
-refinement, was unsure, or the caller said "no" at its confirmation; a retry with the
+A spoken step is "not understood" when the matcher found nothing (with or without the
+main topics offered), offered a refinement, was unsure, or the caller said "no" at its
+confirmation; a retry with the
 caller's words (no_match) and a search that found nothing count too. Each spoken
 journey line carries the matcher's ranking (``| target=0.91,other=0.40``), so a group
 shows the candidates the matcher considered.
@@ -12,7 +13,7 @@ from __future__ import annotations
 import re
 from collections import Counter
 from collections.abc import Iterable, Mapping, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from typing import Any
 
 from rapidfuzz import fuzz
@@ -20,9 +21,10 @@ from rapidfuzz import fuzz
 from ivr.ops.logs import mask_phone_numbers
 from ivr.speech.normalize import fold
 
-SPOKEN_EVENTS = ("speech", "no_match", "nothing_found", "confirm", "search")
+SPOKEN_EVENTS = ("speech", "no_match", "nothing_found", "confirm", "search", "refine", "topics")
 REMOVED = "[removed]"  # ivr.analytics.retention: words past their retention period
 REASONS = {"nothing": "nothing found", "refine": "a refinement", "unsure": "unsure",
+           "topics": "the main topics offered",
            "no": "\u201cno\u201d at the confirmation", "retry": "asked again",
            "search": "search found nothing"}
 SIMILAR = 82  # rapidfuzz token_set_ratio at or above which two wordings share a group
@@ -41,6 +43,7 @@ class Missed:
     node: str
     reason: str
     candidates: tuple[tuple[str, float], ...]
+    chosen: str = ""  # where the caller went next by choosing among what was offered
 
 
 def ranking(outcome: str) -> tuple[tuple[str, float], ...]:
@@ -71,6 +74,7 @@ def missed(steps: Iterable[Mapping[str, Any]]) -> list[Missed]:
     out: list[Missed] = []
     seen: set[tuple[str, str]] = set()
     pending: dict[str, Mapping[str, Any]] = {}  # per call: the last confirmation asked
+    offered: dict[str, int] = {}  # per call: the wording (index in out) a choice answers
 
     def add(step: Mapping[str, Any], reason: str, candidates: tuple[tuple[str, float], ...]
             ) -> None:
@@ -82,16 +86,32 @@ def missed(steps: Iterable[Mapping[str, Any]]) -> list[Missed]:
         seen.add((sid, fold(text)))
         out.append(Missed(sid, text, str(step.get("lang") or ""), str(step.get("node") or ""),
                           reason, candidates))
+        if reason in ("refine", "unsure", "topics"):
+            offered[sid] = len(out) - 1
+        else:
+            offered.pop(sid, None)
+
+    def chose(sid: str, target: str) -> None:
+        """The caller answered what was offered by choosing ``target``."""
+        index = offered.pop(sid, None)
+        if index is not None and target:
+            out[index] = replace(out[index], chosen=target)
 
     for step in steps:
         event, outcome = str(step.get("event") or ""), str(step.get("outcome") or "")
         sid = str(step.get("call_sid") or "")
         if event == "speech":
             head = outcome.split(":", 1)[0].split(" ", 1)[0]
-            if head in ("nothing", "refine", "unsure"):
-                add(step, head, ranking(outcome))
+            if head in ("nothing", "refine", "unsure", "topics"):
+                add(step, head, ranking(outcome) if head != "topics" else ())
             elif head == "confirm":
                 pending[sid] = step
+            else:  # understood: whatever was offered before is answered
+                offered.pop(sid, None)
+        elif event in ("refine", "topics") and outcome.startswith("go:"):
+            chose(sid, outcome[3:])
+        elif event == "confirm" and outcome.startswith("yes:go:"):
+            chose(sid, outcome[7:])
         elif event == "confirm" and outcome.startswith("no") and sid in pending:
             asked = pending.pop(sid)
             add(asked, "no", ranking(str(asked.get("outcome") or "")))
@@ -114,6 +134,7 @@ class Group:
     nodes: Counter[str] = field(default_factory=Counter)
     reasons: Counter[str] = field(default_factory=Counter)
     scores: dict[str, list[float]] = field(default_factory=dict)
+    chosen: Counter[str] = field(default_factory=Counter)  # where callers chose to go next
 
     @property
     def candidates(self) -> list[tuple[str, int, float]]:
@@ -152,6 +173,8 @@ def group(items: Sequence[Missed], limit: int = 100) -> list[Group]:
             home.reasons[REASONS.get(item.reason, item.reason)] += 1
             for target, score in item.candidates:
                 home.scores.setdefault(target, []).append(score)
+            if item.chosen:
+                home.chosen[item.chosen] += 1
     found = [g for _, g in groups]
     for each in found:
         each.wording = each.wordings.most_common(1)[0][0]

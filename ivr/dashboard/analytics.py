@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import csv
 import io
+import unicodedata
 from collections.abc import Iterable, Sequence
+from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 from typing import Any
 
@@ -29,9 +31,11 @@ from flask import (
 from werkzeug.wrappers import Response as BaseResponse
 
 from ivr.analytics import report
-from ivr.analytics.phrases import PhraseError, add_phrase
+from ivr.analytics.phrases import MAX_PHRASE, PhraseError, add_phrase
 from ivr.analytics.retention import MAX_DAYS, MIN_DAYS, set_utterance_days, utterance_days
-from ivr.analytics.wording import group, missed
+from ivr.analytics.suggest import destinations as phrase_destinations
+from ivr.analytics.suggest import lands, place_name, suggest
+from ivr.analytics.wording import Group, group, missed
 from ivr.dashboard import charts, outline
 from ivr.dashboard.auth import admin_required
 from ivr.dashboard.desk import desk, now
@@ -247,7 +251,8 @@ def destinations() -> Any:
 @bp.get("/not-understood")
 @admin_required
 def not_understood() -> Any:
-    """What callers said that the menu did not understand, grouped, with its candidates."""
+    """What callers said that the menu did not understand, grouped, each with the
+    destinations the matcher suggests for it (labels, the likeliest first) to accept."""
     period = _period(require_menu=True)
     engine = desk().calls.engine
     groups = group(missed(report.spoken_steps(engine, period)))
@@ -263,71 +268,206 @@ def not_understood() -> Any:
     if table:
         abort(404, f"There is no table {table}.")
     menu = _menus().get(period.menu or "")
-    destinations = _phrase_targets(menu)
-    return _render("dashboard/analytics_words.html", period, "words", groups=groups,
-                   destinations=destinations, node_names=_names(menu),
+    rows = _rows(menu, groups)
+    return _render("dashboard/analytics_words.html", period, "words", rows=rows,
+                   max_accept=MAX_ACCEPT, max_phrase=MAX_PHRASE,
                    days=utterance_days(engine), min_days=MIN_DAYS, max_days=MAX_DAYS)
+
+
+# At most this many wordings are accepted in one go (the page lists at most as many groups).
+MAX_ACCEPT = 100
+
+
+@dataclass(frozen=True)
+class Row:
+    """One group of wordings on the page, with where it was said and what to suggest."""
+
+    grp: Group
+    lang: str
+    at: str  # the node where it was said most
+    at_name: str
+    places: list[tuple[str, int]]  # (where it was said, by name; times)
+    suggested: list[tuple[str, str, int]]  # (node, label, callers who chose it), likeliest first
+    others: list[tuple[str, str]]  # every other destination, by label
+
+
+def _rows(menu: Menu | None, groups: Sequence[Group]) -> list[Row]:
+    if menu is None:
+        return []
+    rows = []
+    for grp in groups:
+        lang = grp.lang if grp.lang in menu.languages else menu.default_language
+        at = grp.node if grp.node in menu.nodes else menu.main
+        names = dict(phrase_destinations(menu, lang))
+        picks = suggest(menu, at, lang, grp.wording, [t for t, _, _ in grp.candidates],
+                        chosen=[t for t, _ in grp.chosen.most_common()])
+        suggested = [(t, names[t], grp.chosen.get(t, 0)) for t in picks]
+        others = [(t, n) for t, n in names.items() if t not in picks]
+        places = [(place_name(menu, n, lang), count) for n, count in grp.nodes.most_common(3)]
+        rows.append(Row(grp, lang, at, place_name(menu, at, lang), places, suggested, others))
+    return rows
 
 
 def _counts(counter: Any) -> str:
     return ", ".join(f"{k} {v}" for k, v in counter.most_common())
 
 
-def _names(menu: Menu | None) -> dict[str, str]:
-    return {node_id: (node.description or node_id) for node_id, node in
-            (menu.nodes.items() if menu else ())}
-
-
-# Steps a flow leads to (a language choice, a callback offer, a voicemail, the end): what
-# a caller says to reach them belongs to the topic (a person, opening hours) that offers them.
-PLUMBING = ("language", "callback", "voicemail", "hangup")
-
-
-def _phrase_targets(menu: Menu | None) -> list[tuple[str, str]]:
-    """(node, name) of the places a caller asks for by name: nodes with phrases of their own,
-    or that a menu's option leads to by phrases; not the plumbing (closed, a callback offer...)
-    that only other nodes lead to. By label, in the menu's first language."""
-    if menu is None:
-        return []
-    lang = menu.default_language
-    named: dict[str, str] = {}
-    for node in menu.nodes.values():
-        if node.kind == "language":
-            continue
-        for option in getattr(node, "options", ()):
-            if option.go in menu.nodes and option.phrases:
-                named.setdefault(option.go, option.label.get(lang) or option.label.get("*") or "")
-    found = [(node_id, node.own_label(lang) or named.get(node_id) or node.description or node_id)
-             for node_id, node in menu.nodes.items()
-             if node.kind not in PLUMBING and (node.phrases or node_id in named)]
-    return sorted(found, key=lambda item: item[1].lower())
-
-
 def _file_of(menu: Menu) -> str:
     return menu.file.replace("\\", "/").rsplit("/", 1)[-1]
+
+
+def _draft_base(file: str) -> str:
+    """The text new phrases go into: the file's draft, else a new draft of the live text."""
+    store = current_app.extensions["ivr"].versions
+    if file not in store.files():
+        abort(404, f"There is no menu file {file}.")
+    draft, live = store.draft(file), store.live(file)
+    return draft.text if draft is not None else (live.text if live is not None else "")
+
+
+def _back(menu: Menu) -> str:
+    dates: dict[str, Any] = {k: request.form[k] for k in ("from", "to") if request.form.get(k)}
+    return url_for("dashboard.analytics.not_understood", menu=menu.id, **dates)
+
+
+def _wording(text: str) -> str:
+    """A wording as a phrase: no control or format characters, spaces tidied."""
+    return " ".join("".join(c if unicodedata.category(c)[0] != "C" else " "
+                            for c in text[:MAX_PHRASE * 4]).split())
+
+
+@dataclass(frozen=True)
+class Wanted:
+    """A wording an admin accepted: said at ``at`` in ``lang``, to become a phrase of ``go``."""
+
+    wording: str
+    lang: str
+    at: str
+    go: str
+
+
+def _add_all(base: str, menu: Menu, wanted: Sequence[Wanted]) -> tuple[str, list[Wanted],
+                                                                    list[str]]:
+    """``base`` with every wanted phrase added; what was added, and what was left out (why)."""
+    text, added, left = base, [], []
+    seen: set[tuple[str, str]] = set()
+    current = {(n.id, lang): {fold(p) for p in n.own_phrases(lang)}
+               for n in menu.nodes.values() for lang in menu.languages}
+    for want in wanted:
+        said = fold(want.wording)
+        if (want.lang, said) in seen:
+            left.append(f"\u201c{want.wording}\u201d (accepted twice)")
+            continue
+        seen.add((want.lang, said))
+        if said in current.get((want.go, want.lang), set()):
+            left.append(f"\u201c{want.wording}\u201d (already a phrase there)")
+            continue
+        try:
+            text = add_phrase(text, want.go, want.lang, want.wording)
+        except PhraseError as exc:
+            left.append(f"\u201c{want.wording}\u201d ({exc}; add it in the editor)")
+            continue
+        added.append(want)
+    return text, added, left
+
+
+@bp.post("/accept")
+@admin_required
+def accept() -> BaseResponse:
+    """Add the ticked wordings as phrases of their chosen destinations, all in one draft
+    of the menu (never the live version), then show the draft's diff to check and publish."""
+    menu = _menus().get(request.form.get("menu", ""))
+    if menu is None:
+        abort(404, "There is no such menu.")
+    picked = request.form.getlist("accept")
+    if len(picked) > MAX_ACCEPT or len(set(picked)) != len(picked):
+        abort(400, f"Accept at most {MAX_ACCEPT} wordings at once, each once.")
+    wanted: list[Wanted] = []
+    unchosen: list[str] = []
+    for row in picked:
+        if not row.isdigit() or len(row) > 4:
+            abort(400, "An accepted row is a number.")
+        wording = _wording(request.form.get(f"wording-{row}", ""))
+        lang, at = request.form.get(f"lang-{row}", ""), request.form.get(f"at-{row}", "")
+        go = request.form.get(f"go-{row}", "")
+        if len(wording) > MAX_PHRASE:
+            abort(400, f"A phrase has at most {MAX_PHRASE} characters.")
+        if lang not in menu.languages or at not in menu.nodes or \
+                (go and go not in dict(phrase_destinations(menu, lang))):
+            abort(400, "Each wording needs one of the menu's languages and destinations.")
+        if wording and go:
+            wanted.append(Wanted(wording, lang, at, go))
+        elif wording:
+            unchosen.append(f"\u201c{wording}\u201d (no destination chosen)")
+    back = _back(menu)
+    if not wanted:
+        flash("Tick the wordings to accept, each with its destination, first.", "error")
+        return redirect(back)
+    store = current_app.extensions["ivr"].versions
+    file = _file_of(menu)
+    base = _draft_base(file)
+    try:
+        before = store.menu_of(file, base)
+    except MenuError as exc:  # a draft saved with errors: the editor first
+        flash(f"The draft of {file} has errors ({exc}): fix it in the editor first.", "error")
+        return redirect(back)
+    text, added, left = _add_all(base, before, wanted)
+    left = unchosen + left
+    try:
+        changed = store.menu_of(file, text) if added else None
+    except MenuError:  # one wording breaks the menu: keep each one that does not
+        text, kept = base, list[Wanted]()
+        for want in added:
+            try:
+                trial = add_phrase(text, want.go, want.lang, want.wording)
+                store.menu_of(file, trial)
+            except (PhraseError, MenuError):
+                left.append(f"\u201c{want.wording}\u201d (the menu would not load with it)")
+                continue
+            text, kept = trial, [*kept, want]
+        added = kept
+        changed = store.menu_of(file, text) if added else None
+    if changed is None:
+        flash("Nothing was added: " + "; ".join(left) + ".", "error")
+        return redirect(back)
+    misplaced = [w for w in added if changed.nodes.get(w.go) is None or fold(w.wording) not in
+                 {fold(p) for p in changed.nodes[w.go].own_phrases(w.lang)}]
+    if misplaced:  # the text is written in a way the page cannot edit safely: nothing saved
+        flash(f"The phrases could not be added here (\u201c{misplaced[0].wording}\u201d); add them "
+              "in the editor.", "error")
+        return redirect(back)
+    store.save_draft(file, text, str(g.user["username"]))
+    missing = [w for w in added if lands(changed, w.at, w.lang, w.wording) != w.go]
+    note = (f"{len(added)} wording{'s' if len(added) != 1 else ''} added to the draft of {file}"
+            f"; {len(added) - len(missing)} now lead where chosen")
+    if missing:
+        note += (" (still not: " + ", ".join(f"\u201c{w.wording}\u201d" for w in missing[:5])
+                 + ("..." if len(missing) > 5 else "") + ")")
+    if left:
+        note += "; left out: " + "; ".join(left[:5]) + ("..." if len(left) > 5 else "")
+    flash(note + ". Check the change below, then publish it from the editor.")
+    return redirect(url_for("dashboard.menus.diff_draft", file=file))
 
 
 @bp.post("/phrase")
 @admin_required
 def add_wording() -> BaseResponse:
-    """Add a wording as a phrase of a destination: a draft of the menu, shown as its diff."""
+    """Add one wording as a phrase of a destination: a draft of the menu, shown as its diff."""
     menus = _menus()
     menu = menus.get(request.form.get("menu", ""))
     if menu is None:
         abort(404, "There is no such menu.")
     node_id, lang = request.form.get("node", ""), request.form.get("lang", "")
-    wording = " ".join(request.form.get("wording", "").split())
-    targets = dict(_phrase_targets(menu))
-    if node_id not in targets or lang not in menu.languages or not wording:
+    wording = _wording(request.form.get("wording", ""))
+    if lang not in menu.languages:
+        abort(400, "A phrase needs a node of this menu, one of its languages and a wording.")
+    targets = dict(phrase_destinations(menu, lang))
+    if node_id not in targets or not wording:
         abort(400, "A phrase needs a node of this menu, one of its languages and a wording.")
     store = current_app.extensions["ivr"].versions
     file = _file_of(menu)
-    if file not in store.files():
-        abort(404, f"There is no menu file {file}.")
-    draft, live = store.draft(file), store.live(file)
-    base = draft.text if draft is not None else (live.text if live is not None else "")
-    dates: dict[str, Any] = {k: request.form[k] for k in ("from", "to") if request.form.get(k)}
-    back = url_for("dashboard.analytics.not_understood", menu=menu.id, **dates)
+    base = _draft_base(file)
+    back = _back(menu)
     try:
         text = add_phrase(base, node_id, lang, wording)
         changed = store.menu_of(file, text)

@@ -98,10 +98,28 @@
     body.addEventListener("input", update);
   }
 
+  // The not-understood page: one button ticks (or clears) every wording at once.
+  function startAcceptForm(form) {
+    var actions = form.querySelector(".actions");
+    if (!actions) { return; }
+    var button = document.createElement("button");
+    button.type = "button";
+    button.className = "btn";
+    button.textContent = "Tick all";
+    button.addEventListener("click", function () {
+      var boxes = form.querySelectorAll('input[name="accept"]');
+      var all = Array.prototype.every.call(boxes, function (box) { return box.checked; });
+      boxes.forEach(function (box) { box.checked = !all; });
+      button.textContent = all ? "Tick all" : "Clear all";
+    });
+    actions.insertBefore(button, actions.firstChild);
+  }
+
   document.addEventListener("DOMContentLoaded", function () {
     var table = document.querySelector("[data-inbox][data-poll-url]");
     if (table && window.fetch) { startPolling(table); }
     var reply = document.querySelector("[data-reply-form]");
     if (reply) { startReplyForm(reply); }
+    document.querySelectorAll("[data-accept-form]").forEach(startAcceptForm);
   });
 }());
