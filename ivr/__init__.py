@@ -15,11 +15,11 @@ from werkzeug.exceptions import HTTPException
 
 from ivr import config as cfg
 from ivr.dashboard import store as _dashboard_tables  # noqa: F401 - registers users, notes
+from ivr.data.store import Store
 from ivr.engine.core import utcnow
 from ivr.menu.catalog import MenuCatalog
 from ivr.menu.versions import MenuVersions
 from ivr.recorder import JourneyRecorder, journey_spool_dir
-from ivr.store import Store
 
 log = logging.getLogger("ivr")
 

@@ -17,9 +17,9 @@ import click
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from ivr.data.tables import metadata
 from ivr.engine.types import Speak
 from ivr.menu.model import Menu
-from ivr.store import metadata
 
 log = logging.getLogger(__name__)
 MAX_TEXT = 600  # characters: about forty seconds of speech

@@ -23,6 +23,6 @@ import ivr.queues.store
 import ivr.search.sql
 import ivr.transcripts.store
 import ivr.voicemail.store  # noqa: F401 - each module registers its tables on the metadata
-from ivr.store import metadata
+from ivr.data.tables import metadata
 
 __all__ = ["metadata"]

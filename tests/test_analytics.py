@@ -29,8 +29,9 @@ from ivr.analytics.phrases import PhraseError, add_phrase
 from ivr.analytics.retention import REMOVED, purge_utterances, set_utterance_days, utterance_days
 from ivr.analytics.rollup import call_facts, call_nodes, rebuild
 from ivr.analytics.wording import group, missed, ranking
+from ivr.data.store import Store
+from ivr.data.tables import journey_steps
 from ivr.simulator import FlaskTransport, Phone
-from ivr.store import Store, journey_steps
 from tests.conftest import TOKEN, Clock, make_app, shutdown
 
 ZONE = ZoneInfo("Europe/Bucharest")

@@ -25,9 +25,9 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 
+from ivr.data.store import Store
 from ivr.recorder import JourneyRecorder, Segment, decode, journey_spool_dir
 from ivr.simulator import FlaskTransport, Phone
-from ivr.store import Store
 from tests.conftest import ROOT, TOKEN, make_app, shutdown
 
 AT = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -283,7 +283,7 @@ import os, signal, sys
 from datetime import UTC, datetime
 from pathlib import Path
 from ivr.recorder import JourneyRecorder
-from ivr.store import Store
+from ivr.data.store import Store
 at = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 recorder = JourneyRecorder(Store(sys.argv[1]), 60000, spool_dir=Path(sys.argv[2]))
 for i in range(50):

@@ -13,7 +13,7 @@ import sqlalchemy as sa
 
 import ivr.analytics.rollup as rollup
 from ivr.analytics.rollup import ROLLUPS, rebuild
-from ivr.store import Store
+from ivr.data.store import Store
 from tests.test_analytics import CALLS, DAY1, line, opening
 
 LOOP = [  # a caller going round the menus: keys, words, retries, a lookup, an answer

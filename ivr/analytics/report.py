@@ -323,7 +323,7 @@ def lookups(drop: Dropoff) -> list[NodeFigures]:
 def spoken_steps(engine: sa.Engine, period: Period, limit: int = 200_000) -> list[dict[str, Any]]:
     """The journey lines of ``period`` that may hold words not understood, by call and time."""
     from ivr.analytics.wording import SPOKEN_EVENTS
-    from ivr.store import calls, journey_steps
+    from ivr.data.tables import calls, journey_steps
 
     s = journey_steps.c
     first, after = period.bounds

@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from ivr.data.tables import calls, metadata, one_with_journey, upsert_insert
 from ivr.recorder import lock_spool_file
-from ivr.store import calls, metadata, one_with_journey, upsert_insert
 
 log = logging.getLogger(__name__)
 

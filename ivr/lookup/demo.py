@@ -19,7 +19,7 @@ import click
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ivr.store import metadata
+from ivr.data.tables import metadata
 
 orders = sa.Table(
     "orders",
@@ -126,7 +126,7 @@ def seed_command() -> None:
 
     from ivr import config
     from ivr.config import database_url, env_settings, instance_dir
-    from ivr.store import make_engine
+    from ivr.data.tables import make_engine
 
     load_dotenv(config.PROJECT_ROOT / ".env", override=False)  # as the app reads it
     url = database_url(env_settings()["DATABASE_URL"], instance_dir())
