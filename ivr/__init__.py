@@ -181,6 +181,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             return exc
         log.exception("unhandled error on %s", request.path)
         if request.path.startswith("/voice"):
-            return voice.xml(voice._apology())
+            from ivr.web.calls import apology
+            from ivr.web.replies import xml
+
+            return xml(apology())
         return Response("Internal error\n", 500, mimetype="text/plain")
     return app

@@ -19,7 +19,7 @@ MAX_PASSWORD = 1024
 
 def _store() -> DashboardStore:
     """The dashboard's tables in the configured database (created first if need be)."""
-    from ivr.cli import upgrade_database
+    from ivr.migrations import upgrade_database
 
     return DashboardStore(make_engine(upgrade_database()))
 

@@ -22,8 +22,8 @@ from ivr.answer import optouts
 from ivr.menu.model import Menu
 from ivr.online.texting import converse
 from ivr.ops import metrics
+from ivr.web.forms import clean
 from ivr.web.security import base_url, loggable, twilio_only
-from ivr.web.voice import clean
 
 log = logging.getLogger(__name__)
 bp = Blueprint("sms", __name__)
