@@ -36,8 +36,8 @@ if TYPE_CHECKING:
     from datetime import date
 
     from ivr.engine.core import Call
-    from ivr.menu.loader import ParseContext
     from ivr.menu.model import Menu
+    from ivr.menu.parsing import ParseContext
 
 IDENTIFY = ("keypad", "caller_id")
 CONFIRM, VERIFY, ASK = "lookup:confirm:", "lookup:verify:", "lookup:ask:"

@@ -16,7 +16,7 @@ from ivr.speech import make_index
 
 if TYPE_CHECKING:
     from ivr.engine.core import Call
-    from ivr.menu.loader import ParseContext
+    from ivr.menu.parsing import ParseContext
 
 # Callers often say the key instead of pressing it; Twilio transcribes "one" or "1.".
 SPOKEN_DIGITS = {

@@ -22,7 +22,7 @@ from ivr.nodes.menu import fold
 
 if TYPE_CHECKING:
     from ivr.engine.core import Call
-    from ivr.menu.loader import ParseContext
+    from ivr.menu.parsing import ParseContext
 
 AFTER_ANSWER_WAIT = 2  # seconds a caller has after the answer to press a global key
 AFTER_OFFER_WAIT = 4  # ... and to press or say "text me" when a text is offered
