@@ -18,7 +18,7 @@ from ivr.engine.texts import MAX_BODY, SPOKEN, UNAVAILABLE, VERDICTS, TextReques
 from ivr.engine.types import Action, Done, Event, Input, Redirect, Silence, Turn
 from ivr.menu.source import Fields, Value, Where
 from ivr.nodes.base import Node
-from ivr.nodes.menu import fold
+from ivr.speech.spoken import fold
 
 if TYPE_CHECKING:
     from ivr.engine.core import Call
