@@ -19,7 +19,7 @@ from ivr.data.store import Store
 from ivr.engine.core import utcnow
 from ivr.menu.catalog import MenuCatalog
 from ivr.menu.versions import MenuVersions
-from ivr.recorder import JourneyRecorder, journey_spool_dir
+from ivr.web.recorder import JourneyRecorder, journey_spool_dir
 
 log = logging.getLogger("ivr")
 

@@ -1,7 +1,7 @@
 """Demo data for the shop and library menus: orders and library loans, seeded idempotently.
 
 The tables are created by migrations 0004 and 0015 and registered on the app's metadata
-(``ivr.schema`` gathers every table); ``ivr demo seed`` (run by ``make run``) fills
+(``ivr.migrations.schema`` gathers every table); ``ivr demo seed`` (run by ``make run``) fills
 them. Dates are relative to the day of seeding so the demo always sounds current.
 The library stores a SHA-256 of each card's PIN, never the PIN. ``library_holds`` is
 written by callers only (the library menu's ``place_hold`` action), one row per card

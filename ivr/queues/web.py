@@ -16,10 +16,10 @@ from urllib.parse import urlencode
 
 from flask import Blueprint, Response, current_app, request
 
-from ivr import twiml
 from ivr.engine import core
 from ivr.engine.types import CallState, Enqueue, Input, Leave, QueueEnded, QueueWait, Turn
 from ivr.queues.ring import whisper
+from ivr.web import twiml
 from ivr.web.calls import (
     _record,
     _render,

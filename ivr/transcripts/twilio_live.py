@@ -28,9 +28,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ivr.transcripts.engines import TranscriptionSettings
 from ivr.transcripts.store import WorkItem
-from ivr.twiml import element
 from ivr.web.forms import clean
 from ivr.web.security import twilio_only
+from ivr.web.twiml import element
 
 log = logging.getLogger(__name__)
 bp = Blueprint("transcripts", __name__)

@@ -14,11 +14,11 @@ from urllib.parse import quote
 
 from flask import Response, current_app, request
 
-from ivr import twiml
 from ivr.engine.messages import BUILTIN
 from ivr.engine.types import CallState, Next, Record, Step, Turn
 from ivr.menu.model import Menu
 from ivr.ops import metrics
+from ivr.web import twiml
 from ivr.web.clock import requested_clock
 from ivr.web.forms import clean, encode_query
 from ivr.web.replies import xml

@@ -13,7 +13,6 @@ from datetime import datetime
 
 from flask import Blueprint, Response, request
 
-from ivr import twiml
 from ivr.engine import core
 from ivr.engine.messages import BUILTIN
 from ivr.engine.types import (
@@ -29,6 +28,7 @@ from ivr.engine.types import (
 )
 from ivr.menu.model import Menu
 from ivr.ops import metrics
+from ivr.web import twiml
 from ivr.web.calls import (
     _countries,
     _record,
