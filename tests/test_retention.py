@@ -13,10 +13,10 @@ import responses
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from ivr.analytics.rollup import call_facts, rebuild
 from ivr.answer.callbacks import callback_requests
 from ivr.answer.calls import call_attempts
 from ivr.answer.texts import texts
+from ivr.data.rollup import call_facts, rebuild
 from ivr.data.tables import calls, journey_steps
 from ivr.notify import outbox
 from ivr.online.activity import online_steps

@@ -9,7 +9,7 @@ from typing import Any
 
 import sqlalchemy as sa
 
-from ivr.analytics import rollup
+from ivr.data import rollup
 from ivr.data.tables import (
     ROLLUP_LINE,
     START_DEFAULTS,
@@ -61,7 +61,7 @@ class Store:
 
         Each kind is one prepared statement run over all its rows (building a statement
         per row cost more than the database's own work). Then the analytics rollups of
-        the calls the batch touched are brought up to date (ivr.analytics.rollup).
+        the calls the batch touched are brought up to date (ivr.data.rollup).
         """
         start_stmt, status_stmt, step_stmt = self._batch_statements()
         added: list[dict[str, Any]] = []

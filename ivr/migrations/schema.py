@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ivr.analytics.rollup
 import ivr.announcements
 import ivr.answer.callbacks
 import ivr.answer.calls
@@ -13,6 +12,7 @@ import ivr.answer.texts
 import ivr.dashboard.logins
 import ivr.dashboard.ratelimit
 import ivr.dashboard.store
+import ivr.data.rollup
 import ivr.lookup.demo
 import ivr.menu.versions
 import ivr.notify

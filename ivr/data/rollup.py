@@ -20,7 +20,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ivr.analytics.facts import CallFacts, Tally, summarize
+from ivr.data.facts import CallFacts, Tally, summarize
 from ivr.data.tables import ROLLUP_LINE, calls, journey_steps, metadata
 
 CHUNK = 500  # calls refreshed per query (keeps IN lists short)
