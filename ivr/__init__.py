@@ -37,7 +37,7 @@ class Services:
     lookups: Any = None  # ivr.lookup.live.LiveLookups: live data for lookup nodes
     voicemails: Any = None  # ivr.voicemail.store.VoicemailStore
     intake: Any = None  # ivr.voicemail.Intake: Twilio's voicemail reports, spooled if need be
-    prompt_uploads: Any = None  # ivr.prompt_uploads.PromptUploads: recordings for every instance
+    prompt_uploads: Any = None  # ivr.data.prompt_uploads.PromptUploads: recordings for every instance
     media: Any = None  # ivr.voicemail.Media: recordings fetched from / deleted at Twilio
     channels: Any = None  # ivr.notify.Channels
     sender: Any = None  # ivr.notify.Sender: delivers the notification outbox
@@ -124,7 +124,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
                                                              settings["DATABASE_URL"])),
         prompts_dir=prompts_dir,
     )
-    from ivr.prompt_uploads import PromptUploads
+    from ivr.data.prompt_uploads import PromptUploads
 
     # Recordings uploaded on any instance are copied into this one's prompts folder.
     services.prompt_uploads = PromptUploads(store.engine, prompts_dir)

@@ -12,13 +12,13 @@ import ivr.answer.texts
 import ivr.dashboard.logins
 import ivr.dashboard.ratelimit
 import ivr.dashboard.store
+import ivr.data.prompt_uploads
 import ivr.data.rollup
 import ivr.lookup.demo
 import ivr.menu.versions
 import ivr.notify
 import ivr.online.activity
 import ivr.online.conversations
-import ivr.prompt_uploads
 import ivr.queues.store
 import ivr.search.sql
 import ivr.transcripts.store
