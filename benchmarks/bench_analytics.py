@@ -43,11 +43,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from ivr.analytics import report  # noqa: E402
-from ivr.analytics.facts import summarize  # noqa: E402
-from ivr.analytics.rollup import rebuild  # noqa: E402
 from ivr.analytics.wording import group, missed  # noqa: E402
+from ivr.data.facts import summarize  # noqa: E402
+from ivr.data.rollup import rebuild  # noqa: E402
+from ivr.data.store import Store  # noqa: E402
+from ivr.data.tables import calls, journey_steps  # noqa: E402
 from ivr.migrations import upgrade  # noqa: E402
-from ivr.store import Store, calls, journey_steps  # noqa: E402
 
 ZONE = ZoneInfo("Europe/Bucharest")
 FIRST_DAY = date(2026, 10, 1)

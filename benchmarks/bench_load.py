@@ -214,7 +214,7 @@ def measure(db_name: str, url: str, work: Path, args: argparse.Namespace) -> dic
                   f"app {app_runs[-1]['rps']:.0f} rps, p99 {app_runs[-1]['p99_us'] / 1000:.1f} ms, "
                   f"errors {app_runs[-1]['errors']}", flush=True)
     from ivr.config import database_url
-    from ivr.store import Store
+    from ivr.data.store import Store
 
     store = Store(database_url(url, work))
     journey_steps = store.count_steps()

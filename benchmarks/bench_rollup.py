@@ -46,8 +46,8 @@ def line(sid: str, i: int) -> dict[str, Any]:
 
 
 def run(name: str, url: str, lengths: list[int], repeat: int) -> dict[str, Any]:
+    from ivr.data.store import Store
     from ivr.migrations import upgrade
-    from ivr.store import Store
 
     upgrade(url)
     store = Store(url)

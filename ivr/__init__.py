@@ -15,11 +15,11 @@ from werkzeug.exceptions import HTTPException
 
 from ivr import config as cfg
 from ivr.dashboard import store as _dashboard_tables  # noqa: F401 - registers users, notes
+from ivr.data.store import Store
 from ivr.engine.core import utcnow
 from ivr.menu.catalog import MenuCatalog
 from ivr.menu.versions import MenuVersions
-from ivr.recorder import JourneyRecorder, journey_spool_dir
-from ivr.store import Store
+from ivr.web.recorder import JourneyRecorder, journey_spool_dir
 
 log = logging.getLogger("ivr")
 
@@ -37,7 +37,7 @@ class Services:
     lookups: Any = None  # ivr.lookup.live.LiveLookups: live data for lookup nodes
     voicemails: Any = None  # ivr.voicemail.store.VoicemailStore
     intake: Any = None  # ivr.voicemail.Intake: Twilio's voicemail reports, spooled if need be
-    prompt_uploads: Any = None  # ivr.prompt_uploads.PromptUploads: recordings for every instance
+    prompt_uploads: Any = None  # ivr.data.prompt_uploads.PromptUploads: recordings for every instance
     media: Any = None  # ivr.voicemail.Media: recordings fetched from / deleted at Twilio
     channels: Any = None  # ivr.notify.Channels
     sender: Any = None  # ivr.notify.Sender: delivers the notification outbox
@@ -124,7 +124,7 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
                                                              settings["DATABASE_URL"])),
         prompts_dir=prompts_dir,
     )
-    from ivr.prompt_uploads import PromptUploads
+    from ivr.data.prompt_uploads import PromptUploads
 
     # Recordings uploaded on any instance are copied into this one's prompts folder.
     services.prompt_uploads = PromptUploads(store.engine, prompts_dir)
@@ -181,6 +181,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
             return exc
         log.exception("unhandled error on %s", request.path)
         if request.path.startswith("/voice"):
-            return voice.xml(voice._apology())
+            from ivr.web.calls import apology
+            from ivr.web.replies import xml
+
+            return xml(apology())
         return Response("Internal error\n", 500, mimetype="text/plain")
     return app

@@ -8,20 +8,16 @@ before the menu's start node; one past its ``until`` is no longer heard.
 
 from __future__ import annotations
 
-import getpass
-import logging
 from datetime import UTC, datetime
 from typing import Any
 
-import click
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from ivr.data.tables import metadata
 from ivr.engine.types import Speak
 from ivr.menu.model import Menu
-from ivr.store import metadata
 
-log = logging.getLogger(__name__)
 MAX_TEXT = 600  # characters: about forty seconds of speech
 
 announcements = sa.Table(
@@ -95,54 +91,3 @@ def spoken(menu: Menu, rows: list[dict[str, Any]]) -> list[Speak]:
     by_lang = {row["lang"]: row["text"] for row in rows}
     return [Speak(by_lang[code], language.locale, language.voice)
             for code, language in menu.languages.items() if by_lang.get(code)]
-
-
-@click.command("announce")
-@click.argument("menu_id")
-@click.argument("text", required=False)
-@click.option("--lang", "langs", multiple=True,
-              help="A language of the menu (repeat for several; default: its first).")
-@click.option("--until", "until_text", help='When it ends by itself, e.g. "2026-12-01 18:00" '
-              "(in the time zone of the menu's opening hours).")
-@click.option("--clear", is_flag=True, help="End the menu's announcements (in --lang, or all).")
-@click.option("--by", default=None, help="Who sets it, for the log (default: your login name).")
-def announce_command(menu_id: str, text: str | None, langs: tuple[str, ...],
-                     until_text: str | None, clear: bool, by: str | None) -> None:
-    """Put a message before MENU_ID on every new call (no new menu version), or --clear it."""
-    from ivr import create_app
-    from ivr.cli import menu_zone, moment
-
-    app = create_app()
-    services = app.extensions["ivr"]
-    menu = services.catalog.get(menu_id)
-    if menu is None:
-        raise click.BadParameter(f"no menu {menu_id!r} (menus: {', '.join(services.catalog.menus)})",
-                                 param_hint="MENU_ID")
-    for lang in langs:
-        if lang not in menu.languages:
-            raise click.BadParameter(f"{lang!r} is not a language of {menu_id} "
-                                     f"({', '.join(menu.languages)})", param_hint="--lang")
-    who = by or f"cli:{getpass.getuser()}"
-    now = services.clock()
-    store = Announcements(services.store.engine)
-    if clear:
-        count = sum(store.clear(menu.id, who, now, lang) for lang in langs) if langs \
-            else store.clear(menu.id, who, now)
-        click.echo(f"{count} announcement(s) on {menu.id} cleared")
-        return
-    text = (text or "").strip()
-    if not text or len(text) > MAX_TEXT:
-        raise click.BadParameter(f"give the text to say (1 to {MAX_TEXT} characters)",
-                                 param_hint="TEXT")
-    until = None
-    if until_text:
-        until = moment(until_text, menu_zone(menu))
-        if until is None or until <= now:
-            raise click.BadParameter(f"{until_text!r} is not a time in the future",
-                                     param_hint="--until")
-    for lang in langs or (next(iter(menu.languages)),):
-        store.set(menu.id, lang, text, who, now, until)
-        log.info("announcement on %s (%s) set by %s", menu.id, lang, who)
-    ending = f" until {until.isoformat()}" if until else ""
-    click.echo(f"announced on {menu.id} in {', '.join(langs or (next(iter(menu.languages)),))}"
-               f"{ending}")

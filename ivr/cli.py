@@ -3,22 +3,25 @@
 from __future__ import annotations
 
 import contextlib
+import getpass
+import logging
 import os
 import shlex
 import shutil
 import sys
 from collections.abc import Callable
-from datetime import datetime
 from pathlib import Path
 from typing import Any, TextIO
 from zoneinfo import ZoneInfo
 
 import click
 
+from ivr.engine.hours import menu_zone, moment
 from ivr.simulator import FlaskTransport, Heard, HttpTransport, Phone, SimulatorError, prompt_words
 
 # Commands that keep serving: they log at the configured level (IVR_LOG_LEVEL, INFO).
 SERVERS = ("run", "worker")
+log = logging.getLogger(__name__)
 
 
 @click.group()
@@ -159,6 +162,7 @@ def call_command(menu_id: str | None, called: str | None, caller: str, script: T
     Exits 0 when the call ended, 1 on a webhook error, 3 if actions ran out first.
     """
     from ivr import create_app
+    from ivr.migrations import upgrade_database
 
     overrides: dict[str, Any] = {"IVR_WORKER_IN_APP": "false"}  # a simulated call sends nothing
     if not os.environ.get("TWILIO_AUTH_TOKEN"):
@@ -211,23 +215,6 @@ def call_command(menu_id: str | None, called: str | None, caller: str, script: T
     for problem in phone.problems:
         out.write(f"!! {problem}\n")
     sys.exit(status)
-
-
-def menu_zone(menu: Any) -> str:
-    """The time zone of a menu's opening hours (its first schedule's), else UTC."""
-    schedules = list(menu.schedules.values()) if menu is not None else []
-    return str(schedules[0].timezone) if schedules else "UTC"
-
-
-def moment(text: str, zone: str) -> datetime | None:
-    """"2026-12-01 10:00" in ``zone``, or a time with its own offset; None if unreadable."""
-    try:
-        parsed = datetime.fromisoformat(text.strip())
-    except ValueError:
-        return None
-    if parsed.tzinfo is None:
-        parsed = parsed.replace(tzinfo=ZoneInfo(zone))
-    return parsed
 
 
 def _text_watch(app: Any, caller: str) -> Callable[[], list[str]]:
@@ -341,22 +328,11 @@ def db_group() -> None:
     """Database commands."""
 
 
-def upgrade_database() -> str:
-    """Create or migrate the configured database (idempotent); returns its URL."""
-    from dotenv import load_dotenv
-
-    from ivr.config import PROJECT_ROOT, database_url, env_settings, instance_dir
-    from ivr.migrations import upgrade
-
-    load_dotenv(PROJECT_ROOT / ".env", override=False)  # as the app reads it
-    url = database_url(env_settings()["DATABASE_URL"], instance_dir())
-    upgrade(url)
-    return url
-
-
 @db_group.command("upgrade")
 def db_upgrade() -> None:
     """Create or migrate the database to the latest schema."""
+    from ivr.migrations import upgrade_database
+
     url = upgrade_database()
     click.echo(f"database is up to date ({url.split('@')[-1]})")
 
@@ -435,13 +411,55 @@ def _add_privacy_commands() -> None:
 _add_privacy_commands()
 
 
-def _add_announce_command() -> None:
-    from ivr.announcements import announce_command
+@cli.command("announce")
+@click.argument("menu_id")
+@click.argument("text", required=False)
+@click.option("--lang", "langs", multiple=True,
+              help="A language of the menu (repeat for several; default: its first).")
+@click.option("--until", "until_text", help='When it ends by itself, e.g. "2026-12-01 18:00" '
+              "(in the time zone of the menu's opening hours).")
+@click.option("--clear", is_flag=True, help="End the menu's announcements (in --lang, or all).")
+@click.option("--by", default=None, help="Who sets it, for the log (default: your login name).")
+def announce_command(menu_id: str, text: str | None, langs: tuple[str, ...],
+                     until_text: str | None, clear: bool, by: str | None) -> None:
+    """Put a message before MENU_ID on every new call (no new menu version), or --clear it."""
+    from ivr import create_app
+    from ivr.announcements import MAX_TEXT, Announcements
 
-    cli.add_command(announce_command)
-
-
-_add_announce_command()
+    app = create_app()
+    services = app.extensions["ivr"]
+    menu = services.catalog.get(menu_id)
+    if menu is None:
+        raise click.BadParameter(f"no menu {menu_id!r} (menus: {', '.join(services.catalog.menus)})",
+                                 param_hint="MENU_ID")
+    for lang in langs:
+        if lang not in menu.languages:
+            raise click.BadParameter(f"{lang!r} is not a language of {menu_id} "
+                                     f"({', '.join(menu.languages)})", param_hint="--lang")
+    who = by or f"cli:{getpass.getuser()}"
+    now = services.clock()
+    store = Announcements(services.store.engine)
+    if clear:
+        count = sum(store.clear(menu.id, who, now, lang) for lang in langs) if langs \
+            else store.clear(menu.id, who, now)
+        click.echo(f"{count} announcement(s) on {menu.id} cleared")
+        return
+    text = (text or "").strip()
+    if not text or len(text) > MAX_TEXT:
+        raise click.BadParameter(f"give the text to say (1 to {MAX_TEXT} characters)",
+                                 param_hint="TEXT")
+    until = None
+    if until_text:
+        until = moment(until_text, menu_zone(menu))
+        if until is None or until <= now:
+            raise click.BadParameter(f"{until_text!r} is not a time in the future",
+                                     param_hint="--until")
+    for lang in langs or (next(iter(menu.languages)),):
+        store.set(menu.id, lang, text, who, now, until)
+        log.info("announcement on %s (%s) set by %s", menu.id, lang, who)
+    ending = f" until {until.isoformat()}" if until else ""
+    click.echo(f"announced on {menu.id} in {', '.join(langs or (next(iter(menu.languages)),))}"
+               f"{ending}")
 
 
 def main() -> None:

@@ -151,7 +151,7 @@ def _truncate(url: str) -> None:
     """Empty every table of the app (the PostgreSQL database is shared by a session)."""
     import sqlalchemy as sa
 
-    from ivr.schema import metadata
+    from ivr.migrations.schema import metadata
 
     engine = sa.create_engine(url)
     existing = set(sa.inspect(engine).get_table_names())

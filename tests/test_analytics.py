@@ -24,13 +24,14 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from ivr.analytics import report
-from ivr.analytics.facts import summarize
 from ivr.analytics.phrases import PhraseError, add_phrase
 from ivr.analytics.retention import REMOVED, purge_utterances, set_utterance_days, utterance_days
-from ivr.analytics.rollup import call_facts, call_nodes, rebuild
 from ivr.analytics.wording import group, missed, ranking
+from ivr.data.facts import summarize
+from ivr.data.rollup import call_facts, call_nodes, rebuild
+from ivr.data.store import Store
+from ivr.data.tables import journey_steps
 from ivr.simulator import FlaskTransport, Phone
-from ivr.store import Store, journey_steps
 from tests.conftest import TOKEN, Clock, make_app, shutdown
 
 ZONE = ZoneInfo("Europe/Bucharest")
@@ -415,7 +416,7 @@ def test_report_command_prints_the_same_figures(db_url: str, tmp_path: Path,
 
 def test_a_rollup_failure_never_costs_a_journey_line(store: Store,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
-    import ivr.analytics.rollup as rollup
+    import ivr.data.rollup as rollup
 
     def broken(conn: Any, sids: Any) -> int:
         raise RuntimeError("analytics bug")

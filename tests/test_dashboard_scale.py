@@ -11,8 +11,8 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
+from ivr.data.tables import make_engine
 from ivr.migrations import upgrade
-from ivr.store import make_engine
 from tests.conftest import OPEN_TIME, VOICEMAIL_DEFAULTS, Clock, log_in, make_app, shutdown
 
 ROWS = 100_000

@@ -13,7 +13,7 @@ from click.testing import CliRunner
 from ivr.cli import cli
 from ivr.lookup.demo import pin_hash, seed
 from ivr.migrations import downgrade, upgrade
-from ivr.schema import metadata
+from ivr.migrations.schema import metadata
 
 DEMO_TABLES = {"orders", "library_loans"}
 

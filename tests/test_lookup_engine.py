@@ -10,8 +10,8 @@ from typing import Any
 import pytest
 
 from ivr.engine import core
+from ivr.engine.lookups import LookupResult
 from ivr.engine.types import CallState, Dial, Enter, Gather, Hangup, Input, Silence, Speak, Turn
-from ivr.lookup import LookupResult
 from ivr.lookup.demo import pin_hash
 from ivr.lookup.seal import Sealer
 from ivr.menu.loader import MenuError, load_text

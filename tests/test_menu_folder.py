@@ -16,11 +16,11 @@ import pytest
 from click.testing import CliRunner
 
 from ivr.cli import cli
+from ivr.data.tables import make_engine
 from ivr.menu.catalog import MenuCatalog
 from ivr.menu.versions import MenuVersions
 from ivr.ops.logs import unconfigure
 from ivr.simulator import FlaskTransport, Phone
-from ivr.store import make_engine
 from tests.conftest import ADMIN_PASSWORD, ROOT, TOKEN, Clock, csrf_token_of, log_in, make_app, shutdown
 
 MINI = ROOT / "tests" / "menus" / "mini.yaml"

@@ -20,9 +20,9 @@ from pathlib import Path
 
 import pytest
 
+from ivr.data.tables import make_engine
 from ivr.menu.versions import MenuVersions
 from ivr.simulator import HttpTransport, Phone
-from ivr.store import make_engine
 from tests.conftest import ROOT, _truncate
 
 TOKEN = "e" * 32

@@ -12,10 +12,10 @@ import pytest
 from click.testing import CliRunner
 
 from ivr.cli import cli
+from ivr.data.tables import make_engine
 from ivr.menu.catalog import MenuCatalog
 from ivr.menu.versions import MenuVersions
 from ivr.simulator import FlaskTransport, Phone
-from ivr.store import make_engine
 from tests.conftest import ROOT, TOKEN, Clock, make_app, shutdown
 
 MINI = ROOT / "tests" / "menus" / "mini.yaml"

@@ -7,7 +7,7 @@ from alembic.autogenerate import compare_metadata
 from alembic.migration import MigrationContext
 
 from ivr.migrations import downgrade, upgrade
-from ivr.schema import metadata
+from ivr.migrations.schema import metadata
 
 
 def test_migrated_schema_matches_the_tables_in_code(db_url: str) -> None:

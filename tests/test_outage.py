@@ -25,9 +25,9 @@ from urllib.parse import urlsplit
 import pytest
 import sqlalchemy as sa
 
-from ivr.recorder import JourneyRecorder, Segment, decode, journey_spool_dir
+from ivr.data.store import Store
 from ivr.simulator import FlaskTransport, Phone
-from ivr.store import Store
+from ivr.web.recorder import JourneyRecorder, Segment, decode, journey_spool_dir
 from tests.conftest import ROOT, TOKEN, make_app, shutdown
 
 AT = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
@@ -282,8 +282,8 @@ KILLED_WRITER = """
 import os, signal, sys
 from datetime import UTC, datetime
 from pathlib import Path
-from ivr.recorder import JourneyRecorder
-from ivr.store import Store
+from ivr.web.recorder import JourneyRecorder
+from ivr.data.store import Store
 at = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)
 recorder = JourneyRecorder(Store(sys.argv[1]), 60000, spool_dir=Path(sys.argv[2]))
 for i in range(50):
@@ -311,7 +311,7 @@ def test_lines_of_a_killed_process_are_replayed_by_another(db_url: str, tmp_path
 
 def test_a_torn_last_line_is_skipped_not_fatal(tmp_path: Path) -> None:
     segment = Segment(tmp_path)
-    from ivr.recorder import Batch, encode
+    from ivr.web.recorder import Batch, encode
 
     segment.writers += 1  # as JourneyRecorder counts a writer in
     segment.append(encode("step", [step_row("CA4", "t1")]) + b'{"k":"step","r":{"call')

@@ -13,16 +13,16 @@ import responses
 import sqlalchemy as sa
 from click.testing import CliRunner
 
-from ivr.analytics.rollup import call_facts, rebuild
 from ivr.answer.callbacks import callback_requests
 from ivr.answer.calls import call_attempts
 from ivr.answer.texts import texts
+from ivr.data.rollup import call_facts, rebuild
+from ivr.data.tables import calls, journey_steps
 from ivr.notify import outbox
 from ivr.online.activity import online_steps
 from ivr.online.conversations import text_conversations
 from ivr.privacy.retention import Limits, purge, purge_all
 from ivr.queues.store import queue_calls
-from ivr.store import calls, journey_steps
 from ivr.transcripts.store import transcript_parts, transcripts
 from ivr.voicemail.store import voicemails
 from tests.conftest import ROOT, TOKEN, Clock, make_app, shutdown

@@ -11,9 +11,9 @@ from typing import Any
 import pytest
 import sqlalchemy as sa
 
-import ivr.analytics.rollup as rollup
-from ivr.analytics.rollup import ROLLUPS, rebuild
-from ivr.store import Store
+import ivr.data.rollup as rollup
+from ivr.data.rollup import ROLLUPS, rebuild
+from ivr.data.store import Store
 from tests.test_analytics import CALLS, DAY1, line, opening
 
 LOOP = [  # a caller going round the menus: keys, words, retries, a lookup, an answer

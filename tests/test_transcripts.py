@@ -21,7 +21,7 @@ from ivr.transcripts import Target, WorkItem
 from ivr.transcripts.engines import TranscriberConfigError, TranscriptionSettings
 from ivr.transcripts.store import transcripts
 from ivr.transcripts.twilio_live import start_verb, stop_verb
-from ivr.twiml import document
+from ivr.web.twiml import document
 from tests.conftest import AGENT_PASSWORD, TOKEN, Clock, log_in, make_app, shutdown
 
 VM_NUMBER = "+15005550002"

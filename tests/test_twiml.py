@@ -1,4 +1,4 @@
-"""ivr.twiml writes TwiML as strings: it must be exactly what twilio-python's VoiceResponse writes."""
+"""ivr.web.twiml writes TwiML as strings: it must be exactly what twilio-python's VoiceResponse writes."""
 
 from __future__ import annotations
 
@@ -9,7 +9,6 @@ from hypothesis import strategies as st
 from twilio.twiml.voice_response import Gather as TwimlGather
 from twilio.twiml.voice_response import VoiceResponse
 
-from ivr import twiml
 from ivr.engine.types import (
     CallState,
     Dial,
@@ -23,11 +22,12 @@ from ivr.engine.types import (
     Speak,
     Turn,
 )
+from ivr.web import twiml
 
 ODD = "Tom & Jerry's <b>\"quoted\"</b> > ok\ttab\r\nnew line ĂÎȘȚ été 😀 ]]> &amp;"
 
 
-# -- the reference: the same verbs built with twilio-python, as ivr.twiml did before ------------
+# -- the reference: the same verbs built with twilio-python, as ivr.web.twiml did before ------------
 
 def _reference_say(parent: VoiceResponse | TwimlGather, item: Speak | Play | Pause,
                    audio_url: Callable[[str], str]) -> None:

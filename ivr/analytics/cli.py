@@ -40,8 +40,8 @@ def report_command(start: str | None, end: str | None, menu_id: str | None, as_j
                    rebuild: bool, simulated: bool) -> None:
     """How the help desk did: calls, containment, transfers, voicemails, callbacks, abandoned."""
     from ivr import create_app
-    from ivr.analytics.rollup import rebuild as rebuild_rollups
     from ivr.config import ANSWERS_NO_WEBHOOKS
+    from ivr.data.rollup import rebuild as rebuild_rollups
 
     app = create_app({"IVR_WORKER_IN_APP": "false", ANSWERS_NO_WEBHOOKS: True})
     svc = app.extensions["ivr"]

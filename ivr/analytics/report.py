@@ -1,6 +1,6 @@
 """The figures: an overview of a date range, drop-off per node, destinations and lookups.
 
-Everything is read from the rollups (ivr.analytics.rollup), a few rows per call, never
+Everything is read from the rollups (ivr.data.rollup), a few rows per call, never
 from the journey lines themselves; dates are days in the menu's time zone.
 """
 
@@ -15,8 +15,8 @@ from zoneinfo import ZoneInfo
 
 import sqlalchemy as sa
 
-from ivr.analytics.facts import MENU_KINDS, SLOT_SECONDS
-from ivr.analytics.rollup import call_edges, call_facts, call_nodes
+from ivr.data.facts import MENU_KINDS, SLOT_SECONDS
+from ivr.data.rollup import call_edges, call_facts, call_nodes
 
 NATURAL_ENDS = frozenset({"hangup", "message", "callback"})
 MAX_DAYS = 366  # the longest range a page or report covers
@@ -323,7 +323,7 @@ def lookups(drop: Dropoff) -> list[NodeFigures]:
 def spoken_steps(engine: sa.Engine, period: Period, limit: int = 200_000) -> list[dict[str, Any]]:
     """The journey lines of ``period`` that may hold words not understood, by call and time."""
     from ivr.analytics.wording import SPOKEN_EVENTS
-    from ivr.store import calls, journey_steps
+    from ivr.data.tables import calls, journey_steps
 
     s = journey_steps.c
     first, after = period.bounds

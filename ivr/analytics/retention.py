@@ -14,9 +14,9 @@ from datetime import datetime, timedelta
 
 import sqlalchemy as sa
 
-from ivr.analytics.facts import KEY_CHARS
-from ivr.analytics.rollup import analytics_settings
-from ivr.store import journey_steps, upsert_insert
+from ivr.data.facts import KEY_CHARS
+from ivr.data.rollup import analytics_settings
+from ivr.data.tables import journey_steps, upsert_insert
 
 log = logging.getLogger(__name__)
 SETTING = "utterance_days"

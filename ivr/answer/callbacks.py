@@ -22,8 +22,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
-from ivr.recorder import lock_spool_file
-from ivr.store import calls, metadata, one_with_journey, upsert_insert
+from ivr.data.tables import calls, metadata, one_with_journey, upsert_insert
+from ivr.web.recorder import lock_spool_file
 
 log = logging.getLogger(__name__)
 
@@ -227,8 +227,8 @@ class CallbackIntake:
                 log.exception("callback %d: an on_stored hook failed", callback_id)
 
     def _spool(self, call_sid: str, now: datetime, fields: Mapping[str, Any]) -> None:
-        from ivr.recorder import private_dir
         from ivr.voicemail.intake import _write_json
+        from ivr.web.recorder import private_dir
 
         private_dir(self.spool_dir)
         name = f"{now.strftime('%Y%m%dT%H%M%S%f')}-{secrets.token_hex(4)}.json"

@@ -24,8 +24,8 @@ from twilio.twiml.voice_response import Dial, VoiceResponse
 
 from ivr import phones
 from ivr.answer.callbacks import CallbackStore
+from ivr.data.tables import metadata
 from ivr.notify import enqueue, outbox
-from ivr.store import metadata
 
 log = logging.getLogger(__name__)
 

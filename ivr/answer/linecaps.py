@@ -15,7 +15,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ivr.store import metadata
+from ivr.data.tables import metadata
 
 WINDOW = timedelta(hours=1)
 DEFAULT_LINE_HOURLY_CAP = 20

@@ -22,7 +22,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
 from ivr import phones
-from ivr.store import metadata, upsert_insert
+from ivr.data.tables import metadata, upsert_insert
 
 STOP = "stop"  # the caller texted STOP (or another opt-out keyword) to one of our numbers
 ERROR_21610 = "error-21610"  # Twilio refused a text: "unsubscribed recipient"

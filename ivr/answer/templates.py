@@ -10,8 +10,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from ivr.data.tables import metadata
 from ivr.engine.texts import MAX_BODY, segments
-from ivr.store import metadata
 
 NAME = re.compile(r"^[\w][\w .,'()-]{0,79}$")
 LANG = re.compile(r"^[a-z]{2,3}(-[A-Za-z0-9]{2,8})?$")

@@ -31,11 +31,11 @@ from sqlalchemy.engine import Connection, Engine
 
 from ivr import phones
 from ivr.answer import linecaps, optouts
+from ivr.data.tables import metadata
 from ivr.engine import texts as verdicts
 from ivr.engine.texts import MAX_BODY, TextRequest, segments
 from ivr.menu.model import Menu
 from ivr.notify import Channel, GiveUp, enqueue_in
-from ivr.store import metadata
 
 log = logging.getLogger(__name__)
 CHANNEL = "text"

@@ -26,8 +26,8 @@ from ivr.answer.texts import (
     send_receipt,
 )
 from ivr.menu.model import Menu
+from ivr.web.forms import clean
 from ivr.web.security import twilio_only
-from ivr.web.voice import clean
 
 bp = Blueprint("texts", __name__)
 

@@ -19,8 +19,9 @@ from flask import Blueprint, Response, current_app, request
 from ivr import phones
 from ivr.answer import calls as legs
 from ivr.engine.types import CallbackRequest, CallState
+from ivr.web.forms import clean
+from ivr.web.replies import xml
 from ivr.web.security import base_url, twilio_only
-from ivr.web.voice import clean, xml
 
 log = logging.getLogger(__name__)
 bp = Blueprint("answer", __name__, url_prefix="/answer")

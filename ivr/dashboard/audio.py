@@ -15,7 +15,7 @@ from array import array
 from dataclasses import dataclass
 from pathlib import Path
 
-from ivr.prompt_uploads import OutsideFolder, write_prompt
+from ivr.data.prompt_uploads import OutsideFolder, write_prompt
 
 TELEPHONE_RATES = (8000, 16000)
 # What a WAV may claim before any conversion work is spent on it. Below 4 kHz it is not

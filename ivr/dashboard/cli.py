@@ -11,7 +11,7 @@ from ivr.dashboard import totp
 from ivr.dashboard.logins import Logins
 from ivr.dashboard.store import ROLES, DashboardStore, UserExists
 from ivr.dashboard.throttle import MAX_NAME
-from ivr.store import make_engine, utc
+from ivr.data.tables import make_engine, utc
 
 MIN_PASSWORD = 8
 MAX_PASSWORD = 1024
@@ -19,7 +19,7 @@ MAX_PASSWORD = 1024
 
 def _store() -> DashboardStore:
     """The dashboard's tables in the configured database (created first if need be)."""
-    from ivr.cli import upgrade_database
+    from ivr.migrations import upgrade_database
 
     return DashboardStore(make_engine(upgrade_database()))
 

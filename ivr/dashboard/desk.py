@@ -13,7 +13,7 @@ from ivr.dashboard.logins import Logins
 from ivr.dashboard.ratelimit import make_storage
 from ivr.dashboard.store import DashboardStore
 from ivr.dashboard.throttle import LoginThrottle
-from ivr.store import Store
+from ivr.data.store import Store
 from ivr.voicemail.store import VoicemailStore
 
 

@@ -127,7 +127,7 @@ def announce() -> BaseResponse:
         abort(400, f"The announcement is 1 to {MAX_TEXT} characters.")
     until = None
     if request.form.get("until"):
-        from ivr.cli import moment
+        from ivr.engine.hours import moment
 
         until = moment(request.form["until"], viewer_zone().key)
         if until is None or until <= now():

@@ -17,7 +17,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ivr.store import metadata
+from ivr.data.tables import metadata
 
 user_sessions = sa.Table(
     "user_sessions",

@@ -17,7 +17,7 @@ import sqlalchemy as sa
 from limits.storage import Storage, storage_from_string
 from sqlalchemy.engine import Engine
 
-from ivr.store import metadata, upsert_insert
+from ivr.data.tables import metadata, upsert_insert
 
 rate_limits = sa.Table(
     "rate_limits",

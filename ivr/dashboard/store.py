@@ -12,7 +12,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ivr.store import metadata
+from ivr.data.tables import metadata
 
 ROLES = ("agent", "admin")
 

@@ -31,9 +31,9 @@ from ivr.engine.types import (
 from ivr.menu.model import Language, Menu, Prompt
 
 if TYPE_CHECKING:
+    from ivr.engine.lookups import Lookups
     from ivr.engine.queues import Queues
     from ivr.engine.texts import Texts
-    from ivr.lookup import Lookups
 
 MAX_HOPS = 16  # nodes entered in one turn without waiting for the caller
 

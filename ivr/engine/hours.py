@@ -10,6 +10,7 @@ import re
 from collections.abc import Mapping
 from dataclasses import dataclass
 from datetime import date, datetime, time, timedelta
+from typing import Any
 from zoneinfo import ZoneInfo
 
 DAYS = ("mon", "tue", "wed", "thu", "fri", "sat", "sun")
@@ -148,3 +149,20 @@ def _at(midnight: datetime, minutes: int, zone: ZoneInfo) -> datetime:
     day = midnight.date() + timedelta(days=minutes // 1440)
     minutes %= 1440
     return datetime.combine(day, time(minutes // 60, minutes % 60), tzinfo=zone)
+
+
+def menu_zone(menu: Any) -> str:
+    """The time zone of a menu's opening hours (its first schedule's), else UTC."""
+    schedules = list(menu.schedules.values()) if menu is not None else []
+    return str(schedules[0].timezone) if schedules else "UTC"
+
+
+def moment(text: str, zone: str) -> datetime | None:
+    """"2026-12-01 10:00" in ``zone``, or a time with its own offset; None if unreadable."""
+    try:
+        parsed = datetime.fromisoformat(text.strip())
+    except ValueError:
+        return None
+    if parsed.tzinfo is None:
+        parsed = parsed.replace(tzinfo=ZoneInfo(zone))
+    return parsed

@@ -1,7 +1,7 @@
 """Demo data for the shop and library menus: orders and library loans, seeded idempotently.
 
 The tables are created by migrations 0004 and 0015 and registered on the app's metadata
-(``ivr.schema`` gathers every table); ``ivr demo seed`` (run by ``make run``) fills
+(``ivr.migrations.schema`` gathers every table); ``ivr demo seed`` (run by ``make run``) fills
 them. Dates are relative to the day of seeding so the demo always sounds current.
 The library stores a SHA-256 of each card's PIN, never the PIN. ``library_holds`` is
 written by callers only (the library menu's ``place_hold`` action), one row per card
@@ -19,7 +19,7 @@ import click
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ivr.store import metadata
+from ivr.data.tables import metadata
 
 orders = sa.Table(
     "orders",
@@ -126,7 +126,7 @@ def seed_command() -> None:
 
     from ivr import config
     from ivr.config import database_url, env_settings, instance_dir
-    from ivr.store import make_engine
+    from ivr.data.tables import make_engine
 
     load_dotenv(config.PROJECT_ROOT / ".env", override=False)  # as the app reads it
     url = database_url(env_settings()["DATABASE_URL"], instance_dir())

@@ -13,7 +13,8 @@ from functools import cached_property
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol
 
-from ivr.lookup import FAILED, ActionResult, LookupResult
+from ivr.engine.lookups import FAILED, LookupResult
+from ivr.lookup import ActionResult
 from ivr.lookup.actions import ActionConfig
 from ivr.lookup.breaker import CircuitBreaker
 from ivr.lookup.config import SourceConfig

@@ -5,13 +5,13 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from ivr.speech.spoken import SPOKEN_DIGITS, fold
+
 _DIGIT_WORDS = {"o": "0", "oh": "0", "une": "1", "una": "1", "doua": "2", "zero": "0"}
 
 
 def spoken_digits(speech: str, lang: str) -> str:
     """The digits in "one two three", "1 2 3", "123", "un deux", "unu doi" (other words ignored)."""
-    from ivr.nodes.menu import SPOKEN_DIGITS, fold  # here: ivr.nodes imports this module
-
     table = SPOKEN_DIGITS.get(lang.split("-")[0], SPOKEN_DIGITS["en"]).split()
     out = []
     for word in fold(speech).replace("*", " ").replace("#", " ").split():

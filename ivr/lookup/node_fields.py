@@ -12,7 +12,7 @@ from ivr.menu.model import Prompt
 from ivr.menu.source import Value
 
 if TYPE_CHECKING:
-    from ivr.menu.loader import ParseContext
+    from ivr.menu.parsing import ParseContext
 
 FACTORS = ("caller_id", "postcode", "pin")
 

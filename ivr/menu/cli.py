@@ -26,8 +26,8 @@ def _versions() -> Iterator[MenuVersions]:
     from dotenv import load_dotenv
 
     from ivr.config import PROJECT_ROOT, ConfigError, database_url, env_settings, instance_dir, project_path
+    from ivr.data.tables import make_engine
     from ivr.lookup.policy import SourcePolicy
-    from ivr.store import make_engine
 
     load_dotenv(PROJECT_ROOT / ".env", override=False)  # as the server reads its settings
     settings = env_settings()

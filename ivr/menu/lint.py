@@ -13,10 +13,11 @@ from ivr.menu.model import Menu
 from ivr.menu.numbers_lint import check_numbers
 from ivr.menu.source import Problem, Problems, Where
 from ivr.nodes.directory import DESTINATIONS
-from ivr.nodes.menu import MAX_HINTS, MenuNode, fold
+from ivr.nodes.menu import MAX_HINTS, MenuNode
 from ivr.nodes.question import QuestionNode
 from ivr.search.lint import lint_searches
 from ivr.speech import intents
+from ivr.speech.spoken import fold
 
 if TYPE_CHECKING:
     from ivr.lookup.policy import SourcePolicy

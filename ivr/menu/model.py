@@ -6,6 +6,9 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
+from ivr.menu.parts import Option as Option
+from ivr.menu.parts import Prompt as Prompt
+from ivr.menu.parts import Spoken as Spoken
 from ivr.menu.source import Problem, Where
 
 if TYPE_CHECKING:
@@ -19,26 +22,6 @@ SPECIAL_TARGETS = ("repeat", "back", "main")
 
 
 @dataclass(frozen=True)
-class Spoken:
-    """One language's version of a prompt: text to speak and/or a recorded file."""
-
-    text: str | None = None
-    audio: str | None = None  # path under prompts/
-
-
-@dataclass(frozen=True)
-class Prompt:
-    """Something the caller hears, per language (``*`` = any language)."""
-
-    versions: Mapping[str, Spoken]
-    where: Where
-
-    def for_language(self, lang: str, default: str) -> Spoken | None:
-        """The version for ``lang``, else the language-independent one, else the default's."""
-        return self.versions.get(lang) or self.versions.get("*") or self.versions.get(default)
-
-
-@dataclass(frozen=True)
 class Language:
     """A language callers can use: how Twilio speaks and hears it."""
 
@@ -48,18 +31,6 @@ class Language:
     speech_model: str  # <Gather speechModel=...>
     name: str
     where: Where
-
-
-@dataclass(frozen=True)
-class Option:
-    """A choice in a menu: a key and/or spoken phrases, and where it leads."""
-
-    key: str | None
-    phrases: Mapping[str, tuple[str, ...]]
-    go: str
-    where: Where
-    language: str | None = None  # for language choice options
-    label: Mapping[str, str] = field(default_factory=dict)
 
 
 @dataclass(frozen=True)

@@ -31,12 +31,12 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import IntegrityError
 
+from ivr.data.tables import metadata, upsert_insert
 from ivr.menu.folder import FileState, derived_from, file_state, marker_line, split_marker
 from ivr.menu.lint import _across, lint
 from ivr.menu.loader import MenuError, load_text
 from ivr.menu.model import Menu
 from ivr.menu.source import Problem, Where
-from ivr.store import metadata, upsert_insert
 
 if TYPE_CHECKING:
     from ivr.lookup.policy import SourcePolicy

@@ -23,6 +23,19 @@ def upgrade(url: str, revision: str = "head") -> None:
     command.upgrade(alembic_config(url), revision)
 
 
+def upgrade_database() -> str:
+    """Create or migrate the configured database (idempotent); returns its URL."""
+    from dotenv import load_dotenv
+
+    from ivr.config import PROJECT_ROOT, database_url, env_settings, instance_dir
+    from ivr.migrations import upgrade
+
+    load_dotenv(PROJECT_ROOT / ".env", override=False)  # as the app reads it
+    url = database_url(env_settings()["DATABASE_URL"], instance_dir())
+    upgrade(url)
+    return url
+
+
 def downgrade(url: str, revision: str) -> None:
     """Take the database at ``url`` back to ``revision``."""
     command.downgrade(alembic_config(url), revision)

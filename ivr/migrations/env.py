@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from alembic import context
 
-from ivr.schema import metadata
-from ivr.store import make_engine
+from ivr.data.tables import make_engine
+from ivr.migrations.schema import metadata
 
 config = context.config
 url = config.get_main_option("sqlalchemy.url") or ""

@@ -7,12 +7,15 @@ from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any, ClassVar
 
 from ivr.engine.types import Enter, Event, Turn
-from ivr.menu.model import Prompt
+from ivr.menu.parts import Prompt
 from ivr.menu.source import Fields, Where
 
 if TYPE_CHECKING:
-    from ivr.engine.core import Call
-    from ivr.menu.loader import ParseContext
+    from ivr.menu.parsing import ParseContext
+
+# A node's methods take the engine's call (ivr.engine.core.Call), which each kind names.
+# The base cannot: the call holds the menu, and the menu model holds the nodes.
+Call = Any
 
 COMMON_FIELDS = ("type", "say", "timeout", "tries", "fallback", "description", "phrases",
                  "label")
@@ -97,4 +100,5 @@ class Node:
         """An event for this node; by default, unexpected ones just re-enter it."""
         if not isinstance(event, Enter):
             call.log(type(event).__name__.lower(), outcome="ignored")
-        return call.enter(self.id, [], tries=call.state.tries)
+        turn: Turn = call.enter(self.id, [], tries=call.state.tries)
+        return turn

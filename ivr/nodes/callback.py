@@ -38,7 +38,7 @@ from ivr.nodes.routing import yes_or_no
 
 if TYPE_CHECKING:
     from ivr.engine.core import Call
-    from ivr.menu.loader import ParseContext
+    from ivr.menu.parsing import ParseContext
 
 # How Twilio sends a caller who hides their number ("+266696687" is its stand-in for
 # "anonymous" on some carriers), and what carriers send for unknown callers.

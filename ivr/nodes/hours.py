@@ -11,7 +11,7 @@ from ivr.nodes.base import Node
 
 if TYPE_CHECKING:
     from ivr.engine.core import Call
-    from ivr.menu.loader import ParseContext
+    from ivr.menu.parsing import ParseContext
 
 
 @dataclass(frozen=True)

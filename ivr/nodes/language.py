@@ -13,7 +13,7 @@ from ivr.nodes.menu import find_option, hints_for, spoken_key
 
 if TYPE_CHECKING:
     from ivr.engine.core import Call
-    from ivr.menu.loader import ParseContext
+    from ivr.menu.parsing import ParseContext
 
 
 @dataclass(frozen=True)

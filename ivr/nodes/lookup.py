@@ -20,8 +20,9 @@ from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from typing import TYPE_CHECKING, Any
 
+from ivr.engine.lookups import FAILED, NOT_FOUND, LookupResult
 from ivr.engine.types import Action, Event, Input, Redirect, Silence, Turn
-from ivr.lookup import ALREADY, DONE, FAILED, NOT_FOUND, Actions, LookupResult
+from ivr.lookup import ALREADY, DONE, Actions
 from ivr.lookup.match import same_phone, same_secret, spoken_digits
 from ivr.lookup.node_fields import ByValue, Verify, by_value, choice, template, verify
 from ivr.lookup.speak import MissingField, digits, mask, placeholders, render
@@ -36,8 +37,8 @@ if TYPE_CHECKING:
     from datetime import date
 
     from ivr.engine.core import Call
-    from ivr.menu.loader import ParseContext
     from ivr.menu.model import Menu
+    from ivr.menu.parsing import ParseContext
 
 IDENTIFY = ("keypad", "caller_id")
 CONFIRM, VERIFY, ASK = "lookup:confirm:", "lookup:verify:", "lookup:ask:"

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import re
-import unicodedata
 from dataclasses import dataclass, field
 from typing import TYPE_CHECKING, Any
 
@@ -13,28 +11,16 @@ from ivr.menu.source import Fields, Where
 from ivr.nodes.base import Node
 from ivr.nodes.routing import handle_pending, understand
 from ivr.speech import make_index
+from ivr.speech.spoken import SPOKEN_DIGITS, fold
 
 if TYPE_CHECKING:
     from ivr.engine.core import Call
-    from ivr.menu.loader import ParseContext
+    from ivr.menu.parsing import ParseContext
 
-# Callers often say the key instead of pressing it; Twilio transcribes "one" or "1.".
-SPOKEN_DIGITS = {
-    "en": "zero one two three four five six seven eight nine",
-    "fr": "zero un deux trois quatre cinq six sept huit neuf",
-    "ro": "zero unu doi trei patru cinci sase sapte opt noua",
-}
 _EXTRA_SPOKEN = {"o": "0", "oh": "0", "une": "1", "una": "1", "doua": "2", "star": "*",
                  "etoile": "*", "stea": "*", "pound": "#", "hash": "#", "diese": "#"}
 MAX_HINTS = 500  # Twilio's limit on hint phrases
 MAX_HINT_CHARS = 100
-
-
-def fold(text: str) -> str:
-    """Lower-case, strip accents and punctuation (for comparing short answers)."""
-    text = unicodedata.normalize("NFKD", text.lower())
-    text = "".join(c for c in text if not unicodedata.combining(c))
-    return re.sub(r"[^\w*#]+", " ", text).strip()
 
 
 def spoken_key(speech: str, lang: str) -> str | None:

@@ -18,11 +18,11 @@ from ivr.engine.texts import MAX_BODY, SPOKEN, UNAVAILABLE, VERDICTS, TextReques
 from ivr.engine.types import Action, Done, Event, Input, Redirect, Silence, Turn
 from ivr.menu.source import Fields, Value, Where
 from ivr.nodes.base import Node
-from ivr.nodes.menu import fold
+from ivr.speech.spoken import fold
 
 if TYPE_CHECKING:
     from ivr.engine.core import Call
-    from ivr.menu.loader import ParseContext
+    from ivr.menu.parsing import ParseContext
 
 AFTER_ANSWER_WAIT = 2  # seconds a caller has after the answer to press a global key
 AFTER_OFFER_WAIT = 4  # ... and to press or say "text me" when a text is offered

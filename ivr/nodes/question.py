@@ -12,7 +12,7 @@ from ivr.nodes.routing import directory_entries
 
 if TYPE_CHECKING:
     from ivr.engine.core import Call
-    from ivr.menu.loader import ParseContext
+    from ivr.menu.parsing import ParseContext
 
 MAX_HINTS = 500
 

@@ -40,7 +40,7 @@ from ivr.nodes.transfer import DIALABLE
 
 if TYPE_CHECKING:
     from ivr.engine.core import Call
-    from ivr.menu.loader import ParseContext
+    from ivr.menu.parsing import ParseContext
 
 QUEUE_NAME = re.compile(r"^[A-Za-z0-9_.-]{1,64}$")
 STRATEGIES = ("sequential", "simultaneous")

@@ -35,7 +35,7 @@ from ivr.speech.normalize import fold, normalize, stopwords
 
 if TYPE_CHECKING:
     from ivr.engine.core import Call
-    from ivr.menu.loader import ParseContext
+    from ivr.menu.parsing import ParseContext
 
 RESULTS, DETAILS, SPELL = "search:r:", "search:d:", "search:s:"
 SPELL_KEY = "1"  # at the question, before any result: spell on the keypad instead

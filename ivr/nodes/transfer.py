@@ -12,7 +12,7 @@ from ivr.nodes.base import Node
 
 if TYPE_CHECKING:
     from ivr.engine.core import Call
-    from ivr.menu.loader import ParseContext
+    from ivr.menu.parsing import ParseContext
 
 DIALABLE = re.compile(r"^(\+[1-9]\d{6,14}|client:[\w.-]+|sip:\S+)$")
 CONNECTED = ("completed", "answered")

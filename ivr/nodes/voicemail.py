@@ -12,7 +12,7 @@ from ivr.nodes.base import Node
 
 if TYPE_CHECKING:
     from ivr.engine.core import Call
-    from ivr.menu.loader import ParseContext
+    from ivr.menu.parsing import ParseContext
 
 TRANSCRIBABLE = ("en-US",)  # Twilio's own transcription: American English only
 MAX_TRANSCRIBED = 120  # ... and recordings of at most 120 seconds

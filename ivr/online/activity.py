@@ -20,8 +20,8 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 from sqlalchemy.exc import SQLAlchemyError
 
+from ivr.data.tables import metadata
 from ivr.engine.types import Step
-from ivr.store import metadata
 
 log = logging.getLogger(__name__)
 CHANNELS = ("web", "text")

@@ -14,7 +14,7 @@ from datetime import datetime, timedelta
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ivr.store import metadata, upsert_insert
+from ivr.data.tables import metadata, upsert_insert
 
 EXPIRY = timedelta(minutes=30)
 MAX_CHOICES = 400  # characters of node ids kept (at most a few ids)

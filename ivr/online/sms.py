@@ -17,13 +17,13 @@ from urllib.parse import quote
 
 from flask import Blueprint, Response, current_app, request
 
-from ivr import twiml
 from ivr.answer import optouts
 from ivr.menu.model import Menu
 from ivr.online.texting import converse
 from ivr.ops import metrics
+from ivr.web import twiml
+from ivr.web.forms import clean
 from ivr.web.security import base_url, loggable, twilio_only
-from ivr.web.voice import clean
 
 log = logging.getLogger(__name__)
 bp = Blueprint("sms", __name__)

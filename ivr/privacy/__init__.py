@@ -18,11 +18,11 @@ import phonenumbers
 import sqlalchemy as sa
 from sqlalchemy.engine import Connection, Engine
 
-from ivr.analytics.rollup import call_edges, call_facts, call_nodes
 from ivr.answer.callbacks import callback_requests
 from ivr.answer.calls import call_attempts
 from ivr.answer.texts import texts
-from ivr.store import calls, journey_steps, metadata
+from ivr.data.rollup import call_edges, call_facts, call_nodes
+from ivr.data.tables import calls, journey_steps, metadata
 from ivr.transcripts.store import transcript_parts, transcripts
 from ivr.voicemail.store import voicemail_media, voicemails
 

@@ -38,12 +38,12 @@ import sqlalchemy as sa
 from ivr.answer.callbacks import callback_requests
 from ivr.answer.calls import call_attempts
 from ivr.answer.texts import texts
+from ivr.data.tables import calls, journey_steps
 from ivr.notify import outbox
 from ivr.online.activity import online_steps
 from ivr.online.conversations import text_conversations
 from ivr.privacy import Deletes, call_deletes, transcript_deletes, voicemail_deletes
 from ivr.queues.store import queue_calls
-from ivr.store import calls, journey_steps
 from ivr.transcripts.store import transcripts
 from ivr.voicemail.store import voicemails
 

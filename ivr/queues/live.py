@@ -8,7 +8,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ivr.store import calls, journey_steps
+from ivr.data.tables import calls, journey_steps
 
 FINAL = ("completed", "busy", "no-answer", "failed", "canceled")
 MAX_LISTED = 200

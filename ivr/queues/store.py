@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ivr.store import metadata, upsert_insert
+from ivr.data.tables import metadata, upsert_insert
 
 STALE = timedelta(hours=4)  # a caller still "waiting" after this was lost (never reported)
 AWAY_CACHE_SECONDS = 1.0  # agents' states are read at most once a second per worker

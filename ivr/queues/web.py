@@ -11,18 +11,16 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlencode
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
-from ivr import twiml
 from ivr.engine import core
 from ivr.engine.types import CallState, Enqueue, Input, Leave, QueueEnded, QueueWait, Turn
 from ivr.queues.ring import whisper
-from ivr.web.replies import idempotent
-from ivr.web.security import base_url, loggable, twilio_only
-from ivr.web.voice import (
+from ivr.web import twiml
+from ivr.web.calls import (
     _record,
     _render,
     _texts,
@@ -30,8 +28,9 @@ from ivr.web.voice import (
     field,
     never_fail,
     services,
-    xml,
 )
+from ivr.web.replies import idempotent, xml
+from ivr.web.security import base_url, loggable, twilio_only
 
 log = logging.getLogger(__name__)
 bp = Blueprint("queues", __name__)
@@ -136,9 +135,9 @@ def done() -> Response:
     state = CallState.from_params(request.args)
     menu = svc.catalog.get(state.menu) if state else None
     if state is None or menu is None:
-        from ivr.web.voice import step
-
-        return step()  # restarts the menu for the number called, as any unreadable state
+        # The voice webhook's own step, by its endpoint: it restarts the menu for the
+        # number called, as for any unreadable state.
+        return cast(Response, current_app.view_functions["voice.step"]())
     result = field("QueueResult", 32)
     result = result if result in QUEUE_RESULTS else "error"
     call_sid = field("CallSid", 64)

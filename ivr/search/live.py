@@ -6,9 +6,13 @@ import logging
 import threading
 import time
 from collections.abc import Callable, Mapping
+from concurrent.futures import ThreadPoolExecutor
 from concurrent.futures import TimeoutError as FutureTimeout
-from typing import TYPE_CHECKING, Any
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol
 
+from ivr.lookup.breaker import CircuitBreaker
+from ivr.lookup.policy import SourcePolicy
 from ivr.lookup.sources import SourceError
 from ivr.search import SearchResult
 from ivr.search.config import CatalogueConfig
@@ -16,16 +20,33 @@ from ivr.search.match import SPELLED, query_words
 from ivr.search.sources import Catalogue, CsvCatalogue, HttpCatalogue
 
 if TYPE_CHECKING:
-    from ivr.lookup.live import LiveLookups
+    from sqlalchemy.engine import Engine
+
     from ivr.menu.model import Menu
 
 log = logging.getLogger(__name__)
 
 
+class SharedLookups(Protocol):
+    """What the catalogues share of the live lookups (``ivr.lookup.live.LiveLookups``,
+    which makes this object): the budget, the breaker, the pools and the engines."""
+
+    menus_dir: Path
+    policy: SourcePolicy
+    database_url: str
+    timeout: float
+    environ: Mapping[str, str]
+    breaker: CircuitBreaker
+    _engines: dict[str, Engine]
+
+    def _pool(self, key: tuple[str, str]) -> ThreadPoolExecutor:
+        ...
+
+
 class LiveCatalogues:
     """Search the catalogues that menus declare, sharing the lookups' budget and breaker."""
 
-    def __init__(self, lookups: LiveLookups) -> None:
+    def __init__(self, lookups: SharedLookups) -> None:
         self.lookups = lookups
         self._catalogues: dict[tuple[str, str], Catalogue] = {}
         self._lock = threading.Lock()

@@ -30,10 +30,10 @@ import click
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
+from ivr.data.tables import metadata
 from ivr.lookup.sources import SourceError
 from ivr.search.config import CatalogueConfig
 from ivr.search.match import COMMON, CatalogueIndex, Vocabulary, words_of
-from ivr.store import metadata
 
 CANDIDATES = 60  # items the SQL hands to the ranking
 MAX_WORD = 64
@@ -275,7 +275,7 @@ def catalogue_group() -> None:
 def import_command(name: str, file: Path, fields: str, key: str) -> None:
     """Load a CSV file as catalogue NAME (replacing it) into the app's database."""
     from ivr.config import database_url, env_settings, instance_dir
-    from ivr.store import make_engine
+    from ivr.data.tables import make_engine
 
     weights: dict[str, int] = {}
     for part in fields.split(","):

@@ -20,6 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from .minilm import ModelRefused
 from .normalize import primary_lang
 
 EXTRA_HINT = "pip install ivr-helpdesk[embeddings]"
@@ -96,10 +97,6 @@ class Encoder:
     def knows(self, text: str) -> bool:
         """Whether a phrase's vector is already kept (menus warm them at load)."""
         return clip(text) in self._phrases
-
-
-class ModelRefused(ImportError):
-    """A model file that is not the one pinned by its SHA-256 (never run)."""
 
 
 def _missing(package: str, exc: ImportError) -> ImportError:

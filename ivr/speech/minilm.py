@@ -34,8 +34,6 @@ from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
-from .encoders import ModelRefused
-
 log = logging.getLogger(__name__)
 
 VOCAB = Path(__file__).with_name("data") / "bert-base-uncased-vocab.txt"
@@ -58,6 +56,10 @@ def sha256_of(path: Path) -> str:
         for chunk in iter(lambda: handle.read(1 << 20), b""):
             digest.update(chunk)
     return digest.hexdigest()
+
+
+class ModelRefused(ImportError):
+    """A model file that is not the one pinned by its SHA-256 (never run)."""
 
 
 def verify(path: Path, expected: str = MODEL_SHA256) -> None:

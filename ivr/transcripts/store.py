@@ -26,7 +26,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ivr.store import metadata, upsert_insert
+from ivr.data.tables import metadata, upsert_insert
 
 FINAL = ("completed", "unavailable", "failed", "timed_out")
 STATES = ("queued", "running", *FINAL)

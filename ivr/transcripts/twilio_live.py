@@ -28,8 +28,9 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from ivr.transcripts.engines import TranscriptionSettings
 from ivr.transcripts.store import WorkItem
-from ivr.twiml import element
+from ivr.web.forms import clean
 from ivr.web.security import twilio_only
+from ivr.web.twiml import element
 
 log = logging.getLogger(__name__)
 bp = Blueprint("transcripts", __name__)
@@ -65,8 +66,6 @@ def stop_verb(name: str) -> str:
 
 
 def _field(name: str, limit: int = 64) -> str:
-    from ivr.web.voice import clean  # imported late: ivr.web.voice renders start_verb
-
     return clean(request.form.get(name) or "")[:limit]
 
 

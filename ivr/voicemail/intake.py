@@ -5,7 +5,7 @@ a field that cannot be right is dropped, a report without a real RecordingSid is
 set aside. When the database is down the report is spooled: a small JSON file,
 fsynced, before the webhook answers. Spooled reports are replayed by whoever gets
 there first (a webhook after its own report is stored, or the worker): each file
-is claimed with ``flock`` as the journey spool does (ivr.recorder), so two threads
+is claimed with ``flock`` as the journey spool does (ivr.web.recorder), so two threads
 or processes never replay the same file, and a file whose replayer dies is free
 again. Reports are upserts keyed on RecordingSid, so a report replayed twice, or
 after a newer one, still gives one voicemail.
@@ -35,8 +35,8 @@ from sqlalchemy.exc import (
     StatementError,
 )
 
-from ivr.recorder import lock_spool_file, private_dir
 from ivr.voicemail.store import VoicemailStore, journey_lines
+from ivr.web.recorder import lock_spool_file, private_dir
 
 log = logging.getLogger(__name__)
 

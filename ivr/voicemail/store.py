@@ -16,7 +16,7 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ivr.store import metadata, one_with_journey, upsert_insert
+from ivr.data.tables import metadata, one_with_journey, upsert_insert
 
 STATUSES = ("new", "in_progress", "done")
 TRANSCRIPT_STATES = ("pending", "completed", "failed", "not_transcribed")

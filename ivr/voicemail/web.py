@@ -16,8 +16,8 @@ from flask import Blueprint, Response, current_app, request
 from ivr.engine.types import CallState
 from ivr.menu.model import Menu
 from ivr.voicemail.intake import NotKept
+from ivr.web.forms import clean
 from ivr.web.security import twilio_only
-from ivr.web.voice import clean
 
 log = logging.getLogger(__name__)
 bp = Blueprint("voicemail", __name__)

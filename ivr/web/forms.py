@@ -26,6 +26,13 @@ QUOTE_ERRORS = "werkzeug.url_quote"  # invalid UTF-8 in an escape stays percent-
 _PLAIN = re.compile(r"[A-Za-z0-9_.~-]*")  # what quote() never changes
 
 
+def clean(value: str) -> str:
+    """Drop NUL and lone surrogates: PostgreSQL refuses them, and would refuse the whole batch."""
+    if "\x00" in value:
+        value = value.replace("\x00", "")
+    return value.encode("utf-8", "ignore").decode("utf-8") if not value.isascii() else value
+
+
 def encode_query(params: Mapping[str, str]) -> str:
     """``urlencode(params, quote_via=quote)``, skipping quote() for the plain values most are.
 

@@ -60,6 +60,11 @@ class ReplyCache:
                 self._items.popitem(last=False)
 
 
+def xml(body: str) -> Response:
+    """A TwiML response."""
+    return Response(body, 200, mimetype="text/xml")
+
+
 def request_key() -> str | None:
     """The retry key: Twilio's token, bound to what was signed (URL and form) by the signature.
 

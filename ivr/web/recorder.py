@@ -32,7 +32,7 @@ from datetime import datetime
 from pathlib import Path
 from typing import Any
 
-from ivr.store import Store
+from ivr.data.store import Store
 
 log = logging.getLogger(__name__)
 MAX_BUFFERED = 200_000  # lines kept in memory while the database is down (no spool folder)

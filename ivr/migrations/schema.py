@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import ivr.analytics.rollup
 import ivr.announcements
 import ivr.answer.callbacks
 import ivr.answer.calls
@@ -13,16 +12,17 @@ import ivr.answer.texts
 import ivr.dashboard.logins
 import ivr.dashboard.ratelimit
 import ivr.dashboard.store
+import ivr.data.prompt_uploads
+import ivr.data.rollup
 import ivr.lookup.demo
 import ivr.menu.versions
 import ivr.notify
 import ivr.online.activity
 import ivr.online.conversations
-import ivr.prompt_uploads
 import ivr.queues.store
 import ivr.search.sql
 import ivr.transcripts.store
 import ivr.voicemail.store  # noqa: F401 - each module registers its tables on the metadata
-from ivr.store import metadata
+from ivr.data.tables import metadata
 
 __all__ = ["metadata"]

@@ -21,7 +21,7 @@ from pathlib import Path
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ivr.store import metadata
+from ivr.data.tables import metadata
 
 log = logging.getLogger(__name__)
 

@@ -20,8 +20,8 @@ from typing import Any
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
-from ivr.analytics.facts import CallFacts, Tally, summarize
-from ivr.store import ROLLUP_LINE, calls, journey_steps, metadata
+from ivr.data.facts import CallFacts, Tally, summarize
+from ivr.data.tables import ROLLUP_LINE, calls, journey_steps, metadata
 
 CHUNK = 500  # calls refreshed per query (keeps IN lists short)
 COVERED = ("slot", "seconds", "lang", "contained", "transferred", "transfer_answered", "voicemail",
