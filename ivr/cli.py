@@ -382,7 +382,9 @@ _add_voicemail_commands()
 
 def _add_user_commands() -> None:
     from ivr.dashboard.cli import user_group
+    from ivr.recorded_announcements import pin_command
 
+    user_group.add_command(pin_command)  # `ivr user announce-pin NAME`
     cli.add_command(user_group)
 
 
