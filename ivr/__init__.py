@@ -171,6 +171,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from ivr.voicemail.setup import install as install_voicemail
 
     install_voicemail(app, settings, services)
+    from ivr.queues.ring import install as install_ringing
+
+    install_ringing(services)  # agents rung by the worker, never inside a webhook
     from ivr.answer.setup import install as install_answering
 
     install_answering(app, settings, services)  # callback requests, agents' calls
