@@ -154,7 +154,9 @@ def call_command(menu_id: str | None, called: str | None, caller: str, script: T
     Actions: keys like 1 or * (pressed), 'say TEXT' (spoken), 'wait' (silence until
     the timeout; at a voicemail, saying nothing after the beep), 'dial STATUS' (how a
     transfer ends: completed, no-answer, busy...), 'record SECONDS' (leave a voicemail
-    of that length), 'hangup'. Interactively, an empty line is silence and any other
+    of that length), in a queue 'wait [POSITION [SECONDS]]' (a round of the wait URL,
+    where the caller hears their place and wait) and 'queue RESULT' (how the wait ends:
+    bridged, hangup, queue-full...), 'hangup'. Interactively, an empty line is silence and any other
     text is speech. --at sets the clock the menu sees (opening hours), for this call only.
     Exits 0 when the call ended, 1 on a webhook error, 3 if actions ran out first.
     """
@@ -270,7 +272,10 @@ def _steps(phone: Phone, actions: list[str] | None, out: TextIO, twiml: bool,
         out.writelines(line + "\n" for line in texts())
         if twiml and phone.exchanges:
             out.write(f"   <<< {phone.exchanges[-1].body}\n")
-        if phone.dialing is not None:
+        if phone.enqueued is not None:
+            out.write(f"   ... waiting in queue {phone.enqueued.text} [{phone.node}]"
+                      + (": a key leaves it" if phone.listening is not None else "") + "\n")
+        elif phone.dialing is not None:
             out.write(f"   ... transferring to {phone.dialing.text} [{phone.node}]\n")
         elif phone.recording is not None:
             out.write(f"   ... recording a message after the beep [{phone.node}]\n")
@@ -299,7 +304,9 @@ def _act(phone: Phone, line: str, out: TextIO, interactive: bool) -> bool:
     word, _, rest = line.partition(" ")
     if line == "hangup":
         return False
-    if phone.dialing is not None:
+    if phone.enqueued is not None:
+        _queued(phone, line, out, interactive)
+    elif phone.dialing is not None:
         if word == "dial" and rest:
             _show(phone.dial_ends(rest), out)
         elif line == "" and interactive:
@@ -334,6 +341,30 @@ def _act(phone: Phone, line: str, out: TextIO, interactive: bool) -> bool:
     else:
         raise click.UsageError(f"unknown action {shlex.quote(line)}")
     return True
+
+
+QUEUE_RESULTS = ("bridged", "hangup", "queue-full", "error", "system-error")
+
+
+def _queued(phone: Phone, line: str, out: TextIO, interactive: bool) -> None:
+    """A caller waiting in a queue: a round of the wait URL, a key, or how the wait ends."""
+    word, _, rest = line.partition(" ")
+    if word == "wait" or (line == "" and interactive):
+        numbers = [int(n) for n in rest.split() if n.isdigit()]
+        waited = int(phone.queue_info.get("QueueTime", "0") or 0)
+        position = numbers[0] if numbers else int(phone.queue_info.get("QueuePosition", "1"))
+        waited = numbers[1] if len(numbers) > 1 else (waited + 30 if phone.queue_info else 0)
+        out.write(f"   ... Twilio asks the wait URL: position {position}, waited {waited} s\n")
+        _show(phone.wait(position=max(1, position), waited=waited), out)
+    elif word == "queue" and rest in QUEUE_RESULTS:
+        _show(phone.queue_ends(rest, int(phone.queue_info.get("QueueTime", "0") or 0)), out)
+    elif line and all(c in "0123456789*#" for c in line) and phone.listening is not None:
+        _show(phone.press(line), out)
+    else:
+        raise click.UsageError(
+            f"waiting in a queue: use 'wait [POSITION [SECONDS]]' (Twilio asks the wait URL), "
+            f"a key while the wait message listens, 'queue RESULT' ({', '.join(QUEUE_RESULTS)}: "
+            f"how the wait ends) or 'hangup', not {line!r}")
 
 
 @cli.group("db")
