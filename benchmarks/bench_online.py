@@ -103,6 +103,7 @@ def run(url: str, n: int, rate: float) -> dict[str, Any]:
         result[name]["within_budget"] = result[name]["p99_ms"] <= BUDGET_MS
     app.extensions["ivr"].lookups.close()
     app.extensions["ivr"].recorder.close()
+    app.extensions["online"].writer.close()
     app.extensions["ivr"].store.dispose()
     return result
 
