@@ -1,4 +1,5 @@
-"""Announcements recorded by phone: drafts until approved, and admins' hashed PINs.
+"""Announcements recorded by phone: drafts until approved, and admins' hashed PINs; the
+name a web visitor gives with a callback request.
 
 Revision ID: 0025
 Revises: 0024
@@ -36,10 +37,14 @@ def upgrade() -> None:
         sa.Column("locked_at", sa.DateTime(timezone=True)),
         sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
     )
+    with op.batch_alter_table("callback_requests") as batch:
+        batch.add_column(sa.Column("caller_name", sa.String(80)))
 
 
 def downgrade() -> None:
     """Drop them (recorded drafts go with their rows)."""
+    with op.batch_alter_table("callback_requests") as batch:
+        batch.drop_column("caller_name")
     op.drop_table("announce_pins")
     op.execute("DELETE FROM announcements WHERE status <> 'live'")
     with op.batch_alter_table("announcements") as batch:
