@@ -45,6 +45,7 @@ class Services:
     queues: Any = None  # ivr.queues.store.QueueStore: callers in queues, agents' states
     ringer: Any = None  # ivr.queues.ring.Ringer: rings agents' phones for waiting callers
     announcements: Any = None  # ivr.announcements.Announcements: said before the menu
+    announce_fetcher: Any = None  # ivr.recorded_announcements.Fetcher: recordings' audio
     _audio: dict[str, bool] = field(default_factory=dict)
 
     def audio_available(self, path: str) -> bool:
@@ -170,9 +171,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     from ivr.voicemail.setup import install as install_voicemail
 
     install_voicemail(app, settings, services)
+    from ivr.queues.ring import install as install_ringing
+
+    install_ringing(services)  # agents rung by the worker, never inside a webhook
     from ivr.answer.setup import install as install_answering
 
     install_answering(app, settings, services)  # callback requests, agents' calls
+    from ivr.recorded_announcements import install as install_recorded
+
+    install_recorded(app, settings, services)  # the announcement line, recordings fetched
 
     @app.errorhandler(Exception)
     def _unexpected(exc: Exception) -> Any:

@@ -15,7 +15,7 @@ import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
 from ivr.data.tables import metadata
-from ivr.engine.types import Speak
+from ivr.engine.types import Play, Speak
 from ivr.menu.model import Menu
 
 MAX_TEXT = 600  # characters: about forty seconds of speech
@@ -32,7 +32,15 @@ announcements = sa.Table(
     sa.Column("set_at", sa.DateTime(timezone=True), nullable=False),
     sa.Column("cleared_by", sa.String(64)),
     sa.Column("cleared_at", sa.DateTime(timezone=True)),
+    # Recorded by phone (ivr.recorded_announcements): a draft until an admin approves it.
+    sa.Column("status", sa.String(10), nullable=False, server_default="live"),
+    sa.Column("audio", sa.String(300)),  # under the prompts folder, once fetched
+    sa.Column("recording_sid", sa.String(64)),
+    sa.Column("recording_url", sa.String(500)),
+    sa.Column("approved_by", sa.String(64)),
+    sa.Column("approved_at", sa.DateTime(timezone=True)),
     sa.Index("ix_announcements_menu", "menu", "cleared_at"),
+    sa.UniqueConstraint("recording_sid", name="uq_announcements_recording_sid"),
 )
 
 
@@ -64,7 +72,8 @@ class Announcements:
     @staticmethod
     def _clear(conn: sa.Connection, menu: str, lang: str | None, by: str, now: datetime) -> int:
         c = announcements.c
-        query = announcements.update().where(c.menu == menu, c.cleared_at.is_(None))
+        query = announcements.update().where(c.menu == menu, c.cleared_at.is_(None),
+                                             c.status == "live")
         if lang is not None:
             query = query.where(c.lang == lang)
         return int(conn.execute(query.values(cleared_by=by[:64], cleared_at=_utc(now))).rowcount)
@@ -73,7 +82,7 @@ class Announcements:
         """``menu``'s announcements heard now."""
         c = announcements.c
         query = (sa.select(announcements).where(
-            c.menu == menu, c.cleared_at.is_(None),
+            c.menu == menu, c.cleared_at.is_(None), c.status == "live",
             sa.or_(c.until.is_(None), c.until > _utc(now))).order_by(c.id))
         with self.engine.connect() as conn:
             return [dict(r._mapping) for r in conn.execute(query)]
@@ -86,8 +95,18 @@ class Announcements:
             return [dict(r._mapping) for r in conn.execute(query)]
 
 
-def spoken(menu: Menu, rows: list[dict[str, Any]]) -> list[Speak]:
-    """The active announcements as the caller hears them, in the menu's language order."""
-    by_lang = {row["lang"]: row["text"] for row in rows}
-    return [Speak(by_lang[code], language.locale, language.voice)
-            for code, language in menu.languages.items() if by_lang.get(code)]
+def spoken(menu: Menu, rows: list[dict[str, Any]]) -> list[Speak | Play]:
+    """The active announcements as the caller hears them, in the menu's language order: a
+    recording (approved, see ivr.recorded_announcements) plays, a text is said."""
+    by_lang = {row["lang"]: row for row in rows}
+    heard: list[Speak | Play] = []
+    for code, language in menu.languages.items():
+        row = by_lang.get(code)
+        if row is None:
+            continue
+        if row.get("audio"):
+            heard.append(Play(str(row["audio"]), str(row.get("text") or "")))
+        elif row.get("text"):
+            heard.append(Speak(row["text"], language.locale, language.voice))
+    return heard
+

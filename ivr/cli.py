@@ -157,7 +157,9 @@ def call_command(menu_id: str | None, called: str | None, caller: str, script: T
     Actions: keys like 1 or * (pressed), 'say TEXT' (spoken), 'wait' (silence until
     the timeout; at a voicemail, saying nothing after the beep), 'dial STATUS' (how a
     transfer ends: completed, no-answer, busy...), 'record SECONDS' (leave a voicemail
-    of that length), 'hangup'. Interactively, an empty line is silence and any other
+    of that length), in a queue 'wait [POSITION [SECONDS]]' (a round of the wait URL,
+    where the caller hears their place and wait) and 'queue RESULT' (how the wait ends:
+    bridged, hangup, queue-full...), 'hangup'. Interactively, an empty line is silence and any other
     text is speech. --at sets the clock the menu sees (opening hours), for this call only.
     Exits 0 when the call ended, 1 on a webhook error, 3 if actions ran out first.
     """
@@ -257,7 +259,10 @@ def _steps(phone: Phone, actions: list[str] | None, out: TextIO, twiml: bool,
         out.writelines(line + "\n" for line in texts())
         if twiml and phone.exchanges:
             out.write(f"   <<< {phone.exchanges[-1].body}\n")
-        if phone.dialing is not None:
+        if phone.enqueued is not None:
+            out.write(f"   ... waiting in queue {phone.enqueued.text} [{phone.node}]"
+                      + (": a key leaves it" if phone.listening is not None else "") + "\n")
+        elif phone.dialing is not None:
             out.write(f"   ... transferring to {phone.dialing.text} [{phone.node}]\n")
         elif phone.recording is not None:
             out.write(f"   ... recording a message after the beep [{phone.node}]\n")
@@ -286,7 +291,9 @@ def _act(phone: Phone, line: str, out: TextIO, interactive: bool) -> bool:
     word, _, rest = line.partition(" ")
     if line == "hangup":
         return False
-    if phone.dialing is not None:
+    if phone.enqueued is not None:
+        _queued(phone, line, out, interactive)
+    elif phone.dialing is not None:
         if word == "dial" and rest:
             _show(phone.dial_ends(rest), out)
         elif line == "" and interactive:
@@ -321,6 +328,30 @@ def _act(phone: Phone, line: str, out: TextIO, interactive: bool) -> bool:
     else:
         raise click.UsageError(f"unknown action {shlex.quote(line)}")
     return True
+
+
+QUEUE_RESULTS = ("bridged", "hangup", "queue-full", "error", "system-error")
+
+
+def _queued(phone: Phone, line: str, out: TextIO, interactive: bool) -> None:
+    """A caller waiting in a queue: a round of the wait URL, a key, or how the wait ends."""
+    word, _, rest = line.partition(" ")
+    if word == "wait" or (line == "" and interactive):
+        numbers = [int(n) for n in rest.split() if n.isdigit()]
+        waited = int(phone.queue_info.get("QueueTime", "0") or 0)
+        position = numbers[0] if numbers else int(phone.queue_info.get("QueuePosition", "1"))
+        waited = numbers[1] if len(numbers) > 1 else (waited + 30 if phone.queue_info else 0)
+        out.write(f"   ... Twilio asks the wait URL: position {position}, waited {waited} s\n")
+        _show(phone.wait(position=max(1, position), waited=waited), out)
+    elif word == "queue" and rest in QUEUE_RESULTS:
+        _show(phone.queue_ends(rest, int(phone.queue_info.get("QueueTime", "0") or 0)), out)
+    elif line and all(c in "0123456789*#" for c in line) and phone.listening is not None:
+        _show(phone.press(line), out)
+    else:
+        raise click.UsageError(
+            f"waiting in a queue: use 'wait [POSITION [SECONDS]]' (Twilio asks the wait URL), "
+            f"a key while the wait message listens, 'queue RESULT' ({', '.join(QUEUE_RESULTS)}: "
+            f"how the wait ends) or 'hangup', not {line!r}")
 
 
 @cli.group("db")
@@ -359,7 +390,42 @@ _add_voicemail_commands()
 def _add_user_commands() -> None:
     from ivr.dashboard.cli import user_group
 
+    user_group.add_command(pin_command)  # `ivr user announce-pin NAME`
     cli.add_command(user_group)
+
+
+@click.command("announce-pin")
+@click.argument("name")
+@click.option("--off", is_flag=True, help="Remove the PIN (the line refuses this admin).")
+@click.option("--unlock", is_flag=True, help="End a lock after failed calls (the PIN stays).")
+@click.option("--pin-stdin", is_flag=True, help="Read the PIN from standard input.")
+def pin_command(name: str, off: bool, unlock: bool, pin_stdin: bool) -> None:
+    """Set the PIN admin NAME enters on the announcement line (asked twice, never shown)."""
+    import sys
+
+    from ivr import create_app
+    from ivr.recorded_announcements import Pins, pin_problem
+
+    app = create_app()
+    user = app.extensions["dashboard"].users.user_by_name(name)
+    if user is None or user.get("role") != "admin":
+        raise click.ClickException(f"no admin called {name!r}")
+    pins = Pins(app.extensions["ivr"].store.engine)
+    if off:
+        click.echo("PIN removed" if pins.remove(int(user["id"])) else "no PIN was set")
+        return
+    if unlock:
+        click.echo("PIN unlocked" if pins.unlock(int(user["id"])) else "the PIN was not locked")
+        return
+    if pin_stdin:
+        chosen = sys.stdin.readline().strip()
+    else:
+        chosen = click.prompt("PIN", hide_input=True, confirmation_prompt=True)
+    problem = pin_problem(chosen)
+    if problem:
+        raise click.ClickException(problem)
+    pins.set(int(user["id"]), chosen, app.extensions["ivr"].clock())
+    click.echo(f"announcement PIN set for {name}")
 
 
 _add_user_commands()

@@ -113,6 +113,10 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "IVR_CALLBACK_FROM": ("", "agents' calls back: the Twilio number that rings the agent's phone "
                           "and that the caller sees (E.164); empty = the number the caller "
                           "called"),
+    "IVR_ANNOUNCE_NUMBER": ("", "the announcement line: calls to this Twilio number (E.164) "
+                            "let an admin record an announcement with their PIN; empty = off"),
+    "IVR_ANNOUNCE_ADMINS": ("", "usernames of the admins who may use the announcement line "
+                            "(comma-separated); empty = every admin with a PIN"),
     "IVR_WORKER_IN_APP": ("auto", "run the background worker (notifications, recordings) "
                           "inside the web app: auto = in development only"),
     "IVR_RETENTION_DAYS": ("90", "`ivr voicemail purge`, `ivr privacy purge` and `ivr worker` "

@@ -215,6 +215,8 @@ def app(db_url: str, tmp_path: Path, clock: Clock) -> Iterator[Any]:
 def shutdown(application: Any) -> None:
     """Stop an app's journey writer and close its database connections."""
     application.extensions["ivr"].recorder.close()
+    if "online" in application.extensions:
+        application.extensions["online"].writer.close()
     application.extensions["ivr"].catalog.close()
     application.extensions["ivr"].store.dispose()
 

@@ -85,3 +85,18 @@ def test_the_benchmark_runs_at_a_tiny_size(script: str, tmp_path: Path) -> None:
         assert "top1" in done.stdout.lower() or "k=" in done.stdout.lower(), done.stdout[-2000:]
     else:
         assert json.loads(out.read_text(encoding="utf-8")), "the benchmark wrote no figures"
+
+
+def test_the_online_benchmark_reads_gunicorns_own_times(tmp_path: Path) -> None:
+    """--gunicorn: every request is served by gunicorn and timed from its access log."""
+    out = tmp_path / "result.json"
+    env = {**os.environ, "IVR_INSTANCE_DIR": str(tmp_path / "instance")}
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_online.py"),
+                           "--gunicorn", "--tiny", "--out", str(out)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    assert figures["server"].startswith("gunicorn")
+    for name in ("page", "search", "text"):
+        assert figures[name]["samples"] == 40  # one logged duration per request sent
+        assert 0 < figures[name]["p50_ms"] <= figures[name]["p99_ms"] <= figures[name]["max_ms"]

@@ -269,3 +269,35 @@ def test_run_banner_names_the_url_a_browser_opens_and_the_ivr_to_type(
     assert command_path() == f"{venv_ivr.parent.parent.name}/bin/ivr"
     monkeypatch.setenv("PATH", str(venv_ivr.parent))
     assert command_path() == "ivr"
+
+
+# ---- `ivr call` in a queue: <Enqueue>, rounds of the wait URL, leaving -------------------
+
+def test_call_shows_the_shops_enqueue_and_simulates_the_wait(
+        env: dict[str, str], monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("IVR_MENUS_DIR", str(ROOT / "menus"))  # the demo shop
+    steps = "1; 0"
+    result = CliRunner().invoke(cli, ["call", "shop", "--at", "2026-12-01 10:00", "--twiml",
+                                      "--steps", steps])
+    assert result.exit_code == 3, result.output  # the caller still waits when actions end
+    assert "<Enqueue " in result.output and ">shop-agent</Enqueue>" in result.output
+    assert "... waiting in queue shop-agent [agent]" in result.output
+    # Two rounds of the wait URL (third in line after 45 s, then 30 s later), then answered.
+    result = CliRunner().invoke(cli, ["call", "shop", "--at", "2026-12-01 10:00", "--steps",
+                                      "1; 0; wait 3 45; wait; queue bridged"])
+    assert result.exit_code == 0, result.output
+    rounds = result.output.split("> wait")[1:]
+    assert "position 3, waited 45 s" in rounds[0] and "position 3, waited 75 s" in rounds[1]
+    assert "You are number 3 in the queue." in rounds[0]
+    assert "Your estimated wait is about" in rounds[0]
+    assert result.output.rstrip().endswith("-- call ended")
+    # The leave key during a wait: out of the queue, offered a callback.
+    result = CliRunner().invoke(cli, ["call", "shop", "--at", "2026-12-01 10:00", "--steps",
+                                      "1; 0; wait 2 10; 1; hangup"])
+    assert result.exit_code == 0, result.output
+    after = result.output.split("> 1\n")[-1]
+    assert "To be called back, press 1" in after and "waiting in queue" not in after
+    # A key before any wait message listens, or an unknown result, is refused with the reason.
+    result = CliRunner().invoke(cli, ["call", "shop", "--at", "2026-12-01 10:00", "--steps",
+                                      "1; 0; queue answered"])
+    assert result.exit_code == 2 and "waiting in a queue: use 'wait" in result.output

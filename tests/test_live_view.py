@@ -54,6 +54,7 @@ def callers(app: Any, clock: Any) -> tuple[Phone, Phone]:
         rsps.add(responses.POST, f"https://api.twilio.com/2010-04-01/Accounts/{ACCOUNT}/Calls.json",
                  status=201, json={"sid": "CA" + "f" * 32, "status": "queued"})
         waiting.press("0")
+        app.extensions["ivr"].sender.send_due()  # the worker rings the agent
     clock.now = OPEN + timedelta(seconds=75)
     browsing = Phone(FlaskTransport(app), TOKEN, called=LINE, caller="+40712345678")
     browsing.dial()

@@ -66,3 +66,45 @@ def test_web_and_text_questions_are_channels_and_feed_not_understood(app: Any) -
     assert "purple elephant dancing" in words
     assert "zzqx vbnm glorp" in words
     assert "where is my parcel" not in words
+
+
+def _stored(app: Any) -> int:
+    import sqlalchemy as sa
+
+    with app.extensions["ivr"].store.engine.connect() as conn:
+        return int(conn.execute(sa.text("SELECT COUNT(*) FROM online_steps")).scalar_one())
+
+
+def test_a_question_is_written_off_the_request_by_the_background_writer(
+        db_url: str, tmp_path: Path, clock: Clock) -> None:
+    import sqlalchemy as sa
+
+    empty_dashboard_tables(db_url)
+    # The writer's thread waits ten minutes between rounds here: only flush() writes.
+    app = make_app(db_url, tmp_path, clock, IVR_MENUS_DIR=str(ROOT / "menus"),
+                   IVR_SMS_REPLY_COUNTRIES="*", IVR_JOURNEY_FLUSH_MS="600000")
+    try:
+        if db_url.startswith("postgresql"):
+            with app.extensions["ivr"].store.engine.begin() as conn:
+                conn.execute(sa.text("TRUNCATE online_steps"))
+        writer = app.extensions["online"].writer
+        client = app.test_client()
+        assert client.get("/help/shop/search?lang=en&q=where is my parcel").status_code == 200
+        text(app, "opening hours", "+33612345678")
+        assert _stored(app) == 0 and writer.pending >= 2  # answered before any write
+        # The database refusing: the answers still come, the lines wait in memory.
+        working = writer.engine
+        writer.engine = sa.create_engine(f"sqlite:///{tmp_path}/missing/folder/db.sqlite3")
+        assert client.get("/help/shop/search?lang=fr&q=où est mon colis").status_code == 200
+        waiting = writer.pending
+        assert writer.flush() is False and writer.pending == waiting and writer.failures == 1
+        writer.engine = working
+        assert writer.flush() is True and writer.pending == 0
+        assert _stored(app) == waiting
+        with app.extensions["ivr"].store.engine.connect() as conn:
+            channels = sorted({r[0] for r in conn.execute(sa.text(
+                "SELECT channel FROM online_steps"))})
+        assert channels == ["text", "web"]
+    finally:
+        app.extensions["ivr"].lookups.close()
+        shutdown(app)

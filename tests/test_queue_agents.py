@@ -64,6 +64,11 @@ def twilio_post(app: Any, url: str, params: dict[str, str]) -> Any:
                                   headers={"X-Twilio-Signature": signature})
 
 
+def worker_rings(app: Any) -> int:
+    """One round of the worker's outbox: the agents' calls asked by the webhooks."""
+    return int(app.extensions["ivr"].sender.send_due())
+
+
 def agent_status(app: Any, url: str, sid: str, status: str) -> int:
     params = {"AccountSid": ACCOUNT, "CallSid": sid, "CallStatus": status, "From": LINE,
               "To": AGENTS[0], "Direction": "outbound-api", "ApiVersion": "2010-04-01"}
@@ -74,6 +79,8 @@ def test_a_waiting_caller_rings_the_first_agent_then_the_next_when_unanswered(de
     with responses.RequestsMock() as rsps:
         accepts(rsps, "CA" + "a" * 32, "CA" + "b" * 32)
         join(desk)
+        assert len(rsps.calls) == 0  # the webhook only asked the worker to ring
+        assert worker_rings(desk) == 1
         assert len(rsps.calls) == 1  # sequential: one agent for one caller
         first = sent(rsps.calls[0])
         assert first["To"] == [AGENTS[0]] and first["Timeout"] == ["20"]
@@ -81,6 +88,8 @@ def test_a_waiting_caller_rings_the_first_agent_then_the_next_when_unanswered(de
         assert first["StatusCallbackEvent"] == ["answered", "completed"]
         status_url = first["StatusCallback"][0]
         assert agent_status(desk, status_url, "CA" + "a" * 32, "no-answer") == 204
+        assert len(rsps.calls) == 1
+        assert worker_rings(desk) == 1
         assert len(rsps.calls) == 2
         assert sent(rsps.calls[1])["To"] == [AGENTS[1]]  # the next one in turn
     states = desk.extensions["ivr"].queues.agent_states(list(AGENTS))
@@ -92,6 +101,7 @@ def test_the_agent_hears_the_line_and_path_then_takes_the_caller_from_the_queue(
     with responses.RequestsMock() as rsps:
         accepts(rsps, "CA" + "a" * 32)
         caller = join(desk)
+        worker_rings(desk)
         answer_url = sent(rsps.calls[0])["Url"][0]
     params = {"AccountSid": ACCOUNT, "CallSid": "CA" + "a" * 32, "CallStatus": "in-progress",
               "From": LINE, "To": AGENTS[0], "Direction": "outbound-api"}
@@ -118,6 +128,7 @@ def test_simultaneous_rings_every_available_agent_and_away_agents_are_not_rung(
         with responses.RequestsMock() as rsps:
             accepts(rsps, "CA" + "a" * 32, "CA" + "b" * 32)
             join(app)
+            worker_rings(app)
             assert sorted(sent(c)["To"][0] for c in rsps.calls) == sorted(AGENTS)
         app.extensions["ivr"].queues.set_available(AGENTS[0], False, "alice", OPEN)
         for sid in ("CA" + "a" * 32, "CA" + "b" * 32):
@@ -125,6 +136,7 @@ def test_simultaneous_rings_every_available_agent_and_away_agents_are_not_rung(
         with responses.RequestsMock() as rsps:
             accepts(rsps, "CA" + "d" * 32)
             join(app, caller="+33612345679")
+            worker_rings(app)
             assert [sent(c)["To"][0] for c in rsps.calls] == [AGENTS[1]]
     finally:
         shutdown(app)
@@ -135,6 +147,26 @@ def test_a_rest_failure_frees_the_agent_and_the_caller_still_waits(desk: Any) ->
         rsps.add(responses.POST, CALLS_API, status=500, json={"code": 20500, "message": "x"})
         rsps.add(responses.POST, CALLS_API, status=500, json={"code": 20500, "message": "x"})
         phone = join(desk)
+        worker_rings(desk)
         assert phone.enqueued is not None and phone.problems == []
     states = desk.extensions["ivr"].queues.agent_states(list(AGENTS))
     assert all(s["state"] == "" for s in states.values())
+
+
+def test_the_enqueue_webhook_answers_without_twilios_api_and_the_worker_rings(
+        desk: Any) -> None:
+    """Joining the queue never waits for the REST API: with every request to Twilio
+    refused, the caller is enqueued; the worker's next round places the agent's call."""
+    with responses.RequestsMock(assert_all_requests_are_fired=False) as rsps:
+        phone = join(desk)  # no response registered: a REST call here would raise
+        assert phone.enqueued is not None and phone.problems == [] and len(rsps.calls) == 0
+        states = desk.extensions["ivr"].queues.agent_states(list(AGENTS))
+        assert all(s.get("state") != "ringing" for s in states.values())  # nobody rung yet
+        accepts(rsps, "CA" + "e" * 32)
+        desk.extensions["ivr"].worker.run_once()  # `ivr worker`'s round
+        rung = [c for c in rsps.calls if c.request.url.startswith(CALLS_API)]
+        assert [sent(c)["To"] for c in rung] == [[AGENTS[0]]]
+        desk.extensions["ivr"].worker.run_once()
+        assert len([c for c in rsps.calls if c.request.url.startswith(CALLS_API)]) == 1
+    states = desk.extensions["ivr"].queues.agent_states(list(AGENTS))
+    assert states[AGENTS[0]]["state"] == "ringing"

@@ -41,6 +41,7 @@ callback_requests = sa.Table(
     sa.Column("to_number", sa.String(64)),  # the line the caller called
     sa.Column("number", sa.String(20), nullable=False),  # E.164: the number to call back
     sa.Column("number_source", sa.String(10), nullable=False),  # caller_id | keyed
+    sa.Column("caller_name", sa.String(80)),  # the name a web visitor gave ("" by phone)
     sa.Column("menu", sa.String(64)),
     sa.Column("node", sa.String(64)),
     sa.Column("lang", sa.String(16)),
@@ -78,7 +79,7 @@ class CallbackStore:
         """Store the request of ``call_sid`` once; its id and whether it is new."""
         values = {k: fields.get(k) for k in (
             "account_sid", "from_number", "to_number", "number", "number_source", "menu", "node",
-            "lang", "reason_recording_sid", "schedule", "due_from", "due_until")}
+            "lang", "reason_recording_sid", "schedule", "due_from", "due_until", "caller_name")}
         if isinstance(fields.get("journey"), list | tuple):
             values["journey"] = json.dumps(fields["journey"], default=str)
         values["reason_seconds"] = int(fields.get("reason_seconds") or 0)

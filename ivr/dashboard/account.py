@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
-from flask import Blueprint, g, redirect, render_template, request, session, url_for
+from flask import Blueprint, current_app, g, redirect, render_template, request, session, url_for
 from werkzeug.wrappers import Response as BaseResponse
 
 from ivr import phones
@@ -24,8 +24,23 @@ def _page(status: int = 200, **values: Any) -> tuple[str, int]:
     page = render_template("dashboard/account.html", min_password=MIN_PASSWORD,
                            sessions=desk().logins.open_for(g.user["id"]),
                            phone=mine.get("phone") or "", time_zone=mine.get("time_zone") or "",
-                           common_zones=COMMON_ZONES, default_zone=default_zone().key, **values)
+                           common_zones=COMMON_ZONES, default_zone=default_zone().key,
+                           pin_state=_pin_state(), **values)
     return page, status
+
+
+def _pin_state() -> str:
+    """What the account page says of the admin's announcement PIN."""
+    if g.user.get("role") != "admin":
+        return ""
+    from ivr.recorded_announcements import Pins
+
+    found = Pins(current_app.extensions["ivr"].store.engine).get(g.user["id"])
+    if found is None:
+        return "No PIN is set."
+    if found["locked_at"] is not None:
+        return "Your PIN is locked after failed calls: a new PIN unlocks it."
+    return "A PIN is set."
 
 
 def password_problem(password: str, again: str) -> str | None:
@@ -105,6 +120,24 @@ def set_phone() -> Any:
                      "country code, like +33 6 12 34 56 78.", phone_given=given[:40])
     desk().users.set_phone(g.user["id"], checked.e164)
     return _page(message=f"Calls back will ring {checked.e164}.")
+
+
+@bp.post("/announce-pin")
+def set_pin() -> Any:
+    """Set the admin's announcement-line PIN (hashed; the password first); unlocks it."""
+    from ivr.recorded_announcements import Pins, pin_problem
+
+    if g.user.get("role") != "admin":
+        return _page(403, pin_error="Only admins record announcements.")
+    problem = reauthentication_problem("pin-change")
+    if problem:
+        return _page(400, pin_error=problem)
+    pin = request.form.get("pin", "")[:32]
+    problem = pin_problem(pin)
+    if problem:
+        return _page(400, pin_error=problem)
+    Pins(current_app.extensions["ivr"].store.engine).set(g.user["id"], pin, now())
+    return _page(message="Your announcement PIN is set.")
 
 
 @bp.post("/time-zone")

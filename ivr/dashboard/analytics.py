@@ -139,6 +139,7 @@ def overview() -> Any:
                                percent_of=(figures.keys + figures.spoken) or None)
     from ivr.online.activity import counts
 
+    _online_written()
     channels = counts(desk().calls.engine, *period.bounds, period.menu)
     return _render("dashboard/analytics_overview.html", period, "overview", figures=figures,
                    channels=channels,
@@ -146,6 +147,13 @@ def overview() -> Any:
                    hour_chart=hour_chart, outcome_chart=outcome_chart,
                    language_chart=language_chart, inputs_chart=inputs_chart,
                    queues=_queue_figures(period))
+
+
+def _online_written() -> None:
+    """This worker's latest online questions in the database (written in batches)."""
+    online = current_app.extensions.get("online")
+    if online is not None:
+        online.writer.flush()
 
 
 def _queue_figures(period: report.Period) -> dict[str, Any]:
@@ -255,6 +263,7 @@ def not_understood() -> Any:
     destinations the matcher suggests for it (labels, the likeliest first) to accept."""
     period = _period(require_menu=True)
     engine = desk().calls.engine
+    _online_written()
     groups = group(missed(report.spoken_steps(engine, period)))
     table = request.args.get("csv")
     if table == "groups":

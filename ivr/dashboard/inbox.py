@@ -181,7 +181,15 @@ def voicemail(voicemail_id: int) -> str:
                            texts=texts_panel("voicemail", voicemail_id, lang, item.get("call_sid")),
                            back=request.args.get("back", ""),
                            call_problem=request.args.get("call_problem", "")[:300],
+                           email_reply=_email_reply(item, menu),
                            **_calls_back(item))
+
+
+def _email_reply(item: dict[str, Any], menu: Any) -> dict[str, str] | None:
+    """A web message's answer by e-mail (a mailto: link), when the visitor left an address."""
+    from ivr.online.mailto import reply_link
+
+    return reply_link(item, (menu.name or menu.id) if menu is not None else "")
 
 
 def _calls_back(item: dict[str, Any]) -> dict[str, Any]:

@@ -109,6 +109,8 @@ def page() -> str:
                            my_phone=g.user.get("phone") or "",
                            ended=request.args.get("ended", ""),
                            lines=_announcements() if admin else [],
+                           drafts=_drafts() if admin else [],
+                           locked_pins=_locked_pins() if admin else [],
                            message=request.args.get("message", ""))
 
 
@@ -135,6 +137,73 @@ def announce() -> BaseResponse:
     _services().announcements.set(menu.id, lang, text, g.user["username"], now(), until)
     log.info("announcement on %s (%s) set by %s", menu.id, lang, g.user["username"])
     return redirect(url_for("dashboard.live.page", message=f"Announced on {menu.id} ({lang})."))
+
+
+def _drafts() -> list[dict[str, Any]]:
+    """Announcements recorded by phone, waiting for an admin's approval."""
+    from ivr.recorded_announcements import drafts
+
+    svc = _services()
+    found = drafts(svc.store.engine)
+    for item in found:
+        menu = svc.catalog.get(item["menu"])
+        item["line"] = (menu.name or menu.id) if menu is not None else item["menu"]
+    return found
+
+
+def _locked_pins() -> list[dict[str, Any]]:
+    """Admins whose announcement PIN locked after failed calls (the alert)."""
+    from ivr.recorded_announcements import Pins
+
+    rows = Pins(_services().store.engine).locked()
+    names = current_app.extensions["dashboard"].users.usernames([r["user_id"] for r in rows])
+    return [{**r, "username": names.get(r["user_id"], str(r["user_id"]))} for r in rows]
+
+
+@bp.post("/announcements/<int:draft_id>/approve")
+@admin_required
+def approve_draft(draft_id: int) -> BaseResponse:
+    """Put an announcement recorded by phone on the air (before the menu on new calls)."""
+    from ivr.recorded_announcements import approve
+
+    until = None
+    if request.form.get("until"):
+        from ivr.engine.hours import moment
+
+        until = moment(request.form["until"], viewer_zone().key)
+        if until is None or until <= now():
+            abort(400, "The end of an announcement is a time in the future.")
+    row = approve(_services().store.engine, draft_id, g.user["username"], now(), until)
+    if row is None:
+        abort(409, "That recording is not a draft with its audio fetched.")
+    log.info("recorded announcement %d on %s (%s) approved by %s", draft_id, row["menu"],
+             row["lang"], g.user["username"])
+    return redirect(url_for("dashboard.live.page",
+                            message=f"Recorded announcement on {row['menu']} ({row['lang']}) "
+                                    "approved."))
+
+
+@bp.post("/announcements/<int:draft_id>/reject")
+@admin_required
+def reject_draft(draft_id: int) -> BaseResponse:
+    """Drop an announcement recorded by phone without it ever being heard."""
+    from ivr.recorded_announcements import reject
+
+    if not reject(_services().store.engine, draft_id, g.user["username"], now()):
+        abort(409, "That recording is not a draft.")
+    log.info("recorded announcement %d rejected by %s", draft_id, g.user["username"])
+    return redirect(url_for("dashboard.live.page", message="Recording rejected."))
+
+
+@bp.post("/announcements/pins/<int:user_id>/unlock")
+@admin_required
+def unlock_pin(user_id: int) -> BaseResponse:
+    """End the lock on an admin's announcement PIN."""
+    from ivr.recorded_announcements import Pins
+
+    Pins(_services().store.engine).unlock(user_id)
+    log.info("announcement PIN of user %d unlocked by %s", user_id, g.user["username"])
+    return redirect(url_for("dashboard.live.page", message="PIN unlocked."))
 
 
 @bp.post("/announcements/clear")

@@ -20,6 +20,7 @@ import ivr.notify
 import ivr.online.activity
 import ivr.online.conversations
 import ivr.queues.store
+import ivr.recorded_announcements
 import ivr.search.sql
 import ivr.transcripts.store
 import ivr.voicemail.store  # noqa: F401 - each module registers its tables on the metadata

@@ -18,7 +18,6 @@ from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
-from sqlalchemy.exc import SQLAlchemyError
 
 from ivr.data.tables import metadata
 from ivr.engine.types import Step
@@ -50,19 +49,21 @@ def session_of(channel: str, who: str = "") -> str:
     return f"{channel}:" + secrets.token_hex(16)
 
 
-def record(engine: Engine, channel: str, session: str, menu: str, steps: Iterable[Step],
-           now: datetime) -> None:
-    """Keep a question's journey lines; a database failure loses them, never the answer."""
-    rows = [{"channel": channel, "session": session[:64], "at": now, "menu": menu[:64],
+def lines(channel: str, session: str, menu: str, steps: Iterable[Step],
+          now: datetime) -> list[dict[str, Any]]:
+    """A question's journey lines as rows of ``online_steps``."""
+    return [{"channel": channel, "session": session[:64], "at": now, "menu": menu[:64],
              "node": s.node[:64], "event": s.event[:32], "input": s.input[:2000],
              "outcome": s.outcome[:255], "lang": s.lang[:16]} for s in steps]
-    if not rows:
-        return
-    try:
-        with engine.begin() as conn:
-            conn.execute(online_steps.insert(), rows)
-    except SQLAlchemyError:
-        log.exception("the %s question's journey was not kept", channel)
+
+
+def record(writer: Any, channel: str, session: str, menu: str, steps: Iterable[Step],
+           now: datetime) -> None:
+    """Hand a question's journey lines to the background writer (ivr.online.writer): the
+    answer never waits for the database, and a database failure loses nothing it has."""
+    rows = lines(channel, session, menu, steps, now)
+    if rows:
+        writer.add(rows)
 
 
 def counts(engine: Engine, first: datetime, after: datetime,

@@ -97,7 +97,7 @@ def _checked(menu: Menu, kind: str) -> tuple[dict[str, str], dict[str, str]]:
     values = {"name": " ".join(form.get("name", "").split())[:MAX_NAME],
               "phone": form.get("phone", "").strip()[:phones.MAX_INPUT],
               "email": form.get("email", "").strip()[:MAX_EMAIL],
-              "message": form.get("message", "").strip()[:MAX_MESSAGE]}
+              "message": form.get("message", "").strip()[:MAX_MESSAGE], "kind": kind}
     errors: dict[str, str] = {}
     # National numbers are read as the callback node reads keyed ones (its ``region``).
     region = getattr(_callback_node(menu), "region", None) or next(
@@ -112,6 +112,8 @@ def _checked(menu: Menu, kind: str) -> tuple[dict[str, str], dict[str, str]]:
         errors["email"] = "email_invalid"
     if kind == "callback" and not values["phone"]:
         errors["phone"] = "phone_needed"
+    if kind == "callback" and not values["name"]:
+        errors["c-name"] = "name_needed"  # whom the agent asks for when calling back
     if kind == "message":
         if not values["message"]:
             errors["message"] = "message_needed"
@@ -183,7 +185,8 @@ def keep_callback(menu: Menu, lang: str, values: dict[str, str], now: datetime) 
     answering = current_app.extensions["answer"]
     found: int | None = answering.intake.keep(
         "WB" + secrets.token_hex(16), now, from_number=None, to_number=None,
-        number=values["phone"], number_source=WEB, menu=menu.id, node=node.id if node else None,
+        number=values["phone"], number_source=WEB, caller_name=values["name"] or None,
+        menu=menu.id, node=node.id if node else None,
         lang=lang, schedule=schedule_name or None, due_from=window[0] if window else now,
         due_until=window[1] if window else None)
     return found

@@ -113,7 +113,8 @@ def search(menu_id: str) -> Response:
     if question:
         from ivr.online.activity import record, session_of
 
-        record(services().store.engine, "web", session_of("web"), menu.id, reply.steps, now)
+        record(current_app.extensions["online"].writer, "web", session_of("web"), menu.id,
+               reply.steps, now)
     found = answers.topic(menu, reply.target, lang) if reply.kind == "answer" else None
     options = [answers.topic(menu, t, lang) for t in reply.candidates if t in menu.nodes]
     return render("search.html", menu, lang, reply=reply, found=found, options=options,

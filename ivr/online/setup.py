@@ -11,6 +11,7 @@ from ivr.online.contact import FormLimits, form_limits
 from ivr.online.conversations import Conversations
 from ivr.online.orders import LookupLimits, lookup_limits
 from ivr.online.replies import ReplyRules, rules_for
+from ivr.online.writer import OnlineWriter
 
 
 @dataclass
@@ -21,6 +22,7 @@ class Online:
     rules: ReplyRules
     forms: FormLimits
     lookups: LookupLimits
+    writer: OnlineWriter  # questions' journey lines, written off the request
 
 
 def install(app: Flask, settings: dict[str, Any], services: Any) -> Online:
@@ -33,7 +35,8 @@ def install(app: Flask, settings: dict[str, Any], services: Any) -> Online:
 
     rules = rules_for(settings, services.store.engine, seconds)
     online = Online(Conversations(services.store.engine), rules,
-                    form_limits(settings, rules.storage), lookup_limits(settings, rules.storage))
+                    form_limits(settings, rules.storage), lookup_limits(settings, rules.storage),
+                    OnlineWriter(services.store.engine, int(settings["IVR_JOURNEY_FLUSH_MS"])))
     app.extensions["online"] = online
     app.register_blueprint(pages.bp)
     app.register_blueprint(sms.bp)

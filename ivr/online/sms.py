@@ -119,6 +119,6 @@ def incoming() -> Response:
     online.conversations.keep(menu.id, number, exchange.conversation, now)
     from ivr.online.activity import record, session_of
 
-    record(svc.store.engine, "text", session_of("text", f"{number}:{now.date()}"), menu.id,
+    record(online.writer, "text", session_of("text", f"{number}:{now.date()}"), menu.id,
            exchange.steps, now)
     return messages(exchange.text)

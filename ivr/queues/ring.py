@@ -1,5 +1,10 @@
 """Ringing agents' phones while callers wait (a ring group), through Twilio's REST API.
 
+The webhooks never call the REST API themselves: they add a row to the outbox
+(``ring_later``, channel ``ring``) and the worker (`ivr worker`, or its thread in
+development) places the calls a moment later (``install`` registers the channel), so
+the caller's <Enqueue> is answered at once whatever Twilio's API takes.
+
 When a caller joins a queue, and whenever an agent's call ends, the queue's free and
 available agents are rung with ``calls.create``: one after another (``sequential``:
 as many as there are callers waiting and not yet being answered, each next one in the
@@ -12,16 +17,45 @@ the next one.
 from __future__ import annotations
 
 import logging
-from collections.abc import Callable, Sequence
+import secrets
+from collections.abc import Callable, Mapping, Sequence
 from datetime import datetime, timedelta
 from typing import Any
 from urllib.parse import urlencode
 
+from sqlalchemy.engine import Engine
+
+from ivr.notify import Channel, enqueue
 from ivr.queues.store import QueueStore
 
 log = logging.getLogger(__name__)
 
 EVENTS = ["answered", "completed"]  # the agent's call status callbacks asked for
+CHANNEL = "ring"  # the outbox channel the worker rings agents from
+RETRIES = 3  # a ring that cannot even be tried (the database, say) is tried again, then dropped
+
+
+def ring_later(engine: Engine, menu_id: str, node_id: str, base: str, after: str,
+               now: datetime) -> None:
+    """Ask the worker to ring ``menu_id``/``node_id``'s agents (due at once)."""
+    enqueue(engine, f"{CHANNEL}:{menu_id}:{node_id}:{secrets.token_hex(8)}", CHANNEL,
+            {"menu": menu_id, "node": node_id, "base": base, "after": after}, now,
+            delay=timedelta(0))
+
+
+def install(services: Any) -> None:
+    """Let the outbox's worker ring agents (the rows ``ring_later`` adds)."""
+
+    def deliver(payload: Mapping[str, Any]) -> None:
+        menu = services.catalog.get(str(payload.get("menu") or ""))
+        node = menu.nodes.get(str(payload.get("node") or "")) if menu is not None else None
+        if node is None or node.kind != "queue":
+            return  # the menu changed since: nobody to ring for it
+        services.ringer.ring(menu, node, str(payload.get("base") or ""),
+                             str(payload.get("after") or ""))
+
+    services.sender.register(CHANNEL, Channel(deliver=deliver, max_attempts=RETRIES,
+                                              first_retry=5))
 
 
 class Ringer:

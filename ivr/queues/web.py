@@ -18,7 +18,7 @@ from flask import Blueprint, Response, current_app, request
 
 from ivr.engine import core
 from ivr.engine.types import CallState, Enqueue, Input, Leave, QueueEnded, QueueWait, Turn
-from ivr.queues.ring import whisper
+from ivr.queues.ring import ring_later, whisper
 from ivr.web import twiml
 from ivr.web.calls import (
     _record,
@@ -63,16 +63,20 @@ def note_joined(turn: Turn, now: datetime) -> None:
 
 
 def _ring(menu_id: str, node_id: str, after: str = "") -> None:
-    """Ring the queue's agents for the callers waiting (never raises)."""
+    """Have the worker ring the queue's agents for the callers waiting (never raises).
+
+    Only an outbox row is written here: Twilio's REST API is called by the worker
+    (``ivr.queues.ring.install``), so the webhook answers without waiting for it.
+    """
     svc = services()
     menu = svc.catalog.get(menu_id)
     node = menu.nodes.get(node_id) if menu is not None else None
-    if node is None or node.kind != "queue":
+    if node is None or node.kind != "queue" or not node.agents or svc.ringer.client_factory is None:
         return
     try:
-        svc.ringer.ring(menu, node, base_url(), after)
+        ring_later(svc.store.engine, menu.id, node.id, base_url(), after, svc.clock())
     except Exception:  # noqa: BLE001 - callers keep waiting; the next event rings again
-        log.exception("could not ring the agents of %s/%s", menu_id, node_id)
+        log.exception("could not ask to ring the agents of %s/%s", menu_id, node_id)
 
 
 def _note_left(turn: Turn) -> None:

@@ -11,7 +11,7 @@ import math
 from dataclasses import replace
 from datetime import datetime
 
-from flask import Blueprint, Response, request
+from flask import Blueprint, Response, current_app, request
 
 from ivr.engine import core
 from ivr.engine.messages import BUILTIN
@@ -66,6 +66,11 @@ def incoming() -> Response:
     """A call comes in: pick the menu by the number called and enter its start node."""
     svc = services()
     svc.catalog.maybe_reload()
+    if current_app.config.get("IVR_ANNOUNCE_NUMBER"):
+        from ivr.recorded_announcements import answer, is_line
+
+        if is_line(field("To", 64)):
+            return answer()  # an admin recording an announcement by phone
     draft = request.args.get("draft")
     # A simulated call on an unpublished draft (the admins' simulator signs it like Twilio).
     menu = svc.catalog.draft_menu(draft) if draft else svc.catalog.for_number(field("To"))

@@ -83,3 +83,33 @@ def test_the_live_view_shows_simulated_calls_and_updates_by_itself(
         assert row.get_by_role("button", name="End call").count() == 1
     action = page.locator(f"tr[data-call='{newcomer.call_sid}'] form").get_attribute("action")
     assert action == f"/dashboard/live/calls/{newcomer.call_sid}/end"
+
+
+def test_an_admin_approves_an_announcement_recorded_by_phone(
+        page: Any, server: Server, clock: Clock) -> None:
+    from ivr.announcements import announcements
+    from ivr.recorded_announcements import keep_draft
+
+    engine = server.app.extensions["ivr"].store.engine
+    sid = "RE" + "3" * 32
+    keep_draft(engine, sid, "desk", "fr", "root", clock(),
+               url=f"https://api.twilio.com/2010-04-01/Accounts/AC1/Recordings/{sid}")
+    with engine.begin() as conn:  # as the worker leaves it once the audio is fetched
+        conn.execute(announcements.update().where(announcements.c.recording_sid == sid)
+                     .values(audio=f"announcements/desk/{sid}.mp3"))
+    page.goto(f"{server.url}/dashboard/login")
+    page.get_by_label("User name").fill("root")
+    page.get_by_label("Password").fill(ADMIN_PASSWORD)
+    page.get_by_role("button", name="Log in").click()
+    page.get_by_role("link", name="Live").click()
+    drafts = page.locator("[data-drafts] li")
+    assert drafts.count() == 1 and "(fr)" in drafts.inner_text()
+    assert drafts.locator("audio").get_attribute("src") == \
+        f"/prompts/announcements/desk/{sid}.mp3"
+    drafts.get_by_role("button", name="Approve").click()
+    page.wait_for_url(f"{server.url}/dashboard/live?*")
+    assert "approved" in page.get_by_role("status").first.inner_text()
+    assert page.locator("[data-drafts]").count() == 0
+    live = page.locator("[data-announcements] li")
+    assert live.count() == 1 and "recorded by phone" in live.inner_text()
+    assert live.get_by_role("button", name="Clear").count() == 1
