@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
 from itertools import islice
@@ -64,6 +65,22 @@ def words_of(text: str) -> list[str]:
         return []
     # Lower-case ASCII words (most) are folded already.
     return [t if t.isascii() else fold_word(t) for t in tokenize(text, "xx")]
+
+
+_HEADING_BREAK = re.compile(r"[;,]|--")  # between headings, subdivisions and inversions
+
+
+def heading_words(text: str) -> list[str]:
+    """The words of subject headings ("Science fiction; Sea stories -- Juvenile fiction"),
+    and each two neighbouring words of one heading joined ("sciencefiction", "seastories"):
+    a subject said as words ("science fiction") meets the heading as a whole, as the
+    caller's neighbouring words are joined too (``query_words``), rather than two words
+    found anywhere in the item."""
+    out = words_of(text)
+    for part in _HEADING_BREAK.split(text):
+        folded = words_of(part)
+        out += [a + b for a, b in zip(folded, folded[1:], strict=False) if 5 <= len(a + b) <= 24]
+    return out
 
 
 # Number words, folded ("patruzeci" and "si" as recognition writes them): units and
@@ -275,6 +292,16 @@ class Vocabulary:
         found += [(w, FORM) for w in word_forms(word) if w in self.exact and w not in have]
         return found
 
+    def factors(self, options: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
+        """Each of a term's ``similar`` words with what it scores (similarity squared times
+        rarity). A word near the one said, when the catalogue holds the word said, counts
+        as rare as that word at most: "eastern" in a title does not outweigh the
+        "western" said, found in a subject heading."""
+        said = [self.idf[w] for w, s in options if s == 1.0 and w in self.idf]
+        cap = max(said) if said else math.inf
+        return [(w, s * s * (self.idf[w] if s == 1.0 else min(self.idf[w], cap)))
+                for w, s in options]
+
     def terms_near(self, words: Sequence[str]) -> list[list[tuple[str, float]]]:
         """``similar`` for each term of ``terms_of(words)``. In a short query (a name, a
         title: at most MAX_SOUNDED words said), words recognition split apart, not all of
@@ -325,9 +352,11 @@ class CatalogueIndex:
     """Rows searchable by their weighted fields; built once per catalogue version."""
 
     def __init__(self, rows: Iterable[Mapping[str, Any]], fields: Mapping[str, int],
-                 key: str, vocabulary: Vocabulary | None = None) -> None:
+                 key: str, vocabulary: Vocabulary | None = None,
+                 headings: Iterable[str] = ()) -> None:
         """``vocabulary``: the whole catalogue's, when these rows are candidates drawn from
-        a larger catalogue (SQL), so that near words and rarity are the catalogue's."""
+        a larger catalogue (SQL), so that near words and rarity are the catalogue's.
+        ``headings``: fields of subject headings, indexed by ``heading_words``."""
         self.rows: list[dict[str, Any]] = [dict(r) for r in rows]
         self.fields = dict(fields)
         self.by_key = {str(r.get(key, "")).strip(): i for i, r in enumerate(self.rows)}
@@ -335,11 +364,13 @@ class CatalogueIndex:
         self.postings: dict[str, dict[int, int]] = {}
         postings = self.postings
         self.texts: list[list[list[str]]] = []  # each searched field's folded words
+        headings = set(headings)
         for i, row in enumerate(self.rows):
             texts = []
             for name, weight in self.fields.items():
-                folded = words_of(str(row.get(name) or ""))
-                for word in folded:
+                text = str(row.get(name) or "")
+                folded = words_of(text)
+                for word in heading_words(text) if name in headings else folded:
                     items = postings.get(word)
                     if items is None:
                         postings[word] = {i: weight}
@@ -383,8 +414,7 @@ class CatalogueIndex:
         for i in sorted(rare, key=lambda i: held[i]) + [i for i in range(len(terms))
                                                           if i not in rare]:
             best: dict[int, float] = {}
-            for found, similarity in near[i]:
-                factor = similarity * similarity * vocabulary.idf[found]
+            for found, factor in vocabulary.factors(near[i]):
                 postings = self.postings.get(found, {})
                 pairs = islice(postings.items(), COMMON) if i in rare else (
                     (item, postings[item]) for item in scores if item in postings)
