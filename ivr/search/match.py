@@ -288,18 +288,21 @@ class Vocabulary:
             near = self._near
             choices = sorted({w for key in _deletions(word) for w in near.get(key, ())})
             found = _similar(word, choices, self.exact)
+        # another form of the word said counts as one, also when it is near enough anyway
+        forms = [w for w in word_forms(word) if w in self.exact]
+        found = [(w, max(s, FORM) if w in forms else s) for w, s in found]
         have = {w for w, _ in found}
-        found += [(w, FORM) for w in word_forms(word) if w in self.exact and w not in have]
+        found += [(w, FORM) for w in forms if w not in have]
         return found
 
     def factors(self, options: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
         """Each of a term's ``similar`` words with what it scores (similarity squared times
-        rarity). A word near the one said, when the catalogue holds the word said, counts
-        as rare as that word at most: "eastern" in a title does not outweigh the
-        "western" said, found in a subject heading."""
-        said = [self.idf[w] for w, s in options if s == 1.0 and w in self.idf]
+        rarity). A word near the one said, when the catalogue holds the word said or
+        another form of it, counts as rare as that word at most: "eastern" in a title does
+        not outweigh the "western(s)" said, found in a subject heading."""
+        said = [self.idf[w] for w, s in options if s >= FORM and w in self.idf]
         cap = max(said) if said else math.inf
-        return [(w, s * s * (self.idf[w] if s == 1.0 else min(self.idf[w], cap)))
+        return [(w, s * s * (self.idf[w] if s >= FORM else min(self.idf[w], cap)))
                 for w, s in options]
 
     def terms_near(self, words: Sequence[str]) -> list[list[tuple[str, float]]]:
