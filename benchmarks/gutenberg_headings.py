@@ -56,6 +56,13 @@ Henry IV, Part 1 | William Shakespeare | 1115
 Coriolanus | William Shakespeare | 1131
 Titus Andronicus | William Shakespeare | 1106
 The Star Rover | Jack London | 1162
+Salome | Oscar Wilde | 1339
+Le Médecin de campagne | Honoré de Balzac | 1350
+Le Lys dans la vallée | Honoré de Balzac | 1569
+La Cousine Bette | Honoré de Balzac | 1749
+Splendeurs et misères des courtisanes | Honoré de Balzac | 1660
+Le Mystère de la chambre jaune | Gaston Leroux | 1685
+Le Fantôme de l'Opéra | Gaston Leroux | 175
 Les Misérables | Victor Hugo | 135
 Les Trois Mousquetaires | Alexandre Dumas | 1257
 Vingt ans après | Alexandre Dumas | 1259

@@ -22,8 +22,8 @@ from ivr.search.sql import SqlCatalogue, catalogue_items
 from tests.conftest import ROOT
 
 EXPORT = ROOT / "benchmarks" / "data" / "gutenberg" / "pg_catalog_subset.csv"
-CONFIG = CatalogueConfig("sql", Where("t", 1), GUTENBERG_FIELDS, frozenset(GUTENBERG_HEADINGS),
-                         name="gutenberg")
+CONFIG = CatalogueConfig("sql", Where("t", 1), GUTENBERG_FIELDS, name="gutenberg",
+                         headings=frozenset(GUTENBERG_HEADINGS))
 
 
 @pytest.fixture

@@ -23,7 +23,6 @@ class CatalogueConfig:
     kind: str
     where: Where = field(compare=False)  # moving a node in its file keeps its index
     fields: Mapping[str, int] = field(default_factory=dict)  # searched field -> weight
-    headings: frozenset[str] = frozenset()  # searched fields of subject headings
     key: str = "id"  # the field that identifies an item
     file: str = ""  # csv: path relative to the menus folder
     name: str = ""  # sql: the catalogue's name in the app's catalogue_items table
@@ -32,6 +31,7 @@ class CatalogueConfig:
     item_url: str = ""  # http: one item's URL, with {key}
     items: str = "items"  # http: where the list is in the search answer
     headers: Mapping[str, str] = field(default_factory=dict)  # http: name -> "... ${ENV}"
+    headings: frozenset[str] = frozenset()  # searched fields of subject headings
 
     @property
     def cache_key(self) -> str:
