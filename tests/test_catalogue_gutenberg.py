@@ -167,3 +167,23 @@ def test_a_menu_names_its_heading_fields() -> None:
     assert catalogue.fields == GUTENBERG_FIELDS
     with pytest.raises(Exception, match="not in fields: shelves"):
         load_text(EXAMPLE.replace("[subjects, bookshelves]", "[subjects, shelves]"), "x.yaml")
+
+
+def test_the_demo_library_carries_only_real_headings() -> None:
+    """Every heading of the demo library is a committed Project Gutenberg record's, whole;
+    works without a record have none."""
+    records: dict[tuple[str, str], str] = {}
+    for name in ("pg_catalog_subset.csv", "pg_catalog_library.csv"):
+        with (EXPORT.parent / name).open(encoding="utf-8") as handle:
+            for r in csv.DictReader(handle):
+                records[(r["Subjects"], r["Bookshelves"])] = r["Text#"]
+    with (ROOT / "menus" / "data" / "library_catalogue.csv").open(encoding="utf-8") as handle:
+        library = list(csv.DictReader(handle))
+    with_headings = [w for w in library if w["subjects"] or w["bookshelves"]]
+    assert len(library) == 763 and len(with_headings) >= 200
+    for work in with_headings:
+        assert (work["subjects"], work["bookshelves"]) in records, work["id"]
+    by_id = {w["id"]: w for w in library}
+    assert "Ghost stories" in by_id["L0016"]["subjects"]  # A Christmas Carol, ebook 46
+    assert by_id["L0255"]["subjects"].startswith("Tragedies; Hamlet")  # ebook 1122
+    assert not any(w["subjects"] for w in library if w["language"] == "ro")
