@@ -315,7 +315,9 @@ class Vocabulary:
         out = []
         for term, count in terms:
             found = self.similar(term)
-            if not found and count > 1 and said <= MAX_SOUNDED and not all(
+            # (not with a number among the parts: "3menin" would sound like "menin"
+            # and count the same words twice)
+            if not found and count > 1 and said <= MAX_SOUNDED and term.isalpha() and not all(
                     p in self.exact for p in parts.get(term, ())):
                 found = self.sounding(term)
             out.append(found)
