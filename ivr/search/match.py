@@ -15,6 +15,7 @@ import math
 import re
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from itertools import islice
 from typing import Any
 
@@ -67,20 +68,39 @@ def words_of(text: str) -> list[str]:
     return [t if t.isascii() else fold_word(t) for t in tokenize(text, "xx")]
 
 
-_HEADING_BREAK = re.compile(r"[;,]|--")  # between headings, subdivisions and inversions
+_HEADING_BREAK = re.compile(r"[;,:]|--")  # between headings, subdivisions, inversions
+
+
+@lru_cache(maxsize=50_000)
+def _heading_part(part: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """One heading's (or subdivision's) words, and its neighbouring words joined. Cached:
+    a catalogue's headings repeat ("Love stories", "Browsing: Fiction")."""
+    folded = words_of(part)
+    return tuple(folded), tuple(a + b for a, b in zip(folded, folded[1:], strict=False)
+                                if 5 <= len(a + b) <= 24)
+
+
+def heading_parts(text: str) -> tuple[list[str], list[str]]:
+    """The words of subject headings ("Science fiction; Sea stories -- Juvenile fiction"),
+    as ``words_of`` gives them, and each two neighbouring words of one heading joined
+    ("sciencefiction", "seastories")."""
+    words: list[str] = []
+    joined: list[str] = []
+    for part in _HEADING_BREAK.split(text):
+        found, joins = _heading_part(part.strip())
+        words += found
+        joined += joins
+    return words, joined
 
 
 def heading_words(text: str) -> list[str]:
-    """The words of subject headings ("Science fiction; Sea stories -- Juvenile fiction"),
-    and each two neighbouring words of one heading joined ("sciencefiction", "seastories"):
-    a subject said as words ("science fiction") meets the heading as a whole, as the
-    caller's neighbouring words are joined too (``query_words``), rather than two words
-    found anywhere in the item."""
-    out = words_of(text)
-    for part in _HEADING_BREAK.split(text):
-        folded = words_of(part)
-        out += [a + b for a, b in zip(folded, folded[1:], strict=False) if 5 <= len(a + b) <= 24]
-    return out
+    """What a field of subject headings is indexed by: its words and its joined
+    neighbours. A subject said as words ("science fiction") then meets the heading as a
+    whole, as the caller's neighbouring words are joined too (``query_words``), rather
+    than two words found anywhere in the item. Joins never cross "; ", " -- ", "," or
+    ":" ("Browsing: Fiction")."""
+    words, joined = heading_parts(text)
+    return words + joined
 
 
 # Number words, folded ("patruzeci" and "si" as recognition writes them): units and
@@ -374,8 +394,12 @@ class CatalogueIndex:
             texts = []
             for name, weight in self.fields.items():
                 text = str(row.get(name) or "")
-                folded = words_of(text)
-                for word in heading_words(text) if name in headings else folded:
+                if name in headings:
+                    folded, joined = heading_parts(text)
+                    indexed = folded + joined
+                else:
+                    folded = indexed = words_of(text)
+                for word in indexed:
                     items = postings.get(word)
                     if items is None:
                         postings[word] = {i: weight}
