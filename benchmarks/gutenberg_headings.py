@@ -65,6 +65,8 @@ Le Mystère de la chambre jaune | Gaston Leroux | 1685
 Le Fantôme de l'Opéra | Gaston Leroux | 175
 The Marble Faun | Nathaniel Hawthorne | 2181
 Le Vicomte de Bragelonne | Alexandre Dumas | 2609
+Candide | Voltaire | 4650
+Zadig | Voltaire | 4647
 Les Misérables | Victor Hugo | 135
 Les Trois Mousquetaires | Alexandre Dumas | 1257
 Vingt ans après | Alexandre Dumas | 1259
