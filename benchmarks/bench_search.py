@@ -260,7 +260,8 @@ def run_scale(total: int, queries: list[dict[str, Any]], postgres: bool,
     library = [q for q in queries if q["catalogue"] == "library"]
     out: dict[str, Any] = {"items": len(rows), "library_queries": len(library), "rounds": rounds}
 
-    index, build_ms, _ = timed(lambda: CatalogueIndex(rows, config.fields, config.key))
+    index, build_ms, _ = timed(lambda: CatalogueIndex(rows, config.fields, config.key,
+                                                           headings=config.headings))
     out["distinct_words"] = len(index.vocabulary.words)
     print(f"  {len(rows)} items, {out['distinct_words']} distinct words", flush=True)
     out["memory"] = {"build_s": round(build_ms / 1000, 1),
@@ -268,13 +269,14 @@ def run_scale(total: int, queries: list[dict[str, Any]], postgres: bool,
     print(f"  in memory: {out['memory']}", flush=True)
 
     sql_config = CatalogueConfig("sql", config.where, config.fields, config.key,
-                                 name="bench-library")
+                                 name="bench-library", headings=config.headings)
 
     def one(url: str) -> dict[str, Any]:
         upgrade(url)
         writer = sa.create_engine(url)
         _, import_ms, _ = timed(lambda: import_catalogue(writer, "bench-library", rows,
-                                                         config.fields, config.key))
+                                                         config.fields, config.key,
+                                                         config.headings))
         writer.dispose()
         engine = catalogue_engine(url, 10.0)  # read-only, as for a call
         catalogue = SqlCatalogue(sql_config, engine)

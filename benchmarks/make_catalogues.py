@@ -17,6 +17,7 @@ import unicodedata
 from pathlib import Path
 
 from catalogue_works import OTHER_TITLES, SERIES, WORKS
+from gutenberg_headings import Headings
 
 OUT = Path(__file__).resolve().parent.parent / "menus" / "data"
 # subject -> (Dewey class per language, words a caller may use in en / fr / ro)
@@ -76,6 +77,7 @@ def library_rows(rng: random.Random) -> list[dict[str, str]]:
     """One row per work: its formats, copies per branch and shelf mark."""
     rows: list[dict[str, str]] = []
     others = other_titles()
+    gutenberg = Headings()
     for line in WORKS.strip().splitlines():
         author, lang, subject, titles = (part.strip() for part in line.split("|"))
         dewey = SUBJECTS[subject][LANGS.index(lang)]
@@ -96,6 +98,9 @@ def library_rows(rng: random.Random) -> list[dict[str, str]]:
                 "copies_central": str(copies[0]), "copies_north": str(copies[1]),
                 "copies_riverside": str(copies[2]), "shelf": f"{dewey} {surname_code(author)}",
             })
+            # Project Gutenberg's headings for the work, empty when it has no record there
+            subjects, shelves, _ = gutenberg.headings(title, author, lang)
+            rows[-1].update({"subjects": subjects, "bookshelves": shelves})
     return rows
 
 

@@ -31,6 +31,7 @@ class CatalogueConfig:
     item_url: str = ""  # http: one item's URL, with {key}
     items: str = "items"  # http: where the list is in the search answer
     headers: Mapping[str, str] = field(default_factory=dict)  # http: name -> "... ${ENV}"
+    headings: frozenset[str] = frozenset()  # searched fields of subject headings
 
     @property
     def cache_key(self) -> str:
@@ -39,7 +40,8 @@ class CatalogueConfig:
 
 
 def parse_catalogue(value: Value) -> CatalogueConfig | None:
-    """``{type: csv, file: data/catalogue.csv, fields: {title: 3, author: 2}}``,
+    """``{type: csv, file: data/catalogue.csv, fields: {title: 3, author: 2}}`` (and
+    ``headings: [subjects]``: fields of subject headings, ``ivr.search.match.heading_words``),
     ``{type: sql, name: library, fields: ...}`` or ``{type: http, url: ..., item_url: ...,
     fields: ...}``."""
     if not value.is_mapping:
@@ -56,6 +58,14 @@ def parse_catalogue(value: Value) -> CatalogueConfig | None:
     if (v := fields.require("fields", "the searched fields, e.g. {title: 3, author: 2, "
                             "subject: 1}")) is not None:
         args["fields"] = _fields(v)
+    if (v := fields.get("headings")) is not None:
+        searched: Mapping[str, int] = args.get("fields") or {}  # type: ignore[assignment]
+        named = [item.text("a searched field") or "" for item in v.items()]
+        if unknown := [n for n in named if n not in searched]:
+            v.error(f"headings names searched fields of subject headings, e.g. [subjects]; "
+                    f"not in fields: {', '.join(unknown)}")
+        else:
+            args["headings"] = frozenset(named)
     if (v := fields.get("key")) is not None:
         key = v.text("a column name") or ""
         if not COLUMN.match(key):

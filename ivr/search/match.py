@@ -12,8 +12,10 @@ from __future__ import annotations
 
 import heapq
 import math
+import re
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
+from functools import lru_cache
 from itertools import islice
 from typing import Any
 
@@ -64,6 +66,41 @@ def words_of(text: str) -> list[str]:
         return []
     # Lower-case ASCII words (most) are folded already.
     return [t if t.isascii() else fold_word(t) for t in tokenize(text, "xx")]
+
+
+_HEADING_BREAK = re.compile(r"[;,:]|--")  # between headings, subdivisions, inversions
+
+
+@lru_cache(maxsize=50_000)
+def _heading_part(part: str) -> tuple[tuple[str, ...], tuple[str, ...]]:
+    """One heading's (or subdivision's) words, and its neighbouring words joined. Cached:
+    a catalogue's headings repeat ("Love stories", "Browsing: Fiction")."""
+    folded = words_of(part)
+    return tuple(folded), tuple(a + b for a, b in zip(folded, folded[1:], strict=False)
+                                if 5 <= len(a + b) <= 24)
+
+
+def heading_parts(text: str) -> tuple[list[str], list[str]]:
+    """The words of subject headings ("Science fiction; Sea stories -- Juvenile fiction"),
+    as ``words_of`` gives them, and each two neighbouring words of one heading joined
+    ("sciencefiction", "seastories")."""
+    words: list[str] = []
+    joined: list[str] = []
+    for part in _HEADING_BREAK.split(text):
+        found, joins = _heading_part(part.strip())
+        words += found
+        joined += joins
+    return words, joined
+
+
+def heading_words(text: str) -> list[str]:
+    """What a field of subject headings is indexed by: its words and its joined
+    neighbours. A subject said as words ("science fiction") then meets the heading as a
+    whole, as the caller's neighbouring words are joined too (``query_words``), rather
+    than two words found anywhere in the item. Joins never cross "; ", " -- ", "," or
+    ":" ("Browsing: Fiction")."""
+    words, joined = heading_parts(text)
+    return words + joined
 
 
 # Number words, folded ("patruzeci" and "si" as recognition writes them): units and
@@ -271,9 +308,22 @@ class Vocabulary:
             near = self._near
             choices = sorted({w for key in _deletions(word) for w in near.get(key, ())})
             found = _similar(word, choices, self.exact)
+        # another form of the word said counts as one, also when it is near enough anyway
+        forms = [w for w in word_forms(word) if w in self.exact]
+        found = [(w, max(s, FORM) if w in forms else s) for w, s in found]
         have = {w for w, _ in found}
-        found += [(w, FORM) for w in word_forms(word) if w in self.exact and w not in have]
+        found += [(w, FORM) for w in forms if w not in have]
         return found
+
+    def factors(self, options: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
+        """Each of a term's ``similar`` words with what it scores (similarity squared times
+        rarity). A word near the one said, when the catalogue holds the word said or
+        another form of it, counts as rare as that word at most: "eastern" in a title does
+        not outweigh the "western(s)" said, found in a subject heading."""
+        said = [self.idf[w] for w, s in options if s >= FORM and w in self.idf]
+        cap = max(said) if said else math.inf
+        return [(w, s * s * (self.idf[w] if s >= FORM else min(self.idf[w], cap)))
+                for w, s in options]
 
     def terms_near(self, words: Sequence[str]) -> list[list[tuple[str, float]]]:
         """``similar`` for each term of ``terms_of(words)``. In a short query (a name, a
@@ -285,7 +335,9 @@ class Vocabulary:
         out = []
         for term, count in terms:
             found = self.similar(term)
-            if not found and count > 1 and said <= MAX_SOUNDED and not all(
+            # (not with a number among the parts: "3menin" would sound like "menin"
+            # and count the same words twice)
+            if not found and count > 1 and said <= MAX_SOUNDED and term.isalpha() and not all(
                     p in self.exact for p in parts.get(term, ())):
                 found = self.sounding(term)
             out.append(found)
@@ -325,9 +377,11 @@ class CatalogueIndex:
     """Rows searchable by their weighted fields; built once per catalogue version."""
 
     def __init__(self, rows: Iterable[Mapping[str, Any]], fields: Mapping[str, int],
-                 key: str, vocabulary: Vocabulary | None = None) -> None:
+                 key: str, vocabulary: Vocabulary | None = None,
+                 headings: Iterable[str] = ()) -> None:
         """``vocabulary``: the whole catalogue's, when these rows are candidates drawn from
-        a larger catalogue (SQL), so that near words and rarity are the catalogue's."""
+        a larger catalogue (SQL), so that near words and rarity are the catalogue's.
+        ``headings``: fields of subject headings, indexed by ``heading_words``."""
         self.rows: list[dict[str, Any]] = [dict(r) for r in rows]
         self.fields = dict(fields)
         self.by_key = {str(r.get(key, "")).strip(): i for i, r in enumerate(self.rows)}
@@ -335,11 +389,17 @@ class CatalogueIndex:
         self.postings: dict[str, dict[int, int]] = {}
         postings = self.postings
         self.texts: list[list[list[str]]] = []  # each searched field's folded words
+        headings = set(headings)
         for i, row in enumerate(self.rows):
             texts = []
             for name, weight in self.fields.items():
-                folded = words_of(str(row.get(name) or ""))
-                for word in folded:
+                text = str(row.get(name) or "")
+                if name in headings:
+                    folded, joined = heading_parts(text)
+                    indexed = folded + joined
+                else:
+                    folded = indexed = words_of(text)
+                for word in indexed:
                     items = postings.get(word)
                     if items is None:
                         postings[word] = {i: weight}
@@ -383,8 +443,7 @@ class CatalogueIndex:
         for i in sorted(rare, key=lambda i: held[i]) + [i for i in range(len(terms))
                                                           if i not in rare]:
             best: dict[int, float] = {}
-            for found, similarity in near[i]:
-                factor = similarity * similarity * vocabulary.idf[found]
+            for found, factor in vocabulary.factors(near[i]):
                 postings = self.postings.get(found, {})
                 pairs = islice(postings.items(), COMMON) if i in rare else (
                     (item, postings[item]) for item in scores if item in postings)

@@ -58,7 +58,8 @@ class CsvCatalogue:
         with self._lock:
             if signature != self._signature or self._index is None:
                 self._index = CatalogueIndex(read_rows(self.path, self.config),
-                                             self.config.fields, self.config.key)
+                                             self.config.fields, self.config.key,
+                                             headings=self.config.headings)
                 self._signature = signature
             return self._index
 
@@ -127,7 +128,8 @@ class HttpCatalogue:
         if not isinstance(found, list):
             raise SourceError("not_a_list")
         rows = [dict(i) for i in found[:MAX_HTTP_ITEMS] if isinstance(i, Mapping)]
-        return CatalogueIndex(rows, self.config.fields, self.config.key).search(words, limit)
+        return CatalogueIndex(rows, self.config.fields, self.config.key,
+                              headings=self.config.headings).search(words, limit)
 
     def item(self, key: str) -> dict[str, Any] | None:
         """One item by key (404: None)."""

@@ -1,6 +1,7 @@
 """``type: sql`` catalogues: items in the app's database, searched through a word index.
 
-Rows are imported with ``ivr catalogue import NAME FILE.csv --fields title:4,author:3``:
+Rows are imported with ``ivr catalogue import NAME FILE.csv --fields title:4,author:3``
+(or from a known export, ``--format gutenberg``: ``ivr.search.formats``):
 each keeps its columns as JSON (``catalogue_items``), and every folded word of its
 searched columns is a posting (``catalogue_postings``: word, item, the heaviest weight
 of a field it is in). ``catalogue_words`` counts the items holding each word and
@@ -32,8 +33,9 @@ from sqlalchemy.engine import Engine
 
 from ivr.data.tables import metadata
 from ivr.lookup.sources import SourceError
-from ivr.search.config import CatalogueConfig
-from ivr.search.match import COMMON, CatalogueIndex, Vocabulary, words_of
+from ivr.search.config import NAME, CatalogueConfig
+from ivr.search.formats import FORMATS
+from ivr.search.match import COMMON, CatalogueIndex, Vocabulary, heading_words, words_of
 
 CANDIDATES = 60  # items the SQL hands to the ranking
 MAX_WORD = 64
@@ -96,23 +98,29 @@ def search_text(row: Mapping[str, Any], fields: Iterable[str]) -> str:
     return " ".join(w for name in fields for w in words_of(str(row.get(name) or "")))
 
 
-def _weights(row: Mapping[str, Any], fields: Mapping[str, int]) -> dict[str, int]:
-    """Each folded word of a row's searched columns, with the heaviest weight it has."""
+def _weights(row: Mapping[str, Any], fields: Mapping[str, int],
+             headings: Iterable[str] = ()) -> dict[str, int]:
+    """Each folded word of a row's searched columns (``heading_words`` for the fields of
+    subject headings), with the heaviest weight it has."""
     out: dict[str, int] = {}
     for name, weight in fields.items():
-        for word in words_of(str(row.get(name) or "")):
+        text = str(row.get(name) or "")
+        for word in heading_words(text) if name in headings else words_of(text):
             word = word[:MAX_WORD]
             out[word] = max(out.get(word, 0), weight)
     return out
 
 
 def import_catalogue(engine: Engine, name: str, rows: list[dict[str, str]],
-                     fields: Mapping[str, int], key: str) -> int:
-    """Replace catalogue ``name`` with ``rows``: items, postings, word counts, a new version."""
+                     fields: Mapping[str, int], key: str, headings: Iterable[str] = ()) -> int:
+    """Replace catalogue ``name`` with ``rows``: items, postings, word counts, a new version.
+    ``headings``: the fields of subject headings (``heading_words``)."""
+    headings = set(headings)
     items = [{"catalogue": name, "item_key": str(row[key]).strip()[:64],
               "search_text": search_text(row, fields), "record": json.dumps(row)}
              for row in rows]
-    by_key = {item["item_key"]: _weights(row, fields) for item, row in zip(items, rows, strict=True)}
+    by_key = {item["item_key"]: _weights(row, fields, headings)
+              for item, row in zip(items, rows, strict=True)}
     with engine.begin() as conn:
         for table in (catalogue_postings, catalogue_words, catalogue_items):
             conn.execute(table.delete().where(table.c.catalogue == name))
@@ -215,11 +223,10 @@ class SqlCatalogue:
         values: list[str] = []
         params: dict[str, Any] = {"name": self.config.name, "limit": CANDIDATES}
         for i in chosen:
-            for word, similarity in near[i]:
+            for word, factor in vocabulary.factors(near[i]):
                 n = len(values)
                 values.append(f"(CAST(:q{n} AS INTEGER), :w{n}, CAST(:f{n} AS REAL))")
-                params.update({f"q{n}": i, f"w{n}": word,
-                               f"f{n}": similarity * similarity * vocabulary.idf[word]})
+                params.update({f"q{n}": i, f"w{n}": word, f"f{n}": factor})
         # Only :qN, :wN and :fN placeholders are pasted into the statement; as many
         # statements as there are counts of words, each prepared once per connection.
         rows = conn.execute(sa.text(
@@ -247,8 +254,8 @@ class SqlCatalogue:
         except sa.exc.SQLAlchemyError as exc:
             raise SourceError(f"sql:{type(getattr(exc, 'orig', exc)).__name__}") from None
         rows = [json.loads(r) for r in records]
-        return CatalogueIndex(rows, self.config.fields, self.config.key, vocabulary).search(
-            words, limit, near=near)
+        return CatalogueIndex(rows, self.config.fields, self.config.key, vocabulary,
+                              headings=self.config.headings).search(words, limit, near=near)
 
     def item(self, key: str) -> dict[str, Any] | None:
         """One item by key."""
@@ -270,26 +277,54 @@ def catalogue_group() -> None:
 @catalogue_group.command("import")
 @click.argument("name")
 @click.argument("file", type=click.Path(exists=True, dir_okay=False, path_type=Path))
-@click.option("--fields", required=True, help="Searched columns with weights: title:4,author:3.")
+@click.option("--fields", help="Searched columns with weights: title:4,author:3 (required "
+              "unless --format gives them).")
 @click.option("--key", default="id", show_default=True, help="The column that identifies an item.")
-def import_command(name: str, file: Path, fields: str, key: str) -> None:
+@click.option("--headings", help="Searched columns of subject headings, \"; \" between them: "
+              "subjects,bookshelves (the same as the menu's headings:).")
+@click.option("--format", "format_", type=click.Choice(["csv", *FORMATS]), default="csv",
+              show_default=True, help="csv: the file's columns as they are; gutenberg: "
+              "Project Gutenberg's catalogue export (pg_catalog.csv), read into id, title, "
+              "author, subjects, bookshelves... (docs/menus.md, \"Catalogue import formats\").")
+def import_command(name: str, file: Path, fields: str | None, key: str, headings: str | None,
+                   format_: str) -> None:
     """Load a CSV file as catalogue NAME (replacing it) into the app's database."""
     from ivr.config import database_url, env_settings, instance_dir
     from ivr.data.tables import make_engine
 
-    weights: dict[str, int] = {}
-    for part in fields.split(","):
-        column, _, weight = part.strip().partition(":")
-        weights[column] = int(weight or 1) if (weight or "1").isdigit() else 1
+    if not NAME.match(name):
+        raise click.ClickException(f"catalogue name {name!r} must be letters, digits, _ or -")
     with file.open(newline="", encoding="utf-8-sig") as handle:
         rows = list(csv.DictReader(handle))
+    weights: dict[str, int] = {}
+    heading_fields: set[str] = set()
+    if format_ != "csv":
+        needed, convert, default_fields, default_headings = FORMATS[format_]
+        if missing := (set(needed) - set(rows[0] if rows else needed)):
+            raise click.ClickException(f"{file} is not a {format_} export: no column(s) "
+                                       f"{', '.join(sorted(missing))}")
+        rows = convert(rows)
+        weights, heading_fields = dict(default_fields), set(default_headings)
+    if fields:
+        weights = {}
+        for part in fields.split(","):
+            column, _, weight = part.strip().partition(":")
+            weights[column] = int(weight or 1) if (weight or "1").isdigit() else 1
+    if not weights:
+        raise click.ClickException("--fields is required: the searched columns, e.g. "
+                                   "title:4,author:3")
+    if headings is not None:
+        heading_fields = {h.strip() for h in headings.split(",") if h.strip()}
+    if unknown := heading_fields - set(weights):
+        raise click.ClickException(f"--headings names fields not searched: "
+                                   f"{', '.join(sorted(unknown))}")
     missing = ({key, *weights} - set(rows[0])) if rows else set()
     if missing:
         raise click.ClickException(f"{file} has no column(s) {', '.join(sorted(missing))}")
     url = database_url(env_settings()["DATABASE_URL"], instance_dir())
     engine = make_engine(url)
     try:
-        count = import_catalogue(engine, name, rows, weights, key)
+        count = import_catalogue(engine, name, rows, weights, key, heading_fields)
     finally:
         engine.dispose()
     click.echo(f"catalogue {name}: {count} items")
