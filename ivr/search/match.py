@@ -20,6 +20,7 @@ from typing import Any
 import jellyfish
 from rapidfuzz import fuzz, process
 
+from ivr.search import forms
 from ivr.speech.normalize import (
     drop_fillers,
     fold,
@@ -46,6 +47,10 @@ _KEYPAD = {c: d for d, letters in (("2", "abc"), ("3", "def"), ("4", "ghi"), ("5
                                    ("6", "mno"), ("7", "pqrs"), ("8", "tuv"), ("9", "wxyz"))
            for c in letters}
 RERANK = 50  # near ties among the first RERANK are settled by how much of a field is said
+MAX_FORMS = 64  # catalogue words compared as other forms of one query word
+MATCH = "_match"  # the key under which a result carries how well it matched (see `confidence`)
+STRONG = 0.9  # a word said as the catalogue has it, or another form of it
+HEARD = 0.6  # a word said, misheard perhaps, that an item holds
 
 # Words that frame a request rather than name what is sought ("do you have ...").
 FRAMING: dict[str, frozenset[str]] = {
@@ -88,6 +93,15 @@ _MORE: dict[str, dict[str, int]] = {
     "ro": {"suta": 100, "sute": 100, "mie": 1000, "mii": 1000, "una": 1, "un": 1, "doua": 2},
 }
 _AND = frozenset({"and", "et", "si"})
+# Ordinals said for the numbers of kings and parts ("richard the third" = Richard III).
+_ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x")
+_ORDINALS: dict[str, tuple[str, ...]] = {
+    "en": ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
+           "ninth", "tenth"),
+    "fr": ("premier", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix"),
+    "ro": ("intai", "doilea", "treilea", "patrulea", "cincilea", "saselea", "saptelea",
+           "optulea", "noualea", "zecelea"),
+}
 MAX_JOIN = 4  # "beau de l'air": words recognition split apart, joined again
 
 
@@ -158,6 +172,9 @@ def query_words(text: str, lang: str) -> list[str]:
     for number, parts in _spoken_numbers(words, code):
         if len(parts) > 1 or number not in content:
             alternatives[f"{number}={' '.join(parts)}"] = None
+    for n, ordinal in enumerate(_ORDINALS.get(code, ())):
+        if ordinal in content:
+            alternatives[f"{_ROMAN[n]}={ordinal}"] = None
     for size in range(2, MAX_JOIN + 1):
         for i in range(len(words) - size + 1):
             parts = words[i:i + size]
@@ -246,6 +263,7 @@ class Vocabulary:
         self.exact = set(self.words)
         total = max(1, items)
         self.idf = {w: math.log(1 + total / max(1, n)) for w, n in self.counts.items()}
+        self.rarest = math.log(1 + total)  # a word the catalogue lacks weighs as the rarest
         self._near: dict[str, list[str]] | None = None
         self._keys: list[tuple[str, str]] | None = None  # (keypad code, word), sorted
         # sound key -> words, built with the vocabulary (55 ms for 68,000 words), not
@@ -273,7 +291,28 @@ class Vocabulary:
             found = _similar(word, choices, self.exact)
         have = {w for w, _ in found}
         found += [(w, FORM) for w in word_forms(word) if w in self.exact and w not in have]
+        if word not in self.exact:  # a word the catalogue holds as said needs no other form
+            have = {w for w, _ in found}
+            found += [(w, FORM) for w in self.forms(word) if w not in have]
         return found
+
+    def forms(self, word: str) -> list[str]:
+        """Catalogue words that are other forms of ``word`` (plural, gender, case) in one
+        of the languages compared (``ivr.search.forms``): "negre" -> "negru"."""
+        out: list[str] = []
+        seen = 0
+        for prefix in sorted(forms.prefixes(word)):
+            at = bisect_left(self.words, prefix)
+            while at < len(self.words) and self.words[at].startswith(prefix) \
+                    and seen < MAX_FORMS:
+                other = self.words[at]
+                at += 1
+                if other == word or abs(len(other) - len(word)) > 3:
+                    continue
+                seen += 1
+                if forms.same_word(word, other) and other not in out:
+                    out.append(other)
+        return out
 
     def terms_near(self, words: Sequence[str]) -> list[list[tuple[str, float]]]:
         """``similar`` for each term of ``terms_of(words)``. In a short query (a name, a
@@ -418,4 +457,52 @@ class CatalogueIndex:
 
         ranked = sorted(first, key=lambda i: (-covered[i] if many else 0,
                                               -(scores[i] + fill(i)), i))
-        return [dict(self.rows[i]) for i in ranked[:limit]]
+        return [{**self.rows[i], MATCH: self.confidence(i, words, near, vocabulary)}
+                for i in ranked[:limit]]
+
+    def confidence(self, i: int, words: Sequence[str], near: Sequence[list[tuple[str, float]]],
+                   vocabulary: Vocabulary) -> dict[str, float]:
+        """How well row ``i`` answers the query: ``said``, the share of what the caller
+        named that it holds (each word weighed by its rarity, a word the catalogue lacks
+        as the rarest, a misheard one by its likeness), and ``field``, the largest share
+        of one of its fields that the caller said in its order, word for word or in
+        another form of each word ("war of the worlds" is not "world war")."""
+        terms, said = terms_of(words)
+        have = {w for text in self.texts[i] for w in text}
+        idf, rarest = vocabulary.idf, vocabulary.rarest
+        plain = [t for t, _ in terms[:said]]
+        best = [0.0] * said
+        weight = [idf.get(w, rarest) for w in plain]
+        position: dict[str, int] = {}  # a strongly matched catalogue word -> the word said
+        parts = [w.partition("=")[2].split() for w in words if "=" in w]
+        for n, options in enumerate(near):
+            at = [n] if n < said else [plain.index(p) for p in parts[n - said] if p in plain]
+            for found, similarity in options:
+                if found not in have:
+                    continue
+                for p in at:
+                    best[p] = max(best[p], similarity)
+                if similarity >= STRONG and at:
+                    position.setdefault(found, at[0])
+        total = sum(weight) or 1.0
+        share = sum(w * b for w, b in zip(weight, best, strict=True)) / total
+        heard = sum(b >= HEARD for b in best) / max(1, said)
+        field = 0.0
+        for text in self.texts[i]:
+            if not text:
+                continue
+            size = sum(idf.get(w, rarest) for w in set(text))
+            run = _in_order([(position[w], w) for w in text if w in position])
+            field = max(field, sum(idf.get(w, rarest) for w in set(run)) / size)
+        return {"said": round(share, 3), "field": round(min(1.0, field), 3),
+                "words": round(heard, 3)}
+
+
+def _in_order(hits: list[tuple[int, str]]) -> list[str]:
+    """The longest run of catalogue words whose query positions rise (not necessarily
+    adjacent), as words: what of a field the caller said in its order."""
+    best: list[list[tuple[int, str]]] = []
+    for pos, word in hits:
+        chain = max((c for c in best if c[-1][0] < pos), key=len, default=[])
+        best.append([*chain, (pos, word)])
+    return [w for _, w in max(best, key=len, default=[])]
