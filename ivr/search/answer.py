@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ivr.search.forms import same_word
+from ivr.search.forms import form_keys, same_word
 from ivr.search.match import FRAMING, MATCH, MAX_QUERY_CHARS, _spoken_numbers
 from ivr.search.terms import EMPTY, Terms, phrase_words
 from ivr.speech.normalize import drop_fillers, fold, primary_lang, tokenize
@@ -76,6 +76,18 @@ class Vocabulary:
 
     phrases: tuple[tuple[tuple[str, ...], str, str], ...] = ()  # words, attribute|"", value
     cues: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+    # A value whose own phrase is a word of another value's ("blue" in "navy blue"):
+    # asked for, the other satisfies it too.
+    broader: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    # phrases by their first word, and by that word's form keys: what a word may start
+    by_first: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+
+    def starting(self, word: str) -> list[tuple[tuple[str, ...], str, str]]:
+        """The phrases that may start with ``word`` (in any form), longest first."""
+        at = set(self.by_first.get(word, ()))
+        for key in form_keys(word):
+            at.update(self.by_first.get(key, ()))
+        return [self.phrases[i] for i in sorted(at)]
 
 
 def parts(value: Any) -> list[str]:
@@ -115,7 +127,20 @@ def vocabulary(attributes: Mapping[str, Sequence[str]], rows: Iterable[Mapping[s
         for words in phrases:
             found.setdefault((words, ""), value)
     ordered = sorted(((w, a, v) for (w, a), v in found.items()), key=lambda p: -len(p[0]))
-    return Vocabulary(tuple(ordered), dict(terms.cues))
+    single = {(a, w[0]): v for w, a, v in ordered if a and len(w) == 1}
+    broader: dict[tuple[str, str], set[str]] = {}
+    for words, attribute, value in ordered:
+        for word in words if attribute and len(words) > 1 else ():
+            other = single.get((attribute, word))
+            if other is not None and other != value:
+                broader.setdefault((attribute, other), set()).add(value)
+    by_first: dict[str, list[int]] = {}
+    for n, (words, _, _) in enumerate(ordered):
+        for key in {words[0], *form_keys(words[0])}:
+            by_first.setdefault(key, []).append(n)
+    return Vocabulary(tuple(ordered), dict(terms.cues),
+                      {k: frozenset(v) for k, v in broader.items()},
+                      {k: tuple(v) for k, v in by_first.items()})
 
 
 def _numbers_as_digits(tokens: list[str], lang: str) -> list[str]:
@@ -153,7 +178,7 @@ def understand(speech: str, lang: str, known: Vocabulary) -> Asked:
     wants: dict[str, tuple[set[str], list[str]]] = {}
     i = 0
     while i < len(tokens):
-        for words, attribute, value in known.phrases:
+        for words, attribute, value in known.starting(tokens[i]):
             if _matches(tokens, i, words):
                 if attribute:
                     for cue in known.cues.get(attribute, ()):  # "size" in "size 42"
@@ -162,6 +187,7 @@ def understand(speech: str, lang: str, known: Vocabulary) -> Asked:
                             break
                     values, said = wants.setdefault(attribute, (set(), []))
                     values.add(value)
+                    values.update(known.broader.get((attribute, value), ()))
                     said.append(" ".join(tokens[i:i + len(words)]))
                 else:
                     rest += phrase_words(value)

@@ -47,7 +47,7 @@ _KEYPAD = {c: d for d, letters in (("2", "abc"), ("3", "def"), ("4", "ghi"), ("5
                                    ("6", "mno"), ("7", "pqrs"), ("8", "tuv"), ("9", "wxyz"))
            for c in letters}
 RERANK = 50  # near ties among the first RERANK are settled by how much of a field is said
-MAX_FORMS = 64  # catalogue words compared as other forms of one query word
+MAX_FORMS = 24  # catalogue words compared as other forms of one query word
 MATCH = "_match"  # the key under which a result carries how well it matched (see `confidence`)
 STRONG = 0.9  # a word said as the catalogue has it, or another form of it
 HEARD = 0.6  # a word said, misheard perhaps, that an item holds

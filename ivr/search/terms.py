@@ -50,10 +50,11 @@ class Terms:
     names: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
     cues: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
 
+    said: Mapping[tuple[str, str], str] = field(default_factory=dict)  # first phrase, as written
+
     def spoken(self, attribute: str, value: str) -> str:
         """How a value is said in this language: the first phrase given for it, or ""."""
-        phrases = self.values.get(attribute, {}).get(value)
-        return " ".join(phrases[0]) if phrases else ""
+        return self.said.get((attribute, fold(value)), "")
 
 
 EMPTY = Terms()
@@ -80,6 +81,7 @@ def parse_terms(data: Any) -> Terms:
         return out
 
     values: dict[str, dict[str, tuple[tuple[str, ...], ...]]] = {}
+    said: dict[tuple[str, str], str] = {}
     raw_values = data.get("values") or {}
     if not isinstance(raw_values, Mapping):
         raise TermsError("values: a mapping of attribute -> value -> phrases")
@@ -88,6 +90,10 @@ def parse_terms(data: Any) -> Terms:
             raise TermsError(f"values.{attribute}: a mapping of value -> phrases")
         values[str(attribute)] = {str(v).strip(): phrases(p, f"values.{attribute}.{v}")
                                   for v, p in table.items()}
+        for v, p in table.items():
+            first = p[0] if isinstance(p, list) and p else p
+            if isinstance(first, (str, int)):
+                said[str(attribute), fold(str(v).strip())] = str(first).strip()
     names: dict[str, tuple[tuple[str, ...], ...]] = {}
     raw_names = data.get("names") or {}
     if not isinstance(raw_names, Mapping):
@@ -100,4 +106,4 @@ def parse_terms(data: Any) -> Terms:
         raise TermsError("cues: a mapping of attribute -> phrases")
     for attribute, items in raw_cues.items():
         cues[str(attribute)] = phrases(items, f"cues.{attribute}")
-    return Terms(values, names, cues)
+    return Terms(values, names, cues, said)
