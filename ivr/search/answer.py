@@ -35,7 +35,7 @@ CONFIDENT = 0.7  # share of what the caller named that a match holds ...
 WHOLE_FIELD = 0.9  # ... or share of one of its fields said in order ...
 WITH_FIELD = 0.3  # ... with at least this share of what was named
 ALL_HEARD = 0.5  # ... or every word named is in it, some misheard perhaps
-CLOSE = 0.3, 0.5  # the best item, no match, is offered as the one alternative with this
+CLOSE = 0.4, 0.5  # the best item, no match, is offered as the one alternative with this
 # share of what was named, or of one of its fields
 TIER = 0.1, 0.25  # a match this far below the best (said, field) is padding: not read
 MAX_HAVE = 6  # values named in "we have it in ..."
@@ -229,7 +229,8 @@ def spoken_values(rows: Iterable[Mapping[str, Any]], attribute: str, columns: Se
     out: list[str] = []
     for row in rows:
         values = parts(row.get(columns[0]))
-        theirs = parts(row.get(own)) if own else []
+        theirs = [p.strip() for p in str(row.get(own) or "").replace(";", ",").split(",")
+                  if p.strip() and p.strip() != "-"] if own else []
         for n, value in enumerate(values):
             text = terms.spoken(attribute, value) or (
                 theirs[n] if len(theirs) == len(values) else "") or value
