@@ -32,7 +32,7 @@ class SearchResult:
     # match but none has every attribute stated: ``missing``, none read).
     verdict: str = ""
     named: str = ""  # what the caller named, as said
-    missing: tuple[str, str, tuple[str, ...]] = ()  # attribute, value wanted, values there
+    missing: tuple[str, str, tuple[str, ...]] | tuple[()] = ()  # attribute, value wanted, values there
 
     @classmethod
     def found(cls, items: Sequence[Mapping[str, Any]]) -> SearchResult:

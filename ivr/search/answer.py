@@ -35,8 +35,10 @@ CONFIDENT = 0.7  # share of what the caller named that a match holds ...
 WHOLE_FIELD = 0.9  # ... or share of one of its fields said in order ...
 WITH_FIELD = 0.3  # ... with at least this share of what was named
 ALL_HEARD = 0.5  # ... or every word named is in it, some misheard perhaps
-CLOSE = 0.4, 0.5  # the best item, no match, is offered as the one alternative with this
-# share of what was named, or of one of its fields
+ALTERNATIVES = 3  # the best ranked items among which the closest is chosen
+LOOKS_SAME = 0.88  # ... or what was said is, letter by letter, nearly one of its names
+CLOSE = 0.4, 0.5, 0.65  # the best item, no match, is offered as the one alternative with
+# this share of what was named, or of one of its fields, or likeness to one of its names
 TIER = 0.1, 0.25  # a match this far below the best (said, field) is padding: not read
 MAX_HAVE = 6  # values named in "we have it in ..."
 MAX_NAMED = 8  # words of what the caller named, repeated in "I couldn't find ..."
@@ -67,7 +69,7 @@ class Decision:
     verdict: str  # FOUND, NOT_FOUND or MISSING
     items: tuple[dict[str, Any], ...] = ()
     named: str = ""
-    missing: tuple[str, str, tuple[str, ...]] = ()  # attribute, value wanted, values there
+    missing: tuple[str, str, tuple[str, ...]] | tuple[()] = ()  # attribute, value wanted, values there
 
 
 @dataclass(frozen=True)
@@ -203,9 +205,10 @@ def understand(speech: str, lang: str, known: Vocabulary) -> Asked:
 def is_match(row: Mapping[str, Any]) -> bool:
     """Whether an item holds what the caller named (``match.MATCH``; spelled: always)."""
     how = row.get(MATCH) or {}
-    said, whole, heard = how.get("said", 1.0), how.get("field", 1.0), how.get("words", 1.0)
+    said, whole = float(how.get("said", 1.0)), float(how.get("field", 1.0))
+    heard, looks = float(how.get("words", 1.0)), float(how.get("looks", 1.0))
     return said >= CONFIDENT or (whole >= WHOLE_FIELD and said >= WITH_FIELD) or (
-        heard >= 1.0 and said >= ALL_HEARD)
+        heard >= 1.0 and said >= ALL_HEARD) or (looks >= LOOKS_SAME and said >= WITH_FIELD)
 
 
 def _how(row: Mapping[str, Any]) -> tuple[float, float]:
@@ -250,9 +253,13 @@ def decide(rows: Sequence[Mapping[str, Any]], asked: Asked,
         return all(satisfies(row, w, attributes[w.attribute]) for w in wants if w is not skip)
 
     if not matches:
-        close = [r for r in rows[:1] if keeps(r) and (_how(r)[0] >= CLOSE[0]
-                                                       or _how(r)[1] >= CLOSE[1])]
-        return Decision(NOT_FOUND, tuple(_clean(r) for r in close), asked.named)
+        def looks(row: Mapping[str, Any]) -> float:
+            return float((row.get(MATCH) or {}).get("looks", 0.0))
+
+        close = [r for r in rows[:ALTERNATIVES] if keeps(r) and (
+            _how(r)[0] >= CLOSE[0] or _how(r)[1] >= CLOSE[1] or looks(r) >= CLOSE[2])]
+        close.sort(key=lambda r: -max(_how(r)[0], looks(r)))  # stable: rank breaks ties
+        return Decision(NOT_FOUND, tuple(_clean(r) for r in close[:1]), asked.named)
     said, whole = _how(matches[0])
     tier = [r for r in matches if _how(r)[0] >= said - TIER[0] and _how(r)[1] >= whole - TIER[1]]
     kept = [r for r in tier if keeps(r)] or [r for r in matches if keeps(r)]

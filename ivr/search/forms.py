@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import simplemma
 
-from ivr.speech.normalize import fold, stem_tokens
+from ivr.speech.normalize import fold, stem_tokens, stopwords
 
 DEFAULT_LANGUAGES = ("en", "fr", "ro")
 MIN_LETTERS = 3  # "in", "la" and "de" have no useful other forms
@@ -37,6 +37,7 @@ def use_languages(langs: tuple[str, ...] | list[str] | set[str]) -> tuple[str, .
     if kept and kept != _languages:
         _languages = kept
         form_keys.cache_clear()
+        function_word.cache_clear()
     return _languages
 
 
@@ -65,6 +66,13 @@ def form_keys(word: str) -> frozenset[str]:
         keys.add(f"{lang}:{stem}")
         keys.add(f"{lang}:{base}")
     return frozenset(keys)
+
+
+@lru_cache(maxsize=100_000)
+def function_word(word: str) -> bool:
+    """Whether a folded word is an article, a preposition ... in one of the languages
+    ("the", "of", "de", "la"): it says nothing of which item is meant."""
+    return any(stem_tokens([word], lang)[0] in stopwords(lang) for lang in _languages)
 
 
 def prefixes(word: str) -> set[str]:

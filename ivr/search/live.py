@@ -116,7 +116,7 @@ class LiveCatalogues:
         keys = "".join(c for c in digits if c in "23456789")[:20]
         if len(keys) < 2:
             return SearchResult.found([])
-        return self._run(menu, config, lambda c: c.search([SPELLED + keys], limit))
+        return _listed(self._run(menu, config, lambda c: c.search([SPELLED + keys], limit)))
 
     def item(self, menu: Menu, config: CatalogueConfig, key: str) -> SearchResult:
         """One item by key, within the budget."""
@@ -124,10 +124,10 @@ class LiveCatalogues:
             found = catalogue.item(key[:64])
             return [found] if found is not None else []
 
-        return self._run(menu, config, one)
+        return _listed(self._run(menu, config, one))
 
     def _run(self, menu: Menu, config: CatalogueConfig,
-             task: Callable[[Catalogue], Any]) -> Any:
+             task: Callable[[Catalogue], Any]) -> SearchResult | Decision:
         key = (menu.id, "search:" + config.cache_key)
         breaker = self.lookups.breaker
         if not breaker.allow(key):
@@ -208,3 +208,10 @@ class LiveCatalogues:
         if key not in engines:
             engines[key] = catalogue_engine(url, config.timeout or self.lookups.timeout)
         return SqlCatalogue(config, engines[key])
+
+
+def _listed(result: SearchResult | Decision) -> SearchResult:
+    """A search's answer where no decision was asked for (spelling, one item by key)."""
+    if isinstance(result, Decision):
+        return SearchResult.found(list(result.items))
+    return result

@@ -50,7 +50,7 @@ RERANK = 50  # near ties among the first RERANK are settled by how much of a fie
 MAX_FORMS = 24  # catalogue words compared as other forms of one query word
 MATCH = "_match"  # the key under which a result carries how well it matched (see `confidence`)
 STRONG = 0.9  # a word said as the catalogue has it, or another form of it
-HEARD = 0.6  # a word said, misheard perhaps, that an item holds
+HEARD = 0.5  # a word said, misheard perhaps, that an item holds
 
 # Words that frame a request rather than name what is sought ("do you have ...").
 FRAMING: dict[str, frozenset[str]] = {
@@ -466,7 +466,9 @@ class CatalogueIndex:
         named that it holds (each word weighed by its rarity, a word the catalogue lacks
         as the rarest, a misheard one by its likeness), and ``field``, the largest share
         of one of its fields that the caller said in its order, word for word or in
-        another form of each word ("war of the worlds" is not "world war")."""
+        another form of each word ("war of the worlds" is not "world war"); ``words``,
+        the share of the words said that it holds, misheard perhaps; ``looks``, how
+        much what was said looks like one of its titles or names, letter by letter."""
         terms, said = terms_of(words)
         have = {w for text in self.texts[i] for w in text}
         idf, rarest = vocabulary.idf, vocabulary.rarest
@@ -487,15 +489,19 @@ class CatalogueIndex:
         total = sum(weight) or 1.0
         share = sum(w * b for w, b in zip(weight, best, strict=True)) / total
         heard = sum(b >= HEARD for b in best) / max(1, said)
-        field = 0.0
+        field = looks = 0.0
+        phrase = " ".join(plain)
         for text in self.texts[i]:
+            text = [w for w in text if not forms.function_word(w)] or text
             if not text:
                 continue
             size = sum(idf.get(w, rarest) for w in set(text))
             run = _in_order([(position[w], w) for w in text if w in position])
             field = max(field, sum(idf.get(w, rarest) for w in set(run)) / size)
+            if len(text) <= 2 * MAX_QUERY_WORDS:  # a title or a name, not a list of topics
+                looks = max(looks, fuzz.ratio(phrase, " ".join(text)) / 100)
         return {"said": round(share, 3), "field": round(min(1.0, field), 3),
-                "words": round(heard, 3)}
+                "words": round(heard, 3), "looks": round(looks, 3)}
 
 
 def _in_order(hits: list[tuple[int, str]]) -> list[str]:
