@@ -206,7 +206,7 @@ def is_match(row: Mapping[str, Any]) -> bool:
     """Whether an item holds what the caller named (``match.MATCH``; spelled: always)."""
     how = row.get(MATCH) or {}
     said, whole = float(how.get("said", 1.0)), float(how.get("field", 1.0))
-    heard, looks = float(how.get("words", 1.0)), float(how.get("looks", 1.0))
+    heard, looks = float(how.get("words", 1.0)), float(how.get("looks", 0.0))
     return said >= CONFIDENT or (whole >= WHOLE_FIELD and said >= WITH_FIELD) or (
         heard >= 1.0 and said >= ALL_HEARD) or (looks >= LOOKS_SAME and said >= WITH_FIELD)
 
@@ -256,7 +256,7 @@ def decide(rows: Sequence[Mapping[str, Any]], asked: Asked,
         def looks(row: Mapping[str, Any]) -> float:
             return float((row.get(MATCH) or {}).get("looks", 0.0))
 
-        close = [r for r in rows[:ALTERNATIVES] if keeps(r) and (
+        close = [r for r in [r for r in rows if keeps(r)][:ALTERNATIVES] if (
             _how(r)[0] >= CLOSE[0] or _how(r)[1] >= CLOSE[1] or looks(r) >= CLOSE[2])]
         close.sort(key=lambda r: -max(_how(r)[0], looks(r)))  # stable: rank breaks ties
         return Decision(NOT_FOUND, tuple(_clean(r) for r in close[:1]), asked.named)

@@ -14,7 +14,7 @@ from functools import lru_cache
 
 import simplemma
 
-from ivr.speech.normalize import fold, stem_tokens, stopwords
+from ivr.speech.normalize import _STOPWORDS_RAW, fold, stem_tokens, tokenize
 
 DEFAULT_LANGUAGES = ("en", "fr", "ro")
 MIN_LETTERS = 3  # "in", "la" and "de" have no useful other forms
@@ -37,7 +37,6 @@ def use_languages(langs: tuple[str, ...] | list[str] | set[str]) -> tuple[str, .
     if kept and kept != _languages:
         _languages = kept
         form_keys.cache_clear()
-        function_word.cache_clear()
     return _languages
 
 
@@ -68,11 +67,16 @@ def form_keys(word: str) -> frozenset[str]:
     return frozenset(keys)
 
 
-@lru_cache(maxsize=100_000)
 def function_word(word: str) -> bool:
     """Whether a folded word is an article, a preposition ... in one of the languages
     ("the", "of", "de", "la"): it says nothing of which item is meant."""
-    return any(stem_tokens([word], lang)[0] in stopwords(lang) for lang in _languages)
+    return word in _function_words(_languages)
+
+
+@lru_cache(maxsize=8)
+def _function_words(langs: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(fold(w) for lang in langs for w in tokenize(_STOPWORDS_RAW.get(lang, ""),
+                                                                  lang))
 
 
 def prefixes(word: str) -> set[str]:

@@ -289,12 +289,13 @@ class Vocabulary:
             near = self._near
             choices = sorted({w for key in _deletions(word) for w in near.get(key, ())})
             found = _similar(word, choices, self.exact)
-        have = {w for w, _ in found}
-        found += [(w, FORM) for w in word_forms(word) if w in self.exact and w not in have]
+        other = {w for w in word_forms(word) if w in self.exact}
         if word not in self.exact:  # a word the catalogue holds as said needs no other form
-            have = {w for w, _ in found}
-            found += [(w, FORM) for w in self.forms(word) if w not in have]
-        return found
+            other.update(self.forms(word))
+        # another form of the word counts as FORM, even when it is also a near miss
+        found = [(w, max(s, FORM) if w in other else s) for w, s in found]
+        have = {w for w, _ in found}
+        return found + [(w, FORM) for w in sorted(other - have)]
 
     def forms(self, word: str) -> list[str]:
         """Catalogue words that are other forms of ``word`` (plural, gender, case) in one
@@ -318,7 +319,8 @@ class Vocabulary:
         """``similar`` for each term of ``terms_of(words)``. In a short query (a name, a
         title: at most MAX_SOUNDED words said), words recognition split apart, not all of
         them catalogue words, that joined are near no catalogue word may still sound like
-        one ("nickel bee" = nickleby, "molly air" = moliere)."""
+        one ("nickel bee" = nickleby, "molly air" = moliere), and so may a word near no
+        catalogue word ("flober" = flaubert)."""
         terms, said = terms_of(words)
         parts = {w.partition("=")[0]: w.partition("=")[2].split() for w in words if "=" in w}
         out = []
@@ -326,6 +328,9 @@ class Vocabulary:
             found = self.similar(term)
             if not found and count > 1 and said <= MAX_SOUNDED and not all(
                     p in self.exact for p in parts.get(term, ())):
+                found = self.sounding(term)
+            elif not found and count == 1 and said <= MAX_SOUNDED and "=" not in term \
+                    and len(term) >= 5:  # a name misheard as another spelling ("flober")
                 found = self.sounding(term)
             out.append(found)
         return out
