@@ -36,6 +36,7 @@ MAX_QUERY_WORDS = 12
 MAX_FUZZY = 8
 NEAR = 0.85  # catalogue words a misheard query word may stand for
 FORM = 0.9  # another form of the same word ("stories" / "story")
+LOOKS_LIKE = 0.65  # a single word sounding like a catalogue word must also look like it
 SOUNDS_LIKE = 0.8  # ... and words that sound alike ("nickel bee" = nickleby), when none is near
 MIN_SOUND = 3  # letters of a sound key ("JKL"): shorter keys match too many words
 MAX_SOUNDED = 4  # words said, at most, for sounds to count (not in a whole sentence)
@@ -331,7 +332,7 @@ class Vocabulary:
                 found = self.sounding(term)
             elif not found and count == 1 and said <= MAX_SOUNDED and "=" not in term \
                     and len(term) >= 5:  # a name misheard as another spelling ("flober")
-                found = self.sounding(term)
+                found = [(w, s) for w, s in self.sounding(term) if s >= SOUNDS_LIKE * LOOKS_LIKE]
             out.append(found)
         return out
 
