@@ -157,3 +157,32 @@ def test_every_demo_terms_file_reads(tmp_path: Path) -> None:
     assert len(files) == 6
     for path in files:
         assert read_terms(path).values or read_terms(path).names
+
+
+@pytest.mark.parametrize(("lang", "said", "query", "wants"), [
+    ("en", "olive cargo pants in size thirty two", "cargo pants in",
+     {("colour", "green"), ("size", "32")}),
+    ("en", "a medium hoodie in cream", "a hoodie in", {("size", "m"), ("colour", "beige")}),
+    ("fr", "des baskets blanches taille quarante deux", "des baskets",
+     {("colour", "white"), ("size", "42")}),
+    ("ro", "pantofi de alergare negri mărimea patruzeci și doi", "pantofi de alergare",
+     {("colour", "black"), ("size", "42")}),
+    ("ro", "o geacă de ploaie bleumarin", "o rain jacket", {("colour", "navy")}),
+    ("en", "something to sleep in", "pyjamas", set()),
+])
+def test_the_demo_shop_terms_turn_words_into_constraints_and_names(
+        lang: str, said: str, query: str, wants: set[tuple[str, str]]) -> None:
+    from ivr.menu.loader import load_menu
+    from ivr.nodes.search import SearchNode
+    from ivr.search.live import read_terms
+    from ivr.search.sources import read_rows
+
+    node = load_menu(ROOT / "menus" / "shop.yaml").nodes["product_search"]
+    assert isinstance(node, SearchNode) and node.catalogue is not None
+    config = node.catalogue
+    rows = read_rows(ROOT / "menus" / config.file, config)
+    terms = read_terms(ROOT / "menus" / config.terms.replace("{lang}", lang))
+    asked = understand(said, lang, vocabulary(config.attributes, rows, terms))
+    assert asked.query == query
+    assert {(w.attribute, v) for w in asked.wants for v in w.values} >= wants
+    assert {w.attribute for w in asked.wants} == {a for a, _ in wants}
