@@ -39,6 +39,7 @@ ALTERNATIVES = 3  # the best ranked items among which the closest is chosen
 LOOKS_SAME = 0.88  # ... or what was said is, letter by letter, nearly one of its names
 CLOSE = 0.4, 0.5, 0.65  # the best item, no match, is offered as the one alternative with
 # this share of what was named, or of one of its fields, or likeness to one of its names
+# (or when a one-word field of it, "The Moonstone", was said)
 TIER = 0.1, 0.25  # a match this far below the best (said, field) is padding: not read
 MAX_HAVE = 6  # values named in "we have it in ..."
 MAX_NAMED = 8  # words of what the caller named, repeated in "I couldn't find ..."
@@ -180,6 +181,14 @@ def understand(speech: str, lang: str, known: Vocabulary) -> Asked:
     wants: dict[str, tuple[set[str], list[str]]] = {}
     i = 0
     while i < len(tokens):
+        cued = _cued(known, tokens, i)
+        if cued is not None:  # "size 39": a value after its cue, even one no item has
+            attribute, length = cued
+            values, said = wants.setdefault(attribute, (set(), []))
+            values.add(tokens[i + length])
+            said.append(" ".join(tokens[i:i + length + 1]))
+            i += length + 1
+            continue
         for words, attribute, value in known.starting(tokens[i]):
             if _matches(tokens, i, words):
                 if attribute:
@@ -200,6 +209,16 @@ def understand(speech: str, lang: str, known: Vocabulary) -> Asked:
             i += 1
     asked = tuple(Want(a, frozenset(v), " ".join(s)) for a, (v, s) in wants.items())
     return Asked(" ".join(rest), named, asked)
+
+
+def _cued(known: Vocabulary, tokens: Sequence[str], at: int) -> tuple[str, int] | None:
+    """(attribute, cue length) when a cue is at ``at`` followed by a number: "taille 39"."""
+    for attribute, cues in known.cues.items():
+        for cue in cues:
+            end = at + len(cue)
+            if end < len(tokens) and tokens[end].isdigit() and _matches(tokens, at, cue):
+                return attribute, len(cue)
+    return None
 
 
 def is_match(row: Mapping[str, Any]) -> bool:
@@ -257,7 +276,8 @@ def decide(rows: Sequence[Mapping[str, Any]], asked: Asked,
             return float((row.get(MATCH) or {}).get("looks", 0.0))
 
         close = [r for r in [r for r in rows if keeps(r)][:ALTERNATIVES] if (
-            _how(r)[0] >= CLOSE[0] or _how(r)[1] >= CLOSE[1] or looks(r) >= CLOSE[2])]
+            _how(r)[0] >= CLOSE[0] or _how(r)[1] >= CLOSE[1] or looks(r) >= CLOSE[2]
+            or float((r.get(MATCH) or {}).get("single", 0.0)) >= 1.0)]
         close.sort(key=lambda r: -max(_how(r)[0], looks(r)))  # stable: rank breaks ties
         return Decision(NOT_FOUND, tuple(_clean(r) for r in close[:1]), asked.named)
     said, whole = _how(matches[0])

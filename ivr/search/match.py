@@ -474,7 +474,8 @@ class CatalogueIndex:
         of one of its fields that the caller said in its order, word for word or in
         another form of each word ("war of the worlds" is not "world war"); ``words``,
         the share of the words said that it holds, misheard perhaps; ``looks``, how
-        much what was said looks like one of its titles or names, letter by letter."""
+        much what was said looks like one of its titles or names, letter by letter;
+        ``single``, 1 when one of its fields is a single word, and it was said."""
         terms, said = terms_of(words)
         have = {w for text in self.texts[i] for w in text}
         idf, rarest = vocabulary.idf, vocabulary.rarest
@@ -495,7 +496,7 @@ class CatalogueIndex:
         total = sum(weight) or 1.0
         share = sum(w * b for w, b in zip(weight, best, strict=True)) / total
         heard = sum(b >= HEARD for b in best) / max(1, said)
-        field = looks = 0.0
+        field = looks = single = 0.0
         phrase = " ".join(plain)
         for text in self.texts[i]:
             text = [w for w in text if not forms.function_word(w)] or text
@@ -503,11 +504,15 @@ class CatalogueIndex:
                 continue
             size = sum(idf.get(w, rarest) for w in set(text))
             run = _in_order([(position[w], w) for w in text if w in position])
-            field = max(field, sum(idf.get(w, rarest) for w in set(run)) / size)
+            # one word said whole ("Anna") counts only if it is most of what was named
+            if len(set(text)) == 1 and run:
+                single = 1.0
+            if len(set(text)) > 1 or share >= 0.5:
+                field = max(field, sum(idf.get(w, rarest) for w in set(run)) / size)
             if len(text) <= 2 * MAX_QUERY_WORDS:  # a title or a name, not a list of topics
                 looks = max(looks, fuzz.ratio(phrase, " ".join(text)) / 100)
         return {"said": round(share, 3), "field": round(min(1.0, field), 3),
-                "words": round(heard, 3), "looks": round(looks, 3)}
+                "words": round(heard, 3), "looks": round(looks, 3), "single": single}
 
 
 def _in_order(hits: list[tuple[int, str]]) -> list[str]:
