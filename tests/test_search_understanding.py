@@ -186,3 +186,25 @@ def test_the_demo_shop_terms_turn_words_into_constraints_and_names(
     assert asked.query == query
     assert {(w.attribute, v) for w in asked.wants for v in w.values} >= wants
     assert {w.attribute for w in asked.wants} == {a for a, _ in wants}
+
+
+def test_ivr_check_reports_attribute_columns_and_terms_files(tmp_path: Path) -> None:
+    from ivr.menu.lint import check_paths
+
+    (tmp_path / "a.csv").write_text("id,title,colour\nB1,Ion,red\n", encoding="utf-8")
+    (tmp_path / "terms").mkdir()
+    (tmp_path / "terms" / "a.en.yaml").write_text("values: [red]\n", encoding="utf-8")
+    menu = tmp_path / "desk.yaml"
+    menu.write_text(
+        "menu: desk\nlanguages: {en: {locale: en-US, voice: Polly.Joanna}, fr: {locale: fr-FR, "
+        "voice: Polly.Lea}}\nstart: find\nnodes:\n  find: {type: search, say: Hi, catalogue: "
+        "{type: csv, file: a.csv, fields: [title], attributes: {colour: colour, size: sizes}, "
+        "terms: 'terms/a.{lang}.yaml'}, result: '{title}', details: '{title}'}\n",
+        encoding="utf-8")
+    problems, _ = check_paths([menu], None)
+    errors = [str(p) for p in problems if p.severity == "error"]
+    warnings = [str(p) for p in problems if p.severity == "warning"]
+    assert any("a.csv has no column 'sizes'" in e for e in errors), errors
+    assert not any("no column 'colour'" in e for e in errors)
+    assert any("a.en.yaml: values: a mapping" in e for e in errors), errors
+    assert any("no terms file a.fr.yaml for 'fr'" in w for w in warnings), warnings
