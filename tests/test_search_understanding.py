@@ -88,6 +88,14 @@ def test_a_colour_in_any_form_keeps_to_that_colour(demo: Any, lang: str, said: s
         assert f", {other}," not in heard and f" in {other}," not in heard
 
 
+def test_the_help_pages_list_no_stand_in_for_what_is_not_there(demo: Any) -> None:
+    client = demo.test_client()
+    page = client.get("/help/library/topic/catalogue_search?q=harry+potter").get_data(True)
+    assert "We found nothing for these words." in page and "Barry Lyndon" not in page
+    page = client.get("/help/library/topic/catalogue_search?q=pride+and+prejudice").get_data(True)
+    assert "Pride and Prejudice" in page and "Lammermoor" not in page
+
+
 # ---- the parts, without a call ----------------------------------------------------------
 
 def test_word_forms_meet_in_each_language() -> None:
