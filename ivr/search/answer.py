@@ -146,17 +146,20 @@ def vocabulary(attributes: Mapping[str, Sequence[str]], rows: Iterable[Mapping[s
                       {k: tuple(v) for k, v in by_first.items()})
 
 
-def _numbers_as_digits(tokens: list[str], lang: str) -> list[str]:
-    """Sizes said as words become digits: "taille quarante deux" -> "taille 42"."""
+def _numbers_as_digits(tokens: list[str], lang: str) -> tuple[list[str], list[list[str]]]:
+    """Sizes said as words become digits: "taille quarante deux" -> "taille 42"; with each
+    token, the words said for it (a number left unused is searched as said)."""
     out = list(tokens)
+    said = [[t] for t in tokens]
     for number, words in _spoken_numbers(tokens, lang):
         if len(number) < 2:
             continue
         for i in range(len(out) - len(words) + 1):
             if out[i:i + len(words)] == words:
                 out[i:i + len(words)] = [number]
+                said[i:i + len(words)] = [list(words)]
                 break
-    return out
+    return out, said
 
 
 def _matches(tokens: Sequence[str], at: int, words: tuple[str, ...]) -> bool:
@@ -176,7 +179,7 @@ def understand(speech: str, lang: str, known: Vocabulary) -> Asked:
     named = " ".join([t for t in tokens if t not in framing][:MAX_NAMED])
     if not known.phrases:
         return Asked(speech, named)
-    tokens = _numbers_as_digits(tokens, code)
+    tokens, spoken = _numbers_as_digits(tokens, code)
     rest: list[str] = []
     wants: dict[str, tuple[set[str], list[str]]] = {}
     i = 0
@@ -205,7 +208,7 @@ def understand(speech: str, lang: str, known: Vocabulary) -> Asked:
                 i += len(words)
                 break
         else:
-            rest.append(tokens[i])
+            rest += spoken[i]
             i += 1
     asked = tuple(Want(a, frozenset(v), " ".join(s)) for a, (v, s) in wants.items())
     return Asked(" ".join(rest), named, asked)

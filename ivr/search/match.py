@@ -64,6 +64,11 @@ FRAMING: dict[str, frozenset[str]] = {
 }
 
 
+# Framing words are not searched ("book" in "the jungle book"): a field is said whole
+# without them.
+_FRAMED = frozenset(fold(w) for words in FRAMING.values() for w in words)
+
+
 def words_of(text: str) -> list[str]:
     """Folded words of catalogue text (apostrophes split words, as in "l'homme")."""
     if not text:
@@ -114,6 +119,9 @@ def _number_table(lang: str) -> dict[str, int]:
 
 
 _NUMBERS = {lang: _number_table(lang) for lang in _UNITS}
+# Digits as a number word of the language, up to the tens ("3" -> "three", "30" -> "trente").
+_WORDS_FOR = {lang: {str(n): w for w, n in reversed(list(table.items())) if n < 100}
+              for lang, table in _NUMBERS.items()}
 
 
 def _spoken_numbers(words: list[str], lang: str) -> list[tuple[str, list[str]]]:
@@ -173,6 +181,10 @@ def query_words(text: str, lang: str) -> list[str]:
     for number, parts in _spoken_numbers(words, code):
         if len(parts) > 1 or number not in content:
             alternatives[f"{number}={' '.join(parts)}"] = None
+    said_as = _WORDS_FOR.get(code, {})
+    for word in content:  # "3 men in a boat" = Three Men in a Boat
+        if word.isdigit() and word in said_as:
+            alternatives[f"{said_as[word]}={word}"] = None
     for n, ordinal in enumerate(_ORDINALS.get(code, ())):
         if ordinal in content:
             alternatives[f"{_ROMAN[n]}={ordinal}"] = None
@@ -499,7 +511,7 @@ class CatalogueIndex:
         field = looks = single = 0.0
         phrase = " ".join(plain)
         for text in self.texts[i]:
-            text = [w for w in text if not forms.function_word(w)] or text
+            text = [w for w in text if not forms.function_word(w) and w not in _FRAMED] or text
             if not text:
                 continue
             size = sum(idf.get(w, rarest) for w in set(text))
