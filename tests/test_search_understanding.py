@@ -59,6 +59,19 @@ def test_a_book_the_library_lacks_is_not_found_first(demo: Any) -> None:
                              "Désolé, je n'ai pas trouvé harry potter.")), heard
 
 
+def test_not_found_comes_before_the_one_closest_item(demo: Any) -> None:
+    heard = search(demo, LIBRARY, "en", "wuthering hikes")
+    assert heard.startswith("Sorry, I couldn't find wuthering hikes. The closest I have is "
+                            "Wuthering Heights, by Emily Brontë"), heard
+    assert "For more about it, press 1 or say yes." in heard and "2:" not in heard
+
+
+def test_a_format_no_copy_has_is_named_as_missing(demo: Any) -> None:
+    heard = search(demo, LIBRARY, "en", "oliver twist in large print")
+    assert heard.startswith("We have oliver twist in printed book and audio book, but not in "
+                            "large print."), heard
+
+
 def test_an_exact_title_is_read_alone(demo: Any) -> None:
     heard = search(demo, LIBRARY, "en", "pride and prejudice")
     assert heard.startswith("I found one result. 1: Pride and Prejudice, by Jane Austen"), heard

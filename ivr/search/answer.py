@@ -24,7 +24,7 @@ from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
-from ivr.search.forms import form_keys, same_word
+from ivr.search.forms import form_keys, function_word, same_word
 from ivr.search.match import FRAMING, MATCH, MAX_QUERY_CHARS, _spoken_numbers
 from ivr.search.terms import EMPTY, Terms, phrase_words
 from ivr.speech.normalize import drop_fillers, fold, primary_lang, tokenize
@@ -301,7 +301,10 @@ def decide(rows: Sequence[Mapping[str, Any]], asked: Asked,
 def _rest(asked: Asked) -> str:
     """What the caller named, without the attributes they stated ("jeans", not "black jeans")."""
     said = {w for want in asked.wants for w in want.said.split()}
-    return " ".join(w for w in asked.named.split() if w not in said) or asked.named
+    words = [w for w in asked.named.split() if w not in said]
+    while words and function_word(words[-1]):  # "oliver twist in" (large print)
+        words.pop()
+    return " ".join(words) or asked.named
 
 
 def _clean(row: Mapping[str, Any]) -> dict[str, Any]:
