@@ -107,6 +107,8 @@ _ORDINALS: dict[str, tuple[str, ...]] = {
     "fr": ("premier", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix"),
     "ro": ("intai", "doilea", "treilea", "patrulea", "cincilea", "saselea", "saptelea",
            "optulea", "noualea", "zecelea"),
+    "ro-f": ("intaia", "doua", "treia", "patra", "cincea", "sasea", "saptea", "opta", "noua",
+             "zecea"),  # "scrisoarea a treia"
 }
 MAX_JOIN = 4  # "beau de l'air": words recognition split apart, joined again
 
@@ -185,9 +187,10 @@ def query_words(text: str, lang: str) -> list[str]:
     for word in content:  # "3 men in a boat" = Three Men in a Boat
         if word.isdigit() and word in said_as:
             alternatives[f"{said_as[word]}={word}"] = None
-    for n, ordinal in enumerate(_ORDINALS.get(code, ())):
-        if ordinal in content:
-            alternatives[f"{_ROMAN[n]}={ordinal}"] = None
+    for table in (_ORDINALS.get(code, ()), _ORDINALS.get(f"{code}-f", ())):
+        for n, ordinal in enumerate(table):
+            if ordinal in content:
+                alternatives[f"{_ROMAN[n]}={ordinal}"] = None
     for size in range(2, MAX_JOIN + 1):
         for i in range(len(words) - size + 1):
             parts = words[i:i + size]
