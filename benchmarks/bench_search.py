@@ -6,15 +6,28 @@ Quality — benchmarks/data/search/dev/search_{en,fr,ro}.jsonl (and, with --fina
 who had not seen the search code (benchmarks/data/search/README.md). Each query goes
 through what a call does: ``query_words`` (the project's speech normalisation) and the
 demo menu's catalogue (its node's fields and weights, the CSV in menus/data).
-  found      one of the first three results is in ``expect``; for a query that should
-             find nothing (``expect`` empty), nothing was found
+What is scored is what a caller hears (``ivr.search.answer``: the node's catalogue
+``attributes`` and ``terms`` files, what matches what was named, "not found" or which
+attribute is missing):
+  found      one of the first three items read is in ``expect`` (the alternative offered
+             after "not found" counts as read); for a query that should find nothing
+             (``expect`` empty, kind "absent" or "none"), "not found" (or "we have it,
+             but not in ...") was said before any item was read
+  not_found  of the queries that should find nothing, the share that heard "not found"
+             first (the same as their ``found``, reported apart)
+  false_nf   of the queries that should find something, the share that heard "not found"
+             (or a missing attribute) first, whatever was offered after
+  contra     of the queries with an ``attrs`` object ({"colour": "black", "size": "M",
+             "format": "audiobook", "language": "fr"}), the share where an item read
+             contradicts one of them (such a query is not ``found`` then)
   p50/p99    milliseconds per query, wall clock and this thread's CPU time
 
 Scale (--scale N, default 100,000; 0 skips it; the dev half's library queries, whatever
 the half measured for quality) — the library catalogue with generated
 works added until it holds N items, imported with the import command's code into a
 fresh SQLite file and a fresh PostgreSQL database (when reachable, IVR_TEST_POSTGRES_URL),
-searched through the read-only engines calls use. The baseline, measured in the same
+searched through the read-only engines calls use, for the 50 best items with how well
+each matched, as a call's search asks. The baseline, measured in the same
 run and interleaved query by query, is a plain indexed lookup of one item by its key
 (``SqlCatalogue.item``). Reported: p50/p99 of each, the ratio of the medians, and
 found-in-top-3 of the library queries among the N items. The in-memory index (CSV
@@ -47,9 +60,21 @@ sys.path.insert(0, str(ROOT))
 
 from ivr.menu.loader import load_menu  # noqa: E402
 from ivr.nodes.search import SearchNode  # noqa: E402
+from ivr.search.answer import (  # noqa: E402
+    FOUND,
+    WIDE,
+    Decision,
+    decide,
+    parts,
+    understand,
+    vocabulary,
+)
 from ivr.search.config import CatalogueConfig  # noqa: E402
+from ivr.search.forms import warm  # noqa: E402
+from ivr.search.live import read_terms  # noqa: E402
 from ivr.search.match import CatalogueIndex, query_words  # noqa: E402
 from ivr.search.sources import CsvCatalogue, read_rows  # noqa: E402
+from ivr.search.terms import EMPTY, Terms  # noqa: E402
 
 DATA = ROOT / "benchmarks" / "data" / "search"
 RESULTS = ROOT / "benchmarks" / "results" / "search.json"
@@ -98,11 +123,60 @@ def timed(task: Callable[[], Any]) -> tuple[Any, float, float]:
     return out, (time.perf_counter() - began) * 1000, (time.thread_time() - cpu) * 1000
 
 
+# An ``attrs`` key of the query sets -> the demo catalogues' column holding it.
+ATTRIBUTE_COLUMNS = {"colour": "colour", "color": "colour", "size": "sizes_in_stock",
+                     "format": "formats", "language": "language"}
+
+
+def contradicts(item: dict[str, Any], attrs: dict[str, Any]) -> bool:
+    """Whether an item read has another value than one the caller stated."""
+    for name, wanted in attrs.items():
+        column = ATTRIBUTE_COLUMNS.get(name)
+        if column is None or column not in item:
+            continue
+        have = parts(item.get(column))
+        want = parts(wanted)
+        if want and not any(w in have or w.rstrip("s") in have for w in want):
+            return True
+    return False
+
+
+def terms_of(config: CatalogueConfig, menu: Path, lang: str) -> Terms:
+    """The demo catalogue's terms file for ``lang``, as the webhooks read it."""
+    path = menu.parent / config.terms.replace("{lang}", lang) if config.terms else None
+    return read_terms(path) if path is not None and path.is_file() else EMPTY
+
+
+_KNOWN: dict[tuple[int, int], Any] = {}
+
+
+def answer(catalogue: CsvCatalogue, terms: Terms, query: str, lang: str) -> Decision:
+    """What a caller hears for ``query``: as ``LiveCatalogues.search`` does it (the values
+    to look for built once per catalogue and terms file, as there)."""
+    config = catalogue.config
+    index = catalogue.index()
+    key = (id(index), id(terms))
+    if key not in _KNOWN:
+        _KNOWN[key] = vocabulary(config.attributes, index.rows, terms)
+    asked = understand(query, lang, _KNOWN[key])
+    words = query_words(asked.query, lang) or query_words(query, lang)
+    if not words:
+        return Decision("not_found")
+    return decide(catalogue.search(words, WIDE), asked, config.attributes, TOP, lang, terms)
+
+
+def heard_ids(decision: Decision, key: str) -> list[str]:
+    """The items read, in order; "not found" first when it is said."""
+    ids = [str(i.get(key, "")) for i in decision.items]
+    return ids if decision.verdict == FOUND else ["NOT_FOUND", *ids]
+
+
 def is_found(ids: Sequence[str], expect: Sequence[str]) -> bool:
-    """One of the first three is expected; or nothing, when nothing is expected."""
+    """One of the first three read is expected; or, when nothing is expected, nothing
+    read or "not found" said first."""
     if not expect:
-        return not ids
-    return any(i in expect for i in ids[:TOP])
+        return not ids or ids[0] == "NOT_FOUND"
+    return any(i in expect for i in [i for i in ids if i != "NOT_FOUND"][:TOP])
 
 
 def summary(outcomes: list[tuple[bool, float, float]]) -> dict[str, Any]:
@@ -117,35 +191,62 @@ def summary(outcomes: list[tuple[bool, float, float]]) -> dict[str, Any]:
 # ---- quality on the demo catalogues ----------------------------------------------------
 
 def run_quality(queries: list[dict[str, Any]], verbose: bool) -> dict[str, Any]:
-    """Found-in-top-3 per language and catalogue, per kind, and time per query."""
+    """Found-in-top-3, "not found" first and contradicted attributes per language and
+    catalogue, per kind, and time per query."""
     catalogues: dict[str, CsvCatalogue] = {}
+    terms: dict[tuple[str, str], Terms] = {}
     for name in sorted({q["catalogue"] for q in queries}):
         config = demo_config(name)
         catalogues[name] = CsvCatalogue(config, MENUS[name].parent / config.file)
         catalogues[name].index()  # built as when the menu loads
+        for lang in LANGS:
+            terms[name, lang] = terms_of(config, MENUS[name], lang)
+    warm()  # the lemma tables load with the menus, not on a caller's search
     groups: dict[str, list[tuple[bool, float, float]]] = defaultdict(list)
     kinds: dict[str, list[tuple[bool, float, float]]] = defaultdict(list)
+    absent: dict[str, list[bool]] = defaultdict(list)
+    false_nf: dict[str, list[bool]] = defaultdict(list)
+    contra: dict[str, list[bool]] = defaultdict(list)
     misses = []
     for q in queries:
         catalogue = catalogues[q["catalogue"]]
-        items, wall, cpu = timed(lambda c=catalogue, q=q: c.search(
-            query_words(q["query"], q["lang"]), TOP))
-        ids = [str(i.get(catalogue.config.key, "")) for i in items]
+        decision, wall, cpu = timed(lambda c=catalogue, q=q: answer(
+            c, terms[q["catalogue"], q["lang"]], q["query"], q["lang"]))
+        ids = heard_ids(decision, catalogue.config.key)
         found = is_found(ids, q["expect"])
+        bad = bool(q.get("attrs")) and any(contradicts(i, q["attrs"]) for i in decision.items)
+        found = found and not bad
         outcome = (found, wall, cpu)
-        groups[f"{q['lang']}/{q['catalogue']}"].append(outcome)
-        groups[q["lang"]].append(outcome)
-        groups["all"].append(outcome)
+        for group in (f"{q['lang']}/{q['catalogue']}", q["lang"], "all"):
+            groups[group].append(outcome)
+            if not q["expect"]:
+                absent[group].append(found)
+            else:
+                false_nf[group].append(decision.verdict != FOUND)
+            if q.get("attrs"):
+                contra[group].append(bad)
         kinds[f"{q['lang']}/{q.get('kind', '?')}"].append(outcome)
         if not found:
             misses.append({"lang": q["lang"], "catalogue": q["catalogue"], "kind": q.get("kind"),
                            "query": q["query"], "expect": q["expect"], "got": ids})
             if verbose:
-                titles = [str(i.get("title") or i.get("name_en") or "") for i in items]
+                titles = [str(i.get("title") or i.get("name_en") or "") for i in decision.items]
                 print(f"  miss {q['lang']} {q['catalogue']:7} {q.get('kind', ''):10} "
-                      f"{q['query']!r} expect {q['expect'][:4]} got {list(zip(ids, titles, strict=True))}")
-    return {"groups": {k: summary(v) for k, v in sorted(groups.items())},
-            "kinds": {k: summary(v) for k, v in sorted(kinds.items())},
+                      f"{q['query']!r} expect {q['expect'][:4]} got {ids} {titles} "
+                      f"{decision.missing or ''}")
+    out = {}
+    for name, outcomes in sorted(groups.items()):
+        row = summary(outcomes)
+        row["absent"] = len(absent[name])
+        row["not_found_first"] = round(sum(absent[name]) / len(absent[name]), 3) \
+            if absent[name] else None
+        row["false_not_found"] = round(sum(false_nf[name]) / len(false_nf[name]), 3) \
+            if false_nf[name] else None
+        row["with_attrs"] = len(contra[name])
+        row["contradicted"] = round(sum(contra[name]) / len(contra[name]), 3) \
+            if contra[name] else None
+        out[name] = row
+    return {"groups": out, "kinds": {k: summary(v) for k, v in sorted(kinds.items())},
             "misses": misses}
 
 
@@ -265,7 +366,7 @@ def run_scale(total: int, queries: list[dict[str, Any]], postgres: bool,
     out["distinct_words"] = len(index.vocabulary.words)
     print(f"  {len(rows)} items, {out['distinct_words']} distinct words", flush=True)
     out["memory"] = {"build_s": round(build_ms / 1000, 1),
-                     **measure(lambda w: index.search(w, TOP), index.get, library, keys, rounds)}
+                     **measure(lambda w: index.search(w, WIDE), index.get, library, keys, rounds)}
     print(f"  in memory: {out['memory']}", flush=True)
 
     sql_config = CatalogueConfig("sql", config.where, config.fields, config.key,
@@ -282,9 +383,9 @@ def run_scale(total: int, queries: list[dict[str, Any]], postgres: bool,
         catalogue = SqlCatalogue(sql_config, engine)
         try:
             for q in library[:20]:  # connections open, caches warm
-                catalogue.search(query_words(q["query"], q["lang"]), TOP)
+                catalogue.search(query_words(q["query"], q["lang"]), WIDE)
             return {"import_s": round(import_ms / 1000, 1),
-                    **measure(lambda w: catalogue.search(w, TOP), catalogue.item, library,
+                    **measure(lambda w: catalogue.search(w, WIDE), catalogue.item, library,
                               keys, rounds)}
         finally:
             engine.dispose()
@@ -321,9 +422,16 @@ def main() -> None:
     result: dict[str, Any] = {"when": datetime.now(UTC).isoformat(timespec="seconds"),
                               "half": half, "load_average": [round(x, 1) for x in load],
                               "quality": run_quality(queries, args.verbose)}
-    print(f"{'group':16} {'n':>4} {'found@3':>8} {'p50 ms':>7} {'p99 ms':>7} {'cpu p99':>7}")
+    print(f"{'group':16} {'n':>4} {'found@3':>8} {'absent':>6} {'nf 1st':>6} {'false nf':>8} "
+          f"{'attrs':>5} {'contra':>6} {'p50 ms':>7} {'p99 ms':>7} {'cpu p99':>7}")
+
+    def share(value: float | None) -> str:
+        return "-" if value is None else f"{value:.3f}"
+
     for name, row in result["quality"]["groups"].items():
-        print(f"{name:16} {row['n']:4} {row['found_top3']:8.3f} {row['p50_ms']:7.2f} "
+        print(f"{name:16} {row['n']:4} {row['found_top3']:8.3f} {row['absent']:6} "
+              f"{share(row['not_found_first']):>6} {share(row['false_not_found']):>8} "
+              f"{row['with_attrs']:5} {share(row['contradicted']):>6} {row['p50_ms']:7.2f} "
               f"{row['p99_ms']:7.2f} {row['cpu_p99_ms']:7.2f}")
     if args.verbose:
         for name, row in result["quality"]["kinds"].items():

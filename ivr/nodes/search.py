@@ -23,171 +23,43 @@ from ivr.lookup import FAILED
 from ivr.lookup.node_fields import by_value, template
 from ivr.lookup.speak import MissingField, placeholders, render
 from ivr.menu.model import Prompt
-from ivr.menu.source import Fields, Value, Where
+from ivr.menu.source import Fields, Where
 from ivr.nodes.base import Node
 from ivr.nodes.menu import MAX_HINT_CHARS, MAX_HINTS, spoken_key
-from ivr.nodes.message import LINK, asks_for_text, text_caller
+from ivr.nodes.message import asks_for_text, text_caller
 from ivr.nodes.routing import yes_or_no
+from ivr.nodes.search_parts import (
+    DETAILS,
+    MAX_REFINE,
+    QUERY_WORD,
+    RESULTS,
+    SPELL,
+    Context,
+    Hold,
+    Refinement,
+    TextDetails,
+    _hold,
+    _refinements,
+    _says,
+    _text_details,
+)
+from ivr.nodes.search_phrases import ORDINALS, PHRASES, POINTING, join_words
 from ivr.search import MAX_RESULTS, Catalogues, SearchResult, Spelling
+from ivr.search.answer import MISSING, NOT_FOUND
 from ivr.search.config import CatalogueConfig, parse_catalogue
 from ivr.search.match import MAX_QUERY_CHARS, words_of
-from ivr.speech.normalize import fold, normalize, stopwords
+from ivr.speech.normalize import fold
 
 if TYPE_CHECKING:
     from ivr.engine.core import Call
     from ivr.menu.parsing import ParseContext
 
-RESULTS, DETAILS, SPELL = "search:r:", "search:d:", "search:s:"
 SPELL_KEY = "1"  # at the question, before any result: spell on the keypad instead
 ITEM_KEY = re.compile(r"^[A-Za-z0-9_-]{1,32}$")
-QUERY_WORD = re.compile(r"^[a-z0-9]{1,32}$")
 WIDE = 50  # items a refinement filters: the best matches of the query
-MAX_REFINE = 6
-REFINE_KEYS = "45678"  # 1-3 pick a result; 0, 9, * and # are the menus' usual global keys
-SEALED = re.compile(r"^[A-Za-z0-9_-]{1,200}$")
 
-# What the node says on its own, per language; `found` and `nothing` can be set per node.
-PHRASES: dict[str, dict[str, str]] = {
-    "en": {
-        "found": "I found {count} results.",
-        "found_one": "I found one result.",
-        "nothing": "Sorry, I found nothing for {query}.",
-        "item": "{n}: {text}.",
-        "choose": "For more about one of them, press its number or say it. Or say another search.",
-        "choose_one": "For more about it, press 1 or say yes. Or say another search.",
-        "more": "To hear about another result, press its number. Or say another search.",
-        "refine_key": "For {label}, press {key}.",
-        "nothing_refined": "Sorry, I found nothing for {query}, {label}.",
-        "spell_offer": "Or, to spell it on the keypad, press 1.",
-        "spell": "Spell the first word on the keypad, one key per letter: 2 for A B C, 3 for D E "
-                 "F, and so on. Then press hash.",
-        "spelled": "the keys {keys}",
-        "hold_offer": "To {label}, press {key} or say {say}.",
-        "hold_offer_key": "To {label}, press {key}.",
-    },
-    "fr": {
-        "found": "J'ai trouvé {count} résultats.",
-        "found_one": "J'ai trouvé un résultat.",
-        "nothing": "Désolé, je n'ai rien trouvé pour {query}.",
-        "item": "{n} : {text}.",
-        "choose": "Pour en savoir plus sur l'un d'eux, tapez son numéro ou dites-le. Ou dites "
-                  "une autre recherche.",
-        "choose_one": "Pour en savoir plus, tapez 1 ou dites oui. Ou dites une autre recherche.",
-        "more": "Pour un autre résultat, tapez son numéro. Ou dites une autre recherche.",
-        "refine_key": "Pour {label}, tapez {key}.",
-        "nothing_refined": "Désolé, je n'ai rien trouvé pour {query}, {label}.",
-        "spell_offer": "Ou, pour l'épeler sur le clavier, tapez 1.",
-        "spell": "Épelez le premier mot sur le clavier, une touche par lettre : 2 pour A B C, 3 "
-                 "pour D E F, et ainsi de suite. Puis tapez dièse.",
-        "spelled": "les touches {keys}",
-        "hold_offer": "Pour {label}, tapez {key} ou dites {say}.",
-        "hold_offer_key": "Pour {label}, tapez {key}.",
-    },
-    "ro": {
-        "found": "Am găsit {count} rezultate.",
-        "found_one": "Am găsit un rezultat.",
-        "nothing": "Îmi pare rău, nu am găsit nimic pentru {query}.",
-        "item": "{n}: {text}.",
-        "choose": "Pentru detalii despre unul dintre ele, apăsați numărul lui sau spuneți-l. "
-                  "Sau spuneți o altă căutare.",
-        "choose_one": "Pentru detalii, apăsați 1 sau spuneți da. Sau spuneți o altă căutare.",
-        "more": "Pentru alt rezultat, apăsați numărul lui. Sau spuneți o altă căutare.",
-        "refine_key": "Pentru {label}, apăsați {key}.",
-        "nothing_refined": "Îmi pare rău, nu am găsit nimic pentru {query}, {label}.",
-        "spell_offer": "Sau, ca să îl scrieți cu tastatura, apăsați 1.",
-        "spell": "Scrieți primul cuvânt cu tastatura, câte o tastă pentru fiecare literă: 2 pentru "
-                 "A B C, 3 pentru D E F și așa mai departe. Apoi apăsați diez.",
-        "spelled": "tastele {keys}",
-        "hold_offer": "Pentru {label}, apăsați {key} sau spuneți {say}.",
-        "hold_offer_key": "Pentru {label}, apăsați {key}.",
-    },
-}
-# "the second one", "le deuxième", "al doilea" (folded)
-ORDINALS: dict[str, dict[str, str]] = {
-    "en": {"first": "1", "second": "2", "third": "3"},
-    "fr": {"premier": "1", "premiere": "1", "deuxieme": "2", "second": "2", "seconde": "2",
-           "troisieme": "3"},
-    "ro": {"primul": "1", "prima": "1", "intai": "1", "doilea": "2", "doua": "2",
-           "treilea": "3", "treia": "3"},
-}
-
-# Words around a number that point at a result: "the second one", "numéro deux", "numărul doi".
-POINTING = frozenset("the one number no result option please that le la l numero resultat "
-                     "celui celle ci pe cel cea numarul nr rezultatul varianta al a".split())
-
-
-@dataclass(frozen=True)
-class Refinement:
-    """"only audiobooks", "in French", "by another author": the results narrowed by a field."""
-
-    name: str
-    column: str  # `field:` in the YAML
-    say: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # lang -> phrases
-    key: str = ""
-    contains: str = ""  # the field holds these words ("audiobook" in "book, audiobook")
-    equals: str = ""  # the field is this value ("fr")
-    other: bool = False  # the field differs from the results heard ("another author")
-    label: Prompt | None = None
-
-    def keeps(self, row: Mapping[str, Any], others: set[str]) -> bool:
-        """Whether an item stays; ``others``: this field's values in the results heard."""
-        value = str(row.get(self.column) or "")
-        if self.other:
-            return fold(value).strip() not in others
-        if self.equals:
-            return fold(value).strip() == fold(self.equals).strip()
-        have = set(words_of(value))
-        return all(w in have for w in words_of(self.contains))
-
-
-@dataclass(frozen=True)
-class TextDetails:
-    """"Text me the details": the SMS a caller can ask for after hearing an item's details."""
-
-    body: Prompt  # a template over the item's fields, per language
-    where: Where
-    link: str = ""  # may hold {key}: the item's page
-    key: str = "4"
-
-
-@dataclass(frozen=True)
-class Hold:
-    """After an item's details: "To place a hold on it, press 5 or say place a hold"; the
-    caller goes to ``node`` (a lookup node with an ``action``) with the item."""
-
-    node: str
-    key: str
-    where: Where
-    say: Mapping[str, tuple[str, ...]] = field(default_factory=dict)  # lang -> phrases
-    label: Prompt | None = None
-
-
-@dataclass(frozen=True)
-class Context:
-    """What the caller searched and how they narrowed it, kept in the pending question:
-    ``search:r:KEYS~query-words~REFS`` (REFS: a refinement's number, or for "another
-    ..." its number and the keys of the results it was said after: ``2.L0001.L0002``),
-    and after details, with ``hold``, ``~ITEM``: the key of the item heard, sealed."""
-
-    keys: tuple[str, ...] = ()
-    query: tuple[str, ...] = ()
-    refs: tuple[str, ...] = ()
-    item: str = ""
-
-    def encode(self, kind: str) -> str:
-        text = f"{kind}{','.join(self.keys)}~{'-'.join(self.query)}~{','.join(self.refs)}"
-        return f"{text}~{self.item}" if self.item else text
-
-    @classmethod
-    def decode(cls, pending: str) -> Context:
-        body = pending[len(RESULTS):] if pending.startswith((RESULTS, DETAILS)) else ""
-        keys, _, rest = body.partition("~")
-        query, _, refs = rest.partition("~")
-        refs, _, item = refs.partition("~")
-        return cls(tuple(k for k in keys.split(",") if k),
-                   tuple(w for w in query.split("-") if QUERY_WORD.match(w)),
-                   tuple(r for r in refs.split(",") if r),
-                   item if SEALED.match(item) else "")
+__all__ = ["DETAILS", "ITEM_KEY", "RESULTS", "SPELL", "Context", "Hold", "Refinement",
+           "SearchNode", "TextDetails"]
 
 
 @dataclass(frozen=True)
@@ -199,6 +71,8 @@ class SearchNode(Node):
     details: Prompt | None = None
     found: Prompt | None = None
     nothing: Prompt | None = None
+    not_found: Prompt | None = None  # "I couldn't find {query}."
+    missing: Prompt | None = None  # "We have {query} in {have}, but not in {wanted}."
     values: Mapping[str, Mapping[str, Prompt]] = field(default_factory=dict)
     hints: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     max_results: int = MAX_RESULTS
@@ -228,7 +102,7 @@ class SearchNode(Node):
                               ("details", "one item in full: \"{title}, shelf {shelf}\"")):
             if (v := fields.require(name, example)) is not None:
                 out[name] = template(v, ctx)
-        for name in ("found", "nothing"):
+        for name in ("found", "nothing", "not_found", "missing"):
             if (v := fields.get(name)) is not None:
                 out[name] = template(v, ctx)
         if (v := fields.get("values")) is not None:
@@ -269,7 +143,7 @@ class SearchNode(Node):
     def prompts(self) -> list[tuple[str, Prompt]]:
         """The question, the templates and the value names."""
         out = super().prompts()
-        for name in ("result", "details", "found", "nothing"):
+        for name in ("result", "details", "found", "nothing", "not_found", "missing"):
             if (prompt := getattr(self, name)) is not None:
                 out.append((name, prompt))
         for name, table in self.values.items():
@@ -503,7 +377,11 @@ class SearchNode(Node):
         result = spelled or catalogues.search(call.menu, self.catalogue, speech, lang, limit)
         if result.status == FAILED:
             return self._failed(call, result.reason)
-        items = self._narrow(call, list(result.items), context.refs)
+        if (result.verdict == MISSING or result.verdict == NOT_FOUND and result.items) \
+                and not context.refs:
+            return self._not_there(call, result, said, context, before)
+        items = self._narrow(call, list(result.items) if result.verdict != NOT_FOUND else [],
+                             context.refs)
         if items is None:
             return self._failed(call, "refine")
         lines: list[str] = []
@@ -535,6 +413,42 @@ class SearchNode(Node):
         call.state = replace(call.state, tries=0)
         return self._choose(call, RESULTS, replace(context, keys=tuple(keys)),
                             [call.speak_text(" ".join([intro, *lines]))])
+
+    def _not_there(self, call: Call, result: SearchResult, said: str, context: Context,
+                   before: Context) -> Turn:
+        """What the caller named is not there: say so first; then the closest item, as one
+        alternative, or a new search (and the key for a person)."""
+        named = (result.named or said)[:MAX_QUERY_CHARS] or "?"
+        lang = call.state.lang
+        if result.verdict == MISSING and result.missing:
+            attribute, wanted, have = result.missing
+            values = {"query": named, "wanted": wanted, "attribute": attribute,
+                      "have": join_words(list(have), lang)}
+            sorry = (self._template(call, self.missing, values) if self.missing else None) or \
+                self._phrase(call, "missing" if have else "missing_none").format(**values)
+            call.log("search", named[:48], f"missing:{attribute}")
+        else:
+            sorry = (self._template(call, self.not_found, {"query": named}) if self.not_found
+                     else None) or self._phrase(call, "not_found").format(query=named)
+            item = result.items[0] if result.items and self.catalogue is not None else None
+            key = str(item.get(self.catalogue.key, "")) if item and self.catalogue else ""
+            text = self._render(call, self.result, item) if item is not None else None
+            if text is not None and ITEM_KEY.match(key):
+                call.log("search", named[:48], "not_found:closest")
+                call.state = replace(call.state, tries=0)
+                closest = self._phrase(call, "closest").format(text=text.rstrip("."))
+                return self._choose(call, RESULTS, replace(context, keys=(key,)),
+                                    [call.speak_text(f"{sorry} {closest}")])
+            call.log("search", named[:48], "not_found")
+        person = self._person_key(call)
+        if person:
+            sorry = f"{sorry} {self._phrase(call, 'person').format(key=person)}"
+        return self._miss(call, "nothing_found", [call.speak_text(sorry)], before)
+
+    def _person_key(self, call: Call) -> str:
+        """The menu's key for where callers go when searching fails (a person), if any."""
+        target = self.after_misses(call.menu.defaults.fallback)
+        return next((k for k, t in call.menu.global_keys.items() if target and t == target), "")
 
     def _label(self, call: Call, refinement: Refinement) -> str:
         version = (refinement.label.for_language(call.state.lang, call.menu.default_language)
@@ -634,140 +548,3 @@ class SearchNode(Node):
             call.state = replace(call.state, tries=tries)
             return self._choose(call, RESULTS, context, sorry)
         return call.enter(self.id, sorry, tries=tries)
-
-
-def _text_details(value: Value, ctx: ParseContext,
-                  refine: tuple[Refinement, ...]) -> TextDetails | None:
-    """``text_me: {body: {en: "{title} by {author}: {shelf}"}, link: https://.../{key},
-    key: "4"}``."""
-    if not value.is_mapping:
-        value.error("text_me is a mapping: body (a template per language), and optionally "
-                    "link and key")
-        return None
-    fields = value.fields("text_me")
-    body = None
-    if (v := fields.require("body", "the text to send, a template over the item's fields "
-                            "per language: {en: \"{title} by {author}\"}")) is not None:
-        body = template(v, ctx)
-    link = ""
-    if (v := fields.get("link")) is not None:
-        link = (v.text("a link (https://...)") or "").strip()
-        if link and not LINK.match(link.replace("{key}", "KEY")):
-            v.error(f"link must be an http(s) address without spaces (it may hold {{key}}), "
-                    f"found {link!r}")
-            link = ""
-    key = "4"
-    if (v := fields.get("key")) is not None:
-        key = v.text("a key") or ""
-        if len(key) != 1 or key not in REFINE_KEYS:
-            v.error(f"text_me's key is one of {', '.join(REFINE_KEYS)} (1-3 pick a result; "
-                    "0, 9, * and # are left to the menu)")
-    if any(r.key == key for r in refine):
-        (v or value).error(f"key {key} is already a refinement's: give text_me another key")
-    fields.done()
-    if body is None:
-        return None
-    return TextDetails(body, value.where, link, key)
-
-
-def _says(speech: str, phrases: Iterable[str], lang: str) -> bool:
-    """Whether the caller said one of ``phrases`` with at most one other word."""
-    said = set(normalize(speech[:MAX_QUERY_CHARS], lang))
-    if not said:
-        return False
-    stop = stopwords(lang)
-    for phrase in phrases:
-        words = set(normalize(phrase, lang))
-        if words and words <= said and len(said - words - stop) <= 1:
-            return True
-    return False
-
-
-def _hold(value: Value, ctx: ParseContext, refine: tuple[Refinement, ...]) -> Hold | None:
-    """``hold: {node: place_hold, key: "5", say: {en: [place a hold]}, label: {en: place a
-    hold on it}}``."""
-    fields = value.fields("hold")
-    node = ctx.target(v) if (v := fields.require(
-        "node", "the lookup node that identifies the caller and runs the action")) else ""
-    key = ""
-    if (v := fields.require("key", "the key that asks for it, one of 4 to 8")) is not None:
-        key = v.text("a key") or ""
-        taken = next((r.name for r in refine if r.key == key), None)
-        if len(key) != 1 or key not in REFINE_KEYS:
-            v.error(f"the hold's key is one of {', '.join(REFINE_KEYS)} (1-3 pick a result; "
-                    "0, 9, * and # are left to the menu)")
-            key = ""
-        elif taken is not None:
-            v.error(f"key {key} is already refinement {taken!r}'s")
-            key = ""
-    say = _phrases(v, ctx) if (v := fields.get("say")) is not None else {}
-    label = None
-    if (v := fields.require("label", "what it does, per language: {en: place a hold on it}")) \
-            is not None:
-        label = template(v, ctx)
-    fields.done()
-    if not node or not key:
-        return None
-    return Hold(node, key, value.where, say, label)
-
-
-def _phrases(value: Value, ctx: ParseContext) -> dict[str, tuple[str, ...]]:
-    """What callers say for something, per declared language: ``{en: [only audiobooks]}``."""
-    say: dict[str, tuple[str, ...]] = {}
-    for key_value, phrases in value.pairs():
-        lang = str(key_value.node.value)
-        if lang not in ctx.languages:
-            key_value.error(f"phrases for {lang!r}, which is not declared under 'languages'")
-            continue
-        say[lang] = tuple(p[:MAX_HINT_CHARS] for p in phrases.text_list("a phrase"))
-    return say
-
-
-def _refinements(value: Value, ctx: ParseContext) -> tuple[Refinement, ...]:
-    """``refine: {audiobook: {field: formats, contains: audiobook, key: "7", label: ...,
-    say: {en: [only audiobooks]}}, ...}``."""
-    out: list[Refinement] = []
-    for name_value, item in value.pairs():
-        name = str(name_value.node.value)
-        if len(out) == MAX_REFINE:
-            name_value.error(f"at most {MAX_REFINE} refinements")
-            break
-        fields = item.fields(f"refinement {name!r}")
-        args: dict[str, Any] = {}
-        if (v := fields.require("field", "the column it narrows by, e.g. formats")) is not None:
-            column = v.text("a column name") or ""
-            if not re.match(r"^[A-Za-z_][A-Za-z0-9_]{0,63}$", column):
-                v.error(f"{column!r} is not a column name (letters, digits and _)")
-            else:
-                args["column"] = column
-        ways = [k for k in ("contains", "equals", "other") if fields.get(k) is not None]
-        if len(ways) != 1:
-            item.error(f"refinement {name!r} needs one of contains (words the field holds), "
-                       "equals (the field's value) or other: true (differs from the results "
-                       "heard)")
-        for way in ways[:1]:
-            v = fields.get(way)
-            assert v is not None
-            if way == "other":
-                args["other"] = bool(v.boolean("other"))
-            else:
-                args[way] = v.text(f"the value for {way}") or ""
-        if (v := fields.get("key")) is not None:
-            key = v.text("a key") or ""
-            if len(key) != 1 or key not in REFINE_KEYS:
-                v.error(f"a refinement's key is one of {', '.join(REFINE_KEYS)} (1-3 pick a "
-                        f"result; 0, 9, * and # are left to the menu)")
-            elif any(r.key == key for r in out):
-                v.error(f"key {key} is already another refinement's")
-            else:
-                args["key"] = key
-        if (v := fields.require("label", "what it does, per language: {en: only audiobooks}")) \
-                is not None:
-            args["label"] = template(v, ctx)
-        if (v := fields.require("say", "what callers say for it, per language: {en: [only "
-                                "audiobooks]}")) is not None:
-            args["say"] = _phrases(v, ctx)
-        fields.done()
-        if "column" in args and len(ways) == 1:
-            out.append(Refinement(name, **args))
-    return tuple(out)

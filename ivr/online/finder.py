@@ -18,6 +18,7 @@ from ivr.lookup import FAILED
 from ivr.menu.model import Menu
 from ivr.nodes.search import ITEM_KEY, SearchNode
 from ivr.search import Catalogues
+from ivr.search.answer import MISSING, NOT_FOUND
 
 log = logging.getLogger(__name__)
 MAX_QUERY = 200
@@ -32,6 +33,8 @@ def find(menu: Menu, node: SearchNode, query: str, lang: str, now: datetime,
     if result.status == FAILED:
         log.warning("web search %s/%s failed: %s", menu.id, node.id, result.reason)
         return "failed", []
+    if result.verdict in (NOT_FOUND, MISSING):  # nothing holds what was typed: no stand-in
+        return "none", []
     # The node renders with a call's language and date: a call that never speaks.
     call = Call(menu, CallState(menu.id, node.id, lang, 0, (), int(now.timestamp()),
                                 menu.version), now)

@@ -27,6 +27,12 @@ class SearchResult:
     status: str
     items: tuple[Mapping[str, Any], ...] = field(default_factory=tuple)
     reason: str = ""
+    # How sure: "" or "found" (the items match what was named), "not_found" (they do not:
+    # ``items`` holds at most the closest, to offer as one alternative) or "missing" (items
+    # match but none has every attribute stated: ``missing``, none read).
+    verdict: str = ""
+    named: str = ""  # what the caller named, as said
+    missing: tuple[str, str, tuple[str, ...]] | tuple[()] = ()  # attribute, value wanted, values there
 
     @classmethod
     def found(cls, items: Sequence[Mapping[str, Any]]) -> SearchResult:

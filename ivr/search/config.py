@@ -32,6 +32,10 @@ class CatalogueConfig:
     items: str = "items"  # http: where the list is in the search answer
     headers: Mapping[str, str] = field(default_factory=dict)  # http: name -> "... ${ENV}"
     headings: frozenset[str] = frozenset()  # searched fields of subject headings
+    # What callers may ask for that every result read must have: attribute -> its columns
+    # (the first holds the value; the others name it in other languages: colour_fr, ...).
+    attributes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
+    terms: str = ""  # a terms file per language, with {lang}: terms/shop.{lang}.yaml
 
     @property
     def cache_key(self) -> str:
@@ -72,6 +76,15 @@ def parse_catalogue(value: Value) -> CatalogueConfig | None:
             v.error(f"key {key!r} must be a column name (letters, digits and _)")
         else:
             args["key"] = key
+    if (v := fields.get("attributes")) is not None:
+        args["attributes"] = _attributes(v)
+    if (v := fields.get("terms")) is not None:
+        terms = v.text("a file path with {lang}") or ""
+        if terms.startswith("/") or ".." in Path(terms).parts or "{lang}" not in terms:
+            v.error("terms must be a path inside the menus folder with {lang}, like "
+                    "terms/shop.{lang}.yaml")
+        else:
+            args["terms"] = terms
     if (v := fields.get("timeout")) is not None:
         args["timeout"] = v.number(f"timeout (seconds, at most {MAX_TIMEOUT:g})", 0.1, MAX_TIMEOUT)
     if kind == "csv" and (v := fields.require("file", "a CSV file relative to the menus "
@@ -112,6 +125,24 @@ def parse_catalogue(value: Value) -> CatalogueConfig | None:
         return None
     return CatalogueConfig(kind, value.where, **{k: v for k, v in args.items()  # type: ignore[arg-type]
                                                  if v is not None})
+
+
+def _attributes(value: Value) -> dict[str, tuple[str, ...]]:
+    """``{colour: [colour, colour_fr, colour_ro], size: sizes_in_stock}``."""
+    out: dict[str, tuple[str, ...]] = {}
+    if not value.is_mapping:
+        value.error("attributes is a mapping of attribute -> its column(s): {colour: colour}")
+        return out
+    for key, item in value.pairs():
+        name = str(key.node.value)
+        columns = tuple(item.text_list("a column name"))
+        if not NAME.match(name):
+            key.error(f"{name!r} is not an attribute name (letters, digits, _ or -)")
+        elif not columns or not all(COLUMN.match(c) for c in columns):
+            item.error(f"attribute {name!r} needs its column(s): letters, digits and _")
+        else:
+            out[name] = columns
+    return out
 
 
 def _fields(value: Value) -> dict[str, int]:

@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 
 from ivr.menu.model import Menu
-from ivr.menu.source import Problems
+from ivr.menu.source import Problems, Where
 
 
 def lint_searches(menu: Menu, problems: Problems) -> None:
@@ -30,11 +30,13 @@ def lint_searches(menu: Menu, problems: Problems) -> None:
                              "that no item was chosen")
         if not isinstance(node, SearchNode) or node.catalogue is None:
             continue
-        if node.catalogue.kind != "csv":
-            continue  # an SQL catalogue's columns are known only once it is imported
         config = node.catalogue
         if not Path(menu.file).is_file():
             continue  # a menu not read from a file we can see (tests, display names)
+        if config.terms:
+            _lint_terms(menu, node.id, config.terms, config.where, problems)
+        if node.catalogue.kind != "csv":
+            continue  # an SQL catalogue's columns are known only once it is imported
         path = Path(menu.file).parent / config.file
         try:
             with path.open(newline="", encoding="utf-8-sig") as handle:
@@ -44,7 +46,8 @@ def lint_searches(menu: Menu, problems: Problems) -> None:
                            f"found (or not UTF-8 CSV) next to {Path(menu.file).name}")
             continue
         known = ", ".join(sorted(columns))
-        for name in (config.key, *config.fields):
+        attribute_columns = [c for columns in config.attributes.values() for c in columns]
+        for name in (config.key, *config.fields, *attribute_columns):
             if name not in columns:
                 problems.error(config.where, f"catalogue of {node.id!r}: {config.file} has no "
                                f"column {name!r} (columns: {known})")
@@ -52,3 +55,21 @@ def lint_searches(menu: Menu, problems: Problems) -> None:
             if name not in columns:
                 problems.error(where, f"{node.id!r} uses {{{name}}} but {config.file} has only "
                                f"{known}")
+
+
+def _lint_terms(menu: Menu, node: str, pattern: str, where: Where, problems: Problems) -> None:
+    """Each declared language's terms file: there (a warning: search works without it)
+    and of the format (an error: it would be ignored)."""
+    from ivr.search.live import read_terms
+    from ivr.search.terms import TermsError
+
+    for lang in menu.languages:
+        path = Path(menu.file).parent / pattern.replace("{lang}", lang)
+        if not path.is_file():
+            problems.warning(where, f"catalogue of {node!r}: no terms file {path.name} for "
+                             f"{lang!r} (callers in it get no everyday names)")
+            continue
+        try:
+            read_terms(path)
+        except TermsError as exc:
+            problems.error(where, f"catalogue of {node!r}: {path.name}: {exc}")

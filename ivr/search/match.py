@@ -22,6 +22,7 @@ from typing import Any
 import jellyfish
 from rapidfuzz import fuzz, process
 
+from ivr.search import forms
 from ivr.speech.normalize import (
     drop_fillers,
     fold,
@@ -37,6 +38,7 @@ MAX_QUERY_WORDS = 12
 MAX_FUZZY = 8
 NEAR = 0.85  # catalogue words a misheard query word may stand for
 FORM = 0.9  # another form of the same word ("stories" / "story")
+LOOKS_LIKE = 0.65  # a single word sounding like a catalogue word must also look like it
 SOUNDS_LIKE = 0.8  # ... and words that sound alike ("nickel bee" = nickleby), when none is near
 MIN_SOUND = 3  # letters of a sound key ("JKL"): shorter keys match too many words
 MAX_SOUNDED = 4  # words said, at most, for sounds to count (not in a whole sentence)
@@ -48,6 +50,10 @@ _KEYPAD = {c: d for d, letters in (("2", "abc"), ("3", "def"), ("4", "ghi"), ("5
                                    ("6", "mno"), ("7", "pqrs"), ("8", "tuv"), ("9", "wxyz"))
            for c in letters}
 RERANK = 50  # near ties among the first RERANK are settled by how much of a field is said
+MAX_FORMS = 24  # catalogue words compared as other forms of one query word
+MATCH = "_match"  # the key under which a result carries how well it matched (see `confidence`)
+STRONG = 0.9  # a word said as the catalogue has it, or another form of it
+HEARD = 0.5  # a word said, misheard perhaps, that an item holds
 
 # Words that frame a request rather than name what is sought ("do you have ...").
 FRAMING: dict[str, frozenset[str]] = {
@@ -58,6 +64,11 @@ FRAMING: dict[str, frozenset[str]] = {
     "ro": frozenset("aveti aveți caut cautam ceva numita intitulata vreau doresc exista "
                     "există disponibil stoc carte cartea carti cărți".split()),
 }
+
+
+# Framing words are not searched ("book" in "the jungle book"): a field is said whole
+# without them.
+_FRAMED = frozenset(fold(w) for words in FRAMING.values() for w in words)
 
 
 def words_of(text: str) -> list[str]:
@@ -125,6 +136,17 @@ _MORE: dict[str, dict[str, int]] = {
     "ro": {"suta": 100, "sute": 100, "mie": 1000, "mii": 1000, "una": 1, "un": 1, "doua": 2},
 }
 _AND = frozenset({"and", "et", "si"})
+# Ordinals said for the numbers of kings and parts ("richard the third" = Richard III).
+_ROMAN = ("i", "ii", "iii", "iv", "v", "vi", "vii", "viii", "ix", "x")
+_ORDINALS: dict[str, tuple[str, ...]] = {
+    "en": ("first", "second", "third", "fourth", "fifth", "sixth", "seventh", "eighth",
+           "ninth", "tenth"),
+    "fr": ("premier", "deux", "trois", "quatre", "cinq", "six", "sept", "huit", "neuf", "dix"),
+    "ro": ("intai", "doilea", "treilea", "patrulea", "cincilea", "saselea", "saptelea",
+           "optulea", "noualea", "zecelea"),
+    "ro-f": ("intaia", "doua", "treia", "patra", "cincea", "sasea", "saptea", "opta", "noua",
+             "zecea"),  # "scrisoarea a treia"
+}
 MAX_JOIN = 4  # "beau de l'air": words recognition split apart, joined again
 
 
@@ -136,6 +158,9 @@ def _number_table(lang: str) -> dict[str, int]:
 
 
 _NUMBERS = {lang: _number_table(lang) for lang in _UNITS}
+# Digits as a number word of the language, up to the tens ("3" -> "three", "30" -> "trente").
+_WORDS_FOR = {lang: {str(n): w for w, n in reversed(list(table.items())) if n < 100}
+              for lang, table in _NUMBERS.items()}
 
 
 def _spoken_numbers(words: list[str], lang: str) -> list[tuple[str, list[str]]]:
@@ -195,6 +220,14 @@ def query_words(text: str, lang: str) -> list[str]:
     for number, parts in _spoken_numbers(words, code):
         if len(parts) > 1 or number not in content:
             alternatives[f"{number}={' '.join(parts)}"] = None
+    said_as = _WORDS_FOR.get(code, {})
+    for word in content:  # "3 men in a boat" = Three Men in a Boat
+        if word.isdigit() and word in said_as:
+            alternatives[f"{said_as[word]}={word}"] = None
+    for table in (_ORDINALS.get(code, ()), _ORDINALS.get(f"{code}-f", ())):
+        for n, ordinal in enumerate(table):
+            if ordinal in content:
+                alternatives[f"{_ROMAN[n]}={ordinal}"] = None
     for size in range(2, MAX_JOIN + 1):
         for i in range(len(words) - size + 1):
             parts = words[i:i + size]
@@ -283,6 +316,7 @@ class Vocabulary:
         self.exact = set(self.words)
         total = max(1, items)
         self.idf = {w: math.log(1 + total / max(1, n)) for w, n in self.counts.items()}
+        self.rarest = math.log(1 + total)  # a word the catalogue lacks weighs as the rarest
         self._near: dict[str, list[str]] | None = None
         self._keys: list[tuple[str, str]] | None = None  # (keypad code, word), sorted
         # sound key -> words, built with the vocabulary (55 ms for 68,000 words), not
@@ -308,12 +342,31 @@ class Vocabulary:
             near = self._near
             choices = sorted({w for key in _deletions(word) for w in near.get(key, ())})
             found = _similar(word, choices, self.exact)
-        # another form of the word said counts as one, also when it is near enough anyway
-        forms = [w for w in word_forms(word) if w in self.exact]
-        found = [(w, max(s, FORM) if w in forms else s) for w, s in found]
+        other = {w for w in word_forms(word) if w in self.exact}
+        if word not in self.exact:  # a word the catalogue holds as said needs no other form
+            other.update(self.forms(word))
+        # another form of the word counts as FORM, even when it is also a near miss
+        found = [(w, max(s, FORM) if w in other else s) for w, s in found]
         have = {w for w, _ in found}
-        found += [(w, FORM) for w in forms if w not in have]
-        return found
+        return found + [(w, FORM) for w in sorted(other - have)]
+
+    def forms(self, word: str) -> list[str]:
+        """Catalogue words that are other forms of ``word`` (plural, gender, case) in one
+        of the languages compared (``ivr.search.forms``): "negre" -> "negru"."""
+        out: list[str] = []
+        seen = 0
+        for prefix in sorted(forms.prefixes(word)):
+            at = bisect_left(self.words, prefix)
+            while at < len(self.words) and self.words[at].startswith(prefix) \
+                    and seen < MAX_FORMS:
+                other = self.words[at]
+                at += 1
+                if other == word or abs(len(other) - len(word)) > 3:
+                    continue
+                seen += 1
+                if forms.same_word(word, other) and other not in out:
+                    out.append(other)
+        return out
 
     def factors(self, options: Sequence[tuple[str, float]]) -> list[tuple[str, float]]:
         """Each of a term's ``similar`` words with what it scores (similarity squared times
@@ -329,7 +382,8 @@ class Vocabulary:
         """``similar`` for each term of ``terms_of(words)``. In a short query (a name, a
         title: at most MAX_SOUNDED words said), words recognition split apart, not all of
         them catalogue words, that joined are near no catalogue word may still sound like
-        one ("nickel bee" = nickleby, "molly air" = moliere)."""
+        one ("nickel bee" = nickleby, "molly air" = moliere), and so may a word near no
+        catalogue word ("flober" = flaubert)."""
         terms, said = terms_of(words)
         parts = {w.partition("=")[0]: w.partition("=")[2].split() for w in words if "=" in w}
         out = []
@@ -340,6 +394,9 @@ class Vocabulary:
             if not found and count > 1 and said <= MAX_SOUNDED and term.isalpha() and not all(
                     p in self.exact for p in parts.get(term, ())):
                 found = self.sounding(term)
+            elif not found and count == 1 and said <= MAX_SOUNDED and "=" not in term \
+                    and len(term) >= 5:  # a name misheard as another spelling ("flober")
+                found = [(w, s) for w, s in self.sounding(term) if s >= SOUNDS_LIKE * LOOKS_LIKE]
             out.append(found)
         return out
 
@@ -477,4 +534,63 @@ class CatalogueIndex:
 
         ranked = sorted(first, key=lambda i: (-covered[i] if many else 0,
                                               -(scores[i] + fill(i)), i))
-        return [dict(self.rows[i]) for i in ranked[:limit]]
+        return [{**self.rows[i], MATCH: self.confidence(i, words, near, vocabulary)}
+                for i in ranked[:limit]]
+
+    def confidence(self, i: int, words: Sequence[str], near: Sequence[list[tuple[str, float]]],
+                   vocabulary: Vocabulary) -> dict[str, float]:
+        """How well row ``i`` answers the query: ``said``, the share of what the caller
+        named that it holds (each word weighed by its rarity, a word the catalogue lacks
+        as the rarest, a misheard one by its likeness), and ``field``, the largest share
+        of one of its fields that the caller said in its order, word for word or in
+        another form of each word ("war of the worlds" is not "world war"); ``words``,
+        the share of the words said that it holds, misheard perhaps; ``looks``, how
+        much what was said looks like one of its titles or names, letter by letter;
+        ``single``, 1 when one of its fields is a single word, and it was said."""
+        terms, said = terms_of(words)
+        have = {w for text in self.texts[i] for w in text}
+        idf, rarest = vocabulary.idf, vocabulary.rarest
+        plain = [t for t, _ in terms[:said]]
+        best = [0.0] * said
+        weight = [idf.get(w, rarest) for w in plain]
+        position: dict[str, int] = {}  # a strongly matched catalogue word -> the word said
+        parts = [w.partition("=")[2].split() for w in words if "=" in w]
+        for n, options in enumerate(near):
+            at = [n] if n < said else [plain.index(p) for p in parts[n - said] if p in plain]
+            for found, similarity in options:
+                if found not in have:
+                    continue
+                for p in at:
+                    best[p] = max(best[p], similarity)
+                if similarity >= STRONG and at:
+                    position.setdefault(found, at[0])
+        total = sum(weight) or 1.0
+        share = sum(w * b for w, b in zip(weight, best, strict=True)) / total
+        heard = sum(b >= HEARD for b in best) / max(1, said)
+        field = looks = single = 0.0
+        phrase = " ".join(plain)
+        for text in self.texts[i]:
+            text = [w for w in text if not forms.function_word(w) and w not in _FRAMED] or text
+            if not text:
+                continue
+            size = sum(idf.get(w, rarest) for w in set(text))
+            run = _in_order([(position[w], w) for w in text if w in position])
+            # one word said whole ("Anna") counts only if it is most of what was named
+            if len(set(text)) == 1 and run:
+                single = 1.0
+            if len(set(text)) > 1 or share >= 0.5:
+                field = max(field, sum(idf.get(w, rarest) for w in set(run)) / size)
+            if len(text) <= 2 * MAX_QUERY_WORDS:  # a title or a name, not a list of topics
+                looks = max(looks, fuzz.ratio(phrase, " ".join(text)) / 100)
+        return {"said": round(share, 3), "field": round(min(1.0, field), 3),
+                "words": round(heard, 3), "looks": round(looks, 3), "single": single}
+
+
+def _in_order(hits: list[tuple[int, str]]) -> list[str]:
+    """The longest run of catalogue words whose query positions rise (not necessarily
+    adjacent), as words: what of a field the caller said in its order."""
+    best: list[list[tuple[int, str]]] = []
+    for pos, word in hits:
+        chain = max((c for c in best if c[-1][0] < pos), key=len, default=[])
+        best.append([*chain, (pos, word)])
+    return [w for _, w in max(best, key=len, default=[])]

@@ -1,0 +1,311 @@
+"""What a search answers: the items that match what the caller named and every attribute
+they stated, or that it is not there — and what is there instead.
+
+Two steps around the catalogue's ranking (``ivr.search.match``):
+
+- ``understand`` reads the caller's words: values of the catalogue's attributes
+  ("black", "size medium", "audiobook", "in French") become constraints, everyday names
+  for a kind of item become the catalogue's words (``ivr.search.terms``), and the rest
+  is what to search. Words are compared in any form (``ivr.search.forms``).
+- ``decide`` takes the ranked items with how well each matched (``match.MATCH``): an
+  item is a match when it holds what the caller named (most of the words said, weighed
+  by rarity) or they said one of its fields whole, in order. Matches are read alone,
+  never padded with weaker items. When the best item is no match, the answer is "not
+  found", with the closest item as one alternative if it is close. When items match
+  but none has every attribute stated, the answer names the attribute missing and the
+  values there are; an item that contradicts a stated attribute is never read.
+
+Nothing here does I/O.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from ivr.search.forms import form_keys, function_word, same_word
+from ivr.search.match import FRAMING, MATCH, MAX_QUERY_CHARS, _spoken_numbers
+from ivr.search.terms import EMPTY, Terms, phrase_words
+from ivr.speech.normalize import drop_fillers, fold, primary_lang, tokenize
+
+FOUND, NOT_FOUND, MISSING = "found", "not_found", "missing"
+WIDE = 50  # items ranked before the attributes are checked
+CONFIDENT = 0.7  # share of what the caller named that a match holds ...
+WHOLE_FIELD = 0.9  # ... or share of one of its fields said in order ...
+WITH_FIELD = 0.3  # ... with at least this share of what was named
+ALL_HEARD = 0.5  # ... or every word named is in it, some misheard perhaps
+ALTERNATIVES = 3  # the best ranked items among which the closest is chosen
+LOOKS_SAME = 0.88  # ... or what was said is, letter by letter, nearly one of its names
+CLOSE = 0.4, 0.5, 0.65  # the best item, no match, is offered as the one alternative with
+# this share of what was named, or of one of its fields, or likeness to one of its names
+# (or when a one-word field of it, "The Moonstone", was said)
+TIER = 0.1, 0.25  # a match this far below the best (said, field) is padding: not read
+MAX_HAVE = 6  # values named in "we have it in ..."
+MAX_NAMED = 8  # words of what the caller named, repeated in "I couldn't find ..."
+
+
+@dataclass(frozen=True)
+class Want:
+    """An attribute the caller stated: one of ``values`` (as the catalogue holds them)."""
+
+    attribute: str
+    values: frozenset[str]
+    said: str  # the words the caller used for it
+
+
+@dataclass(frozen=True)
+class Asked:
+    """The caller's words, understood."""
+
+    query: str  # what to search the catalogue for
+    named: str  # what the caller named, as said (for "I couldn't find ...")
+    wants: tuple[Want, ...] = ()
+
+
+@dataclass(frozen=True)
+class Decision:
+    """What to say: the items to read (or the one alternative), and why."""
+
+    verdict: str  # FOUND, NOT_FOUND or MISSING
+    items: tuple[dict[str, Any], ...] = ()
+    named: str = ""
+    missing: tuple[str, str, tuple[str, ...]] | tuple[()] = ()  # attribute, value wanted, values there
+
+
+@dataclass(frozen=True)
+class Vocabulary:
+    """The phrases ``understand`` looks for, longest first: attribute values and names."""
+
+    phrases: tuple[tuple[tuple[str, ...], str, str], ...] = ()  # words, attribute|"", value
+    cues: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
+    # A value whose own phrase is a word of another value's ("blue" in "navy blue"):
+    # asked for, the other satisfies it too.
+    broader: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)
+    # phrases by their first word, and by that word's form keys: what a word may start
+    by_first: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+
+    def starting(self, word: str) -> list[tuple[tuple[str, ...], str, str]]:
+        """The phrases that may start with ``word`` (in any form), longest first."""
+        at = set(self.by_first.get(word, ()))
+        for key in form_keys(word):
+            at.update(self.by_first.get(key, ()))
+        return [self.phrases[i] for i in sorted(at)]
+
+
+def parts(value: Any) -> list[str]:
+    """A field's values: "XS, S, M" -> ["xs", "s", "m"]; "book, audiobook" -> two."""
+    text = fold(str(value or ""))
+    return [p.strip() for p in text.replace(";", ",").split(",") if p.strip() and p.strip() != "-"]
+
+
+def _said_alone(words: tuple[str, ...]) -> bool:
+    """Whether a catalogue value can be recognised in speech on its own: "navy", "42",
+    not "m" or "s" (those need a phrase in the terms file: "medium")."""
+    text = "".join(words)
+    return (text.isdigit() and len(text) >= 2) or sum(c.isalpha() for c in text) >= 3
+
+
+def vocabulary(attributes: Mapping[str, Sequence[str]], rows: Iterable[Mapping[str, Any]],
+               terms: Terms = EMPTY) -> Vocabulary:
+    """The phrases for ``attributes`` (name -> its columns, the first holding the value the
+    others name in other languages), from the values ``rows`` hold and ``terms``."""
+    found: dict[tuple[tuple[str, ...], str], str] = {}
+    for row in rows:
+        for name, columns in attributes.items():
+            values = parts(row.get(columns[0]))
+            for column in columns:
+                said = parts(row.get(column))
+                pairs = zip(said, values, strict=False) if len(said) == len(values) else (
+                    (s, values[0]) for s in said) if len(values) == 1 else ()
+                for spoken, value in pairs:
+                    words = phrase_words(spoken)
+                    if words and _said_alone(words):
+                        found.setdefault((words, name), value)
+    for name, table in terms.values.items():
+        for value, phrases in table.items():
+            for words in phrases:
+                found[(words, name)] = fold(value)
+    for value, phrases in terms.names.items():
+        for words in phrases:
+            found.setdefault((words, ""), value)
+    ordered = sorted(((w, a, v) for (w, a), v in found.items()), key=lambda p: -len(p[0]))
+    single = {(a, w[0]): v for w, a, v in ordered if a and len(w) == 1}
+    broader: dict[tuple[str, str], set[str]] = {}
+    for words, attribute, value in ordered:
+        for word in words if attribute and len(words) > 1 else ():
+            other = single.get((attribute, word))
+            if other is not None and other != value:
+                broader.setdefault((attribute, other), set()).add(value)
+    by_first: dict[str, list[int]] = {}
+    for n, (words, _, _) in enumerate(ordered):
+        for key in {words[0], *form_keys(words[0])}:
+            by_first.setdefault(key, []).append(n)
+    return Vocabulary(tuple(ordered), dict(terms.cues),
+                      {k: frozenset(v) for k, v in broader.items()},
+                      {k: tuple(v) for k, v in by_first.items()})
+
+
+def _numbers_as_digits(tokens: list[str], lang: str) -> tuple[list[str], list[list[str]]]:
+    """Sizes said as words become digits: "taille quarante deux" -> "taille 42"; with each
+    token, the words said for it (a number left unused is searched as said)."""
+    out = list(tokens)
+    said = [[t] for t in tokens]
+    for number, words in _spoken_numbers(tokens, lang):
+        if len(number) < 2:
+            continue
+        for i in range(len(out) - len(words) + 1):
+            if out[i:i + len(words)] == words:
+                out[i:i + len(words)] = [number]
+                said[i:i + len(words)] = [list(words)]
+                break
+    return out, said
+
+
+def _matches(tokens: Sequence[str], at: int, words: tuple[str, ...]) -> bool:
+    if at + len(words) > len(tokens):
+        return False
+    return all(t == w or (not w.isdigit() and same_word(t, w))
+               for t, w in zip(tokens[at:at + len(words)], words, strict=True))
+
+
+def understand(speech: str, lang: str, known: Vocabulary) -> Asked:
+    """What the caller asked for: constraints, the catalogue's names, the rest to search."""
+    if len(speech) > MAX_QUERY_CHARS:
+        speech = speech[:MAX_QUERY_CHARS].rsplit(None, 1)[0]
+    code = primary_lang(lang)
+    framing = {fold(w) for w in FRAMING.get(code, frozenset())}
+    tokens = [fold(t) for t in drop_fillers(tokenize(speech, "xx"), code)]
+    named = " ".join([t for t in tokens if t not in framing][:MAX_NAMED])
+    if not known.phrases:
+        return Asked(speech, named)
+    tokens, spoken = _numbers_as_digits(tokens, code)
+    rest: list[str] = []
+    wants: dict[str, tuple[set[str], list[str]]] = {}
+    i = 0
+    while i < len(tokens):
+        cued = _cued(known, tokens, i)
+        if cued is not None:  # "size 39": a value after its cue, even one no item has
+            attribute, length = cued
+            values, said = wants.setdefault(attribute, (set(), []))
+            values.add(tokens[i + length])
+            said.append(" ".join(tokens[i:i + length + 1]))
+            i += length + 1
+            continue
+        for words, attribute, value in known.starting(tokens[i]):
+            if _matches(tokens, i, words):
+                if attribute:
+                    for cue in known.cues.get(attribute, ()):  # "size" in "size 42"
+                        if len(rest) >= len(cue) and _matches(rest, len(rest) - len(cue), cue):
+                            del rest[len(rest) - len(cue):]
+                            break
+                    values, said = wants.setdefault(attribute, (set(), []))
+                    values.add(value)
+                    values.update(known.broader.get((attribute, value), ()))
+                    said.append(" ".join(tokens[i:i + len(words)]))
+                else:
+                    rest += phrase_words(value)
+                i += len(words)
+                break
+        else:
+            rest += spoken[i]
+            i += 1
+    asked = tuple(Want(a, frozenset(v), " ".join(s)) for a, (v, s) in wants.items())
+    return Asked(" ".join(rest), named, asked)
+
+
+def _cued(known: Vocabulary, tokens: Sequence[str], at: int) -> tuple[str, int] | None:
+    """(attribute, cue length) when a cue is at ``at`` followed by a number: "taille 39"."""
+    for attribute, cues in known.cues.items():
+        for cue in cues:
+            end = at + len(cue)
+            if end < len(tokens) and tokens[end].isdigit() and _matches(tokens, at, cue):
+                return attribute, len(cue)
+    return None
+
+
+def is_match(row: Mapping[str, Any]) -> bool:
+    """Whether an item holds what the caller named (``match.MATCH``; spelled: always)."""
+    how = row.get(MATCH) or {}
+    said, whole = float(how.get("said", 1.0)), float(how.get("field", 1.0))
+    heard, looks = float(how.get("words", 1.0)), float(how.get("looks", 0.0))
+    return said >= CONFIDENT or (whole >= WHOLE_FIELD and said >= WITH_FIELD) or (
+        heard >= 1.0 and said >= ALL_HEARD) or (looks >= LOOKS_SAME and said >= WITH_FIELD)
+
+
+def _how(row: Mapping[str, Any]) -> tuple[float, float]:
+    how = row.get(MATCH) or {}
+    return float(how.get("said", 1.0)), float(how.get("field", 1.0))
+
+
+def satisfies(row: Mapping[str, Any], want: Want, columns: Sequence[str]) -> bool:
+    """Whether an item has one of the values the caller wants for an attribute."""
+    have = parts(row.get(columns[0])) if columns else []
+    return any(h == v or (not v.isdigit() and same_word(h, v))
+               for h in have for v in want.values)
+
+
+def spoken_values(rows: Iterable[Mapping[str, Any]], attribute: str, columns: Sequence[str],
+                  lang: str, terms: Terms = EMPTY) -> list[str]:
+    """An attribute's values among ``rows`` as a caller of ``lang`` is told them: the terms
+    file's phrase, else the column for that language ("colour_fr"), else the value."""
+    code = primary_lang(lang)
+    own = next((c for c in columns if c.endswith(f"_{code}")), None)
+    out: list[str] = []
+    for row in rows:
+        values = parts(row.get(columns[0]))
+        theirs = [p.strip() for p in str(row.get(own) or "").replace(";", ",").split(",")
+                  if p.strip() and p.strip() != "-"] if own else []
+        for n, value in enumerate(values):
+            text = terms.spoken(attribute, value) or (
+                theirs[n] if len(theirs) == len(values) else "") or value
+            if text not in out:
+                out.append(text)
+    return out[:MAX_HAVE]
+
+
+def decide(rows: Sequence[Mapping[str, Any]], asked: Asked,
+           attributes: Mapping[str, Sequence[str]], limit: int, lang: str = "en",
+           terms: Terms = EMPTY) -> Decision:
+    """The items to read for ``asked`` among ``rows`` (ranked, best first)."""
+    matches = [r for r in rows if is_match(r)]
+    wants = [w for w in asked.wants if w.attribute in attributes]
+
+    def keeps(row: Mapping[str, Any], skip: Want | None = None) -> bool:
+        return all(satisfies(row, w, attributes[w.attribute]) for w in wants if w is not skip)
+
+    if not matches:
+        def looks(row: Mapping[str, Any]) -> float:
+            return float((row.get(MATCH) or {}).get("looks", 0.0))
+
+        close = [r for r in [r for r in rows if keeps(r)][:ALTERNATIVES] if (
+            _how(r)[0] >= CLOSE[0] or _how(r)[1] >= CLOSE[1] or looks(r) >= CLOSE[2]
+            or float((r.get(MATCH) or {}).get("single", 0.0)) >= 1.0)]
+        close.sort(key=lambda r: -max(_how(r)[0], looks(r)))  # stable: rank breaks ties
+        return Decision(NOT_FOUND, tuple(_clean(r) for r in close[:1]), asked.named)
+    said, whole = _how(matches[0])
+    tier = [r for r in matches if _how(r)[0] >= said - TIER[0] and _how(r)[1] >= whole - TIER[1]]
+    kept = [r for r in tier if keeps(r)] or [r for r in matches if keeps(r)]
+    if kept:
+        return Decision(FOUND, tuple(_clean(r) for r in kept[:limit]), asked.named)
+    for want in wants:  # the first attribute that the others leave some items without
+        others = [r for r in tier if keeps(r, skip=want)]
+        if others:
+            have = spoken_values(others, want.attribute, attributes[want.attribute], lang, terms)
+            return Decision(MISSING, (), _rest(asked), (want.attribute, want.said, tuple(have)))
+    want = wants[0]
+    have = spoken_values(tier, want.attribute, attributes[want.attribute], lang, terms)
+    return Decision(MISSING, (), _rest(asked), (want.attribute, want.said, tuple(have)))
+
+
+def _rest(asked: Asked) -> str:
+    """What the caller named, without the attributes they stated ("jeans", not "black jeans")."""
+    said = {w for want in asked.wants for w in want.said.split()}
+    words = [w for w in asked.named.split() if w not in said]
+    while words and function_word(words[-1]):  # "oliver twist in" (large print)
+        words.pop()
+    return " ".join(words) or asked.named
+
+
+def _clean(row: Mapping[str, Any]) -> dict[str, Any]:
+    return {k: v for k, v in row.items() if k != MATCH}

@@ -1,0 +1,101 @@
+"""Other forms of a word — plural, gender, case — from maintained sources, not word lists.
+
+A word's forms meet through keys: per language, its Snowball stem (``snowballstemmer``,
+as the speech matcher uses) and the stem of its dictionary lemma (``simplemma``'s
+lemma tables), so Romanian "neagră", "negre" and "negri" meet "negru", French "noires"
+meets "noir", English "stories" meets "story". Keys are compared within one language
+only (a French stem never meets an English one). The languages are those of the menus
+loaded (``use_languages``), by default the three the project ships.
+"""
+
+from __future__ import annotations
+
+from functools import lru_cache
+
+import simplemma
+
+from ivr.speech.normalize import _STOPWORDS_RAW, fold, stem_tokens, tokenize
+
+DEFAULT_LANGUAGES = ("en", "fr", "ro")
+MIN_LETTERS = 3  # "in", "la" and "de" have no useful other forms
+_languages: tuple[str, ...] = DEFAULT_LANGUAGES
+
+
+def _supported(lang: str) -> bool:
+    try:
+        simplemma.lemmatize("a", lang=lang)
+    except ValueError:
+        return False
+    return True
+
+
+def use_languages(langs: tuple[str, ...] | list[str] | set[str]) -> tuple[str, ...]:
+    """Compare forms in these languages from now on (the menus' languages that the lemma
+    tables know); returns the ones kept."""
+    global _languages
+    kept = tuple(sorted({lang.split("-")[0].lower() for lang in langs} & _known()))
+    if kept and kept != _languages:
+        _languages = kept
+        form_keys.cache_clear()
+    return _languages
+
+
+@lru_cache(maxsize=1)
+def _known() -> frozenset[str]:
+    return frozenset(lang for lang in ("bg", "ca", "cs", "cy", "da", "de", "el", "en", "es",
+                                       "et", "fi", "fr", "ga", "gd", "gl", "hu", "hy", "id",
+                                       "it", "lt", "lv", "nb", "nl", "pl", "pt", "ro", "ru",
+                                       "sk", "sl", "sv", "tr", "uk") if _supported(lang))
+
+
+@lru_cache(maxsize=20_000)
+def lemma(word: str, lang: str) -> str:
+    """The folded dictionary form of a folded word in ``lang`` (the word itself if unknown)."""
+    return fold(simplemma.lemmatize(word, lang=lang))
+
+
+@lru_cache(maxsize=200_000)
+def form_keys(word: str) -> frozenset[str]:
+    """``lang:stem`` keys of a folded word: two words sharing one are forms of each other."""
+    if len(word) < MIN_LETTERS or not word.isalpha():
+        return frozenset()
+    keys = set()
+    for lang in _languages:
+        stem, base = stem_tokens([word, lemma(word, lang)], lang)
+        keys.add(f"{lang}:{stem}")
+        keys.add(f"{lang}:{base}")
+    return frozenset(keys)
+
+
+def function_word(word: str) -> bool:
+    """Whether a folded word is an article, a preposition ... in one of the languages
+    ("the", "of", "de", "la"): it says nothing of which item is meant."""
+    return word in _function_words(_languages)
+
+
+@lru_cache(maxsize=8)
+def _function_words(langs: tuple[str, ...]) -> frozenset[str]:
+    return frozenset(fold(w) for lang in langs for w in tokenize(_STOPWORDS_RAW.get(lang, ""),
+                                                                  lang))
+
+
+def prefixes(word: str) -> set[str]:
+    """Where a word's other forms start, in a sorted vocabulary: its first letters and
+    those of its lemmas ("neagra" -> "neag", "negr")."""
+    if len(word) < MIN_LETTERS or not word.isalpha():
+        return set()
+    out = {word[:4]}
+    for lang in _languages:
+        out.add(lemma(word, lang)[:4])
+    return {p for p in out if len(p) >= MIN_LETTERS}
+
+
+def same_word(a: str, b: str) -> bool:
+    """Whether two folded words are forms of one word in one of the languages."""
+    return a == b or bool(form_keys(a) & form_keys(b))
+
+
+def warm() -> None:
+    """Load the lemma tables of the languages compared now, not on a caller's search."""
+    for lang in _languages:
+        lemma("words", lang)

@@ -1,0 +1,231 @@
+"""Search that says what it has and what it does not: "not found" before any alternative,
+exact matches read alone, stated attributes kept, word forms in every catalogue language."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import pytest
+
+from ivr.search.answer import FOUND, MISSING, NOT_FOUND, Asked, decide, understand, vocabulary
+from ivr.search.forms import same_word
+from ivr.search.match import MATCH
+from ivr.search.terms import TermsError, parse_terms
+from ivr.simulator import FlaskTransport, Phone
+from tests.conftest import ROOT, TOKEN, make_app, shutdown
+
+SHOP = "+15005550006"
+LIBRARY = "+15005550007"
+LANG_KEY = {"en": "1", "fr": "2", "ro": "3"}
+
+
+@pytest.fixture(scope="module")
+def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
+    from datetime import UTC, datetime
+
+    from ivr.migrations import upgrade
+    from tests.conftest import Clock
+
+    tmp_path = tmp_path_factory.mktemp("demo")
+    url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
+    upgrade(url)
+    app = make_app(url, tmp_path, Clock(datetime(2026, 3, 10, 10, 0, tzinfo=UTC)),
+                   IVR_MENUS_DIR=str(ROOT / "menus"))
+    yield app
+    app.extensions["ivr"].lookups.close()
+    shutdown(app)
+
+
+def search(app: Any, number: str, lang: str, said: str) -> str:
+    """What a caller of ``number`` in ``lang`` hears after saying ``said`` at its search."""
+    phone = Phone(FlaskTransport(app), TOKEN, called=number)
+    phone.dial()
+    phone.press(LANG_KEY[lang])
+    phone.press("7")
+    return " ".join(h.text for h in phone.say(said))
+
+
+# ---- through the webhooks, on the demo menus --------------------------------------------
+
+def test_a_book_the_library_lacks_is_not_found_first(demo: Any) -> None:
+    heard = search(demo, LIBRARY, "en", "harry potter")
+    assert heard.startswith(("Sorry, I found nothing for harry potter.",
+                             "Sorry, I couldn't find harry potter.")), heard
+    assert "Barry Lyndon" not in heard and "1:" not in heard
+    heard = search(demo, LIBRARY, "fr", "harry potter")
+    assert heard.startswith(("Désolé, je n'ai rien trouvé pour harry potter.",
+                             "Désolé, je n'ai pas trouvé harry potter.")), heard
+
+
+def test_not_found_comes_before_the_one_closest_item(demo: Any) -> None:
+    heard = search(demo, LIBRARY, "en", "wuthering hikes")
+    assert heard.startswith("Sorry, I couldn't find wuthering hikes. The closest I have is "
+                            "Wuthering Heights, by Emily Brontë"), heard
+    assert "For more about it, press 1 or say yes." in heard and "2:" not in heard
+
+
+def test_a_format_no_copy_has_is_named_as_missing(demo: Any) -> None:
+    heard = search(demo, LIBRARY, "en", "oliver twist in large print")
+    assert heard.startswith("We have oliver twist in printed book and audio book, but not in "
+                            "large print."), heard
+
+
+def test_an_exact_title_is_read_alone(demo: Any) -> None:
+    heard = search(demo, LIBRARY, "en", "pride and prejudice")
+    assert heard.startswith("I found one result. 1: Pride and Prejudice, by Jane Austen"), heard
+    assert "Lammermoor" not in heard
+
+
+def test_a_colour_the_shop_lacks_is_named_with_those_it_has(demo: Any) -> None:
+    assert search(demo, SHOP, "en", "black jeans").startswith(
+        "We have jeans in navy, green, red, grey and beige, but not in black.")
+    assert search(demo, SHOP, "fr", "un jean noir").startswith(
+        "Nous avons un jean en bleu marine, vert, rouge, gris et beige, mais pas en noir.")
+    assert search(demo, SHOP, "ro", "blugi negri").startswith(
+        "Avem blugi în bleumarin, verde, roșu, gri și bej, dar nu în negri.")
+
+
+@pytest.mark.parametrize(("lang", "said", "first"), [
+    ("ro", "căciulă neagră", "Am găsit un rezultat. 1: căciulă, negru"),
+    ("ro", "căciuli negre", "Am găsit un rezultat. 1: căciulă, negru"),
+    ("fr", "un bonnet noir", "J'ai trouvé un résultat. 1 : bonnet, noir"),
+    ("en", "black beanies", "I found one result. 1: beanie in black"),
+])
+def test_a_colour_in_any_form_keeps_to_that_colour(demo: Any, lang: str, said: str,
+                                                   first: str) -> None:
+    heard = search(demo, SHOP, lang, said)
+    assert heard.startswith(first), heard
+    for other in ("alb", "galben", "verde", "blanc", "jaune", "white", "yellow"):
+        assert f", {other}," not in heard and f" in {other}," not in heard
+
+
+def test_the_help_pages_list_no_stand_in_for_what_is_not_there(demo: Any) -> None:
+    client = demo.test_client()
+    page = client.get("/help/library/topic/catalogue_search?q=harry+potter").get_data(True)
+    assert "We found nothing for these words." in page and "Barry Lyndon" not in page
+    page = client.get("/help/library/topic/catalogue_search?q=pride+and+prejudice").get_data(True)
+    assert "Pride and Prejudice" in page and "Lammermoor" not in page
+
+
+# ---- the parts, without a call ----------------------------------------------------------
+
+def test_word_forms_meet_in_each_language() -> None:
+    for a, b in (("negru", "neagra"), ("negru", "negre"), ("negru", "negri"), ("noir", "noires"),
+                 ("story", "stories"), ("caciula", "caciuli"), ("chaussure", "chaussures")):
+        assert same_word(a, b), (a, b)
+    assert not same_word("negru", "alb") and not same_word("noir", "blanc")
+
+
+ROWS = [{"id": "P1", "name": "jeans", "colour": "navy", "colour_fr": "bleu marine",
+         "sizes": "30, 32"},
+        {"id": "P2", "name": "jeans", "colour": "green", "colour_fr": "vert", "sizes": "34"},
+        {"id": "P3", "name": "rain jacket", "colour": "black", "colour_fr": "noir", "sizes": "S"}]
+ATTRIBUTES = {"colour": ("colour", "colour_fr"), "size": ("sizes",)}
+
+
+def ranked(*rows: tuple[dict[str, Any], float, float]) -> list[dict[str, Any]]:
+    return [{**row, MATCH: {"said": said, "field": field, "words": 1.0 if said >= 1 else 0.5}}
+            for row, said, field in rows]
+
+
+def test_attributes_said_are_constraints_and_the_rest_is_searched() -> None:
+    terms = parse_terms({"values": {"size": {"M": ["medium"]}}, "cues": {"size": ["size"]},
+                         "names": {"rain jacket": ["raincoat"]}})
+    known = vocabulary(ATTRIBUTES, ROWS, terms)
+    asked = understand("do you have black jeans in size thirty two", "en", known)
+    assert asked.query == "do you have jeans in"  # query_words drops the framing
+    assert {(w.attribute, tuple(sorted(w.values))) for w in asked.wants} == {
+        ("colour", ("black",)), ("size", ("32",))}
+    assert understand("a raincoat", "en", known).query == "a rain jacket"
+    assert understand("jean noir", "fr", known).wants[0].values == {"black"}
+
+
+def test_no_match_contradicts_an_attribute_and_the_missing_one_is_named() -> None:
+    known = vocabulary(ATTRIBUTES, ROWS, parse_terms(None))
+    asked = understand("black jeans", "en", known)
+    rows = ranked((ROWS[0], 1.0, 1.0), (ROWS[1], 1.0, 1.0), (ROWS[2], 0.2, 0.0))
+    decision = decide(rows, asked, ATTRIBUTES, 3)
+    assert decision.verdict == MISSING and not decision.items
+    assert decision.missing == ("colour", "black", ("navy", "green"))
+    assert decide(rows, asked, ATTRIBUTES, 3, "fr").missing[2] == ("bleu marine", "vert")
+    green = decide(rows, understand("green jeans", "en", known), ATTRIBUTES, 3)
+    assert green.verdict == FOUND and [i["id"] for i in green.items] == ["P2"]
+    assert MATCH not in green.items[0]
+
+
+def test_weak_matches_never_pad_an_exact_one_and_none_is_not_found() -> None:
+    asked = Asked("pride and prejudice", "pride and prejudice")
+    rows = ranked((ROWS[0], 1.0, 0.8), (ROWS[1], 0.34, 0.0), (ROWS[2], 0.34, 0.0))
+    assert [i["id"] for i in decide(rows, asked, {}, 3).items] == ["P1"]
+    weak = decide(ranked((ROWS[1], 0.45, 0.0), (ROWS[2], 0.2, 0.0)), asked, {}, 3)
+    assert weak.verdict == NOT_FOUND and [i["id"] for i in weak.items] == ["P2"]
+    far = decide(ranked((ROWS[1], 0.1, 0.0)), asked, {}, 3)
+    assert far.verdict == NOT_FOUND and far.items == ()
+
+
+def test_a_malformed_terms_file_is_refused() -> None:
+    for data in ([], {"colours": {}}, {"values": {"size": ["M"]}}, {"names": {"tee": 3}}):
+        with pytest.raises(TermsError):
+            parse_terms(data)
+
+
+def test_every_demo_terms_file_reads(tmp_path: Path) -> None:
+    from ivr.search.live import read_terms
+
+    files = sorted((ROOT / "menus" / "terms").glob("*.yaml"))
+    assert len(files) == 6
+    for path in files:
+        assert read_terms(path).values or read_terms(path).names
+
+
+@pytest.mark.parametrize(("lang", "said", "query", "wants"), [
+    ("en", "olive cargo pants in size thirty two", "cargo pants",
+     {("colour", "green"), ("size", "32")}),
+    ("en", "a medium hoodie in cream", "a hoodie in", {("size", "m"), ("colour", "beige")}),
+    ("fr", "des baskets blanches taille quarante deux", "des baskets",
+     {("colour", "white"), ("size", "42")}),
+    ("ro", "pantofi de alergare negri mărimea patruzeci și doi", "pantofi de alergare",
+     {("colour", "black"), ("size", "42")}),
+    ("ro", "o geacă de ploaie bleumarin", "o rain jacket", {("colour", "navy")}),
+    ("en", "something to sleep in", "pyjamas", set()),
+])
+def test_the_demo_shop_terms_turn_words_into_constraints_and_names(
+        lang: str, said: str, query: str, wants: set[tuple[str, str]]) -> None:
+    from ivr.menu.loader import load_menu
+    from ivr.nodes.search import SearchNode
+    from ivr.search.live import read_terms
+    from ivr.search.sources import read_rows
+
+    node = load_menu(ROOT / "menus" / "shop.yaml").nodes["product_search"]
+    assert isinstance(node, SearchNode) and node.catalogue is not None
+    config = node.catalogue
+    rows = read_rows(ROOT / "menus" / config.file, config)
+    terms = read_terms(ROOT / "menus" / config.terms.replace("{lang}", lang))
+    asked = understand(said, lang, vocabulary(config.attributes, rows, terms))
+    assert asked.query == query
+    assert {(w.attribute, v) for w in asked.wants for v in w.values} >= wants
+    assert {w.attribute for w in asked.wants} == {a for a, _ in wants}
+
+
+def test_ivr_check_reports_attribute_columns_and_terms_files(tmp_path: Path) -> None:
+    from ivr.menu.lint import check_paths
+
+    (tmp_path / "a.csv").write_text("id,title,colour\nB1,Ion,red\n", encoding="utf-8")
+    (tmp_path / "terms").mkdir()
+    (tmp_path / "terms" / "a.en.yaml").write_text("values: [red]\n", encoding="utf-8")
+    menu = tmp_path / "desk.yaml"
+    menu.write_text(
+        "menu: desk\nlanguages: {en: {locale: en-US, voice: Polly.Joanna}, fr: {locale: fr-FR, "
+        "voice: Polly.Lea}}\nstart: find\nnodes:\n  find: {type: search, say: Hi, catalogue: "
+        "{type: csv, file: a.csv, fields: [title], attributes: {colour: colour, size: sizes}, "
+        "terms: 'terms/a.{lang}.yaml'}, result: '{title}', details: '{title}'}\n",
+        encoding="utf-8")
+    problems, _ = check_paths([menu], None)
+    errors = [str(p) for p in problems if p.severity == "error"]
+    warnings = [str(p) for p in problems if p.severity == "warning"]
+    assert any("a.csv has no column 'sizes'" in e for e in errors), errors
+    assert not any("no column 'colour'" in e for e in errors)
+    assert any("a.en.yaml: values: a mapping" in e for e in errors), errors
+    assert any("no terms file a.fr.yaml for 'fr'" in w for w in warnings), warnings
