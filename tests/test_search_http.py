@@ -83,8 +83,12 @@ nodes:
 
 def lookups(tmp_path: Path, api: str | None) -> LiveLookups:
     hosts = (HostRule.parse(api.split("//", 1)[1]),) if api else ()
-    return LiveLookups(menus_dir=tmp_path, policy=SourcePolicy(hosts=hosts), secret="s",
+    live = LiveLookups(menus_dir=tmp_path, policy=SourcePolicy(hosts=hosts), secret="s",
                        breaker_failures=2)
+    # As the app does when menus load: the word-form tables are read then, never inside a
+    # caller's search budget (0.3 s here).
+    live.catalogues.warm({})
+    return live
 
 
 def config_of(desk: Menu) -> Any:

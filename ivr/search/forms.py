@@ -42,10 +42,17 @@ def use_languages(langs: tuple[str, ...] | list[str] | set[str]) -> tuple[str, .
 
 @lru_cache(maxsize=1)
 def _known() -> frozenset[str]:
-    return frozenset(lang for lang in ("bg", "ca", "cs", "cy", "da", "de", "el", "en", "es",
-                                       "et", "fi", "fr", "ga", "gd", "gl", "hu", "hy", "id",
-                                       "it", "lt", "lv", "nb", "nl", "pl", "pt", "ro", "ru",
-                                       "sk", "sl", "sv", "tr", "uk") if _supported(lang))
+    """The languages simplemma has lemma tables for, read from its list (loading each
+    table to find out took most of a second, on the first search of a call)."""
+    try:
+        from simplemma.strategies.dictionaries.dictionary_factory import SUPPORTED_LANGUAGES
+    except ImportError:  # another layout of the package: ask it, one table at a time
+        return frozenset(lang for lang in ("bg", "ca", "cs", "cy", "da", "de", "el", "en",
+                                           "es", "et", "fi", "fr", "ga", "gd", "gl", "hu",
+                                           "hy", "id", "it", "lt", "lv", "nb", "nl", "pl",
+                                           "pt", "ro", "ru", "sk", "sl", "sv", "tr", "uk")
+                         if _supported(lang))
+    return frozenset(str(lang) for lang in SUPPORTED_LANGUAGES)
 
 
 @lru_cache(maxsize=20_000)
