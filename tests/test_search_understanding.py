@@ -155,6 +155,23 @@ def test_no_match_contradicts_an_attribute_and_the_missing_one_is_named() -> Non
     assert MATCH not in green.items[0]
 
 
+def test_a_size_code_is_exact_and_a_lesser_match_is_read_only_under_another_name() -> None:
+    terms = parse_terms({"values": {"size": {"S": ["small"], "XS": ["extra small"]}}})
+    rows = [{"id": "A", "name": "t-shirt", "colour": "red", "sizes": "XS, M"},
+            {"id": "B", "name": "polo shirt", "colour": "green", "sizes": "XS"},
+            {"id": "C", "name": "t-shirt", "colour": "red", "sizes": "S"}]
+    known = vocabulary(ATTRIBUTES, rows, terms)
+    small = understand("red t shirt small", "en", known)
+    assert {w.values for w in small.wants} == {frozenset({"red"}), frozenset({"s"})}
+    tier = [{**rows[0], MATCH: {"said": 1.0, "field": 1.0, "words": 1.0, "looks": 1.0}},
+            {**rows[1], MATCH: {"said": 0.83, "field": 0.35, "words": 1.0, "looks": 0.6}}]
+    green = decide(tier, understand("green t shirt", "en", known), ATTRIBUTES, 3)
+    assert green.verdict == MISSING and not green.items
+    tier[1][MATCH]["looks"] = 0.85  # the same work under another name ("Aeneidos")
+    assert [i["id"] for i in decide(tier, understand("green t shirt", "en", known),
+                                    ATTRIBUTES, 3).items] == ["B"]
+
+
 def test_weak_matches_never_pad_an_exact_one_and_none_is_not_found() -> None:
     asked = Asked("pride and prejudice", "pride and prejudice")
     rows = ranked((ROWS[0], 1.0, 0.8), (ROWS[1], 0.34, 0.0), (ROWS[2], 0.34, 0.0))

@@ -41,6 +41,9 @@ CLOSE = 0.4, 0.5, 0.65  # the best item, no match, is offered as the one alterna
 # this share of what was named, or of one of its fields, or likeness to one of its names
 # (or when a one-word field of it, "The Moonstone", was said)
 TIER = 0.1, 0.25  # a match this far below the best (said, field) is padding: not read
+OTHER_NAME = 0.75  # a match below the tier that has what was stated is read when its name
+# looks like what was said (the Latin "Aeneidos" for "the aeneid"), not when it merely
+# shares a word ("polo shirt" for "green t shirts")
 MAX_HAVE = 6  # values named in "we have it in ..."
 MAX_NAMED = 8  # words of what the caller named, repeated in "I couldn't find ..."
 
@@ -80,7 +83,7 @@ class Vocabulary:
     phrases: tuple[tuple[tuple[str, ...], str, str], ...] = ()  # words, attribute|"", value
     cues: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
     # A value whose own phrase is a word of another value's ("blue" in "navy blue"):
-    # asked for, the other satisfies it too.
+    # asked for, the other satisfies it too (not for codes: "small" is not "XS").
     broader: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)
     # phrases by their first word, and by that word's form keys: what a word may start
     by_first: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
@@ -133,6 +136,8 @@ def vocabulary(attributes: Mapping[str, Sequence[str]], rows: Iterable[Mapping[s
     single = {(a, w[0]): v for w, a, v in ordered if a and len(w) == 1}
     broader: dict[tuple[str, str], set[str]] = {}
     for words, attribute, value in ordered:
+        if not _said_alone((value,)):  # a code ("XS") is one exact value: "small" is not it
+            continue
         for word in words if attribute and len(words) > 1 else ():
             other = single.get((attribute, word))
             if other is not None and other != value:
@@ -233,6 +238,10 @@ def is_match(row: Mapping[str, Any]) -> bool:
         heard >= 1.0 and said >= ALL_HEARD) or (looks >= LOOKS_SAME and said >= WITH_FIELD)
 
 
+def _looks(row: Mapping[str, Any]) -> float:
+    return float((row.get(MATCH) or {}).get("looks", 0.0))
+
+
 def _how(row: Mapping[str, Any]) -> tuple[float, float]:
     how = row.get(MATCH) or {}
     return float(how.get("said", 1.0)), float(how.get("field", 1.0))
@@ -275,9 +284,7 @@ def decide(rows: Sequence[Mapping[str, Any]], asked: Asked,
         return all(satisfies(row, w, attributes[w.attribute]) for w in wants if w is not skip)
 
     if not matches:
-        def looks(row: Mapping[str, Any]) -> float:
-            return float((row.get(MATCH) or {}).get("looks", 0.0))
-
+        looks = _looks
         close = [r for r in [r for r in rows if keeps(r)][:ALTERNATIVES] if (
             _how(r)[0] >= CLOSE[0] or _how(r)[1] >= CLOSE[1] or looks(r) >= CLOSE[2]
             or float((r.get(MATCH) or {}).get("single", 0.0)) >= 1.0)]
@@ -285,7 +292,8 @@ def decide(rows: Sequence[Mapping[str, Any]], asked: Asked,
         return Decision(NOT_FOUND, tuple(_clean(r) for r in close[:1]), asked.named)
     said, whole = _how(matches[0])
     tier = [r for r in matches if _how(r)[0] >= said - TIER[0] and _how(r)[1] >= whole - TIER[1]]
-    kept = [r for r in tier if keeps(r)] or [r for r in matches if keeps(r)]
+    kept = [r for r in tier if keeps(r)] or [
+        r for r in matches if keeps(r) and _looks(r) >= OTHER_NAME]
     if kept:
         return Decision(FOUND, tuple(_clean(r) for r in kept[:limit]), asked.named)
     for want in wants:  # the first attribute that the others leave some items without
