@@ -172,6 +172,23 @@ def test_a_size_code_is_exact_and_a_lesser_match_is_read_only_under_another_name
                                     ATTRIBUTES, 3).items] == ["B"]
 
 
+def test_a_cue_before_a_value_as_the_catalogue_holds_it_is_that_value() -> None:
+    rows = [{"id": "A", "name": "doudoune", "colour": "green", "colour_fr": "vert",
+             "sizes": "XS, M, L"}]
+    known = vocabulary(ATTRIBUTES, rows, parse_terms({"cues": {"size": ["taille", "en"]}}))
+    asked = understand("doudoune verte en l", "fr", known)
+    assert {(w.attribute, tuple(w.values)) for w in asked.wants} == {
+        ("colour", ("green",)), ("size", ("l",))}
+    assert understand("doudoune taille m", "fr", known).wants[0].values == {"m"}
+    assert understand("doudoune en laine", "fr", known).wants == ()  # not a held value
+
+
+def test_the_most_whole_of_the_best_matches_sets_the_tier() -> None:
+    rows = ranked((ROWS[0], 1.0, 0.4), (ROWS[1], 1.0, 0.4), (ROWS[2], 1.0, 1.0))
+    decision = decide(rows, Asked("rain jacket", "rain jacket"), ATTRIBUTES, 3)
+    assert [i["id"] for i in decision.items] == ["P3"]
+
+
 def test_weak_matches_never_pad_an_exact_one_and_none_is_not_found() -> None:
     asked = Asked("pride and prejudice", "pride and prejudice")
     rows = ranked((ROWS[0], 1.0, 0.8), (ROWS[1], 0.34, 0.0), (ROWS[2], 0.34, 0.0))

@@ -87,6 +87,8 @@ class Vocabulary:
     broader: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)
     # phrases by their first word, and by that word's form keys: what a word may start
     by_first: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    # each attribute's values as the catalogue holds them: after a cue, "taille m" is M
+    held: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def starting(self, word: str) -> list[tuple[tuple[str, ...], str, str]]:
         """The phrases that may start with ``word`` (in any form), longest first."""
@@ -114,9 +116,11 @@ def vocabulary(attributes: Mapping[str, Sequence[str]], rows: Iterable[Mapping[s
     """The phrases for ``attributes`` (name -> its columns, the first holding the value the
     others name in other languages), from the values ``rows`` hold and ``terms``."""
     found: dict[tuple[tuple[str, ...], str], str] = {}
+    held: dict[str, set[str]] = {}
     for row in rows:
         for name, columns in attributes.items():
             values = parts(row.get(columns[0]))
+            held.setdefault(name, set()).update(values)
             for column in columns:
                 said = parts(row.get(column))
                 pairs = zip(said, values, strict=False) if len(said) == len(values) else (
@@ -126,6 +130,7 @@ def vocabulary(attributes: Mapping[str, Sequence[str]], rows: Iterable[Mapping[s
                     if words and _said_alone(words):
                         found.setdefault((words, name), value)
     for name, table in terms.values.items():
+        held.setdefault(name, set()).update(fold(value) for value in table)
         for value, phrases in table.items():
             for words in phrases:
                 found[(words, name)] = fold(value)
@@ -148,7 +153,8 @@ def vocabulary(attributes: Mapping[str, Sequence[str]], rows: Iterable[Mapping[s
             by_first.setdefault(key, []).append(n)
     return Vocabulary(tuple(ordered), dict(terms.cues),
                       {k: frozenset(v) for k, v in broader.items()},
-                      {k: tuple(v) for k, v in by_first.items()})
+                      {k: tuple(v) for k, v in by_first.items()},
+                      {k: frozenset(v) for k, v in held.items()})
 
 
 def _numbers_as_digits(tokens: list[str], lang: str) -> tuple[list[str], list[list[str]]]:
@@ -220,11 +226,14 @@ def understand(speech: str, lang: str, known: Vocabulary) -> Asked:
 
 
 def _cued(known: Vocabulary, tokens: Sequence[str], at: int) -> tuple[str, int] | None:
-    """(attribute, cue length) when a cue is at ``at`` followed by a number: "taille 39"."""
+    """(attribute, cue length) when a cue is at ``at`` followed by a number or one of the
+    attribute's values as the catalogue holds them: "taille 39", "taille m", "en xl"."""
     for attribute, cues in known.cues.items():
+        held = known.held.get(attribute, frozenset())
         for cue in cues:
             end = at + len(cue)
-            if end < len(tokens) and tokens[end].isdigit() and _matches(tokens, at, cue):
+            if end < len(tokens) and (tokens[end].isdigit() or tokens[end] in held) and \
+                    _matches(tokens, at, cue):
                 return attribute, len(cue)
     return None
 
@@ -290,7 +299,7 @@ def decide(rows: Sequence[Mapping[str, Any]], asked: Asked,
             or float((r.get(MATCH) or {}).get("single", 0.0)) >= 1.0)]
         close.sort(key=lambda r: -max(_how(r)[0], looks(r)))  # stable: rank breaks ties
         return Decision(NOT_FOUND, tuple(_clean(r) for r in close[:1]), asked.named)
-    said, whole = _how(matches[0])
+    said, whole = max(_how(r) for r in matches)  # the best said, then the most whole
     tier = [r for r in matches if _how(r)[0] >= said - TIER[0] and _how(r)[1] >= whole - TIER[1]]
     kept = [r for r in tier if keeps(r)] or [
         r for r in matches if keeps(r) and _looks(r) >= OTHER_NAME]
