@@ -189,6 +189,15 @@ def test_the_most_whole_of_the_best_matches_sets_the_tier() -> None:
     assert [i["id"] for i in decision.items] == ["P3"]
 
 
+def test_attributes_alone_find_the_items_that_have_them() -> None:
+    known = vocabulary(ATTRIBUTES, ROWS, parse_terms(None))
+    rows = ranked((ROWS[0], 0.2, 0.0), (ROWS[1], 0.2, 0.0), (ROWS[2], 0.1, 0.0))
+    green = decide(rows, understand("anything green", "en", known), ATTRIBUTES, 3)
+    assert green.verdict == FOUND and [i["id"] for i in green.items] == ["P2"]
+    pink = decide(rows, understand("anything pink", "en", known), ATTRIBUTES, 3)
+    assert pink.verdict == NOT_FOUND and pink.items == ()
+
+
 def test_weak_matches_never_pad_an_exact_one_and_none_is_not_found() -> None:
     asked = Asked("pride and prejudice", "pride and prejudice")
     rows = ranked((ROWS[0], 1.0, 0.8), (ROWS[1], 0.34, 0.0), (ROWS[2], 0.34, 0.0))

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ivr.search.forms import form_keys, function_word, same_word
-from ivr.search.match import FRAMING, MATCH, MAX_QUERY_CHARS, _spoken_numbers
+from ivr.search.match import FRAMING, MATCH, MAX_QUERY_CHARS, _spoken_numbers, query_words
 from ivr.search.terms import EMPTY, Terms, phrase_words
 from ivr.speech.normalize import drop_fillers, fold, primary_lang, tokenize
 
@@ -292,6 +292,10 @@ def decide(rows: Sequence[Mapping[str, Any]], asked: Asked,
     def keeps(row: Mapping[str, Any], skip: Want | None = None) -> bool:
         return all(satisfies(row, w, attributes[w.attribute]) for w in wants if w is not skip)
 
+    if wants and not query_words(asked.query, lang):  # "books in romanian": attributes alone
+        having = [r for r in rows if keeps(r)]
+        if having:
+            return Decision(FOUND, tuple(_clean(r) for r in having[:limit]), asked.named)
     if not matches:
         looks = _looks
         close = [r for r in [r for r in rows if keeps(r)][:ALTERNATIVES] if (
