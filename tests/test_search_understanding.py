@@ -198,6 +198,12 @@ def test_attributes_alone_find_the_items_that_have_them() -> None:
     assert pink.verdict == NOT_FOUND and pink.items == ()
 
 
+def test_every_word_misheard_into_another_is_no_match_by_itself() -> None:
+    bonheur = {**ROWS[0], MATCH: {"said": 0.6, "field": 0.2, "words": 1.0, "looks": 0.5}}
+    decision = decide([bonheur], Asked("ben hur", "ben hur"), {}, 3)
+    assert decision.verdict == NOT_FOUND and [i["id"] for i in decision.items] == ["P1"]
+
+
 def test_weak_matches_never_pad_an_exact_one_and_none_is_not_found() -> None:
     asked = Asked("pride and prejudice", "pride and prejudice")
     rows = ranked((ROWS[0], 1.0, 0.8), (ROWS[1], 0.34, 0.0), (ROWS[2], 0.34, 0.0))

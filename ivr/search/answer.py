@@ -34,7 +34,6 @@ WIDE = 50  # items ranked before the attributes are checked
 CONFIDENT = 0.7  # share of what the caller named that a match holds ...
 WHOLE_FIELD = 0.9  # ... or share of one of its fields said in order ...
 WITH_FIELD = 0.3  # ... with at least this share of what was named
-ALL_HEARD = 0.5  # ... or every word named is in it, some misheard perhaps
 ALTERNATIVES = 3  # the best ranked items among which the closest is chosen
 LOOKS_SAME = 0.88  # ... or what was said is, letter by letter, nearly one of its names
 CLOSE = 0.4, 0.5, 0.65  # the best item, no match, is offered as the one alternative with
@@ -242,9 +241,11 @@ def is_match(row: Mapping[str, Any]) -> bool:
     """Whether an item holds what the caller named (``match.MATCH``; spelled: always)."""
     how = row.get(MATCH) or {}
     said, whole = float(how.get("said", 1.0)), float(how.get("field", 1.0))
-    heard, looks = float(how.get("words", 1.0)), float(how.get("looks", 0.0))
+    looks = float(how.get("looks", 0.0))
+    # Every word heard, misheard perhaps, is not enough alone: a misheard word counts by
+    # its likeness in ``said`` ("ben hur" is not "Au Bonheur des Dames").
     return said >= CONFIDENT or (whole >= WHOLE_FIELD and said >= WITH_FIELD) or (
-        heard >= 1.0 and said >= ALL_HEARD) or (looks >= LOOKS_SAME and said >= WITH_FIELD)
+        looks >= LOOKS_SAME and said >= WITH_FIELD)
 
 
 def _looks(row: Mapping[str, Any]) -> float:
