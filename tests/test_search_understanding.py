@@ -155,6 +155,55 @@ def test_no_match_contradicts_an_attribute_and_the_missing_one_is_named() -> Non
     assert MATCH not in green.items[0]
 
 
+def test_a_size_code_is_exact_and_a_lesser_match_is_read_only_under_another_name() -> None:
+    terms = parse_terms({"values": {"size": {"S": ["small"], "XS": ["extra small"]}}})
+    rows = [{"id": "A", "name": "t-shirt", "colour": "red", "sizes": "XS, M"},
+            {"id": "B", "name": "polo shirt", "colour": "green", "sizes": "XS"},
+            {"id": "C", "name": "t-shirt", "colour": "red", "sizes": "S"}]
+    known = vocabulary(ATTRIBUTES, rows, terms)
+    small = understand("red t shirt small", "en", known)
+    assert {w.values for w in small.wants} == {frozenset({"red"}), frozenset({"s"})}
+    tier = [{**rows[0], MATCH: {"said": 1.0, "field": 1.0, "words": 1.0, "looks": 1.0}},
+            {**rows[1], MATCH: {"said": 0.83, "field": 0.35, "words": 1.0, "looks": 0.6}}]
+    green = decide(tier, understand("green t shirt", "en", known), ATTRIBUTES, 3)
+    assert green.verdict == MISSING and not green.items
+    tier[1][MATCH]["looks"] = 0.85  # the same work under another name ("Aeneidos")
+    assert [i["id"] for i in decide(tier, understand("green t shirt", "en", known),
+                                    ATTRIBUTES, 3).items] == ["B"]
+
+
+def test_a_cue_before_a_value_as_the_catalogue_holds_it_is_that_value() -> None:
+    rows = [{"id": "A", "name": "doudoune", "colour": "green", "colour_fr": "vert",
+             "sizes": "XS, M, L"}]
+    known = vocabulary(ATTRIBUTES, rows, parse_terms({"cues": {"size": ["taille", "en"]}}))
+    asked = understand("doudoune verte en l", "fr", known)
+    assert {(w.attribute, tuple(w.values)) for w in asked.wants} == {
+        ("colour", ("green",)), ("size", ("l",))}
+    assert understand("doudoune taille m", "fr", known).wants[0].values == {"m"}
+    assert understand("doudoune en laine", "fr", known).wants == ()  # not a held value
+
+
+def test_the_most_whole_of_the_best_matches_sets_the_tier() -> None:
+    rows = ranked((ROWS[0], 1.0, 0.4), (ROWS[1], 1.0, 0.4), (ROWS[2], 1.0, 1.0))
+    decision = decide(rows, Asked("rain jacket", "rain jacket"), ATTRIBUTES, 3)
+    assert [i["id"] for i in decision.items] == ["P3"]
+
+
+def test_attributes_alone_find_the_items_that_have_them() -> None:
+    known = vocabulary(ATTRIBUTES, ROWS, parse_terms(None))
+    rows = ranked((ROWS[0], 0.2, 0.0), (ROWS[1], 0.2, 0.0), (ROWS[2], 0.1, 0.0))
+    green = decide(rows, understand("anything green", "en", known), ATTRIBUTES, 3)
+    assert green.verdict == FOUND and [i["id"] for i in green.items] == ["P2"]
+    pink = decide(rows, understand("anything pink", "en", known), ATTRIBUTES, 3)
+    assert pink.verdict == NOT_FOUND and pink.items == ()
+
+
+def test_every_word_misheard_into_another_is_no_match_by_itself() -> None:
+    bonheur = {**ROWS[0], MATCH: {"said": 0.6, "field": 0.2, "words": 1.0, "looks": 0.5}}
+    decision = decide([bonheur], Asked("ben hur", "ben hur"), {}, 3)
+    assert decision.verdict == NOT_FOUND and [i["id"] for i in decision.items] == ["P1"]
+
+
 def test_weak_matches_never_pad_an_exact_one_and_none_is_not_found() -> None:
     asked = Asked("pride and prejudice", "pride and prejudice")
     rows = ranked((ROWS[0], 1.0, 0.8), (ROWS[1], 0.34, 0.0), (ROWS[2], 0.34, 0.0))

@@ -25,7 +25,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ivr.search.forms import form_keys, function_word, same_word
-from ivr.search.match import FRAMING, MATCH, MAX_QUERY_CHARS, _spoken_numbers
+from ivr.search.match import FRAMING, MATCH, MAX_QUERY_CHARS, _spoken_numbers, query_words
 from ivr.search.terms import EMPTY, Terms, phrase_words
 from ivr.speech.normalize import drop_fillers, fold, primary_lang, tokenize
 
@@ -34,13 +34,15 @@ WIDE = 50  # items ranked before the attributes are checked
 CONFIDENT = 0.7  # share of what the caller named that a match holds ...
 WHOLE_FIELD = 0.9  # ... or share of one of its fields said in order ...
 WITH_FIELD = 0.3  # ... with at least this share of what was named
-ALL_HEARD = 0.5  # ... or every word named is in it, some misheard perhaps
 ALTERNATIVES = 3  # the best ranked items among which the closest is chosen
 LOOKS_SAME = 0.88  # ... or what was said is, letter by letter, nearly one of its names
 CLOSE = 0.4, 0.5, 0.65  # the best item, no match, is offered as the one alternative with
 # this share of what was named, or of one of its fields, or likeness to one of its names
 # (or when a one-word field of it, "The Moonstone", was said)
 TIER = 0.1, 0.25  # a match this far below the best (said, field) is padding: not read
+OTHER_NAME = 0.75  # a match below the tier that has what was stated is read when its name
+# looks like what was said (the Latin "Aeneidos" for "the aeneid"), not when it merely
+# shares a word ("polo shirt" for "green t shirts")
 MAX_HAVE = 6  # values named in "we have it in ..."
 MAX_NAMED = 8  # words of what the caller named, repeated in "I couldn't find ..."
 
@@ -80,10 +82,12 @@ class Vocabulary:
     phrases: tuple[tuple[tuple[str, ...], str, str], ...] = ()  # words, attribute|"", value
     cues: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
     # A value whose own phrase is a word of another value's ("blue" in "navy blue"):
-    # asked for, the other satisfies it too.
+    # asked for, the other satisfies it too (not for codes: "small" is not "XS").
     broader: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)
     # phrases by their first word, and by that word's form keys: what a word may start
     by_first: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
+    # each attribute's values as the catalogue holds them: after a cue, "taille m" is M
+    held: Mapping[str, frozenset[str]] = field(default_factory=dict)
 
     def starting(self, word: str) -> list[tuple[tuple[str, ...], str, str]]:
         """The phrases that may start with ``word`` (in any form), longest first."""
@@ -111,9 +115,11 @@ def vocabulary(attributes: Mapping[str, Sequence[str]], rows: Iterable[Mapping[s
     """The phrases for ``attributes`` (name -> its columns, the first holding the value the
     others name in other languages), from the values ``rows`` hold and ``terms``."""
     found: dict[tuple[tuple[str, ...], str], str] = {}
+    held: dict[str, set[str]] = {}
     for row in rows:
         for name, columns in attributes.items():
             values = parts(row.get(columns[0]))
+            held.setdefault(name, set()).update(values)
             for column in columns:
                 said = parts(row.get(column))
                 pairs = zip(said, values, strict=False) if len(said) == len(values) else (
@@ -123,6 +129,7 @@ def vocabulary(attributes: Mapping[str, Sequence[str]], rows: Iterable[Mapping[s
                     if words and _said_alone(words):
                         found.setdefault((words, name), value)
     for name, table in terms.values.items():
+        held.setdefault(name, set()).update(fold(value) for value in table)
         for value, phrases in table.items():
             for words in phrases:
                 found[(words, name)] = fold(value)
@@ -133,6 +140,8 @@ def vocabulary(attributes: Mapping[str, Sequence[str]], rows: Iterable[Mapping[s
     single = {(a, w[0]): v for w, a, v in ordered if a and len(w) == 1}
     broader: dict[tuple[str, str], set[str]] = {}
     for words, attribute, value in ordered:
+        if not _said_alone((value,)):  # a code ("XS") is one exact value: "small" is not it
+            continue
         for word in words if attribute and len(words) > 1 else ():
             other = single.get((attribute, word))
             if other is not None and other != value:
@@ -143,7 +152,8 @@ def vocabulary(attributes: Mapping[str, Sequence[str]], rows: Iterable[Mapping[s
             by_first.setdefault(key, []).append(n)
     return Vocabulary(tuple(ordered), dict(terms.cues),
                       {k: frozenset(v) for k, v in broader.items()},
-                      {k: tuple(v) for k, v in by_first.items()})
+                      {k: tuple(v) for k, v in by_first.items()},
+                      {k: frozenset(v) for k, v in held.items()})
 
 
 def _numbers_as_digits(tokens: list[str], lang: str) -> tuple[list[str], list[list[str]]]:
@@ -215,11 +225,14 @@ def understand(speech: str, lang: str, known: Vocabulary) -> Asked:
 
 
 def _cued(known: Vocabulary, tokens: Sequence[str], at: int) -> tuple[str, int] | None:
-    """(attribute, cue length) when a cue is at ``at`` followed by a number: "taille 39"."""
+    """(attribute, cue length) when a cue is at ``at`` followed by a number or one of the
+    attribute's values as the catalogue holds them: "taille 39", "taille m", "en xl"."""
     for attribute, cues in known.cues.items():
+        held = known.held.get(attribute, frozenset())
         for cue in cues:
             end = at + len(cue)
-            if end < len(tokens) and tokens[end].isdigit() and _matches(tokens, at, cue):
+            if end < len(tokens) and (tokens[end].isdigit() or tokens[end] in held) and \
+                    _matches(tokens, at, cue):
                 return attribute, len(cue)
     return None
 
@@ -228,9 +241,15 @@ def is_match(row: Mapping[str, Any]) -> bool:
     """Whether an item holds what the caller named (``match.MATCH``; spelled: always)."""
     how = row.get(MATCH) or {}
     said, whole = float(how.get("said", 1.0)), float(how.get("field", 1.0))
-    heard, looks = float(how.get("words", 1.0)), float(how.get("looks", 0.0))
+    looks = float(how.get("looks", 0.0))
+    # Every word heard, misheard perhaps, is not enough alone: a misheard word counts by
+    # its likeness in ``said`` ("ben hur" is not "Au Bonheur des Dames").
     return said >= CONFIDENT or (whole >= WHOLE_FIELD and said >= WITH_FIELD) or (
-        heard >= 1.0 and said >= ALL_HEARD) or (looks >= LOOKS_SAME and said >= WITH_FIELD)
+        looks >= LOOKS_SAME and said >= WITH_FIELD)
+
+
+def _looks(row: Mapping[str, Any]) -> float:
+    return float((row.get(MATCH) or {}).get("looks", 0.0))
 
 
 def _how(row: Mapping[str, Any]) -> tuple[float, float]:
@@ -274,18 +293,21 @@ def decide(rows: Sequence[Mapping[str, Any]], asked: Asked,
     def keeps(row: Mapping[str, Any], skip: Want | None = None) -> bool:
         return all(satisfies(row, w, attributes[w.attribute]) for w in wants if w is not skip)
 
+    if wants and not query_words(asked.query, lang):  # "books in romanian": attributes alone
+        having = [r for r in rows if keeps(r)]
+        if having:
+            return Decision(FOUND, tuple(_clean(r) for r in having[:limit]), asked.named)
     if not matches:
-        def looks(row: Mapping[str, Any]) -> float:
-            return float((row.get(MATCH) or {}).get("looks", 0.0))
-
+        looks = _looks
         close = [r for r in [r for r in rows if keeps(r)][:ALTERNATIVES] if (
             _how(r)[0] >= CLOSE[0] or _how(r)[1] >= CLOSE[1] or looks(r) >= CLOSE[2]
             or float((r.get(MATCH) or {}).get("single", 0.0)) >= 1.0)]
         close.sort(key=lambda r: -max(_how(r)[0], looks(r)))  # stable: rank breaks ties
         return Decision(NOT_FOUND, tuple(_clean(r) for r in close[:1]), asked.named)
-    said, whole = _how(matches[0])
+    said, whole = max(_how(r) for r in matches)  # the best said, then the most whole
     tier = [r for r in matches if _how(r)[0] >= said - TIER[0] and _how(r)[1] >= whole - TIER[1]]
-    kept = [r for r in tier if keeps(r)] or [r for r in matches if keeps(r)]
+    kept = [r for r in tier if keeps(r)] or [
+        r for r in matches if keeps(r) and _looks(r) >= OTHER_NAME]
     if kept:
         return Decision(FOUND, tuple(_clean(r) for r in kept[:limit]), asked.named)
     for want in wants:  # the first attribute that the others leave some items without

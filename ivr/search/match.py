@@ -58,11 +58,14 @@ HEARD = 0.5  # a word said, misheard perhaps, that an item holds
 # Words that frame a request rather than name what is sought ("do you have ...").
 FRAMING: dict[str, frozenset[str]] = {
     "en": frozenset("do you have got looking look search find something anything called titled "
-                    "want need is there any please stock available book books".split()),
+                    "want need is there any please stock available book books sell "
+                    "buy order".split()),
     "fr": frozenset("avez vous cherche chercher trouver quelque chose intitule voudrais "
-                    "veux il y a est ce que disponible stock livre livres".split()),
+                    "veux il y a est ce que disponible stock livre livres vendez "
+                    "acheter commander auriez".split()),
     "ro": frozenset("aveti aveți caut cautam ceva numita intitulata vreau doresc exista "
-                    "există disponibil stoc carte cartea carti cărți".split()),
+                    "există disponibil stoc carte cartea carti cărți vindeți vindeti "
+                    "cumpăr cumpar comand".split()),
 }
 
 
