@@ -132,7 +132,9 @@ def _walk(client: Any, base: dict[str, str]) -> tuple[dict[tuple, list[tuple]], 
         edges = _edges(list(root), problems, where)
         graph[state] = edges
         queue.extend(e for e in edges if e not in graph)
-        assert len(graph) < 20000, "the walk does not converge"
+        # A guard, not a measure: the demo shop has about 45,000 points since speech that
+        # nothing answers hears the main topics (each a keyed choice) from every node.
+        assert len(graph) < 100000, "the walk does not converge"
     return graph, nodes_seen, locales, problems
 
 
