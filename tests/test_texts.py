@@ -2,9 +2,8 @@
 
 from __future__ import annotations
 
-import re
-
 import json
+import re
 from collections.abc import Iterator
 from datetime import timedelta
 from pathlib import Path
