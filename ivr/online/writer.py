@@ -20,6 +20,7 @@ from typing import Any
 from sqlalchemy.engine import Engine
 
 from ivr.online.activity import online_steps
+from ivr.ops.flushing import flush_loop
 
 log = logging.getLogger(__name__)
 MAX_BUFFERED = 50_000
@@ -90,15 +91,4 @@ class OnlineWriter:
         return self.flush()
 
     def _run(self) -> None:
-        wait = self.interval
-        while not self._closed:
-            self._wake.wait(wait)
-            self._wake.clear()
-            if self._closed:
-                return
-            try:
-                ok = self.flush()
-            except Exception:  # noqa: BLE001 - the writer thread must never die
-                log.exception("online writer error")
-                ok = False
-            wait = self.interval if ok else min(max(wait * 2, self.interval), 5.0)
+        flush_loop(self.flush, self.interval, self._wake, lambda: self._closed, "online writer")

@@ -33,6 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from ivr.data.store import Store
+from ivr.ops.flushing import flush_loop
 
 log = logging.getLogger(__name__)
 MAX_BUFFERED = 200_000  # lines kept in memory while the database is down (no spool folder)
@@ -403,19 +404,7 @@ class JourneyRecorder:
             log.exception("could not keep the refused journey line")
 
     def _run(self) -> None:
-        wait = self.interval
-        while not self._closed:
-            self._wake.wait(wait)
-            self._wake.clear()
-            if self._closed:
-                return
-            try:
-                ok = self.flush()
-            except Exception:  # noqa: BLE001 - the writer thread must never die
-                log.exception("journey writer error")
-                ok = False
-            # While the database is down, try less often (up to every 5 s), not 5 times a second.
-            wait = self.interval if ok else min(max(wait * 2, self.interval), 5.0)
+        flush_loop(self.flush, self.interval, self._wake, lambda: self._closed, "journey writer")
 
 
 def _merge(older: Batch, newer: Batch) -> Batch:
