@@ -150,7 +150,13 @@ def test_the_first_spoken_step_after_load_encodes_only_the_callers_words(
         try:
             assert "where is my parcel please" in spy.texts  # embedded at load
             loaded = len(spy.texts)
-            assert loaded > 100
+            # Phrases earlier tests embedded are reused, not run again, so the count of
+            # model runs depends on test order: what counts is that every phrase is kept.
+            menu = load_menu(menus / "shop.yaml")
+            for lang in ("en", "fr", "ro"):
+                encoder = encoders_mod.get_encoder(encoders_mod.default_model(lang))
+                unknown = [p for p in menu_phrases(menu, lang) if not encoder.knows(p)]
+                assert unknown == [], (lang, unknown[:5])
             phone = Phone(FlaskTransport(app), TOKEN, called="+15005550006")
             phone.dial()
             phone.press("1")
