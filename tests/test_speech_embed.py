@@ -238,6 +238,29 @@ def test_minilm_runs_its_quantised_copy_built_once(minilm: str) -> None:
     assert sorted(p.name for p in minilm_mod.cache_dir().iterdir()) == [copies[0].name]  # no leftovers
 
 
+def test_minilm_runs_its_copy_without_onnx_once_it_is_built(
+    minilm: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`make run` builds the copy with onnx beside the venv, then drops onnx: the service
+    must still run the copy, not the shipped model (3x slower)."""
+    from ivr.speech import minilm as minilm_mod
+
+    embed_mod.get_encoder(minilm)  # the copy is built
+    real_import = builtins.__import__
+
+    def no_onnx(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name.split(".")[0] == "onnx" or name.startswith("onnxruntime.quantization"):
+            raise ImportError(f"No module named {name!r}", name=name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_onnx)
+    quantiser = ("onnx.", "onnxruntime.quantization")
+    for name in [n for n in sys.modules if n == "onnx" or n.startswith(quantiser)]:
+        monkeypatch.delitem(sys.modules, name)
+    assert minilm_mod.MiniLMEncoder().quantized
+    assert "unquantised" not in caplog.text
+
+
 def test_minilm_falls_back_to_the_shipped_model_when_no_copy_can_be_made(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:

@@ -180,15 +180,16 @@ def fast_model(shipped: Path, sha256: str) -> Path:
     new model or quantiser builds a new copy; it is written under a temporary name and
     renamed, so workers starting together never read a half-written file.
     """
+    import onnxruntime as ort
+
+    target = cache_dir() / f"minilm-l6-{sha256[:12]}-ort{ort.__version__}-dynint8.onnx"
+    if target.exists():  # built before (by `make run`, with onnx at hand): onnx is not needed
+        return target
     hint = _QuantiserHint()
     logging.getLogger().addFilter(hint)
     try:
-        import onnxruntime as ort
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        target = cache_dir() / f"minilm-l6-{sha256[:12]}-ort{ort.__version__}-dynint8.onnx"
-        if target.exists():
-            return target
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
             folded = Path(tmp) / "folded.onnx"
