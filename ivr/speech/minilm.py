@@ -9,7 +9,7 @@ in ``data/bert-base-uncased-vocab.txt`` and read by ivr.speech.wordpiece, which 
 ids of ``tokenizers``' BertWordPieceTokenizer (clean text, split CJK characters, lowercase,
 strip accents: the model's own normaliser; on all 10,003 Banking77 train utterances the
 same ids as the model's published tokenizer.json) without that package and what it
-brings (40 MB). A model given by path (``OnnxEncoder.from_files``) comes with its own
+brings (38 MB). A model given by path (``OnnxEncoder.from_files``) comes with its own
 ``tokenizer.json``, read by ``tokenizers``: the ``onnx-model`` extra.
 
 Pipeline as sentence-transformers runs it: WordPiece ids, the transformer, mean pooling
