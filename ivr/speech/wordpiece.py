@@ -3,7 +3,7 @@
 It gives the ids of the Hugging Face ``tokenizers`` package's
 ``BertWordPieceTokenizer(vocab, lowercase=True)`` (the tokenizer of BERT base uncased and of
 the models trained from it, such as all-MiniLM-L6-v2), so the English model needs no
-tokenizer package of 40 MB with its download tools:
+tokenizer package (38 MB with the download tools it brings):
 
 1. The special tokens (``[CLS]``, ``[SEP]``, ``[UNK]``, ``[PAD]``, ``[MASK]``) written
    literally in the text, as they are, are those tokens.
@@ -55,8 +55,8 @@ _CJK = ((0x4E00, 0x9FFF), (0x3400, 0x4DBF), (0x20000, 0x2A6DF), (0x2A700, 0x2B73
 
 
 # Characters Unicode 8.0 did not have (or classed otherwise) that Unicode 14.0 classes as
-# marks, punctuation or format characters: ``tokenizers`` takes them for letters, except
-# three it still classes as Unicode 8.0 did (below).
+# marks, punctuation or format characters: ``tokenizers`` takes them for letters, as it
+# takes unassigned characters, but for three Unicode 8.0 had as punctuation or a mark.
 _CHANGED_RANGES = (
     (0x61d, 0x61d), (0x7fd, 0x7fd), (0x890, 0x891), (0x898, 0x89f), (0x8ca, 0x8e2), (0x9fd, 0x9fe),
     (0xa76, 0xa76), (0xafa, 0xaff), (0xb55, 0xb55), (0xc04, 0xc04), (0xc3c, 0xc3c), (0xc77, 0xc77),
@@ -118,8 +118,8 @@ def normalize(text: str) -> str:
             kept.append(char)
     decomposed = unicodedata.normalize("NFD", "".join(kept))
     bare = "".join(c for c in decomposed if category(c) != "Mn")
-    # Character by character, as BERT does: str.lower() alone would make a word's final
-    # capital sigma a final small sigma, which BERT's vocabulary spells as the medial one.
+    # Character by character, as BERT does: str.lower() alone makes a word's final capital
+    # sigma the final small sigma (ς), where BERT's lowercasing gives the medial one (σ).
     return "".join(c.lower() for c in bare) if "\u03a3" in bare else bare.lower()
 
 
