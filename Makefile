@@ -64,10 +64,12 @@ check: $(TEST_STAMP)
 	$(BIN)/python -m pytest -q -n $(TEST_WORKERS) --dist loadgroup -m "not slow and not browser and not postgres"
 
 ## Callers' dev utterances on the demo menus per language, and Banking77 as the flat
-## reference (live default matcher; the full model grid: bench_speech.py --grid).
+## reference (live default matcher; the full model grid: bench_speech.py --grid), and the
+## time MiniLM's tokenizer takes per utterance.
 bench-speech: $(TEST_STAMP)
 	$(BIN)/python benchmarks/bench_menus.py
 	$(BIN)/python benchmarks/bench_speech.py
+	$(BIN)/python benchmarks/bench_wordpiece.py
 
 bench-step: $(TEST_STAMP)
 	$(BIN)/python benchmarks/bench_step.py

