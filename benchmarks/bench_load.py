@@ -46,10 +46,12 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from load_mix import lua_script, open_menus, walk_calls  # noqa: E402
+from load_mix import MIXES, lua_script, open_menus, walk_calls  # noqa: E402
 
 TOKEN = "c" * 32
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+GOAL_RATIO = 0.5  # of bare Flask's throughput, on the keyed mix
+GOAL_DRIFT = 0.10  # the last round's throughput at most this much under the first's
 POSTGRES_URL = os.environ.get("IVR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -161,8 +163,10 @@ def median(runs: list[dict[str, Any]], key: str) -> float:
     return statistics.median(r[key] for r in runs)
 
 
-def prepare(db_name: str, url: str, work: Path, env: dict[str, str]) -> Path:
-    """Migrate and seed the database, run the release line, and pre-generate the request mix."""
+def prepare(db_name: str, url: str, work: Path, env: dict[str, str],
+            mix: str) -> tuple[Path, dict[str, int]]:
+    """Migrate and seed the database, run the release line, and pre-generate the request mix
+    (the wrk script, and how many requests of each kind it holds)."""
     from ivr import create_app
 
     release = next(line.split(": ", 1)[1] for line in (ROOT / "Procfile").read_text().splitlines()
@@ -178,16 +182,19 @@ def prepare(db_name: str, url: str, work: Path, env: dict[str, str]) -> Path:
                       "IVR_INSTANCE_DIR": env["IVR_INSTANCE_DIR"]})
     catalog = app.extensions["ivr"].catalog
     numbers = sorted({n for menu in catalog.menus.values() for n in menu.numbers})
-    requests = walk_calls(app, TOKEN, env["IVR_PUBLIC_URL"], numbers, calls=300)
+    requests = walk_calls(app, TOKEN, env["IVR_PUBLIC_URL"], numbers, calls=300,
+                          mix=mix)
     app.extensions["ivr"].recorder.close()
     app.extensions["ivr"].store.dispose()
     script = work / f"mix-{db_name}.lua"
     script.write_text(lua_script(requests))
     paths = [r.path.split("?")[0] for r in requests]
-    print(f"{db_name}: {len(requests)} requests from 300 calls "
-          f"({paths.count('/voice')} new calls, {paths.count('/voice/step')} steps, "
-          f"{paths.count('/voice/status')} status callbacks)", flush=True)
-    return script
+    spoken = sum("SpeechResult=" in r.body for r in requests)
+    print(f"{db_name}, {mix} mix: {len(requests)} requests from 300 calls "
+          f"({paths.count('/voice')} new calls, {paths.count('/voice/step')} steps of which "
+          f"{spoken} spoken, {paths.count('/voice/status')} status callbacks)", flush=True)
+    return script, {"mix_requests": len(requests), "mix_calls": paths.count("/voice"),
+                    "mix_steps": paths.count("/voice/step"), "mix_spoken_steps": spoken}
 
 
 def measure(db_name: str, url: str, work: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -200,7 +207,7 @@ def measure(db_name: str, url: str, work: Path, args: argparse.Namespace) -> dic
     env.pop("WEB_CONCURRENCY", None)  # the Procfile's default unless --workers says otherwise
     if args.workers is not None:
         env["WEB_CONCURRENCY"] = str(args.workers)
-    script = prepare(db_name, url, work, env)
+    script, counts = prepare(db_name, url, work, env, args.mix)
     bare_runs: list[dict[str, Any]] = []
     app_runs: list[dict[str, Any]] = []
     with gunicorn("benchmarks.bare_app:app", env, work / f"bare-{db_name}.log") as bare, \
@@ -223,6 +230,8 @@ def measure(db_name: str, url: str, work: Path, args: argparse.Namespace) -> dic
     rps, bare_rps = median(app_runs, "rps"), median(bare_runs, "rps")
     return {
         "database": db_name,
+        "mix": args.mix,
+        **counts,
         "connections": args.connections,
         "seconds_per_run": args.seconds,
         "rounds": args.rounds,
@@ -239,8 +248,11 @@ def measure(db_name: str, url: str, work: Path, args: argparse.Namespace) -> dic
         "app_requests": warm["requests"] + sum(r["requests"] for r in app_runs),
         "journey_steps_stored": journey_steps,
         "journey_steps_left_in_spool": spooled,
+        "last_round_vs_first": round(app_runs[-1]["rps"] / app_runs[0]["rps"] - 1, 3),
+        "bare_last_round_vs_first": round(bare_runs[-1]["rps"] / bare_runs[0]["rps"] - 1, 3),
         "runs": {"bare": [round(r["rps"], 1) for r in bare_runs],
-                 "app": [round(r["rps"], 1) for r in app_runs]},
+                 "app": [round(r["rps"], 1) for r in app_runs],
+                 "app_cpu_us_per_step": [round(r["cpu_us_per_request"]) for r in app_runs]},
     }
 
 
@@ -276,6 +288,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--workers", type=int, default=None,
                         help="WEB_CONCURRENCY (default: the Procfile's default)")
+    parser.add_argument("--mix", choices=MIXES, default="keyed",
+                        help="keyed: callers press keys where they would speak (the goal's "
+                             "mix); mixed: about a third of the answers spoken")
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "load.json"))
     args = parser.parse_args()
@@ -283,6 +298,7 @@ def main() -> None:
         raise SystemExit("wrk is missing: `make bench-load` installs it (or, on Debian: "
                          "apt-get install -y wrk)")
     results = []
+    load_at_start = os.getloadavg()  # the machine is shared: say how busy it was
     with tempfile.TemporaryDirectory(prefix="ivr-load-") as tmp:
         work = Path(tmp)
         open_menus(ROOT / "menus", work / "menus")
@@ -297,7 +313,16 @@ def main() -> None:
         print(f"{r['database']:<11} {r['rps']:>7.0f} {r['bare_flask_rps']:>9.0f} {r['ratio']:>6.2f} "
               f"{r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f} {r['cpu_us_per_step']:>12} "
               f"{r['bare_cpu_us_per_request']:>12} {r['errors']:>7}")
+    for r in results:
+        ratio_met = r["ratio"] >= GOAL_RATIO
+        drift_met = r["last_round_vs_first"] >= -GOAL_DRIFT
+        print(f"goal, {r['database']}, {r['mix']} mix: {r['ratio']:.2f}x bare Flask "
+              f"(>= {GOAL_RATIO}: {'met' if ratio_met else 'NOT met'}); last round "
+              f"{r['last_round_vs_first']:+.0%} vs the first (within -{GOAL_DRIFT:.0%}: "
+              f"{'met' if drift_met else 'NOT met'}; bare Flask "
+              f"{r['bare_last_round_vs_first']:+.0%})")
     meta = {"cpus": os.cpu_count(), "procfile_web": web_command("app:app"),
+            "load_average_at_start": load_at_start, "load_average_at_end": os.getloadavg(),
             "load_generator": "wrk -t 1, one connection = one request at a time"}
     Path(args.out).write_text(json.dumps({"machine": meta, "results": results}, indent=2) + "\n")
 

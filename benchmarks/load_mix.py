@@ -69,8 +69,20 @@ def _status_callback(phone: Phone, rng: random.Random) -> None:
     phone.exchanges.append(Exchange(url, params, status, ""))
 
 
-def _one_call(phone: Phone, rng: random.Random, max_steps: int) -> None:
-    """Walk one call: keys mostly, speech often, silence and hang-ups sometimes."""
+MIXES = ("keyed", "mixed")
+
+
+def _press_some_keys(phone: Phone, gather: Any, rng: random.Random) -> None:
+    """Key presses as callers make them: one key, or as many digits as the gather asks."""
+    count = int(gather.get("numDigits") or 1)
+    keys = "".join(rng.choice("0123456789") for _ in range(count)) if count > 1 \
+        else rng.choice("1234561234569*#0")
+    phone.press(keys)
+
+
+def _one_call(phone: Phone, rng: random.Random, max_steps: int, mix: str) -> None:
+    """Walk one call: keys mostly, speech often (keys instead in the keyed mix), silence and
+    hang-ups sometimes."""
     phone.dial()
     for _ in range(max_steps):
         if phone.ended or phone.recording is not None:
@@ -83,11 +95,8 @@ def _one_call(phone: Phone, rng: random.Random, max_steps: int) -> None:
             break
         roll = rng.random()
         hints = [h.strip() for h in (gather.get("hints") or "").split(",") if h.strip()]
-        if roll < 0.55:
-            count = int(gather.get("numDigits") or 1)
-            keys = "".join(rng.choice("0123456789") for _ in range(count)) if count > 1 \
-                else rng.choice("1234561234569*#0")
-            phone.press(keys)
+        if roll < 0.55 or (roll < 0.85 and hints and mix == "keyed"):
+            _press_some_keys(phone, gather, rng)
         elif roll < 0.85 and hints:
             confidence = None if rng.random() < 0.1 else round(rng.uniform(0.3, 0.95), 2)
             phone.say(rng.choice(hints), confidence=confidence)
@@ -99,8 +108,14 @@ def _one_call(phone: Phone, rng: random.Random, max_steps: int) -> None:
 
 
 def walk_calls(app: Any, token: str, public_url: str, numbers: list[str], calls: int,
-               seed: int = 7, max_steps: int = 8) -> list[SignedRequest]:
-    """Requests of ``calls`` simulated calls to ``numbers``, in call order."""
+               seed: int = 7, max_steps: int = 8, mix: str = "mixed") -> list[SignedRequest]:
+    """Requests of ``calls`` simulated calls to ``numbers``, in call order.
+
+    ``mix`` "mixed" has callers speak in about a third of their answers (the menus'
+    phrases, word for word); "keyed" has them press keys where they would have spoken.
+    """
+    if mix not in MIXES:
+        raise ValueError(f"unknown mix {mix!r}: one of {', '.join(MIXES)}")
     rng = random.Random(seed)
     out: list[SignedRequest] = []
     validator = RequestValidator(token)
@@ -109,7 +124,7 @@ def walk_calls(app: Any, token: str, public_url: str, numbers: list[str], calls:
                       called=numbers[index % len(numbers)],
                       caller=f"+1555{rng.randint(1000000, 9999999)}")
         try:
-            _one_call(phone, rng, max_steps)
+            _one_call(phone, rng, max_steps, mix)
         except SimulatorError as exc:
             raise SystemExit(f"the demo call could not be walked: {exc}") from exc
         for exchange in phone.exchanges:
