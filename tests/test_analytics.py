@@ -418,7 +418,9 @@ def test_a_rollup_failure_never_costs_a_journey_line(store: Store,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     import ivr.data.rollup as rollup
 
-    def broken(conn: Any, sids: Any) -> int:
+    def broken(conn: Any, sids: Any, added: Any = None) -> int:
+        # Half done, then a failure: the rows written so far are undone with it.
+        conn.execute(rollup.call_facts.insert().values(call_sid="C1", steps=99))
         raise RuntimeError("analytics bug")
 
     with monkeypatch.context() as patched:
@@ -426,6 +428,8 @@ def test_a_rollup_failure_never_costs_a_journey_line(store: Store,
         write_calls(store, {"C1": CALLS["C1"]})
     assert len(store.journey("C1")) == 4  # every line is in
     assert report.overview(store.engine, PERIOD).total.calls == 0  # the rollup is behind
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(rollup.call_facts)).scalar() == 0
     store.write_batch([], [], [{"call_sid": "C1", "status": "completed", "status_seq": 10,
                                 "duration": 41, "updated_at": DAY1}])  # the next status
     assert report.overview(store.engine, PERIOD).total.contained == 1

@@ -60,8 +60,10 @@ class Store:
         """Write a batch of journey data in one transaction; repeats are ignored.
 
         Each kind is one prepared statement run over all its rows (building a statement
-        per row cost more than the database's own work). Then the analytics rollups of
-        the calls the batch touched are brought up to date (ivr.data.rollup).
+        per row cost more than the database's own work). In the same transaction, the
+        analytics rollups of the calls the batch touched are brought up to date
+        (ivr.data.rollup), so another worker never finds lines committed without their
+        rollups (which would make it read those calls' whole journeys again).
         """
         start_stmt, status_stmt, step_stmt = self._batch_statements()
         added: list[dict[str, Any]] = []
@@ -74,24 +76,20 @@ class Store:
             if steps:  # the lines really added (a repeat adds none), for the rollups
                 added = [dict(row._mapping) for row in
                          conn.execute(step_stmt, [{**STEP_DEFAULTS, **row} for row in steps])]
-        touched = {row["call_sid"] for rows in (starts, statuses, steps) for row in rows}
-        if touched:
-            self.refresh_rollups(touched, added)
+            touched = {row["call_sid"] for rows in (starts, statuses, steps) for row in rows}
+            if touched:
+                self._fold(conn, touched, added)
 
-    def refresh_rollups(self, call_sids: set[str], added: Sequence[dict[str, Any]] | None = None,
-                        attempts: int = 3) -> bool:
-        """Bring the analytics rollups of ``call_sids`` up to date; False (logged) if it failed.
-
-        ``added``: the journey lines just written, folded onto each call's rows (without
-        them, every call's journey is read again). A transaction of its own, after the
-        journey's: a failure here never costs a journey line (the next line or status of
-        the call, or `ivr report --rebuild`, brings the rollups up to date). Two workers
-        refreshing one call at once collide on its rows; the one that lost tries again,
-        and finds the call's rows out of step with its lines, so reads them all.
-        """
+    def _fold(self, conn: sa.Connection, call_sids: set[str], added: Sequence[dict[str, Any]],
+              attempts: int = 3) -> bool:
+        """The rollups of ``call_sids``, inside the journey's transaction but under a
+        savepoint of their own: a failure here is undone alone and never costs a journey
+        line (the next line or status of the call, or `ivr report --rebuild`, brings the
+        rollups up to date); False (logged) if it failed. Two workers folding one call at
+        once collide on its rows; the one that lost tries again, reading the other's rows."""
         for attempt in range(attempts):
             try:
-                with self.engine.begin() as conn:
+                with conn.begin_nested():
                     rollup.refresh_calls(conn, call_sids, added)
                 return True
             except Exception:  # noqa: BLE001 - analytics must never stop journeys
