@@ -46,10 +46,11 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from load_mix import MIXES, lua_script, open_menus, walk_calls  # noqa: E402
+from load_mix import MIXES, fresh_calls, lua_script, open_menus, walk_calls  # noqa: E402
 
 TOKEN = "c" * 32
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+REPLAY_RATE = 3000  # requests/s the app is given new calls for
 GOAL_RATIO = 0.5  # of bare Flask's throughput, on the keyed mix
 GOAL_DRIFT = 0.10  # the last round's throughput at most this much under the first's
 POSTGRES_URL = os.environ.get("IVR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
@@ -132,12 +133,13 @@ def gunicorn(app_spec: str, env: dict[str, str], log: Path) -> Any:
 
 
 def run_wrk(base: str, script: Path, seconds: float, connections: int,
-            master: int) -> dict[str, Any]:
-    """One wrk run; returns its counts, latencies and the server's CPU per request."""
+            master: int, start: int = 0) -> dict[str, Any]:
+    """One wrk run from request ``start`` of the mix; returns its counts, latencies and the
+    server's CPU per request."""
     before = cpu_seconds(master)
     result = subprocess.run(["wrk", "-t", "1", "-c", str(connections), "-d", f"{int(seconds)}s",
                              "--timeout", "10s", "-s", str(script), f"{base}/", "--",
-                             secrets.token_hex(8), str(secrets.randbelow(100_000))],
+                             secrets.token_hex(8), str(start)],
                             capture_output=True, text=True, timeout=seconds + 60)
     used = cpu_seconds(master) - before
     line = next((x for x in result.stdout.splitlines() if x.startswith("WRK_RESULT ")), None)
@@ -163,10 +165,11 @@ def median(runs: list[dict[str, Any]], key: str) -> float:
     return statistics.median(r[key] for r in runs)
 
 
-def prepare(db_name: str, url: str, work: Path, env: dict[str, str],
-            mix: str) -> tuple[Path, dict[str, int]]:
+def prepare(db_name: str, url: str, work: Path, env: dict[str, str], mix: str,
+            requests_wanted: int = 0) -> tuple[Path, dict[str, int]]:
     """Migrate and seed the database, run the release line, and pre-generate the request mix
-    (the wrk script, and how many requests of each kind it holds)."""
+    (the wrk script, and how many requests of each kind it holds): the walked calls, again
+    with new CallSids until there are ``requests_wanted`` requests."""
     from ivr import create_app
 
     release = next(line.split(": ", 1)[1] for line in (ROOT / "Procfile").read_text().splitlines()
@@ -186,14 +189,17 @@ def prepare(db_name: str, url: str, work: Path, env: dict[str, str],
                           mix=mix)
     app.extensions["ivr"].recorder.close()
     app.extensions["ivr"].store.dispose()
-    script = work / f"mix-{db_name}.lua"
-    script.write_text(lua_script(requests))
     paths = [r.path.split("?")[0] for r in requests]
     spoken = sum("SpeechResult=" in r.body for r in requests)
+    copies = max(1, -(-requests_wanted // len(requests)))
+    script = work / f"mix-{db_name}.lua"
+    script.write_text(lua_script(fresh_calls(requests, TOKEN, env["IVR_PUBLIC_URL"], copies),
+                                 work / f"mix-{db_name}.tsv"))
     print(f"{db_name}, {mix} mix: {len(requests)} requests from 300 calls "
           f"({paths.count('/voice')} new calls, {paths.count('/voice/step')} steps of which "
           f"{spoken} spoken, {paths.count('/voice/status')} status callbacks)", flush=True)
-    return script, {"mix_requests": len(requests), "mix_calls": paths.count("/voice"),
+    return script, {"mix_requests": len(requests), "mix_copies": copies,
+                    "mix_calls": paths.count("/voice"),
                     "mix_steps": paths.count("/voice/step"), "mix_spoken_steps": spoken}
 
 
@@ -207,16 +213,21 @@ def measure(db_name: str, url: str, work: Path, args: argparse.Namespace) -> dic
     env.pop("WEB_CONCURRENCY", None)  # the Procfile's default unless --workers says otherwise
     if args.workers is not None:
         env["WEB_CONCURRENCY"] = str(args.workers)
-    script, counts = prepare(db_name, url, work, env, args.mix)
+    # Enough calls that none is replayed at up to REPLAY_RATE requests/s (then they repeat).
+    wanted = (args.warmup + args.rounds * args.seconds) * REPLAY_RATE
+    script, counts = prepare(db_name, url, work, env, args.mix, wanted)
     bare_runs: list[dict[str, Any]] = []
     app_runs: list[dict[str, Any]] = []
     with gunicorn("benchmarks.bare_app:app", env, work / f"bare-{db_name}.log") as bare, \
             gunicorn("app:app", env, work / f"app-{db_name}.log") as served:
         run_wrk(bare[0], script, args.warmup, args.connections, bare[1])  # warm up: imports,
         warm = run_wrk(served[0], script, args.warmup, args.connections, served[1])  # pools
+        sent = warm["requests"]  # each app run goes on where the last stopped: new calls
         for round_no in range(args.rounds):
             bare_runs.append(run_wrk(bare[0], script, args.seconds, args.connections, bare[1]))
-            app_runs.append(run_wrk(served[0], script, args.seconds, args.connections, served[1]))
+            app_runs.append(run_wrk(served[0], script, args.seconds, args.connections, served[1],
+                                    start=sent))
+            sent += app_runs[-1]["requests"]
             print(f"  {db_name} round {round_no + 1}: bare {bare_runs[-1]['rps']:.0f} rps, "
                   f"app {app_runs[-1]['rps']:.0f} rps, p99 {app_runs[-1]['p99_us'] / 1000:.1f} ms, "
                   f"errors {app_runs[-1]['errors']}", flush=True)
@@ -245,6 +256,7 @@ def measure(db_name: str, url: str, work: Path, args: argparse.Namespace) -> dic
         "bare_p99_ms": round(median(bare_runs, "p99_us") / 1000, 2),
         "bare_cpu_us_per_request": round(median(bare_runs, "cpu_us_per_request")),
         "errors": sum(r["errors"] for r in app_runs),
+        "app_requests_beyond_new_calls": max(0, sent - counts["mix_requests"] * counts["mix_copies"]),
         "app_requests": warm["requests"] + sum(r["requests"] for r in app_runs),
         "journey_steps_stored": journey_steps,
         "journey_steps_left_in_spool": spooled,

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pytest
 
@@ -133,5 +134,9 @@ def test_the_keyed_load_mix_presses_keys_where_the_mixed_one_speaks(tmp_path: Pa
     keys = {mix: sum("Digits=" in r.body for r in requests) for mix, requests in walked.items()}
     assert spoken["mixed"] > 0 and spoken["keyed"] == 0
     assert keys["keyed"] > keys["mixed"]
+    # Side by side, as Twilio would send them: every call's first request, then the second...
+    firsts = walked["keyed"][:30]
+    assert all(r.path == "/voice" for r in firsts)
+    assert len({parse_qs(r.body)["CallSid"][0] for r in firsts}) == 30
     with pytest.raises(ValueError, match="unknown mix"):
         walk_calls(app, TOKEN, "http://localhost", ["+15005550001"], calls=1, mix="spoken")
