@@ -8,6 +8,15 @@ benchmarks/bare_app.py (constant TwiML) as the floor. wrk replays a mix of real
 signed call steps (benchmarks/load_mix.py) at 64 connections, alternating bare
 and app runs in several rounds because the machine is shared and noisy.
 
+``--mix keyed`` (the default, and the mix of the goal) has callers press keys wherever
+they would speak; ``--mix mixed`` has them speak about a third of their answers. The
+calls are replayed side by side (never two steps of one call at once, as Twilio sends
+them), each round of the mix with new CallSids, enough for REPLAY_RATE requests/s
+over the whole run, and each app run goes on where the last one stopped: a replayed
+call is a new call, not the same call growing longer. The goal line compares the
+ratio to bare Flask with GOAL_RATIO and the last round's throughput with the first's
+(last_round_vs_first, next to bare Flask's own).
+
 Per database it reports the medians of: rps, bare_flask_rps, their ratio, p50_ms
 and p99_ms of the call steps, and cpu_us_per_step (CPU time of the gunicorn
 master and workers, from /proc, per request; the database server's own CPU is not
