@@ -435,6 +435,34 @@ def test_a_rollup_failure_never_costs_a_journey_line(store: Store,
     assert report.overview(store.engine, PERIOD).total.contained == 1
 
 
+def test_a_batch_that_another_worker_deadlocked_is_written_again(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL ends one of two workers' transactions to break a deadlock: that batch runs
+    again (its lines are keyed, so nothing is written twice); other failures are raised."""
+
+    class Refused(Exception):
+        def __init__(self, sqlstate: str) -> None:
+            super().__init__(sqlstate)
+            self.sqlstate = sqlstate
+
+    real = Store._write_batch
+    failures = ["40P01"]
+
+    def sometimes(self: Store, *args: Any) -> None:
+        if failures:
+            raise sa.exc.OperationalError("INSERT ...", {}, Refused(failures.pop(0)))
+        real(self, *args)
+
+    monkeypatch.setattr(Store, "_write_batch", sometimes)
+    write_calls(store, {"C1": CALLS["C1"]})
+    assert len(store.journey("C1")) == 4 and failures == []
+    assert report.overview(store.engine, PERIOD).total.calls == 1
+    failures.append("23505")  # a unique violation is no deadlock: the writer must know
+    with pytest.raises(sa.exc.OperationalError):
+        write_calls(store, {"C2": CALLS["C2"]})
+    assert store.journey("C2") == []
+
+
 def test_csv_cells_are_masked_and_never_formulas() -> None:
     from ivr.dashboard.analytics import _cell
 

@@ -24,8 +24,24 @@ log = logging.getLogger(__name__)
 
 
 def _last_per_call(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per call (the last): an upsert may not touch a row twice in one statement."""
-    return list({row["call_sid"]: row for row in rows}.values())
+    """One row per call (the last): an upsert may not touch a row twice in one statement.
+    In call order, so workers lock the rows they share in the same order."""
+    return sorted({row["call_sid"]: row for row in rows}.values(), key=_call_sid)
+
+
+def _call_sid(row: dict[str, Any]) -> str:
+    return str(row["call_sid"])
+
+
+# PostgreSQL ended the transaction to break a deadlock (40P01) or a serialization conflict
+# (40001) with another worker's: it can simply run again.
+RETRIED_SQLSTATES = frozenset({"40P01", "40001"})
+BATCH_ATTEMPTS = 3
+
+
+def _transient(exc: Exception) -> bool:
+    """Whether a failed transaction may just be run again."""
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) in RETRIED_SQLSTATES
 
 
 def _latest_status_per_call(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -65,6 +81,19 @@ class Store:
         (ivr.data.rollup), so another worker never finds lines committed without their
         rollups (which would make it read those calls' whole journeys again).
         """
+        for attempt in range(BATCH_ATTEMPTS):
+            try:
+                self._write_batch(starts, steps, statuses)
+                return
+            except sa.exc.DBAPIError as exc:  # every line is keyed: running again is safe
+                if attempt == BATCH_ATTEMPTS - 1 or not _transient(exc):
+                    raise
+                log.info("journey batch ran into another worker's (%s); writing it again",
+                         getattr(exc.orig, "sqlstate", ""))
+
+    def _write_batch(self, starts: Sequence[dict[str, Any]], steps: Sequence[dict[str, Any]],
+                     statuses: Sequence[dict[str, Any]]) -> None:
+        """One try of write_batch: one transaction."""
         start_stmt, status_stmt, step_stmt = self._batch_statements()
         added: list[dict[str, Any]] = []
         with self.engine.begin() as conn:
