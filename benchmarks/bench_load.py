@@ -8,6 +8,15 @@ benchmarks/bare_app.py (constant TwiML) as the floor. wrk replays a mix of real
 signed call steps (benchmarks/load_mix.py) at 64 connections, alternating bare
 and app runs in several rounds because the machine is shared and noisy.
 
+``--mix keyed`` (the default, and the mix of the goal) has callers press keys wherever
+they would speak; ``--mix mixed`` has them speak about a third of their answers. The
+calls are replayed side by side (never two steps of one call at once, as Twilio sends
+them), each round of the mix with new CallSids, enough for REPLAY_RATE requests/s
+over the whole run, and each app run goes on where the last one stopped: a replayed
+call is a new call, not the same call growing longer. The goal line compares the
+ratio to bare Flask with GOAL_RATIO and the last round's throughput with the first's
+(last_round_vs_first, next to bare Flask's own).
+
 Per database it reports the medians of: rps, bare_flask_rps, their ratio, p50_ms
 and p99_ms of the call steps, and cpu_us_per_step (CPU time of the gunicorn
 master and workers, from /proc, per request; the database server's own CPU is not
@@ -46,10 +55,13 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 sys.path.insert(0, str(ROOT / "benchmarks"))
 
-from load_mix import lua_script, open_menus, walk_calls  # noqa: E402
+from load_mix import MIXES, fresh_calls, lua_script, open_menus, walk_calls  # noqa: E402
 
 TOKEN = "c" * 32
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
+REPLAY_RATE = 3000  # requests/s the app is given new calls for
+GOAL_RATIO = 0.5  # of bare Flask's throughput, on the keyed mix
+GOAL_DRIFT = 0.10  # the last round's throughput at most this much under the first's
 POSTGRES_URL = os.environ.get("IVR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
 
@@ -130,12 +142,13 @@ def gunicorn(app_spec: str, env: dict[str, str], log: Path) -> Any:
 
 
 def run_wrk(base: str, script: Path, seconds: float, connections: int,
-            master: int) -> dict[str, Any]:
-    """One wrk run; returns its counts, latencies and the server's CPU per request."""
+            master: int, start: int = 0) -> dict[str, Any]:
+    """One wrk run from request ``start`` of the mix; returns its counts, latencies and the
+    server's CPU per request."""
     before = cpu_seconds(master)
     result = subprocess.run(["wrk", "-t", "1", "-c", str(connections), "-d", f"{int(seconds)}s",
                              "--timeout", "10s", "-s", str(script), f"{base}/", "--",
-                             secrets.token_hex(8), str(secrets.randbelow(100_000))],
+                             secrets.token_hex(8), str(start)],
                             capture_output=True, text=True, timeout=seconds + 60)
     used = cpu_seconds(master) - before
     line = next((x for x in result.stdout.splitlines() if x.startswith("WRK_RESULT ")), None)
@@ -161,8 +174,11 @@ def median(runs: list[dict[str, Any]], key: str) -> float:
     return statistics.median(r[key] for r in runs)
 
 
-def prepare(db_name: str, url: str, work: Path, env: dict[str, str]) -> Path:
-    """Migrate and seed the database, run the release line, and pre-generate the request mix."""
+def prepare(db_name: str, url: str, work: Path, env: dict[str, str], mix: str,
+            requests_wanted: int = 0) -> tuple[Path, dict[str, int]]:
+    """Migrate and seed the database, run the release line, and pre-generate the request mix
+    (the wrk script, and how many requests of each kind it holds): the walked calls, again
+    with new CallSids until there are ``requests_wanted`` requests."""
     from ivr import create_app
 
     release = next(line.split(": ", 1)[1] for line in (ROOT / "Procfile").read_text().splitlines()
@@ -178,16 +194,22 @@ def prepare(db_name: str, url: str, work: Path, env: dict[str, str]) -> Path:
                       "IVR_INSTANCE_DIR": env["IVR_INSTANCE_DIR"]})
     catalog = app.extensions["ivr"].catalog
     numbers = sorted({n for menu in catalog.menus.values() for n in menu.numbers})
-    requests = walk_calls(app, TOKEN, env["IVR_PUBLIC_URL"], numbers, calls=300)
+    requests = walk_calls(app, TOKEN, env["IVR_PUBLIC_URL"], numbers, calls=300,
+                          mix=mix)
     app.extensions["ivr"].recorder.close()
     app.extensions["ivr"].store.dispose()
-    script = work / f"mix-{db_name}.lua"
-    script.write_text(lua_script(requests))
     paths = [r.path.split("?")[0] for r in requests]
-    print(f"{db_name}: {len(requests)} requests from 300 calls "
-          f"({paths.count('/voice')} new calls, {paths.count('/voice/step')} steps, "
-          f"{paths.count('/voice/status')} status callbacks)", flush=True)
-    return script
+    spoken = sum("SpeechResult=" in r.body for r in requests)
+    copies = max(1, -(-requests_wanted // len(requests)))
+    script = work / f"mix-{db_name}.lua"
+    script.write_text(lua_script(fresh_calls(requests, TOKEN, env["IVR_PUBLIC_URL"], copies),
+                                 work / f"mix-{db_name}.tsv"))
+    print(f"{db_name}, {mix} mix: {len(requests)} requests from 300 calls "
+          f"({paths.count('/voice')} new calls, {paths.count('/voice/step')} steps of which "
+          f"{spoken} spoken, {paths.count('/voice/status')} status callbacks)", flush=True)
+    return script, {"mix_requests": len(requests), "mix_copies": copies,
+                    "mix_calls": paths.count("/voice"),
+                    "mix_steps": paths.count("/voice/step"), "mix_spoken_steps": spoken}
 
 
 def measure(db_name: str, url: str, work: Path, args: argparse.Namespace) -> dict[str, Any]:
@@ -200,16 +222,21 @@ def measure(db_name: str, url: str, work: Path, args: argparse.Namespace) -> dic
     env.pop("WEB_CONCURRENCY", None)  # the Procfile's default unless --workers says otherwise
     if args.workers is not None:
         env["WEB_CONCURRENCY"] = str(args.workers)
-    script = prepare(db_name, url, work, env)
+    # Enough calls that none is replayed at up to REPLAY_RATE requests/s (then they repeat).
+    wanted = (args.warmup + args.rounds * args.seconds) * REPLAY_RATE
+    script, counts = prepare(db_name, url, work, env, args.mix, wanted)
     bare_runs: list[dict[str, Any]] = []
     app_runs: list[dict[str, Any]] = []
     with gunicorn("benchmarks.bare_app:app", env, work / f"bare-{db_name}.log") as bare, \
             gunicorn("app:app", env, work / f"app-{db_name}.log") as served:
         run_wrk(bare[0], script, args.warmup, args.connections, bare[1])  # warm up: imports,
         warm = run_wrk(served[0], script, args.warmup, args.connections, served[1])  # pools
+        sent = warm["requests"]  # each app run goes on where the last stopped: new calls
         for round_no in range(args.rounds):
             bare_runs.append(run_wrk(bare[0], script, args.seconds, args.connections, bare[1]))
-            app_runs.append(run_wrk(served[0], script, args.seconds, args.connections, served[1]))
+            app_runs.append(run_wrk(served[0], script, args.seconds, args.connections, served[1],
+                                    start=sent))
+            sent += app_runs[-1]["requests"]
             print(f"  {db_name} round {round_no + 1}: bare {bare_runs[-1]['rps']:.0f} rps, "
                   f"app {app_runs[-1]['rps']:.0f} rps, p99 {app_runs[-1]['p99_us'] / 1000:.1f} ms, "
                   f"errors {app_runs[-1]['errors']}", flush=True)
@@ -223,6 +250,8 @@ def measure(db_name: str, url: str, work: Path, args: argparse.Namespace) -> dic
     rps, bare_rps = median(app_runs, "rps"), median(bare_runs, "rps")
     return {
         "database": db_name,
+        "mix": args.mix,
+        **counts,
         "connections": args.connections,
         "seconds_per_run": args.seconds,
         "rounds": args.rounds,
@@ -236,11 +265,15 @@ def measure(db_name: str, url: str, work: Path, args: argparse.Namespace) -> dic
         "bare_p99_ms": round(median(bare_runs, "p99_us") / 1000, 2),
         "bare_cpu_us_per_request": round(median(bare_runs, "cpu_us_per_request")),
         "errors": sum(r["errors"] for r in app_runs),
+        "app_requests_beyond_new_calls": max(0, sent - counts["mix_requests"] * counts["mix_copies"]),
         "app_requests": warm["requests"] + sum(r["requests"] for r in app_runs),
         "journey_steps_stored": journey_steps,
         "journey_steps_left_in_spool": spooled,
+        "last_round_vs_first": round(app_runs[-1]["rps"] / app_runs[0]["rps"] - 1, 3),
+        "bare_last_round_vs_first": round(bare_runs[-1]["rps"] / bare_runs[0]["rps"] - 1, 3),
         "runs": {"bare": [round(r["rps"], 1) for r in bare_runs],
-                 "app": [round(r["rps"], 1) for r in app_runs]},
+                 "app": [round(r["rps"], 1) for r in app_runs],
+                 "app_cpu_us_per_step": [round(r["cpu_us_per_request"]) for r in app_runs]},
     }
 
 
@@ -276,6 +309,9 @@ def main() -> None:
     parser.add_argument("--connections", type=int, default=64)
     parser.add_argument("--workers", type=int, default=None,
                         help="WEB_CONCURRENCY (default: the Procfile's default)")
+    parser.add_argument("--mix", choices=MIXES, default="keyed",
+                        help="keyed: callers press keys where they would speak (the goal's "
+                             "mix); mixed: about a third of the answers spoken")
     parser.add_argument("--sqlite-only", action="store_true")
     parser.add_argument("--out", default=str(ROOT / "benchmarks" / "results" / "load.json"))
     args = parser.parse_args()
@@ -283,6 +319,7 @@ def main() -> None:
         raise SystemExit("wrk is missing: `make bench-load` installs it (or, on Debian: "
                          "apt-get install -y wrk)")
     results = []
+    load_at_start = os.getloadavg()  # the machine is shared: say how busy it was
     with tempfile.TemporaryDirectory(prefix="ivr-load-") as tmp:
         work = Path(tmp)
         open_menus(ROOT / "menus", work / "menus")
@@ -297,7 +334,16 @@ def main() -> None:
         print(f"{r['database']:<11} {r['rps']:>7.0f} {r['bare_flask_rps']:>9.0f} {r['ratio']:>6.2f} "
               f"{r['p50_ms']:>7.1f} {r['p99_ms']:>7.1f} {r['cpu_us_per_step']:>12} "
               f"{r['bare_cpu_us_per_request']:>12} {r['errors']:>7}")
+    for r in results:
+        ratio_met = r["ratio"] >= GOAL_RATIO
+        drift_met = r["last_round_vs_first"] >= -GOAL_DRIFT
+        print(f"goal, {r['database']}, {r['mix']} mix: {r['ratio']:.2f}x bare Flask "
+              f"(>= {GOAL_RATIO}: {'met' if ratio_met else 'NOT met'}); last round "
+              f"{r['last_round_vs_first']:+.0%} vs the first (within -{GOAL_DRIFT:.0%}: "
+              f"{'met' if drift_met else 'NOT met'}; bare Flask "
+              f"{r['bare_last_round_vs_first']:+.0%})")
     meta = {"cpus": os.cpu_count(), "procfile_web": web_command("app:app"),
+            "load_average_at_start": load_at_start, "load_average_at_end": os.getloadavg(),
             "load_generator": "wrk -t 1, one connection = one request at a time"}
     Path(args.out).write_text(json.dumps({"machine": meta, "results": results}, indent=2) + "\n")
 

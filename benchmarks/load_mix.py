@@ -10,6 +10,7 @@ the same public URL.
 
 from __future__ import annotations
 
+import hashlib
 import random
 import shutil
 import urllib.parse
@@ -69,8 +70,20 @@ def _status_callback(phone: Phone, rng: random.Random) -> None:
     phone.exchanges.append(Exchange(url, params, status, ""))
 
 
-def _one_call(phone: Phone, rng: random.Random, max_steps: int) -> None:
-    """Walk one call: keys mostly, speech often, silence and hang-ups sometimes."""
+MIXES = ("keyed", "mixed")
+
+
+def _press_some_keys(phone: Phone, gather: Any, rng: random.Random) -> None:
+    """Key presses as callers make them: one key, or as many digits as the gather asks."""
+    count = int(gather.get("numDigits") or 1)
+    keys = "".join(rng.choice("0123456789") for _ in range(count)) if count > 1 \
+        else rng.choice("1234561234569*#0")
+    phone.press(keys)
+
+
+def _one_call(phone: Phone, rng: random.Random, max_steps: int, mix: str) -> None:
+    """Walk one call: keys mostly, speech often (keys instead in the keyed mix), silence and
+    hang-ups sometimes."""
     phone.dial()
     for _ in range(max_steps):
         if phone.ended or phone.recording is not None:
@@ -83,11 +96,8 @@ def _one_call(phone: Phone, rng: random.Random, max_steps: int) -> None:
             break
         roll = rng.random()
         hints = [h.strip() for h in (gather.get("hints") or "").split(",") if h.strip()]
-        if roll < 0.55:
-            count = int(gather.get("numDigits") or 1)
-            keys = "".join(rng.choice("0123456789") for _ in range(count)) if count > 1 \
-                else rng.choice("1234561234569*#0")
-            phone.press(keys)
+        if roll < 0.55 or (roll < 0.85 and hints and mix == "keyed"):
+            _press_some_keys(phone, gather, rng)
         elif roll < 0.85 and hints:
             confidence = None if rng.random() < 0.1 else round(rng.uniform(0.3, 0.95), 2)
             phone.say(rng.choice(hints), confidence=confidence)
@@ -99,27 +109,41 @@ def _one_call(phone: Phone, rng: random.Random, max_steps: int) -> None:
 
 
 def walk_calls(app: Any, token: str, public_url: str, numbers: list[str], calls: int,
-               seed: int = 7, max_steps: int = 8) -> list[SignedRequest]:
-    """Requests of ``calls`` simulated calls to ``numbers``, in call order."""
+               seed: int = 7, max_steps: int = 8, mix: str = "mixed") -> list[SignedRequest]:
+    """Requests of ``calls`` simulated calls to ``numbers``, the calls side by side.
+
+    Twilio sends a call's next request only once the previous one was answered, so two
+    steps of one call are never in flight at once: the requests go round the calls (every
+    call's first, then every call's second...), a call's steps a few hundred requests
+    apart, as many calls' steps would be in a busy hour.
+
+    ``mix`` "mixed" has callers speak in about a third of their answers (the menus'
+    phrases, word for word); "keyed" has them press keys where they would have spoken.
+    """
+    if mix not in MIXES:
+        raise ValueError(f"unknown mix {mix!r}: one of {', '.join(MIXES)}")
     rng = random.Random(seed)
-    out: list[SignedRequest] = []
+    walked: list[list[SignedRequest]] = []
     validator = RequestValidator(token)
     for index in range(calls):
         phone = Phone(FlaskTransport(app, public_url), token, base_url=public_url,
                       called=numbers[index % len(numbers)],
                       caller=f"+1555{rng.randint(1000000, 9999999)}")
         try:
-            _one_call(phone, rng, max_steps)
+            _one_call(phone, rng, max_steps, mix)
         except SimulatorError as exc:
             raise SystemExit(f"the demo call could not be walked: {exc}") from exc
+        walked.append([])
         for exchange in phone.exchanges:
             if exchange.status not in (200, 204):
                 raise SystemExit(f"{exchange.url} answered {exchange.status}")
             parts = urllib.parse.urlsplit(exchange.url)
             path = parts.path + (f"?{parts.query}" if parts.query else "")
-            out.append(SignedRequest(path, urllib.parse.urlencode(exchange.params),
-                                     validator.compute_signature(exchange.url, exchange.params)))
-    return out
+            walked[-1].append(SignedRequest(
+                path, urllib.parse.urlencode(exchange.params),
+                validator.compute_signature(exchange.url, exchange.params)))
+    longest = max((len(call) for call in walked), default=0)
+    return [call[turn] for turn in range(longest) for call in walked if turn < len(call)]
 
 
 def _lua_string(text: str) -> str:
@@ -134,10 +158,32 @@ def _lua_string(text: str) -> str:
     return '"' + "".join(out) + '"'
 
 
+def fresh_calls(requests: list[SignedRequest], token: str, public_url: str,
+                copies: int) -> list[SignedRequest]:
+    """``copies`` rounds of the walked calls, each round with calls of its own (new CallSids,
+    signed again), so a call replayed is a new call, as on a real line, and not the same
+    call growing longer every time the mix comes round."""
+    validator = RequestValidator(token)
+    out = list(requests)
+    for copy in range(1, copies):
+        for r in requests:
+            params = urllib.parse.parse_qsl(r.body, keep_blank_values=True)
+            params = [(name, _renamed(value, copy) if name == "CallSid" else value)
+                      for name, value in params]
+            signature = validator.compute_signature(public_url + r.path, dict(params))
+            out.append(SignedRequest(r.path, urllib.parse.urlencode(params), signature))
+    return out
+
+
+def _renamed(call_sid: str, copy: int) -> str:
+    """The CallSid of a walked call in another round of the mix (stable, 34 characters)."""
+    return "CA" + hashlib.sha256(f"{copy}:{call_sid}".encode()).hexdigest()[:32]
+
+
 LUA_TEMPLATE = """-- Generated by benchmarks/bench_load.py: replays signed Twilio webhook requests.
-local requests = {
-%(requests)s
-}
+-- The requests (path, form, signature; one a line, tab-separated) are read from a file,
+-- too many for one Lua table constructor.
+local requests = {}
 local counter = 0
 local prefix = "t"
 
@@ -145,11 +191,15 @@ local prefix = "t"
 function init(args)
   prefix = args[1]
   counter = tonumber(args[2])
+  for line in io.lines(%(data)s) do
+    local path, body, signature = line:match("^([^\t]*)\t([^\t]*)\t([^\t]*)$")
+    requests[#requests + 1] = {path, body, signature}
+  end
 end
 
 function request()
-  counter = counter + 1
   local r = requests[(counter %% #requests) + 1]
+  counter = counter + 1
   local headers = {}
   headers["Content-Type"] = "application/x-www-form-urlencoded"
   headers["User-Agent"] = "TwilioProxy/1.1"
@@ -171,8 +221,12 @@ end
 """
 
 
-def lua_script(requests: list[SignedRequest]) -> str:
-    """The wrk script that cycles through ``requests`` with fresh idempotency tokens."""
-    rows = ",\n".join(f"  {{{_lua_string(r.path)}, {_lua_string(r.body)}, "
-                      f"{_lua_string(r.signature)}}}" for r in requests)
-    return LUA_TEMPLATE % {"requests": rows}
+def lua_script(requests: list[SignedRequest], data: Path) -> str:
+    """The wrk script that cycles through ``requests`` with fresh idempotency tokens; the
+    requests are written to ``data``, which the script reads."""
+    for r in requests:
+        if any(c in field for field in (r.path, r.body, r.signature) for c in "\t\n"):
+            raise ValueError(f"a tab or a newline in a request: {r.path}")
+    data.write_text("".join(f"{r.path}\t{r.body}\t{r.signature}\n" for r in requests),
+                    encoding="utf-8")
+    return LUA_TEMPLATE % {"data": _lua_string(str(data))}

@@ -4,10 +4,19 @@ Kept apart from menu versions (setting one never makes a new version, nor needs 
 publish): a row per menu and language, with who set it, until when, and who cleared
 it. A new call hears every active announcement of its line, in each language given,
 before the menu's start node; one past its ``until`` is no longer heard.
+
+New calls read the announcements on the air from memory: each process reads them all
+(a few rows: at most one per line and language) at most every ``FRESH_FOR`` seconds, and
+at once after any change made in the process (``changed``). So a change made elsewhere
+(another worker, the command line) is heard on that process's new calls within
+``FRESH_FOR`` seconds; ``until`` is checked on every call.
 """
 
 from __future__ import annotations
 
+import threading
+import time
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Any
 
@@ -19,6 +28,13 @@ from ivr.engine.types import Play, Speak
 from ivr.menu.model import Menu
 
 MAX_TEXT = 600  # characters: about forty seconds of speech
+FRESH_FOR = 2.0  # seconds a process keeps the announcements on the air without reading them
+_changes = [0]  # bumped by every change made in this process: caches read again at once
+
+
+def changed() -> None:
+    """Announcements were changed by this process: every cache reads them again."""
+    _changes[0] += 1
 
 announcements = sa.Table(
     "announcements",
@@ -48,26 +64,42 @@ def _utc(moment: datetime) -> datetime:
     return moment.astimezone(UTC) if moment.tzinfo else moment.replace(tzinfo=UTC)
 
 
+# Replaced ones are cleared, so this is at most a row per line and language.
+_ON_AIR = (sa.select(announcements).where(announcements.c.cleared_at.is_(None),
+                                          announcements.c.status == "live")
+           .order_by(announcements.c.id))
+
+
 class Announcements:
     """Announcements in the database."""
 
-    def __init__(self, engine: Engine) -> None:
+    def __init__(self, engine: Engine, monotonic: Callable[[], float] = time.monotonic) -> None:
         self.engine = engine
+        self._monotonic = monotonic
+        self._lock = threading.Lock()
+        # (read at, changes seen, rows on the air by menu)
+        self._on_air: tuple[float, int, dict[str, list[dict[str, Any]]]] | None = None
 
     def set(self, menu: str, lang: str, text: str, by: str, now: datetime,
             until: datetime | None = None) -> int:
         """Announce ``text`` on ``menu`` in ``lang`` (replacing that language's current one)."""
-        with self.engine.begin() as conn:
-            self._clear(conn, menu, lang, by, now)
-            return int(conn.execute(sa.insert(announcements).values(
-                menu=menu[:64], lang=lang[:16], text=text[:MAX_TEXT], set_by=by[:64],
-                set_at=_utc(now), until=_utc(until) if until else None,
-            ).returning(announcements.c.id)).scalar_one())
+        try:
+            with self.engine.begin() as conn:
+                self._clear(conn, menu, lang, by, now)
+                return int(conn.execute(sa.insert(announcements).values(
+                    menu=menu[:64], lang=lang[:16], text=text[:MAX_TEXT], set_by=by[:64],
+                    set_at=_utc(now), until=_utc(until) if until else None,
+                ).returning(announcements.c.id)).scalar_one())
+        finally:
+            changed()
 
     def clear(self, menu: str, by: str, now: datetime, lang: str | None = None) -> int:
         """End ``menu``'s announcements (in one language, or all); how many were on."""
-        with self.engine.begin() as conn:
-            return self._clear(conn, menu, lang, by, now)
+        try:
+            with self.engine.begin() as conn:
+                return self._clear(conn, menu, lang, by, now)
+        finally:
+            changed()
 
     @staticmethod
     def _clear(conn: sa.Connection, menu: str, lang: str | None, by: str, now: datetime) -> int:
@@ -79,13 +111,31 @@ class Announcements:
         return int(conn.execute(query.values(cleared_by=by[:64], cleared_at=_utc(now))).rowcount)
 
     def active(self, menu: str, now: datetime) -> list[dict[str, Any]]:
-        """``menu``'s announcements heard now."""
-        c = announcements.c
-        query = (sa.select(announcements).where(
-            c.menu == menu, c.cleared_at.is_(None), c.status == "live",
-            sa.or_(c.until.is_(None), c.until > _utc(now))).order_by(c.id))
-        with self.engine.connect() as conn:
-            return [dict(r._mapping) for r in conn.execute(query)]
+        """``menu``'s announcements heard now (read at most every FRESH_FOR seconds)."""
+        moment = _utc(now)
+        return [row for row in self._on_the_air().get(menu, ())
+                if row["until"] is None or _utc(row["until"]) > moment]
+
+    def _on_the_air(self) -> dict[str, list[dict[str, Any]]]:
+        """Every line's live, uncleared announcements, oldest first (a few rows)."""
+        cached = self._on_air
+        if cached is not None and self._fresh(cached):
+            return cached[2]
+        with self._lock:  # one thread reads; the others wait for its rows
+            cached = self._on_air
+            if cached is not None and self._fresh(cached):
+                return cached[2]
+            seen, read_at = _changes[0], self._monotonic()
+            by_menu: dict[str, list[dict[str, Any]]] = {}
+            with self.engine.connect() as conn:
+                for row in conn.execute(_ON_AIR):
+                    by_menu.setdefault(row.menu, []).append(dict(row._mapping))
+            self._on_air = (read_at, seen, by_menu)
+            return by_menu
+
+    def _fresh(self, cached: tuple[float, int, Any]) -> bool:
+        """Read since the last change in this process, and not long ago."""
+        return cached[1] == _changes[0] and self._monotonic() - cached[0] < FRESH_FOR
 
     def history(self, menu: str, limit: int = 50) -> list[dict[str, Any]]:
         """``menu``'s announcements, newest first, with who set and cleared them."""

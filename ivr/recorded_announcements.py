@@ -32,7 +32,7 @@ from flask import Blueprint, Response, current_app, request
 from sqlalchemy.engine import Engine
 from werkzeug.security import check_password_hash, generate_password_hash
 
-from ivr.announcements import _utc, announcements
+from ivr.announcements import _utc, announcements, changed
 from ivr.data.tables import metadata
 from ivr.web import twiml
 
@@ -199,6 +199,7 @@ def approve(engine: Engine, draft_id: int, by: str, now: datetime,
         conn.execute(announcements.update().where(c.id == draft_id).values(
             status="live", approved_by=by[:64], approved_at=_utc(now),
             until=_utc(until) if until else None))
+    changed()  # on the air: this process's next calls hear it at once
     return dict(row._mapping)
 
 

@@ -418,7 +418,9 @@ def test_a_rollup_failure_never_costs_a_journey_line(store: Store,
                                                      monkeypatch: pytest.MonkeyPatch) -> None:
     import ivr.data.rollup as rollup
 
-    def broken(conn: Any, sids: Any) -> int:
+    def broken(conn: Any, sids: Any, added: Any = None) -> int:
+        # Half done, then a failure: the rows written so far are undone with it.
+        conn.execute(rollup.call_facts.insert().values(call_sid="C1", steps=99))
         raise RuntimeError("analytics bug")
 
     with monkeypatch.context() as patched:
@@ -426,9 +428,39 @@ def test_a_rollup_failure_never_costs_a_journey_line(store: Store,
         write_calls(store, {"C1": CALLS["C1"]})
     assert len(store.journey("C1")) == 4  # every line is in
     assert report.overview(store.engine, PERIOD).total.calls == 0  # the rollup is behind
+    with store.engine.connect() as conn:
+        assert conn.execute(sa.select(sa.func.count()).select_from(rollup.call_facts)).scalar() == 0
     store.write_batch([], [], [{"call_sid": "C1", "status": "completed", "status_seq": 10,
                                 "duration": 41, "updated_at": DAY1}])  # the next status
     assert report.overview(store.engine, PERIOD).total.contained == 1
+
+
+def test_a_batch_that_another_worker_deadlocked_is_written_again(
+        store: Store, monkeypatch: pytest.MonkeyPatch) -> None:
+    """PostgreSQL ends one of two workers' transactions to break a deadlock: that batch runs
+    again (its lines are keyed, so nothing is written twice); other failures are raised."""
+
+    class Refused(Exception):
+        def __init__(self, sqlstate: str) -> None:
+            super().__init__(sqlstate)
+            self.sqlstate = sqlstate
+
+    real = Store._write_batch
+    failures = ["40P01"]
+
+    def sometimes(self: Store, *args: Any) -> None:
+        if failures:
+            raise sa.exc.OperationalError("INSERT ...", {}, Refused(failures.pop(0)))
+        real(self, *args)
+
+    monkeypatch.setattr(Store, "_write_batch", sometimes)
+    write_calls(store, {"C1": CALLS["C1"]})
+    assert len(store.journey("C1")) == 4 and failures == []
+    assert report.overview(store.engine, PERIOD).total.calls == 1
+    failures.append("23505")  # a unique violation is no deadlock: the writer must know
+    with pytest.raises(sa.exc.OperationalError):
+        write_calls(store, {"C2": CALLS["C2"]})
+    assert store.journey("C2") == []
 
 
 def test_csv_cells_are_masked_and_never_formulas() -> None:

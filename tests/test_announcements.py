@@ -87,6 +87,32 @@ def test_an_announcement_ends_by_itself_at_its_time(setup: Any) -> None:
     assert first_heard(app)[0].text == "English 1."
 
 
+def test_a_change_made_by_another_process_is_heard_within_seconds(setup: Any) -> None:
+    """New calls read the announcements from memory: a row written by another process
+    (here straight into the table) is heard once the process's copy is FRESH_FOR old."""
+    from ivr.announcements import FRESH_FOR, Announcements, announcements
+
+    app, clock = setup
+    ticks = [100.0]
+    on_air = Announcements(app.extensions["ivr"].store.engine, monotonic=lambda: ticks[0])
+    assert on_air.active("desk", clock.now) == []
+    with app.extensions["ivr"].store.engine.begin() as conn:
+        conn.execute(announcements.insert().values(
+            menu="desk", lang="en", text="Set elsewhere.", set_by="other", set_at=clock.now))
+    ticks[0] += FRESH_FOR / 2
+    assert on_air.active("desk", clock.now) == []  # still this process's copy
+    ticks[0] += FRESH_FOR / 2
+    assert [row["text"] for row in on_air.active("desk", clock.now)] == ["Set elsewhere."]
+    assert on_air.active("other-line", clock.now) == []
+    # A change made in this process is heard at once, without waiting.
+    on_air.clear("desk", "alice", clock.now)
+    assert on_air.active("desk", clock.now) == []
+    on_air.set("desk", "en", "Set here.", "alice", clock.now, until=clock.now + timedelta(hours=1))
+    assert [row["text"] for row in on_air.active("desk", clock.now)] == ["Set here."]
+    # Its end is checked on every call, whatever the copy's age.
+    assert on_air.active("desk", clock.now + timedelta(hours=1)) == []
+
+
 @pytest.mark.parametrize("args,why", [
     (["desk", "Hello", "--lang", "de"], "'de' is not a language of desk"),
     (["desk", "Hello", "--until", "2001-01-01 10:00"], "is not a time in the future"),

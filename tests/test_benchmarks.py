@@ -10,10 +10,12 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from urllib.parse import parse_qs
 
 import pytest
 
-from tests.conftest import ROOT
+from ivr.migrations import upgrade
+from tests.conftest import OPEN_TIME, ROOT, TOKEN, Clock, make_app, shutdown
 
 # Per script: the arguments of a tiny run. The test below checks every script a
 # `bench-*` target of the Makefile runs is here.
@@ -27,7 +29,7 @@ SMOKE = {
     "bench_analytics.py": ["--steps", "3000", "--runs", "1"],
     "bench_rollup.py": ["--lengths", "5", "20", "--repeat", "3"],
     "bench_load.py": ["--seconds", "1", "--warmup", "1", "--rounds", "2", "--connections", "4",
-                      "--sqlite-only"],
+                      "--sqlite-only", "--mix", "keyed"],
     "bench_menu_scale.py": ["--nodes", "60", "--repeat", "1"],
     "bench_search.py": ["--scale", "300", "--rounds", "1", "--no-postgres"],
 }
@@ -86,6 +88,14 @@ def test_the_benchmark_runs_at_a_tiny_size(script: str, tmp_path: Path) -> None:
         assert "top1" in done.stdout.lower() or "k=" in done.stdout.lower(), done.stdout[-2000:]
     else:
         assert json.loads(out.read_text(encoding="utf-8")), "the benchmark wrote no figures"
+    if script == "bench_load.py":
+        (figures,) = json.loads(out.read_text(encoding="utf-8"))["results"]
+        # The goal's mix: every answer a key press, and the rounds' throughput compared.
+        assert figures["mix"] == "keyed" and figures["mix_spoken_steps"] == 0
+        assert len(figures["runs"]["app"]) == 2 and min(figures["runs"]["app"]) > 0
+        first, last = figures["runs"]["app"]
+        assert figures["last_round_vs_first"] == pytest.approx(last / first - 1, abs=0.002)
+        assert figures["journey_steps_stored"] >= figures["mix_steps"]
 
 
 def test_the_online_benchmark_reads_gunicorns_own_times(tmp_path: Path) -> None:
@@ -101,3 +111,33 @@ def test_the_online_benchmark_reads_gunicorns_own_times(tmp_path: Path) -> None:
     for name in ("page", "search", "text"):
         assert figures[name]["samples"] == 40  # one logged duration per request sent
         assert 0 < figures[name]["p50_ms"] <= figures[name]["p99_ms"] <= figures[name]["max_ms"]
+
+
+def test_the_keyed_load_mix_presses_keys_where_the_mixed_one_speaks(tmp_path: Path) -> None:
+    """The same walk of calls, with every spoken answer replaced by key presses."""
+    sys.path.insert(0, str(ROOT / "benchmarks"))
+    from load_mix import walk_calls
+
+    url = f"sqlite:///{tmp_path / 'ivr.sqlite3'}"
+    upgrade(url)
+    app = make_app(url, tmp_path, Clock(OPEN_TIME))
+    try:
+        walked = {mix: walk_calls(app, TOKEN, "http://localhost", ["+15005550001"], calls=30,
+                                  mix=mix) for mix in ("mixed", "keyed")}
+    finally:
+        shutdown(app)
+    for mix, requests in walked.items():
+        paths = [r.path.split("?")[0] for r in requests]
+        assert paths.count("/voice") == 30 and paths.count("/voice/status") == 30, mix
+        assert all(r.signature for r in requests)
+    spoken = {mix: sum("SpeechResult=" in r.body for r in requests)
+              for mix, requests in walked.items()}
+    keys = {mix: sum("Digits=" in r.body for r in requests) for mix, requests in walked.items()}
+    assert spoken["mixed"] > 0 and spoken["keyed"] == 0
+    assert keys["keyed"] > keys["mixed"]
+    # Side by side, as Twilio would send them: every call's first request, then the second...
+    firsts = walked["keyed"][:30]
+    assert all(r.path == "/voice" for r in firsts)
+    assert len({parse_qs(r.body)["CallSid"][0] for r in firsts}) == 30
+    with pytest.raises(ValueError, match="unknown mix"):
+        walk_calls(app, TOKEN, "http://localhost", ["+15005550001"], calls=1, mix="spoken")

@@ -236,7 +236,9 @@ def _ends_of_earlier_lines(conn: sa.Connection, sql: dict[str, Any], sids: list[
         picks = {row.call_sid: (int(row.lines), row.first_id, row.last_id) for row in
                  conn.execute(sql["ends"], {"sids": rolled, "new_ids": new_ids})}
     ids = [i for _, first, last in picks.values() for i in (first, last) if i is not None]
-    lines = {} if not ids else {row.id: {name: row._mapping[name] for name in LINE}
+    # The statement selects LINE's columns in LINE's order (a row's _mapping is rebuilt
+    # on every access).
+    lines = {} if not ids else {row.id: dict(zip(LINE, row, strict=True))
                                 for row in conn.execute(sql["lines"], {"ids": ids})}
     for sid, (count, first, last) in picks.items():
         ends[sid] = (count, lines.get(first), lines.get(last))

@@ -24,8 +24,24 @@ log = logging.getLogger(__name__)
 
 
 def _last_per_call(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """One row per call (the last): an upsert may not touch a row twice in one statement."""
-    return list({row["call_sid"]: row for row in rows}.values())
+    """One row per call (the last): an upsert may not touch a row twice in one statement.
+    In call order, so workers lock the rows they share in the same order."""
+    return sorted({row["call_sid"]: row for row in rows}.values(), key=_call_sid)
+
+
+def _call_sid(row: dict[str, Any]) -> str:
+    return str(row["call_sid"])
+
+
+# PostgreSQL ended the transaction to break a deadlock (40P01) or a serialization conflict
+# (40001) with another worker's: it can simply run again.
+RETRIED_SQLSTATES = frozenset({"40P01", "40001"})
+BATCH_ATTEMPTS = 3
+
+
+def _transient(exc: Exception) -> bool:
+    """Whether a failed transaction may just be run again."""
+    return getattr(getattr(exc, "orig", None), "sqlstate", None) in RETRIED_SQLSTATES
 
 
 def _latest_status_per_call(rows: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
@@ -60,9 +76,24 @@ class Store:
         """Write a batch of journey data in one transaction; repeats are ignored.
 
         Each kind is one prepared statement run over all its rows (building a statement
-        per row cost more than the database's own work). Then the analytics rollups of
-        the calls the batch touched are brought up to date (ivr.data.rollup).
+        per row cost more than the database's own work). In the same transaction, the
+        analytics rollups of the calls the batch touched are brought up to date
+        (ivr.data.rollup), so another worker never finds lines committed without their
+        rollups (which would make it read those calls' whole journeys again).
         """
+        for attempt in range(BATCH_ATTEMPTS):
+            try:
+                self._write_batch(starts, steps, statuses)
+                return
+            except sa.exc.DBAPIError as exc:  # every line is keyed: running again is safe
+                if attempt == BATCH_ATTEMPTS - 1 or not _transient(exc):
+                    raise
+                log.info("journey batch ran into another worker's (%s); writing it again",
+                         getattr(exc.orig, "sqlstate", ""))
+
+    def _write_batch(self, starts: Sequence[dict[str, Any]], steps: Sequence[dict[str, Any]],
+                     statuses: Sequence[dict[str, Any]]) -> None:
+        """One try of write_batch: one transaction."""
         start_stmt, status_stmt, step_stmt = self._batch_statements()
         added: list[dict[str, Any]] = []
         with self.engine.begin() as conn:
@@ -74,24 +105,20 @@ class Store:
             if steps:  # the lines really added (a repeat adds none), for the rollups
                 added = [dict(row._mapping) for row in
                          conn.execute(step_stmt, [{**STEP_DEFAULTS, **row} for row in steps])]
-        touched = {row["call_sid"] for rows in (starts, statuses, steps) for row in rows}
-        if touched:
-            self.refresh_rollups(touched, added)
+            touched = {row["call_sid"] for rows in (starts, statuses, steps) for row in rows}
+            if touched:
+                self._fold(conn, touched, added)
 
-    def refresh_rollups(self, call_sids: set[str], added: Sequence[dict[str, Any]] | None = None,
-                        attempts: int = 3) -> bool:
-        """Bring the analytics rollups of ``call_sids`` up to date; False (logged) if it failed.
-
-        ``added``: the journey lines just written, folded onto each call's rows (without
-        them, every call's journey is read again). A transaction of its own, after the
-        journey's: a failure here never costs a journey line (the next line or status of
-        the call, or `ivr report --rebuild`, brings the rollups up to date). Two workers
-        refreshing one call at once collide on its rows; the one that lost tries again,
-        and finds the call's rows out of step with its lines, so reads them all.
-        """
+    def _fold(self, conn: sa.Connection, call_sids: set[str], added: Sequence[dict[str, Any]],
+              attempts: int = 3) -> bool:
+        """The rollups of ``call_sids``, inside the journey's transaction but under a
+        savepoint of their own: a failure here is undone alone and never costs a journey
+        line (the next line or status of the call, or `ivr report --rebuild`, brings the
+        rollups up to date); False (logged) if it failed. Two workers folding one call at
+        once collide on its rows; the one that lost tries again, reading the other's rows."""
         for attempt in range(attempts):
             try:
-                with self.engine.begin() as conn:
+                with conn.begin_nested():
                     rollup.refresh_calls(conn, call_sids, added)
                 return True
             except Exception:  # noqa: BLE001 - analytics must never stop journeys

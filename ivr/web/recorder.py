@@ -88,13 +88,19 @@ class Batch:
         return [(kind, row) for kind in KINDS for row in getattr(self, kind)]
 
 
+def _iso(value: Any) -> str:
+    """A timestamp in ISO format (the JSON encoder asks only for what it cannot write)."""
+    if isinstance(value, datetime):
+        return value.isoformat()
+    raise TypeError(f"{type(value).__name__} in a journey line")
+
+
+_ENCODER = json.JSONEncoder(separators=(",", ":"), default=_iso)
+
+
 def encode(kind: str, rows: Iterable[dict[str, Any]]) -> bytes:
     """Journal lines for rows (JSON, one per line; timestamps in ISO format)."""
-    out = []
-    for row in rows:
-        plain = {k: v.isoformat() if isinstance(v, datetime) else v for k, v in row.items()}
-        out.append(json.dumps({"k": kind, "r": plain}, separators=(",", ":")) + "\n")
-    return "".join(out).encode()
+    return "".join(_ENCODER.encode({"k": kind, "r": row}) + "\n" for row in rows).encode()
 
 
 def decode(data: bytes, into: Batch) -> int:
