@@ -23,8 +23,7 @@ from pathlib import Path
 import pytest
 from twilio.request_validator import RequestValidator
 
-from ivr.migrations import upgrade
-from tests.conftest import ROOT
+from tests.conftest import ROOT, upgraded
 from tests.test_nginx_front import NGINX, _free_port, _wait_for, nginx_config
 
 TOKEN = "f" * 32
@@ -64,7 +63,7 @@ def stack(tmp_path: Path) -> Iterator[tuple[int, int]]:
     assert NGINX is not None
     app_port, proxy_port = _free_port(), _free_port()
     url = f"sqlite:///{tmp_path / 'front.sqlite3'}"
-    upgrade(url)
+    upgraded(url)
     bin_dir = str(Path(sys.executable).parent)
     env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
            "PORT": str(app_port), "TWILIO_AUTH_TOKEN": TOKEN, "IVR_ENV": "production",
