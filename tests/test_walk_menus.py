@@ -12,8 +12,8 @@ exception: of the menus entered on the way ("p", what "back" follows) only the o
 leads depend on the rest of that list only once "back" has returned there, and
 then the call is at a menu entered afresh, a point the walk reached when that menu
 was first entered. Telling the whole list apart made the walk try every order in
-which a caller can visit the main topics (about twelve times as many points, each
-answering exactly like one already walked).
+which a caller can visit the main topics: 2.4 to 4.5 times as many requests, and
+not one point that this walk does not reach.
 """
 
 from __future__ import annotations
