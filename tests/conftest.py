@@ -54,6 +54,7 @@ if _PG is None and os.environ.get("IVR_REQUIRE_POSTGRES"):
 SLOW_MODULES = frozenset({
     "test_callers_understood", "test_calls_back", "test_cli", "test_benchmarks",
     "test_dashboard_scale", "test_demo_menus", "test_docs", "test_fast_requests",
+    "test_forwarded_headers",
     "test_fuzz_webhooks", "test_lint", "test_lookup_policy", "test_menu_hot_reload",
     "test_menu_scale", "test_metrics", "test_nginx_front", "test_outage",
     "test_procfile", "test_request_limits", "test_scaleout", "test_speech", "test_speech_auto",

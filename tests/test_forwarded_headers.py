@@ -27,8 +27,10 @@ from tests.conftest import ROOT, upgraded
 from tests.test_nginx_front import NGINX, _free_port, _wait_for, nginx_config
 
 TOKEN = "f" * 32
-pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx is not installed "
-                                "(apt-get install nginx-light); CI installs it")
+pytestmark = [pytest.mark.skipif(NGINX is None, reason="nginx is not installed "
+                                 "(apt-get install nginx-light); CI installs it"),
+              # One stack serves the module's tests, on one pytest-xdist worker.
+              pytest.mark.xdist_group("forwarded-headers")]
 PARAMS = {"CallSid": "CA" + "4" * 32, "AccountSid": "AC" + "2" * 32, "From": "+15551230000",
           "To": "+15005550006", "CallStatus": "ringing", "ApiVersion": "2010-04-01",
           "Direction": "inbound"}
@@ -57,10 +59,12 @@ def post_voice(port: int, signed_for: str, headers: dict[str, str] | None = None
     return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2].decode("utf-8", "replace")
 
 
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[tuple[int, int]]:
-    """gunicorn (the Procfile's web line, IVR_TRUSTED_PROXIES=1, no IVR_PUBLIC_URL) behind nginx."""
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, int]]:
+    """gunicorn (the Procfile's web line, IVR_TRUSTED_PROXIES=1, no IVR_PUBLIC_URL) behind nginx,
+    started once for the module: its tests only send requests."""
     assert NGINX is not None
+    tmp_path = tmp_path_factory.mktemp("front")
     app_port, proxy_port = _free_port(), _free_port()
     url = f"sqlite:///{tmp_path / 'front.sqlite3'}"
     upgraded(url)
