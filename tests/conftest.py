@@ -2,9 +2,14 @@
 
 from __future__ import annotations
 
+import atexit
 import os
 import secrets
+import shutil
+import sqlite3
+import tempfile
 from collections.abc import Iterator
+from contextlib import closing, contextmanager
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
@@ -44,10 +49,12 @@ if _PG is None and os.environ.get("IVR_REQUIRE_POSTGRES"):
 
 # Modules that start servers (gunicorn, nginx, SMTP), run commands in new processes, load
 # the speech or transcription models, or try hundreds of generated inputs: `make test`
-# runs them, `make check` (the edit-test loop) leaves them out.
+# runs them, `make check` (the edit-test loop) leaves them out. A test elsewhere that
+# does one of these is marked `slow` itself.
 SLOW_MODULES = frozenset({
     "test_callers_understood", "test_calls_back", "test_cli", "test_benchmarks",
     "test_dashboard_scale", "test_demo_menus", "test_docs", "test_fast_requests",
+    "test_forwarded_headers",
     "test_fuzz_webhooks", "test_lint", "test_lookup_policy", "test_menu_hot_reload",
     "test_menu_scale", "test_metrics", "test_nginx_front", "test_outage",
     "test_procfile", "test_request_limits", "test_scaleout", "test_speech", "test_speech_auto",
@@ -55,13 +62,29 @@ SLOW_MODULES = frozenset({
     "test_wordpiece",
 })
 POSTGRES_FIXTURES = frozenset({"postgres_url", "postgres_lookup_url", "postgres_action_url"})
+# The longest tests (a minute or so each on two cores) start first: pytest-xdist hands out
+# tests in this order, so the two workers end together instead of one finishing a walk
+# alone at the end.
+LONG_FIRST = (
+    "test_walk_menus.py::test_every_path_of_every_menu[shop]",
+    "test_walk_menus.py::test_every_path_of_every_menu[library]",
+    "test_procfile.py::", "test_benchmarks.py::", "test_menu_hot_reload.py::",
+    "test_request_limits.py::", "test_scaleout.py::", "test_learning_loop.py::test_bench",
+)
+
+
+def _how_long(item: pytest.Item) -> int:
+    """The item's place among LONG_FIRST (the rest after them, in their own order)."""
+    name = item.nodeid.rsplit("/", 1)[-1]
+    return next((i for i, start in enumerate(LONG_FIRST) if name.startswith(start)),
+                len(LONG_FIRST))
 
 
 @pytest.hookimpl(tryfirst=True)
 def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
     """Mark what each test needs: ``browser`` (Chromium), ``postgres``, ``slow``. Under
     pytest-xdist (`make test`), a browser module's tests share one worker, so one
-    Chromium serves the module."""
+    Chromium serves the module. The longest tests go first (LONG_FIRST)."""
     for item in items:
         module = item.path.stem
         if "browser" in item.path.parent.name:
@@ -73,6 +96,7 @@ def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
         if (callspec is not None and callspec.params.get("db_url") == "postgres") or \
                 POSTGRES_FIXTURES & set(getattr(item, "fixturenames", ())):
             item.add_marker(pytest.mark.postgres)
+    items.sort(key=_how_long)
 
 
 @pytest.fixture(scope="session")
@@ -143,8 +167,33 @@ def db_url(request: pytest.FixtureRequest, tmp_path: Path) -> str:
         url: str = request.getfixturevalue("postgres_url")
         _truncate(url)
         return url
-    url = f"sqlite:///{tmp_path / 'ivr.sqlite3'}"
-    upgrade(url)
+    return upgraded(f"sqlite:///{tmp_path / 'ivr.sqlite3'}")
+
+
+_MIGRATED: list[Path] = []  # this process's SQLite database at the latest revision
+
+
+def upgraded(url: str) -> str:
+    """The database at ``url`` brought to the latest revision; returns ``url``.
+
+    A SQLite file not made yet becomes a copy of one this test process migrated once:
+    running every migration costs a test a tenth of a second or more, a copy a millisecond.
+    (tests/test_migrations.py checks that migrating gives the schema the tables declare.)
+    """
+    prefix = "sqlite:///"
+    target = Path(url[len(prefix):]) if url.startswith(prefix) else None
+    if target is None or target.exists():
+        upgrade(url)
+        return url
+    if not _MIGRATED:
+        folder = Path(tempfile.mkdtemp(prefix="ivr-migrated-"))
+        atexit.register(shutil.rmtree, folder, True)
+        upgrade(f"{prefix}{folder / 'head.sqlite3'}")
+        _MIGRATED.append(folder / "head.sqlite3")
+    # The backup API copies the database whatever its journal (WAL) holds.
+    with closing(sqlite3.connect(_MIGRATED[0])) as source, \
+            closing(sqlite3.connect(target)) as copy:
+        source.backup(copy)
     return url
 
 
@@ -246,14 +295,39 @@ def empty_dashboard_tables(url: str) -> None:
     engine.dispose()
 
 
+_HASHES: dict[str, str] = {}  # password -> its scrypt hash, made once per test process
+
+
+@contextmanager
+def hashed_once() -> Iterator[None]:
+    """Users added in this block get the hash their password got the first time this
+    process hashed it: a real salted scrypt hash (logging in still checks it) that costs a
+    tenth of a second to make, once rather than for every test's agent and admin."""
+    from ivr.dashboard import store
+
+    make = store.generate_password_hash
+
+    def once(password: str) -> str:
+        if password not in _HASHES:
+            _HASHES[password] = make(password)
+        return _HASHES[password]
+
+    store.generate_password_hash = once  # type: ignore[assignment]
+    try:
+        yield
+    finally:
+        store.generate_password_hash = make  # type: ignore[assignment]
+
+
 @pytest.fixture
 def dashboard_app(db_url: str, tmp_path: Path, clock: Clock) -> Iterator[Any]:
     """The app, with an agent (alice) and an admin (root) who can log in to the dashboard."""
     empty_dashboard_tables(db_url)
     application = make_app(db_url, tmp_path, clock)
     users = application.extensions["dashboard"].users
-    users.add_user("alice", AGENT_PASSWORD, "agent", clock())
-    users.add_user("root", ADMIN_PASSWORD, "admin", clock())
+    with hashed_once():
+        users.add_user("alice", AGENT_PASSWORD, "agent", clock())
+        users.add_user("root", ADMIN_PASSWORD, "admin", clock())
     yield application
     shutdown(application)
 

@@ -12,8 +12,7 @@ from typing import Any
 import pytest
 
 from ivr.dashboard import audio
-from ivr.migrations import upgrade
-from tests.conftest import Clock, shutdown, wav_bytes
+from tests.conftest import Clock, shutdown, upgraded, wav_bytes
 from tests.test_admin_menus import OLD_HOURS, admin_client, live_text, make_admin_app
 
 PROMPTS = "/dashboard/admin/prompts/mini.yaml"
@@ -28,7 +27,7 @@ def prompts_app(tmp_path: Path, clock: Clock) -> Iterator[Any]:
     These tests are about files, not the database: SQLite is enough.
     """
     db_url = f"sqlite:///{tmp_path / 'prompts.sqlite3'}"
-    upgrade(db_url)
+    upgraded(db_url)
     app = make_admin_app(db_url, tmp_path, clock, IVR_PROMPTS_DIR=str(tmp_path / "prompts"),
                          IVR_PROMPT_MAX_BYTES="200000")
     text = live_text(app).replace(f'en: "{OLD_HOURS}"',

@@ -14,9 +14,8 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from ivr.cli import cli
-from ivr.migrations import upgrade
 from ivr.simulator import FlaskTransport, Phone
-from tests.conftest import TOKEN, Clock, make_app, shutdown
+from tests.conftest import TOKEN, Clock, make_app, shutdown, upgraded
 from tests.test_queue import LINE, QUEUE_MENU
 
 # The announcement ends at 18:00 in Paris on 1 January 2099 (17:00 UTC).
@@ -31,7 +30,7 @@ def setup(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> Iterator[tuple[Any
     menus.mkdir()
     (menus / "desk.yaml").write_text(QUEUE_MENU, encoding="utf-8")
     url = f"sqlite:///{tmp_path / 'announce.sqlite3'}"
-    upgrade(url)
+    upgraded(url)
     for name, value in {"IVR_ENV": "development", "IVR_INSTANCE_DIR": str(tmp_path / "instance"),
                         "DATABASE_URL": url, "IVR_MENUS_DIR": str(menus),
                         "IVR_WORKER_IN_APP": "false"}.items():

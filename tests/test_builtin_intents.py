@@ -130,14 +130,13 @@ nodes:
 
 @pytest.fixture
 def desk(tmp_path: Any, clock: Any) -> Any:
-    from ivr.migrations import upgrade
-    from tests.conftest import make_app, shutdown
+    from tests.conftest import make_app, shutdown, upgraded
 
     menus = tmp_path / "menus"
     menus.mkdir()
     (menus / "desk.yaml").write_text(DESK, encoding="utf-8")
     url = f"sqlite:///{tmp_path / 'desk.sqlite3'}"
-    upgrade(url)
+    upgraded(url)
     app = make_app(url, tmp_path, clock, IVR_MENUS_DIR=str(menus))
     yield app
     shutdown(app)

@@ -29,10 +29,10 @@ def put_through(phone: Phone, heard: list[Any], number: str, lang: str) -> bool:
 
 @pytest.fixture
 def demo(tmp_path: Path, clock: Any) -> Any:
-    from ivr.migrations import upgrade
+    from tests.conftest import upgraded
 
     url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
-    upgrade(url)
+    upgraded(url)
     app = make_app(url, tmp_path, clock, IVR_MENUS_DIR=str(ROOT / "menus"))
     yield app
     shutdown(app)

@@ -172,9 +172,9 @@ def test_the_simulated_clock_is_honoured_only_for_simulated_calls(
     from tests.conftest import OPEN_TIME, TOKEN, Clock, make_app
 
     url = f"sqlite:///{tmp_path / 'clock.sqlite3'}"
-    from ivr.migrations import upgrade
+    from tests.conftest import upgraded
 
-    upgrade(url)
+    upgraded(url)
     app = make_app(url, tmp_path, Clock(OPEN_TIME), IVR_ENV=environment,
                    IVR_PUBLIC_URL="http://localhost")  # the app's clock: open
     try:

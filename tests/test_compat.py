@@ -12,9 +12,8 @@ from click.testing import CliRunner
 
 from ivr.cli import cli
 from ivr.menu.loader import load_menu
-from ivr.migrations import upgrade
 from ivr.simulator import FlaskTransport, Phone
-from tests.conftest import ROOT, TOKEN, Clock, make_app, shutdown
+from tests.conftest import ROOT, TOKEN, Clock, make_app, shutdown, upgraded
 
 COMPAT = ROOT / "tests" / "compat"
 FILES = sorted(COMPAT.glob("*.yaml"))
@@ -40,7 +39,7 @@ def calling(path: Path, tmp_path: Path, clock: Clock) -> Iterator[tuple[Any, Pho
     folder.mkdir()
     shutil.copy(path, folder / path.name)
     url = f"sqlite:///{tmp_path / 'compat.sqlite3'}"
-    upgrade(url)
+    upgraded(url)
     app = make_app(url, tmp_path, clock, IVR_MENUS_DIR=str(folder), IVR_MENU_CHECK_SECONDS="0")
     menu = load_menu(path)
     try:

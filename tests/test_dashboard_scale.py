@@ -12,8 +12,7 @@ import pytest
 import sqlalchemy as sa
 
 from ivr.data.tables import make_engine
-from ivr.migrations import upgrade
-from tests.conftest import OPEN_TIME, VOICEMAIL_DEFAULTS, Clock, log_in, make_app, shutdown
+from tests.conftest import OPEN_TIME, VOICEMAIL_DEFAULTS, Clock, log_in, make_app, shutdown, upgraded
 
 ROWS = 100_000
 
@@ -22,7 +21,7 @@ ROWS = 100_000
 def big_database(tmp_path_factory: pytest.TempPathFactory) -> str:
     """A SQLite database holding 100,000 voicemails, seeded in one executemany."""
     url = f"sqlite:///{tmp_path_factory.mktemp('big') / 'big.sqlite3'}"
-    upgrade(url)
+    upgraded(url)
     engine = sa.create_engine(url)
     table = sa.Table("voicemails", sa.MetaData(), autoload_with=engine)
     pick = random.Random(7)

@@ -18,10 +18,10 @@ DEMO = sorted((ROOT / "menus").glob("*.yaml"))
 
 @pytest.fixture
 def shop(tmp_path: Path, clock: Any) -> Any:
-    from ivr.migrations import upgrade
+    from tests.conftest import upgraded
 
     url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
-    upgrade(url)
+    upgraded(url)
     app = make_app(url, tmp_path, clock, IVR_MENUS_DIR=str(ROOT / "menus"))
     yield app
     shutdown(app)
@@ -132,14 +132,14 @@ def test_the_configured_matcher_routes_live_calls(tmp_path: Path, clock: Any,
     """A matcher with a model (auto, the default, or hybrid) understands what words alone do not."""
     import os
 
-    from ivr.migrations import upgrade
     from ivr.speech import matcher_in_use
+    from tests.conftest import upgraded
 
     if matcher == "hybrid" and not os.environ.get("CI"):
         pytest.importorskip("onnxruntime", reason="optional extra not installed: "
                             "pip install ivr-helpdesk[embeddings]")
     url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
-    upgrade(url)
+    upgraded(url)
     app = make_app(url, tmp_path, clock, IVR_MENUS_DIR=str(ROOT / "menus"), IVR_MATCHER=matcher)
     try:
         assert matcher_in_use() == matcher

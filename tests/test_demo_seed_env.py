@@ -9,13 +9,13 @@ import sqlalchemy as sa
 from click.testing import CliRunner
 
 from ivr.cli import cli
-from ivr.migrations import upgrade
+from tests.conftest import upgraded
 
 
 def test_demo_seed_uses_the_database_named_in_dot_env(tmp_path: Path,
                                                        monkeypatch: pytest.MonkeyPatch) -> None:
     url = f"sqlite:///{tmp_path / 'from-dotenv.sqlite3'}"
-    upgrade(url)
+    upgraded(url)
     (tmp_path / ".env").write_text(f"DATABASE_URL={url}\n")
     monkeypatch.setattr("ivr.config.PROJECT_ROOT", tmp_path)
     monkeypatch.setenv("DATABASE_URL", "unset below")  # so that the undo removes what .env sets

@@ -14,7 +14,7 @@ from ivr.cli import cli
 from ivr.migrations import upgrade
 from ivr.ops.doctor import DOCTOR_CALL_SID
 from ivr.ops.logs import unconfigure
-from tests.conftest import ROOT, TOKEN
+from tests.conftest import ROOT, TOKEN, upgraded
 
 SID = "AC" + "3" * 32
 
@@ -74,7 +74,7 @@ def test_a_good_configuration_passes_every_check(db_url: str, tmp_path: Path,
 def sqlite_url(tmp_path: Path) -> str:
     """A migrated SQLite database."""
     url = f"sqlite:///{tmp_path / 'doctor.sqlite3'}"
-    upgrade(url)
+    upgraded(url)
     return url
 
 

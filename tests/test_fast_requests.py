@@ -16,11 +16,10 @@ from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
-from ivr.migrations import upgrade
 from ivr.web.forms import TwilioRequest, encode_query, parse_pairs
 from ivr.web.security import signature_matches
 from ivr.web.sessions import SignedCookieSessions
-from tests.conftest import OPEN_TIME, Clock, make_app, shutdown
+from tests.conftest import OPEN_TIME, Clock, make_app, shutdown, upgraded
 
 TOKEN = "12345678901234567890123456789012"
 TWILIO_PARAMS = {
@@ -56,7 +55,7 @@ def test_any_body_parses_as_werkzeug_does(body: str) -> None:
 def test_the_app_reads_forms_through_the_fast_parser(tmp_path: Path) -> None:
     """Same fields through the real request class, including repeated names and bad UTF-8."""
     url = f"sqlite:///{tmp_path / 'ivr.sqlite3'}"
-    upgrade(url)
+    upgraded(url)
     app = make_app(url, tmp_path, Clock(OPEN_TIME))
     with app.test_request_context("/voice", method="POST",
                                   data=b"a=1&a=2&From=%2B1555&bad=%FF&plain=x+y",

@@ -23,13 +23,14 @@ from pathlib import Path
 import pytest
 from twilio.request_validator import RequestValidator
 
-from ivr.migrations import upgrade
-from tests.conftest import ROOT
+from tests.conftest import ROOT, upgraded
 from tests.test_nginx_front import NGINX, _free_port, _wait_for, nginx_config
 
 TOKEN = "f" * 32
-pytestmark = pytest.mark.skipif(NGINX is None, reason="nginx is not installed "
-                                "(apt-get install nginx-light); CI installs it")
+pytestmark = [pytest.mark.skipif(NGINX is None, reason="nginx is not installed "
+                                 "(apt-get install nginx-light); CI installs it"),
+              # One stack serves the module's tests, on one pytest-xdist worker.
+              pytest.mark.xdist_group("forwarded-headers")]
 PARAMS = {"CallSid": "CA" + "4" * 32, "AccountSid": "AC" + "2" * 32, "From": "+15551230000",
           "To": "+15005550006", "CallStatus": "ringing", "ApiVersion": "2010-04-01",
           "Direction": "inbound"}
@@ -58,13 +59,15 @@ def post_voice(port: int, signed_for: str, headers: dict[str, str] | None = None
     return int(status_line.split()[1]), rest.partition(b"\r\n\r\n")[2].decode("utf-8", "replace")
 
 
-@pytest.fixture
-def stack(tmp_path: Path) -> Iterator[tuple[int, int]]:
-    """gunicorn (the Procfile's web line, IVR_TRUSTED_PROXIES=1, no IVR_PUBLIC_URL) behind nginx."""
+@pytest.fixture(scope="module")
+def stack(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[int, int]]:
+    """gunicorn (the Procfile's web line, IVR_TRUSTED_PROXIES=1, no IVR_PUBLIC_URL) behind nginx,
+    started once for the module: its tests only send requests."""
     assert NGINX is not None
+    tmp_path = tmp_path_factory.mktemp("front")
     app_port, proxy_port = _free_port(), _free_port()
     url = f"sqlite:///{tmp_path / 'front.sqlite3'}"
-    upgrade(url)
+    upgraded(url)
     bin_dir = str(Path(sys.executable).parent)
     env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
            "PORT": str(app_port), "TWILIO_AUTH_TOKEN": TOKEN, "IVR_ENV": "production",

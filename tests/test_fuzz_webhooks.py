@@ -24,8 +24,7 @@ from hypothesis import strategies as st
 from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
-from ivr.migrations import upgrade
-from tests.conftest import OPEN_TIME, TOKEN, Clock, make_app, shutdown
+from tests.conftest import OPEN_TIME, TOKEN, Clock, make_app, shutdown, upgraded
 
 BASE = "http://localhost"
 STATE_KEYS = ["m", "n", "l", "t", "p", "s", "v", "e", "x", "draft"]
@@ -236,7 +235,7 @@ def fuzzer(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
         _truncate(db_url)
     else:
         db_url = f"sqlite:///{folder / 'fuzz.sqlite3'}"
-        upgrade(db_url)
+        upgraded(db_url)
     app = fuzz_app(db_url, folder)
     with Fuzzer(app) as running:
         yield running

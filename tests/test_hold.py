@@ -20,9 +20,8 @@ from ivr.lookup.policy import DEMO_WRITES, Connection, HostRule, SourcePolicy
 from ivr.lookup.writable import sqlite_writer
 from ivr.menu.lint import check_paths, lint
 from ivr.menu.loader import MenuError, load_text
-from ivr.migrations import upgrade
 from ivr.simulator import FlaskTransport, Phone
-from tests.conftest import OPEN_TIME, ROOT, TOKEN, Clock, make_app, shutdown
+from tests.conftest import OPEN_TIME, ROOT, TOKEN, Clock, make_app, shutdown, upgraded
 from tests.http_stub import Gate, JsonHandler, serving
 
 NUMBER = "+15005550150"
@@ -286,7 +285,7 @@ def test_french_and_romanian_callers(app: Any, db_url: str) -> None:
 def test_an_action_that_cannot_write_apologises_and_falls_back(
         tmp_path: Path, clock: Clock) -> None:
     url = f"sqlite:///{tmp_path / 'ivr.sqlite3'}"
-    upgrade(url)
+    upgraded(url)
     engine = sa.create_engine(url)
     seed(engine, OPEN_TIME.date())
     engine.dispose()
@@ -423,7 +422,7 @@ def sql_menu(statement: str) -> Any:
 @pytest.fixture
 def demo_db(tmp_path: Path) -> str:
     url = f"sqlite:///{tmp_path / 'ivr.sqlite3'}"
-    upgrade(url)
+    upgraded(url)
     return url
 
 

@@ -249,6 +249,7 @@ def load_menu_text(text: str) -> Any:
     return load_text(text, "mini.yaml", default_id="mini")
 
 
+@pytest.mark.slow  # the benchmark runs in a new process and loads the speech models
 def test_bench_menus_learn_reports_before_and_after(tmp_path: Path) -> None:
     import json
     import subprocess

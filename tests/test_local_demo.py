@@ -88,6 +88,7 @@ def test_commands_that_answer_no_webhook_need_no_token(fresh: dict[str, str],
     assert done.exception is None
 
 
+@pytest.mark.slow  # a new process starts the command
 def test_serving_without_a_token_in_production_is_one_clear_line(fresh: dict[str, str]) -> None:
     done = subprocess.run([sys.executable, "-c", "from ivr.cli import main; main()", "run"],
                           capture_output=True, text=True, timeout=300, cwd=ROOT,

@@ -13,9 +13,8 @@ import pytest
 from twilio.request_validator import RequestValidator
 
 from ivr.config import ConfigError
-from ivr.migrations import upgrade
 from ivr.ops.logs import mask_phone_numbers, resolve_format, unconfigure
-from tests.conftest import TOKEN, Clock, make_app, shutdown
+from tests.conftest import TOKEN, Clock, make_app, shutdown, upgraded
 
 CALL_SID = "CA" + "0123456789" * 3 + "ab"
 CALLER = "+40721234567"
@@ -46,7 +45,7 @@ def test_the_format_follows_the_environment_unless_chosen() -> None:
 
 def _app(tmp_path: Path, clock: Clock, **overrides: Any) -> Any:
     url = f"sqlite:///{tmp_path / 'logs.sqlite3'}"
-    upgrade(url)
+    upgraded(url)
     return make_app(url, tmp_path, clock, **overrides)
 
 

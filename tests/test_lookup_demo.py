@@ -12,8 +12,9 @@ from click.testing import CliRunner
 
 from ivr.cli import cli
 from ivr.lookup.demo import pin_hash, seed
-from ivr.migrations import downgrade, upgrade
+from ivr.migrations import downgrade
 from ivr.migrations.schema import metadata
+from tests.conftest import upgraded
 
 DEMO_TABLES = {"orders", "library_loans"}
 
@@ -67,7 +68,7 @@ def test_ivr_demo_seed_command(tmp_path: Path) -> None:
     missing = runner.invoke(cli, ["demo", "seed"], env={"DATABASE_URL": url})
     assert missing.exit_code == 1
     assert "library_loans, orders missing: run `ivr db upgrade` first" in missing.output
-    upgrade(url)
+    upgraded(url)
     for _ in range(2):
         result = runner.invoke(cli, ["demo", "seed"], env={"DATABASE_URL": url})
         assert result.exit_code == 0, result.output

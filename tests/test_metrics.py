@@ -23,9 +23,8 @@ import pytest
 from prometheus_client.parser import text_string_to_metric_families
 from twilio.request_validator import RequestValidator
 
-from ivr.migrations import upgrade
 from ivr.simulator import FlaskTransport, Phone
-from tests.conftest import ROOT, TOKEN, Clock, make_app, shutdown
+from tests.conftest import ROOT, TOKEN, Clock, make_app, shutdown, upgraded
 
 METRICS_TOKEN = "scrape-secret-1"
 AUTH = {"Authorization": f"Bearer {METRICS_TOKEN}"}
@@ -44,7 +43,7 @@ def value(text: str, name: str, **labels: str) -> float:
 def app(tmp_path: Path, clock: Clock) -> Iterator[Any]:
     """The app on the mini menu and SQLite, with a metrics token."""
     url = f"sqlite:///{tmp_path / 'metrics.sqlite3'}"
-    upgrade(url)
+    upgraded(url)
     application = make_app(url, tmp_path, clock, IVR_METRICS_TOKEN=METRICS_TOKEN)
     yield application
     shutdown(application)
@@ -113,7 +112,7 @@ def test_errors_and_unknown_numbers_are_counted(app: Any, monkeypatch: pytest.Mo
 
 def test_voicemails_and_notification_failures_are_counted(tmp_path: Path, clock: Clock) -> None:
     url = f"sqlite:///{tmp_path / 'vm.sqlite3'}"
-    upgrade(url)
+    upgraded(url)
     app = make_app(url, tmp_path, clock, IVR_METRICS_TOKEN=METRICS_TOKEN,
                    IVR_NOTIFY_WEBHOOK_URL="http://127.0.0.1:9/nothing-listens-here")
     try:
@@ -145,7 +144,7 @@ def test_metrics_need_the_bearer_token(app: Any) -> None:
 
 def test_without_a_token_metrics_are_off_in_production_only(tmp_path: Path, clock: Clock) -> None:
     url = f"sqlite:///{tmp_path / 'off.sqlite3'}"
-    upgrade(url)
+    upgraded(url)
     production = make_app(url, tmp_path, clock, IVR_ENV="production", IVR_LOG_FORMAT="text")
     development = make_app(url, tmp_path, clock, IVR_ENV="development")
     try:
@@ -200,7 +199,7 @@ def test_totals_add_up_across_two_gunicorn_workers(tmp_path: Path) -> None:
     port = _free_port()
     base = f"http://127.0.0.1:{port}"
     database = f"sqlite:///{tmp_path / 'gunicorn.sqlite3'}"
-    upgrade(database)
+    upgraded(database)
     bin_dir = str(Path(sys.executable).parent)
     assert shutil.which("gunicorn", path=bin_dir), "gunicorn is a dependency"
     env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),

@@ -28,8 +28,7 @@ from pathlib import Path
 import pytest
 from twilio.request_validator import RequestValidator
 
-from ivr.migrations import upgrade
-from tests.conftest import ROOT
+from tests.conftest import ROOT, upgraded
 
 TOKEN = "e" * 32
 SLOW_CLIENTS = 48
@@ -147,7 +146,7 @@ def stack(tmp_path: Path) -> Iterator[tuple[int, int, str]]:
     app_port, proxy_port = _free_port(), _free_port()
     public = f"http://127.0.0.1:{proxy_port}"
     url = f"sqlite:///{tmp_path / 'front.sqlite3'}"
-    upgrade(url)
+    upgraded(url)
     bin_dir = str(Path(sys.executable).parent)
     env = {**os.environ, "PATH": bin_dir + os.pathsep + os.environ.get("PATH", ""),
            "PORT": str(app_port), "TWILIO_AUTH_TOKEN": TOKEN, "IVR_ENV": "production",

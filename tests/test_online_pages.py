@@ -11,9 +11,8 @@ from typing import Any
 
 import pytest
 
-from ivr.migrations import upgrade
 from ivr.simulator import FlaskTransport, Heard, Phone
-from tests.conftest import ROOT, TOKEN, Clock, make_app, shutdown
+from tests.conftest import ROOT, TOKEN, Clock, make_app, shutdown, upgraded
 
 SHOP = "+15005550006"
 LANG_KEY = {"en": "1", "fr": "2", "ro": "3"}
@@ -23,7 +22,7 @@ PARCEL = {"en": "where is my parcel", "fr": "où est mon colis", "ro": "unde est
 @pytest.fixture
 def app(tmp_path: Path, clock: Clock) -> Iterator[Any]:
     url = f"sqlite:///{tmp_path / 'ivr.sqlite3'}"
-    upgrade(url)
+    upgraded(url)
     application = make_app(url, tmp_path, clock, IVR_MENUS_DIR=str(ROOT / "menus"))
     yield application
     application.extensions["ivr"].lookups.close()

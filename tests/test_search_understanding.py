@@ -25,12 +25,11 @@ LANG_KEY = {"en": "1", "fr": "2", "ro": "3"}
 def demo(tmp_path_factory: pytest.TempPathFactory) -> Iterator[Any]:
     from datetime import UTC, datetime
 
-    from ivr.migrations import upgrade
-    from tests.conftest import Clock
+    from tests.conftest import Clock, upgraded
 
     tmp_path = tmp_path_factory.mktemp("demo")
     url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
-    upgrade(url)
+    upgraded(url)
     app = make_app(url, tmp_path, Clock(datetime(2026, 3, 10, 10, 0, tzinfo=UTC)),
                    IVR_MENUS_DIR=str(ROOT / "menus"))
     yield app

@@ -11,10 +11,9 @@ from typing import Any
 import pytest
 
 from ivr.lookup.sources import SourceError
-from ivr.migrations import upgrade
 from ivr.search.sources import CsvCatalogue
 from ivr.simulator import FlaskTransport, Phone
-from tests.conftest import ROOT, TOKEN, Clock, make_app, shutdown
+from tests.conftest import ROOT, TOKEN, Clock, make_app, shutdown, upgraded
 
 NUMBER = "+15005550140"
 
@@ -22,7 +21,7 @@ NUMBER = "+15005550140"
 @pytest.fixture
 def app(tmp_path: Path, clock: Clock) -> Iterator[Any]:
     url = f"sqlite:///{tmp_path / 'ivr.sqlite3'}"
-    upgrade(url)
+    upgraded(url)
     application = make_app(url, tmp_path, clock)
     yield application
     application.extensions["ivr"].lookups.close()
@@ -179,7 +178,7 @@ def test_a_slow_source_is_cut_at_its_budget_and_the_breaker_opens(
 
     monkeypatch.setattr(CsvCatalogue, "search", slow)
     url = f"sqlite:///{tmp_path / 'ivr.sqlite3'}"
-    upgrade(url)
+    upgraded(url)
     app = make_app(url, tmp_path, clock, IVR_MENUS_DIR=str(menus))
     try:
         for _ in range(3):  # the breaker opens after three failures
@@ -212,7 +211,7 @@ def test_the_index_is_built_as_menus_load_and_rebuilt_when_the_file_changes(
     shutil.copytree(ROOT / "tests" / "menus" / "data", menus / "data")
     shutil.copy(ROOT / "tests" / "menus" / "search.yaml", menus / "search.yaml")
     url = f"sqlite:///{tmp_path / 'ivr.sqlite3'}"
-    upgrade(url)
+    upgraded(url)
     app = make_app(url, tmp_path, clock, IVR_MENUS_DIR=str(menus))
     try:
         live = app.extensions["ivr"].lookups.catalogues
@@ -234,7 +233,7 @@ def test_the_index_is_built_as_menus_load_and_rebuilt_when_the_file_changes(
 
 def test_demo_menus_offer_search_in_three_languages(tmp_path: Path, clock: Clock) -> None:
     url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
-    upgrade(url)
+    upgraded(url)
     app = make_app(url, tmp_path, clock, IVR_MENUS_DIR=str(ROOT / "menus"))
     try:
         phone = Phone(FlaskTransport(app), TOKEN, called="+15005550007")

@@ -13,10 +13,10 @@ from tests.conftest import ROOT, TOKEN, make_app, shutdown
 
 @pytest.fixture
 def shop(tmp_path: Path, clock: Any) -> Any:
-    from ivr.migrations import upgrade
+    from tests.conftest import upgraded
 
     url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
-    upgrade(url)
+    upgraded(url)
     app = make_app(url, tmp_path, clock, IVR_MENUS_DIR=str(ROOT / "menus"))  # the default
     yield app
     shutdown(app)

@@ -132,13 +132,13 @@ def test_the_first_spoken_step_after_load_encodes_only_the_callers_words(
     tmp_path: Path, clock: Any, hybrid: None
 ) -> None:
     """Every phrase vector is made while the menu loads; a caller's step runs the model once."""
-    from ivr.migrations import upgrade
+    from tests.conftest import upgraded
 
     spy = Spy()
     for model in {encoders_mod.default_model(lang) for lang in ("en", "fr", "ro")}:
         spy.attach(encoders_mod.get_encoder(model))
     url = f"sqlite:///{tmp_path / 'demo.sqlite3'}"
-    upgrade(url)
+    upgraded(url)
     try:
         menus = tmp_path / "menus"
         menus.mkdir()

@@ -222,9 +222,9 @@ def test_a_language_without_built_in_text_phrases_is_warned_only_when_texts_are_
 
 @pytest.fixture
 def engine(db_url: str) -> Iterator[sa.engine.Engine]:
-    from ivr.migrations import upgrade
+    from tests.conftest import upgraded
 
-    upgrade(db_url)
+    upgraded(db_url)
     found = sa.create_engine(db_url)
     with found.begin() as conn:
         conn.execute(sa.delete(texts))

@@ -98,10 +98,10 @@ def test_the_editors_check_answers_the_bomb_and_the_depth_with_problems(
 @pytest.fixture
 def sqlite_admin_app(tmp_path: Path, clock: Clock) -> Any:
     """The admins' app on SQLite (the check touches no database)."""
-    from ivr.migrations import upgrade
+    from tests.conftest import upgraded
 
     url = f"sqlite:///{tmp_path / 'admin.sqlite3'}"
-    upgrade(url)
+    upgraded(url)
     app = make_admin_app(url, tmp_path, clock)
     yield app
     shutdown(app)
