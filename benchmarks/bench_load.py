@@ -49,6 +49,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from load_mix import lua_script, open_menus, walk_calls  # noqa: E402
 
 TOKEN = "c" * 32
+PUBLIC_URL = "https://ivr.example.org"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 POSTGRES_URL = os.environ.get("IVR_TEST_POSTGRES_URL", "postgresql://postgres@127.0.0.1:5432/test")
 
@@ -161,8 +162,22 @@ def median(runs: list[dict[str, Any]], key: str) -> float:
     return statistics.median(r[key] for r in runs)
 
 
-def prepare(db_name: str, url: str, work: Path, env: dict[str, str]) -> Path:
-    """Migrate and seed the database, run the release line, and pre-generate the request mix."""
+def service_env(db_name: str, url: str, work: Path, workers: int | None) -> dict[str, str]:
+    """The environment the Procfile's lines run in: production, a fixed token and public URL,
+    the database, an instance folder per database and the menus copied under ``work``."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "TWILIO_AUTH_TOKEN": TOKEN, "IVR_ENV": "production", "IVR_PUBLIC_URL": PUBLIC_URL,
+           "DATABASE_URL": url, "IVR_INSTANCE_DIR": str(work / f"instance-{db_name}"),
+           "IVR_MENUS_DIR": str(work / "menus")}
+    env.pop("WEB_CONCURRENCY", None)  # the Procfile's default unless --workers says otherwise
+    if workers is not None:
+        env["WEB_CONCURRENCY"] = str(workers)
+    return env
+
+
+def release_and_seed(env: dict[str, str]) -> Any:
+    """Run the Procfile's release line and seed the demo data; returns an app on the same
+    database, settings and menus, for walking calls in process (close it with ``close_app``)."""
     from ivr import create_app
 
     release = next(line.split(": ", 1)[1] for line in (ROOT / "Procfile").read_text().splitlines()
@@ -172,15 +187,25 @@ def prepare(db_name: str, url: str, work: Path, env: dict[str, str]) -> Path:
                               text=True, timeout=300)
         if done.returncode != 0:
             raise SystemExit(f"{command!r} failed:\n{done.stdout}\n{done.stderr}")
-    app = create_app({"IVR_ENV": "test", "TWILIO_AUTH_TOKEN": TOKEN, "DATABASE_URL": url,
-                      "SECRET_KEY": "bench", "IVR_MENUS_DIR": env["IVR_MENUS_DIR"],
-                      "IVR_PUBLIC_URL": env["IVR_PUBLIC_URL"],
-                      "IVR_INSTANCE_DIR": env["IVR_INSTANCE_DIR"]})
+    return create_app({"IVR_ENV": "test", "TWILIO_AUTH_TOKEN": TOKEN,
+                       "DATABASE_URL": env["DATABASE_URL"], "SECRET_KEY": "bench",
+                       "IVR_MENUS_DIR": env["IVR_MENUS_DIR"], "IVR_PUBLIC_URL": env["IVR_PUBLIC_URL"],
+                       "IVR_INSTANCE_DIR": env["IVR_INSTANCE_DIR"]})
+
+
+def close_app(app: Any) -> None:
+    """Flush and close what an in-process app holds open (journeys, database pools)."""
+    app.extensions["ivr"].recorder.close()
+    app.extensions["ivr"].store.dispose()
+
+
+def prepare(db_name: str, env: dict[str, str], work: Path) -> Path:
+    """Migrate and seed the database, run the release line, and pre-generate the request mix."""
+    app = release_and_seed(env)
     catalog = app.extensions["ivr"].catalog
     numbers = sorted({n for menu in catalog.menus.values() for n in menu.numbers})
     requests = walk_calls(app, TOKEN, env["IVR_PUBLIC_URL"], numbers, calls=300)
-    app.extensions["ivr"].recorder.close()
-    app.extensions["ivr"].store.dispose()
+    close_app(app)
     script = work / f"mix-{db_name}.lua"
     script.write_text(lua_script(requests))
     paths = [r.path.split("?")[0] for r in requests]
@@ -192,15 +217,8 @@ def prepare(db_name: str, url: str, work: Path, env: dict[str, str]) -> Path:
 
 def measure(db_name: str, url: str, work: Path, args: argparse.Namespace) -> dict[str, Any]:
     """Bare and app runs, interleaved, on one database."""
-    public = "https://ivr.example.org"
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "TWILIO_AUTH_TOKEN": TOKEN, "IVR_ENV": "production", "IVR_PUBLIC_URL": public,
-           "DATABASE_URL": url, "IVR_INSTANCE_DIR": str(work / f"instance-{db_name}"),
-           "IVR_MENUS_DIR": str(work / "menus")}
-    env.pop("WEB_CONCURRENCY", None)  # the Procfile's default unless --workers says otherwise
-    if args.workers is not None:
-        env["WEB_CONCURRENCY"] = str(args.workers)
-    script = prepare(db_name, url, work, env)
+    env = service_env(db_name, url, work, args.workers)
+    script = prepare(db_name, env, work)
     bare_runs: list[dict[str, Any]] = []
     app_runs: list[dict[str, Any]] = []
     with gunicorn("benchmarks.bare_app:app", env, work / f"bare-{db_name}.log") as bare, \

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -20,6 +21,7 @@ from tests.conftest import ROOT
 SMOKE = {
     "bench_menus.py": ["--limit", "2"],
     "bench_online.py": ["--tiny"],
+    "bench_capacity.py": ["--tiny"],
     "bench_queue.py": ["--tiny"],
     "bench_speech.py": ["--quick", "--banking77", "{banking77}"],
     "bench_step.py": ["--requests", "30"],
@@ -84,7 +86,24 @@ def test_the_benchmark_runs_at_a_tiny_size(script: str, tmp_path: Path) -> None:
     if script in WRITES_NOTHING:
         assert "top1" in done.stdout.lower() or "k=" in done.stdout.lower(), done.stdout[-2000:]
     else:
-        assert json.loads(out.read_text(encoding="utf-8")), "the benchmark wrote no figures"
+        figures = json.loads(out.read_text(encoding="utf-8"))
+        assert figures, "the benchmark wrote no figures"
+        if script == "bench_capacity.py":
+            check_capacity(figures, done.stdout)
+
+
+def check_capacity(figures: dict[str, Any], stdout: str) -> None:
+    """Each mix was sent at each rate, timed by gunicorn, and the keyed capacity kept."""
+    assert set(figures["keyed_capacity_steps_per_s"]) == {"sqlite"}
+    assert [r["mix"] for r in figures["results"]] == ["keyed", "spoken"]
+    for result in figures["results"]:
+        assert [row["rate"] for row in result["rates"]][:1] == [10]
+        for row in result["rates"]:
+            assert row["samples"] > 0  # gunicorn logged the measured requests by their ids
+            assert row["server_p50_ms"] <= row["server_p99_ms"] <= row["answer_p99_ms"]
+            shared = row["spoken_share"]
+            assert shared == 0 if result["mix"] == "keyed" else shared > 0
+    assert stdout.strip().splitlines()[-1].startswith("CAPACITY at p99 <= 100 ms")
 
 
 def test_the_online_benchmark_reads_gunicorns_own_times(tmp_path: Path) -> None:
