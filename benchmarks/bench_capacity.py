@@ -45,8 +45,6 @@ import signal
 import sys
 import tempfile
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -67,7 +65,7 @@ from bench_load import (  # noqa: E402
 )
 from capacity_calls import Step, Walker, replay  # noqa: E402
 from load_mix import open_menus  # noqa: E402
-from open_loop import OpenLoop  # noqa: E402
+from open_loop import OpenLoop, client_first  # noqa: E402
 from server_times import AccessLog, timings  # noqa: E402
 
 P99_LIMIT_MS = 100.0
@@ -98,6 +96,7 @@ def measure_rate(calls: list[list[Step]], rate: float, args: argparse.Namespace,
     row = {"rate": rate, "measured": measured, "sent_per_s": round(measured / args.seconds, 1),
            "spoken_share": round(times.spoken / max(1, len(times.server)), 3),
            **times.figures(), "stopped_early": run.aborted, "retries": run.retries,
+           "connect_errors": run.extra.get("connect_errors", 0),
            "connections": run.connections,
            "server_cpu_us_per_request": round(server_cpu * 1e6 / max(1, len(planned))),
            "client_cpu_us_per_request": round(run.client_cpu_s * 1e6 / max(1, len(planned))),
@@ -136,9 +135,13 @@ def search(calls: list[list[Step]], label: str, args: argparse.Namespace, base: 
             best = middle
         else:
             failed = middle
-    return {"mix": label.split("/")[1], "rates": rows, "capacity_steps_per_s": best,
-            "all_rates_carried": failed is None,
-            "concurrent_calls": int(best * SECONDS_PER_STEP)}
+    # The capacity is what arrived in the measured window at the best rate carried (a
+    # Poisson schedule sends a little more or less than its nominal rate).
+    carried = [row["sent_per_s"] for row in rows if row["carried"] and row["rate"] == best]
+    capacity = float(carried[-1]) if carried else 0.0
+    return {"mix": label.split("/")[1], "rates": rows, "nominal_rate_carried": best,
+            "capacity_steps_per_s": capacity, "all_rates_carried": failed is None,
+            "concurrent_calls": int(capacity * SECONDS_PER_STEP)}
 
 
 HEADER = (f"{'database/mix':<18} {'rate':>6} {'sent/s':>7} {'server p50':>10} {'p99':>7} "
@@ -165,14 +168,21 @@ def measure(db_name: str, url: str, work: Path, args: argparse.Namespace) -> lis
     catalog = app.extensions["ivr"].catalog
     numbers = sorted({n for menu in catalog.menus.values() for n in menu.numbers})
     mixes: dict[str, list[list[Step]]] = {}
+    walked: dict[str, float] = {}
     for mix in args.mixes:
         walker = Walker(app, TOKEN, env["IVR_PUBLIC_URL"], numbers,
                         SPOKEN_SHARE if mix == "spoken" else 0.0)
         mixes[mix] = walker.calls(args.calls)
+        walked[mix] = round(walker.spoken / walker.requests, 3)
         print(f"{db_name}/{mix}: {args.calls} calls walked, {walker.requests} requests "
               f"({walker.requests / args.calls:.1f} a call), {walker.spoken / walker.requests:.0%}"
               " spoken", flush=True)
     close_app(app)
+    if args.warmup is None:  # long enough for nine calls in ten to start and end in it
+        lengths = sorted(len(call) for calls in mixes.values() for call in calls)
+        args.warmup = round((lengths[int(0.9 * (len(lengths) - 1))] - 1) * args.think, 1)
+        print(f"warm-up {args.warmup:g} s per rate (a call of {lengths[-1]} requests at most, "
+              f"one every {args.think:g} s)", flush=True)
     results = []
     log_path = work / f"gunicorn-{db_name}.log"
     with gunicorn("app:app", env, log_path) as (base, master):
@@ -180,7 +190,7 @@ def measure(db_name: str, url: str, work: Path, args: argparse.Namespace) -> lis
         print(HEADER, flush=True)
         for mix, calls in mixes.items():
             found = search(calls, f"{db_name}/{mix}", args, base, master, log)
-            results.append({"database": db_name, **found})
+            results.append({"database": db_name, "walked_spoken_share": walked[mix], **found})
     return results
 
 
@@ -199,23 +209,6 @@ def summary(results: list[dict[str, Any]]) -> str:
             f"call: {'; '.join(parts)} (keyed goal {GOAL_CALLS:,} calls: {goal})")
 
 
-@contextmanager
-def client_first() -> Iterator[None]:
-    """The client (only while it sends) before other work of the machine: callers' requests
-    come from outside and never wait for the server's CPU to leave. Where raising a
-    priority is not allowed the client runs as usual (its lag, reported, shows the cost)."""
-    before = os.getpriority(os.PRIO_PROCESS, 0)
-    try:
-        os.setpriority(os.PRIO_PROCESS, 0, before - 5)
-    except OSError:
-        yield
-        return
-    try:
-        yield
-    finally:
-        os.setpriority(os.PRIO_PROCESS, 0, before)
-
-
 def main() -> None:
     """Measure, print the table and one summary line, write the JSON."""
     signal.signal(signal.SIGTERM, lambda *_: sys.exit(143))  # stop gunicorn, remove files
@@ -229,7 +222,8 @@ def main() -> None:
     parser.add_argument("--think", type=float, default=SECONDS_PER_STEP,
                         help="seconds between a call's requests")
     parser.add_argument("--warmup", type=float, default=None,
-                        help="seconds before the window (default: 5 × --think)")
+                        help="seconds before the window, not measured (default: the span of "
+                             "the 90th percentile call, so calls in progress build up)")
     parser.add_argument("--calls", type=int, default=400, help="calls walked per mix")
     parser.add_argument("--connections", type=int, default=4,
                         help="connections opened first, at least (a quarter second of arrivals)")
@@ -242,11 +236,10 @@ def main() -> None:
     args = parser.parse_args()
     if args.tiny:
         args.rates, args.bisect, args.seconds, args.think = [10, 20], 0, 1.5, 0.25
+        args.warmup = 0.5
         args.calls, args.pause, args.connections = 12, 0.2, 4
         if "--db" not in sys.argv:
             args.db = "sqlite"
-    if args.warmup is None:
-        args.warmup = 5 * args.think
     args.mixes = ["keyed", "spoken"] if args.mix == "both" else [args.mix]
     print(f"load average at start: {os.getloadavg()[0]:.2f} on {os.cpu_count()} cores "
           "(open-loop latency is sensitive to other work on the machine)", flush=True)

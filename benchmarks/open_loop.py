@@ -17,9 +17,12 @@ from __future__ import annotations
 import asyncio
 import collections
 import gc
+import os
 import resource
 import socket
 import time
+from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass, field
 
 IDLE_LIMIT = 1.5  # seconds: gunicorn closes a keep-alive connection idle for 2 s
@@ -137,6 +140,7 @@ class OpenLoop:
         self.opening = 0
         self.most_open = 0
         self.retries = 0
+        self.connect_errors = 0
         self.outstanding = 0
         self.start = 0.0
         self.loop: asyncio.AbstractEventLoop | None = None
@@ -155,7 +159,8 @@ class OpenLoop:
             gc.enable()
         after = resource.getrusage(resource.RUSAGE_SELF)
         cpu = (after.ru_utime - before.ru_utime) + (after.ru_stime - before.ru_stime)
-        return Run(self.outcomes, aborted, cpu, self.most_open, self.retries, wall)
+        return Run(self.outcomes, aborted, cpu, self.most_open, self.retries, wall,
+                   {"connect_errors": self.connect_errors})
 
     async def _run(self) -> bool:
         self.loop = asyncio.get_running_loop()
@@ -188,7 +193,7 @@ class OpenLoop:
         await asyncio.sleep(0.05)
         return aborted
 
-    async def _connect(self) -> None:
+    async def _connect(self, tries: int = 20) -> None:
         assert self.loop is not None
         self.opening += 1
         try:
@@ -196,6 +201,10 @@ class OpenLoop:
                                                         self.port)
         except OSError:
             self.opening -= 1
+            self.connect_errors += 1
+            if self.backlog and tries > 1:  # a request waits for it: try again shortly
+                await asyncio.sleep(0.05)
+                await self._connect(tries - 1)
             return
         self.opening -= 1
         self.open += 1
@@ -257,3 +266,20 @@ class OpenLoop:
             self.retries += 1
             self.backlog.appendleft(index)
             self.loop.create_task(self._connect())
+
+
+@contextmanager
+def client_first() -> Iterator[None]:
+    """The client (only while it sends) before other work of the machine: callers' requests
+    come from outside and never wait for the server's CPU to leave. Where raising a
+    priority is not allowed the client runs as usual (its lag, reported, shows the cost)."""
+    before = os.getpriority(os.PRIO_PROCESS, 0)
+    try:
+        os.setpriority(os.PRIO_PROCESS, 0, before - 5)
+    except OSError:
+        yield
+        return
+    try:
+        yield
+    finally:
+        os.setpriority(os.PRIO_PROCESS, 0, before)
