@@ -68,6 +68,14 @@ class DatabaseStorage(Storage):
         return int(conn.execute(self._upsert(), {"key": key[:255], "amount": amount,
                                                  "now": now, "ends": now + expiry}).scalar_one())
 
+    def _quick(self, conn: Connection) -> None:
+        """On PostgreSQL, commit without waiting for the write-ahead log to reach the disk:
+        the count is as atomic and as visible to every worker at once, and only a crash of
+        the database server could forget its last fraction of a second of hits (a counter,
+        not a record). A text's answer then never waits for a disk flush."""
+        if self.engine.dialect.name == "postgresql":
+            conn.execute(sa.text("SET LOCAL synchronous_commit TO OFF"))
+
     def _tidy(self, conn: Connection, now: float) -> None:
         if random.random() < 0.02:  # now and then, forget counters long expired
             conn.execute(rate_limits.delete().where(rate_limits.c.expires_at < now - 3600))
@@ -76,6 +84,7 @@ class DatabaseStorage(Storage):
         """Add ``amount`` to a live counter, or start one that ends in ``expiry`` seconds."""
         now = self.clock()
         with self.engine.begin() as conn:
+            self._quick(conn)
             count = self._add(conn, key, expiry, amount, now)
             self._tidy(conn, now)
         return count
@@ -86,6 +95,7 @@ class DatabaseStorage(Storage):
         ones are not counted). Its index, or -1 when every counter is within its limit."""
         now = self.clock()
         with self.engine.begin() as conn:
+            self._quick(conn)
             for index, (item, who) in enumerate(counters):
                 if self._add(conn, item.key_for(*who), item.get_expiry(), 1, now) > item.amount:
                     return index
