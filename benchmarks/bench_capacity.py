@@ -7,8 +7,10 @@ at its planned time whatever the answers (benchmarks/open_loop.py), so a server 
 falls behind meets a growing queue, as it would with real callers. The calls are real
 demo calls (benchmarks/capacity_calls.py): a caller picks a language, answers 2 to 7
 menus and hangs up, one request every --think seconds (6 by default); new calls start
-all the time (a Poisson process), so every rate runs a warm-up (not measured) that
-builds up the calls in progress before the measured window.
+all the time (a Poisson process), so every rate runs a warm-up (not measured, by default
+the span of the 90th percentile call) that builds up the calls in progress before the
+measured window (20 s). The client runs at a raised priority while it sends, where
+allowed: callers' requests come from outside the machine.
 
 Two mixes: "keyed" (keys, silence now and then, transfers, status callbacks) and
 "spoken" (the same with a fifth of all requests spoken in natural wording in en/fr/ro,
@@ -23,8 +25,10 @@ too), every answer is a 2xx, the run was not stopped early (more requests outsta
 than half a second of arrivals) and the client kept to its schedule (its own lag p99 <=
 20 ms, reported). Rates are tried upward until one is not carried, then bisected.
 
-The capacity is the highest rate carried; at one step every 6 s per call it carries
-capacity × 6 concurrent calls (goal: 6,000 on the keyed mix). "Half the keyed capacity"
+The capacity is the arrival rate measured in the window of the highest rate carried; at
+one step every 6 s per call it carries capacity × 6 concurrent calls (goal: 6,000 on the
+keyed mix). The output ends with a table (one row per rate, as measured) and one line
+beginning "CAPACITY". "Half the keyed capacity"
 is the fixed rate at which the other latency figures are quoted (bench_online.py
 --rate half-keyed reads it from the JSON this writes).
 

@@ -20,6 +20,7 @@ import json
 import random
 import re
 import secrets
+import time
 import urllib.parse
 from dataclasses import dataclass
 from pathlib import Path
@@ -152,8 +153,6 @@ def replay(calls: list[list[Step]], rate: float, warmup: float, seconds: float, 
     ``warmup`` seconds build up the calls in progress and are not measured; requests due
     after ``warmup + seconds`` are not sent.
     """
-    import time
-
     rng = random.Random(seed)
     validator = RequestValidator(token)
     mean_length = sum(len(call) for call in calls) / len(calls)
@@ -178,7 +177,7 @@ def replay(calls: list[list[Step]], rate: float, warmup: float, seconds: float, 
             for name in ("From", "Caller"):
                 if name in params:
                     params[name] = caller
-            path = _STARTED.sub(lambda m: m.group(1) + started, step.path)  # noqa: B023
+            path = _STARTED.sub(r"\g<1>" + started, step.path)
             tag = f"{prefix}{len(planned):x}"
             planned.append(Planned(at, _http(host, path, params, validator.compute_signature(
                 f"{public_url}{path}", params), tag), tag, at >= warmup, step.spoken))
