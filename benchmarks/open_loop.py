@@ -207,6 +207,10 @@ class OpenLoop:
                 await self._connect(tries - 1)
             return
         self.opening -= 1
+        if conn.closed:  # the server closed it at once (lost() ran already)
+            if self.backlog and tries > 1:
+                await self._connect(tries - 1)
+            return
         self.open += 1
         self.most_open = max(self.most_open, self.open)
         self.every.add(conn)
@@ -232,6 +236,11 @@ class OpenLoop:
             self.loop.create_task(self._connect())
 
     def _send(self, conn: _Connection, index: int, now: float) -> None:
+        assert self.loop is not None
+        if conn.closed:  # lost before it carried anything: the request waits for another
+            self.backlog.appendleft(index)
+            self.loop.create_task(self._connect())
+            return
         outcome = self.outcomes[index]
         outcome.sent_wall = time.time()
         outcome.lag = now - self.start - self.planned[index].at
@@ -242,7 +251,7 @@ class OpenLoop:
         assert self.loop is not None
         if self.backlog:
             self._send(conn, self.backlog.popleft(), self.loop.time())
-        else:
+        elif not conn.closed:
             self.idle.append(conn)
 
     def answered(self, conn: _Connection, index: int, status: int) -> None:
@@ -259,6 +268,8 @@ class OpenLoop:
     def lost(self, conn: _Connection) -> None:
         """A closed connection: a request it carried unanswered is sent again (same token)."""
         assert self.loop is not None
+        if conn not in self.every:
+            return  # closed before _connect counted it: nothing was sent on it
         self.open -= 1
         self.every.discard(conn)
         if conn.waiting is not None:
