@@ -16,7 +16,7 @@ RUN_STAMP := $(call stamp,$(RUN_EXTRAS))
 TEST_STAMP := $(call stamp,$(TEST_EXTRAS))
 extras = $(if $(1),".[$(1)]",.)
 
-.PHONY: run test check setup lint bench-speech bench-step bench-load bench-menu-scale bench-analytics bench-search bench-online bench-queue clean
+.PHONY: run test check setup lint bench-speech bench-step bench-load bench-menu-scale bench-analytics bench-search bench-online bench-capacity bench-queue clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -106,7 +106,14 @@ BENCH_SEARCH_ARGS ?=
 bench-search: $(TEST_STAMP)
 	$(BIN)/python benchmarks/bench_search.py $(BENCH_SEARCH_ARGS)
 
-## Server time of a help page, a typed question and a text answer (--tiny: seconds).
+## Concurrent calls 2 workers carry at p99 <= 100 ms: call steps at fixed arrival rates (open
+## loop), keyed and with a fifth spoken, SQLite and PostgreSQL (benchmarks/bench_capacity.py).
+BENCH_CAPACITY_ARGS ?=
+bench-capacity: $(TEST_STAMP)
+	$(BIN)/python benchmarks/bench_capacity.py $(BENCH_CAPACITY_ARGS)
+
+## Server time of a help page, a typed question and a text answer (--tiny: seconds;
+## --gunicorn --rate half-keyed: from gunicorn at half the keyed capacity, open loop).
 BENCH_ONLINE_ARGS ?=
 bench-online: $(TEST_STAMP)
 	$(BIN)/python benchmarks/bench_online.py $(BENCH_ONLINE_ARGS)

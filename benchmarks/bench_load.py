@@ -58,6 +58,7 @@ sys.path.insert(0, str(ROOT / "benchmarks"))
 from load_mix import MIXES, fresh_calls, lua_script, open_menus, walk_calls  # noqa: E402
 
 TOKEN = "c" * 32
+PUBLIC_URL = "https://ivr.example.org"
 CLOCK_TICKS = os.sysconf("SC_CLK_TCK")
 REPLAY_RATE = 3000  # requests/s the app is given new calls for
 GOAL_RATIO = 0.5  # of bare Flask's throughput, on the keyed mix
@@ -174,11 +175,22 @@ def median(runs: list[dict[str, Any]], key: str) -> float:
     return statistics.median(r[key] for r in runs)
 
 
-def prepare(db_name: str, url: str, work: Path, env: dict[str, str], mix: str,
-            requests_wanted: int = 0) -> tuple[Path, dict[str, int]]:
-    """Migrate and seed the database, run the release line, and pre-generate the request mix
-    (the wrk script, and how many requests of each kind it holds): the walked calls, again
-    with new CallSids until there are ``requests_wanted`` requests."""
+def service_env(db_name: str, url: str, work: Path, workers: int | None) -> dict[str, str]:
+    """The environment the Procfile's lines run in: production, a fixed token and public URL,
+    the database, an instance folder per database and the menus copied under ``work``."""
+    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
+           "TWILIO_AUTH_TOKEN": TOKEN, "IVR_ENV": "production", "IVR_PUBLIC_URL": PUBLIC_URL,
+           "DATABASE_URL": url, "IVR_INSTANCE_DIR": str(work / f"instance-{db_name}"),
+           "IVR_MENUS_DIR": str(work / "menus")}
+    env.pop("WEB_CONCURRENCY", None)  # the Procfile's default unless --workers says otherwise
+    if workers is not None:
+        env["WEB_CONCURRENCY"] = str(workers)
+    return env
+
+
+def release_and_seed(env: dict[str, str]) -> Any:
+    """Run the Procfile's release line and seed the demo data; returns an app on the same
+    database, settings and menus, for walking calls in process (close it with ``close_app``)."""
     from ivr import create_app
 
     release = next(line.split(": ", 1)[1] for line in (ROOT / "Procfile").read_text().splitlines()
@@ -188,16 +200,28 @@ def prepare(db_name: str, url: str, work: Path, env: dict[str, str], mix: str,
                               text=True, timeout=300)
         if done.returncode != 0:
             raise SystemExit(f"{command!r} failed:\n{done.stdout}\n{done.stderr}")
-    app = create_app({"IVR_ENV": "test", "TWILIO_AUTH_TOKEN": TOKEN, "DATABASE_URL": url,
-                      "SECRET_KEY": "bench", "IVR_MENUS_DIR": env["IVR_MENUS_DIR"],
-                      "IVR_PUBLIC_URL": env["IVR_PUBLIC_URL"],
-                      "IVR_INSTANCE_DIR": env["IVR_INSTANCE_DIR"]})
-    catalog = app.extensions["ivr"].catalog
-    numbers = sorted({n for menu in catalog.menus.values() for n in menu.numbers})
-    requests = walk_calls(app, TOKEN, env["IVR_PUBLIC_URL"], numbers, calls=300,
-                          mix=mix)
+    return create_app({"IVR_ENV": "test", "TWILIO_AUTH_TOKEN": TOKEN,
+                       "DATABASE_URL": env["DATABASE_URL"], "SECRET_KEY": "bench",
+                       "IVR_MENUS_DIR": env["IVR_MENUS_DIR"], "IVR_PUBLIC_URL": env["IVR_PUBLIC_URL"],
+                       "IVR_INSTANCE_DIR": env["IVR_INSTANCE_DIR"]})
+
+
+def close_app(app: Any) -> None:
+    """Flush and close what an in-process app holds open (journeys, database pools)."""
     app.extensions["ivr"].recorder.close()
     app.extensions["ivr"].store.dispose()
+
+
+def prepare(db_name: str, env: dict[str, str], work: Path, mix: str,
+            requests_wanted: int = 0) -> tuple[Path, dict[str, int]]:
+    """Migrate and seed the database, run the release line, and pre-generate the request mix
+    (the wrk script, and how many requests of each kind it holds): the walked calls, again
+    with new CallSids until there are ``requests_wanted`` requests."""
+    app = release_and_seed(env)
+    catalog = app.extensions["ivr"].catalog
+    numbers = sorted({n for menu in catalog.menus.values() for n in menu.numbers})
+    requests = walk_calls(app, TOKEN, env["IVR_PUBLIC_URL"], numbers, calls=300, mix=mix)
+    close_app(app)
     paths = [r.path.split("?")[0] for r in requests]
     spoken = sum("SpeechResult=" in r.body for r in requests)
     copies = max(1, -(-requests_wanted // len(requests)))
@@ -214,17 +238,10 @@ def prepare(db_name: str, url: str, work: Path, env: dict[str, str], mix: str,
 
 def measure(db_name: str, url: str, work: Path, args: argparse.Namespace) -> dict[str, Any]:
     """Bare and app runs, interleaved, on one database."""
-    public = "https://ivr.example.org"
-    env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
-           "TWILIO_AUTH_TOKEN": TOKEN, "IVR_ENV": "production", "IVR_PUBLIC_URL": public,
-           "DATABASE_URL": url, "IVR_INSTANCE_DIR": str(work / f"instance-{db_name}"),
-           "IVR_MENUS_DIR": str(work / "menus")}
-    env.pop("WEB_CONCURRENCY", None)  # the Procfile's default unless --workers says otherwise
-    if args.workers is not None:
-        env["WEB_CONCURRENCY"] = str(args.workers)
+    env = service_env(db_name, url, work, args.workers)
     # Enough calls that none is replayed at up to REPLAY_RATE requests/s (then they repeat).
     wanted = (args.warmup + args.rounds * args.seconds) * REPLAY_RATE
-    script, counts = prepare(db_name, url, work, env, args.mix, wanted)
+    script, counts = prepare(db_name, env, work, args.mix, wanted)
     bare_runs: list[dict[str, Any]] = []
     app_runs: list[dict[str, Any]] = []
     with gunicorn("benchmarks.bare_app:app", env, work / f"bare-{db_name}.log") as bare, \

@@ -7,18 +7,26 @@ time to answer:
   text     POST /sms, signed, "opening hours" and its fr/ro equivalents (the same
            understanding, the conversation kept, the opt-out and caps checked)
 Requests are paced at ``--rate`` per second (default 40), one after another in one
-thread, so the figures are server time at a fixed rate, not time spent in a queue. This
-is not the load test (bench_load: gunicorn and wrk at half the keyed capacity); it says
-what one answer costs. Prints a table and writes
+thread, so the figures are server time at a fixed rate, not time spent in a queue: what
+one answer costs. Prints a table and writes
 benchmarks/results/online.json (not with --tiny). Budget: p99 <= 60 ms each.
 
---gunicorn serves the same requests from gunicorn started as the Procfile's web line
-(its workers and threads, production settings, a fresh SQLite database), sent over HTTP
-at the same fixed rate, one after another; the time is then the server's own, each
-request's duration in gunicorn's access log (not the client's round trip), and the
-figures go to benchmarks/results/online_gunicorn.json.
+--gunicorn serves them from gunicorn started as the Procfile's web line (2 workers × 4
+threads, production settings, a fresh SQLite or, with --db postgres, PostgreSQL
+database) at a FIXED arrival rate, open loop (benchmarks/open_loop.py: each request
+leaves at its planned time whatever the answers, Poisson arrivals), each kind alone at
+that rate after 3 s of warm-up: pages in en/fr/ro; questions and texts in people's own
+words (the callers' dev half at the shop's main menu, with a filler word, so the models
+run as for new words), texts from many senders of GB/FR/RO. The time is the server's,
+from gunicorn's access log by X-Request-Id: its duration (p50/p99/max), and the answer
+time, from the request written to the answer logged, which counts the wait for a worker
+thread (benchmarks/server_times.py); the budget is judged on the answer time.
+--rate half-keyed takes half the keyed capacity benchmarks/bench_capacity.py measured
+on the same database (benchmarks/results/capacity.json): the rate at which latency is
+quoted. Figures go to benchmarks/results/online_gunicorn[_postgresql].json.
 Run: .venv/bin/python benchmarks/bench_online.py [--requests 600] [--rate 40] [--tiny]
-     [--gunicorn]
+     .venv/bin/python benchmarks/bench_online.py --gunicorn --rate half-keyed
+         [--db sqlite|postgres]
 """
 
 from __future__ import annotations
@@ -26,11 +34,14 @@ from __future__ import annotations
 import argparse
 import json
 import os
+import random
 import secrets
 import sys
 import tempfile
 import time
+import urllib.parse
 from collections.abc import Callable
+from contextlib import nullcontext
 from pathlib import Path
 from typing import Any
 
@@ -38,6 +49,9 @@ from twilio.request_validator import RequestValidator
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from open_loop import Planned  # noqa: E402
 
 from ivr import create_app  # noqa: E402
 from ivr.migrations import upgrade  # noqa: E402
@@ -115,14 +129,77 @@ def run(url: str, n: int, rate: float) -> dict[str, Any]:
     return result
 
 
-def run_gunicorn(work: Path, n: int, rate: float) -> dict[str, Any]:
-    """Measure page, search and text served by gunicorn: server time from its access log."""
-    import urllib.parse
-    import urllib.request
+def typed_words(seed: int = 9) -> dict[str, list[str]]:
+    """What visitors and texters ask the shop, per language: the callers' dev half at the
+    shop's main menu (never the test half), each with a filler word, so that the words
+    are rarely ones the server has just embedded (people seldom repeat each other)."""
+    from capacity_calls import dev_utterances, natural
 
-    from benchmarks.bench_load import gunicorn
+    rng = random.Random(seed)
+    found = dev_utterances()
+    return {lang: [natural(text, lang, rng) for text in found[("shop", lang, "main")]
+                   for _ in range(3)] for lang in ("en", "fr", "ro")}
 
-    url = f"sqlite:///{work}/bench.sqlite3"
+
+def texters(count: int, seed: int = 3) -> list[tuple[str, str]]:
+    """(number, language) of ``count`` people texting the shop, a third in each language,
+    each a mobile number of their country (so every counter and conversation is a
+    texter's own, as with real people; the line's counter is shared by all)."""
+    rng = random.Random(seed)
+    prefixes = {"en": "+4474001", "fr": "+336123", "ro": "+407123"}
+    return [(prefixes[lang] + "".join(rng.choice("0123456789") for _ in range(5)), lang)
+            for lang in ("en", "fr", "ro") * (count // 3 + 1)][:count]
+
+
+def online_requests(kind: str, n: int, rate: float, warmup: float, host: str,
+                    validator: RequestValidator, public: str) -> list[Planned]:
+    """``n`` measured requests of one kind arriving at ``rate`` a second (Poisson), after
+    ``warmup`` seconds of the same arrivals that are not measured. Questions and texts
+    are people's own words (``typed_words``); a texter now and then asks for the menu."""
+    rng = random.Random(17)
+    people = texters(max(30, int(rate * 60)))
+    asked = typed_words()
+    planned: list[Planned] = []
+    at = 0.0
+    while len([p for p in planned if p.measured]) < n:
+        at += rng.expovariate(rate)
+        tag = f"{kind}-{len(planned):x}"
+        head = f"Host: {host}\r\nX-Request-Id: {tag}\r\nUser-Agent: bench\r\n"
+        if kind == "text":
+            sender, lang = rng.choice(people)
+            words = "menu" if rng.random() < 0.1 else rng.choice(asked[lang])
+            params = {"MessageSid": "SM" + secrets.token_hex(16), "AccountSid": "AC" + "1" * 32,
+                      "From": sender, "To": "+15005550006", "Body": words, "NumSegments": "1",
+                      "NumMedia": "0", "FromCountry": sender_country(sender)}
+            body = urllib.parse.urlencode(params).encode()
+            signature = validator.compute_signature(f"{public}/sms", params)
+            payload = (f"POST /sms HTTP/1.1\r\n{head}X-Twilio-Signature: {signature}\r\n"
+                       "Content-Type: application/x-www-form-urlencoded\r\n"
+                       f"Content-Length: {len(body)}\r\n\r\n").encode() + body
+        else:
+            lang = rng.choice(("en", "fr", "ro"))
+            if kind == "page":
+                path = f"/help/shop?lang={lang}"
+            else:
+                words = urllib.parse.quote(rng.choice(asked[lang]))
+                path = f"/help/shop/search?lang={lang}&q={words}"
+            payload = f"GET {path} HTTP/1.1\r\n{head}\r\n".encode()
+        planned.append(Planned(at, payload, tag, at >= warmup))
+    return planned
+
+
+def sender_country(number: str) -> str:
+    """The country code Twilio sends as FromCountry for our test numbers."""
+    return {"+44": "GB", "+33": "FR", "+40": "RO"}.get(number[:3], "US")
+
+
+def run_gunicorn(work: Path, url: str, n: int, rate: float, warmup: float) -> dict[str, Any]:
+    """Measure page, search and text served by gunicorn at a fixed arrival rate, open loop:
+    server time from its access log."""
+    from bench_load import cpu_seconds, gunicorn
+    from open_loop import OpenLoop, client_first
+    from server_times import AccessLog, timings
+
     upgrade(url)
     public = "https://ivr.example.org"
     env = {**os.environ, "PATH": f"{Path(sys.executable).parent}{os.pathsep}{os.environ['PATH']}",
@@ -133,106 +210,99 @@ def run_gunicorn(work: Path, n: int, rate: float) -> dict[str, Any]:
            "IVR_SMS_REPLY_LINE_LIMIT": "1000000/hour", "IVR_WORKER_IN_APP": "false"}
     env.pop("WEB_CONCURRENCY", None)  # the Procfile's default
     validator = RequestValidator(TOKEN)
-    log = work / "gunicorn.log"
+    log_path = work / "gunicorn.log"
     result: dict[str, Any] = {"requests": n, "rate_per_s": rate, "budget_ms": BUDGET_MS,
-                              "server": "gunicorn (the Procfile's web line)"}
-    with gunicorn("app:app", env, log) as (base, _pid):
-
-        def get(path: str) -> int:
-            with urllib.request.urlopen(f"{base}{path}", timeout=30) as response:
-                response.read()
-                return int(response.status)
-
-        def page(_: int) -> int:
-            return get("/help/shop?lang=en")
-
-        def search(i: int) -> int:
-            lang, words = QUESTIONS[i % len(QUESTIONS)]
-            return get(f"/help/shop/search?lang={lang}&q={urllib.parse.quote(words)}")
-
-        def text(i: int) -> int:
-            sender, body = TEXTS[i % len(TEXTS)]
-            params = {"MessageSid": "SM" + secrets.token_hex(16), "AccountSid": "AC" + "1" * 32,
-                      "From": sender, "To": "+15005550006", "Body": body, "NumSegments": "1",
-                      "NumMedia": "0"}
-            signature = validator.compute_signature(f"{public}/sms", params)
-            request = urllib.request.Request(f"{base}/sms", urllib.parse.urlencode(params).encode(),
-                                             headers={"X-Twilio-Signature": signature})
-            with urllib.request.urlopen(request, timeout=30) as response:
-                assert b"<Message>" in response.read()
-                return int(response.status)
-
-        measured: dict[str, tuple[int, int]] = {}
-        sent = 0
-        for name, request in (("page", page), ("search", search), ("text", text)):
-            paced(min(30, n), 0, request)  # warm up both workers
-            sent += min(30, n)
-            first = _logged(log, sent)
-            paced(n, rate, request)
-            sent += n
-            measured[name] = (first, _logged(log, sent))
-    times = _access_times(log)
-    for name, (first, last) in measured.items():
-        samples = [ms for _path, ms in times[first:last]]
-        result[name] = {"p50_ms": round(percentile(samples, 0.5), 2),
-                        "p99_ms": round(percentile(samples, 0.99), 2),
-                        "max_ms": round(max(samples), 2), "samples": len(samples)}
-        result[name]["within_budget"] = result[name]["p99_ms"] <= BUDGET_MS
+                              "database": url.split(":", 1)[0].split("+")[0],
+                              "server": "gunicorn (the Procfile's web line)",
+                              "load_average_start": round(os.getloadavg()[0], 2)}
+    with gunicorn("app:app", env, log_path) as (base, master):
+        log = AccessLog(log_path)
+        host, port = base.removeprefix("http://").split(":")
+        for name in ("page", "search", "text"):
+            planned = online_requests(name, n, rate, warmup, f"{host}:{port}", validator, public)
+            load = os.getloadavg()[0]
+            cpu = cpu_seconds(master)
+            with client_first():
+                run = OpenLoop(host, int(port), planned, connections=16).run()
+            cpu = cpu_seconds(master) - cpu
+            figures = timings(planned, run, log).figures()
+            result[name] = {"p50_ms": figures["server_p50_ms"], "p99_ms": figures["server_p99_ms"],
+                            "max_ms": figures["server_max_ms"], **figures,
+                            "stopped_early": run.aborted,
+                            "cpu_us_per_request": round(cpu * 1e6 / len(planned)),
+                            "load_average": [round(load, 2), round(os.getloadavg()[0], 2)]}
+            result[name]["within_budget"] = (not run.aborted and figures["errors"] == 0
+                                             and figures["answer_p99_ms"] <= BUDGET_MS)
     return result
 
 
-def _logged(log: Path, sent: int) -> int:
-    """How many requests gunicorn logged, once every request sent is (its workers write
-    their access lines a moment after answering)."""
-    deadline = time.monotonic() + 10
-    while (count := len(_access_times(log))) < sent and time.monotonic() < deadline:
-        time.sleep(0.05)
-    if count != sent:
-        raise SystemExit(f"gunicorn logged {count} requests, {sent} were sent")
-    return count
-
-
-def _access_times(log: Path) -> list[tuple[str, float]]:
-    """(path, server milliseconds) of every request gunicorn logged, in order."""
-    found = []
-    for line in log.read_text(errors="replace").splitlines():
-        if '"duration_ms"' not in line:
-            continue
-        try:
-            item = json.loads(line)
-        except ValueError:
-            continue
-        fields = item.get("fields", item)
-        if fields.get("path", "") != "/healthz" and "duration_ms" in fields:
-            found.append((str(fields["path"]), float(fields["duration_ms"])))
-    return found
+def half_keyed(db: str) -> float:
+    """Half the keyed capacity bench_capacity.py measured on this database."""
+    source = ROOT / "benchmarks" / "results" / "capacity.json"
+    try:
+        found = json.loads(source.read_text())["half_keyed_capacity_steps_per_s"][db]
+    except (OSError, KeyError, ValueError) as exc:
+        raise SystemExit(f"no keyed capacity for {db} in {source}: run "
+                         f"benchmarks/bench_capacity.py --mix keyed first ({exc!r})") from exc
+    return float(found)
 
 
 def main() -> None:
-    """Run on SQLite and print (and keep) the results."""
+    """Run on one database and print (and keep) the results."""
     parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
-    parser.add_argument("--requests", type=int, default=600)
-    parser.add_argument("--rate", type=float, default=40.0, help="requests per second")
-    parser.add_argument("--tiny", action="store_true", help="40 requests each, unpaced, "
-                        "nothing written: a check that runs in seconds")
+    parser.add_argument("--requests", type=int, default=None,
+                        help="measured requests of each kind (default: 600 in process; "
+                             "15 s of arrivals with --gunicorn, at least 600)")
+    parser.add_argument("--rate", default="40", help="requests per second, or half-keyed: half "
+                        "the keyed capacity in benchmarks/results/capacity.json")
+    parser.add_argument("--db", choices=["sqlite", "postgres"], default="sqlite")
+    parser.add_argument("--tiny", action="store_true", help="40 requests each, nothing "
+                        "written: a check that runs in seconds")
     parser.add_argument("--out", help="where to write the figures (default: benchmarks/results/"
                                       "online.json, not written by --tiny)")
     parser.add_argument("--gunicorn", action="store_true",
-                        help="serve from gunicorn (the Procfile's web line) over HTTP; server "
-                             "time from its access log")
+                        help="serve from gunicorn (the Procfile's web line) over HTTP at a fixed "
+                             "arrival rate, open loop; server time from its access log")
     args = parser.parse_args()
-    n, rate = (40, 0.0) if args.tiny else (args.requests, args.rate)
-    with tempfile.TemporaryDirectory() as tmp:
+    db = "postgresql" if args.db == "postgres" else "sqlite"
+    rate = half_keyed(db) if args.rate == "half-keyed" else float(args.rate)
+    if args.tiny:
+        n, rate = 40, (40.0 if args.gunicorn else 0.0)
+    else:
+        n = args.requests or (max(600, int(rate * 15)) if args.gunicorn else 600)
+    print(f"{db}, {rate:g} requests a second, load average {os.getloadavg()[0]:.2f} on "
+          f"{os.cpu_count()} cores", flush=True)
+    from bench_load import postgres_database
+
+    with tempfile.TemporaryDirectory() as tmp, \
+            (postgres_database() if db == "postgresql" else nullcontext()) as pg_url:
+        if db == "postgresql" and pg_url is None:
+            raise SystemExit("PostgreSQL is not reachable (IVR_TEST_POSTGRES_URL)")
+        url = pg_url or f"sqlite:///{tmp}/bench.sqlite3"
         os.environ.setdefault("IVR_INSTANCE_DIR", tmp)
-        result = (run_gunicorn(Path(tmp), n, rate) if args.gunicorn
-                  else run(f"sqlite:///{tmp}/bench.sqlite3", n, rate))
-    print(f"{'what':<8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8}  budget {BUDGET_MS:.0f} ms")
+        result = (run_gunicorn(Path(tmp), url, n, rate, 0.5 if args.tiny else 3.0)
+                  if args.gunicorn else run(url, n, rate))
+    result.setdefault("database", db)
+    budget = "answer p99" if args.gunicorn else "p99"
+    print(f"{'what':<8} {'p50 ms':>8} {'p99 ms':>8} {'max ms':>8} {'answer p99':>11} "
+          f"{'lag p99':>8} {'errors':>7}  budget {BUDGET_MS:.0f} ms ({budget})")
     for name in ("page", "search", "text"):
         r = result[name]
-        print(f"{name:<8} {r['p50_ms']:>8} {r['p99_ms']:>8} {r['max_ms']:>8}  "
-              f"{'ok' if r['within_budget'] else 'OVER'}")
+        verdict = "ok" if r["within_budget"] else "OVER"
+        if r.get("stopped_early"):
+            verdict += " (stopped early: more than half a second of arrivals outstanding)"
+        print(f"{name:<8} {r['p50_ms']:>8} {r['p99_ms']:>8} {r['max_ms']:>8} "
+              f"{r.get('answer_p99_ms', ''):>11} {r.get('client_lag_p99_ms', ''):>8} "
+              f"{r.get('errors', 0):>7}  {verdict}")
+    verdict = "all within" if all(result[k]["within_budget"] for k in ("page", "search", "text")) \
+        else "NOT all within"
+    print(f"ONLINE {db} at {rate:g}/s{' (gunicorn, open loop)' if args.gunicorn else ''}: "
+          + ", ".join(f"{k} p99 {result[k]['p99_ms']} ms" for k in ("page", "search", "text"))
+          + f": {verdict} the {BUDGET_MS:.0f} ms budget")
     if args.out or not args.tiny:
         name = "online_gunicorn.json" if args.gunicorn else "online.json"
+        if db == "postgresql":
+            name = name.replace(".json", "_postgresql.json")
         out = Path(args.out) if args.out else ROOT / "benchmarks" / "results" / name
         out.write_text(json.dumps(result, indent=2) + "\n")
 

@@ -56,7 +56,7 @@ def open_menus(source: Path, target: Path) -> Path:
     return target
 
 
-def _status_callback(phone: Phone, rng: random.Random) -> None:
+def status_callback(phone: Phone, rng: random.Random) -> None:
     """Twilio's final call status callback (answered 204)."""
     params = {**phone.base_params(), "CallStatus": "completed",
               "CallDuration": str(rng.randint(20, 400)), "SequenceNumber": "0",
@@ -105,7 +105,7 @@ def _one_call(phone: Phone, rng: random.Random, max_steps: int, mix: str) -> Non
             phone.silence()
         else:
             break  # the caller hangs up
-    _status_callback(phone, rng)
+    status_callback(phone, rng)
 
 
 def walk_calls(app: Any, token: str, public_url: str, numbers: list[str], calls: int,

@@ -10,6 +10,7 @@ import shutil
 import subprocess
 import sys
 from pathlib import Path
+from typing import Any
 from urllib.parse import parse_qs
 
 import pytest
@@ -22,6 +23,7 @@ from tests.conftest import OPEN_TIME, ROOT, TOKEN, Clock, make_app, shutdown
 SMOKE = {
     "bench_menus.py": ["--limit", "2"],
     "bench_online.py": ["--tiny"],
+    "bench_capacity.py": ["--tiny"],
     "bench_queue.py": ["--tiny"],
     "bench_speech.py": ["--quick", "--banking77", "{banking77}"],
     "bench_step.py": ["--requests", "30"],
@@ -87,7 +89,10 @@ def test_the_benchmark_runs_at_a_tiny_size(script: str, tmp_path: Path) -> None:
     if script in WRITES_NOTHING:
         assert "top1" in done.stdout.lower() or "k=" in done.stdout.lower(), done.stdout[-2000:]
     else:
-        assert json.loads(out.read_text(encoding="utf-8")), "the benchmark wrote no figures"
+        figures = json.loads(out.read_text(encoding="utf-8"))
+        assert figures, "the benchmark wrote no figures"
+        if script == "bench_capacity.py":
+            check_capacity(figures, done.stdout)
     if script == "bench_load.py":
         (figures,) = json.loads(out.read_text(encoding="utf-8"))["results"]
         # The goal's mix: every answer a key press, and the rounds' throughput compared.
@@ -96,6 +101,22 @@ def test_the_benchmark_runs_at_a_tiny_size(script: str, tmp_path: Path) -> None:
         first, last = figures["runs"]["app"]
         assert figures["last_round_vs_first"] == pytest.approx(last / first - 1, abs=0.002)
         assert figures["journey_steps_stored"] >= figures["mix_steps"]
+
+
+def check_capacity(figures: dict[str, Any], stdout: str) -> None:
+    """Each mix was sent at each rate, timed by gunicorn, and the keyed capacity kept."""
+    assert set(figures["keyed_capacity_steps_per_s"]) == {"sqlite"}
+    assert [r["mix"] for r in figures["results"]] == ["keyed", "spoken"]
+    for result in figures["results"]:
+        spoken = result["walked_spoken_share"]  # of all the walked calls' requests
+        assert spoken == 0 if result["mix"] == "keyed" else 0.15 <= spoken <= 0.25
+        assert [row["rate"] for row in result["rates"]][:1] == [10]
+        for row in result["rates"]:
+            assert row["samples"] > 0  # gunicorn logged the measured requests by their ids
+            assert row["server_p50_ms"] <= row["server_p99_ms"] <= row["answer_p99_ms"]
+            if result["mix"] == "keyed":
+                assert row["spoken_share"] == 0
+    assert stdout.strip().splitlines()[-1].startswith("CAPACITY at p99 <= 100 ms")
 
 
 def test_the_online_benchmark_reads_gunicorns_own_times(tmp_path: Path) -> None:
@@ -109,7 +130,8 @@ def test_the_online_benchmark_reads_gunicorns_own_times(tmp_path: Path) -> None:
     figures = json.loads(out.read_text(encoding="utf-8"))
     assert figures["server"].startswith("gunicorn")
     for name in ("page", "search", "text"):
-        assert figures[name]["samples"] == 40  # one logged duration per request sent
+        # one logged duration per request sent
+        assert figures[name]["samples"] == 40, figures[name]["error_kinds"]
         assert 0 < figures[name]["p50_ms"] <= figures[name]["p99_ms"] <= figures[name]["max_ms"]
 
 

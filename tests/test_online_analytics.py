@@ -75,6 +75,14 @@ def _stored(app: Any) -> int:
         return int(conn.execute(sa.text("SELECT COUNT(*) FROM online_steps")).scalar_one())
 
 
+def _conversations(app: Any) -> list[tuple[str, str]]:
+    import sqlalchemy as sa
+
+    with app.extensions["ivr"].store.engine.connect() as conn:
+        return [tuple(r) for r in conn.execute(sa.text(
+            "SELECT number, lang FROM text_conversations ORDER BY number"))]
+
+
 def test_a_question_is_written_off_the_request_by_the_background_writer(
         db_url: str, tmp_path: Path, clock: Clock) -> None:
     import sqlalchemy as sa
@@ -86,12 +94,13 @@ def test_a_question_is_written_off_the_request_by_the_background_writer(
     try:
         if db_url.startswith("postgresql"):
             with app.extensions["ivr"].store.engine.begin() as conn:
-                conn.execute(sa.text("TRUNCATE online_steps"))
+                conn.execute(sa.text("TRUNCATE online_steps, text_conversations"))
         writer = app.extensions["online"].writer
         client = app.test_client()
         assert client.get("/help/shop/search?lang=en&q=where is my parcel").status_code == 200
         text(app, "opening hours", "+33612345678")
         assert _stored(app) == 0 and writer.pending >= 2  # answered before any write
+        assert writer.pending_conversations == 1 and _conversations(app) == []
         # The database refusing: the answers still come, the lines wait in memory.
         working = writer.engine
         writer.engine = sa.create_engine(f"sqlite:///{tmp_path}/missing/folder/db.sqlite3")
@@ -101,6 +110,7 @@ def test_a_question_is_written_off_the_request_by_the_background_writer(
         writer.engine = working
         assert writer.flush() is True and writer.pending == 0
         assert _stored(app) == waiting
+        assert writer.pending_conversations == 0 and _conversations(app) == [("+33612345678", "en")]
         with app.extensions["ivr"].store.engine.connect() as conn:
             channels = sorted({r[0] for r in conn.execute(sa.text(
                 "SELECT channel FROM online_steps"))})

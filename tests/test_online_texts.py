@@ -156,3 +156,38 @@ def test_a_body_over_the_webhook_limit_is_refused_unread(app: Any) -> None:
     response = app.test_client().post("/sms", data={"Body": "x" * 60_000},
                                       headers={"X-Twilio-Signature": "c2lnbmVk"})
     assert response.status_code == 403
+
+
+def test_where_a_texter_is_is_kept_off_the_request_and_never_over_a_newer_row(
+        db_url: str, tmp_path: Path, clock: Clock) -> None:
+    """The conversation waits in the online writer (read back by this process at once) and
+    is written in its batch, only over an older row: another worker may have a newer one."""
+    # The writer's thread waits ten minutes between rounds here: only flush() writes.
+    app = make_app(db_url, tmp_path, clock, IVR_MENUS_DIR=str(ROOT / "menus"),
+                   IVR_SMS_REPLY_COUNTRIES="*", IVR_JOURNEY_FLUSH_MS="600000")
+    engine = app.extensions["ivr"].store.engine
+    writer = app.extensions["online"].writer
+    number = "+33612345679"
+    rows = sa.select(text_conversations.c.choices).where(text_conversations.c.number == number)
+    try:
+        send(app, "menu", number, FromCountry="FR")
+        with engine.connect() as conn:
+            assert conn.execute(rows).all() == []  # answered before any write
+        _, texts = send(app, "1", number)  # this process reads what it has not written yet
+        assert texts[0].startswith("Les commandes et la livraison.")
+        assert writer.flush() is True
+        with engine.connect() as conn:
+            written = conn.execute(rows).scalar_one()
+        assert written and "," in written  # the sub-menu's numbered choices
+        # Another worker answered a later text of the same texter and wrote it first.
+        with engine.begin() as conn:
+            conn.execute(text_conversations.update().where(
+                text_conversations.c.number == number).values(
+                choices="shop_hours", updated_at=clock.now + timedelta(seconds=5)))
+        send(app, "menu", number)  # an earlier text, answered here, written after
+        assert writer.flush() is True
+        with engine.connect() as conn:
+            assert conn.execute(rows).scalar_one() == "shop_hours"
+    finally:
+        app.extensions["ivr"].lookups.close()
+        shutdown(app)

@@ -3,18 +3,22 @@
 One row per (line's menu, texter's number), replaced on every text and forgotten after
 ``EXPIRY`` without a text (a conversation that old starts again). Times come from the
 app's clock, never the database's, so tests move time by moving the clock.
+
+The row is written off the request, by the online writer's thread (ivr.online.writer):
+a text's answer never waits for it. This process reads its own rows not yet written
+first; the newer of that and the database's wins.
 """
 
 from __future__ import annotations
 
-import random
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from typing import Any, Protocol
 
 import sqlalchemy as sa
 from sqlalchemy.engine import Engine
 
-from ivr.data.tables import metadata, upsert_insert
+from ivr.data.tables import metadata
 
 EXPIRY = timedelta(minutes=30)
 MAX_CHOICES = 400  # characters of node ids kept (at most a few ids)
@@ -46,39 +50,49 @@ def _aware(moment: datetime) -> datetime:
     return moment if moment.tzinfo is not None else moment.replace(tzinfo=UTC)
 
 
-class Conversations:
-    """The conversations table on the app's engine."""
+class PendingRows(Protocol):
+    """Where conversation rows wait to be written (ivr.online.writer.OnlineWriter)."""
 
-    def __init__(self, engine: Engine) -> None:
+    def keep_conversation(self, row: dict[str, Any]) -> None: ...
+
+    def pending_conversation(self, menu: str, number: str) -> dict[str, Any] | None: ...
+
+    def drop_conversations(self, number: str) -> None: ...
+
+
+class Conversations:
+    """The conversations table on the app's engine, written through a background writer."""
+
+    def __init__(self, engine: Engine, writer: PendingRows) -> None:
         self.engine = engine
+        self.writer = writer
 
     def current(self, menu: str, number: str, now: datetime) -> Conversation | None:
         """The texter's live conversation, or None (never texted, or silent for 30 minutes)."""
+        menu, number = menu[:64], number[:32]
         query = sa.select(text_conversations.c.lang, text_conversations.c.choices,
                           text_conversations.c.updated_at).where(
-            text_conversations.c.menu == menu[:64], text_conversations.c.number == number[:32])
+            text_conversations.c.menu == menu, text_conversations.c.number == number)
         with self.engine.connect() as conn:
             row = conn.execute(query).first()
-        if row is None or now - _aware(row.updated_at) > EXPIRY:
+        found = dict(row._mapping) if row is not None else None
+        pending = self.writer.pending_conversation(menu, number)
+        if pending is not None and (found is None or
+                                    _aware(found["updated_at"]) <= pending["updated_at"]):
+            found = pending
+        if found is None or now - _aware(found["updated_at"]) > EXPIRY:
             return None
-        return Conversation(row.lang, tuple(c for c in row.choices.split(",") if c))
+        return Conversation(found["lang"], tuple(c for c in found["choices"].split(",") if c))
 
     def keep(self, menu: str, number: str, conversation: Conversation, now: datetime) -> None:
-        """Remember where the texter is now (one atomic upsert)."""
-        choices = ",".join(conversation.choices)[:MAX_CHOICES]
-        values = {"lang": conversation.lang[:16], "choices": choices, "updated_at": now}
-        insert = upsert_insert(self.engine, text_conversations).values(
-            menu=menu[:64], number=number[:32], **values)
-        statement = insert.on_conflict_do_update(
-            index_elements=[text_conversations.c.menu, text_conversations.c.number], set_=values)
-        with self.engine.begin() as conn:
-            conn.execute(statement)
-            if random.random() < 0.02:  # now and then, forget conversations long over
-                conn.execute(text_conversations.delete().where(
-                    text_conversations.c.updated_at < now - 2 * EXPIRY))
+        """Remember where the texter is now (written within a batch, off the request)."""
+        self.writer.keep_conversation({
+            "menu": menu[:64], "number": number[:32], "lang": conversation.lang[:16],
+            "choices": ",".join(conversation.choices)[:MAX_CHOICES], "updated_at": now})
 
     def forget(self, number: str) -> None:
-        """Forget every conversation of a number (it opted out)."""
+        """Forget every conversation of a number (it opted out), at once."""
+        self.writer.drop_conversations(number[:32])
         with self.engine.begin() as conn:
             conn.execute(text_conversations.delete().where(
                 text_conversations.c.number == number[:32]))

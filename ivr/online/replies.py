@@ -22,6 +22,7 @@ from limits.storage import Storage
 from limits.strategies import FixedWindowRateLimiter
 
 from ivr import phones
+from ivr.dashboard.ratelimit import DatabaseStorage
 from ivr.menu.model import Menu
 
 log = logging.getLogger(__name__)
@@ -81,15 +82,19 @@ class ReplyRules:
         countries = self.allowed_countries(menu)
         if ANY not in countries and (phones.region_of(checked.e164) or "") not in countries:
             return COUNTRY
-        limiter = FixedWindowRateLimiter(self.storage)
         who = hashlib.sha256(checked.e164.encode()).hexdigest()[:32]
-        for item in self.per_sender:
-            if not limiter.hit(item, "ivr-sms-sender", menu.id, who):
-                return SENDER_CAP
-        for item in self.per_line:
-            if not limiter.hit(item, "ivr-sms-line", menu.id):
-                return LINE_CAP
-        return ""
+        counters: list[tuple[RateLimitItem, tuple[str, ...]]] = [
+            (item, ("ivr-sms-sender", menu.id, who)) for item in self.per_sender]
+        counters += [(item, ("ivr-sms-line", menu.id)) for item in self.per_line]
+        if isinstance(self.storage, DatabaseStorage):
+            over = self.storage.hit_in_order(counters)  # one transaction, not one a counter
+        else:
+            limiter = FixedWindowRateLimiter(self.storage)
+            over = next((i for i, (item, ids) in enumerate(counters)
+                         if not limiter.hit(item, *ids)), -1)
+        if over < 0:
+            return ""
+        return SENDER_CAP if over < len(self.per_sender) else LINE_CAP
 
 
 def rules_for(settings: Mapping[str, Any], engine: Any, clock: Callable[[], float]) -> ReplyRules:

@@ -34,9 +34,10 @@ def install(app: Flask, settings: dict[str, Any], services: Any) -> Online:
         return float(services.clock().timestamp())
 
     rules = rules_for(settings, services.store.engine, seconds)
-    online = Online(Conversations(services.store.engine), rules,
+    writer = OnlineWriter(services.store.engine, int(settings["IVR_JOURNEY_FLUSH_MS"]))
+    online = Online(Conversations(services.store.engine, writer), rules,
                     form_limits(settings, rules.storage), lookup_limits(settings, rules.storage),
-                    OnlineWriter(services.store.engine, int(settings["IVR_JOURNEY_FLUSH_MS"])))
+                    writer)
     app.extensions["online"] = online
     app.register_blueprint(pages.bp)
     app.register_blueprint(sms.bp)

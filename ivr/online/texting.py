@@ -40,10 +40,16 @@ class Exchange:
 
 
 def detect_language(menu: Menu, text: str, country: str = "") -> str:
-    """The menu language whose words fit ``text`` best; the country's, else the default's."""
+    """The menu language whose words fit ``text`` best; the country's, else the default's.
+
+    Words, not meaning: each language's index is asked for its lexical score alone (a
+    hybrid index's phrase index), so a first text does not run every language's sentence
+    model (three models, tens of milliseconds) before the one that answers it.
+    """
     scores: dict[str, float] = {}
     for lang in menu.languages:
-        ranked = menu_index(menu, lang).rank(text[:answers.MAX_QUESTION], limit=1)
+        index = menu_index(menu, lang)
+        ranked = getattr(index, "lexical", index).rank(text[:answers.MAX_QUESTION], limit=1)
         scores[lang] = ranked[0].score if ranked else 0.0
     best = max(scores.values(), default=0.0)
     leaders = [lang for lang, score in scores.items() if score == best]

@@ -1,0 +1,100 @@
+"""The capacity benchmark's client sends on schedule whatever the answers (open loop)."""
+
+from __future__ import annotations
+
+import sys
+import threading
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
+
+from tests.conftest import ROOT
+
+sys.path.insert(0, str(ROOT / "benchmarks"))
+
+from open_loop import OpenLoop, Planned  # noqa: E402
+from server_times import percentile  # noqa: E402
+
+
+class HeldServer(ThreadingHTTPServer):
+    """Answers nothing until ``expected`` requests have arrived (or ``hold`` s went by)."""
+
+    daemon_threads = True
+
+    def __init__(self, expected: int, hold: float = 20.0) -> None:
+        super().__init__(("127.0.0.1", 0), Held)
+        self.expected = expected
+        self.hold = hold
+        self.arrived = 0
+        self.lock = threading.Lock()
+        self.all_in = threading.Event()
+        self.most_waiting = 0
+
+
+class Held(BaseHTTPRequestHandler):
+    protocol_version = "HTTP/1.1"  # keep-alive, as gunicorn answers
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        server: Any = self.server
+        with server.lock:
+            server.arrived += 1
+            if server.arrived >= server.expected:
+                server.all_in.set()
+        server.all_in.wait(timeout=server.hold)
+        with server.lock:
+            server.most_waiting = max(server.most_waiting, server.arrived)
+        body = b"ok"
+        self.send_response(200)
+        self.send_header("Content-Length", str(len(body)))
+        self.end_headers()
+        self.wfile.write(body)
+
+    def log_message(self, *args: Any) -> None:
+        """Quiet."""
+
+
+def request(port: int, at: float, tag: str) -> Planned:
+    return Planned(at, f"GET /{tag} HTTP/1.1\r\nHost: 127.0.0.1:{port}\r\n\r\n".encode(), tag)
+
+
+def test_requests_leave_on_schedule_while_earlier_ones_wait_unanswered() -> None:
+    """A closed-loop client on 2 connections could never get 12 requests to a server that
+    holds every answer until 12 have arrived; the open-loop one opens what it needs."""
+    server = HeldServer(expected=12)
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        planned = [request(port, i * 0.01, f"r{i}") for i in range(12)]
+        run = OpenLoop("127.0.0.1", port, planned, connections=2).run()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert server.all_in.is_set()
+    assert server.most_waiting == 12
+    assert [o.status for o in run.outcomes] == [200] * 12
+    assert run.connections >= 12  # one per request in flight: the schedule never waited
+    assert not run.aborted
+
+
+def test_a_server_that_never_answers_stops_the_run_early() -> None:
+    """More requests outstanding than half a second of arrivals: the rate is clearly over."""
+    server = HeldServer(expected=10_000, hold=3.0)  # never reached: every answer waits 3 s
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        planned = [request(port, i * 0.005, f"r{i}") for i in range(2000)]
+        run = OpenLoop("127.0.0.1", port, planned, connections=4).run()
+    finally:
+        server.all_in.set()
+        server.shutdown()
+        server.server_close()
+    assert run.aborted
+    assert sum(o.status == 0 for o in run.outcomes) > 0  # sent, or never sent, unanswered
+
+
+def test_percentile_is_the_nearest_rank() -> None:
+    values = [float(v) for v in range(1, 101)]
+    assert percentile(values, 0.5) == 50.0
+    assert percentile(values, 0.99) == 99.0
+    assert percentile([7.0], 0.99) == 7.0
