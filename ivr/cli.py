@@ -214,6 +214,9 @@ def call_command(menu_id: str | None, called: str | None, caller: str, script: T
         sys.exit(1)
     finally:
         catalog.close()  # the call started the menus' reload thread: nothing to reload now
+        # The journey is written before the command returns, not by the writer thread later:
+        # a report or a dashboard read right after it sees the call.
+        app.extensions["ivr"].recorder.close()
     for problem in phone.problems:
         out.write(f"!! {problem}\n")
     sys.exit(status)
