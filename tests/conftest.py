@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import atexit
+import builtins
 import os
 import secrets
 import shutil
@@ -19,6 +20,18 @@ import pytest
 from ivr import create_app
 from ivr.migrations import upgrade
 from ivr.simulator import FlaskTransport, Phone
+
+
+def block_imports(monkeypatch: pytest.MonkeyPatch, *modules: str) -> None:
+    """Imports of these modules (and of their submodules) fail as if not installed."""
+    real_import = builtins.__import__
+
+    def blocked(name: str, *args: Any, **kwargs: Any) -> Any:
+        if any(name == m or name.startswith(m + ".") for m in modules):
+            raise ImportError(f"No module named {name!r}", name=name)
+        return real_import(name, *args, **kwargs)
+
+    monkeypatch.setattr(builtins, "__import__", blocked)
 
 ROOT = Path(__file__).resolve().parent.parent
 TOKEN = "12345678901234567890123456789012"  # a fixed test auth token

@@ -15,6 +15,7 @@ import pytest
 from ivr.speech import Decision, Scored
 from ivr.speech import embed as embed_mod
 from ivr.speech import encoders as encoders_mod
+from tests.conftest import block_imports
 
 EN_MENU = [
     ("billing", ["pay my bill", "question about my invoice", "I was charged twice"]),
@@ -246,14 +247,7 @@ def test_minilm_runs_its_copy_without_onnx_once_it_is_built(
     from ivr.speech import minilm as minilm_mod
 
     embed_mod.get_encoder(minilm)  # the copy is built
-    real_import = builtins.__import__
-
-    def no_onnx(name: str, *args: Any, **kwargs: Any) -> Any:
-        if name.split(".")[0] == "onnx" or name.startswith("onnxruntime.quantization"):
-            raise ImportError(f"No module named {name!r}", name=name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_onnx)
+    block_imports(monkeypatch, "onnx", "onnxruntime.quantization")
     quantiser = ("onnx.", "onnxruntime.quantization")
     for name in [n for n in sys.modules if n == "onnx" or n.startswith(quantiser)]:
         monkeypatch.delitem(sys.modules, name)
@@ -330,14 +324,7 @@ def test_minilm_runs_without_the_tokenizers_package(minilm: str, monkeypatch: py
     """The English default needs no `tokenizers` (an extra's package, not a base one)."""
     from ivr.speech.minilm import MiniLMEncoder
 
-    real_import = builtins.__import__
-
-    def no_tokenizers(name: str, *args: Any, **kwargs: Any) -> Any:
-        if name.split(".")[0] == "tokenizers":
-            raise ImportError(f"No module named {name!r}", name=name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_tokenizers)
+    block_imports(monkeypatch, "tokenizers")
     monkeypatch.delitem(sys.modules, "tokenizers", raising=False)
     vectors = MiniLMEncoder()(["where is my package"])
     assert vectors.shape == (1, 384)

@@ -19,7 +19,7 @@ from ivr.nodes.warmup import WARM_KEY, menu_phrases, warm_menu
 from ivr.simulator import FlaskTransport, Phone
 from ivr.speech import PhraseIndex, use_matcher
 from ivr.speech import encoders as encoders_mod
-from tests.conftest import ROOT, TOKEN, make_app, shutdown
+from tests.conftest import ROOT, TOKEN, block_imports, make_app, shutdown
 
 SHOP = ROOT / "menus" / "shop.yaml"
 
@@ -287,21 +287,12 @@ def test_a_model_given_by_path_without_tokenizers_names_the_extra(
     tmp_path: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:
     """Its tokenizer.json needs the `tokenizers` package: the error says which extra brings it."""
-    import builtins
-
     from ivr.speech.minilm import OnnxEncoder
 
     model, tokenizer = tmp_path / "model.onnx", tmp_path / "tokenizer.json"
     model.write_bytes(b"onnx")
     tokenizer.write_text("{}")
-    real_import = builtins.__import__
-
-    def no_tokenizers(name: str, *args: Any, **kwargs: Any) -> Any:
-        if name.split(".")[0] == "tokenizers":
-            raise ImportError(f"No module named {name!r}", name=name)
-        return real_import(name, *args, **kwargs)
-
-    monkeypatch.setattr(builtins, "__import__", no_tokenizers)
+    block_imports(monkeypatch, "tokenizers")
     monkeypatch.setattr(encoders_mod, "encoders", {})
     with pytest.raises(ImportError, match=r"pip install ivr-helpdesk\[onnx-model\]") as direct:
         OnnxEncoder.from_files(model, tokenizer)
