@@ -17,7 +17,7 @@ from twilio.request_validator import RequestValidator
 from werkzeug.datastructures import MultiDict
 
 from ivr.web.forms import TwilioRequest, encode_query, parse_pairs
-from ivr.web.security import signature_matches
+from ivr.web.security import signature_matches, signed_pairs, signed_params
 from ivr.web.sessions import SignedCookieSessions
 from tests.conftest import OPEN_TIME, Clock, make_app, shutdown, upgraded
 
@@ -145,6 +145,8 @@ def test_any_form_verifies_as_twilio_python_does(pairs: list[tuple[str, str]], u
     signature = RequestValidator(TOKEN).compute_signature(signed_url, form)
     assert ours(url, form, signature) == twilio_says(url, form, signature)
     assert ours(url, form, signature + "=") is False
+    # The request's own path: the signed part built from the pairs as parsed.
+    assert signed_pairs(pairs) == signed_params(form.lists())
 
 
 # -- sessions ----------------------------------------------------------------------------------

@@ -50,14 +50,16 @@ def _before() -> None:
     call_sid = ""
     # Only a request that claims to be Twilio's is parsed here: an unsigned one is refused
     # (403) by the view without its body ever being read.
-    if request.path.startswith(WEBHOOK_PREFIX) and request.mimetype == \
-            "application/x-www-form-urlencoded" and "X-Twilio-Signature" in request.headers:
+    environ = request.environ
+    if request.path.startswith(WEBHOOK_PREFIX) and "HTTP_X_TWILIO_SIGNATURE" in environ and \
+            environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower() == \
+            "application/x-www-form-urlencoded":
         sid = request.form.get("CallSid", "")
         call_sid = sid if _CALL_SID.fullmatch(sid) else ""
     g.call_sid = call_sid
     # gunicorn's access log line sees the WSGI environ, not Flask's g.
-    request.environ["ivr.request_id"] = g.request_id
-    request.environ["ivr.call_sid"] = call_sid
+    environ["ivr.request_id"] = g.request_id
+    environ["ivr.call_sid"] = call_sid
 
 
 def _after(response: Response) -> Response:

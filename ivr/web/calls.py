@@ -38,7 +38,7 @@ def services() -> Any:
 
 def field(name: str, limit: int = MAX_FIELD) -> str:
     """A form field from Twilio, bounded in length and safe to store in any database."""
-    return clean(request.form.get(name) or "")[:limit]
+    return clean(request.first_values.get(name) or "")[:limit]  # type: ignore[attr-defined]
 
 
 def call_fields() -> dict[str, str]:
