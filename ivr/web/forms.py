@@ -111,7 +111,11 @@ class TwilioRequest(Request):
     @cached_property
     def first_values(self) -> dict[str, str]:
         """Each form field's first value (what ``form.get`` answers), in a plain dict."""
-        return {name: values[0] for name, values in self.form.lists()}
+        form = self.form
+        pairs = self.__dict__.get("form_pairs")
+        if pairs is None:
+            return {name: values[0] for name, values in form.lists()}
+        return dict(reversed(pairs))  # the first of a name's values is the last one set
 
     def _load_form_data(self) -> None:
         """A URL-encoded body of a stated length (every Twilio webhook) is read and parsed

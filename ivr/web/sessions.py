@@ -16,7 +16,7 @@ from __future__ import annotations
 from datetime import timedelta
 
 from flask import Flask, Request, Response, has_request_context, request
-from flask.sessions import SecureCookieSession, SecureCookieSessionInterface
+from flask.sessions import SecureCookieSession, SecureCookieSessionInterface, SessionMixin
 
 HSTS = "max-age=31536000"  # a year; subdomains are the operator's to decide, not ours
 
@@ -26,9 +26,18 @@ class SignedCookieSessions(SecureCookieSessionInterface):
 
     def open_session(self, app: Flask, request: Request) -> SecureCookieSession | None:
         """An empty session for a request without our cookie; else Flask's own answer."""
-        if app.secret_key and not request.cookies.get(self.get_cookie_name(app)):
+        if app.secret_key and ("HTTP_COOKIE" not in request.environ
+                               or not request.cookies.get(self.get_cookie_name(app))):
             return self.session_class()
         return super().open_session(app, request)
+
+    def save_session(self, app: Flask, session: SessionMixin, response: Response) -> None:
+        """Nothing to do for a request that never touched its (empty) session and sent no
+        cookie, like every Twilio webhook; else Flask's own handling."""
+        if not session and not session.modified and not session.accessed \
+                and "HTTP_COOKIE" not in request.environ:
+            return
+        super().save_session(app, session, response)
 
     def get_cookie_secure(self, app: Flask) -> bool:
         """Secure when the public URL is https, or this request came over https."""
