@@ -7,6 +7,7 @@ import os
 import re
 import secrets
 import time
+from typing import Any
 
 from flask import Flask, Response, g, request
 
@@ -37,7 +38,11 @@ os.register_at_fork(after_in_child=_new_prefix)  # gunicorn's workers: each its 
 
 def request_id() -> str:
     """The incoming X-Request-Id when it is acceptable, else a new random one."""
-    incoming = request.headers.get(HEADER, "")
+    return _request_id(request.environ)
+
+
+def _request_id(environ: dict[str, Any]) -> str:
+    incoming = str(environ.get("HTTP_X_REQUEST_ID", ""))
     if _ACCEPTABLE_ID.fullmatch(incoming):
         return incoming
     return f"{_PREFIX}{next(_COUNTER):x}"
@@ -45,29 +50,34 @@ def request_id() -> str:
 
 def _before() -> None:
     """Name the request, note its CallSid, start the clock."""
-    g.request_id = request_id()
-    g.started = time.perf_counter()
+    req = request._get_current_object()  # one lookup, not ten
+    environ = req.environ
+    ids = g._get_current_object()  # type: ignore[attr-defined]
+    ids.request_id = rid = _request_id(environ)
+    ids.started = time.perf_counter()
     call_sid = ""
     # Only a request that claims to be Twilio's is parsed here: an unsigned one is refused
     # (403) by the view without its body ever being read.
-    environ = request.environ
-    if request.path.startswith(WEBHOOK_PREFIX) and "HTTP_X_TWILIO_SIGNATURE" in environ and \
+    if req.path.startswith(WEBHOOK_PREFIX) and "HTTP_X_TWILIO_SIGNATURE" in environ and \
             environ.get("CONTENT_TYPE", "").partition(";")[0].strip().lower() == \
             "application/x-www-form-urlencoded":
-        sid = request.form.get("CallSid", "")
+        sid = req.form.get("CallSid", "")
         call_sid = sid if _CALL_SID.fullmatch(sid) else ""
-    g.call_sid = call_sid
+    ids.call_sid = call_sid
     # gunicorn's access log line sees the WSGI environ, not Flask's g.
-    environ["ivr.request_id"] = g.request_id
+    environ["ivr.request_id"] = rid
     environ["ivr.call_sid"] = call_sid
 
 
 def _after(response: Response) -> Response:
     """Echo the request id; time the Twilio webhooks."""
-    response.headers[HEADER] = g.get("request_id", "")
-    started = g.get("started")
-    if started is not None and request.path.startswith(WEBHOOK_PREFIX) and request.endpoint:
-        metrics.observe_webhook(request.endpoint, time.perf_counter() - started)
+    ids = g._get_current_object()  # type: ignore[attr-defined]
+    response.headers[HEADER] = ids.get("request_id", "")
+    started = ids.get("started")
+    if started is not None:
+        req = request._get_current_object()
+        if req.path.startswith(WEBHOOK_PREFIX) and req.endpoint:
+            metrics.observe_webhook(req.endpoint, time.perf_counter() - started)
     return response
 
 
