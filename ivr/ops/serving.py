@@ -50,9 +50,9 @@ def _request_id(environ: dict[str, Any]) -> str:
 
 def _before() -> None:
     """Name the request, note its CallSid, start the clock."""
-    req = request._get_current_object()  # one lookup, not ten
+    req = request._get_current_object()  # type: ignore[attr-defined]  # one lookup, not ten
     environ = req.environ
-    ids = g._get_current_object()  # type: ignore[attr-defined]
+    ids = g._get_current_object()
     ids.request_id = rid = _request_id(environ)
     ids.started = time.perf_counter()
     call_sid = ""
@@ -71,11 +71,11 @@ def _before() -> None:
 
 def _after(response: Response) -> Response:
     """Echo the request id; time the Twilio webhooks."""
-    ids = g._get_current_object()  # type: ignore[attr-defined]
+    ids = g._get_current_object()
     response.headers[HEADER] = ids.get("request_id", "")
     started = ids.get("started")
     if started is not None:
-        req = request._get_current_object()
+        req = request._get_current_object()  # type: ignore[attr-defined]
         if req.path.startswith(WEBHOOK_PREFIX) and req.endpoint:
             metrics.observe_webhook(req.endpoint, time.perf_counter() - started)
     return response
