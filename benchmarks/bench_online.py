@@ -21,12 +21,16 @@ run as for new words), texts from many senders of GB/FR/RO. The time is the serv
 from gunicorn's access log by X-Request-Id: its duration (p50/p99/max), and the answer
 time, from the request written to the answer logged, which counts the wait for a worker
 thread (benchmarks/server_times.py); the budget is judged on the answer time.
+--cpu measures, in process, the CPU of one text answer and one typed question per
+language, in words never seen (benchmarks/results/online_cpu.json): what decides the
+rate 2 cores can carry.
 --rate half-keyed takes half the keyed capacity benchmarks/bench_capacity.py measured
 on the same database (benchmarks/results/capacity.json): the rate at which latency is
 quoted. Figures go to benchmarks/results/online_gunicorn[_postgresql].json.
 Run: .venv/bin/python benchmarks/bench_online.py [--requests 600] [--rate 40] [--tiny]
      .venv/bin/python benchmarks/bench_online.py --gunicorn --rate half-keyed
          [--db sqlite|postgres]
+     .venv/bin/python benchmarks/bench_online.py --cpu [--requests 90]
 """
 
 from __future__ import annotations
@@ -122,6 +126,64 @@ def run(url: str, n: int, rate: float) -> dict[str, Any]:
                         "p99_ms": round(percentile(samples, 0.99), 2),
                         "max_ms": round(max(samples), 2)}
         result[name]["within_budget"] = result[name]["p99_ms"] <= BUDGET_MS
+    app.extensions["ivr"].lookups.close()
+    app.extensions["ivr"].recorder.close()
+    app.extensions["online"].writer.close()
+    app.extensions["ivr"].store.dispose()
+    return result
+
+
+def cpu_per_answer(url: str, n: int) -> dict[str, Any]:
+    """CPU of one answer (the whole process: request, understanding, background writers),
+    per kind and language, each typed question or text in words the service has not seen
+    (each of the callers' dev wordings once, so no embedding comes from a cache); in
+    process, one at a time. With the keyed capacity (capacity.json), says how many texts a
+    second the machine's cores could answer at most, against half that capacity."""
+    upgrade(url)
+    app = create_app({"IVR_ENV": "test", "TWILIO_AUTH_TOKEN": TOKEN, "DATABASE_URL": url,
+                      "SECRET_KEY": "bench", "IVR_MENUS_DIR": str(ROOT / "menus"),
+                      "IVR_SMS_REPLY_COUNTRIES": "*", "IVR_SMS_REPLY_SENDER_LIMIT": "1000000/hour",
+                      "IVR_SMS_REPLY_LINE_LIMIT": "1000000/hour"})
+    client = app.test_client()
+    validator = RequestValidator(TOKEN)
+    people = texters(300)
+
+    def text(sender: str, words: str) -> None:
+        params = {"MessageSid": "SM" + secrets.token_hex(16), "AccountSid": "AC" + "1" * 32,
+                  "From": sender, "To": "+15005550006", "Body": words, "NumSegments": "1",
+                  "NumMedia": "0", "FromCountry": sender_country(sender)}
+        signature = validator.compute_signature("http://localhost/sms", params)
+        response = client.post("/sms", data=params, headers={"X-Twilio-Signature": signature})
+        assert b"<Message>" in response.data, response.data[:200]
+
+    def search(lang: str, words: str) -> None:
+        query = urllib.parse.quote(words)
+        assert client.get(f"/help/shop/search?lang={lang}&q={query}").status_code == 200
+
+    for _ in range(5):  # warm up: indexes, templates, connections
+        text(people[0][0], "opening hours")
+        search("en", "opening hours")
+    fresh = {lang: list(dict.fromkeys(words)) for lang, words in typed_words().items()}
+    result: dict[str, Any] = {"requests_per_language": n, "cores": os.cpu_count()}
+    for kind in ("text", "search"):
+        result[kind] = {}
+        for lang, words in fresh.items():
+            senders = [number for number, said in people if said == lang]
+            cpu = []
+            # The searches get other words than the texts (the dev wordings' other copies).
+            for i, words_said in enumerate(words[:n] if kind == "text" else words[-n:]):
+                began = time.process_time()
+                if kind == "text":
+                    text(senders[i % len(senders)], words_said)
+                else:
+                    search(lang, words_said)
+                cpu.append((time.process_time() - began) * 1000)
+            result[kind][lang] = {"n": len(cpu), "cpu_mean_ms": round(sum(cpu) / len(cpu), 2),
+                                  "cpu_p50_ms": round(percentile(cpu, 0.5), 2),
+                                  "cpu_p99_ms": round(percentile(cpu, 0.99), 2)}
+    mean = sum(r["cpu_mean_ms"] for r in result["text"].values()) / len(result["text"])
+    result["text_cpu_mean_ms_all_languages"] = round(mean, 2)
+    result["most_texts_per_s_on_these_cores"] = round((os.cpu_count() or 1) * 1000 / mean, 1)
     app.extensions["ivr"].lookups.close()
     app.extensions["ivr"].recorder.close()
     app.extensions["online"].writer.close()
@@ -260,6 +322,9 @@ def main() -> None:
                         "written: a check that runs in seconds")
     parser.add_argument("--out", help="where to write the figures (default: benchmarks/results/"
                                       "online.json, not written by --tiny)")
+    parser.add_argument("--cpu", action="store_true",
+                        help="CPU of one answer per kind and language, words never seen, in "
+                             "process (the cost that decides what rate 2 cores can carry)")
     parser.add_argument("--gunicorn", action="store_true",
                         help="serve from gunicorn (the Procfile's web line) over HTTP at a fixed "
                              "arrival rate, open loop; server time from its access log")
@@ -270,6 +335,9 @@ def main() -> None:
         n, rate = 40, (40.0 if args.gunicorn else 0.0)
     else:
         n = args.requests or (max(600, int(rate * 15)) if args.gunicorn else 600)
+    if args.cpu:
+        cpu_main(args, db)
+        return
     print(f"{db}, {rate:g} requests a second, load average {os.getloadavg()[0]:.2f} on "
           f"{os.cpu_count()} cores", flush=True)
     from bench_load import postgres_database
@@ -303,6 +371,37 @@ def main() -> None:
         name = "online_gunicorn.json" if args.gunicorn else "online.json"
         if db == "postgresql":
             name = name.replace(".json", "_postgresql.json")
+        out = Path(args.out) if args.out else ROOT / "benchmarks" / "results" / name
+        out.write_text(json.dumps(result, indent=2) + "\n")
+
+
+def cpu_main(args: argparse.Namespace, db: str) -> None:
+    """--cpu: print and keep the CPU of one answer, per kind and language."""
+    from bench_load import postgres_database
+
+    n = 5 if args.tiny else (args.requests or 90)
+    with tempfile.TemporaryDirectory() as tmp, \
+            (postgres_database() if db == "postgresql" else nullcontext()) as pg_url:
+        os.environ.setdefault("IVR_INSTANCE_DIR", tmp)
+        result = cpu_per_answer(pg_url or f"sqlite:///{tmp}/bench.sqlite3", n)
+    result["database"] = db
+    print(f"{'what':<8} {'lang':<5} {'n':>4} {'CPU mean ms':>12} {'p50':>7} {'p99':>7}")
+    for kind in ("text", "search"):
+        for lang, r in result[kind].items():
+            print(f"{kind:<8} {lang:<5} {r['n']:>4} {r['cpu_mean_ms']:>12} {r['cpu_p50_ms']:>7} "
+                  f"{r['cpu_p99_ms']:>7}")
+    line = (f"TEXTS: {result['text_cpu_mean_ms_all_languages']} ms of CPU a text (a third in "
+            f"each language): at most {result['most_texts_per_s_on_these_cores']} texts/s on "
+            f"{result['cores']} cores fully busy")
+    capacity = ROOT / "benchmarks" / "results" / "capacity.json"
+    if capacity.exists():
+        halves = json.loads(capacity.read_text()).get("half_keyed_capacity_steps_per_s", {})
+        result["half_keyed_capacity_steps_per_s"] = halves
+        line += "; half the keyed capacity: " + ", ".join(
+            f"{name} {rate:g}/s" for name, rate in halves.items())
+    print(line)
+    if args.out or not args.tiny:
+        name = "online_cpu.json" if db == "sqlite" else "online_cpu_postgresql.json"
         out = Path(args.out) if args.out else ROOT / "benchmarks" / "results" / name
         out.write_text(json.dumps(result, indent=2) + "\n")
 

@@ -135,6 +135,26 @@ def test_the_online_benchmark_reads_gunicorns_own_times(tmp_path: Path) -> None:
         assert 0 < figures[name]["p50_ms"] <= figures[name]["p99_ms"] <= figures[name]["max_ms"]
 
 
+def test_the_online_benchmark_measures_the_cpu_of_an_answer(tmp_path: Path) -> None:
+    """--cpu: a text and a typed question per language, each timed, and the most texts a
+    second the cores could answer worked out from them."""
+    out = tmp_path / "result.json"
+    env = {**os.environ, "IVR_INSTANCE_DIR": str(tmp_path / "instance")}
+    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_online.py"),
+                           "--cpu", "--tiny", "--out", str(out)], cwd=ROOT, env=env,
+                          capture_output=True, text=True, timeout=900)
+    assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
+    figures = json.loads(out.read_text(encoding="utf-8"))
+    for kind in ("text", "search"):
+        assert set(figures[kind]) == {"en", "fr", "ro"}
+        for row in figures[kind].values():
+            assert row["n"] == 5 and 0 < row["cpu_p50_ms"] <= row["cpu_p99_ms"]
+    mean = sum(r["cpu_mean_ms"] for r in figures["text"].values()) / 3
+    assert figures["most_texts_per_s_on_these_cores"] == pytest.approx(
+        figures["cores"] * 1000 / mean, rel=0.01)
+    assert "TEXTS:" in done.stdout
+
+
 def test_the_keyed_load_mix_presses_keys_where_the_mixed_one_speaks(tmp_path: Path) -> None:
     """The same walk of calls, with every spoken answer replaced by key presses."""
     sys.path.insert(0, str(ROOT / "benchmarks"))
