@@ -30,7 +30,7 @@ quoted. Figures go to benchmarks/results/online_gunicorn[_postgresql].json.
 Run: .venv/bin/python benchmarks/bench_online.py [--requests 600] [--rate 40] [--tiny]
      .venv/bin/python benchmarks/bench_online.py --gunicorn --rate half-keyed
          [--db sqlite|postgres]
-     .venv/bin/python benchmarks/bench_online.py --cpu [--requests 90]
+     .venv/bin/python benchmarks/bench_online.py --cpu [--requests N]
 """
 
 from __future__ import annotations
@@ -163,15 +163,15 @@ def cpu_per_answer(url: str, n: int) -> dict[str, Any]:
     for _ in range(5):  # warm up: indexes, templates, connections
         text(people[0][0], "opening hours")
         search("en", "opening hours")
-    fresh = {lang: list(dict.fromkeys(words)) for lang, words in typed_words().items()}
+    fresh = unseen_words()
     result: dict[str, Any] = {"requests_per_language": n, "cores": os.cpu_count()}
     for kind in ("text", "search"):
         result[kind] = {}
         for lang, words in fresh.items():
             senders = [number for number, said in people if said == lang]
             cpu = []
-            # The searches get other words than the texts (the dev wordings' other copies).
-            for i, words_said in enumerate(words[:n] if kind == "text" else words[-n:]):
+            # Texts and searches get different wordings: none reaches an embedding cache.
+            for i, words_said in enumerate(words[kind == "search"::2][:n]):
                 began = time.process_time()
                 if kind == "text":
                     text(senders[i % len(senders)], words_said)
@@ -189,6 +189,20 @@ def cpu_per_answer(url: str, n: int) -> dict[str, Any]:
     app.extensions["online"].writer.close()
     app.extensions["ivr"].store.dispose()
     return result
+
+
+def unseen_words(seed: int = 5) -> dict[str, list[str]]:
+    """Per language, every distinct wording of the callers' dev half at any node of the
+    shop, once, with a filler word: words no request has sent before."""
+    from capacity_calls import dev_utterances, natural
+
+    rng = random.Random(seed)
+    out: dict[str, list[str]] = {}
+    for (menu, lang, _node), texts in sorted(dev_utterances().items()):
+        if menu == "shop":
+            out.setdefault(lang, []).extend(texts)
+    return {lang: [natural(text, lang, rng) for text in dict.fromkeys(texts)]
+            for lang, texts in out.items()}
 
 
 def typed_words(seed: int = 9) -> dict[str, list[str]]:
@@ -379,7 +393,7 @@ def cpu_main(args: argparse.Namespace, db: str) -> None:
     """--cpu: print and keep the CPU of one answer, per kind and language."""
     from bench_load import postgres_database
 
-    n = 5 if args.tiny else (args.requests or 90)
+    n = 5 if args.tiny else (args.requests or 1000)  # by default every unseen wording
     with tempfile.TemporaryDirectory() as tmp, \
             (postgres_database() if db == "postgresql" else nullcontext()) as pg_url:
         os.environ.setdefault("IVR_INSTANCE_DIR", tmp)
