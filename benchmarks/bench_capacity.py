@@ -25,6 +25,10 @@ too), every answer is a 2xx, the run was not stopped early (more requests outsta
 than half a second of arrivals) and the client kept to its schedule (its own lag p99 <=
 20 ms, reported). Rates are tried upward until one is not carried, then bisected.
 
+In the spoken mix the spoken requests' own server time (p50/p99) and answer time (p99)
+are reported too, on a line under the rate's: the spoken step's budget (p99 <= 60 ms at
+half the keyed capacity: run `--mix spoken --rates R` with R half the keyed capacity).
+
 The capacity is the arrival rate measured in the window of the highest rate carried; at
 one step every 6 s per call it carries capacity × 6 concurrent calls (goal: 6,000 on the
 keyed mix). The output ends with a table (one row per rate, as measured) and one line
@@ -162,6 +166,10 @@ def print_row(label: str, row: dict[str, Any]) -> None:
           f"{row['answer_p50_ms']:>10.1f} {row['answer_p99_ms']:>7.1f} "
           f"{row['round_trip_p99_ms']:>8.1f} {row['client_lag_p99_ms']:>8.1f} {row['errors']:>6} "
           f"{row['server_cpu_us_per_request']:>7} {load:>11}  {verdict}", flush=True)
+    if row.get("spoken_samples"):
+        print(f"{'':<18} {'spoken':>6} {row['spoken_samples']:>7} "
+              f"{row['spoken_server_p50_ms']:>10.1f} {row['spoken_server_p99_ms']:>7.1f} "
+              f"{'':>10} {row['spoken_answer_p99_ms']:>7.1f}", flush=True)
 
 
 def measure(db_name: str, url: str, work: Path, args: argparse.Namespace) -> list[dict[str, Any]]:

@@ -78,10 +78,18 @@ class Timings:
     errors: int = 0  # not answered, not logged, or not a 2xx
     error_kinds: dict[str, int] = field(default_factory=dict)
     spoken: int = 0
+    spoken_server: list[float] = field(default_factory=list)  # the spoken requests' own
+    spoken_answer: list[float] = field(default_factory=list)
 
     def figures(self) -> dict[str, Any]:
-        """p50/p99 of each time, the client's lag and the errors."""
-        return {"samples": len(self.server),
+        """p50/p99 of each time, the client's lag and the errors (and the spoken requests'
+        own server and answer times, when there were any)."""
+        spoken = {} if not self.spoken_server else {
+            "spoken_samples": len(self.spoken_server),
+            "spoken_server_p50_ms": round(percentile(self.spoken_server, 0.5), 2),
+            "spoken_server_p99_ms": round(percentile(self.spoken_server, 0.99), 2),
+            "spoken_answer_p99_ms": round(percentile(self.spoken_answer, 0.99), 2)}
+        return {**spoken, "samples": len(self.server),
                 "server_p50_ms": round(percentile(self.server, 0.5), 2),
                 "server_p99_ms": round(percentile(self.server, 0.99), 2),
                 "server_max_ms": round(max(self.server, default=float("nan")), 2),
@@ -114,4 +122,7 @@ def timings(planned: list[Planned], run: Run, log: AccessLog) -> Timings:
         out.answer.append(max(logged[1], (logged[0] - outcome.sent_wall) * 1000))
         out.round_trip.append(outcome.round_trip * 1000)
         out.spoken += item.spoken
+        if item.spoken:
+            out.spoken_server.append(out.server[-1])
+            out.spoken_answer.append(out.answer[-1])
     return out

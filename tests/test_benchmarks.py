@@ -115,7 +115,11 @@ def check_capacity(figures: dict[str, Any], stdout: str) -> None:
             assert row["samples"] > 0  # gunicorn logged the measured requests by their ids
             assert row["server_p50_ms"] <= row["server_p99_ms"] <= row["answer_p99_ms"]
             if result["mix"] == "keyed":
-                assert row["spoken_share"] == 0
+                assert row["spoken_share"] == 0 and "spoken_samples" not in row
+            elif row["spoken_share"] > 0:  # the spoken requests' own times, beside the mix's
+                assert row["spoken_samples"] == round(row["spoken_share"] * row["samples"])
+                assert row["spoken_server_p50_ms"] <= row["spoken_server_p99_ms"] \
+                    <= row["spoken_answer_p99_ms"]
     assert stdout.strip().splitlines()[-1].startswith("CAPACITY at p99 <= 100 ms")
 
 
