@@ -1,0 +1,126 @@
+"""The journey writer's three upserts (``Store.write_batch``), built with SQLAlchemy and
+compiled once per dialect (``ivr.data.direct``).
+
+A batch's journey lines are one statement whatever their number: SQLite reads them from
+one JSON parameter (``json_each``), PostgreSQL from one array per column (``unnest``),
+so the statement text never changes and is prepared once. The lines the database
+really added (a repeat adds none) come back as their keys and ids; the rollups then
+fold those lines as they were given (with the values the database keeps: SQLite keeps
+a timestamp's own clock reading, and hands it back without its zone), without reading
+them back.
+"""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Sequence
+from datetime import datetime
+from typing import Any
+
+import sqlalchemy as sa
+from sqlalchemy.dialects import postgresql, sqlite
+
+from ivr.data import direct
+from ivr.data.tables import ROLLUP_LINE, calls, journey_steps
+
+START_COLUMNS = ("call_sid", "account_sid", "from_number", "to_number", "menu", "started_at",
+                 "simulated")
+STATUS_COLUMNS = ("call_sid", "account_sid", "from_number", "to_number", "status", "status_seq",
+                  "duration", "updated_at")
+# A key a row leaves out gets the column's own default (None: NULL).
+CALL_DEFAULTS: dict[str, Any] = {"simulated": False, "status_seq": -1}
+STEP_COLUMNS = ("call_sid", "at", "menu", "node", "event", "input", "outcome", "lang", "kind",
+                "entered", "request_token", "part")
+STEP_DEFAULTS: dict[str, Any] = {"input": "", "outcome": "", "lang": "", "kind": "",
+                                 "entered": "", "part": 0}
+KEY = ("call_sid", "request_token", "part")
+_FILLED = tuple((name, STEP_DEFAULTS.get(name)) for name in STEP_COLUMNS)
+_AT = STEP_COLUMNS.index("at")
+
+
+class BatchStatements:
+    """write_batch's statements for one dialect."""
+
+    def __init__(self, dialect: sa.Dialect) -> None:
+        self.dialect = dialect
+        self.postgresql = dialect.name == "postgresql"
+        insert = postgresql.insert if self.postgresql else sqlite.insert
+
+        def upsert(names: tuple[str, ...], updated: tuple[str, ...], latest: bool) -> direct.Many:
+            def make(values: dict[str, Any], rows: Any) -> Any:
+                statement = insert(calls)
+                statement = (statement.values(values) if rows is None
+                             else statement.from_select(names, rows))
+                return statement.on_conflict_do_update(
+                    index_elements=["call_sid"],
+                    set_={k: statement.excluded[k] for k in updated},
+                    # Status callbacks may arrive out of order: keep the latest in sequence.
+                    where=calls.c.status_seq <= statement.excluded.status_seq if latest else None,
+                )
+            return direct.Many(dialect, {name: calls.c[name].type for name in names}, make)
+
+        self.start = upsert(START_COLUMNS, START_COLUMNS[1:], latest=False)
+        self.status = upsert(STATUS_COLUMNS, ("status", "status_seq", "duration", "updated_at"),
+                             latest=True)
+        if self.postgresql:
+            arrays = [sa.bindparam(name, type_=direct.array_of(journey_steps.c[name].type))
+                      for name in STEP_COLUMNS]
+            given = sa.select(*sa.func.unnest(*arrays).table_valued(
+                *STEP_COLUMNS, name="batch").render_derived().c)
+        else:
+            rows = sa.func.json_each(sa.bindparam("rows", type_=sa.String)).table_valued(
+                "value", name="batch")
+            given = sa.select(*(sa.func.json_extract(rows.c.value, sa.literal_column(f"'$[{i}]'"))
+                                for i in range(len(STEP_COLUMNS)))).where(sa.true())
+        steps = insert(journey_steps).from_select(STEP_COLUMNS, given).on_conflict_do_nothing(
+            index_elements=list(KEY)).returning(journey_steps.c.id,
+                                                *(journey_steps.c[name] for name in KEY))
+        self.steps = direct.Prepared(steps, dialect)
+        self.lines = direct.Prepared(sa.select(*(journey_steps.c[name] for name in ROLLUP_LINE))
+                                     .where(direct.member(journey_steps.c.id, "ids",
+                                                          dialect.name)), dialect)
+        at = journey_steps.c.at.type.dialect_impl(dialect)
+        self._stored_at = at.bind_processor(dialect)
+
+    def add_steps(self, cursor: Any, steps: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+        """Insert journey lines (repeats ignored); returns those added, as the rollups
+        read them (ROLLUP_LINE's keys), in the batch's order."""
+        lines = [{name: row.get(name, default) for name, default in _FILLED} for row in steps]
+        exact = True
+        if self.postgresql:
+            columns = [[line[name] for line in lines] for name in STEP_COLUMNS]
+            cursor.execute(self.steps.sql, columns)
+            for line in lines:  # read back as the same instant (in the session's zone)
+                at = line["at"]
+                exact = exact and isinstance(at, datetime) and at.tzinfo is not None
+        else:
+            stored = self._stored_at
+            values = []
+            for line in lines:
+                row = [line[name] for name in STEP_COLUMNS]
+                at = row[_AT]
+                if isinstance(at, datetime):  # stored as its clock reading, read back naive
+                    line["at"] = at.replace(tzinfo=None)
+                else:
+                    exact = False
+                row[_AT] = stored(at) if stored is not None else at
+                values.append(row)
+            cursor.execute(self.steps.sql, (json.dumps(values),))
+        returned = sorted(cursor.fetchall())  # (id, key...): ids follow the batch's order
+        added: list[dict[str, Any]] = []
+        at = 0
+        for line in lines:
+            if at < len(returned) and tuple(returned[at][1:]) == (
+                    line["call_sid"], line["request_token"], line["part"]):
+                line["id"] = returned[at][0]
+                added.append(line)
+                at += 1
+        if exact and at == len(returned):
+            return added
+        # Values the database may keep otherwise than given: read the lines back.
+        ids = [row[0] for row in returned]
+        cursor.execute(self.lines.sql, self.lines.params(
+            {"ids": direct.listed(ids, self.dialect)}))
+        back = {row[-1]: dict(zip(ROLLUP_LINE, row, strict=True))
+                for row in self.lines.rows(cursor)}
+        return [back[i] for i in ids if i in back]
