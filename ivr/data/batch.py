@@ -13,6 +13,7 @@ them back.
 from __future__ import annotations
 
 import json
+import operator
 from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
@@ -35,7 +36,20 @@ STEP_DEFAULTS: dict[str, Any] = {"input": "", "outcome": "", "lang": "", "kind":
                                  "entered": "", "part": 0}
 KEY = ("call_sid", "request_token", "part")
 _FILLED = tuple((name, STEP_DEFAULTS.get(name)) for name in STEP_COLUMNS)
-_AT = STEP_COLUMNS.index("at")
+_AT, _TOKEN, _PART = (STEP_COLUMNS.index(name) for name in ("at", "request_token", "part"))
+_GET = operator.itemgetter(*STEP_COLUMNS)
+
+
+def _values(step: dict[str, Any]) -> list[Any]:
+    """A journey line's values in STEP_COLUMNS' order (a key left out: its default)."""
+    try:
+        return list(_GET(step))
+    except KeyError:
+        return [step.get(name, default) for name, default in _FILLED]
+
+
+def _same(value: Any) -> Any:
+    return value
 
 
 class BatchStatements:
@@ -79,39 +93,41 @@ class BatchStatements:
         self.lines = direct.Prepared(sa.select(*(journey_steps.c[name] for name in ROLLUP_LINE))
                                      .where(direct.member(journey_steps.c.id, "ids",
                                                           dialect.name)), dialect)
-        at = journey_steps.c.at.type.dialect_impl(dialect)
-        self._stored_at = at.bind_processor(dialect)
+        self._stored_at = direct.bind_processor(journey_steps.c.at.type, dialect) or _same
 
     def add_steps(self, cursor: Any, steps: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
         """Insert journey lines (repeats ignored); returns those added, as the rollups
         read them (ROLLUP_LINE's keys), in the batch's order."""
-        lines = [{name: row.get(name, default) for name, default in _FILLED} for row in steps]
+        rows = [_values(step) for step in steps]  # in STEP_COLUMNS' order
         exact = True
         if self.postgresql:
-            columns = [[line[name] for line in lines] for name in STEP_COLUMNS]
-            cursor.execute(self.steps.sql, columns)
-            for line in lines:  # read back as the same instant (in the session's zone)
-                at = line["at"]
+            cursor.execute(self.steps.sql, self.steps.bound(
+                [list(column) for column in zip(*rows, strict=True)]))
+            for row in rows:  # read back as the same instant (in the session's zone)
+                at = row[_AT]
                 exact = exact and isinstance(at, datetime) and at.tzinfo is not None
         else:
             stored = self._stored_at
-            values = []
-            for line in lines:
-                row = [line[name] for name in STEP_COLUMNS]
+            clock = []
+            for row in rows:
                 at = row[_AT]
                 if isinstance(at, datetime):  # stored as its clock reading, read back naive
-                    line["at"] = at.replace(tzinfo=None)
+                    at = at.replace(tzinfo=None)
                 else:
                     exact = False
-                row[_AT] = stored(at) if stored is not None else at
-                values.append(row)
-            cursor.execute(self.steps.sql, (json.dumps(values),))
+                clock.append(at)
+                row[_AT] = stored(at)
+            payload = json.dumps(rows)
+            for row, at in zip(rows, clock, strict=True):
+                row[_AT] = at
+            cursor.execute(self.steps.sql, (payload,))
         returned = sorted(cursor.fetchall())  # (id, key...): ids follow the batch's order
         added: list[dict[str, Any]] = []
         at = 0
-        for line in lines:
+        for row in rows:
             if at < len(returned) and tuple(returned[at][1:]) == (
-                    line["call_sid"], line["request_token"], line["part"]):
+                    row[0], row[_TOKEN], row[_PART]):
+                line = dict(zip(STEP_COLUMNS, row, strict=True))
                 line["id"] = returned[at][0]
                 added.append(line)
                 at += 1

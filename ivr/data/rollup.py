@@ -176,7 +176,8 @@ def _build(dialect_name: str, dialect: sa.Dialect) -> dict[str, Any]:
         .scalar_subquery().label("lines"),
         end(False).label("first_id"), end(True).label("last_id"),
     ).select_from(sids.outerjoin(calls, calls.c.call_sid == sid)
-                  .outerjoin(call_facts, call_facts.c.call_sid == sid)).subquery("per_call")
+                  .outerjoin(call_facts, call_facts.c.call_sid == sid)).cte("per_call").prefix_with(
+        "MATERIALIZED")  # its subqueries run once per call, not again for each join
     first, last = journey_steps.alias("first_line"), journey_steps.alias("last_line")
     read = sa.select(per_call, *(first.c[name] for name in LINE),
                      *(last.c[name] for name in LINE)).select_from(
