@@ -128,3 +128,24 @@ def test_a_zone_kept_by_sqlite_is_its_clock_reading(db_url: str) -> None:
                 "2026-11-23 10:00:00.000005"
     finally:
         store.dispose()
+
+
+def test_lines_past_sqlites_largest_id_are_still_the_batchs(db_url: str) -> None:
+    """Once a table holds SQLite's largest possible id, new rows get ids at random: the
+    writer notices its ids are not consecutive and inserts the batch again returning them."""
+    if not db_url.startswith("sqlite"):
+        pytest.skip("SQLite's ids only")
+    store = Store(db_url)
+    try:
+        store.write_batch([], [step("W5", 0), step("W5", 1)], [])
+        with store.engine.begin() as conn:
+            conn.execute(sa.text("UPDATE journey_steps SET id = 9223372036854775807 "
+                                 "WHERE request_token = 'W5-1'"))
+        store.write_batch([], [step("W5", 1), step("W5", 2, event="key", input="0"),
+                               step("W5", 3, event="speech", input="hello")], [])
+        assert [row["request_token"] for row in store.journey("W5")] == [
+            "W5-0", "W5-1", "W5-2", "W5-3"]
+        folded = rollup_rows(store)
+        assert folded["call_facts"][0][:1] == ("W5",) and rebuilt(store) == folded
+    finally:
+        store.dispose()
