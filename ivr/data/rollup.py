@@ -218,13 +218,14 @@ def _build(dialect_name: str, dialect: sa.Dialect) -> dict[str, Any]:
         "moved": [moving(table) for table in (call_nodes, call_edges)],
         "nodes": inserting(call_nodes, NODE_COLUMNS, ["call_sid", "node"], "visits"),
         "edges": inserting(call_edges, EDGE_COLUMNS, ["call_sid", "src", "dst"], "moves"),
-        "left": direct.Prepared(
-            call_nodes.update().where(direct.member(call_nodes.c.call_sid, "sids", dialect_name),
-                                      call_nodes.c.ended_here).values(ended_here=False), dialect),
-        "here": direct.Many(dialect, types(call_nodes, ("call_sid", "node")),
+        # Where the caller is now (none: hung up elsewhere, or the menu ended the call):
+        # that node marked, the one marked before no longer.
+        "ends": direct.Many(dialect, types(call_nodes, ("call_sid", "node")),
                             lambda v, _: call_nodes.update().where(
-            call_nodes.c.call_sid == v["call_sid"], call_nodes.c.node == v["node"])
-            .values(ended_here=True)),
+            call_nodes.c.call_sid == v["call_sid"],
+            sa.or_(call_nodes.c.ended_here, call_nodes.c.node == v["node"]))
+            .values(ended_here=sa.case((call_nodes.c.node == v["node"], sa.true()),
+                                       else_=sa.false()))),
     }
     assert tuple(CallFacts("", "", None, None, "").row()) == ("call_sid",) + FACT_FIELDS[:-1]
     assert FACT_FIELDS[-1] == "simulated"
@@ -324,8 +325,7 @@ def _write(conn: sa.Connection, cursor: Any, sql: dict[str, Any],
             edges.append((sid, src[:64], dst[:64], menu, started, count))
         if row is not None and (row["menu"], row["started_at"]) != (menu, started):
             moved.append((sid, menu, started))
-        if tally.ends_here:
-            ends.append((sid, facts.last_node[:64]))
+        ends.append((sid, facts.last_node[:64] if tally.ends_here else None))
     if fresh:  # a race inserts twice: fails, tried again
         sql["insert_facts"].run(cursor, fresh)
     if changed:
@@ -341,9 +341,7 @@ def _write(conn: sa.Connection, cursor: Any, sql: dict[str, Any],
             statement.run(cursor, moved)
     sql["nodes"].run(cursor, nodes)
     sql["edges"].run(cursor, edges)
-    direct.run(cursor, sql["left"], {"sids": direct.listed(
-        [t.facts.call_sid for t, _ in done], conn.dialect)})
-    sql["here"].run(cursor, ends)
+    sql["ends"].run(cursor, ends)
 
 
 def _refresh_chunk(conn: sa.Connection, sids: list[str]) -> None:
