@@ -1,13 +1,12 @@
 """The journey writer's three upserts (``Store.write_batch``), built with SQLAlchemy and
 compiled once per dialect (``ivr.data.direct``).
 
-A batch's journey lines are one statement whatever their number: SQLite reads them from
-one JSON parameter (``json_each``), PostgreSQL from one array per column (``unnest``),
-so the statement text never changes and is prepared once. The lines the database
-really added (a repeat adds none) come back as their keys and ids; the rollups then
-fold those lines as they were given (with the values the database keeps: SQLite keeps
-a timestamp's own clock reading, and hands it back without its zone), without reading
-them back.
+A batch's journey lines are one statement whatever their number: one executemany on
+SQLite (its loop is in C), one INSERT ... SELECT over an array per column on PostgreSQL
+(``unnest``). The ids and keys of the lines the database really added (a repeat adds
+none) are found (SQLite) or returned (PostgreSQL); the rollups then fold those lines as
+they were given (with the values the database keeps: SQLite keeps a timestamp's own
+clock reading, and hands it back without its zone), without reading them back.
 """
 
 from __future__ import annotations

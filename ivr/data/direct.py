@@ -15,7 +15,7 @@ from __future__ import annotations
 
 import json
 import re
-from collections.abc import Callable, Iterable, Sequence
+from collections.abc import Callable, Sequence
 from datetime import datetime, timedelta, timezone
 from typing import Any
 
@@ -153,12 +153,6 @@ def run(cursor: Any, prepared: Prepared, values: dict[str, Any]) -> Any:
     return cursor
 
 
-def run_many(cursor: Any, prepared: Prepared, rows: Iterable[dict[str, Any]]) -> int:
-    """Execute for each row of named values; returns the rows changed."""
-    cursor.executemany(prepared.sql, [prepared.params(row) for row in rows])
-    return int(cursor.rowcount)
-
-
 def listed(values: Sequence[Any], dialect: sa.Dialect) -> Any:
     """A list as one parameter: JSON for SQLite, an array for PostgreSQL."""
     return list(values) if dialect.name == "postgresql" else json.dumps(list(values))
@@ -236,9 +230,9 @@ class Many:
             columns = [list(column) for column in zip(*rows, strict=True)] + self._fixed
             cursor.execute(prepared.sql, prepared.bound([columns[i] for i in at]))
         elif self._fixed:
-            fixed = self._fixed
-            cursor.executemany(prepared.sql, [prepared.bound([(*row, *fixed)[i] for i in at])
-                                              for row in rows])
+            fixed = tuple(self._fixed)
+            cursor.executemany(prepared.sql, [prepared.bound([full[i] for i in at])
+                                              for full in (tuple(row) + fixed for row in rows)])
         else:
             cursor.executemany(prepared.sql, [prepared.bound([row[i] for i in at])
                                               for row in rows])
