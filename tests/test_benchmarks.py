@@ -29,7 +29,7 @@ SMOKE = {
     "bench_step.py": ["--requests", "30"],
     "bench_wordpiece.py": ["--banking77", "{banking77}", "--rounds", "1", "--model-limit", "2"],
     "bench_analytics.py": ["--steps", "3000", "--runs", "1"],
-    "bench_rollup.py": ["--lengths", "5", "20", "--repeat", "3"],
+    "bench_rollup.py": ["--lengths", "5", "20", "--repeat", "3", "--batches", "2"],
     "bench_load.py": ["--seconds", "1", "--warmup", "1", "--rounds", "2", "--connections", "4",
                       "--sqlite-only", "--mix", "keyed"],
     "bench_menu_scale.py": ["--nodes", "60", "--repeat", "1"],

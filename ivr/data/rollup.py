@@ -13,13 +13,13 @@ small tables (a few rows per call, not one per step).
 
 from __future__ import annotations
 
-import functools
 from collections.abc import Iterable, Mapping, Sequence
 from typing import Any
 
 import sqlalchemy as sa
 from sqlalchemy.dialects import postgresql, sqlite
 
+from ivr.data import direct
 from ivr.data.facts import CallFacts, Tally, summarize
 from ivr.data.tables import ROLLUP_LINE, calls, journey_steps, metadata
 
@@ -128,125 +128,162 @@ def _order(line: Mapping[str, Any]) -> tuple[Any, int, int]:
     return (line["at"], int(line["part"] or 0), int(line["id"]))
 
 
-SIDS: sa.BindParameter[Any] = sa.bindparam("sids", expanding=True)
-NEW_IDS: sa.BindParameter[Any] = sa.bindparam("new_ids", expanding=True)
+CALL = ("menu", "started_at", "duration", "simulated")  # what the rollups read of a calls row
+# The columns of a call's row in "read" (extend): its calls row, its call_facts row, the
+# kind of the node it was last at, then its earlier lines' count, first and last.
+READ = (("sid", "has_call") + tuple(f"call_{name}" for name in CALL)
+        + ("has_facts",) + tuple(f"f_{name}" for name in FACT_FIELDS)
+        + ("kind", "lines", "first_id", "last_id"))
+_FIRST = len(READ)
+_LAST = _FIRST + len(LINE)
 
 
-@functools.cache
-def _statements(dialect: str) -> dict[str, Any]:
-    """The statements ``extend`` runs, built once per dialect: building SQLAlchemy
-    constructs cost more than running them."""
-    # Per call with a rollup row: its earlier lines' count, first and last, each found
-    # through the call_sid index with no sort of the whole journey.
+_BUILT: dict[str, dict[str, Any]] = {}
+
+
+def _statements(dialect: sa.Dialect) -> dict[str, Any]:
+    """The statements ``extend`` runs, built and compiled once per dialect (lists of calls
+    and of line ids are single parameters: ``direct.listed``)."""
+    built = _BUILT.get(dialect.name)
+    if built is None:
+        built = _BUILT[dialect.name] = _build(dialect.name, dialect)
+    return built
+
+
+def _build(dialect_name: str, dialect: sa.Dialect) -> dict[str, Any]:
     earlier = journey_steps.alias("earlier")
-    mine = sa.and_(earlier.c.call_sid == call_facts.c.call_sid, earlier.c.id.not_in(NEW_IDS))
+    sids = direct.listing("sids", sa.String(), dialect_name)
+    sid = sids.c.value
+    old = direct.member(earlier.c.id, "new_ids", dialect_name, negate=True)
     order = (earlier.c.at, earlier.c.part, earlier.c.id)
 
     def end(last: bool) -> Any:
-        return (sa.select(earlier.c.id).where(mine)
+        # Found through the call_sid index with no sort of the whole journey.
+        return (sa.select(earlier.c.id).where(earlier.c.call_sid == call_facts.c.call_sid, old)
                 .order_by(*(c.desc() if last else c for c in order)).limit(1).scalar_subquery())
 
-    upsert = (postgresql if dialect == "postgresql" else sqlite).insert
-    nodes, edges = upsert(call_nodes), upsert(call_edges)
-    return {
-        "calls": sa.select(calls.c.call_sid, calls.c.menu, calls.c.started_at, calls.c.duration,
-                           calls.c.simulated).where(calls.c.call_sid.in_(SIDS)),
-        "facts": sa.select(call_facts).where(call_facts.c.call_sid.in_(SIDS)),
-        "ends": sa.select(call_facts.c.call_sid, end(False).label("first_id"),
-                          end(True).label("last_id"),
-                          sa.select(sa.func.count()).select_from(earlier).where(mine)
-                          .scalar_subquery().label("lines"))
-        .where(call_facts.c.call_sid.in_(SIDS)),
-        "lines": sa.select(*(journey_steps.c[name] for name in LINE))
-        .where(journey_steps.c.id.in_(sa.bindparam("ids", expanding=True))),
-        "any": sa.select(journey_steps.c.call_sid).distinct()
-        .where(journey_steps.c.call_sid.in_(SIDS), journey_steps.c.id.not_in(NEW_IDS)),
-        "kinds": sa.select(call_nodes.c.call_sid, call_nodes.c.kind).join(
-            call_facts, sa.and_(call_facts.c.call_sid == call_nodes.c.call_sid,
-                                call_facts.c.last_node == call_nodes.c.node))
-        .where(call_facts.c.call_sid.in_(SIDS)),
-        "insert_facts": call_facts.insert(),
-        "update_facts": call_facts.update()
-        .where(call_facts.c.call_sid == sa.bindparam("new_call_sid"),
-               call_facts.c.steps == sa.bindparam("old_steps"))
-        .values({name: sa.bindparam(f"new_{name}") for name in FACT_FIELDS}),
-        "moved": [table.update().where(table.c.call_sid == sa.bindparam("sid"))
-                  .values(menu=sa.bindparam("new_menu"), started_at=sa.bindparam("new_started"))
-                  for table in (call_nodes, call_edges)],
-        "nodes": nodes.on_conflict_do_update(
-            index_elements=["call_sid", "node"],
-            set_={"visits": call_nodes.c.visits + nodes.excluded.visits}),
-        "edges": edges.on_conflict_do_update(
-            index_elements=["call_sid", "src", "dst"],
-            set_={"moves": call_edges.c.moves + edges.excluded.moves}),
-        "left": call_nodes.update().where(call_nodes.c.call_sid.in_(SIDS), call_nodes.c.ended_here)
-        .values(ended_here=False),
-        "here": call_nodes.update().where(call_nodes.c.call_sid == sa.bindparam("sid"),
-                                          call_nodes.c.node == sa.bindparam("at_node"))
-        .values(ended_here=True),
+    # Per call of the batch, in one query: its calls row, its rollup row with the kind of
+    # the node it was last at, and its earlier lines' count, first and last.
+    per_call = sa.select(
+        sid.label("sid"), calls.c.call_sid.label("has_call"),
+        *(calls.c[name].label(f"call_{name}") for name in CALL),
+        call_facts.c.call_sid.label("has_facts"),
+        *(call_facts.c[name].label(f"f_{name}") for name in FACT_FIELDS),
+        sa.select(call_nodes.c.kind).where(call_nodes.c.call_sid == call_facts.c.call_sid,
+                                           call_nodes.c.node == call_facts.c.last_node)
+        .scalar_subquery().label("kind"),
+        sa.select(sa.func.count()).select_from(earlier).where(earlier.c.call_sid == sid, old)
+        .scalar_subquery().label("lines"),
+        end(False).label("first_id"), end(True).label("last_id"),
+    ).select_from(sids.outerjoin(calls, calls.c.call_sid == sid)
+                  .outerjoin(call_facts, call_facts.c.call_sid == sid)).cte("per_call").prefix_with(
+        "MATERIALIZED")  # its subqueries run once per call, not again for each join
+    first, last = journey_steps.alias("first_line"), journey_steps.alias("last_line")
+    read = sa.select(per_call, *(first.c[name] for name in LINE),
+                     *(last.c[name] for name in LINE)).select_from(
+        per_call.outerjoin(first, first.c.id == per_call.c.first_id)
+        .outerjoin(last, last.c.id == per_call.c.last_id))
+    upsert = (postgresql if dialect_name == "postgresql" else sqlite).insert
+
+    def types(table: sa.Table, names: tuple[str, ...]) -> dict[str, Any]:
+        return {name: table.c[name].type for name in names}
+
+    def inserting(table: sa.Table, names: tuple[str, ...], keys: list[str] | None = None,
+                  added: str = "") -> direct.Many:
+        """An insert of rows of ``names``; on a conflict on ``keys``, ``added`` is summed."""
+        def make(values: dict[str, Any], rows: Any) -> Any:
+            insert = upsert(table)
+            insert = insert.values(values) if rows is None else insert.from_select(names, rows)
+            if keys is None:
+                return insert
+            return insert.on_conflict_do_update(
+                index_elements=keys, set_={added: table.c[added] + insert.excluded[added]})
+        return direct.Many(dialect, types(table, names), make)
+
+    def moving(table: sa.Table) -> direct.Many:
+        """A new menu or start for a call's rows of ``table``."""
+        return direct.Many(dialect, types(table, ("call_sid", "menu", "started_at")),
+                           lambda v, _: table.update().where(table.c.call_sid == v["call_sid"])
+                           .values(menu=v["menu"], started_at=v["started_at"]))
+
+    facts_types = types(call_facts, ("call_sid",) + FACT_FIELDS)
+    built: dict[str, Any] = {
+        "read": direct.Prepared(read, dialect),
+        "insert_facts": inserting(call_facts, ("call_sid",) + FACT_FIELDS),
+        # Only where the row is still the one read (nobody folded lines on meanwhile).
+        "update_facts": direct.Many(dialect, {**facts_types, "old_steps": sa.Integer()},
+                                    lambda v, _: call_facts.update().where(
+            call_facts.c.call_sid == v["call_sid"], call_facts.c.steps == v["old_steps"])
+            .values({name: v[name] for name in FACT_FIELDS})),
+        "moved": [moving(table) for table in (call_nodes, call_edges)],
+        "nodes": inserting(call_nodes, NODE_COLUMNS, ["call_sid", "node"], "visits"),
+        "edges": inserting(call_edges, EDGE_COLUMNS, ["call_sid", "src", "dst"], "moves"),
+        # Where the caller is now (none: hung up elsewhere, or the menu ended the call):
+        # that node marked, the one marked before no longer.
+        "ends": direct.Many(dialect, types(call_nodes, ("call_sid", "node")),
+                            lambda v, _: call_nodes.update().where(
+            call_nodes.c.call_sid == v["call_sid"],
+            sa.or_(call_nodes.c.ended_here, call_nodes.c.node == v["node"]))
+            .values(ended_here=sa.case((call_nodes.c.node == v["node"], sa.true()),
+                                       else_=sa.false()))),
     }
+    assert tuple(CallFacts("", "", None, None, "").row()) == ("call_sid",) + FACT_FIELDS[:-1]
+    assert FACT_FIELDS[-1] == "simulated"
+    assert tuple(built["read"].columns) == READ + LINE + LINE
+    return built
+
+
+NODE_COLUMNS = ("call_sid", "node", "menu", "started_at", "kind", "visits", "ended_here")
+EDGE_COLUMNS = ("call_sid", "src", "dst", "menu", "started_at", "moves")
 
 
 def extend(conn: sa.Connection, sids: list[str], added: Sequence[Mapping[str, Any]]) -> list[str]:
     """Fold the lines just written onto the rollups of ``sids``; returns the calls whose
     rows must be recomputed from their whole journeys instead."""
-    sql = _statements(conn.dialect.name)
+    dialect = conn.dialect
+    sql = _statements(dialect)
     new: dict[str, list[Mapping[str, Any]]] = {sid: [] for sid in sids}
+    new_ids = []
     for line in added:
-        if line["call_sid"] in new:
-            new[line["call_sid"]].append(line)
-    new_ids = [int(line["id"]) for lines in new.values() for line in lines]
-    call_rows = {row.call_sid: dict(row._mapping)
-                 for row in conn.execute(sql["calls"], {"sids": sids})}
-    had = {row.call_sid: dict(row._mapping) for row in conn.execute(sql["facts"], {"sids": sids})}
-    earlier = _ends_of_earlier_lines(conn, sql, sids, list(had), new_ids)
-    kinds = {} if not had else {row.call_sid: row.kind for row in conn.execute(
-        sql["kinds"], {"sids": list(had)})}
+        lines = new.get(line["call_sid"])
+        if lines is not None:
+            lines.append(line)
+            new_ids.append(int(line["id"]))
+    cursor = direct.cursor_of(conn)
+    read = sql["read"]
+    direct.run(cursor, read, {"sids": direct.listed(sids, dialect),
+                              "new_ids": direct.listed(new_ids, dialect)})
+    found = {row[0]: row for row in read.rows(cursor)}
     again: list[str] = []
     done: list[tuple[Tally, dict[str, Any] | None]] = []
     for sid in sids:
         lines = sorted(new[sid], key=_order)
-        count, first, last = earlier.get(sid, (0, None, None))
-        row = had.get(sid)
-        if (call_rows.get(sid, {}).get("simulated") or (row is None and count)
+        got = found.get(sid)
+        if got is None:  # not in the database at all: nothing to count
+            continue
+        call = dict(zip(CALL, got[2:6], strict=True)) if got[1] is not None else None
+        row = (dict(zip(FACT_FIELDS, got[7:7 + len(FACT_FIELDS)], strict=True))
+               if got[6] is not None else None)
+        count = int(got[len(READ) - 3] or 0)
+        last = (dict(zip(LINE, got[_LAST:], strict=True))
+                if got[len(READ) - 1] is not None else None)
+        if ((call or {}).get("simulated") or (row is None and count)
                 or (row is not None and row["steps"] != count)
                 or (lines and last is not None and _order(lines[0]) <= _order(last))):
             again.append(sid)  # out of step with the journey: read it whole
             continue
-        if row is None and not lines and sid not in call_rows:
+        if row is None and not lines and call is None:
             continue  # nothing to count
-        tally = _resume(sid, row, first, last, kinds.get(sid))
+        first = (dict(zip(LINE, got[_FIRST:_LAST], strict=True))
+                 if got[len(READ) - 2] is not None else None)
+        tally = _resume(sid, row, first, last, got[len(READ) - 4])
         for line in lines:
             tally.add(line)
-        tally.finish(call_rows.get(sid))
+        tally.finish(call)
         done.append((tally, row))
     if done:
-        _write(conn, sql, done)
+        _write(conn, cursor, sql, done)
     return again
-
-
-def _ends_of_earlier_lines(conn: sa.Connection, sql: dict[str, Any], sids: list[str],
-                           rolled: list[str], new_ids: list[int]
-                           ) -> dict[str, tuple[int, dict[str, Any] | None, dict[str, Any] | None]]:
-    """Per call: how many lines it had before this batch, and the first and last of them
-    (for a call without a rollup row, only whether it had any: 1 line, or none)."""
-    ends: dict[str, tuple[int, dict[str, Any] | None, dict[str, Any] | None]] = {}
-    picks: dict[str, tuple[int, Any, Any]] = {}
-    if rolled:
-        picks = {row.call_sid: (int(row.lines), row.first_id, row.last_id) for row in
-                 conn.execute(sql["ends"], {"sids": rolled, "new_ids": new_ids})}
-    ids = [i for _, first, last in picks.values() for i in (first, last) if i is not None]
-    # The statement selects LINE's columns in LINE's order (a row's _mapping is rebuilt
-    # on every access).
-    lines = {} if not ids else {row.id: dict(zip(LINE, row, strict=True))
-                                for row in conn.execute(sql["lines"], {"ids": ids})}
-    for sid, (count, first, last) in picks.items():
-        ends[sid] = (count, lines.get(first), lines.get(last))
-    unrolled = [sid for sid in sids if sid not in picks]
-    if unrolled:
-        for row in conn.execute(sql["any"], {"sids": unrolled, "new_ids": new_ids}):
-            ends[row.call_sid] = (1, None, None)  # lines, but no rollup row: read it whole
-    return ends
 
 
 def _resume(sid: str, row: Mapping[str, Any] | None, first: dict[str, Any] | None,
@@ -256,57 +293,55 @@ def _resume(sid: str, row: Mapping[str, Any] | None, first: dict[str, Any] | Non
     if row is None:
         return Tally(CallFacts(sid, "", None, None, ""))
     facts = CallFacts(sid, row["menu"], row["started_at"], row["seconds"], row["lang"],
-                      **{name: row[name] for name in (
-                          "steps", "answered", "looked_up", "transferred", "transfer_answered",
-                          "voicemail", "callback", "keys", "spoken", "lookups_found",
-                          "lookups_not_found", "lookups_failed", "last_node")})
+                      **{name: row[name] for name in RESUMED})
     path_last = (row["last_node"], kind) if kind is not None else None
     return Tally(facts, first, last, str((last or {}).get("input") or ""), path_last)
 
 
-def _write(conn: sa.Connection, sql: dict[str, Any],
+RESUMED = ("steps", "answered", "looked_up", "transferred", "transfer_answered", "voicemail",
+           "callback", "keys", "spoken", "lookups_found", "lookups_not_found", "lookups_failed",
+           "last_node")
+
+
+def _write(conn: sa.Connection, cursor: Any, sql: dict[str, Any],
            done: list[tuple[Tally, dict[str, Any] | None]]) -> None:
     """Write the folded rows: the facts (only where nobody changed them meanwhile), then
     the visits and moves added, the node the caller is at now, and any new menu or start."""
     # Simulated calls never come here (extend reads them whole), so every row folded is real.
-    fresh = [{**t.facts.row(), "simulated": False} for t, row in done if row is None]
-    if fresh:
-        conn.execute(sql["insert_facts"], fresh)  # a race inserts twice: fails, tried again
-    changed = [{**{f"new_{k}": v for k, v in t.facts.row().items()}, "new_simulated": False,
-                "old_steps": row["steps"]}
-               for t, row in done if row is not None]
-    if changed:
-        if conn.dialect.supports_sane_multi_rowcount:
-            if conn.execute(sql["update_facts"], changed).rowcount != len(changed):
-                raise StaleRollup("a call's rollups changed meanwhile")
-        else:
-            for params in changed:
-                if conn.execute(sql["update_facts"], params).rowcount != 1:
-                    raise StaleRollup("a call's rollups changed meanwhile")
-    nodes, edges, moved, ends = [], [], [], []
+    fresh, changed, nodes, edges, moved, ends = [], [], [], [], [], []
     for tally, row in done:
         facts = tally.facts
+        values = list(facts.row().values())  # call_sid, then FACT_FIELDS but simulated
+        values.append(False)  # simulated
+        if row is None:
+            fresh.append(values)
+        else:
+            values.append(row["steps"])
+            changed.append(values)
         sid, menu, started = facts.call_sid, facts.menu[:64], facts.started_at
         for node, visit in facts.nodes.items():
-            nodes.append({"call_sid": sid, "node": node[:64], "menu": menu, "started_at": started,
-                          "kind": visit.kind[:32], "visits": visit.visits, "ended_here": False})
+            nodes.append((sid, node[:64], menu, started, visit.kind[:32], visit.visits, False))
         for (src, dst), count in facts.edges.items():
-            edges.append({"call_sid": sid, "src": src[:64], "dst": dst[:64], "menu": menu,
-                          "started_at": started, "moves": count})
+            edges.append((sid, src[:64], dst[:64], menu, started, count))
         if row is not None and (row["menu"], row["started_at"]) != (menu, started):
-            moved.append({"sid": sid, "new_menu": menu, "new_started": started})
-        if tally.ends_here:
-            ends.append({"sid": sid, "at_node": facts.last_node[:64]})
+            moved.append((sid, menu, started))
+        ends.append((sid, facts.last_node[:64] if tally.ends_here else None))
+    if fresh:  # a race inserts twice: fails, tried again
+        sql["insert_facts"].run(cursor, fresh)
+    if changed:
+        if conn.dialect.supports_sane_multi_rowcount:
+            if sql["update_facts"].run(cursor, changed) != len(changed):
+                raise StaleRollup("a call's rollups changed meanwhile")
+        else:
+            for values in changed:
+                if sql["update_facts"].run(cursor, [values]) != 1:
+                    raise StaleRollup("a call's rollups changed meanwhile")
     if moved:
         for statement in sql["moved"]:
-            conn.execute(statement, moved)
-    if nodes:
-        conn.execute(sql["nodes"], nodes)
-    if edges:
-        conn.execute(sql["edges"], edges)
-    conn.execute(sql["left"], {"sids": [t.facts.call_sid for t, _ in done]})
-    if ends:
-        conn.execute(sql["here"], ends)
+            statement.run(cursor, moved)
+    sql["nodes"].run(cursor, nodes)
+    sql["edges"].run(cursor, edges)
+    sql["ends"].run(cursor, ends)
 
 
 def _refresh_chunk(conn: sa.Connection, sids: list[str]) -> None:

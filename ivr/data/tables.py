@@ -54,11 +54,9 @@ journey_steps = sa.Table(
     sa.UniqueConstraint("call_sid", "request_token", "part", name="uq_journey_request"),
     sa.Index("ix_journey_steps_menu_event_at", "menu", "event", "at"),  # analytics: words not understood
 )
-STEP_DEFAULTS = {"kind": "", "entered": ""}
 # What the analytics rollups read of each line written (ivr.data.rollup.LINE).
 ROLLUP_LINE = ("call_sid", "at", "menu", "node", "event", "input", "outcome", "lang", "kind",
                "entered", "part", "id")  # lines spooled before these columns existed
-START_DEFAULTS = {"simulated": False}
 
 
 def make_engine(url: str) -> Engine:
