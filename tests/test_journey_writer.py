@@ -7,6 +7,7 @@ from __future__ import annotations
 import sqlite3
 from collections.abc import Iterator
 from datetime import datetime, timedelta, timezone
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -15,6 +16,7 @@ import sqlalchemy as sa
 from ivr.data.batch import BatchStatements
 from ivr.data.rollup import ROLLUPS, rebuild
 from ivr.data.store import Store
+from tests.conftest import upgraded
 from tests.test_analytics import DAY1
 
 START = DAY1 + timedelta(hours=9)
@@ -113,11 +115,10 @@ def _driver_error(name: str) -> Exception:
     return error
 
 
-def test_a_zone_kept_by_sqlite_is_its_clock_reading(db_url: str) -> None:
-    """What SQLAlchemy stored for a timestamp with a zone on SQLite, and what the fold uses."""
-    if not db_url.startswith("sqlite"):
-        pytest.skip("PostgreSQL keeps the instant")
-    store = Store(db_url)
+def test_a_zone_kept_by_sqlite_is_its_clock_reading(tmp_path: Path) -> None:
+    """What SQLAlchemy stored for a timestamp with a zone on SQLite, and what the fold uses
+    (PostgreSQL keeps the instant)."""
+    store = Store(upgraded(f"sqlite:///{tmp_path / 'ivr.sqlite3'}"))
     try:
         at = datetime(2026, 11, 23, 10, 0, 0, 5, tzinfo=timezone(timedelta(hours=2)))
         store.write_batch([], [step("W4", 0, at=at)], [])
@@ -130,12 +131,10 @@ def test_a_zone_kept_by_sqlite_is_its_clock_reading(db_url: str) -> None:
         store.dispose()
 
 
-def test_lines_past_sqlites_largest_id_are_still_the_batchs(db_url: str) -> None:
+def test_lines_past_sqlites_largest_id_are_still_the_batchs(tmp_path: Path) -> None:
     """Once a table holds SQLite's largest possible id, new rows get ids at random: the
     writer notices its ids are not consecutive and inserts the batch again returning them."""
-    if not db_url.startswith("sqlite"):
-        pytest.skip("SQLite's ids only")
-    store = Store(db_url)
+    store = Store(upgraded(f"sqlite:///{tmp_path / 'ivr.sqlite3'}"))
     try:
         store.write_batch([], [step("W5", 0), step("W5", 1)], [])
         with store.engine.begin() as conn:
