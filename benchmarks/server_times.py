@@ -110,7 +110,11 @@ def timings(planned: list[Planned], run: Run, log: AccessLog) -> Timings:
             continue
         out.lag.append(outcome.lag * 1000)
         logged = log.seen.get(item.tag)
-        kind = ("not sent" if not outcome.sent_wall else "no answer" if not outcome.status
+        kind = ("not sent" if not outcome.sent_wall
+                # The server's log tells a request it never answered from an answer that
+                # did not reach the client (a connection closed under it, say).
+                else "no answer" if not outcome.status and logged is None
+                else f"answer not received (logged {logged[2]})" if not outcome.status
                 else "not logged" if logged is None
                 else "" if 200 <= outcome.status < 300 else f"HTTP {outcome.status}")
         if kind:

@@ -98,3 +98,27 @@ def test_percentile_is_the_nearest_rank() -> None:
     assert percentile(values, 0.5) == 50.0
     assert percentile(values, 0.99) == 99.0
     assert percentile([7.0], 0.99) == 7.0
+
+
+def test_an_answer_the_client_lost_is_told_from_one_never_given(tmp_path: Any) -> None:
+    """Timings join the client's outcomes with gunicorn's log: a request the server logged
+    but whose answer never reached the client is not counted as one the server left."""
+    import json
+
+    from open_loop import Outcome, Run
+    from server_times import AccessLog, timings
+
+    log_file = tmp_path / "access.log"
+    lines = [{"time": "2026-12-07T12:00:00+00:00", "request_id": tag, "duration_ms": 1.5,
+              "status": 200} for tag in ("a", "b")]
+    log_file.write_text("".join(json.dumps(line) + "\n" for line in lines))
+    planned = [Planned(0.0, b"", tag) for tag in ("a", "b", "c", "d")]
+    outcomes = [Outcome(sent_wall=1.0, status=200, round_trip=0.002),  # answered
+                Outcome(sent_wall=1.0),  # logged by the server, answer lost
+                Outcome(sent_wall=1.0),  # never answered
+                Outcome()]  # never sent
+    found = timings(planned, Run(outcomes), AccessLog(log_file))
+    assert found.errors == 3
+    assert found.error_kinds == {"answer not received (logged 200)": 1, "no answer": 1,
+                                 "not sent": 1}
+    assert found.server == [1.5]
