@@ -91,13 +91,27 @@ def paced(n: int, rate: float, request: Callable[[int], int]) -> list[float]:
     return out
 
 
+def in_process_app(url: str) -> Any:
+    """The service on a migrated database, in process, texts answered without caps."""
+    upgrade(url)
+    return create_app({"IVR_ENV": "test", "TWILIO_AUTH_TOKEN": TOKEN, "DATABASE_URL": url,
+                       "SECRET_KEY": "bench", "IVR_MENUS_DIR": str(ROOT / "menus"),
+                       "IVR_SMS_REPLY_COUNTRIES": "*",
+                       "IVR_SMS_REPLY_SENDER_LIMIT": "1000000/hour",
+                       "IVR_SMS_REPLY_LINE_LIMIT": "1000000/hour"})
+
+
+def close_app(app: Any) -> None:
+    """Stop what an in-process app runs and holds (writers, lookups, database pools)."""
+    app.extensions["ivr"].lookups.close()
+    app.extensions["ivr"].recorder.close()
+    app.extensions["online"].writer.close()
+    app.extensions["ivr"].store.dispose()
+
+
 def run(url: str, n: int, rate: float) -> dict[str, Any]:
     """Measure page, search and text on one database."""
-    upgrade(url)
-    app = create_app({"IVR_ENV": "test", "TWILIO_AUTH_TOKEN": TOKEN, "DATABASE_URL": url,
-                      "SECRET_KEY": "bench", "IVR_MENUS_DIR": str(ROOT / "menus"),
-                      "IVR_SMS_REPLY_COUNTRIES": "*", "IVR_SMS_REPLY_SENDER_LIMIT": "1000000/hour",
-                      "IVR_SMS_REPLY_LINE_LIMIT": "1000000/hour"})
+    app = in_process_app(url)
     client = app.test_client()
     validator = RequestValidator(TOKEN)
 
@@ -126,10 +140,7 @@ def run(url: str, n: int, rate: float) -> dict[str, Any]:
                         "p99_ms": round(percentile(samples, 0.99), 2),
                         "max_ms": round(max(samples), 2)}
         result[name]["within_budget"] = result[name]["p99_ms"] <= BUDGET_MS
-    app.extensions["ivr"].lookups.close()
-    app.extensions["ivr"].recorder.close()
-    app.extensions["online"].writer.close()
-    app.extensions["ivr"].store.dispose()
+    close_app(app)
     return result
 
 
@@ -139,11 +150,7 @@ def cpu_per_answer(url: str, n: int) -> dict[str, Any]:
     (each of the callers' dev wordings once, so no embedding comes from a cache); in
     process, one at a time. With the keyed capacity (capacity.json), says how many texts a
     second the machine's cores could answer at most, against half that capacity."""
-    upgrade(url)
-    app = create_app({"IVR_ENV": "test", "TWILIO_AUTH_TOKEN": TOKEN, "DATABASE_URL": url,
-                      "SECRET_KEY": "bench", "IVR_MENUS_DIR": str(ROOT / "menus"),
-                      "IVR_SMS_REPLY_COUNTRIES": "*", "IVR_SMS_REPLY_SENDER_LIMIT": "1000000/hour",
-                      "IVR_SMS_REPLY_LINE_LIMIT": "1000000/hour"})
+    app = in_process_app(url)
     client = app.test_client()
     validator = RequestValidator(TOKEN)
     people = texters(300)
@@ -184,10 +191,7 @@ def cpu_per_answer(url: str, n: int) -> dict[str, Any]:
     mean = sum(r["cpu_mean_ms"] for r in result["text"].values()) / len(result["text"])
     result["text_cpu_mean_ms_all_languages"] = round(mean, 2)
     result["most_texts_per_s_on_these_cores"] = round((os.cpu_count() or 1) * 1000 / mean, 1)
-    app.extensions["ivr"].lookups.close()
-    app.extensions["ivr"].recorder.close()
-    app.extensions["online"].writer.close()
-    app.extensions["ivr"].store.dispose()
+    close_app(app)
     return result
 
 

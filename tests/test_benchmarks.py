@@ -123,15 +123,20 @@ def check_capacity(figures: dict[str, Any], stdout: str) -> None:
     assert stdout.strip().splitlines()[-1].startswith("CAPACITY at p99 <= 100 ms")
 
 
-def test_the_online_benchmark_reads_gunicorns_own_times(tmp_path: Path) -> None:
-    """--gunicorn: every request is served by gunicorn and timed from its access log."""
+def run_online(tmp_path: Path, mode: str) -> tuple[dict[str, Any], Any]:
+    """bench_online.py in ``mode``, tiny: its figures and the finished process."""
     out = tmp_path / "result.json"
     env = {**os.environ, "IVR_INSTANCE_DIR": str(tmp_path / "instance")}
     done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_online.py"),
-                           "--gunicorn", "--tiny", "--out", str(out)], cwd=ROOT, env=env,
+                           mode, "--tiny", "--out", str(out)], cwd=ROOT, env=env,
                           capture_output=True, text=True, timeout=900)
     assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    figures = json.loads(out.read_text(encoding="utf-8"))
+    return json.loads(out.read_text(encoding="utf-8")), done
+
+
+def test_the_online_benchmark_reads_gunicorns_own_times(tmp_path: Path) -> None:
+    """--gunicorn: every request is served by gunicorn and timed from its access log."""
+    figures, _ = run_online(tmp_path, "--gunicorn")
     assert figures["server"].startswith("gunicorn")
     for name in ("page", "search", "text"):
         # one logged duration per request sent
@@ -142,13 +147,7 @@ def test_the_online_benchmark_reads_gunicorns_own_times(tmp_path: Path) -> None:
 def test_the_online_benchmark_measures_the_cpu_of_an_answer(tmp_path: Path) -> None:
     """--cpu: a text and a typed question per language, each timed, and the most texts a
     second the cores could answer worked out from them."""
-    out = tmp_path / "result.json"
-    env = {**os.environ, "IVR_INSTANCE_DIR": str(tmp_path / "instance")}
-    done = subprocess.run([sys.executable, str(ROOT / "benchmarks" / "bench_online.py"),
-                           "--cpu", "--tiny", "--out", str(out)], cwd=ROOT, env=env,
-                          capture_output=True, text=True, timeout=900)
-    assert done.returncode == 0, f"{done.stdout[-3000:]}\n{done.stderr[-3000:]}"
-    figures = json.loads(out.read_text(encoding="utf-8"))
+    figures, done = run_online(tmp_path, "--cpu")
     for kind in ("text", "search"):
         assert set(figures[kind]) == {"en", "fr", "ro"}
         for row in figures[kind].values():

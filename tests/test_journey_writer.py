@@ -18,6 +18,7 @@ from ivr.data.rollup import ROLLUPS, rebuild
 from ivr.data.store import Store
 from tests.conftest import upgraded
 from tests.test_analytics import DAY1
+from tests.test_rollup_incremental import rollup_rows
 
 START = DAY1 + timedelta(hours=9)
 
@@ -29,10 +30,6 @@ def store(db_url: str) -> Iterator[Store]:
     found.dispose()
 
 
-def rollup_rows(store: Store) -> dict[str, list[tuple[Any, ...]]]:
-    with store.engine.connect() as conn:
-        return {table.name: sorted(tuple(row) for row in conn.execute(sa.select(table)))
-                for table in ROLLUPS}
 
 
 def rebuilt(store: Store) -> dict[str, list[tuple[Any, ...]]]:
