@@ -139,8 +139,14 @@ def test_the_online_benchmark_reads_gunicorns_own_times(tmp_path: Path) -> None:
     figures, _ = run_online(tmp_path, "--gunicorn")
     assert figures["server"].startswith("gunicorn")
     for name in ("page", "search", "text"):
-        # one logged duration per request sent
-        assert figures[name]["samples"] == 40, figures[name]["error_kinds"]
+        # One logged duration per request sent: gunicorn served and logged every one. An
+        # answer it logged that this client then lost on a closing connection (seen once
+        # in a while on a loaded machine) is counted apart, never as a server's error.
+        kinds = figures[name]["error_kinds"]
+        lost = sum(count for kind, count in kinds.items()
+                   if kind.startswith("answer not received (logged 2"))
+        assert figures[name]["samples"] + lost == 40, kinds
+        assert figures[name]["samples"] > 0
         assert 0 < figures[name]["p50_ms"] <= figures[name]["p99_ms"] <= figures[name]["max_ms"]
 
 
