@@ -83,7 +83,7 @@ def steps_taken(menu: str, steps: Iterable[Any]) -> None:
     for step in steps:
         _child(STEPS, menu, step.node).inc()
         if step.event == "fallback":
-            FALLBACKS.labels(menu, step.node).inc()
+            _child(FALLBACKS, menu, step.node).inc()
 
 
 def webhook_error(kind: str) -> None:

@@ -36,12 +36,8 @@ _new_prefix()
 os.register_at_fork(after_in_child=_new_prefix)  # gunicorn's workers: each its own prefix
 
 
-def request_id() -> str:
-    """The incoming X-Request-Id when it is acceptable, else a new random one."""
-    return _request_id(request.environ)
-
-
-def _request_id(environ: dict[str, Any]) -> str:
+def request_id(environ: dict[str, Any]) -> str:
+    """The request's X-Request-Id when it is acceptable, else a new random one."""
     incoming = str(environ.get("HTTP_X_REQUEST_ID", ""))
     if _ACCEPTABLE_ID.fullmatch(incoming):
         return incoming
@@ -53,7 +49,7 @@ def _before() -> None:
     req = request._get_current_object()  # type: ignore[attr-defined]  # one lookup, not ten
     environ = req.environ
     ids = g._get_current_object()
-    ids.request_id = rid = _request_id(environ)
+    ids.request_id = rid = request_id(environ)
     ids.started = time.perf_counter()
     call_sid = ""
     # Only a request that claims to be Twilio's is parsed here: an unsigned one is refused
