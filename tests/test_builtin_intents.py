@@ -20,6 +20,10 @@ __all__ = ["demo"]  # the fixture, shared
     ("en", "no thanks that's all"), ("en", "ok thanks bye bye"), ("en", "that's all thank you"),
     ("fr", "c'est tout, merci, bonne journée"), ("fr", "au revoir"), ("fr", "non merci"),
     ("ro", "gata, mulțumesc"), ("ro", "la revedere"), ("ro", "asta e tot mersi"),
+    # Thanks alone, or "I got my answer", is how most callers take their leave.
+    ("en", "great thanks a lot"), ("en", "got it, that answered my question, thanks"),
+    ("fr", "super merci beaucoup"), ("fr", "j'ai eu ma réponse merci"),
+    ("ro", "mersi mult"), ("ro", "am aflat ce voiam, mulțumesc"),
 ])
 def test_a_closing_ends_the_call_politely_from_any_node(demo: Any, lang: str, said: str) -> None:
     phone = call(demo, SHOP, lang)
@@ -39,6 +43,16 @@ def test_a_closing_ends_the_call_politely_from_any_node(demo: Any, lang: str, sa
 ])
 def test_a_request_that_mentions_a_closing_word_is_not_a_closing(said: str) -> None:
     assert builtin_intent(said, "en") is None
+
+
+@pytest.mark.parametrize("lang,said", [
+    ("en", "I need help thanks"), ("en", "can you call me back thanks"),
+    ("en", "thanks, I want to return a jacket"),
+    ("fr", "vous pouvez me rappeler merci"), ("fr", "merci je veux retourner un colis"),
+    ("ro", "mă puteți suna înapoi vă rog mulțumesc"), ("ro", "la ce oră închideți"),
+])
+def test_thanks_beside_a_request_is_not_a_closing(lang: str, said: str) -> None:
+    assert builtin_intent(said, lang) is None
 
 
 def test_the_node_s_own_phrases_win_over_a_built_in_intent(demo: Any) -> None:

@@ -13,7 +13,7 @@ from ivr.engine import core
 from ivr.engine.types import Enter, Input
 from ivr.menu.loader import load_text
 from ivr.menu.model import Menu
-from ivr.nodes.directory import announced, evidence_entries, evidence_index, warm
+from ivr.nodes.directory import announced, evidence_entries, evidence_index, sentences, warm
 from tests.conftest import ROOT
 
 NOW = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)
@@ -96,6 +96,18 @@ def test_evidence_is_the_answer_description_options_beneath_and_announcing_line(
     assert {"opening hours", "gift vouchers"} <= set(found["shop"])  # the options beneath
     assert "bye" not in found  # a hang-up is never a destination
     assert evidence_index(sparse, "en") is not None
+
+
+def test_each_sentence_of_an_answer_is_its_own_evidence(sparse: Menu) -> None:
+    # "where is the shop" meets the sentence giving the address, not the whole answer
+    # about opening hours; a fragment of one word is no evidence.
+    hours = dict(evidence_entries(sparse, "en"))["hours"]
+    assert "We are open from nine to five." in hours
+    assert "The shop is at 4 Mill Lane." in hours
+    assert not any("nine to five. The shop" in text for text in hours)
+    assert sentences("Thanks. Returns are free for thirty days.") == [
+        "Returns are free for thirty days."]
+    assert sentences("Open daily") == ["Open daily"]
 
 
 def test_a_request_told_by_what_the_answer_says_reaches_it(sparse: Menu) -> None:

@@ -138,6 +138,15 @@ def announced(menu: Menu, node: Node, lang: str) -> list[tuple[str, str]]:
     return [(key, words) for key, words in cleaned if words]
 
 
+def sentences(text: str) -> list[str]:
+    """An answer's sentences, each its own piece of evidence: "what street is the shop on"
+    meets the sentence giving the address, not a whole answer about opening hours.
+    Fragments of one word ("Thanks.") are left out; a text of one sentence stays whole."""
+    parts = [p for p in _CLAUSE_END.split(" ".join(text.split())) if len(p.split()) >= 2]
+    return parts or [text]
+
+
+_CLAUSE_END = re.compile(r"(?<=[.!?;:])\s+")
 _OR_SAY_TAIL = re.compile(rf"\b(?:{_OR_SAY})\b.*$", re.I)
 
 
@@ -152,9 +161,9 @@ def evidence_entries(menu: Menu, lang: str) -> list[tuple[str, list[str]]]:
             texts = found.setdefault(node.id, [])
             version = node.say.for_language(lang, menu.default_language) if node.say else None
             if version and version.text:
-                texts.append(version.text[:MAX_EVIDENCE_CHARS])
+                texts += sentences(version.text[:MAX_EVIDENCE_CHARS])
             if node.description and lang == menu.default_language:
-                texts.append(node.description[:MAX_EVIDENCE_CHARS])
+                texts += sentences(node.description[:MAX_EVIDENCE_CHARS])
             for target, _ in node.option_phrases(lang):
                 if target in names and target != node.id:
                     texts.append(label(menu, target, lang))

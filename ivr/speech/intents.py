@@ -37,15 +37,20 @@ _MARKERS: dict[str, dict[str, str]] = {
               "all done|i'm done|im done|i am done|we're done|hang up|end the call|"
               "end call|no thank you|no thanks|that's everything|have a nice day|"
               "have a good day|i'm all set|all set|i'm good thanks|that's fine thanks|"
-              "all i needed|all i wanted|nothing thanks|never mind",
+              "all i needed|all i wanted|nothing thanks|never mind|"
+              "got it|got my answer|answered my question|that helps|that helped|"
+              "what i needed|what i wanted|thats everything|thats it",
         "fr": "au revoir|c'est tout|c est tout|ce sera tout|ca sera tout|rien d'autre|"
               "rien de plus|bonne journee|bonne soiree|j'ai termine|raccrocher|"
               "fin de l'appel|non merci|c'est bon|ca ira merci|c'est parfait merci|rien merci|"
-              "terminer l'appel",
+              "terminer l'appel|j'ai ma reponse|j'ai eu ma reponse|c'est regle|c'est note|"
+              "laissez tomber|ca va aller|ca va merci|j'ai ce qu'il me faut",
         "ro": "la revedere|gata|asta e tot|asta a fost tot|atat|nimic altceva|nimic mai mult|"
               "o zi buna|am terminat|inchid|nu multumesc|pa|ok multumesc|bine multumesc|"
               "asta este tot|nu mai am intrebari|o seara buna|asta voiam|doar atat|"
-              "nimic multumesc",
+              "nimic multumesc|asta era tot|am aflat|am inteles|am primit raspunsul|"
+              "nu mai vreau nimic|nu mai am nevoie|nu mai conteaza|inchide|"
+              "inchideti apelul|inchide apelul|terminam convorbirea|inchei apelul",
     },
     "repeat": {
         "en": "repeat|repeat that|say that again|say again|come again|pardon|"
@@ -77,14 +82,18 @@ _VOCABULARY: dict[str, dict[str, str]] = {
         "en": "no nope thanks thank you very much much cheers for your help it that's that is "
               "all everything fine good great perfect nice day have a bye goodbye done i'm im am "
               "we're set nothing else more really then for now today was helpful need needed "
-              "wanted know to never mind you've you have been very helpful so kind lovely",
+              "wanted know to never mind you've you have been very helpful so kind lovely got "
+              "answer answered question my exactly helps helped thats what",
         "fr": "non merci beaucoup bien bonne journee soiree au revoir c'est c est ce sera ca "
               "tout rien d'autre autre de plus parfait super top pour aujourd'hui l'aide aide "
               "votre j'ai termine fini c'etait c etait tres madame monsieur a vous terminer "
-              "l'appel appel que voulais savoir vous m'avez bien aide aidee gentil",
+              "l'appel appel que voulais savoir vous m'avez bien aide aidee gentil hein "
+              "ma reponse eu regle note compris ca va aller laissez tomber ce qu'il qu il faut",
         "ro": "nu multumesc mersi frumos mult gata asta e este tot a fost la revedere o zi "
               "buna seara nimic altceva mai am terminat pa o atat pentru ajutor azi "
-              "acum foarte perfect super in regula doar voiam stiu m-ati ajutat amabil",
+              "acum foarte perfect super in regula doar voiam stiu m-ati ajutat amabil "
+              "era am aflat inteles primit raspunsul ce voiam sa aflu vreau nevoie de conteaza "
+              "lasa lasati inchideti inchide apelul terminam convorbirea inchei",
     },
     "repeat": {
         "en": "could you can repeat that again the options say what was it sorry one more "
@@ -104,6 +113,21 @@ _VOCABULARY: dict[str, dict[str, str]] = {
         "fr": "retour au menu principal recommencer depuis le debut revenir accueil",
         "ro": "inapoi la meniul principal meniu de inceput capat vreau sa",
     },
+}
+
+# Thanks alone ("thanks", "merci beaucoup", "super, mulțumesc frumos") ends the call too:
+# said at a menu, with nothing asked, it is how most callers take their leave. Only these
+# few words may stand beside it, so "I need help, thanks" is still a request.
+_THANKS = {
+    "en": ("thanks|thank you|cheers|many thanks",
+           "ok okay alright great perfect lovely super very much so a lot again bye goodbye "
+           "oh um uh well right yes yeah no nope madam sir"),
+    "fr": ("merci|je vous remercie",
+           "ok d'accord bon ben euh super parfait top tres beaucoup bien hein madame "
+           "monsieur au revoir oui non voila ah alors infiniment encore c'est c est beau"),
+    "ro": ("multumesc|mersi|va multumesc",
+           "ok bine super perfect frumos mult foarte doamna domnule la revedere pa da nu "
+           "pai aa pai deci"),
 }
 
 
@@ -142,10 +166,23 @@ def builtin_intent(text: str, lang: str) -> str | None:
     words = _words(text[:200])
     if not words or len(words) > 14:
         return None
-    for intent, marks, vocab in _tables(primary_lang(lang)):
+    lang = primary_lang(lang)
+    for intent, marks, vocab in _tables(lang):
         if all(w in vocab for w in words) and any(_holds(words, m) for m in marks):
             return intent
+    thanks = _thanks(lang)
+    if thanks and all(w in thanks[1] for w in words) and any(_holds(words, m) for m in thanks[0]):
+        return "closing"
     return None
+
+
+@lru_cache(maxsize=32)
+def _thanks(lang: str) -> tuple[tuple[tuple[str, ...], ...], frozenset[str]] | None:
+    found = _THANKS.get(lang)
+    if found is None:
+        return None
+    marks = tuple(_words(m) for m in found[0].split("|") if _words(m))
+    return marks, frozenset(_words(found[1])) | {w for m in marks for w in m}
 
 
 __all__ = ["INTENTS", "builtin_intent", "languages"]
