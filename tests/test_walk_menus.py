@@ -18,6 +18,7 @@ not one point that this walk does not reach.
 
 from __future__ import annotations
 
+import functools
 import xml.etree.ElementTree as ET
 from collections import deque
 from datetime import UTC, datetime
@@ -111,6 +112,7 @@ CLOSED_TIME = datetime(2026, 12, 25, 12, 0, tzinfo=UTC)  # a holiday in every de
 OPEN_EVERYWHERE = datetime(2026, 11, 24, 10, 0, tzinfo=UTC)  # a Tuesday late morning in Europe
 
 
+@functools.lru_cache(maxsize=200_000)  # every edge names its point; most name one seen before
 def point(url: str, extra: tuple) -> tuple:
     """What tells a point of the call apart: the callback and its state, except that of
     the menus entered on the way only the one "back" leads to counts, and the input."""
@@ -157,8 +159,10 @@ def _walk(client: Any, base: dict[str, str]) -> tuple[dict[tuple, list[tuple]], 
                          for v in root.iter(tag)]:
             nodes_seen.update(parse_qs(urlsplit(callback or "").query).get("n", []))
         edges = _edges(list(root), problems, where)
-        graph[here] = [END if e == END else (e[0], point(*e[1:])) for e in edges]
-        queue.extend(e for e in edges if e != END and point(*e[1:]) not in graph)
+        ways = [END if e == END else (e[0], point(*e[1:])) for e in edges]
+        graph[here] = ways
+        queue.extend(e for e, way in zip(edges, ways, strict=True)
+                     if e != END and way[1] not in graph)
         # A guard, not a measure: the demo shop has about 10,000 points open, since speech
         # that nothing answers hears the main topics (each a keyed choice) from every node.
         assert len(graph) < 30000, "the walk does not converge"
