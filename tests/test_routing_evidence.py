@@ -239,3 +239,64 @@ def test_every_main_topic_of_the_demo_menus_has_evidence_in_every_language() -> 
             found = dict(evidence_entries(menu, lang))
             missing = [t for t in topics(menu) if not found.get(t)]
             assert not missing, (path.name, lang, missing)
+
+
+DESKS = """
+menu: desks
+languages: {en: {}}
+start: main
+global_keys: {"0": office}
+nodes:
+  main:
+    type: menu
+    say: "For admissions, press 1. For fees, press 2. For the office, press 0."
+    options:
+      - {key: "1", phrases: {en: [admissions]}, go: admissions}
+      - {key: "2", phrases: {en: [fees]}, go: fees}
+  admissions:
+    type: menu
+    say: "For how to apply, press 1. To talk to the admissions office, press 2."
+    options:
+      - {key: "1", phrases: {en: [how to apply]}, go: apply}
+      - {key: "2", phrases: {en: [admissions office]}, go: admissions_desk}
+  apply:
+    type: message
+    label: {en: how to apply}
+    say: {en: "Apply online with the child's last two reports."}
+    next: main
+  admissions_desk:
+    type: transfer
+    label: {en: the admissions office}
+    number: "+15005550100"
+  fees:
+    type: message
+    label: {en: fees}
+    say: {en: "Fees are paid each term."}
+    next: main
+  office:
+    type: transfer
+    label: {en: the front office}
+    number: "+15005550101"
+"""
+
+
+@pytest.fixture
+def desks() -> Menu:
+    menu = load_text(DESKS, "desks.yaml")
+    warm(menu)
+    return menu
+
+
+def went(turn: core.Turn) -> str:
+    return next(s.outcome for s in turn.steps if s.event == "speech")
+
+
+@pytest.mark.parametrize("at,said,desk", [
+    ("main", "can I speak to someone in the admissions office", "admissions_desk"),
+    ("admissions", "I'd like to talk to someone", "admissions_desk"),  # this submenu's own people
+    ("main", "I'd like to talk to someone", "office"),  # no department named: where 0 goes
+    ("main", "can I talk to someone about the fees", "office"),  # fees has no people of its own
+])
+def test_a_request_for_the_people_of_a_department_goes_to_them(
+        desks: Menu, at: str, said: str, desk: str) -> None:
+    assert went(say_at(desks, at, said)) == f"person:{desk}:1.00"

@@ -59,6 +59,21 @@ def person_target(menu: Menu) -> str | None:
     return target if target and (target in menu.nodes or target == "main") else None
 
 
+def is_a_person(menu: Menu, target: str) -> bool:
+    """Whether a destination puts the caller through to people: a transfer or a queue, or
+    an opening-hours check whose open way leads to one ("the admissions office")."""
+    for _ in range(4):  # an hours check in front of another is as far as menus go
+        node = menu.nodes.get(target)
+        if node is None:
+            return False
+        if node.kind in ("transfer", "queue"):
+            return True
+        if node.kind != "hours":
+            return False
+        target = getattr(node, "open", "")
+    return False
+
+
 def speakable(menu: Menu) -> frozenset[str]:
     """The nodes a caller may be sent to, or offered, by what they say."""
     key = ("speakable",)

@@ -31,6 +31,7 @@ from ivr.nodes.directory import (
     distinct,
     evidence_index,
     hangup_phrases,
+    is_a_person,
     label,
     local_index,
     local_targets,
@@ -385,8 +386,13 @@ def decide(call: Call, ranked: Sequence[Scored]) -> Decision:
     return Decision("refine", tuple(fit)) if fit else Decision("none", ())
 
 
-def person_request(call: Call, utterance: str, confidence: float | None) -> Turn | None:
-    """Go where the 0 key goes when the caller asks for a person; None otherwise."""
+def person_request(call: Call, utterance: str, confidence: float | None, *,
+                   search_all: bool = True) -> Turn | None:
+    """Go where the 0 key goes when the caller asks for a person; None otherwise.
+
+    A request for the people of one department goes to them instead: "someone in
+    admissions" to the admissions office when the menu has one, and a bare "an adviser"
+    said in a submenu that offers its own people to those."""
     menu = call.menu
     lang = call.state.lang
     person = person_target(menu)
@@ -394,7 +400,29 @@ def person_request(call: Call, utterance: str, confidence: float | None) -> Turn
             utterance[:500], lang, (*menu.speech.person.get(lang, ()),
                                     *menu.speech.person.get("*", ()))):
         return None
-    return go_or_confirm(call, person, 1.0, confidence, utterance[:500], "person")
+    desk = _department(call, utterance[:500], person, search_all=search_all)
+    return go_or_confirm(call, desk or person, 1.0, confidence, utterance[:500], "person")
+
+
+def _department(call: Call, utterance: str, person: str, *, search_all: bool) -> str | None:
+    """The people a request for a person names, or this submenu's own people; else None.
+
+    Any transfer or queue of the menu counts here, even one not otherwise reached by
+    speech from elsewhere: a caller asking for "someone in admissions" means them."""
+    menu = call.menu
+    lang = call.state.lang
+    here = call.state.node
+    own = [t for t in local_targets(menu.nodes[here], lang)
+           if t not in (person, here) and is_a_person(menu, t)]
+    index = menu_index(menu, lang)
+    found = with_evidence(call, index.rank(utterance, limit=RANK_LIMIT), utterance,
+                          search_all=search_all)
+    named = [c.target for c in found if c.target not in (person, here)
+             and is_a_person(menu, c.target)
+             and (search_all or c.target in own) and c.score >= cuts_for(index).confident]
+    if named:
+        return named[0]
+    return own[0] if len(own) == 1 else None
 
 
 def _phrase_words(call: Call) -> frozenset[tuple[str, ...]]:
@@ -434,7 +462,7 @@ def understand(call: Call, utterance: str, confidence: float | None, node_tries:
     utterance = utterance[:500]
     if (target := said_prompt_word(menu, node, lang, utterance)) is not None:
         return go_or_confirm(call, target, 1.0, confidence, utterance, "prompt")
-    if (turn := person_request(call, utterance, confidence)) is not None:
+    if (turn := person_request(call, utterance, confidence, search_all=search_all)) is not None:
         return turn
     if (turn := builtin_request(call, utterance, confidence)) is not None:
         return turn
