@@ -274,6 +274,9 @@ def make_app(db_url: str, tmp_path: Path, clock: Clock, **overrides: Any) -> Any
         "IVR_CLOCK": clock,
         "SECRET_KEY": "test",
         "IVR_SMS_COUNTRIES": "US,FR,RO",  # the demo configuration: the test menus' callers
+        # Each app its own spool: tests on the other worker must never replay this one's
+        # spooled voicemails into their own database (or this one theirs).
+        "IVR_SPOOL_DIR": str(tmp_path / "spool"),
         **overrides,
     }
     return create_app(config)

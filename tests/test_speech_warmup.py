@@ -17,9 +17,9 @@ from ivr.nodes.directory import menu_index
 from ivr.nodes.routing import directory_entries
 from ivr.nodes.warmup import WARM_KEY, menu_phrases, warm_menu
 from ivr.simulator import FlaskTransport, Phone
-from ivr.speech import PhraseIndex, use_matcher
+from ivr.speech import PhraseIndex, keep_vectors_in, use_matcher
 from ivr.speech import encoders as encoders_mod
-from tests.conftest import ROOT, TOKEN, block_imports, make_app, shutdown
+from tests.conftest import ROOT, TOKEN, VECTORS, block_imports, make_app, shutdown
 
 SHOP = ROOT / "menus" / "shop.yaml"
 
@@ -146,7 +146,10 @@ def test_the_first_spoken_step_after_load_encodes_only_the_callers_words(
         # A version never loaded before in this process: its phrases are new to the encoder.
         (menus / "shop.yaml").write_text(text.replace("where is my parcel", "where is my parcel please"),
                                          encoding="utf-8")
-        app = make_app(url, tmp_path, clock, IVR_MENUS_DIR=str(menus), IVR_MATCHER="hybrid")
+        # Vectors kept on disk by earlier runs would spare the model: none here (the
+        # folder's own tests are in test_vector_cache.py).
+        app = make_app(url, tmp_path, clock, IVR_MENUS_DIR=str(menus), IVR_MATCHER="hybrid",
+                       IVR_EMBED_CACHE="off")
         try:
             assert "where is my parcel please" in spy.texts  # embedded at load
             loaded = len(spy.texts)
@@ -168,6 +171,7 @@ def test_the_first_spoken_step_after_load_encodes_only_the_callers_words(
             shutdown(app)
     finally:
         spy.detach()
+        keep_vectors_in(VECTORS)  # the suite's folder again
 
 
 def test_a_menu_warmed_for_another_matcher_is_rebuilt(hybrid: None) -> None:
