@@ -255,6 +255,14 @@ def _converse(phone: Phone, actions: list[str] | None, out: TextIO, twiml: bool,
     return status
 
 
+def dialled(dial: Any) -> str:
+    """Who a <Dial> rings: its number, or each of its <Number>, <Client>, <Sip> nouns."""
+    if (dial.text or "").strip():
+        return str(dial.text).strip()
+    return ", ".join((noun.text or "").strip() for noun in dial if (noun.text or "").strip()) \
+        or "nobody"
+
+
 def _steps(phone: Phone, actions: list[str] | None, out: TextIO, twiml: bool,
            texts: Callable[[], list[str]], interactive: bool) -> tuple[int, str]:
     """The call's steps until it ends: the exit status and the line that says how it ended."""
@@ -266,7 +274,7 @@ def _steps(phone: Phone, actions: list[str] | None, out: TextIO, twiml: bool,
             out.write(f"   ... waiting in queue {phone.enqueued.text} [{phone.node}]"
                       + (": a key leaves it" if phone.listening is not None else "") + "\n")
         elif phone.dialing is not None:
-            out.write(f"   ... transferring to {phone.dialing.text} [{phone.node}]\n")
+            out.write(f"   ... transferring to {dialled(phone.dialing)} [{phone.node}]\n")
         elif phone.recording is not None:
             out.write(f"   ... recording a message after the beep [{phone.node}]\n")
         elif phone.listening is not None:

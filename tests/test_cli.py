@@ -301,3 +301,14 @@ def test_call_shows_the_shops_enqueue_and_simulates_the_wait(
     result = CliRunner().invoke(cli, ["call", "shop", "--at", "2026-12-01 10:00", "--steps",
                                       "1; 0; queue answered"])
     assert result.exit_code == 2 and "waiting in a queue: use 'wait" in result.output
+
+
+def test_a_transfer_to_several_numbers_names_them_all() -> None:
+    import xml.etree.ElementTree as ET
+
+    from ivr.cli import dialled
+
+    assert dialled(ET.fromstring("<Dial>+15005550100</Dial>")) == "+15005550100"
+    ringing = ET.fromstring("<Dial><Number>+33199000101</Number>"
+                            "<Number>+33199000102</Number></Dial>")
+    assert dialled(ringing) == "+33199000101, +33199000102"  # not "None"
