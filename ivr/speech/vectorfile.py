@@ -29,7 +29,7 @@ from typing import Any
 log = logging.getLogger(__name__)
 
 MERGE_AT = 16  # files in a model's folder before they are merged into one
-MAX_VECTORS = 200_000  # kept per model, the newest first (384 floats: ~300 MB at the cap)
+MAX_VECTORS = 100_000  # kept per model, the newest first (384 floats: ~150 MB at the cap)
 
 
 class VectorFolder:
