@@ -111,3 +111,15 @@ def test_the_cache_lives_in_the_instance_folder_unless_configured(tmp_path: Path
     assert cfg.vectors_root({}, tmp_path) == tmp_path / "vectors"
     assert cfg.vectors_root({"IVR_EMBED_CACHE": "off"}, tmp_path) is None
     assert cfg.vectors_root({"IVR_EMBED_CACHE": str(tmp_path / "v")}, tmp_path) == tmp_path / "v"
+
+
+def test_a_merge_keeps_at_most_the_newest_vectors(kept: Path, monkeypatch: Any) -> None:
+    monkeypatch.setattr(vectorfile, "MERGE_AT", 3)
+    monkeypatch.setattr(vectorfile, "MAX_VECTORS", 2)
+    for i in range(3):
+        keep_vectors_in(kept)
+        encoder(Model()).encode([f"phrase {i}"])
+    keep_vectors_in(kept)
+    model = Model()
+    encoder(model).encode([f"phrase {i}" for i in range(3)])
+    assert model.seen == ["phrase 0"]  # the oldest was dropped, the two newest kept

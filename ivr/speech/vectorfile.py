@@ -21,6 +21,7 @@ import logging
 import os
 import tempfile
 import threading
+import time
 import zipfile
 from collections.abc import Iterable, Mapping, Sequence
 from pathlib import Path
@@ -43,7 +44,7 @@ class VectorFolder:
 
     def _files(self) -> list[Path]:
         try:
-            return sorted(self.folder.glob("*.npz"), key=lambda p: (p.stat().st_mtime, p.name))
+            return sorted(self.folder.glob("*.npz"))  # named by the time written: oldest first
         except OSError:
             return []
 
@@ -113,7 +114,7 @@ def _write(folder: Path, texts: Sequence[str], vecs: Sequence[Any]) -> None:
         with os.fdopen(descriptor, "wb") as out:
             np.savez(out, texts=np.asarray(texts, dtype=str),
                      vecs=np.asarray(np.stack(vecs), dtype=np.float32))
-        os.replace(temporary, folder / f"{os.getpid()}-{os.urandom(6).hex()}.npz")
+        os.replace(temporary, folder / f"{time.time_ns():020d}-{os.getpid()}-{os.urandom(4).hex()}.npz")
     except BaseException:
         Path(temporary).unlink(missing_ok=True)
         raise
