@@ -251,7 +251,7 @@ nodes:
     type: menu
     say: "For admissions, press 1. For fees, press 2. For the office, press 0."
     options:
-      - {key: "1", phrases: {en: [admissions]}, go: admissions}
+      - {key: "1", phrases: {en: [admissions, apply]}, go: admissions}
       - {key: "2", phrases: {en: [fees]}, go: fees}
   admissions:
     type: menu
@@ -300,3 +300,18 @@ def went(turn: core.Turn) -> str:
 def test_a_request_for_the_people_of_a_department_goes_to_them(
         desks: Menu, at: str, said: str, desk: str) -> None:
     assert went(say_at(desks, at, said)) == f"person:{desk}:1.00"
+
+
+def test_the_exact_phrase_of_a_destination_not_offered_is_a_new_request(desks: Menu) -> None:
+    # Offered admissions or fees, the caller names an option beneath admissions by its
+    # own phrase: that option, not the submenu it sits in.
+    begun = core.start(desks, NOW)
+    assert begun.state is not None
+    entered = core.step(desks, replace(begun.state, node="main", path=("main",)), Enter(), NOW)
+    assert entered.state is not None
+    asked = replace(entered.state, pending="refine:admissions,fees")
+    turn = core.step(desks, asked, Input(speech="how to apply", confidence=0.9), NOW)
+    assert turn.state is not None and turn.state.node == "apply"
+    # A word of an offered one still picks it.
+    turn = core.step(desks, asked, Input(speech="the fees please", confidence=0.9), NOW)
+    assert turn.state is not None and turn.state.node == "fees"

@@ -289,11 +289,15 @@ def _pick_among(call: Call, targets: Sequence[str], said: str) -> str | None:
     """Which of the offered targets a spoken answer names (by label or phrases).
 
     Ranked by the menu's own index (no index is built on a caller's step): the best
-    offered target, if it scores well and clearly ahead of the other offered ones.
+    offered target, if it scores well and clearly ahead of the other offered ones. The
+    exact phrase of a destination not offered is a new request, not a pick: "bilet pe
+    telefon", said when the tickets menu was offered, is the app option it names.
     """
     lang = call.state.lang
-    ranked = [c for c in menu_index(call.menu, lang).rank(said[:500], limit=RANK_LIMIT)
-              if c.target in targets]
+    found = menu_index(call.menu, lang).rank(said[:500], limit=RANK_LIMIT)
+    if found and found[0].score >= 1.0 and found[0].target not in targets:
+        return None
+    ranked = [c for c in found if c.target in targets]
     if not ranked or ranked[0].score < PICK_SCORE:
         return None
     if len(ranked) > 1 and ranked[0].score - ranked[1].score < PICK_MARGIN:
