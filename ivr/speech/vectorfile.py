@@ -38,8 +38,6 @@ class VectorFolder:
 
     def __init__(self, root: Path, identity: str) -> None:
         self.folder = root / hashlib.sha256(identity.encode()).hexdigest()[:24]
-        self._known: dict[str, Any] | None = None
-        self._lock = threading.Lock()
         self._broken = False
 
     def _files(self) -> list[Path]:
@@ -48,27 +46,20 @@ class VectorFolder:
         except OSError:
             return []
 
-    def _read(self) -> dict[str, Any]:
-        known: dict[str, Any] = {}
-        for path in self._files():
-            known.update(_read_one(path))
-        return known
-
     def get(self, texts: Iterable[str]) -> dict[str, Any]:
-        """The vectors kept for those of ``texts`` this folder has."""
-        with self._lock:
-            if self._known is None:
-                self._known = self._read()
-            known = self._known
-        return {t: known[t] for t in texts if t in known}
+        """The vectors kept for those of ``texts`` this folder has. The files are read
+        again each time (a menu version loads rarely) rather than held in memory, where
+        the encoder keeps the ones it uses."""
+        wanted = set(texts)
+        found: dict[str, Any] = {}
+        for path in self._files():
+            found.update((t, v) for t, v in _read_one(path).items() if t in wanted)
+        return found
 
     def put(self, vectors: Mapping[str, Any]) -> None:
         """Keep new vectors (in a file of their own); never raises."""
         if not vectors or self._broken:
             return
-        with self._lock:
-            if self._known is not None:
-                self._known.update(vectors)
         try:
             self.folder.mkdir(parents=True, exist_ok=True)
             _write(self.folder, list(vectors), [vectors[t] for t in vectors])
@@ -83,7 +74,9 @@ class VectorFolder:
         files = self._files()
         merged: dict[str, Any] = {}
         for path in files:
-            merged.update(_read_one(path))
+            for text, vec in _read_one(path).items():
+                merged.pop(text, None)  # a text written again counts as new
+                merged[text] = vec
         texts = list(merged)[-MAX_VECTORS:]
         _write(self.folder, texts, [merged[t] for t in texts])
         for path in files:  # another process may have merged them already: that is fine
