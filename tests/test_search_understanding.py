@@ -65,6 +65,34 @@ def test_not_found_comes_before_the_one_closest_item(demo: Any) -> None:
     assert "For more about it, press 1 or say yes." in heard and "2:" not in heard
 
 
+def test_a_work_the_author_did_not_write_here_is_not_found_first(demo: Any) -> None:
+    """An author's other works are not the one named with them ("X by <author>"), nor is
+    a title held by someone else the one by the author named."""
+    heard = search(demo, LIBRARY, "en", "sketches by boz by charles dickens")
+    assert heard.startswith("Sorry, I couldn't find sketches by boz by charles dickens. The "
+                            "closest I have is "), heard
+    assert "Charles Dickens" in heard and "2:" not in heard
+    heard = search(demo, LIBRARY, "en", "oliver twist by jane austen")
+    assert heard.startswith("Sorry, I couldn't find oliver twist by jane austen."), heard
+    heard = search(demo, LIBRARY, "fr", "la fille aux yeux d or de balzac")
+    assert heard.startswith("Désolé, je n'"), heard
+    assert "Balzac, " not in heard.split(".")[0]
+    heard = search(demo, LIBRARY, "ro", "baltagul de ion creanga")
+    assert heard.startswith("Îmi pare rău, nu am găsit baltagul de ion creanga."), heard
+
+
+@pytest.mark.parametrize(("lang", "said", "first"), [
+    ("en", "great expectations by charles dickens", "I found one result. 1: Great Expectations"),
+    ("en", "novels by charles dickens", "I found 3 results. 1: "),
+    ("en", "what have you got by charles dickens", "I found 3 results. 1: "),
+    ("fr", "les romans de balzac", "J'ai trouvé 3 résultats. 1 : "),
+    ("ro", "poveștile lui creangă", "Am găsit 3 rezultate. 1: "),
+])
+def test_a_work_with_its_author_or_any_work_by_them_is_found(demo: Any, lang: str, said: str,
+                                                               first: str) -> None:
+    assert search(demo, LIBRARY, lang, said).startswith(first)
+
+
 def test_a_format_no_copy_has_is_named_as_missing(demo: Any) -> None:
     heard = search(demo, LIBRARY, "en", "oliver twist in large print")
     assert heard.startswith("We have oliver twist in printed book and audio book, but not in "

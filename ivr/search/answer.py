@@ -14,6 +14,9 @@ Two steps around the catalogue's ranking (``ivr.search.match``):
   found", with the closest item as one alternative if it is close. When items match
   but none has every attribute stated, the answer names the attribute missing and the
   values there are; an item that contradicts a stated attribute is never read.
+  A work and its author named apart ("sanditon by jane austen", "lourdes de zola")
+  must both be the item's: an author's other works are not "Sanditon", so the answer
+  is "not found", with the closest of them as the alternative.
 
 Nothing here does I/O.
 """
@@ -45,6 +48,27 @@ OTHER_NAME = 0.75  # a match below the tier that has what was stated is read whe
 # shares a word ("polo shirt" for "green t shirts")
 MAX_HAVE = 6  # values named in "we have it in ..."
 MAX_NAMED = 8  # words of what the caller named, repeated in "I couldn't find ..."
+
+
+# Words that join a work to its author, per language ("... by ...", "... de ...", "... lui
+# ..."), and words that, before one, name no particular work ("what ... by", "novels by").
+BY: dict[str, frozenset[str]] = {
+    "en": frozenset({"by"}),
+    "fr": frozenset({"de", "d", "par"}),
+    "ro": frozenset({"de", "lui"}),
+}
+ANY_WORK: dict[str, frozenset[str]] = {
+    "en": frozenset("what which whatever everything all novel novels story stories work works "
+                    "poem poems poetry play plays title titles written read reading listen "
+                    "latest new other more".split()),
+    "fr": frozenset("quoi quel quels quelle quelles tout tous roman romans histoire histoires "
+                    "oeuvre oeuvres ouvrage ouvrages poeme poemes poesie poesies piece pieces "
+                    "titre titres ecrit ecrits lire ecouter dernier autre autres".split()),
+    "ro": frozenset("ce care orice tot toate roman romane romanul romanele poveste povesti "
+                    "povestile opera opere operele lucrare lucrari poezie poezii piesa piese "
+                    "titlu titluri scris scrisa scrise citesc citi citeasca ascult asculta "
+                    "ultima ultimul alta alte altceva".split()),
+}
 
 
 @dataclass(frozen=True)
@@ -287,7 +311,8 @@ def decide(rows: Sequence[Mapping[str, Any]], asked: Asked,
            attributes: Mapping[str, Sequence[str]], limit: int, lang: str = "en",
            terms: Terms = EMPTY) -> Decision:
     """The items to read for ``asked`` among ``rows`` (ranked, best first)."""
-    matches = [r for r in rows if is_match(r)]
+    apart = named_apart(asked.query, lang)
+    matches = [r for r in rows if is_match(r) and not _other_work(r, apart)]
     wants = [w for w in asked.wants if w.attribute in attributes]
 
     def keeps(row: Mapping[str, Any], skip: Want | None = None) -> bool:
@@ -318,6 +343,38 @@ def decide(rows: Sequence[Mapping[str, Any]], asked: Asked,
     want = wants[0]
     have = spoken_values(tier, want.attribute, attributes[want.attribute], lang, terms)
     return Decision(MISSING, (), _rest(asked), (want.attribute, want.said, tuple(have)))
+
+
+def named_apart(query: str, lang: str) -> list[tuple[frozenset[str], frozenset[str]]]:
+    """Each way ``query`` names a work and its author apart: the words worth searching
+    before and after one of the language's "by" words, when both sides have some and the
+    side before names a particular work (not "what ... by", "novels de ...")."""
+    code = primary_lang(lang)
+    joins = BY.get(code, frozenset())
+    tokens = query.split()
+    out = []
+    for at, token in enumerate(tokens):
+        if token not in joins or at in (0, len(tokens) - 1):
+            continue
+        work = frozenset(query_words(" ".join(tokens[:at]), lang)) - ANY_WORK.get(code, frozenset())
+        author = frozenset(query_words(" ".join(tokens[at + 1:]), lang))
+        work = frozenset(w for w in work if "=" not in w)
+        author = frozenset(w for w in author if "=" not in w)
+        if work and author:
+            out.append((work, author))
+    return out
+
+
+def _other_work(row: Mapping[str, Any], apart: Sequence[tuple[frozenset[str], frozenset[str]]]
+                ) -> bool:
+    """Whether ``row`` holds one side of a work and its author named apart but nothing of the
+    other: another work by that author, or that title by someone else."""
+    heard = (row.get(MATCH) or {}).get("heard")
+    if heard is None:  # spelled on the keypad, or an HTTP catalogue's own ranking
+        return False
+    held = set(heard)
+    return any((author <= held and not work & held) or (work <= held and not author & held)
+               for work, author in apart)
 
 
 def _rest(asked: Asked) -> str:

@@ -541,7 +541,7 @@ class CatalogueIndex:
                 for i in ranked[:limit]]
 
     def confidence(self, i: int, words: Sequence[str], near: Sequence[list[tuple[str, float]]],
-                   vocabulary: Vocabulary) -> dict[str, float]:
+                   vocabulary: Vocabulary) -> dict[str, Any]:
         """How well row ``i`` answers the query: ``said``, the share of what the caller
         named that it holds (each word weighed by its rarity, a word the catalogue lacks
         as the rarest, a misheard one by its likeness), and ``field``, the largest share
@@ -549,7 +549,8 @@ class CatalogueIndex:
         another form of each word ("war of the worlds" is not "world war"); ``words``,
         the share of the words said that it holds, misheard perhaps; ``looks``, how
         much what was said looks like one of its titles or names, letter by letter;
-        ``single``, 1 when one of its fields is a single word, and it was said."""
+        ``single``, 1 when one of its fields is a single word, and it was said; ``heard``,
+        the words said (folded) that it holds, misheard perhaps."""
         terms, said = terms_of(words)
         have = {w for text in self.texts[i] for w in text}
         idf, rarest = vocabulary.idf, vocabulary.rarest
@@ -586,7 +587,8 @@ class CatalogueIndex:
             if len(text) <= 2 * MAX_QUERY_WORDS:  # a title or a name, not a list of topics
                 looks = max(looks, fuzz.ratio(phrase, " ".join(text)) / 100)
         return {"said": round(share, 3), "field": round(min(1.0, field), 3),
-                "words": round(heard, 3), "looks": round(looks, 3), "single": single}
+                "words": round(heard, 3), "looks": round(looks, 3), "single": single,
+                "heard": tuple(plain[n] for n in range(said) if best[n] >= HEARD)}
 
 
 def _in_order(hits: list[tuple[int, str]]) -> list[str]:
