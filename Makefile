@@ -102,9 +102,12 @@ bench-menu-scale: $(RUN_STAMP)
 
 ## Searching catalogues by voice: blind queries (dev half) on the demo catalogues, and
 ## 100,000 items on SQLite and PostgreSQL (where reachable). --final: the test half, once.
+## Then searches of 100,000 items served by gunicorn at fixed rates: the search capacity,
+## and the server p99 at half of it (benchmarks/bench_search_served.py).
 BENCH_SEARCH_ARGS ?=
 bench-search: $(TEST_STAMP)
 	$(BIN)/python benchmarks/bench_search.py $(BENCH_SEARCH_ARGS)
+	$(BIN)/python benchmarks/bench_search_served.py
 
 ## Concurrent calls 2 workers carry at p99 <= 100 ms: call steps at fixed arrival rates (open
 ## loop), keyed and with a fifth spoken, SQLite and PostgreSQL (benchmarks/bench_capacity.py).

@@ -34,6 +34,7 @@ SMOKE = {
                       "--sqlite-only", "--mix", "keyed"],
     "bench_menu_scale.py": ["--nodes", "60", "--repeat", "1"],
     "bench_search.py": ["--scale", "300", "--rounds", "1", "--no-postgres"],
+    "bench_search_served.py": ["--tiny"],
 }
 WRITES_NOTHING = {"bench_speech.py"}  # --quick prints its table only
 
@@ -93,6 +94,8 @@ def test_the_benchmark_runs_at_a_tiny_size(script: str, tmp_path: Path) -> None:
         assert figures, "the benchmark wrote no figures"
         if script == "bench_capacity.py":
             check_capacity(figures, done.stdout)
+        if script == "bench_search_served.py":
+            check_search_served(figures, done.stdout)
     if script == "bench_load.py":
         (figures,) = json.loads(out.read_text(encoding="utf-8"))["results"]
         # The goal's mix: every answer a key press, and the rounds' throughput compared.
@@ -101,6 +104,20 @@ def test_the_benchmark_runs_at_a_tiny_size(script: str, tmp_path: Path) -> None:
         first, last = figures["runs"]["app"]
         assert figures["last_round_vs_first"] == pytest.approx(last / first - 1, abs=0.002)
         assert figures["journey_steps_stored"] >= figures["mix_steps"]
+
+
+def check_search_served(figures: dict[str, Any], stdout: str) -> None:
+    """Searches of an imported catalogue were sent at each rate, then at half the best one
+    carried, and timed by gunicorn."""
+    (result,) = figures["results"]
+    assert result["database"] == "sqlite" and result["items"] == 2000
+    assert result["searches_walked"] == 20
+    assert [row["rate"] for row in result["rates"]] == [10]
+    for row in [*result["rates"], result["at_half"]]:
+        assert row["samples"] > 0 and row["spoken_share"] == 1  # every request a search
+        assert row["server_p50_ms"] <= row["server_p99_ms"] <= row["answer_p99_ms"]
+    assert result["at_half"]["rate"] == result["half_capacity_rate"] > 0
+    assert stdout.strip().splitlines()[-1].startswith("SEARCH sqlite: 2,000 items")
 
 
 def check_capacity(figures: dict[str, Any], stdout: str) -> None:
