@@ -66,6 +66,7 @@ from ivr.search.answer import (  # noqa: E402
     Decision,
     decide,
     parts,
+    ranked_for,
     understand,
     vocabulary,
 )
@@ -163,7 +164,7 @@ def answer(catalogue: Any, terms: Terms, query: str, lang: str) -> Decision:
     words = query_words(asked.query, lang) or query_words(query, lang)
     if not words:
         return Decision("not_found")
-    return decide(catalogue.search(words, WIDE), asked, config.attributes, TOP, lang, terms)
+    return decide(catalogue.search(words, ranked_for(asked)), asked, config.attributes, TOP, lang, terms)
 
 
 def heard_ids(decision: Decision, key: str) -> list[str]:

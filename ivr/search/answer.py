@@ -33,7 +33,8 @@ from ivr.search.terms import EMPTY, Terms, phrase_words
 from ivr.speech.normalize import drop_fillers, fold, primary_lang, tokenize
 
 FOUND, NOT_FOUND, MISSING = "found", "not_found", "missing"
-WIDE = 50  # items ranked before the attributes are checked
+WIDE = 50  # items ranked before the attributes are checked ...
+NARROW = 12  # ... or, when the caller stated none, before the matches are chosen
 CONFIDENT = 0.7  # share of what the caller named that a match holds ...
 WHOLE_FIELD = 0.9  # ... or share of one of its fields said in order ...
 WITH_FIELD = 0.3  # ... with at least this share of what was named
@@ -259,6 +260,12 @@ def _cued(known: Vocabulary, tokens: Sequence[str], at: int) -> tuple[str, int] 
                     _matches(tokens, at, cue):
                 return attribute, len(cue)
     return None
+
+
+def ranked_for(asked: Asked) -> int:
+    """How many ranked items ``decide`` needs: enough to find those with every attribute
+    stated further down, else only the best (the matches read are among them)."""
+    return WIDE if asked.wants else NARROW
 
 
 def is_match(row: Mapping[str, Any]) -> bool:

@@ -17,7 +17,7 @@ from ivr.lookup.breaker import CircuitBreaker
 from ivr.lookup.policy import SourcePolicy
 from ivr.lookup.sources import SourceError
 from ivr.search import FOUND, NOT_FOUND, SearchResult
-from ivr.search.answer import WIDE, Decision, Vocabulary, decide, understand, vocabulary
+from ivr.search.answer import Decision, Vocabulary, decide, ranked_for, understand, vocabulary
 from ivr.search.config import CatalogueConfig
 from ivr.search.forms import use_languages
 from ivr.search.forms import warm as warm_forms
@@ -81,7 +81,7 @@ class LiveCatalogues:
         def task(catalogue: Catalogue) -> Decision:
             asked = understand(query, lang, self._vocabulary(catalogue, config, lang, terms))
             words = query_words(asked.query, lang) or query_words(query, lang)
-            rows = catalogue.search(words, WIDE)
+            rows = catalogue.search(words, ranked_for(asked))
             return decide(rows, asked, config.attributes, limit, lang, terms)
 
         result = self._run(menu, config, task)
