@@ -174,6 +174,9 @@ def measure(db_name: str, url: str, work: Path, args: argparse.Namespace) -> dic
         print(CAPACITY_HEADER, flush=True)
         found = search(calls, f"{db_name}/search", args, base, master, log)
         half = round(found["capacity_steps_per_s"] / 2, 1)
+        half_of = "capacity"
+        if half == 0 and args.tiny:  # a check on a busy machine: the lowest rate's half
+            half, half_of = min(args.rates) / 2, "the lowest rate tried (none carried)"
         at_half = None
         if half > 0:
             at_half = measure_rate(calls, half, args, base, master, log,
@@ -182,7 +185,7 @@ def measure(db_name: str, url: str, work: Path, args: argparse.Namespace) -> dic
     result = {"database": db_name, "items": imported, "searches_walked": len(calls),
               "capacity_searches_per_s": found["capacity_steps_per_s"],
               "all_rates_carried": found["all_rates_carried"], "rates": found["rates"],
-              "half_capacity_rate": half, "at_half": at_half}
+              "half_capacity_rate": half, "half_of": half_of, "at_half": at_half}
     if at_half is not None:
         result["goal_met"] = (at_half["server_p99_ms"] <= SERVER_P99_GOAL_MS
                               and at_half["errors"] == 0)
@@ -205,13 +208,15 @@ def main() -> None:
     parser.add_argument("--pause", type=float, default=2.0, help="seconds between rates")
     parser.add_argument("--workers", type=int, default=None)
     parser.add_argument("--tiny", action="store_true",
-                        help="2,000 works, one low rate and half of it, seconds each, SQLite: a check")
+                        help="2,000 works, one low rate and half of it, seconds each, SQLite, "
+                             "one worker: a check")
     parser.add_argument("--out", help=f"where the JSON goes (default {RESULTS.relative_to(ROOT)}"
                                       ", not written by --tiny)")
     args = parser.parse_args()
     if args.tiny:
         args.items, args.queries, args.rates, args.bisect = 2000, 20, [10], 0
         args.seconds, args.warmup, args.pause = 1.5, 0.5, 0.2
+        args.workers = args.workers or 1
         if "--db" not in sys.argv:
             args.db = "sqlite"
     args.think = 1.0  # one request a call: never used

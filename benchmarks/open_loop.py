@@ -178,6 +178,7 @@ class OpenLoop:
                 continue
             while index < len(planned) and planned[index].at <= now:
                 self.outstanding += 1
+                self.finished.clear()  # set whenever every answer so far has come back
                 self._dispatch(index)
                 index += 1
             if now > 1.0 and self.outstanding > max(20.0, rate * self.abort_seconds):

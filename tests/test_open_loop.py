@@ -122,3 +122,38 @@ def test_an_answer_the_client_lost_is_told_from_one_never_given(tmp_path: Any) -
     assert found.error_kinds == {"answer not received (logged 200)": 1, "no answer": 1,
                                  "not sent": 1}
     assert found.server == [1.5]
+
+
+class Slow(BaseHTTPRequestHandler):
+    """Answers /slow... after 0.3 s, anything else at once."""
+
+    protocol_version = "HTTP/1.1"
+
+    def do_GET(self) -> None:  # noqa: N802 - http.server's name
+        if self.path.startswith("/slow"):
+            threading.Event().wait(0.3)
+        self.send_response(200)
+        self.send_header("Content-Length", "2")
+        self.end_headers()
+        self.wfile.write(b"ok")
+
+    def log_message(self, *args: Any) -> None:
+        """Quiet."""
+
+
+def test_the_last_answer_is_waited_for_after_every_earlier_one_came_back() -> None:
+    """Every answer in by the time the last request leaves must not end the run: the
+    client once stopped there and counted the last, slower answers as lost."""
+    server = ThreadingHTTPServer(("127.0.0.1", 0), Slow)
+    server.daemon_threads = True
+    thread = threading.Thread(target=server.serve_forever, daemon=True)
+    thread.start()
+    try:
+        port = server.server_address[1]
+        planned = [request(port, 0.0, "fast0"), request(port, 0.2, "slow1")]
+        run = OpenLoop("127.0.0.1", port, planned, connections=2).run()
+    finally:
+        server.shutdown()
+        server.server_close()
+    assert [o.status for o in run.outcomes] == [200, 200]
+    assert run.retries == 0
