@@ -23,7 +23,7 @@ from tests.conftest import OPEN_TIME, ROOT, TOKEN, Clock, make_app, shutdown
 SMOKE = {
     "bench_menus.py": ["--limit", "2"],
     "bench_online.py": ["--tiny"],
-    "bench_capacity.py": ["--tiny"],
+    "bench_capacity.py": ["--tiny", "--workers", "1"],  # one worker boots in half the time
     "bench_queue.py": ["--tiny"],
     "bench_speech.py": ["--quick", "--banking77", "{banking77}"],
     "bench_step.py": ["--requests", "30"],
@@ -31,7 +31,7 @@ SMOKE = {
     "bench_analytics.py": ["--steps", "3000", "--runs", "1"],
     "bench_rollup.py": ["--lengths", "5", "20", "--repeat", "3", "--batches", "2"],
     "bench_load.py": ["--seconds", "1", "--warmup", "1", "--rounds", "2", "--connections", "4",
-                      "--sqlite-only", "--mix", "keyed"],
+                      "--sqlite-only", "--mix", "keyed", "--workers", "1"],
     "bench_menu_scale.py": ["--nodes", "60", "--repeat", "1"],
     "bench_search.py": ["--scale", "300", "--rounds", "1", "--no-postgres"],
     "bench_search_served.py": ["--tiny"],
