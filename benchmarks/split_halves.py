@@ -14,22 +14,32 @@ import argparse
 import hashlib
 import json
 from collections import defaultdict
-from collections.abc import Sequence
+from collections.abc import Callable, Mapping, Sequence
 from pathlib import Path
+from typing import Any, TypeVar
+
+Row = TypeVar("Row", bound=Mapping[str, Any])
+
+
+def deal(rows: Sequence[Row], group: Callable[[Row], Any],
+         text: str) -> tuple[list[Row], list[Row]]:
+    """(dev, test): each group's rows ordered by the SHA-256 of their ``text`` field, dealt
+    alternately, dev first."""
+    groups: dict[Any, list[Row]] = defaultdict(list)
+    for row in rows:
+        groups[group(row)].append(row)
+    dev: list[Row] = []
+    test: list[Row] = []
+    for key in sorted(groups):
+        ordered = sorted(groups[key], key=lambda r: hashlib.sha256(r[text].encode()).hexdigest())
+        for i, row in enumerate(ordered):
+            (dev if i % 2 == 0 else test).append(row)
+    return dev, test
 
 
 def split(rows: Sequence[dict[str, str]]) -> tuple[list[dict[str, str]], list[dict[str, str]]]:
     """(dev, test): each (at, expect) group ordered by the text's SHA-256, dealt alternately."""
-    groups: dict[tuple[str, str], list[dict[str, str]]] = defaultdict(list)
-    for row in rows:
-        groups[(row["at"], row["expect"])].append(row)
-    dev: list[dict[str, str]] = []
-    test: list[dict[str, str]] = []
-    for key in sorted(groups):
-        ordered = sorted(groups[key], key=lambda r: hashlib.sha256(r["text"].encode()).hexdigest())
-        for i, row in enumerate(ordered):
-            (dev if i % 2 == 0 else test).append(row)
-    return dev, test
+    return deal(rows, lambda r: (r["at"], r["expect"]), "text")
 
 
 def main(argv: Sequence[str] | None = None) -> int:

@@ -13,26 +13,17 @@ language taken from the file name's last part: library_en.jsonl -> search_en.jso
 from __future__ import annotations
 
 import argparse
-import hashlib
 import json
-from collections import defaultdict
 from collections.abc import Sequence
 from pathlib import Path
 from typing import Any
 
+from split_halves import deal
+
 
 def split(rows: Sequence[dict[str, Any]]) -> tuple[list[dict[str, Any]], list[dict[str, Any]]]:
     """(dev, test): each kind's queries ordered by the text's SHA-256, dealt alternately."""
-    kinds: dict[str, list[dict[str, Any]]] = defaultdict(list)
-    for row in rows:
-        kinds[row["kind"]].append(row)
-    dev: list[dict[str, Any]] = []
-    test: list[dict[str, Any]] = []
-    for kind in sorted(kinds):
-        ordered = sorted(kinds[kind], key=lambda r: hashlib.sha256(r["query"].encode()).hexdigest())
-        for i, row in enumerate(ordered):
-            (dev if i % 2 == 0 else test).append(row)
-    return dev, test
+    return deal(rows, lambda r: r["kind"], "query")
 
 
 def main(argv: Sequence[str] | None = None) -> int:
