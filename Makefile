@@ -49,9 +49,10 @@ run: $(RUN_STAMP)
 	IVR_ENV=$${IVR_ENV:-development} $(BIN)/ivr run --host $(HOST) --port $(PORT)
 
 ## The whole test suite (SQLite, plus PostgreSQL where reachable) and the linters, on
-## every core (pytest-xdist; TEST_WORKERS=1 for one process). Every benchmark runs too,
-## at a tiny size (tests/test_benchmarks.py).
-TEST_WORKERS ?= auto
+## every core and one more worker (pytest-xdist; TEST_WORKERS=1 for one process): a test
+## waiting for a server to start or a browser leaves its core to another. Every benchmark
+## runs too, at a tiny size (tests/test_benchmarks.py).
+TEST_WORKERS ?= $(shell echo $$(( $$(nproc 2>/dev/null || echo 1) + 1 )))
 test: $(TEST_STAMP)
 	$(BIN)/ruff check ivr tests benchmarks app.py
 	$(BIN)/mypy
