@@ -71,8 +71,10 @@ def test_a_six_digit_order_number_is_sent_whole_and_its_status_heard(page: Any,
     answer = page.locator("[data-heard] li[data-say]", has_text="Order 1 0 0 0 0 1")
     answer.wait_for()
     assert answer.inner_text().startswith("Order 1 0 0 0 0 1 is on its way.")
-    twiml = page.locator("[data-twiml]").text_content()
-    assert "Digits=100001" in twiml
+    # The request's line reaches the TwiML pane when its answer does, maybe after the
+    # spoken line: waited for, not read at once.
+    page.locator("[data-twiml]", has_text="Digits=100001").wait_for(state="attached",
+                                                                   timeout=60_000)
 
 
 def test_keys_are_sent_when_the_timeout_passes_after_the_last_one(page: Any,
@@ -94,7 +96,8 @@ def test_keys_are_sent_when_the_timeout_passes_after_the_last_one(page: Any,
     keypad(page, "2000567")  # one key short of a card number: the caller stops typing
     sent = page.locator("[data-heard] li", has_text="You pressed 2000567")
     sent.wait_for(timeout=60_000)
-    assert "Digits=2000567" in page.locator("[data-twiml]").text_content()
+    page.locator("[data-twiml]", has_text="Digits=2000567").wait_for(state="attached",
+                                                                    timeout=60_000)
     assert page.locator("[data-typed]").inner_text() == ""
 
 
