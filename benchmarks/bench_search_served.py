@@ -90,8 +90,7 @@ def served_menu(menus: Path) -> None:
     path = menus / "library.yaml"
     menu = yaml.safe_load(path.read_text(encoding="utf-8"))
     catalogue = menu["nodes"]["catalogue_search"]["catalogue"]
-    for name in ("file",):
-        catalogue.pop(name, None)
+    catalogue.pop("file", None)
     catalogue.update({"type": "sql", "name": CATALOGUE})
     path.write_text(yaml.safe_dump(menu, allow_unicode=True, sort_keys=False, width=1000),
                     encoding="utf-8")

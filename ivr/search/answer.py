@@ -357,18 +357,18 @@ def named_apart(query: str, lang: str) -> list[tuple[frozenset[str], frozenset[s
     before and after one of the language's "by" words, when both sides have some and the
     side before names a particular work (not "what ... by", "novels de ...")."""
     code = primary_lang(lang)
-    joins = BY.get(code, frozenset())
+    joins, any_work = BY.get(code, frozenset()), ANY_WORK.get(code, frozenset())
     tokens = query.split()
+
+    def searched(part: list[str]) -> frozenset[str]:  # the plain words, no alternatives
+        return frozenset(w for w in query_words(" ".join(part), lang) if "=" not in w)
+
     out = []
     for at, token in enumerate(tokens):
-        if token not in joins or at in (0, len(tokens) - 1):
-            continue
-        work = frozenset(query_words(" ".join(tokens[:at]), lang)) - ANY_WORK.get(code, frozenset())
-        author = frozenset(query_words(" ".join(tokens[at + 1:]), lang))
-        work = frozenset(w for w in work if "=" not in w)
-        author = frozenset(w for w in author if "=" not in w)
-        if work and author:
-            out.append((work, author))
+        if token in joins and 0 < at < len(tokens) - 1:
+            work, author = searched(tokens[:at]) - any_work, searched(tokens[at + 1:])
+            if work and author:
+                out.append((work, author))
     return out
 
 
