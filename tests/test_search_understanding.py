@@ -81,6 +81,26 @@ def test_a_work_the_author_did_not_write_here_is_not_found_first(demo: Any) -> N
     assert heard.startswith("Îmi pare rău, nu am găsit baltagul de ion creanga."), heard
 
 
+def test_a_work_said_just_before_its_author_is_not_the_authors_other_works(demo: Any) -> None:
+    """Without "by" between them ("american notes charles dickens"), words the author's
+    works lack entirely, said before the name, are a work the catalogue does not have."""
+    heard = search(demo, LIBRARY, "en", "american notes charles dickens")
+    assert heard.startswith("Sorry, I couldn't find american notes charles dickens."), heard
+    heard = search(demo, LIBRARY, "ro", "baltagul ion creanga")
+    assert heard.startswith("Îmi pare rău, nu am găsit baltagul ion creanga."), heard
+
+
+@pytest.mark.parametrize(("lang", "said", "first"), [
+    ("en", "bleak house charles dickens", "I found one result. 1: Bleak House"),
+    ("en", "charles dickens bleak house", "I found one result. 1: Bleak House"),
+    ("en", "little women for my daughter", "I found one result. 1: Little Women"),
+    ("ro", "amintiri din copilarie ion creanga", "Am găsit un rezultat. 1: Amintiri din copil"),
+])
+def test_a_work_said_beside_its_author_or_with_words_after_it_is_found(
+        demo: Any, lang: str, said: str, first: str) -> None:
+    assert search(demo, LIBRARY, lang, said).startswith(first)
+
+
 @pytest.mark.parametrize(("lang", "said", "first"), [
     ("en", "great expectations by charles dickens", "I found one result. 1: Great Expectations"),
     ("en", "novels by charles dickens", "I found 3 results. 1: "),

@@ -319,7 +319,9 @@ def decide(rows: Sequence[Mapping[str, Any]], asked: Asked,
            terms: Terms = EMPTY) -> Decision:
     """The items to read for ``asked`` among ``rows`` (ranked, best first)."""
     apart = named_apart(asked.query, lang)
-    matches = [r for r in rows if is_match(r) and not _other_work(r, apart)]
+    named = _named(asked.query, lang)
+    matches = [r for r in rows if is_match(r) and not _other_work(r, apart)
+               and not _beside(r, named)]
     wants = [w for w in asked.wants if w.attribute in attributes]
 
     def keeps(row: Mapping[str, Any], skip: Want | None = None) -> bool:
@@ -382,6 +384,26 @@ def _other_work(row: Mapping[str, Any], apart: Sequence[tuple[frozenset[str], fr
     held = set(heard)
     return any((author <= held and not work & held) or (work <= held and not author & held)
                for work, author in apart)
+
+
+def _named(query: str, lang: str) -> tuple[str, ...]:
+    """The plain words of ``query`` worth searching that may name a particular work, in
+    the order said."""
+    any_work = ANY_WORK.get(primary_lang(lang), frozenset())
+    return tuple(w for w in query_words(query, lang)
+                 if "=" not in w and w not in any_work and not function_word(w))
+
+
+def _beside(row: Mapping[str, Any], named: Sequence[str]) -> bool:
+    """Whether ``row`` matched only by one of its fields said whole, beside words it lacks
+    entirely, all said before it: "redgauntlet walter scott" names a work, then its author,
+    not his others ("little women for school" names no other work)."""
+    heard = (row.get(MATCH) or {}).get("heard")
+    if heard is None or _how(row)[0] >= CONFIDENT:
+        return False
+    held = [n for n, w in enumerate(named) if w in heard]
+    lacked = [n for n, w in enumerate(named) if w not in heard]
+    return bool(held and lacked) and max(lacked) < min(held)
 
 
 def _rest(asked: Asked) -> str:
