@@ -90,6 +90,19 @@ def test_a_work_said_just_before_its_author_is_not_the_authors_other_works(demo:
     assert heard.startswith("Îmi pare rău, nu am găsit baltagul ion creanga."), heard
 
 
+def test_another_part_or_volume_is_not_the_one_asked_for(demo: Any) -> None:
+    """A number said that the item lacks, while the item has another ("part two" against
+    Henry IV, Part 1), is not a match; the number said finds the part it names."""
+    heard = search(demo, LIBRARY, "en", "henry the fourth part two")
+    assert heard.startswith("Sorry, I couldn't find henry the fourth part two."), heard
+    heard = search(demo, LIBRARY, "ro", "scrisoarea a doua")
+    assert heard.startswith("Îmi pare rău, nu am găsit scrisoarea doua."), heard
+    heard = search(demo, LIBRARY, "ro", "scrisoarea trei de eminescu")
+    assert heard.startswith("Am găsit un rezultat. 1: Scrisoarea III"), heard
+    heard = search(demo, LIBRARY, "en", "henry the fourth part one")
+    assert heard.startswith("I found one result. 1: Henry IV, Part 1"), heard
+
+
 @pytest.mark.parametrize(("lang", "said", "first"), [
     ("en", "bleak house charles dickens", "I found one result. 1: Bleak House"),
     ("en", "charles dickens bleak house", "I found one result. 1: Bleak House"),

@@ -275,6 +275,8 @@ def is_match(row: Mapping[str, Any]) -> bool:
     looks = float(how.get("looks", 0.0))
     # Every word heard, misheard perhaps, is not enough alone: a misheard word counts by
     # its likeness in ``said`` ("ben hur" is not "Au Bonheur des Dames").
+    if how.get("other_number"):  # "part two" is not Part 1, however much else it holds
+        return False
     return said >= CONFIDENT or (whole >= WHOLE_FIELD and said >= WITH_FIELD) or (
         looks >= LOOKS_SAME and said >= WITH_FIELD)
 

@@ -149,7 +149,10 @@ _ORDINALS: dict[str, tuple[str, ...]] = {
            "optulea", "noualea", "zecelea"),
     "ro-f": ("intaia", "doua", "treia", "patra", "cincea", "sasea", "saptea", "opta", "noua",
              "zecea"),  # "scrisoarea a treia"
+    "fr-f": ("premiere", "deuxieme", "troisieme", "quatrieme", "cinquieme", "sixieme",
+             "septieme", "huitieme", "neuvieme", "dixieme"),  # "la deuxième partie"
 }
+_PART_NUMBER = frozenset(_ROMAN[1:])  # "Scrisoarea I": "i" only after another word
 MAX_JOIN = 4  # "beau de l'air": words recognition split apart, joined again
 
 
@@ -223,6 +226,9 @@ def query_words(text: str, lang: str) -> list[str]:
     for number, parts in _spoken_numbers(words, code):
         if len(parts) > 1 or number not in content:
             alternatives[f"{number}={' '.join(parts)}"] = None
+        if (len(parts) == 1 and 1 <= int(number) <= len(_ROMAN)  # "scrisoarea trei" = III
+                and not forms.function_word(parts[0])):  # not "un", "o"
+            alternatives[f"{_ROMAN[int(number) - 1]}={parts[0]}"] = None
     said_as = _WORDS_FOR.get(code, {})
     for word in content:  # "3 men in a boat" = Three Men in a Boat
         if word.isdigit() and word in said_as:
@@ -588,7 +594,28 @@ class CatalogueIndex:
                 looks = max(looks, fuzz.ratio(phrase, " ".join(text)) / 100)
         return {"said": round(share, 3), "field": round(min(1.0, field), 3),
                 "words": round(heard, 3), "looks": round(looks, 3), "single": single,
-                "heard": tuple(plain[n] for n in range(said) if best[n] >= HEARD)}
+                "heard": tuple(plain[n] for n in range(said) if best[n] >= HEARD),
+                "other_number": _other_number(words, self.texts[i], have)}
+
+
+def _other_number(words: Sequence[str], texts: Sequence[Sequence[str]], have: set[str]) -> bool:
+    """Whether the caller said a number the item lacks while the item has a number of a
+    part or a volume the caller did not say: "part two" is not "Henry IV, Part 1",
+    "scrisoarea a doua" not "Scrisoarea I". (A year among its subjects is no such number.)"""
+    said_as: dict[str, set[str]] = {}  # what was said -> it and the numbers it stands for
+    for word in words:
+        number, _, said = word.partition("=")
+        # ("un", "o": an article, not the number one)
+        if said and (number.isdigit() or number in _ROMAN) and not forms.function_word(said):
+            said_as.setdefault(said, {said}).add(number)
+        elif not said and word.isdigit():
+            said_as.setdefault(word, {word})
+    if not said_as or all(f & have for f in said_as.values()):
+        return False
+    every = set().union(*said_as.values())
+    return any(w not in every and ((w.isdigit() and len(w) <= 2) or w in _PART_NUMBER
+                                   or (w == "i" and n > 0))
+               for text in texts for n, w in enumerate(text))
 
 
 def _in_order(hits: list[tuple[int, str]]) -> list[str]:
