@@ -74,6 +74,10 @@ def test_a_work_the_author_did_not_write_here_is_not_found_first(demo: Any) -> N
     assert "Charles Dickens" in heard and "2:" not in heard
     heard = search(demo, LIBRARY, "en", "oliver twist by jane austen")
     assert heard.startswith("Sorry, I couldn't find oliver twist by jane austen."), heard
+    # One word of the title is the author's (Hard Times): not all of it ("Hard Cash").
+    heard = search(demo, LIBRARY, "en", "hard cash by charles dickens")
+    assert heard.startswith("Sorry, I couldn't find hard cash by charles dickens. The closest "
+                            "I have is Hard Times"), heard
     heard = search(demo, LIBRARY, "fr", "la fille aux yeux d or de balzac")
     assert heard.startswith("Désolé, je n'"), heard
     assert "Balzac, " not in heard.split(".")[0]

@@ -384,7 +384,7 @@ def _other_work(row: Mapping[str, Any], apart: Sequence[tuple[frozenset[str], fr
     if heard is None:  # spelled on the keypad, or an HTTP catalogue's own ranking
         return False
     held = set(heard)
-    return any((author <= held and not work & held) or (work <= held and not author & held)
+    return any((author <= held and bool(work - held)) or (work <= held and not author & held)
                for work, author in apart)
 
 
