@@ -94,6 +94,15 @@ def test_a_work_said_just_before_its_author_is_not_the_authors_other_works(demo:
     assert heard.startswith("Îmi pare rău, nu am găsit baltagul ion creanga."), heard
 
 
+def test_one_word_that_only_sounds_like_an_items_is_not_a_match(demo: Any) -> None:
+    """"faust" is not "Il ne faut jurer de rien": one word said, held by no item, that is
+    merely like one of its words finds the closest item, offered as such; a word recognition
+    split apart ("pi jamas") is still found."""
+    heard = search(demo, LIBRARY, "en", "faust")
+    assert heard.startswith("Sorry, I couldn't find faust."), heard
+    assert search(demo, SHOP, "en", "pi jamas").startswith("I found "), heard
+
+
 def test_another_part_or_volume_is_not_the_one_asked_for(demo: Any) -> None:
     """A number said that the item lacks, while the item has another ("part two" against
     Henry IV, Part 1), is not a match; the number said finds the part it names."""

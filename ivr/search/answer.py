@@ -277,6 +277,9 @@ def is_match(row: Mapping[str, Any]) -> bool:
     # its likeness in ``said`` ("ben hur" is not "Au Bonheur des Dames").
     if how.get("other_number"):  # "part two" is not Part 1, however much else it holds
         return False
+    if (how.get("strong") == 0 and len(how.get("heard") or ()) < 2
+            and float(how.get("looks", 0.0)) < LOOKS_SAME):
+        return False  # one word like that said: "hamlet" is not "The Story of the Amulet"
     return said >= CONFIDENT or (whole >= WHOLE_FIELD and said >= WITH_FIELD) or (
         looks >= LOOKS_SAME and said >= WITH_FIELD)
 

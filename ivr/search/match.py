@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import heapq
 import math
+import os
 import re
 from bisect import bisect_left
 from collections.abc import Iterable, Mapping, Sequence
@@ -54,6 +55,7 @@ MAX_FORMS = 24  # catalogue words compared as other forms of one query word
 MATCH = "_match"  # the key under which a result carries how well it matched (see `confidence`)
 STRONG = 0.9  # a word said as the catalogue has it, or another form of it
 HEARD = 0.5  # a word said, misheard perhaps, that an item holds
+SAME_START = 5  # letters two words share at their start to be forms of one word
 
 # Words that frame a request rather than name what is sought ("do you have ...").
 FRAMING: dict[str, frozenset[str]] = {
@@ -562,6 +564,7 @@ class CatalogueIndex:
         idf, rarest = vocabulary.idf, vocabulary.rarest
         plain = [t for t, _ in terms[:said]]
         best = [0.0] * said
+        strong = [False] * said  # said as the item has it, in another form, or its start
         weight = [idf.get(w, rarest) for w in plain]
         position: dict[str, int] = {}  # a strongly matched catalogue word -> the word said
         parts = [w.partition("=")[2].split() for w in words if "=" in w]
@@ -572,6 +575,9 @@ class CatalogueIndex:
                     continue
                 for p in at:
                     best[p] = max(best[p], similarity)
+                    # (words recognition split apart, joined again: "pie jama" = pyjama)
+                    if similarity >= STRONG or len(at) > 1 or _same_start(plain[p], found):
+                        strong[p] = True
                 if similarity >= STRONG and at:
                     position.setdefault(found, at[0])
         total = sum(weight) or 1.0
@@ -595,7 +601,16 @@ class CatalogueIndex:
         return {"said": round(share, 3), "field": round(min(1.0, field), 3),
                 "words": round(heard, 3), "looks": round(looks, 3), "single": single,
                 "heard": tuple(plain[n] for n in range(said) if best[n] >= HEARD),
+                "strong": sum(strong),
                 "other_number": _other_number(words, self.texts[i], have)}
+
+
+def _same_start(said: str, found: str) -> bool:
+    """Whether one word is the other with an ending added ("aeneid", "aeneidos"): the same
+    word in another language or form, not a word that merely sounds alike."""
+    short = min(len(said), len(found))
+    start = len(os.path.commonprefix((said, found)))
+    return start >= SAME_START and start >= 0.75 * short
 
 
 def _other_number(words: Sequence[str], texts: Sequence[Sequence[str]], have: set[str]) -> bool:
