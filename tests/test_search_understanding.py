@@ -256,6 +256,32 @@ def test_a_cue_before_a_value_as_the_catalogue_holds_it_is_that_value() -> None:
     assert understand("doudoune en laine", "fr", known).wants == ()  # not a held value
 
 
+@pytest.mark.parametrize(("lang", "said", "size"), [
+    ("ro", "doudoune marimea em", "m"),
+    ("ro", "doudoune marimea ics el", "xl"),
+    ("ro", "doudoune marimea doi ics el", "xxl"),  # one X more than a held code
+    ("fr", "doudoune taille ixe esse", "xs"),
+    ("fr", "doudoune taille elle", "l"),
+    ("en", "doudoune size double extra large", "xxl"),
+    ("en", "doudoune size ex el", "xl"),
+])
+def test_a_size_code_said_letter_by_letter_after_its_cue_is_that_code(
+        lang: str, said: str, size: str) -> None:
+    rows = [{"id": "A", "name": "doudoune", "colour": "green", "sizes": "XS, M, L, XL"}]
+    cues = {"size": ["taille", "marimea", "size"]}
+    known = vocabulary(ATTRIBUTES, rows, parse_terms({"cues": cues}))
+    asked = understand(said, lang, known)
+    assert [(w.attribute, set(w.values)) for w in asked.wants] == [("size", {size})]
+    assert asked.query == "doudoune"
+
+
+def test_letters_not_spelling_a_code_stay_words() -> None:
+    rows = [{"id": "A", "name": "doudoune", "colour": "green", "sizes": "XS, M"}]
+    known = vocabulary(ATTRIBUTES, rows, parse_terms({"cues": {"size": ["taille"]}}))
+    assert understand("doudoune taille ixe", "fr", known).wants == ()  # no letter after X
+    assert understand("doudoune taille elle", "fr", known).wants == ()  # L is not held
+
+
 def test_the_most_whole_of_the_best_matches_sets_the_tier() -> None:
     rows = ranked((ROWS[0], 1.0, 0.4), (ROWS[1], 1.0, 0.4), (ROWS[2], 1.0, 1.0))
     decision = decide(rows, Asked("rain jacket", "rain jacket"), ATTRIBUTES, 3)

@@ -219,13 +219,13 @@ def understand(speech: str, lang: str, known: Vocabulary) -> Asked:
     wants: dict[str, tuple[set[str], list[str]]] = {}
     i = 0
     while i < len(tokens):
-        cued = _cued(known, tokens, i)
+        cued = _cued(known, tokens, i, code)
         if cued is not None:  # "size 39": a value after its cue, even one no item has
-            attribute, length = cued
+            attribute, length, value = cued
             values, said = wants.setdefault(attribute, (set(), []))
-            values.add(tokens[i + length])
-            said.append(" ".join(tokens[i:i + length + 1]))
-            i += length + 1
+            values.add(value)
+            said.append(" ".join(tokens[i:i + length]))
+            i += length
             continue
         for words, attribute, value in known.starting(tokens[i]):
             if _matches(tokens, i, words):
@@ -249,16 +249,61 @@ def understand(speech: str, lang: str, known: Vocabulary) -> Asked:
     return Asked(" ".join(rest), named, asked)
 
 
-def _cued(known: Vocabulary, tokens: Sequence[str], at: int) -> tuple[str, int] | None:
-    """(attribute, cue length) when a cue is at ``at`` followed by a number or one of the
-    attribute's values as the catalogue holds them: "taille 39", "taille m", "en xl"."""
+def _cued(known: Vocabulary, tokens: Sequence[str], at: int, lang: str = "en"
+          ) -> tuple[str, int, str] | None:
+    """(attribute, words used, value) when a cue is at ``at`` followed by a number or one of
+    the attribute's values as the catalogue holds them: "taille 39", "taille m", "en xl",
+    "mărimea ics el" (a code said letter by letter)."""
     for attribute, cues in known.cues.items():
         held = known.held.get(attribute, frozenset())
         for cue in cues:
             end = at + len(cue)
-            if end < len(tokens) and (tokens[end].isdigit() or tokens[end] in held) and \
-                    _matches(tokens, at, cue):
-                return attribute, len(cue)
+            if end >= len(tokens) or not _matches(tokens, at, cue):
+                continue
+            if tokens[end].isdigit() or tokens[end] in held:
+                return attribute, len(cue) + 1, tokens[end]
+            spelled = _spelled(tokens, end, held, lang)
+            if spelled is not None:
+                return attribute, len(cue) + spelled[1], spelled[0]
+    return None
+
+
+# Letters as callers say them, per language: a size code said letter by letter ("em",
+# "ics el"), and the words that double its X ("double extra large", "doi ics el").
+LETTERS: dict[str, dict[str, str]] = {
+    "en": {"ex": "x", "x": "x", "extra": "x", "es": "s", "ess": "s", "s": "s", "em": "m",
+           "m": "m", "el": "l", "ell": "l", "l": "l"},
+    "fr": {"ix": "x", "ixe": "x", "iks": "x", "x": "x", "extra": "x", "esse": "s", "es": "s",
+           "s": "s", "emme": "m", "em": "m", "m": "m", "elle": "l", "el": "l", "l": "l"},
+    "ro": {"ics": "x", "x": "x", "extra": "x", "es": "s", "s": "s", "em": "m", "m": "m",
+           "el": "l", "l": "l"},
+}
+DOUBLE: dict[str, frozenset[str]] = {
+    "en": frozenset({"double", "two", "2"}),
+    "fr": frozenset({"double", "deux", "2"}),
+    "ro": frozenset({"dublu", "doi", "2"}),
+}
+SIZE_WORDS = {"small": "s", "medium": "m", "large": "l"}  # after "extra": "extra large"
+
+
+def _spelled(tokens: Sequence[str], at: int, held: frozenset[str], lang: str
+             ) -> tuple[str, int] | None:
+    """A code the catalogue holds (or one more X than one it holds: "XXL" beside "XL"), said
+    letter by letter from ``at``: ("xl", 2) for "ics el"."""
+    letters, double = LETTERS.get(lang, LETTERS["en"]), DOUBLE.get(lang, DOUBLE["en"])
+    code, n = "", at
+    if n < len(tokens) and tokens[n] in double:
+        code, n = "x", n + 1
+    while n < len(tokens) and n - at < 4:
+        letter = letters.get(tokens[n]) or (SIZE_WORDS.get(tokens[n]) if code.endswith("x")
+                                            else None)
+        if letter is None:
+            break
+        code, n = code + letter, n + 1
+    if not code or code[-1] == "x" or n == at:
+        return None
+    if code in held or (code.startswith("x") and code[1:] in held):
+        return code, n - at
     return None
 
 
