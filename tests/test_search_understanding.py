@@ -120,6 +120,7 @@ def test_another_part_or_volume_is_not_the_one_asked_for(demo: Any) -> None:
     ("en", "bleak house charles dickens", "I found one result. 1: Bleak House"),
     ("en", "charles dickens bleak house", "I found one result. 1: Bleak House"),
     ("en", "little women for my daughter", "I found one result. 1: Little Women"),
+    ("en", "my son wants treasure island", "I found one result. 1: Treasure Island"),
     ("ro", "amintiri din copilarie ion creanga", "Am găsit un rezultat. 1: Amintiri din copil"),
 ])
 def test_a_work_said_beside_its_author_or_with_words_after_it_is_found(

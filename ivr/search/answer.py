@@ -28,7 +28,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from ivr.search.forms import form_keys, function_word, same_word
-from ivr.search.match import FRAMING, MATCH, MAX_QUERY_CHARS, _spoken_numbers, query_words
+from ivr.search.match import FRAMING, MATCH, MAX_QUERY_CHARS, WHOLE, _spoken_numbers, query_words
 from ivr.search.terms import EMPTY, Terms, phrase_words
 from ivr.speech.normalize import drop_fillers, fold, primary_lang, tokenize
 
@@ -36,7 +36,7 @@ FOUND, NOT_FOUND, MISSING = "found", "not_found", "missing"
 WIDE = 50  # items ranked before the attributes are checked ...
 NARROW = 12  # ... or, when the caller stated none, before the matches are chosen
 CONFIDENT = 0.7  # share of what the caller named that a match holds ...
-WHOLE_FIELD = 0.9  # ... or share of one of its fields said in order ...
+WHOLE_FIELD = WHOLE  # ... or share of one of its fields said in order ...
 WITH_FIELD = 0.3  # ... with at least this share of what was named
 ALTERNATIVES = 3  # the best ranked items among which the closest is chosen
 LOOKS_SAME = 0.88  # ... or what was said is, letter by letter, nearly one of its names
@@ -445,11 +445,14 @@ def _named(query: str, lang: str) -> tuple[str, ...]:
 
 
 def _beside(row: Mapping[str, Any], named: Sequence[str]) -> bool:
-    """Whether ``row`` matched only by one of its fields said whole, beside words it lacks
-    entirely, all said before it: "redgauntlet walter scott" names a work, then its author,
-    not his others ("little women for school" names no other work)."""
-    heard = (row.get(MATCH) or {}).get("heard")
-    if heard is None or _how(row)[0] >= CONFIDENT:
+    """Whether words ``row`` lacks entirely were all said before the words it holds, and
+    none of its heaviest fields (its title) was said whole: "redgauntlet walter scott" names
+    a work, then its author, not his others; "the adventures of sherlock holmes" is not "The
+    Return of Sherlock Holmes"; "my son wants treasure island" and "little women for my
+    daughter" name no other work."""
+    how = row.get(MATCH) or {}
+    heard = how.get("heard")
+    if heard is None or how.get("lead"):  # its title said whole: words before are a sentence's
         return False
     held = [n for n, w in enumerate(named) if w in heard]
     lacked = [n for n, w in enumerate(named) if w not in heard]

@@ -56,6 +56,7 @@ MATCH = "_match"  # the key under which a result carries how well it matched (se
 STRONG = 0.9  # a word said as the catalogue has it, or another form of it
 HEARD = 0.5  # a word said, misheard perhaps, that an item holds
 SAME_START = 5  # letters two words share at their start to be forms of one word
+WHOLE = 0.9  # share of a field said in order for it to count as said whole
 
 # Words that frame a request rather than name what is sought ("do you have ...").
 FRAMING: dict[str, frozenset[str]] = {
@@ -584,8 +585,10 @@ class CatalogueIndex:
         share = sum(w * b for w, b in zip(weight, best, strict=True)) / total
         heard = sum(b >= HEARD for b in best) / max(1, said)
         field = looks = single = 0.0
+        lead = False  # one of the heaviest fields (a title, a name) said whole
+        heaviest = max(self.fields.values(), default=0)
         phrase = " ".join(plain)
-        for text in self.texts[i]:
+        for text, weight in zip(self.texts[i], self.fields.values(), strict=True):
             text = [w for w in text if not forms.function_word(w) and w not in _FRAMED] or text
             if not text:
                 continue
@@ -595,14 +598,16 @@ class CatalogueIndex:
             if len(set(text)) == 1 and run:
                 single = 1.0
             if len(set(text)) > 1 or share >= 0.5:
-                field = max(field, sum(idf.get(w, rarest) for w in set(run)) / size)
+                whole = sum(idf.get(w, rarest) for w in set(run)) / size
+                field = max(field, whole)
+                lead = lead or (weight == heaviest and whole >= WHOLE)
             if len(text) <= 2 * MAX_QUERY_WORDS:  # a title or a name, not a list of topics
                 looks = max(looks, fuzz.ratio(phrase, " ".join(text)) / 100)
         return {"said": round(share, 3), "field": round(min(1.0, field), 3),
                 "words": round(heard, 3), "looks": round(looks, 3), "single": single,
                 "heard": tuple(plain[n] for n in range(said) if best[n] >= HEARD),
                 "strong": sum(strong),
-                "other_number": _other_number(words, self.texts[i], have)}
+                "other_number": _other_number(words, self.texts[i], have), "lead": lead}
 
 
 def _same_start(said: str, found: str) -> bool:
