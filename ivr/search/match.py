@@ -588,7 +588,7 @@ class CatalogueIndex:
         lead = False  # one of the heaviest fields (a title, a name) said whole
         heaviest = max(self.fields.values(), default=0)
         phrase = " ".join(plain)
-        for text, weight in zip(self.texts[i], self.fields.values(), strict=True):
+        for text, counts in zip(self.texts[i], self.fields.values(), strict=True):
             text = [w for w in text if not forms.function_word(w) and w not in _FRAMED] or text
             if not text:
                 continue
@@ -600,7 +600,7 @@ class CatalogueIndex:
             if len(set(text)) > 1 or share >= 0.5:
                 whole = sum(idf.get(w, rarest) for w in set(run)) / size
                 field = max(field, whole)
-                lead = lead or (weight == heaviest and whole >= WHOLE)
+                lead = lead or (counts == heaviest and whole >= WHOLE)
             if len(text) <= 2 * MAX_QUERY_WORDS:  # a title or a name, not a list of topics
                 looks = max(looks, fuzz.ratio(phrase, " ".join(text)) / 100)
         return {"said": round(share, 3), "field": round(min(1.0, field), 3),
