@@ -103,6 +103,23 @@ def test_one_word_that_only_sounds_like_an_items_is_not_a_match(demo: Any) -> No
     assert search(demo, SHOP, "en", "pi jamas").startswith("I found "), heard
 
 
+@pytest.mark.parametrize(("lang", "said", "first"), [
+    ("en", "doctor jekyll and mister hyde", "I found one result. 1: Strange Case of Dr Jekyll"),
+    ("en", "mister standfast", "I found one result. 1: Mr Standfast"),
+])
+def test_a_word_the_title_writes_short_is_found_said_whole(demo: Any, lang: str, said: str,
+                                                           first: str) -> None:
+    assert search(demo, LIBRARY, lang, said).startswith(first)
+
+
+def test_a_word_said_whole_stands_for_its_short_form() -> None:
+    from ivr.search.match import query_words
+
+    assert "dr=doctor" in query_words("doctor jekyll", "en")
+    assert "mme=madame" in query_words("madame bovary", "fr")
+    assert "dl=domnul" in query_words("domnul goe", "ro")
+
+
 def test_another_part_or_volume_is_not_the_one_asked_for(demo: Any) -> None:
     """A number said that the item lacks, while the item has another ("part two" against
     Henry IV, Part 1), is not a match; the number said finds the part it names."""
@@ -274,6 +291,15 @@ def test_a_size_code_said_letter_by_letter_after_its_cue_is_that_code(
     asked = understand(said, lang, known)
     assert [(w.attribute, set(w.values)) for w in asked.wants] == [("size", {size})]
     assert asked.query == "doudoune"
+
+
+def test_double_before_a_size_said_without_a_cue_is_the_next_size() -> None:
+    terms = parse_terms({"values": {"size": {"XL": ["extra large"], "L": ["large"]}}})
+    rows = [{"id": "A", "name": "hoodie", "colour": "green", "sizes": "L, XL"}]
+    asked = understand("double extra large hoodie", "en", vocabulary(ATTRIBUTES, rows, terms))
+    assert [(w.attribute, set(w.values), w.said) for w in asked.wants] == [
+        ("size", {"xxl"}, "double extra large")]
+    assert asked.query == "hoodie"
 
 
 def test_letters_not_spelling_a_code_stay_words() -> None:

@@ -234,10 +234,14 @@ def understand(speech: str, lang: str, known: Vocabulary) -> Asked:
                         if len(rest) >= len(cue) and _matches(rest, len(rest) - len(cue), cue):
                             del rest[len(rest) - len(cue):]
                             break
+                    start = i
+                    if rest and rest[-1] in DOUBLE.get(code, ()) and value.startswith("x"):
+                        rest.pop()  # "double extra large": the size after XL
+                        value, start = "x" + value, i - 1
                     values, said = wants.setdefault(attribute, (set(), []))
                     values.add(value)
                     values.update(known.broader.get((attribute, value), ()))
-                    said.append(" ".join(tokens[i:i + len(words)]))
+                    said.append(" ".join(tokens[start:i + len(words)]))
                 else:
                     rest += phrase_words(value)
                 i += len(words)

@@ -157,6 +157,15 @@ _ORDINALS: dict[str, tuple[str, ...]] = {
 }
 _PART_NUMBER = frozenset(_ROMAN[1:])  # "Scrisoarea I": "i" only after another word
 MAX_JOIN = 4  # "beau de l'air": words recognition split apart, joined again
+# Titles written short that callers say whole, folded ("Dr Jekyll", "Mme Bovary", "Sf. Ilie").
+_ABBREVIATED: dict[str, dict[str, str]] = {
+    "en": {"doctor": "dr", "mister": "mr", "missus": "mrs", "misses": "mrs", "saint": "st",
+           "mount": "mt", "captain": "capt", "professor": "prof"},
+    "fr": {"docteur": "dr", "madame": "mme", "mademoiselle": "mlle", "monseigneur": "mgr",
+           "saint": "st", "sainte": "ste", "capitaine": "cne"},
+    "ro": {"doctor": "dr", "doctorul": "dr", "domnul": "dl", "doamna": "dna", "sfantul": "sf",
+           "sfanta": "sf", "profesor": "prof", "profesorul": "prof"},
+}
 
 
 def _number_table(lang: str) -> dict[str, int]:
@@ -240,6 +249,10 @@ def query_words(text: str, lang: str) -> list[str]:
         for n, ordinal in enumerate(table):
             if ordinal in content:
                 alternatives[f"{_ROMAN[n]}={ordinal}"] = None
+    short = _ABBREVIATED.get(code, {})
+    for word in content:  # "doctor jekyll and mister hyde" = Dr Jekyll and Mr Hyde
+        if word in short:
+            alternatives[f"{short[word]}={word}"] = None
     for size in range(2, MAX_JOIN + 1):
         for i in range(len(words) - size + 1):
             parts = words[i:i + size]
