@@ -157,6 +157,7 @@ _ORDINALS: dict[str, tuple[str, ...]] = {
 }
 _PART_NUMBER = frozenset(_ROMAN[1:])  # "Scrisoarea I": "i" only after another word
 MAX_JOIN = 4  # "beau de l'air": words recognition split apart, joined again
+JOINED_SHARE = 0.8  # ... found as a catalogue word at least this long, as a share
 # Titles written short that callers say whole, folded ("Dr Jekyll", "Mme Bovary", "Sf. Ilie").
 _ABBREVIATED: dict[str, dict[str, str]] = {
     "en": {"doctor": "dr", "mister": "mr", "missus": "mrs", "misses": "mrs", "saint": "st",
@@ -584,8 +585,12 @@ class CatalogueIndex:
         parts = [w.partition("=")[2].split() for w in words if "=" in w]
         for n, options in enumerate(near):
             at = [n] if n < said else [plain.index(p) for p in parts[n - said] if p in plain]
+            # Words joined again stand for one whole word, not for one that is only the
+            # first of them: "sports bra" is not "sports" (shoes); "get salome" may be
+            # "salome" (what comes before the name is the sentence's).
+            size = _joined_size(terms[n][0], parts[n - said]) if n >= said else 0
             for found, similarity in options:
-                if found not in have:
+                if found not in have or (len(found) < size and found[:3] == terms[n][0][:3]):
                     continue
                 for p in at:
                     best[p] = max(best[p], similarity)
@@ -621,6 +626,15 @@ class CatalogueIndex:
                 "heard": tuple(plain[n] for n in range(said) if best[n] >= HEARD),
                 "strong": sum(strong),
                 "other_number": _other_number(words, self.texts[i], have), "lead": lead}
+
+
+def _joined_size(term: str, parts: Sequence[str]) -> float:
+    """The length a catalogue word needs to stand for ``parts`` joined into ``term``
+    (0 for an alternative that is not a join: a number, a short form)."""
+    if term != "".join(parts):
+        return 0.0
+    content = [p for p in parts if not forms.function_word(p)]
+    return JOINED_SHARE * sum(len(p) for p in content) if len(content) > 1 else 0.0
 
 
 def _same_start(said: str, found: str) -> bool:
