@@ -292,6 +292,7 @@ def test_a_cue_before_a_value_as_the_catalogue_holds_it_is_that_value() -> None:
     ("fr", "doudoune taille elle", "l"),
     ("en", "doudoune size double extra large", "xxl"),
     ("en", "doudoune size ex el", "xl"),
+    ("fr", "doudoune taille xxl", "xxl"),
 ])
 def test_a_size_code_said_letter_by_letter_after_its_cue_is_that_code(
         lang: str, said: str, size: str) -> None:

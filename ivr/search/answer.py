@@ -264,8 +264,9 @@ def _cued(known: Vocabulary, tokens: Sequence[str], at: int, lang: str = "en"
             end = at + len(cue)
             if end >= len(tokens) or not _matches(tokens, at, cue):
                 continue
-            if tokens[end].isdigit() or tokens[end] in held:
-                return attribute, len(cue) + 1, tokens[end]
+            word = tokens[end]
+            if word.isdigit() or word in held or (word.startswith("xx") and word[1:] in held):
+                return attribute, len(cue) + 1, word  # ("en xxl" beside XL: the next size)
             spelled = _spelled(tokens, end, held, lang)
             if spelled is not None:
                 return attribute, len(cue) + spelled[1], spelled[0]
