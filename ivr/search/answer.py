@@ -416,14 +416,11 @@ def named_apart(query: str, lang: str) -> list[tuple[frozenset[str], frozenset[s
     code = primary_lang(lang)
     joins, any_work = BY.get(code, frozenset()), ANY_WORK.get(code, frozenset())
     tokens = query.split()
-
-    def searched(part: list[str]) -> frozenset[str]:  # the plain words, no alternatives
-        return frozenset(w for w in query_words(" ".join(part), lang) if "=" not in w)
-
     out = []
     for at, token in enumerate(tokens):
         if token in joins and 0 < at < len(tokens) - 1:
-            work, author = searched(tokens[:at]) - any_work, searched(tokens[at + 1:])
+            work = frozenset(_plain(" ".join(tokens[:at]), lang)) - any_work
+            author = frozenset(_plain(" ".join(tokens[at + 1:]), lang))
             if work and author:
                 out.append((work, author))
     return out
@@ -441,12 +438,16 @@ def _other_work(row: Mapping[str, Any], apart: Sequence[tuple[frozenset[str], fr
                for work, author in apart)
 
 
+def _plain(text: str, lang: str) -> list[str]:
+    """The words of ``text`` worth searching, as said (no alternatives), in order."""
+    return [w for w in query_words(text, lang) if "=" not in w]
+
+
 def _named(query: str, lang: str) -> tuple[str, ...]:
     """The plain words of ``query`` worth searching that may name a particular work, in
     the order said."""
     any_work = ANY_WORK.get(primary_lang(lang), frozenset())
-    return tuple(w for w in query_words(query, lang)
-                 if "=" not in w and w not in any_work and not function_word(w))
+    return tuple(w for w in _plain(query, lang) if w not in any_work and not function_word(w))
 
 
 def _beside(row: Mapping[str, Any], named: Sequence[str]) -> bool:
