@@ -202,6 +202,14 @@ def test_a_colour_in_any_form_keeps_to_that_colour(demo: Any, lang: str, said: s
         assert f", {other}," not in heard and f" in {other}," not in heard
 
 
+def test_a_word_said_without_its_diacritics_meets_its_other_forms(demo: Any) -> None:
+    # "sepci" is "șepci" typed or heard plain, the plural of "șapcă" (a cap)
+    assert same_word("sepci", "sapca") and same_word("tricouri", "tricou")
+    assert not same_word("sepci", "sosete")
+    heard = search(demo, SHOP, "ro", "sepci")
+    assert "șapcă" in heard and not heard.startswith("Îmi pare rău"), heard
+
+
 def test_the_help_pages_list_no_stand_in_for_what_is_not_there(demo: Any) -> None:
     client = demo.test_client()
     page = client.get("/help/library/topic/catalogue_search?q=harry+potter").get_data(True)

@@ -3,16 +3,22 @@
 A word's forms meet through keys: per language, its Snowball stem (``snowballstemmer``,
 as the speech matcher uses) and the stem of its dictionary lemma (``simplemma``'s
 lemma tables), so Romanian "neagră", "negre" and "negri" meet "negru", French "noires"
-meets "noir", English "stories" meets "story". Keys are compared within one language
-only (a French stem never meets an English one). The languages are those of the menus
-loaded (``use_languages``), by default the three the project ships.
+meets "noir", English "stories" meets "story". A word said or typed without its
+diacritics is looked up as every form it could be ("sepci" is "șepci", so "șapcă";
+"sorturi" is "sorturi" or "șorturi"), since speech and text searches often come without.
+Keys are compared within one language only (a French stem never meets an English one).
+The languages are those of the menus loaded (``use_languages``), by default the three
+the project ships.
 """
 
 from __future__ import annotations
 
+from collections.abc import Iterable, Mapping
 from functools import lru_cache
+from typing import Any
 
 import simplemma
+from simplemma.strategies.dictionaries import DEFAULT_DICTIONARY_FACTORY
 
 from ivr.speech.normalize import _STOPWORDS_RAW, fold, stem_tokens, tokenize
 
@@ -61,6 +67,46 @@ def lemma(word: str, lang: str) -> str:
     return fold(simplemma.lemmatize(word, lang=lang))
 
 
+MAX_UNFOLDED = 3  # lemmas kept for one word written without diacritics
+
+
+@lru_cache(maxsize=8)
+def _unfolded(lang: str) -> Mapping[str, tuple[str, ...]]:
+    """Folded form -> the folded lemmas of the forms with diacritics it stands for, where
+    they differ from it: the lemma table read once per language (about a second for
+    Romanian), for the words no table holds as folded ("sepci" -> "sapca")."""
+    try:
+        table = DEFAULT_DICTIONARY_FACTORY.get_dictionary(lang)  # the one lemmatize reads
+    except (ValueError, OSError):
+        return {}
+    # simplemma 2 keeps its table as bytes; reading them undecoded halves the time
+    raw = getattr(table, "_dict", None)
+    pairs: Iterable[tuple[Any, Any]] = raw.items() if isinstance(raw, dict) else table.items()
+    plain: dict[int, str] = {}  # each letter with a diacritic -> its folded letters
+    out: dict[str, tuple[str, ...]] = {}
+    for form, base in pairs:
+        if form.isascii():
+            continue
+        low = (form.decode() if isinstance(form, bytes) else form).lower()
+        for ch in low:
+            if not ch.isascii() and ord(ch) not in plain:
+                plain[ord(ch)] = fold(ch)
+        folded = low.translate(plain)
+        base = (base.decode() if isinstance(base, bytes) else str(base)).lower().translate(plain)
+        if base == folded:
+            continue
+        have = out.get(folded, ())
+        if base not in have and len(have) < MAX_UNFOLDED:
+            out[folded] = (*have, base)
+    return out
+
+
+def lemmas(word: str, lang: str) -> tuple[str, ...]:
+    """A folded word's folded lemma in ``lang``, then those of the forms with diacritics it
+    may have lost."""
+    return (lemma(word, lang), *_unfolded(lang).get(word, ()))
+
+
 @lru_cache(maxsize=200_000)
 def form_keys(word: str) -> frozenset[str]:
     """``lang:stem`` keys of a folded word: two words sharing one are forms of each other."""
@@ -68,9 +114,8 @@ def form_keys(word: str) -> frozenset[str]:
         return frozenset()
     keys = set()
     for lang in _languages:
-        stem, base = stem_tokens([word, lemma(word, lang)], lang)
-        keys.add(f"{lang}:{stem}")
-        keys.add(f"{lang}:{base}")
+        for stem in stem_tokens([word, *lemmas(word, lang)], lang):
+            keys.add(f"{lang}:{stem}")
     return frozenset(keys)
 
 
@@ -93,7 +138,7 @@ def prefixes(word: str) -> set[str]:
         return set()
     out = {word[:4]}
     for lang in _languages:
-        out.add(lemma(word, lang)[:4])
+        out.update(base[:4] for base in lemmas(word, lang))
     return {p for p in out if len(p) >= MIN_LETTERS}
 
 
@@ -106,3 +151,4 @@ def warm() -> None:
     """Load the lemma tables of the languages compared now, not on a caller's search."""
     for lang in _languages:
         lemma("words", lang)
+        _unfolded(lang)
