@@ -202,6 +202,17 @@ def test_a_colour_in_any_form_keeps_to_that_colour(demo: Any, lang: str, said: s
         assert f", {other}," not in heard and f" in {other}," not in heard
 
 
+def test_blue_reads_the_blue_item_and_navy_only_when_none_is_blue(demo: Any) -> None:
+    # The demo shop holds a blue backpack and a navy one ("navy blue" holds "blue"): the
+    # blue one alone is read. Its rain jackets come in navy, none in blue: the navy one is.
+    assert search(demo, SHOP, "en", "blue backpack").startswith(
+        "I found one result. 1: backpack in blue"), search(demo, SHOP, "en", "blue backpack")
+    assert search(demo, SHOP, "ro", "rucsac albastru").startswith(
+        "Am găsit un rezultat. 1: rucsac, albastru")
+    heard = search(demo, SHOP, "en", "blue rain jacket")
+    assert heard.startswith("I found one result. 1: rain jacket in navy"), heard
+
+
 def test_a_word_said_without_its_diacritics_meets_its_other_forms(demo: Any) -> None:
     # "sepci" is "șepci" typed or heard plain, the plural of "șapcă" (a cap)
     assert same_word("sepci", "sapca") and same_word("tricouri", "tricou")

@@ -79,6 +79,9 @@ class Want:
     attribute: str
     values: frozenset[str]
     said: str  # the words the caller used for it
+    # values whose phrase holds the one said ("navy blue" for "blue"): they satisfy it
+    # only when no item that matches the rest has one of ``values``
+    wider: frozenset[str] = frozenset()
 
 
 @dataclass(frozen=True)
@@ -107,7 +110,8 @@ class Vocabulary:
     phrases: tuple[tuple[tuple[str, ...], str, str], ...] = ()  # words, attribute|"", value
     cues: Mapping[str, tuple[tuple[str, ...], ...]] = field(default_factory=dict)
     # A value whose own phrase is a word of another value's ("blue" in "navy blue"):
-    # asked for, the other satisfies it too (not for codes: "small" is not "XS").
+    # asked for, the other satisfies it when no item has the value itself (not for
+    # codes: "small" is not "XS").
     broader: Mapping[tuple[str, str], frozenset[str]] = field(default_factory=dict)
     # phrases by their first word, and by that word's form keys: what a word may start
     by_first: Mapping[str, tuple[int, ...]] = field(default_factory=dict)
@@ -217,6 +221,7 @@ def understand(speech: str, lang: str, known: Vocabulary) -> Asked:
     tokens, spoken = _numbers_as_digits(tokens, code)
     rest: list[str] = []
     wants: dict[str, tuple[set[str], list[str]]] = {}
+    wider: dict[str, set[str]] = {}
     i = 0
     while i < len(tokens):
         cued = _cued(known, tokens, i, code)
@@ -240,7 +245,8 @@ def understand(speech: str, lang: str, known: Vocabulary) -> Asked:
                         value, start = "x" + value, i - 1
                     values, said = wants.setdefault(attribute, (set(), []))
                     values.add(value)
-                    values.update(known.broader.get((attribute, value), ()))
+                    wider.setdefault(attribute, set()).update(
+                        known.broader.get((attribute, value), ()))
                     said.append(" ".join(tokens[start:i + len(words)]))
                 else:
                     rest += phrase_words(value)
@@ -249,7 +255,8 @@ def understand(speech: str, lang: str, known: Vocabulary) -> Asked:
         else:
             rest += spoken[i]
             i += 1
-    asked = tuple(Want(a, frozenset(v), " ".join(s)) for a, (v, s) in wants.items())
+    asked = tuple(Want(a, frozenset(v), " ".join(s), frozenset(wider.get(a, set()) - v))
+                  for a, (v, s) in wants.items())
     return Asked(" ".join(rest), named, asked)
 
 
@@ -377,7 +384,8 @@ def decide(rows: Sequence[Mapping[str, Any]], asked: Asked,
     named = _named(asked.query, lang)
     matches = [r for r in rows if is_match(r) and not _other_work(r, apart)
                and not _beside(r, named)]
-    wants = [w for w in asked.wants if w.attribute in attributes]
+    wants = [_widened(w, matches or rows, attributes[w.attribute])
+             for w in asked.wants if w.attribute in attributes]
 
     def keeps(row: Mapping[str, Any], skip: Want | None = None) -> bool:
         return all(satisfies(row, w, attributes[w.attribute]) for w in wants if w is not skip)
@@ -407,6 +415,15 @@ def decide(rows: Sequence[Mapping[str, Any]], asked: Asked,
     want = wants[0]
     have = spoken_values(tier, want.attribute, attributes[want.attribute], lang, terms)
     return Decision(MISSING, (), _rest(asked), (want.attribute, want.said, tuple(have)))
+
+
+def _widened(want: Want, rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> Want:
+    """``want`` taking in its wider values ("navy blue" for "blue") when none of ``rows``
+    has one of its own: "blue backpack" reads the blue one, not the navy one first; "blue
+    rain jacket", where none is blue, reads the navy one."""
+    if not want.wider or any(satisfies(r, want, columns) for r in rows):
+        return want
+    return Want(want.attribute, want.values | want.wider, want.said)
 
 
 def named_apart(query: str, lang: str) -> list[tuple[frozenset[str], frozenset[str]]]:
