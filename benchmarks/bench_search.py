@@ -164,7 +164,8 @@ def answer(catalogue: Any, terms: Terms, query: str, lang: str) -> Decision:
     words = query_words(asked.query, lang) or query_words(query, lang)
     if not words:
         return Decision("not_found")
-    return decide(catalogue.search(words, ranked_for(asked)), asked, config.attributes, TOP, lang, terms)
+    return decide(catalogue.search(words, ranked_for(asked)), asked, config.attributes, TOP, lang,
+                  terms, config.in_stock)
 
 
 def heard_ids(decision: Decision, key: str) -> list[str]:

@@ -9,7 +9,16 @@ from typing import Any
 
 import pytest
 
-from ivr.search.answer import FOUND, MISSING, NOT_FOUND, Asked, decide, understand, vocabulary
+from ivr.search.answer import (
+    FOUND,
+    MISSING,
+    NOT_FOUND,
+    OUT_OF_STOCK,
+    Asked,
+    decide,
+    understand,
+    vocabulary,
+)
 from ivr.search.forms import same_word
 from ivr.search.match import MATCH
 from ivr.search.terms import TermsError, parse_terms
@@ -213,6 +222,25 @@ def test_blue_reads_the_blue_item_and_navy_only_when_none_is_blue(demo: Any) -> 
     assert heard.startswith("I found one result. 1: rain jacket in navy"), heard
 
 
+@pytest.mark.parametrize(("lang", "said", "first"), [
+    ("en", "black baseball cap", "Sorry, black baseball cap is out of stock right now. "
+                                 "1: baseball cap in black"),
+    ("fr", "une casquette noire", "Désolé, une casquette noire : il n'y en a plus en stock "
+                                  "pour le moment. 1 : casquette, noir"),
+    ("ro", "șapcă neagră", "Îmi pare rău, sapca neagra: nu mai avem în stoc momentan. "
+                           "1: șapcă, negru"),  # (what was named, as "I couldn't find" says it)
+])
+def test_a_product_none_of_which_is_left_is_said_out_of_stock_then_read(
+        demo: Any, lang: str, said: str, first: str) -> None:
+    heard = search(demo, SHOP, lang, said)
+    assert heard.startswith(first), heard
+    # of the five baseball caps, the two in stock are read first
+    heard = search(demo, SHOP, "en", "baseball caps")
+    assert heard.startswith("I found 3 results. 1: baseball cap in "), heard
+    first_two = heard.split("3:")[0]
+    assert "in black" not in first_two and "out of stock" not in heard, heard
+
+
 def test_a_word_said_without_its_diacritics_meets_its_other_forms(demo: Any) -> None:
     # "sepci" is "șepci" typed or heard plain, the plural of "șapcă" (a cap)
     assert same_word("sepci", "sapca") and same_word("tricouri", "tricou")
@@ -227,6 +255,10 @@ def test_the_help_pages_list_no_stand_in_for_what_is_not_there(demo: Any) -> Non
     assert "We found nothing for these words." in page and "Barry Lyndon" not in page
     page = client.get("/help/library/topic/catalogue_search?q=pride+and+prejudice").get_data(True)
     assert "Pride and Prejudice" in page and "Lammermoor" not in page
+    page = client.get("/help/shop/topic/product_search?q=black+baseball+cap").get_data(True)
+    assert "None of these is in stock right now." in page and "baseball cap in black" in page
+    page = client.get("/help/shop/topic/product_search?q=baseball+cap").get_data(True)
+    assert "in stock right now" not in page and "baseball cap in" in page
 
 
 # ---- the parts, without a call ----------------------------------------------------------
@@ -273,6 +305,21 @@ def test_no_match_contradicts_an_attribute_and_the_missing_one_is_named() -> Non
     green = decide(rows, understand("green jeans", "en", known), ATTRIBUTES, 3)
     assert green.verdict == FOUND and [i["id"] for i in green.items] == ["P2"]
     assert MATCH not in green.items[0]
+
+
+def test_items_in_stock_are_read_first_and_none_in_stock_is_said() -> None:
+    rows = [{"id": "C1", "name": "cap", "colour": "black", "sizes": ""},
+            {"id": "C2", "name": "cap", "colour": "white", "sizes": "-"},
+            {"id": "C3", "name": "cap", "colour": "green", "sizes": "one size"},
+            {"id": "C4", "name": "cap", "colour": "red", "sizes": "one size"}]
+    known = vocabulary(ATTRIBUTES, rows, parse_terms(None))
+    tier = ranked(*((row, 1.0, 1.0) for row in rows))
+    caps = decide(tier, understand("caps", "en", known), ATTRIBUTES, 3, in_stock="sizes")
+    assert caps.verdict == FOUND and [i["id"] for i in caps.items] == ["C3", "C4", "C1"]
+    black = decide(tier, understand("black cap", "en", known), ATTRIBUTES, 3, in_stock="sizes")
+    assert black.verdict == OUT_OF_STOCK and [i["id"] for i in black.items] == ["C1"]
+    # without the column declared, stock is not the search's business
+    assert decide(tier, understand("black cap", "en", known), ATTRIBUTES, 3).verdict == FOUND
 
 
 def test_a_size_code_is_exact_and_a_lesser_match_is_read_only_under_another_name() -> None:
@@ -425,12 +472,13 @@ def test_ivr_check_reports_attribute_columns_and_terms_files(tmp_path: Path) -> 
         "menu: desk\nlanguages: {en: {locale: en-US, voice: Polly.Joanna}, fr: {locale: fr-FR, "
         "voice: Polly.Lea}}\nstart: find\nnodes:\n  find: {type: search, say: Hi, catalogue: "
         "{type: csv, file: a.csv, fields: [title], attributes: {colour: colour, size: sizes}, "
-        "terms: 'terms/a.{lang}.yaml'}, result: '{title}', details: '{title}'}\n",
+        "in_stock: left, terms: 'terms/a.{lang}.yaml'}, result: '{title}', details: '{title}'}\n",
         encoding="utf-8")
     problems, _ = check_paths([menu], None)
     errors = [str(p) for p in problems if p.severity == "error"]
     warnings = [str(p) for p in problems if p.severity == "warning"]
     assert any("a.csv has no column 'sizes'" in e for e in errors), errors
+    assert any("a.csv has no column 'left'" in e for e in errors), errors
     assert not any("no column 'colour'" in e for e in errors)
     assert any("a.en.yaml: values: a mapping" in e for e in errors), errors
     assert any("no terms file a.fr.yaml for 'fr'" in w for w in warnings), warnings

@@ -45,7 +45,7 @@ from ivr.nodes.search_parts import (
 )
 from ivr.nodes.search_phrases import ORDINALS, PHRASES, POINTING, join_words
 from ivr.search import MAX_RESULTS, Catalogues, SearchResult, Spelling
-from ivr.search.answer import MISSING, NOT_FOUND
+from ivr.search.answer import MISSING, NOT_FOUND, OUT_OF_STOCK
 from ivr.search.config import CatalogueConfig, parse_catalogue
 from ivr.search.match import MAX_QUERY_CHARS, words_of
 from ivr.speech.normalize import fold
@@ -73,6 +73,7 @@ class SearchNode(Node):
     nothing: Prompt | None = None
     not_found: Prompt | None = None  # "I couldn't find {query}."
     missing: Prompt | None = None  # "We have {query} in {have}, but not in {wanted}."
+    out_of_stock: Prompt | None = None  # "Sorry, {query} is out of stock right now."
     values: Mapping[str, Mapping[str, Prompt]] = field(default_factory=dict)
     hints: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     max_results: int = MAX_RESULTS
@@ -102,7 +103,7 @@ class SearchNode(Node):
                               ("details", "one item in full: \"{title}, shelf {shelf}\"")):
             if (v := fields.require(name, example)) is not None:
                 out[name] = template(v, ctx)
-        for name in ("found", "nothing", "not_found", "missing"):
+        for name in ("found", "nothing", "not_found", "missing", "out_of_stock"):
             if (v := fields.get(name)) is not None:
                 out[name] = template(v, ctx)
         if (v := fields.get("values")) is not None:
@@ -143,7 +144,8 @@ class SearchNode(Node):
     def prompts(self) -> list[tuple[str, Prompt]]:
         """The question, the templates and the value names."""
         out = super().prompts()
-        for name in ("result", "details", "found", "nothing", "not_found", "missing"):
+        for name in ("result", "details", "found", "nothing", "not_found", "missing",
+                     "out_of_stock"):
             if (prompt := getattr(self, name)) is not None:
                 out.append((name, prompt))
         for name, table in self.values.items():
@@ -406,10 +408,16 @@ class SearchNode(Node):
                 sorry = (self._template(call, self.nothing, {"query": said}) if self.nothing
                          else None) or self._phrase(call, "nothing").format(query=said or "?")
             return self._miss(call, "nothing_found", [call.speak_text(sorry)], before)
-        call.log(event, what, f"found:{len(keys)}")
+        call.log(event, what, f"found:{len(keys)}" if result.verdict != OUT_OF_STOCK
+                 else f"out_of_stock:{len(keys)}")
         intro = (self._template(call, self.found, {"count": str(len(keys))}) if self.found
                  else None) or (self._phrase(call, "found_one") if len(keys) == 1
                                 else self._phrase(call, "found").format(count=len(keys)))
+        if result.verdict == OUT_OF_STOCK:  # said first, then what there is, to hear more
+            named = (result.named or said)[:MAX_QUERY_CHARS] or "?"
+            intro = (self._template(call, self.out_of_stock, {"query": named})
+                     if self.out_of_stock else None) or \
+                self._phrase(call, "out_of_stock").format(query=named)
         call.state = replace(call.state, tries=0)
         return self._choose(call, RESULTS, replace(context, keys=tuple(keys)),
                             [call.speak_text(" ".join([intro, *lines]))])

@@ -18,7 +18,7 @@ from ivr.lookup import FAILED
 from ivr.menu.model import Menu
 from ivr.nodes.search import ITEM_KEY, SearchNode
 from ivr.search import Catalogues
-from ivr.search.answer import MISSING, NOT_FOUND
+from ivr.search.answer import MISSING, NOT_FOUND, OUT_OF_STOCK
 
 log = logging.getLogger(__name__)
 MAX_QUERY = 200
@@ -26,7 +26,8 @@ MAX_QUERY = 200
 
 def find(menu: Menu, node: SearchNode, query: str, lang: str, now: datetime,
          catalogues: Any) -> tuple[str, list[str]]:
-    """("found", texts), ("none", []) or ("failed", []) for ``query`` in ``node``'s catalogue."""
+    """("found", texts), ("out_of_stock", texts: none of them is left), ("none", []) or
+    ("failed", []) for ``query`` in ``node``'s catalogue."""
     if not isinstance(catalogues, Catalogues) or node.catalogue is None:
         return "failed", []
     result = catalogues.search(menu, node.catalogue, query[:MAX_QUERY], lang, node.max_results)
@@ -47,7 +48,9 @@ def find(menu: Menu, node: SearchNode, query: str, lang: str, now: datetime,
             texts.append(text)
         if len(texts) >= node.max_results:
             break
-    return ("found" if texts else "none"), texts
+    if not texts:
+        return "none", texts
+    return ("out_of_stock" if result.verdict == OUT_OF_STOCK else "found"), texts
 
 
 def _text(call: Call, node: SearchNode, item: Mapping[str, Any]) -> str | None:

@@ -29,7 +29,8 @@ class SearchResult:
     reason: str = ""
     # How sure: "" or "found" (the items match what was named), "not_found" (they do not:
     # ``items`` holds at most the closest, to offer as one alternative) or "missing" (items
-    # match but none has every attribute stated: ``missing``, none read).
+    # match but none has every attribute stated: ``missing``, none read) or "out_of_stock"
+    # (the items match, and none is in stock: said before they are read).
     verdict: str = ""
     named: str = ""  # what the caller named, as said
     missing: tuple[str, str, tuple[str, ...]] | tuple[()] = ()  # attribute, value wanted, values there

@@ -33,6 +33,7 @@ from ivr.search.terms import EMPTY, Terms, phrase_words
 from ivr.speech.normalize import drop_fillers, fold, primary_lang, tokenize
 
 FOUND, NOT_FOUND, MISSING = "found", "not_found", "missing"
+OUT_OF_STOCK = "out_of_stock"  # items answer, but none is in stock: said, then read
 WIDE = 50  # items ranked before the attributes are checked ...
 NARROW = 12  # ... or, when the caller stated none, before the matches are chosen
 CONFIDENT = 0.7  # share of what the caller named that a match holds ...
@@ -378,8 +379,9 @@ def spoken_values(rows: Iterable[Mapping[str, Any]], attribute: str, columns: Se
 
 def decide(rows: Sequence[Mapping[str, Any]], asked: Asked,
            attributes: Mapping[str, Sequence[str]], limit: int, lang: str = "en",
-           terms: Terms = EMPTY) -> Decision:
-    """The items to read for ``asked`` among ``rows`` (ranked, best first)."""
+           terms: Terms = EMPTY, in_stock: str = "") -> Decision:
+    """The items to read for ``asked`` among ``rows`` (ranked, best first). With an
+    ``in_stock`` column, those in stock come first; when none is, the verdict says so."""
     apart = named_apart(asked.query, lang)
     named = _named(asked.query, lang)
     matches = [r for r in rows if is_match(r) and not _other_work(r, apart)
@@ -393,7 +395,7 @@ def decide(rows: Sequence[Mapping[str, Any]], asked: Asked,
     if wants and not query_words(asked.query, lang):  # "books in romanian": attributes alone
         having = [r for r in rows if keeps(r)]
         if having:
-            return Decision(FOUND, tuple(_clean(r) for r in having[:limit]), asked.named)
+            return _found(having, limit, asked, in_stock)
     if not matches:
         looks = _looks
         close = [r for r in [r for r in rows if keeps(r)][:ALTERNATIVES] if (
@@ -406,7 +408,7 @@ def decide(rows: Sequence[Mapping[str, Any]], asked: Asked,
     kept = [r for r in tier if keeps(r)] or [
         r for r in matches if keeps(r) and _looks(r) >= OTHER_NAME]
     if kept:
-        return Decision(FOUND, tuple(_clean(r) for r in kept[:limit]), asked.named)
+        return _found(kept, limit, asked, in_stock)
     for want in wants:  # the first attribute that the others leave some items without
         others = [r for r in tier if keeps(r, skip=want)]
         if others:
@@ -415,6 +417,18 @@ def decide(rows: Sequence[Mapping[str, Any]], asked: Asked,
     want = wants[0]
     have = spoken_values(tier, want.attribute, attributes[want.attribute], lang, terms)
     return Decision(MISSING, (), _rest(asked), (want.attribute, want.said, tuple(have)))
+
+
+def _found(rows: Sequence[Mapping[str, Any]], limit: int, asked: Asked, in_stock: str
+           ) -> Decision:
+    """The first ``limit`` of ``rows``, those in stock first; when none is, the verdict
+    says so ("black baseball cap": there is one, and none is left)."""
+    if in_stock:
+        stocked = [r for r in rows if parts(r.get(in_stock))]
+        if not stocked:
+            return Decision(OUT_OF_STOCK, tuple(_clean(r) for r in rows[:limit]), asked.named)
+        rows = stocked + [r for r in rows if not parts(r.get(in_stock))]
+    return Decision(FOUND, tuple(_clean(r) for r in rows[:limit]), asked.named)
 
 
 def _widened(want: Want, rows: Sequence[Mapping[str, Any]], columns: Sequence[str]) -> Want:

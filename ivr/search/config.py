@@ -36,6 +36,9 @@ class CatalogueConfig:
     # (the first holds the value; the others name it in other languages: colour_fr, ...).
     attributes: Mapping[str, tuple[str, ...]] = field(default_factory=dict)
     terms: str = ""  # a terms file per language, with {lang}: terms/shop.{lang}.yaml
+    # A column empty (or "-") for an item none of which is in stock: items in stock are
+    # read first; when none that answers is, the caller hears so before they are read.
+    in_stock: str = ""
 
     @property
     def cache_key(self) -> str:
@@ -78,6 +81,13 @@ def parse_catalogue(value: Value) -> CatalogueConfig | None:
             args["key"] = key
     if (v := fields.get("attributes")) is not None:
         args["attributes"] = _attributes(v)
+    if (v := fields.get("in_stock")) is not None:
+        column = v.text("a column name") or ""
+        if not COLUMN.match(column):
+            v.error(f"in_stock {column!r} must be a column name (letters, digits and _), the "
+                    "one empty for an item out of stock: sizes_in_stock")
+        else:
+            args["in_stock"] = column
     if (v := fields.get("terms")) is not None:
         terms = v.text("a file path with {lang}") or ""
         if terms.startswith("/") or ".." in Path(terms).parts or "{lang}" not in terms:

@@ -47,7 +47,8 @@ def lint_searches(menu: Menu, problems: Problems) -> None:
             continue
         known = ", ".join(sorted(columns))
         attribute_columns = [c for columns in config.attributes.values() for c in columns]
-        for name in (config.key, *config.fields, *attribute_columns):
+        stock = [config.in_stock] if config.in_stock else []
+        for name in (config.key, *config.fields, *attribute_columns, *stock):
             if name not in columns:
                 problems.error(config.where, f"catalogue of {node.id!r}: {config.file} has no "
                                f"column {name!r} (columns: {known})")

@@ -82,7 +82,7 @@ class LiveCatalogues:
             asked = understand(query, lang, self._vocabulary(catalogue, config, lang, terms))
             words = query_words(asked.query, lang) or query_words(query, lang)
             rows = catalogue.search(words, ranked_for(asked))
-            return decide(rows, asked, config.attributes, limit, lang, terms)
+            return decide(rows, asked, config.attributes, limit, lang, terms, config.in_stock)
 
         result = self._run(menu, config, task)
         if not isinstance(result, Decision):
