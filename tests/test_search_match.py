@@ -368,3 +368,14 @@ def test_other_forms_of_a_word_and_digits_said_one_by_one(library: CatalogueInde
         for w in query_words("eight one three", "en") if "=" in w]
     assert any(w.startswith("1984=") for w in query_words("one nine eight four", "en"))
     assert any(w.startswith("23=") for w in query_words("twenty three", "en"))  # still a sum
+
+
+def test_words_split_apart_are_joined_again_after_a_word_whose_stem_is_a_function_words(
+        shop: CatalogueIndex) -> None:
+    # "para" is no French word to search ("par" is its stem), yet "para pluie" is parapluie
+    words = query_words("un para pluie", "fr")
+    assert "parapluie=para pluie" in words and "para" not in words
+    found = shop.search(words, 3)
+    assert found and all(item["name_en"] == "umbrella" for item in found)
+    # a true function word still starts no join: "de la" is not "dela"
+    assert not any(w.startswith("dela") for w in query_words("de la pluie", "fr"))

@@ -258,7 +258,7 @@ def query_words(text: str, lang: str) -> list[str]:
         for i in range(len(words) - size + 1):
             parts = words[i:i + size]
             joined = "".join(parts)
-            if 5 <= len(joined) <= 24 and parts[0] in content and parts[-1] not in _AND \
+            if 5 <= len(joined) <= 24 and _may_start(parts[0], content) and parts[-1] not in _AND \
                     and len(set(parts)) == size:
                 alternatives[f"{joined}={' '.join(parts)}"] = None
     return content + list(alternatives)[:MAX_QUERY_WORDS]
@@ -626,6 +626,13 @@ class CatalogueIndex:
                 "heard": tuple(plain[n] for n in range(said) if best[n] >= HEARD),
                 "strong": sum(strong),
                 "other_number": _other_number(words, self.texts[i], have), "lead": lead}
+
+
+def _may_start(word: str, content: Sequence[str]) -> bool:
+    """Whether a word may begin words joined again: one worth searching, or one dropped
+    only because its stem is a function word's ("para" in "para pluie" = parapluie)."""
+    return word in content or (word.isalpha() and len(word) >= 3
+                               and not forms.function_word(word))
 
 
 def _joined_size(term: str, parts: Sequence[str]) -> float:
