@@ -67,6 +67,7 @@ from ivr.search.answer import (  # noqa: E402
     decide,
     parts,
     ranked_for,
+    search_words,
     understand,
     vocabulary,
 )
@@ -161,7 +162,7 @@ def answer(catalogue: Any, terms: Terms, query: str, lang: str) -> Decision:
     if key not in _KNOWN:
         _KNOWN[key] = vocabulary(config.attributes, rows, terms)
     asked = understand(query, lang, _KNOWN[key])
-    words = query_words(asked.query, lang) or query_words(query, lang)
+    words = search_words(asked, query, lang)
     if not words:
         return Decision("not_found")
     return decide(catalogue.search(words, ranked_for(asked)), asked, config.attributes, TOP, lang,

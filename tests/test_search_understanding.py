@@ -16,6 +16,7 @@ from ivr.search.answer import (
     OUT_OF_STOCK,
     Asked,
     decide,
+    search_words,
     understand,
     vocabulary,
 )
@@ -399,6 +400,16 @@ def test_attributes_alone_find_the_items_that_have_them() -> None:
     assert green.verdict == FOUND and [i["id"] for i in green.items] == ["P2"]
     pink = decide(rows, understand("anything pink", "en", known), ATTRIBUTES, 3)
     assert pink.verdict == NOT_FOUND and pink.items == ()
+    # words that name no work in particular leave the whole query to search, values and all
+    what = understand("what novels have you got in green", "en", known)
+    assert "green" in search_words(what, "what novels have you got in green", "en")
+    assert search_words(understand("green jeans", "en", known), "green jeans", "en") == ["jeans"]
+
+
+def test_a_request_naming_only_a_language_reads_works_in_it(demo: Any) -> None:
+    heard = search(demo, LIBRARY, "en", "what books have you got in romanian")
+    assert heard.startswith("I found 3 results."), heard
+    assert "Ion Creangă" in heard or "Mihai Eminescu" in heard or "Ion Luca Caragiale" in heard
 
 
 def test_every_word_misheard_into_another_is_no_match_by_itself() -> None:

@@ -320,6 +320,16 @@ def _spelled(tokens: Sequence[str], at: int, held: frozenset[str], lang: str
     return None
 
 
+def search_words(asked: Asked, query: str, lang: str) -> list[str]:
+    """The words to search the catalogue for: what is left of the query once the
+    attributes are taken out, or, when that names nothing in particular ("what have you
+    got in french"), the whole query (the values' own words find the items that have
+    them)."""
+    if asked.wants and not _named(asked.query, lang):
+        return query_words(query, lang)
+    return query_words(asked.query, lang) or query_words(query, lang)
+
+
 def ranked_for(asked: Asked) -> int:
     """How many ranked items ``decide`` needs: enough to find those with every attribute
     stated further down, else only the best (the matches read are among them)."""
@@ -392,7 +402,7 @@ def decide(rows: Sequence[Mapping[str, Any]], asked: Asked,
     def keeps(row: Mapping[str, Any], skip: Want | None = None) -> bool:
         return all(satisfies(row, w, attributes[w.attribute]) for w in wants if w is not skip)
 
-    if wants and not query_words(asked.query, lang):  # "books in romanian": attributes alone
+    if wants and not named:  # "books in romanian", "what have you in french": attributes alone
         having = [r for r in rows if keeps(r)]
         if having:
             return _found(having, limit, asked, in_stock)

@@ -17,7 +17,15 @@ from ivr.lookup.breaker import CircuitBreaker
 from ivr.lookup.policy import SourcePolicy
 from ivr.lookup.sources import SourceError
 from ivr.search import FOUND, NOT_FOUND, SearchResult
-from ivr.search.answer import Decision, Vocabulary, decide, ranked_for, understand, vocabulary
+from ivr.search.answer import (
+    Decision,
+    Vocabulary,
+    decide,
+    ranked_for,
+    search_words,
+    understand,
+    vocabulary,
+)
 from ivr.search.config import CatalogueConfig
 from ivr.search.forms import use_languages
 from ivr.search.forms import warm as warm_forms
@@ -80,7 +88,7 @@ class LiveCatalogues:
 
         def task(catalogue: Catalogue) -> Decision:
             asked = understand(query, lang, self._vocabulary(catalogue, config, lang, terms))
-            words = query_words(asked.query, lang) or query_words(query, lang)
+            words = search_words(asked, query, lang)
             rows = catalogue.search(words, ranked_for(asked))
             return decide(rows, asked, config.attributes, limit, lang, terms, config.in_stock)
 
