@@ -412,6 +412,28 @@ def test_a_request_naming_only_a_language_reads_works_in_it(demo: Any) -> None:
     assert "Ion Creangă" in heard or "Mihai Eminescu" in heard or "Ion Luca Caragiale" in heard
 
 
+def test_words_a_request_is_framed_with_are_no_value_and_no_search_word() -> None:
+    from ivr.menu.loader import load_menu
+    from ivr.nodes.search import SearchNode
+    from ivr.search.live import read_terms
+    from ivr.search.match import query_words
+    from ivr.search.sources import read_rows
+
+    node = load_menu(ROOT / "menus" / "library.yaml").nodes["catalogue_search"]
+    assert isinstance(node, SearchNode) and node.catalogue is not None
+    config = node.catalogue
+    rows = read_rows(ROOT / "menus" / config.file, config)
+    known = vocabulary(config.attributes, rows,
+                       read_terms(ROOT / "menus" / config.terms.replace("{lang}", "en")))
+    # "books" frames the request; the format "book" is not asked for beside "audiobooks"
+    asked = understand("which jules verne books do you have as audiobooks", "en", known)
+    assert [(w.attribute, set(w.values)) for w in asked.wants] == [("format", {"audiobook"})]
+    assert understand("oliver twist as a printed book", "en", known).wants[0].values == {"book"}
+    # what is left of "we're", "I'll" and "we've" said apart names nothing
+    assert query_words("we re reading the mill on the floss", "en")[:3] == [
+        "reading", "mill", "floss"]
+
+
 def test_every_word_misheard_into_another_is_no_match_by_itself() -> None:
     bonheur = {**ROWS[0], MATCH: {"said": 0.6, "field": 0.2, "words": 1.0, "looks": 0.5}}
     decision = decide([bonheur], Asked("ben hur", "ben hur"), {}, 3)

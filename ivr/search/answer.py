@@ -234,6 +234,10 @@ def understand(speech: str, lang: str, known: Vocabulary) -> Asked:
             i += length
             continue
         for words, attribute, value in known.starting(tokens[i]):
+            # a value that is only the words a request is framed with ("jules verne books
+            # as audiobooks": "books" is the request's, not the format "book")
+            if attribute and all(t in framing for t in tokens[i:i + len(words)]):
+                continue
             if _matches(tokens, i, words):
                 if attribute:
                     for cue in known.cues.get(attribute, ()):  # "size" in "size 42"

@@ -62,7 +62,7 @@ WHOLE = 0.9  # share of a field said in order for it to count as said whole
 FRAMING: dict[str, frozenset[str]] = {
     "en": frozenset("do you have got looking look search find something anything called titled "
                     "want need is there any please stock available book books sell "
-                    "buy order".split()),
+                    "buy order re ll ve".split()),  # ("we re", "i ll", "we ve": said apart)
     "fr": frozenset("avez vous cherche chercher trouver quelque chose intitule voudrais "
                     "veux il y a est ce que disponible stock livre livres vendez "
                     "acheter commander auriez".split()),
