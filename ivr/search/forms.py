@@ -13,9 +13,9 @@ the project ships.
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Mapping
+from collections.abc import Mapping
 from functools import lru_cache
-from typing import Any
+from itertools import product
 
 import simplemma
 from simplemma.strategies.dictionaries import DEFAULT_DICTIONARY_FACTORY
@@ -68,43 +68,59 @@ def lemma(word: str, lang: str) -> str:
 
 
 MAX_UNFOLDED = 3  # lemmas kept for one word written without diacritics
+MAX_SPELLINGS = 256  # ways with diacritics looked up for one such word, at most
 
 
-@lru_cache(maxsize=8)
-def _unfolded(lang: str) -> Mapping[str, tuple[str, ...]]:
-    """Folded form -> the folded lemmas of the forms with diacritics it stands for, where
-    they differ from it: the lemma table read once per language (about a second for
-    Romanian), for the words no table holds as folded ("sepci" -> "sapca")."""
+@lru_cache(maxsize=32)
+def _accents(lang: str) -> Mapping[str, tuple[str, ...]]:
+    """Each plain letter -> the letters with diacritics that fold to it in ``lang``'s
+    lemma table ("s" -> "ș", "ş" in Romanian; "e" -> "é", "è", "ê", "ë" in French): read
+    from the table's own words, once, in a few hundredths of a second."""
     try:
         table = DEFAULT_DICTIONARY_FACTORY.get_dictionary(lang)  # the one lemmatize reads
     except (ValueError, OSError):
         return {}
-    # simplemma 2 keeps its table as bytes; reading them undecoded halves the time
-    raw = getattr(table, "_dict", None)
-    pairs: Iterable[tuple[Any, Any]] = raw.items() if isinstance(raw, dict) else table.items()
-    plain: dict[int, str] = {}  # each letter with a diacritic -> its folded letters
-    out: dict[str, tuple[str, ...]] = {}
-    for form, base in pairs:
-        if form.isascii():
-            continue
-        low = (form.decode() if isinstance(form, bytes) else form).lower()
-        for ch in low:
-            if not ch.isascii() and ord(ch) not in plain:
-                plain[ord(ch)] = fold(ch)
-        folded = low.translate(plain)
-        base = (base.decode() if isinstance(base, bytes) else str(base)).lower().translate(plain)
-        if base == folded:
-            continue
-        have = out.get(folded, ())
-        if base not in have and len(have) < MAX_UNFOLDED:
-            out[folded] = (*have, base)
-    return out
+    raw = getattr(table, "_dict", None)  # simplemma 2: bytes, read without decoding each
+    if isinstance(raw, dict):
+        letters = set(b"".join(w for w in raw if not w.isascii()).decode().lower())
+    else:
+        letters = set("".join(w for w in table if not w.isascii()).lower())
+    out: dict[str, list[str]] = {}
+    for letter in sorted(letters):
+        plain = fold(letter)
+        if not letter.isascii() and len(plain) == 1 and plain.isascii() and plain.isalpha():
+            out.setdefault(plain, []).append(letter)
+    return {k: tuple(v) for k, v in out.items()}
+
+
+@lru_cache(maxsize=20_000)
+def _unfolded(word: str, lang: str) -> tuple[str, ...]:
+    """The folded lemmas of the forms with diacritics a folded word may be, where they
+    differ from it ("sepci" is "șepci", so "sapca"): each way of writing it with the
+    language's diacritics is looked up in the lemma table (none past MAX_SPELLINGS)."""
+    accents = _accents(lang)
+    options = [(c, *accents.get(c, ())) for c in word]
+    count = 1
+    for choice in options:
+        count *= len(choice)
+    if count == 1 or count > MAX_SPELLINGS:
+        return ()
+    table = DEFAULT_DICTIONARY_FACTORY.get_dictionary(lang)
+    out: list[str] = []
+    for letters in product(*options):
+        spelled = "".join(letters)
+        base = table.get(spelled) if spelled != word else None
+        if base is not None and (folded := fold(str(base))) != word and folded not in out:
+            out.append(folded)
+            if len(out) >= MAX_UNFOLDED:
+                break
+    return tuple(out)
 
 
 def lemmas(word: str, lang: str) -> tuple[str, ...]:
     """A folded word's folded lemma in ``lang``, then those of the forms with diacritics it
     may have lost."""
-    return (lemma(word, lang), *_unfolded(lang).get(word, ()))
+    return (lemma(word, lang), *_unfolded(word, lang))
 
 
 @lru_cache(maxsize=200_000)
@@ -151,4 +167,4 @@ def warm() -> None:
     """Load the lemma tables of the languages compared now, not on a caller's search."""
     for lang in _languages:
         lemma("words", lang)
-        _unfolded(lang)
+        _accents(lang)
