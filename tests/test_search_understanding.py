@@ -228,8 +228,8 @@ def test_blue_reads_the_blue_item_and_navy_only_when_none_is_blue(demo: Any) -> 
                                  "1: baseball cap in black"),
     ("fr", "une casquette noire", "Désolé, une casquette noire : il n'y en a plus en stock "
                                   "pour le moment. 1 : casquette, noir"),
-    ("ro", "șapcă neagră", "Îmi pare rău, sapca neagra: nu mai avem în stoc momentan. "
-                           "1: șapcă, negru"),  # (what was named, as "I couldn't find" says it)
+    ("ro", "șapcă neagră", "Îmi pare rău, șapcă neagră: nu mai avem în stoc momentan. "
+                           "1: șapcă, negru"),
 ])
 def test_a_product_none_of_which_is_left_is_said_out_of_stock_then_read(
         demo: Any, lang: str, said: str, first: str) -> None:

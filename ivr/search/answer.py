@@ -215,8 +215,10 @@ def understand(speech: str, lang: str, known: Vocabulary) -> Asked:
         speech = speech[:MAX_QUERY_CHARS].rsplit(None, 1)[0]
     code = primary_lang(lang)
     framing = {fold(w) for w in FRAMING.get(code, frozenset())}
-    tokens = [fold(t) for t in drop_fillers(tokenize(speech, "xx"), code)]
-    named = " ".join([t for t in tokens if t not in framing][:MAX_NAMED])
+    heard = drop_fillers(tokenize(speech, "xx"), code)
+    tokens = [fold(t) for t in heard]
+    # repeated to the caller as said, diacritics and all ("șapcă neagră", not "sapca neagra")
+    named = " ".join([h for h, t in zip(heard, tokens, strict=True) if t not in framing][:MAX_NAMED])
     if not known.phrases:
         return Asked(speech, named)
     tokens, spoken = _numbers_as_digits(tokens, code)
@@ -513,8 +515,8 @@ def _beside(row: Mapping[str, Any], named: Sequence[str]) -> bool:
 def _rest(asked: Asked) -> str:
     """What the caller named, without the attributes they stated ("jeans", not "black jeans")."""
     said = {w for want in asked.wants for w in want.said.split()}
-    words = [w for w in asked.named.split() if w not in said]
-    while words and function_word(words[-1]):  # "oliver twist in" (large print)
+    words = [w for w in asked.named.split() if fold(w) not in said]
+    while words and function_word(fold(words[-1])):  # "oliver twist in" (large print)
         words.pop()
     return " ".join(words) or asked.named
 
