@@ -235,6 +235,9 @@ def test_a_product_none_of_which_is_left_is_said_out_of_stock_then_read(
         demo: Any, lang: str, said: str, first: str) -> None:
     heard = search(demo, SHOP, lang, said)
     assert heard.startswith(first), heard
+
+
+def test_products_in_stock_are_read_before_those_that_are_not(demo: Any) -> None:
     # of the five baseball caps, the two in stock are read first
     heard = search(demo, SHOP, "en", "baseball caps")
     assert heard.startswith("I found 3 results. 1: baseball cap in "), heard
@@ -412,19 +415,26 @@ def test_a_request_naming_only_a_language_reads_works_in_it(demo: Any) -> None:
     assert "Ion Creangă" in heard or "Mihai Eminescu" in heard or "Ion Luca Caragiale" in heard
 
 
-def test_words_a_request_is_framed_with_are_no_value_and_no_search_word() -> None:
+def demo_vocabulary(menu: str, node_id: str, lang: str) -> Any:
+    """The values and names ``understand`` looks for at a demo menu's search node, as the
+    service builds them: the catalogue's own columns and the terms file of ``lang``."""
     from ivr.menu.loader import load_menu
     from ivr.nodes.search import SearchNode
     from ivr.search.live import read_terms
-    from ivr.search.match import query_words
     from ivr.search.sources import read_rows
 
-    node = load_menu(ROOT / "menus" / "library.yaml").nodes["catalogue_search"]
+    node = load_menu(ROOT / "menus" / f"{menu}.yaml").nodes[node_id]
     assert isinstance(node, SearchNode) and node.catalogue is not None
     config = node.catalogue
     rows = read_rows(ROOT / "menus" / config.file, config)
-    known = vocabulary(config.attributes, rows,
-                       read_terms(ROOT / "menus" / config.terms.replace("{lang}", "en")))
+    terms = read_terms(ROOT / "menus" / config.terms.replace("{lang}", lang))
+    return vocabulary(config.attributes, rows, terms)
+
+
+def test_words_a_request_is_framed_with_are_no_value_and_no_search_word() -> None:
+    from ivr.search.match import query_words
+
+    known = demo_vocabulary("library", "catalogue_search", "en")
     # "books" frames the request; the format "book" is not asked for beside "audiobooks"
     asked = understand("which jules verne books do you have as audiobooks", "en", known)
     assert [(w.attribute, set(w.values)) for w in asked.wants] == [("format", {"audiobook"})]
@@ -478,17 +488,7 @@ def test_every_demo_terms_file_reads(tmp_path: Path) -> None:
 ])
 def test_the_demo_shop_terms_turn_words_into_constraints_and_names(
         lang: str, said: str, query: str, wants: set[tuple[str, str]]) -> None:
-    from ivr.menu.loader import load_menu
-    from ivr.nodes.search import SearchNode
-    from ivr.search.live import read_terms
-    from ivr.search.sources import read_rows
-
-    node = load_menu(ROOT / "menus" / "shop.yaml").nodes["product_search"]
-    assert isinstance(node, SearchNode) and node.catalogue is not None
-    config = node.catalogue
-    rows = read_rows(ROOT / "menus" / config.file, config)
-    terms = read_terms(ROOT / "menus" / config.terms.replace("{lang}", lang))
-    asked = understand(said, lang, vocabulary(config.attributes, rows, terms))
+    asked = understand(said, lang, demo_vocabulary("shop", "product_search", lang))
     assert asked.query == query
     assert {(w.attribute, v) for w in asked.wants for v in w.values} >= wants
     assert {w.attribute for w in asked.wants} == {a for a, _ in wants}

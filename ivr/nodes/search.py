@@ -410,14 +410,15 @@ class SearchNode(Node):
             return self._miss(call, "nothing_found", [call.speak_text(sorry)], before)
         call.log(event, what, f"found:{len(keys)}" if result.verdict != OUT_OF_STOCK
                  else f"out_of_stock:{len(keys)}")
-        intro = (self._template(call, self.found, {"count": str(len(keys))}) if self.found
-                 else None) or (self._phrase(call, "found_one") if len(keys) == 1
-                                else self._phrase(call, "found").format(count=len(keys)))
         if result.verdict == OUT_OF_STOCK:  # said first, then what there is, to hear more
             named = (result.named or said)[:MAX_QUERY_CHARS] or "?"
             intro = (self._template(call, self.out_of_stock, {"query": named})
                      if self.out_of_stock else None) or \
                 self._phrase(call, "out_of_stock").format(query=named)
+        else:
+            intro = (self._template(call, self.found, {"count": str(len(keys))}) if self.found
+                     else None) or (self._phrase(call, "found_one") if len(keys) == 1
+                                    else self._phrase(call, "found").format(count=len(keys)))
         call.state = replace(call.state, tries=0)
         return self._choose(call, RESULTS, replace(context, keys=tuple(keys)),
                             [call.speak_text(" ".join([intro, *lines]))])
