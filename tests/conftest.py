@@ -296,6 +296,7 @@ def shutdown(application: Any) -> None:
     if "online" in application.extensions:
         application.extensions["online"].writer.close()
     application.extensions["ivr"].catalog.close()
+    application.extensions["ivr"].lookups.close()  # its engines' pooled connections too
     application.extensions["ivr"].store.dispose()
 
 
